@@ -1,0 +1,38 @@
+//! One delivery: one event for one webhook, attempted until a 2xx (or it is given up).
+
+use crate::domain::WebhookId;
+use uuid::Uuid;
+
+/// Index of a delivery in the dispatcher's table, in creation order (so ordered sets of them
+/// are deterministic).
+pub(super) type DeliveryIdx = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DeliveryState {
+    /// Waiting for its retry timer, or in its webhook's ready queue.
+    Waiting,
+    InFlight,
+    /// Its webhook is disabled; resumes when re-enabled.
+    Parked,
+    Delivered,
+    Abandoned,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Delivery {
+    pub uuid: Uuid,
+    pub webhook: WebhookId,
+    pub event: u64,
+    pub attempts: u32,
+    pub failures: u32,
+    pub state: DeliveryState,
+}
+
+impl Delivery {
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.state,
+            DeliveryState::Delivered | DeliveryState::Abandoned
+        )
+    }
+}

@@ -1,0 +1,640 @@
+//! The dispatcher state machine: events in, attempts and emails out, one trace of decisions.
+
+use super::delivery::{Delivery, DeliveryIdx, DeliveryState};
+use super::envelope::render;
+use super::health::{Health, Verdict};
+use crate::domain::{Change, ChangeError, Event, Store, WebhookConfig, WebhookId, WebhookStatus};
+use crate::policy::Policy;
+use crate::time::SimTime;
+use crate::trace::{AbandonReason, Outcome, RefusedReason, TraceEntry, TraceEvent};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Attempt ids are sequential from 1; an answer names the attempt it answers.
+pub type AttemptId = u64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A user changed an entity: records one event and queues its deliveries.
+    Change(Change),
+    /// The shell's report of how an attempt ended.
+    Answer {
+        attempt: AttemptId,
+        outcome: Outcome,
+    },
+    /// Re-enable a disabled webhook; its parked deliveries resume at once.
+    Enable(WebhookId),
+    /// The dispatcher process died. Its state survives (as a database would); attempts in flight
+    /// are lost, and no attempt starts until [`Input::Restart`]. Changes are still recorded.
+    Crash,
+    Restart,
+}
+
+/// What the shell must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// POST `body` to `url`; report the outcome with [`Input::Answer`]. The core times the attempt
+    /// out by itself after `timeout_ms`; a later answer is ignored.
+    Send(AttemptRequest),
+    Email(WarningEmail),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRequest {
+    pub attempt: AttemptId,
+    pub delivery: Uuid,
+    pub webhook: WebhookId,
+    pub url: Arc<str>,
+    pub body: Arc<str>,
+    pub timeout_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WarningEmail {
+    pub to: String,
+    pub webhook: WebhookId,
+    pub url: Arc<str>,
+    pub failing_since: SimTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error(transparent)]
+    Change(#[from] ChangeError),
+    #[error("no {0}")]
+    UnknownWebhook(WebhookId),
+    #[error("no attempt {0} was ever started")]
+    UnknownAttempt(AttemptId),
+}
+
+/// A webhook as the dispatcher keeps it.
+struct Endpoint {
+    config: WebhookConfig,
+    url: Arc<str>,
+    health: Health,
+    /// Due deliveries waiting for an in-flight slot, oldest first.
+    ready: VecDeque<DeliveryIdx>,
+    parked: Vec<DeliveryIdx>,
+    in_flight: u32,
+    /// Unfinished deliveries, bounded by `pending_per_webhook_max`.
+    pending: u32,
+}
+
+struct InFlight {
+    delivery: DeliveryIdx,
+    deadline: SimTime,
+}
+
+pub struct Dispatcher {
+    policy: Policy,
+    rng: ChaCha8Rng,
+    store: Store,
+    endpoints: Vec<Endpoint>,
+    /// Event `id` is at index `id - 1`.
+    events: Vec<Event>,
+    deliveries: Vec<Delivery>,
+    /// Retry timers, ordered by due time then creation.
+    timers: BTreeSet<(SimTime, DeliveryIdx)>,
+    in_flight: BTreeMap<AttemptId, InFlight>,
+    timeouts: BTreeSet<(SimTime, AttemptId)>,
+    next_attempt: AttemptId,
+    crashed: bool,
+    /// The latest `now` seen; time never goes backwards inside the core.
+    now: SimTime,
+    outputs: VecDeque<Output>,
+    trace: Vec<TraceEntry>,
+}
+
+impl Dispatcher {
+    pub fn new(policy: Policy, webhooks: Vec<WebhookConfig>, seed: u64) -> Self {
+        let endpoints = webhooks
+            .into_iter()
+            .map(|config| Endpoint {
+                url: Arc::from(config.url.as_str()),
+                config,
+                health: Health::default(),
+                ready: VecDeque::new(),
+                parked: Vec::new(),
+                in_flight: 0,
+                pending: 0,
+            })
+            .collect();
+        Dispatcher {
+            policy,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            store: Store::default(),
+            endpoints,
+            events: Vec::new(),
+            deliveries: Vec::new(),
+            timers: BTreeSet::new(),
+            in_flight: BTreeMap::new(),
+            timeouts: BTreeSet::new(),
+            next_attempt: 1,
+            crashed: false,
+            now: SimTime::ZERO,
+            outputs: VecDeque::new(),
+            trace: Vec::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn webhook_status(&self, webhook: WebhookId) -> Option<WebhookStatus> {
+        self.endpoints
+            .get(webhook.0 as usize)
+            .map(|e| e.health.status())
+    }
+
+    pub fn webhook_count(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    /// Deliveries not yet delivered nor given up (parked ones included).
+    pub fn pending_deliveries(&self) -> usize {
+        self.endpoints.iter().map(|e| e.pending as usize).sum()
+    }
+
+    pub fn attempts_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    pub fn handle(&mut self, now: SimTime, input: Input) -> Result<(), InputError> {
+        let now = self.advance(now);
+        match input {
+            Input::Change(change) => self.record(now, &change)?,
+            Input::Answer { attempt, outcome } => self.answer(now, attempt, outcome)?,
+            Input::Enable(webhook) => self.enable(now, webhook)?,
+            Input::Crash => self.crash(now),
+            Input::Restart => self.restart(now),
+        }
+        Ok(())
+    }
+
+    /// Fires every attempt timeout and retry timer due at or before `now`, earliest first.
+    pub fn handle_timeout(&mut self, now: SimTime) {
+        let now = self.advance(now);
+        if self.crashed {
+            return;
+        }
+        loop {
+            let timeout = self.timeouts.first().copied().filter(|(at, _)| *at <= now);
+            let timer = self.timers.first().copied().filter(|(at, _)| *at <= now);
+            match (timeout, timer) {
+                (Some((t_at, attempt)), timer) if timer.is_none_or(|(r_at, _)| t_at <= r_at) => {
+                    self.timeouts.pop_first();
+                    if let Some(f) = self.in_flight.remove(&attempt) {
+                        self.finish(now, attempt, f.delivery, Outcome::Timeout);
+                    }
+                }
+                (_, Some((_, idx))) => {
+                    self.timers.pop_first();
+                    self.make_ready(now, idx);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// The next instant at which [`Dispatcher::handle_timeout`] has work, if any.
+    pub fn poll_timeout(&self) -> Option<SimTime> {
+        if self.crashed {
+            return None;
+        }
+        let timeout = self.timeouts.first().map(|(at, _)| *at);
+        let timer = self.timers.first().map(|(at, _)| *at);
+        match (timeout, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Takes the trace entries recorded since the last call, in order.
+    pub fn drain_trace(&mut self) -> std::vec::Drain<'_, TraceEntry> {
+        self.trace.drain(..)
+    }
+
+    fn advance(&mut self, now: SimTime) -> SimTime {
+        self.now = self.now.max(now);
+        self.now
+    }
+
+    fn log(&mut self, at: SimTime, event: TraceEvent) {
+        self.trace.push(TraceEntry { at, event });
+    }
+
+    fn record(&mut self, now: SimTime, change: &Change) -> Result<(), InputError> {
+        let (path, details, entity) = change.apply(&mut self.store)?;
+        let id = self.events.len() as u64 + 1;
+        self.events.push(Event {
+            id,
+            path,
+            details,
+            entity,
+            at: now,
+        });
+        self.log(
+            now,
+            TraceEvent::EventRecorded {
+                event: id,
+                path,
+                details,
+                entity,
+            },
+        );
+        for w in 0..self.endpoints.len() {
+            if self.endpoints[w].config.wants(path) {
+                self.queue(now, WebhookId(w as u32), id);
+            }
+        }
+        Ok(())
+    }
+
+    fn queue(&mut self, now: SimTime, webhook: WebhookId, event: u64) {
+        let pending_max = self.policy.pending_per_webhook_max();
+        let ep = &self.endpoints[webhook.0 as usize];
+        let refused = if ep.health.status() == WebhookStatus::Disabled {
+            Some(RefusedReason::WebhookDisabled)
+        } else if ep.pending >= pending_max {
+            Some(RefusedReason::QueueFull)
+        } else {
+            None
+        };
+        if let Some(reason) = refused {
+            self.log(
+                now,
+                TraceEvent::DeliveryRefused {
+                    webhook,
+                    event,
+                    reason,
+                },
+            );
+            return;
+        }
+        let uuid = uuid::Builder::from_random_bytes(self.rng.random()).into_uuid();
+        let idx = self.deliveries.len() as DeliveryIdx;
+        self.deliveries.push(Delivery {
+            uuid,
+            webhook,
+            event,
+            attempts: 0,
+            failures: 0,
+            state: DeliveryState::Waiting,
+        });
+        self.log(
+            now,
+            TraceEvent::DeliveryQueued {
+                delivery: uuid,
+                webhook,
+                event,
+            },
+        );
+        let ep = &mut self.endpoints[webhook.0 as usize];
+        ep.pending += 1;
+        ep.ready.push_back(idx);
+        self.pump(now, webhook);
+    }
+
+    /// Starts due attempts of `webhook` while it has in-flight slots.
+    fn pump(&mut self, now: SimTime, webhook: WebhookId) {
+        if self.crashed {
+            return;
+        }
+        let max = self.policy.in_flight_per_webhook_max();
+        loop {
+            let ep = &mut self.endpoints[webhook.0 as usize];
+            if ep.health.status() == WebhookStatus::Disabled || ep.in_flight >= max {
+                return;
+            }
+            let Some(idx) = ep.ready.pop_front() else {
+                return;
+            };
+            self.start_attempt(now, idx);
+        }
+    }
+
+    fn start_attempt(&mut self, now: SimTime, idx: DeliveryIdx) {
+        let attempt = self.next_attempt;
+        self.next_attempt += 1;
+        let d = &mut self.deliveries[idx as usize];
+        d.attempts += 1;
+        d.state = DeliveryState::InFlight;
+        let (uuid, webhook, event_id, number) = (d.uuid, d.webhook, d.event, d.attempts);
+        let event = &self.events[event_id as usize - 1];
+        let body: Arc<str> = Arc::from(render(uuid, event, &self.store));
+        let ep = &mut self.endpoints[webhook.0 as usize];
+        ep.in_flight += 1;
+        let timeout_ms = self.policy.attempt_timeout_ms();
+        let deadline = now.plus_ms(timeout_ms);
+        self.in_flight.insert(
+            attempt,
+            InFlight {
+                delivery: idx,
+                deadline,
+            },
+        );
+        self.timeouts.insert((deadline, attempt));
+        let url = ep.url.clone();
+        self.log(
+            now,
+            TraceEvent::AttemptStarted {
+                attempt,
+                delivery: uuid,
+                webhook,
+                event: event_id,
+                number,
+                body: body.clone(),
+            },
+        );
+        self.outputs.push_back(Output::Send(AttemptRequest {
+            attempt,
+            delivery: uuid,
+            webhook,
+            url,
+            body,
+            timeout_ms,
+        }));
+    }
+
+    fn answer(
+        &mut self,
+        now: SimTime,
+        attempt: AttemptId,
+        outcome: Outcome,
+    ) -> Result<(), InputError> {
+        if attempt == 0 || attempt >= self.next_attempt {
+            return Err(InputError::UnknownAttempt(attempt));
+        }
+        match self.in_flight.remove(&attempt) {
+            Some(f) => {
+                self.timeouts.remove(&(f.deadline, attempt));
+                self.finish(now, attempt, f.delivery, outcome);
+            }
+            // A timeout already finished it (the shell reports its own timeout too: same fact).
+            None if outcome == Outcome::Timeout => {}
+            None => self.log(now, TraceEvent::LateAnswerIgnored { attempt, outcome }),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, now: SimTime, attempt: AttemptId, idx: DeliveryIdx, outcome: Outcome) {
+        let d = &self.deliveries[idx as usize];
+        let (delivery, webhook, event) = (d.uuid, d.webhook, d.event);
+        self.log(
+            now,
+            TraceEvent::AttemptFinished {
+                attempt,
+                delivery,
+                webhook,
+                event,
+                outcome,
+            },
+        );
+        self.endpoints[webhook.0 as usize].in_flight -= 1;
+        if outcome.is_success() {
+            self.succeed(now, idx);
+        } else {
+            self.fail(now, idx);
+        }
+        self.pump(now, webhook);
+    }
+
+    fn succeed(&mut self, now: SimTime, idx: DeliveryIdx) {
+        let d = &mut self.deliveries[idx as usize];
+        d.state = DeliveryState::Delivered;
+        let (delivery, webhook, event, attempts) = (d.uuid, d.webhook, d.event, d.attempts);
+        self.log(
+            now,
+            TraceEvent::Delivered {
+                delivery,
+                webhook,
+                event,
+                attempts,
+            },
+        );
+        let ep = &mut self.endpoints[webhook.0 as usize];
+        ep.pending -= 1;
+        if ep.health.on_success() {
+            self.log(now, TraceEvent::WebhookRecovered { webhook });
+        }
+    }
+
+    fn fail(&mut self, now: SimTime, idx: DeliveryIdx) {
+        let webhook = self.deliveries[idx as usize].webhook;
+        self.deliveries[idx as usize].failures += 1;
+        let verdict = self.endpoints[webhook.0 as usize]
+            .health
+            .on_failure(now, &self.policy);
+        match verdict {
+            Verdict::Nothing => {}
+            Verdict::Warn { failing_since } => self.warn(now, webhook, failing_since),
+            Verdict::Disable { failing_since } => self.disable(now, webhook, failing_since),
+        }
+        if self.endpoints[webhook.0 as usize].health.status() == WebhookStatus::Disabled {
+            self.park(idx);
+        } else {
+            self.schedule_retry(now, idx);
+        }
+    }
+
+    fn warn(&mut self, now: SimTime, webhook: WebhookId, failing_since: SimTime) {
+        let ep = &self.endpoints[webhook.0 as usize];
+        let to = ep.config.owner_email.clone();
+        let url = ep.url.clone();
+        self.log(
+            now,
+            TraceEvent::WarningSent {
+                webhook,
+                to: to.clone(),
+                failing_since,
+            },
+        );
+        self.outputs.push_back(Output::Email(WarningEmail {
+            to,
+            webhook,
+            url,
+            failing_since,
+        }));
+    }
+
+    fn disable(&mut self, now: SimTime, webhook: WebhookId, failing_since: SimTime) {
+        self.log(
+            now,
+            TraceEvent::WebhookDisabled {
+                webhook,
+                failing_since,
+            },
+        );
+        let ep = &mut self.endpoints[webhook.0 as usize];
+        let ready: Vec<DeliveryIdx> = ep.ready.drain(..).collect();
+        for idx in ready {
+            self.park(idx);
+        }
+    }
+
+    fn park(&mut self, idx: DeliveryIdx) {
+        let d = &mut self.deliveries[idx as usize];
+        d.state = DeliveryState::Parked;
+        self.endpoints[d.webhook.0 as usize].parked.push(idx);
+    }
+
+    fn schedule_retry(&mut self, now: SimTime, idx: DeliveryIdx) {
+        let d = &self.deliveries[idx as usize];
+        let event_at = self.events[d.event as usize - 1].at;
+        let (attempts, failures) = (d.attempts, d.failures);
+        let reason = if self
+            .policy
+            .attempts_max()
+            .is_some_and(|max| attempts >= max)
+        {
+            Some(AbandonReason::AttemptsExhausted)
+        } else {
+            None
+        };
+        let at = now.plus_ms(self.policy.schedule().delay_ms(failures, &mut self.rng));
+        let reason = reason.or_else(|| {
+            let window = self.policy.retry_window_ms()?;
+            (at.ms_since(event_at) > window).then_some(AbandonReason::RetryWindowExpired)
+        });
+        let d = &mut self.deliveries[idx as usize];
+        let (delivery, webhook, event) = (d.uuid, d.webhook, d.event);
+        match reason {
+            Some(reason) => {
+                d.state = DeliveryState::Abandoned;
+                self.endpoints[webhook.0 as usize].pending -= 1;
+                self.log(
+                    now,
+                    TraceEvent::DeliveryAbandoned {
+                        delivery,
+                        webhook,
+                        event,
+                        attempts,
+                        reason,
+                    },
+                );
+            }
+            None => {
+                d.state = DeliveryState::Waiting;
+                self.timers.insert((at, idx));
+                self.log(
+                    now,
+                    TraceEvent::RetryScheduled {
+                        delivery,
+                        webhook,
+                        at,
+                        failures,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A retry timer fired: into the ready queue, or parked if its webhook is disabled.
+    fn make_ready(&mut self, now: SimTime, idx: DeliveryIdx) {
+        let webhook = self.deliveries[idx as usize].webhook;
+        if self.endpoints[webhook.0 as usize].health.status() == WebhookStatus::Disabled {
+            self.park(idx);
+            return;
+        }
+        self.endpoints[webhook.0 as usize].ready.push_back(idx);
+        self.pump(now, webhook);
+    }
+
+    fn enable(&mut self, now: SimTime, webhook: WebhookId) -> Result<(), InputError> {
+        let ep = self
+            .endpoints
+            .get_mut(webhook.0 as usize)
+            .ok_or(InputError::UnknownWebhook(webhook))?;
+        if !ep.health.enable() {
+            return Ok(());
+        }
+        let parked = std::mem::take(&mut ep.parked);
+        for idx in &parked {
+            self.deliveries[*idx as usize].state = DeliveryState::Waiting;
+        }
+        self.endpoints[webhook.0 as usize].ready.extend(parked);
+        self.log(now, TraceEvent::WebhookEnabled { webhook });
+        self.pump(now, webhook);
+        Ok(())
+    }
+
+    fn crash(&mut self, now: SimTime) {
+        if self.crashed {
+            return;
+        }
+        self.crashed = true;
+        // Sends not yet taken by the shell die with the process; their attempts are lost below.
+        self.outputs.retain(|o| !matches!(o, Output::Send(_)));
+        self.timeouts.clear();
+        let lost = std::mem::take(&mut self.in_flight);
+        for (attempt, f) in lost {
+            let d = &mut self.deliveries[f.delivery as usize];
+            d.state = DeliveryState::Waiting;
+            let (delivery, webhook) = (d.uuid, d.webhook);
+            let ep = &mut self.endpoints[webhook.0 as usize];
+            ep.in_flight -= 1;
+            ep.ready.push_front(f.delivery);
+            self.log(
+                now,
+                TraceEvent::AttemptLost {
+                    attempt,
+                    delivery,
+                    webhook,
+                },
+            );
+        }
+    }
+
+    fn restart(&mut self, now: SimTime) {
+        if !self.crashed {
+            return;
+        }
+        self.crashed = false;
+        self.log(now, TraceEvent::DispatcherRestarted);
+        self.handle_timeout(now);
+        for w in 0..self.endpoints.len() {
+            self.pump(now, WebhookId(w as u32));
+        }
+    }
+
+    /// Checks the bookkeeping that every step must preserve (used by tests and debug builds).
+    pub fn check_invariants(&self) {
+        for (w, ep) in self.endpoints.iter().enumerate() {
+            let of_webhook = |d: &&Delivery| d.webhook.0 as usize == w;
+            let pending = self
+                .deliveries
+                .iter()
+                .filter(of_webhook)
+                .filter(|d| !d.is_finished())
+                .count();
+            assert_eq!(ep.pending as usize, pending, "pending count of webhook {w}");
+            let in_flight = self
+                .deliveries
+                .iter()
+                .filter(of_webhook)
+                .filter(|d| d.state == DeliveryState::InFlight)
+                .count();
+            assert_eq!(
+                ep.in_flight as usize, in_flight,
+                "in-flight count of webhook {w}"
+            );
+            assert!(ep.in_flight <= self.policy.in_flight_per_webhook_max());
+            if ep.health.status() == WebhookStatus::Disabled {
+                assert!(ep.ready.is_empty(), "a disabled webhook has nothing ready");
+            }
+        }
+        assert_eq!(self.in_flight.len(), self.timeouts.len());
+    }
+}

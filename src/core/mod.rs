@@ -1,0 +1,18 @@
+//! The reference dispatcher: a pure, sans-IO state machine.
+//!
+//! Shape (as in quinn-proto and str0m): the shell calls [`Dispatcher::handle`] with the current
+//! virtual time and an [`Input`], drains [`Dispatcher::poll_output`] and the trace, and calls
+//! [`Dispatcher::handle_timeout`] when [`Dispatcher::poll_timeout`] comes due. The core never
+//! awaits, never reads a clock, and draws randomness (delivery uuids, jitter) only from its own RNG
+//! seeded from one `u64`. It imports no async runtime and no network crate.
+
+mod delivery;
+mod dispatcher;
+mod envelope;
+mod health;
+
+pub use dispatcher::{
+    AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail,
+};
+pub use envelope::render;
+pub use health::{Health, Verdict};

@@ -1,0 +1,256 @@
+//! Named policies as data: hooksim's reading of SnapBill, and the published policies of other
+//! senders (figures from `shared/policies.md`; each profile names its source).
+//!
+//! Where a sender's rule does not fit hooksim's model (warn and disable by failing *time*), the
+//! comment says how it was mapped.
+
+use super::spec::{DEFAULT_IN_FLIGHT_MAX, DEFAULT_PENDING_MAX, DEFAULT_TIMEOUT_MS, WEEK_MS};
+use super::{Backoff, Policy, PolicySpec, Schedule};
+use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    Snapbill,
+    Svix,
+    Stripe,
+    Shopify,
+    Hook0,
+    StandardWebhooks,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown policy profile {0:?} (known: snapbill, svix, stripe, shopify, hook0, standard-webhooks)"
+)]
+pub struct UnknownProfile(pub String);
+
+impl FromStr for Profile {
+    type Err = UnknownProfile;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "snapbill" => Self::Snapbill,
+            "svix" => Self::Svix,
+            "stripe" => Self::Stripe,
+            "shopify" => Self::Shopify,
+            "hook0" => Self::Hook0,
+            "standard-webhooks" => Self::StandardWebhooks,
+            other => return Err(UnknownProfile(other.to_string())),
+        })
+    }
+}
+
+impl Profile {
+    pub const ALL: [Profile; 6] = [
+        Self::Snapbill,
+        Self::Svix,
+        Self::Stripe,
+        Self::Shopify,
+        Self::Hook0,
+        Self::StandardWebhooks,
+    ];
+
+    pub fn spec(self) -> PolicySpec {
+        match self {
+            Self::Snapbill => snapbill(),
+            Self::Svix => svix(),
+            Self::Stripe => stripe(),
+            Self::Shopify => shopify(),
+            Self::Hook0 => hook0(),
+            Self::StandardWebhooks => standard_webhooks(),
+        }
+    }
+
+    pub fn policy(self) -> Policy {
+        self.spec()
+            .build()
+            .expect("every built-in profile is a valid policy")
+    }
+}
+
+fn list(delays_ms: &[u64], jitter_percent: u8) -> Schedule {
+    Schedule {
+        backoff: Backoff::List {
+            delays_ms: delays_ms.to_vec(),
+        },
+        jitter_percent,
+    }
+}
+
+fn base(schedule: Schedule) -> PolicySpec {
+    PolicySpec {
+        schedule,
+        warn_after_ms: None,
+        disable_after_ms: None,
+        attempt_timeout_ms: DEFAULT_TIMEOUT_MS,
+        attempts_max: None,
+        retry_window_ms: None,
+        in_flight_per_webhook_max: DEFAULT_IN_FLIGHT_MAX,
+        pending_per_webhook_max: DEFAULT_PENDING_MAX,
+    }
+}
+
+/// Source: SnapBill webhook docs (`shared/seed/webhooks.txt`). The docs state: retried until 2xx,
+/// a warning email after a week of failure, then disabled if still failing. They do not state
+/// intervals, grace or timeout; hooksim's reading:
+/// - retries after 10s, 1m, 5m, 15m, then every 30m (quick retries for blips, then a steady
+///   pace: about 48 attempts a day per delivery);
+/// - no attempt limit: only a 2xx or the disable ends a delivery;
+/// - warning at 7 days of continuous failure; disabled at 8 days ("subsequently": one day's grace
+///   to fix the endpoint after the email);
+/// - 30 s attempt timeout.
+fn snapbill() -> PolicySpec {
+    PolicySpec {
+        warn_after_ms: Some(WEEK_MS),
+        disable_after_ms: Some(WEEK_MS + DAY_MS),
+        ..base(list(
+            &[
+                10 * SECOND_MS,
+                MINUTE_MS,
+                5 * MINUTE_MS,
+                15 * MINUTE_MS,
+                30 * MINUTE_MS,
+            ],
+            0,
+        ))
+    }
+}
+
+/// Source: Svix hosted docs and OSS server. Retries after 5s, 5m, 30m, 2h, 5h, 10h, 10h (8
+/// attempts with the immediate first), +-20% jitter, 15 s timeout. The endpoint is disabled when
+/// all attempts failed for 5 days. Mapping: the "failing" notice after the 4th failed attempt
+/// becomes a warning at 35m of failure (5s + 5m + 30m).
+fn svix() -> PolicySpec {
+    PolicySpec {
+        warn_after_ms: Some(35 * MINUTE_MS),
+        disable_after_ms: Some(5 * DAY_MS),
+        attempt_timeout_ms: 15 * SECOND_MS,
+        attempts_max: Some(8),
+        ..base(list(
+            &[
+                5 * SECOND_MS,
+                5 * MINUTE_MS,
+                30 * MINUTE_MS,
+                2 * HOUR_MS,
+                5 * HOUR_MS,
+                10 * HOUR_MS,
+                10 * HOUR_MS,
+            ],
+            20,
+        ))
+    }
+}
+
+/// Source: Stripe docs: exponential backoff for up to 3 days; disabled after persistent failure
+/// (threshold unpublished); 30 s timeout (secondary source). Mapping: 1m doubling to a 12h cap,
+/// a 3-day retry window, warning at 2 days, disable at 3 days.
+fn stripe() -> PolicySpec {
+    PolicySpec {
+        warn_after_ms: Some(2 * DAY_MS),
+        disable_after_ms: Some(3 * DAY_MS),
+        retry_window_ms: Some(3 * DAY_MS),
+        ..base(Schedule {
+            backoff: Backoff::Exponential {
+                initial_ms: MINUTE_MS,
+                multiplier: 2,
+                max_ms: 12 * HOUR_MS,
+            },
+            jitter_percent: 0,
+        })
+    }
+}
+
+/// Source: Shopify docs: 8 retries with exponential backoff over 4 hours; the subscription is
+/// deleted after 8 consecutive failures (secondary source); 5 s timeout. Mapping: 1m doubling
+/// (1m..128m, about 4.25h in all), 9 attempts; warn at 1h, disable at 4h of failure.
+/// Shopify retries carry the original payload; hooksim always renders at send time.
+fn shopify() -> PolicySpec {
+    PolicySpec {
+        warn_after_ms: Some(HOUR_MS),
+        disable_after_ms: Some(4 * HOUR_MS),
+        attempt_timeout_ms: 5 * SECOND_MS,
+        attempts_max: Some(9),
+        ..base(Schedule {
+            backoff: Backoff::Exponential {
+                initial_ms: MINUTE_MS,
+                multiplier: 2,
+                max_ms: 128 * MINUTE_MS,
+            },
+            jitter_percent: 0,
+        })
+    }
+}
+
+/// Source: Hook0 source: 3s, 10s, 3m, 30m, 1h, 3h, 5h, then 10h each; at most 24 retries within
+/// 8 days; 10% jitter; 15 s total timeout; no automatic disable (so no warning either).
+fn hook0() -> PolicySpec {
+    PolicySpec {
+        attempt_timeout_ms: 15 * SECOND_MS,
+        attempts_max: Some(25),
+        retry_window_ms: Some(8 * DAY_MS),
+        ..base(list(
+            &[
+                3 * SECOND_MS,
+                10 * SECOND_MS,
+                3 * MINUTE_MS,
+                30 * MINUTE_MS,
+                HOUR_MS,
+                3 * HOUR_MS,
+                5 * HOUR_MS,
+                10 * HOUR_MS,
+            ],
+            10,
+        ))
+    }
+}
+
+/// Source: Standard Webhooks spec example: 0, 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h (10
+/// attempts, ~75.6h); notify and disable recommended; 15-30 s timeout. Mapping: warn when the
+/// retries run out (3 days), disable at 5 days.
+fn standard_webhooks() -> PolicySpec {
+    PolicySpec {
+        warn_after_ms: Some(3 * DAY_MS),
+        disable_after_ms: Some(5 * DAY_MS),
+        attempt_timeout_ms: 15 * SECOND_MS,
+        attempts_max: Some(10),
+        ..base(list(
+            &[
+                5 * SECOND_MS,
+                5 * MINUTE_MS,
+                30 * MINUTE_MS,
+                2 * HOUR_MS,
+                5 * HOUR_MS,
+                10 * HOUR_MS,
+                14 * HOUR_MS,
+                20 * HOUR_MS,
+                24 * HOUR_MS,
+            ],
+            0,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_builds_and_round_trips_its_name() {
+        for p in Profile::ALL {
+            p.spec().build().unwrap();
+            let name = serde_json::to_value(p).unwrap();
+            assert_eq!(name.as_str().unwrap().parse::<Profile>().unwrap(), p);
+        }
+        assert!("nope".parse::<Profile>().is_err());
+    }
+
+    #[test]
+    fn snapbill_retries_forever_every_half_hour() {
+        let s = Profile::Snapbill.policy();
+        assert_eq!(s.attempts_max(), None);
+        assert_eq!(s.schedule().base_delay_ms(100), 30 * MINUTE_MS);
+    }
+}

@@ -1,0 +1,257 @@
+//! The policy as written (a spec, which may be wrong) and as built (a `Policy`, which is not).
+
+use super::{Backoff, Schedule};
+use crate::time::{DAY_MS, SECOND_MS};
+use serde::{Deserialize, Serialize};
+
+/// Everything the dispatcher needs to decide when to retry, warn and disable, and its limits.
+/// Build one from a [`PolicySpec`] (or a [`super::Profile`]); the fields are then known good.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    spec: PolicySpec,
+}
+
+/// Field by field, what a policy says. Durations are milliseconds, limits are counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub schedule: Schedule,
+    /// Failing this long (first failed attempt to a failed attempt) sends one warning email.
+    /// `None`: never warn.
+    pub warn_after_ms: Option<u64>,
+    /// Failing this long, after the warning went out, disables the webhook. `None`: never disable.
+    pub disable_after_ms: Option<u64>,
+    /// An attempt with no answer after this long has timed out (a failed attempt).
+    pub attempt_timeout_ms: u64,
+    /// A delivery gives up after this many attempts (`None`: retried until 2xx or disabled).
+    pub attempts_max: Option<u32>,
+    /// A delivery gives up when a retry would start later than this after its event
+    /// (`None`: no window).
+    pub retry_window_ms: Option<u64>,
+    /// Attempts of one webhook in flight at once. At the limit, due attempts wait their turn.
+    pub in_flight_per_webhook_max: u32,
+    /// Unfinished deliveries one webhook may hold. At the limit, a new event for it is recorded
+    /// as not delivered (`delivery_refused`, reason `queue_full`) rather than growing without end.
+    pub pending_per_webhook_max: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{field}: must be greater than zero")]
+    Zero { field: &'static str },
+    #[error("schedule.backoff.delays_ms: must list at least one delay")]
+    EmptySchedule,
+    #[error("schedule.backoff.delays_ms[{index}]: must be greater than zero")]
+    ZeroDelay { index: usize },
+    #[error("schedule.backoff.multiplier: must be at least 1")]
+    Multiplier,
+    #[error("schedule.backoff.max_ms: must not be less than initial_ms")]
+    CapBelowInitial,
+    #[error("schedule.jitter_percent: must be at most 100, got {0}")]
+    Jitter(u8),
+    #[error("disable_after_ms: must be later than warn_after_ms ({disable_ms} <= {warn_ms})")]
+    DisableNotAfterWarn { warn_ms: u64, disable_ms: u64 },
+    #[error("disable_after_ms: a webhook must be warned before it is disabled; set warn_after_ms")]
+    DisableWithoutWarn,
+}
+
+impl PolicySpec {
+    pub fn build(self) -> Result<Policy, PolicyError> {
+        self.check_schedule()?;
+        positive("attempt_timeout_ms", self.attempt_timeout_ms)?;
+        positive(
+            "in_flight_per_webhook_max",
+            self.in_flight_per_webhook_max as u64,
+        )?;
+        positive(
+            "pending_per_webhook_max",
+            self.pending_per_webhook_max as u64,
+        )?;
+        if let Some(n) = self.attempts_max {
+            positive("attempts_max", n as u64)?;
+        }
+        if let Some(ms) = self.retry_window_ms {
+            positive("retry_window_ms", ms)?;
+        }
+        if let Some(warn_ms) = self.warn_after_ms {
+            positive("warn_after_ms", warn_ms)?;
+        }
+        match (self.warn_after_ms, self.disable_after_ms) {
+            (_, Some(0)) => {
+                return Err(PolicyError::Zero {
+                    field: "disable_after_ms",
+                });
+            }
+            (None, Some(_)) => return Err(PolicyError::DisableWithoutWarn),
+            (Some(warn_ms), Some(disable_ms)) if disable_ms <= warn_ms => {
+                return Err(PolicyError::DisableNotAfterWarn {
+                    warn_ms,
+                    disable_ms,
+                });
+            }
+            _ => {}
+        }
+        Ok(Policy { spec: self })
+    }
+
+    fn check_schedule(&self) -> Result<(), PolicyError> {
+        if self.schedule.jitter_percent > 100 {
+            return Err(PolicyError::Jitter(self.schedule.jitter_percent));
+        }
+        match &self.schedule.backoff {
+            Backoff::List { delays_ms } => {
+                if delays_ms.is_empty() {
+                    return Err(PolicyError::EmptySchedule);
+                }
+                match delays_ms.iter().position(|d| *d == 0) {
+                    Some(index) => Err(PolicyError::ZeroDelay { index }),
+                    None => Ok(()),
+                }
+            }
+            Backoff::Exponential {
+                initial_ms,
+                multiplier,
+                max_ms,
+            } => {
+                positive("schedule.backoff.initial_ms", *initial_ms)?;
+                if *multiplier == 0 {
+                    return Err(PolicyError::Multiplier);
+                }
+                if max_ms < initial_ms {
+                    return Err(PolicyError::CapBelowInitial);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn positive(field: &'static str, value: u64) -> Result<(), PolicyError> {
+    if value == 0 {
+        Err(PolicyError::Zero { field })
+    } else {
+        Ok(())
+    }
+}
+
+impl Policy {
+    pub fn spec(&self) -> &PolicySpec {
+        &self.spec
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.spec.schedule
+    }
+
+    pub fn warn_after_ms(&self) -> Option<u64> {
+        self.spec.warn_after_ms
+    }
+
+    pub fn disable_after_ms(&self) -> Option<u64> {
+        self.spec.disable_after_ms
+    }
+
+    pub fn attempt_timeout_ms(&self) -> u64 {
+        self.spec.attempt_timeout_ms
+    }
+
+    pub fn attempts_max(&self) -> Option<u32> {
+        self.spec.attempts_max
+    }
+
+    pub fn retry_window_ms(&self) -> Option<u64> {
+        self.spec.retry_window_ms
+    }
+
+    pub fn in_flight_per_webhook_max(&self) -> u32 {
+        self.spec.in_flight_per_webhook_max
+    }
+
+    pub fn pending_per_webhook_max(&self) -> u32 {
+        self.spec.pending_per_webhook_max
+    }
+}
+
+impl Default for Policy {
+    /// The `snapbill` profile.
+    fn default() -> Self {
+        super::Profile::Snapbill.policy()
+    }
+}
+
+/// Defaults shared by profiles that publish no figure of their own.
+pub(super) const DEFAULT_TIMEOUT_MS: u64 = 30 * SECOND_MS;
+pub(super) const DEFAULT_IN_FLIGHT_MAX: u32 = 8;
+pub(super) const DEFAULT_PENDING_MAX: u32 = 100_000;
+pub(super) const WEEK_MS: u64 = 7 * DAY_MS;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Profile;
+
+    fn spec() -> PolicySpec {
+        Profile::Snapbill.policy().spec().clone()
+    }
+
+    #[test]
+    fn every_bad_value_is_refused_with_its_field() {
+        let cases: Vec<(fn(&mut PolicySpec), &str)> = vec![
+            (|s| s.attempt_timeout_ms = 0, "attempt_timeout_ms"),
+            (
+                |s| s.in_flight_per_webhook_max = 0,
+                "in_flight_per_webhook_max",
+            ),
+            (|s| s.pending_per_webhook_max = 0, "pending_per_webhook_max"),
+            (|s| s.attempts_max = Some(0), "attempts_max"),
+            (|s| s.warn_after_ms = Some(0), "warn_after_ms"),
+            (|s| s.disable_after_ms = s.warn_after_ms, "disable_after_ms"),
+            (|s| s.warn_after_ms = None, "disable_after_ms"),
+            (
+                |s| s.schedule.backoff = Backoff::List { delays_ms: vec![] },
+                "delays_ms",
+            ),
+            (
+                |s| {
+                    s.schedule.backoff = Backoff::List {
+                        delays_ms: vec![5, 0],
+                    }
+                },
+                "delays_ms[1]",
+            ),
+            (|s| s.schedule.jitter_percent = 101, "jitter_percent"),
+            (
+                |s| {
+                    s.schedule.backoff = Backoff::Exponential {
+                        initial_ms: 0,
+                        multiplier: 2,
+                        max_ms: 9,
+                    }
+                },
+                "initial_ms",
+            ),
+            (
+                |s| {
+                    s.schedule.backoff = Backoff::Exponential {
+                        initial_ms: 10,
+                        multiplier: 2,
+                        max_ms: 9,
+                    }
+                },
+                "max_ms",
+            ),
+        ];
+        for (mutate, field) in cases {
+            let mut s = spec();
+            mutate(&mut s);
+            let err = s.build().expect_err(field).to_string();
+            assert!(err.contains(field), "{err:?} should name {field}");
+        }
+    }
+
+    #[test]
+    fn the_default_is_the_snapbill_profile_and_valid() {
+        assert_eq!(Policy::default(), spec().build().unwrap());
+        assert_eq!(Policy::default().warn_after_ms(), Some(WEEK_MS));
+    }
+}
