@@ -20,5 +20,7 @@ pub mod core;
 pub mod domain;
 pub mod model;
 pub mod policy;
+pub mod receiver;
 pub mod time;
 pub mod trace;
+pub mod world;

@@ -1,0 +1,52 @@
+//! The kinds of reference receiver.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiverKind {
+    /// Acts once per delivery `uuid`; trusts the entity in the body (the truth at send time), so a
+    /// `paid` event carrying a cancelled invoice fulfils nothing; answers 2xx to paths it ignores.
+    Dedup,
+    /// The SnapBill sample: acts on every delivery whose `details` say so, with no dedup and no
+    /// look at the entity it carries.
+    Naive,
+    /// Like `dedup`, but answers 500 to paths it does not handle: the sender retries those for a
+    /// week and then disables the webhook.
+    Picky,
+}
+
+impl ReceiverKind {
+    pub const ALL: [ReceiverKind; 3] = [Self::Dedup, Self::Naive, Self::Picky];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dedup => "dedup",
+            Self::Naive => "naive",
+            Self::Picky => "picky",
+        }
+    }
+}
+
+impl fmt::Display for ReceiverKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown receiver kind {0:?} (known: dedup, naive, picky)")]
+pub struct UnknownKind(String);
+
+impl FromStr for ReceiverKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}

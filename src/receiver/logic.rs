@@ -1,0 +1,187 @@
+//! What a receiver decides for one delivery. Pure: the body in, a decision and a book entry out.
+
+use super::{Book, Effect, ReceiverKind};
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Act {
+        action: String,
+    },
+    Skip {
+        why: String,
+    },
+    /// Answer this (non-2xx) status.
+    Refuse {
+        status: u16,
+        why: String,
+    },
+}
+
+/// The decision, with the ids it concerns when the body was readable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handled {
+    pub uuid: Option<Uuid>,
+    pub event: Option<u64>,
+    pub decision: Decision,
+}
+
+impl Handled {
+    pub fn status(&self) -> u16 {
+        match self.decision {
+            Decision::Refuse { status, .. } => status,
+            _ => 200,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    uuid: Uuid,
+    body: Body,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    id: u64,
+    path: String,
+    #[serde(default)]
+    details: String,
+    invoice: Option<InvoiceView>,
+    client: Option<ClientView>,
+}
+
+#[derive(Deserialize)]
+struct InvoiceView {
+    id: u64,
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct ClientView {
+    id: u64,
+}
+
+/// Parses `body` and decides; an act is recorded in `book` in the same step, so a caller that
+/// holds `book` under one lock acts at most once per uuid even for concurrent deliveries.
+pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
+    let env: Envelope = match serde_json::from_slice(body) {
+        Ok(env) => env,
+        // 400, not 5xx: a sender retries a 5xx, and a body that cannot be read never will be.
+        Err(e) => {
+            let decision = Decision::Refuse {
+                status: 400,
+                why: format!("unreadable envelope: {e}"),
+            };
+            return Handled {
+                uuid: None,
+                event: None,
+                decision,
+            };
+        }
+    };
+    let decision = decide(kind, book, &env);
+    if let Decision::Act { action } = &decision {
+        book.record(Effect {
+            uuid: env.uuid,
+            event: env.body.id,
+            action: action.clone(),
+        });
+    }
+    Handled {
+        uuid: Some(env.uuid),
+        event: Some(env.body.id),
+        decision,
+    }
+}
+
+fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
+    let careful = kind != ReceiverKind::Naive;
+    if careful && book.has_acted_on(env.uuid) {
+        return Decision::Skip {
+            why: format!("already acted on delivery {}", env.uuid),
+        };
+    }
+    let body = &env.body;
+    match (body.path.as_str(), &body.invoice, &body.client) {
+        ("/invoice/update/state", Some(inv), _)
+            if body.details == "paid" || body.details == "cancelled" =>
+        {
+            let verb = if body.details == "paid" {
+                "fulfil"
+            } else {
+                "cancel"
+            };
+            // The body carries the invoice as it is at send time: trust it over `details`.
+            if careful && inv.state != body.details {
+                return Decision::Skip {
+                    why: format!(
+                        "stale {} event: invoice {} is {} now",
+                        body.details, inv.id, inv.state
+                    ),
+                };
+            }
+            Decision::Act {
+                action: format!("{verb} invoice {}", inv.id),
+            }
+        }
+        ("/client/add", _, Some(client)) => Decision::Act {
+            action: format!("create client {}", client.id),
+        },
+        (path, _, _) if kind == ReceiverKind::Picky => Decision::Refuse {
+            status: 500,
+            why: format!("path {path} not handled"),
+        },
+        (path, _, _) => Decision::Skip {
+            why: format!("{path} {} not handled", body.details),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paid(uuid: u128, state: &str) -> Vec<u8> {
+        format!(
+            r#"{{"uuid":"{}","body":{{"id":5,"path":"/invoice/update/state","details":"paid","invoice":{{"id":9,"state":"{state}","extra":true}}}}}}"#,
+            Uuid::from_u128(uuid)
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn dedup_acts_once_per_uuid_and_naive_every_time() {
+        for (kind, acts) in [(ReceiverKind::Dedup, 1), (ReceiverKind::Naive, 2)] {
+            let mut book = Book::default();
+            let a = handle(kind, &mut book, &paid(1, "paid"));
+            let b = handle(kind, &mut book, &paid(1, "paid"));
+            assert_eq!((a.status(), b.status()), (200, 200));
+            assert_eq!(book.effects().len(), acts, "{kind}");
+        }
+    }
+
+    #[test]
+    fn dedup_does_not_fulfil_a_paid_event_carrying_a_cancelled_invoice() {
+        let mut book = Book::default();
+        let h = handle(ReceiverKind::Dedup, &mut book, &paid(1, "cancelled"));
+        assert!(matches!(h.decision, Decision::Skip { .. }));
+        assert!(book.effects().is_empty());
+        let mut book = Book::default();
+        handle(ReceiverKind::Naive, &mut book, &paid(1, "cancelled"));
+        assert_eq!(book.effects()[0].action, "fulfil invoice 9");
+    }
+
+    #[test]
+    fn unreadable_bodies_get_a_400_and_unhandled_paths_a_2xx_except_from_picky() {
+        let mut book = Book::default();
+        assert_eq!(
+            handle(ReceiverKind::Dedup, &mut book, b"{not json").status(),
+            400
+        );
+        let other = br#"{"uuid":"00000000-0000-0000-0000-000000000001","body":{"id":1,"path":"/client/update","details":"","client":{"id":1}}}"#;
+        assert_eq!(handle(ReceiverKind::Dedup, &mut book, other).status(), 200);
+        assert_eq!(handle(ReceiverKind::Picky, &mut book, other).status(), 500);
+    }
+}

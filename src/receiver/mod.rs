@@ -1,0 +1,14 @@
+//! Reference receivers: what a SnapBill customer's endpoint does with a delivery.
+//!
+//! [`logic`] is pure (parse the envelope, decide to act or not, keep the durable [`Book`]); the
+//! [`router`] serves it with axum, in the simulation and over the real network alike.
+
+mod book;
+mod kind;
+mod logic;
+mod router;
+
+pub use book::{Book, Effect};
+pub use kind::ReceiverKind;
+pub use logic::{Decision, Handled, handle};
+pub use router::{BODY_BYTES_MAX, OnHandled, ReceiverState, router};

@@ -1,0 +1,96 @@
+//! How a receiver answers, request by request. Pure data: engines interpret it.
+
+use std::fmt;
+
+/// What the receiver does with one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Run the receiver's logic and answer with its status (a 2xx here lets the logic decide:
+    /// it may act, skip, or refuse). A non-2xx answers this status without acting.
+    Status(u16),
+    /// Act (the side effect happens), then answer this status anyway: the sender retries an
+    /// event the receiver already acted on.
+    ActThenStatus(u16),
+    /// Act, then close the connection without answering.
+    ActThenDrop,
+    /// Close the connection mid-request, before acting.
+    Drop,
+}
+
+/// One answer, given after `latency_ms` of handling (beyond the attempt timeout: the sender
+/// gives up, though the receiver may still act).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub answer: Answer,
+    pub latency_ms: u64,
+}
+
+impl Reply {
+    pub const OK: Reply = Reply {
+        answer: Answer::Status(200),
+        latency_ms: 0,
+    };
+
+    pub const fn status(code: u16) -> Reply {
+        Reply {
+            answer: Answer::Status(code),
+            latency_ms: 0,
+        }
+    }
+}
+
+/// `replies[0]` for the first request after the behaviour took effect, `replies[1]` for the
+/// next, ...; then `then` for every later request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Behaviour {
+    pub replies: Vec<Reply>,
+    pub then: Reply,
+}
+
+impl Behaviour {
+    pub fn always(reply: Reply) -> Behaviour {
+        Behaviour {
+            replies: Vec::new(),
+            then: reply,
+        }
+    }
+
+    /// The reply to the `n`-th request (0-based) since this behaviour took effect.
+    pub fn reply(&self, n: u64) -> Reply {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| self.replies.get(i))
+            .copied()
+            .unwrap_or(self.then)
+    }
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour::always(Reply::OK)
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.answer {
+            Answer::Status(c) => write!(f, "{c}")?,
+            Answer::ActThenStatus(c) => write!(f, "act then {c}")?,
+            Answer::ActThenDrop => f.write_str("act then drop")?,
+            Answer::Drop => f.write_str("drop")?,
+        }
+        if self.latency_ms > 0 {
+            write!(f, " after {} ms", self.latency_ms)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Behaviour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in &self.replies {
+            write!(f, "{r}, ")?;
+        }
+        write!(f, "then {}", self.then)
+    }
+}
