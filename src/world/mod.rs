@@ -4,6 +4,7 @@
 
 mod action;
 mod behaviour;
+pub mod sample;
 
 pub use action::{Action, Host, Step};
 pub use behaviour::{Answer, Behaviour, Reply};
