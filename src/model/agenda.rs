@@ -9,24 +9,11 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug)]
 pub(super) enum Message {
     /// An attempt's request reaches its receiver.
-    Request {
-        host: String,
-        request: AttemptRequest,
-        incarnation: u32,
-    },
+    Request { host: String, request: AttemptRequest, incarnation: u32 },
     /// The receiver finishes handling after its reply's latency.
-    Handle {
-        host: String,
-        request: AttemptRequest,
-        reply: Reply,
-        incarnation: u32,
-    },
+    Handle { host: String, request: AttemptRequest, reply: Reply, incarnation: u32 },
     /// An answer reaches the dispatcher (dropped if the dispatcher restarted since it was sent).
-    Answer {
-        attempt: u64,
-        outcome: Outcome,
-        incarnation: u32,
-    },
+    Answer { attempt: u64, outcome: Outcome, incarnation: u32 },
     /// The dispatcher (re)tries to send a warning email; emails are kept durably until sent.
     SendEmail(WarningEmail),
     /// An email reaches the mail host.

@@ -6,9 +6,7 @@ use crate::core::{AttemptRequest, Dispatcher, Input, Output, WarningEmail};
 use crate::receiver::{self, Book, Decision, ReceiverKind};
 use crate::time::{MINUTE_MS, SimTime};
 use crate::trace::{Outcome, Trace, TraceEvent};
-use crate::world::{
-    Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host,
-};
+use crate::world::{Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -20,10 +18,7 @@ pub(crate) const EMAIL_RETRY_MS: u64 = MINUTE_MS;
 pub fn run(world: &World) -> Result<RunOutput, EngineError> {
     let mut engine = Engine::new(world);
     engine.run()?;
-    Ok(RunOutput {
-        trace: engine.trace,
-        sim_elapsed_ms: world.run_for_ms,
-    })
+    Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms })
 }
 
 struct ModelReceiver {
@@ -57,12 +52,8 @@ impl<'w> Engine<'w> {
             .receivers
             .iter()
             .map(|r| {
-                let rx = ModelReceiver {
-                    kind: r.kind,
-                    behaviour: r.behaviour.clone(),
-                    served: 0,
-                    book: Book::default(),
-                };
+                let rx =
+                    ModelReceiver { kind: r.kind, behaviour: r.behaviour.clone(), served: 0, book: Book::default() };
                 (r.host.clone(), rx)
             })
             .collect();
@@ -85,12 +76,7 @@ impl<'w> Engine<'w> {
         let end = self.world.end();
         while let Some(next) = self.next_instant().filter(|t| *t <= end) {
             self.now = next;
-            while let Some(step) = self
-                .world
-                .timeline
-                .get(self.next_step)
-                .filter(|s| s.at <= next)
-            {
+            while let Some(step) = self.world.timeline.get(self.next_step).filter(|s| s.at <= next) {
                 self.next_step += 1;
                 self.apply(self.next_step - 1, step)?;
             }
@@ -105,10 +91,7 @@ impl<'w> Engine<'w> {
 
     fn next_instant(&self) -> Option<SimTime> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
-        [step, self.agenda.next_at(), self.core.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [step, self.agenda.next_at(), self.core.poll_timeout()].into_iter().flatten().min()
     }
 
     fn input(&mut self, input: Input) -> Result<(), crate::core::InputError> {
@@ -129,31 +112,17 @@ impl<'w> Engine<'w> {
     }
 
     fn apply(&mut self, index: usize, step: &Step) -> Result<(), EngineError> {
-        let step_error = |source| EngineError::Step {
-            index,
-            at: step.at,
-            source,
-        };
+        let step_error = |source| EngineError::Step { index, at: step.at, source };
         match &step.action {
             Action::Change(change) => {
-                return self
-                    .input(Input::Change(change.clone()))
-                    .map_err(step_error);
+                return self.input(Input::Change(change.clone())).map_err(step_error);
             }
             Action::EnableWebhook(w) => return self.input(Input::Enable(*w)).map_err(step_error),
             _ => {}
         }
-        self.trace.push(
-            self.now,
-            TraceEvent::WorldChanged {
-                what: step.action.to_string(),
-            },
-        );
+        self.trace.push(self.now, TraceEvent::WorldChanged { what: step.action.to_string() });
         match &step.action {
-            Action::Behave {
-                receiver,
-                behaviour,
-            } => {
+            Action::Behave { receiver, behaviour } => {
                 if let Some(rx) = self.receivers.get_mut(receiver) {
                     rx.behaviour = behaviour.clone();
                     rx.served = 0;
@@ -210,10 +179,7 @@ impl<'w> Engine<'w> {
 
     fn send_request(&mut self, request: AttemptRequest) {
         let host = url_host(&request.url).map(str::to_string);
-        let target = host
-            .as_ref()
-            .filter(|h| self.receivers.contains_key(*h))
-            .map(|h| Host::Receiver(h.clone()));
+        let target = host.as_ref().filter(|h| self.receivers.contains_key(*h)).map(|h| Host::Receiver(h.clone()));
         let Some(target) = target else {
             // No such host on the network: the connect fails at once.
             return self.answer_now(request.attempt, Outcome::Refused);
@@ -221,25 +187,15 @@ impl<'w> Engine<'w> {
         match self.network.path(&Host::Dispatcher, &target, &mut self.rng) {
             Path::Partitioned => self.answer_now(request.attempt, Outcome::Refused),
             _ => {
-                let message = Message::Request {
-                    host: target.name().to_string(),
-                    request,
-                    incarnation: self.incarnation,
-                };
+                let message =
+                    Message::Request { host: target.name().to_string(), request, incarnation: self.incarnation };
                 self.transmit(Host::Dispatcher, target, message);
             }
         }
     }
 
     fn answer_now(&mut self, attempt: u64, outcome: Outcome) {
-        self.agenda.push(
-            self.now,
-            Message::Answer {
-                attempt,
-                outcome,
-                incarnation: self.incarnation,
-            },
-        );
+        self.agenda.push(self.now, Message::Answer { attempt, outcome, incarnation: self.incarnation });
     }
 
     fn send_email(&mut self, email: WarningEmail) {
@@ -248,39 +204,20 @@ impl<'w> Engine<'w> {
 
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
         match message {
-            Message::Request {
-                host,
-                request,
-                incarnation,
-            } => self.request_arrives(host, request, incarnation),
-            Message::Handle {
-                host,
-                request,
-                reply,
-                incarnation,
-            } => self.handle(host, request, reply, incarnation),
-            Message::Answer {
-                attempt,
-                outcome,
-                incarnation,
-            } => {
+            Message::Request { host, request, incarnation } => self.request_arrives(host, request, incarnation),
+            Message::Handle { host, request, reply, incarnation } => self.handle(host, request, reply, incarnation),
+            Message::Answer { attempt, outcome, incarnation } => {
                 if incarnation == self.incarnation && !self.network.is_down(&Host::Dispatcher) {
                     self.input(Input::Answer { attempt, outcome })
-                        .map_err(|e| {
-                            EngineError::Simulation(format!("answer to attempt {attempt}: {e}"))
-                        })?;
+                        .map_err(|e| EngineError::Simulation(format!("answer to attempt {attempt}: {e}")))?;
                 }
             }
             Message::SendEmail(email) => self.try_email(email),
             Message::Email(email) => {
                 if self.network.is_down(&Host::Mail) {
-                    self.agenda
-                        .push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
+                    self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
                 } else {
-                    let event = TraceEvent::EmailReceived {
-                        to: email.to,
-                        webhook: email.webhook,
-                    };
+                    let event = TraceEvent::EmailReceived { to: email.to, webhook: email.webhook };
                     self.trace.push(self.now, event);
                 }
             }
@@ -290,16 +227,11 @@ impl<'w> Engine<'w> {
 
     fn try_email(&mut self, email: WarningEmail) {
         let open = !self.network.is_down(&Host::Dispatcher)
-            && matches!(
-                self.network
-                    .path(&Host::Dispatcher, &Host::Mail, &mut self.rng),
-                Path::Open { .. }
-            );
+            && matches!(self.network.path(&Host::Dispatcher, &Host::Mail, &mut self.rng), Path::Open { .. });
         if open {
             self.transmit(Host::Dispatcher, Host::Mail, Message::Email(email));
         } else {
-            self.agenda
-                .push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
+            self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
         }
     }
 
@@ -312,14 +244,8 @@ impl<'w> Engine<'w> {
         };
         let reply = rx.behaviour.reply(rx.served);
         rx.served += 1;
-        let message = Message::Handle {
-            host,
-            request,
-            reply,
-            incarnation,
-        };
-        self.agenda
-            .push(self.now.plus_ms(reply.latency_ms), message);
+        let message = Message::Handle { host, request, reply, incarnation };
+        self.agenda.push(self.now.plus_ms(reply.latency_ms), message);
     }
 
     /// The receiver answers: maybe acts, then replies (or drops the connection).
@@ -329,9 +255,7 @@ impl<'w> Engine<'w> {
             return;
         }
         let outcome = match reply.answer {
-            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status {
-                code: self.act(&host, &request),
-            },
+            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status { code: self.act(&host, &request) },
             Answer::Status(code) => Outcome::Status { code },
             Answer::ActThenStatus(code) => {
                 self.act(&host, &request);
@@ -343,11 +267,7 @@ impl<'w> Engine<'w> {
             }
             Answer::Drop => Outcome::Reset,
         };
-        let message = Message::Answer {
-            attempt: request.attempt,
-            outcome,
-            incarnation,
-        };
+        let message = Message::Answer { attempt: request.attempt, outcome, incarnation };
         self.transmit(receiver, Host::Dispatcher, message);
     }
 
@@ -369,19 +289,11 @@ pub(crate) fn receiver_trace(host: &str, handled: &receiver::Handled) -> Option<
     let (delivery, event) = (handled.uuid?, handled.event?);
     let receiver = host.to_string();
     match &handled.decision {
-        Decision::Act { action } => Some(TraceEvent::ReceiverActed {
-            receiver,
-            delivery,
-            event,
-            action: action.clone(),
-        }),
+        Decision::Act { action } => {
+            Some(TraceEvent::ReceiverActed { receiver, delivery, event, action: action.clone() })
+        }
         Decision::Skip { why } | Decision::Refuse { why, .. } => {
-            Some(TraceEvent::ReceiverSkipped {
-                receiver,
-                delivery,
-                event,
-                why: why.clone(),
-            })
+            Some(TraceEvent::ReceiverSkipped { receiver, delivery, event, why: why.clone() })
         }
     }
 }

@@ -29,12 +29,7 @@ pub(super) struct Network {
 
 impl Network {
     pub fn new(latency_ms: (u64, u64)) -> Self {
-        Network {
-            partitions: BTreeSet::new(),
-            holds: BTreeSet::new(),
-            down: BTreeSet::new(),
-            latency_ms,
-        }
+        Network { partitions: BTreeSet::new(), holds: BTreeSet::new(), down: BTreeSet::new(), latency_ms }
     }
 
     pub fn path(&self, from: &Host, to: &Host, rng: &mut ChaCha8Rng) -> Path {
@@ -46,9 +41,7 @@ impl Network {
             Path::Down
         } else {
             let (min, max) = self.latency_ms;
-            Path::Open {
-                latency_ms: rng.random_range(min..=max.max(min)),
-            }
+            Path::Open { latency_ms: rng.random_range(min..=max.max(min)) }
         }
     }
 
@@ -90,9 +83,5 @@ impl Network {
 }
 
 fn pair(a: &Host, b: &Host) -> (Host, Host) {
-    if a <= b {
-        (a.clone(), b.clone())
-    } else {
-        (b.clone(), a.clone())
-    }
+    if a <= b { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) }
 }

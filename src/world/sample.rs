@@ -9,24 +9,14 @@ use crate::time::{DAY_MS, HOUR_MS, SimTime};
 pub const SHOP_HOST: &str = "shop";
 
 pub fn shop_webhook() -> WebhookConfig {
-    WebhookConfig {
-        url: format!("http://{SHOP_HOST}/webhook"),
-        paths: vec![],
-        owner_email: "ops@shop.example".into(),
-    }
+    WebhookConfig { url: format!("http://{SHOP_HOST}/webhook"), paths: vec![], owner_email: "ops@shop.example".into() }
 }
 
 /// Adds client 1, then `invoices` invoices each marked paid, an hour apart from `start_ms`.
 pub fn invoice_timeline(invoices: u64, start_ms: u64) -> Vec<Step> {
-    let client = Client {
-        id: 1,
-        name: "Ada".into(),
-        email: "ada@example.com".into(),
-    };
-    let mut steps = vec![Step {
-        at: SimTime::from_millis(start_ms),
-        action: Action::Change(Change::AddClient(client)),
-    }];
+    let client = Client { id: 1, name: "Ada".into(), email: "ada@example.com".into() };
+    let mut steps =
+        vec![Step { at: SimTime::from_millis(start_ms), action: Action::Change(Change::AddClient(client)) }];
     for id in 1..=invoices {
         let at = SimTime::from_millis(start_ms + id * HOUR_MS);
         let invoice = Invoice {
@@ -36,17 +26,8 @@ pub fn invoice_timeline(invoices: u64, start_ms: u64) -> Vec<Step> {
             total_cents: 1000 * id as i64,
             state: InvoiceState::Unpaid,
         };
-        steps.push(Step {
-            at,
-            action: Action::Change(Change::AddInvoice(invoice)),
-        });
-        steps.push(Step {
-            at,
-            action: Action::Change(Change::SetInvoiceState {
-                id,
-                state: InvoiceState::Paid,
-            }),
-        });
+        steps.push(Step { at, action: Action::Change(Change::AddInvoice(invoice)) });
+        steps.push(Step { at, action: Action::Change(Change::SetInvoiceState { id, state: InvoiceState::Paid }) });
     }
     steps
 }
