@@ -70,14 +70,8 @@ pub(crate) fn queue(inbox: &Inbox, work: &Work, job: Job) {
 
 async fn run(job: Job) -> Note {
     match job {
-        Job::Attempt(req) => Note::Answer {
-            attempt: req.attempt,
-            outcome: attempt(&req).await,
-        },
-        Job::Email { id, email } => Note::EmailTried {
-            id,
-            outcome: send_letter(&email).await,
-        },
+        Job::Attempt(req) => Note::Answer { attempt: req.attempt, outcome: attempt(&req).await },
+        Job::Email { id, email } => Note::EmailTried { id, outcome: send_letter(&email).await },
     }
 }
 
@@ -87,29 +81,17 @@ async fn attempt(req: &AttemptRequest) -> Outcome {
     let Some(host) = url_host(&req.url) else {
         return Outcome::Refused;
     };
-    let post = http::post(
-        host,
-        http::url_path(&req.url),
-        Bytes::copy_from_slice(req.body.as_bytes()),
-    );
-    tokio::time::timeout(Duration::from_millis(req.timeout_ms), post)
-        .await
-        .unwrap_or(Outcome::Timeout)
+    let post = http::post(host, http::url_path(&req.url), Bytes::copy_from_slice(req.body.as_bytes()));
+    tokio::time::timeout(Duration::from_millis(req.timeout_ms), post).await.unwrap_or(Outcome::Timeout)
 }
 
 async fn send_letter(email: &WarningEmail) -> Outcome {
-    let letter = Letter {
-        to: email.to.clone(),
-        webhook: email.webhook,
-        url: email.url.to_string(),
-    };
+    let letter = Letter { to: email.to.clone(), webhook: email.webhook, url: email.url.to_string() };
     let body = match serde_json::to_vec(&letter) {
         Ok(body) => Bytes::from(body),
         // A letter of strings and an integer always serializes; treat the impossible as a failure.
         Err(_) => return Outcome::Reset,
     };
     let post = http::post(MAIL_HOST, "/mail", body);
-    tokio::time::timeout(Duration::from_millis(MAIL_TIMEOUT_MS), post)
-        .await
-        .unwrap_or(Outcome::Timeout)
+    tokio::time::timeout(Duration::from_millis(MAIL_TIMEOUT_MS), post).await.unwrap_or(Outcome::Timeout)
 }

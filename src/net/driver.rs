@@ -101,18 +101,13 @@ impl<'w> Driver<'w> {
                             "the network stayed busy for more than {BUSY_TICKS_MAX} ticks in all (at {at})"
                         )));
                     }
-                    period
-                        .step()
-                        .map_err(|e| EngineError::Simulation(e.to_string()))?;
+                    period.step().map_err(|e| EngineError::Simulation(e.to_string()))?;
                     period.now_ms()
                 }
                 None => self.next_deadline(now).min(end),
             };
         }
-        Ok(RunOutput {
-            trace: self.trace,
-            sim_elapsed_ms: end,
-        })
+        Ok(RunOutput { trace: self.trace, sim_elapsed_ms: end })
     }
 
     fn drain_core(&mut self) {
@@ -130,20 +125,13 @@ impl<'w> Driver<'w> {
                 Action::Change(change) => Some(Input::Change(change.clone())),
                 Action::EnableWebhook(webhook) => Some(Input::Enable(*webhook)),
                 other => {
-                    self.trace.push(
-                        at,
-                        TraceEvent::WorldChanged {
-                            what: other.to_string(),
-                        },
-                    );
+                    self.trace.push(at, TraceEvent::WorldChanged { what: other.to_string() });
                     self.act(other, at);
                     None
                 }
             };
             if let Some(input) = input {
-                self.core
-                    .handle(at, input)
-                    .map_err(|source| EngineError::Step { index, at, source })?;
+                self.core.handle(at, input).map_err(|source| EngineError::Step { index, at, source })?;
             }
             self.drain_core();
         }
@@ -153,10 +141,7 @@ impl<'w> Driver<'w> {
     /// A scripted fault or behaviour change.
     fn act(&mut self, action: &Action, at: SimTime) {
         match action {
-            Action::Behave {
-                receiver,
-                behaviour,
-            } => {
+            Action::Behave { receiver, behaviour } => {
                 if let Some(r) = self.cast.receivers.iter().find(|r| &r.host == receiver) {
                     r.behave(behaviour);
                 }
@@ -216,11 +201,7 @@ impl<'w> Driver<'w> {
                     let webhook = self.outbox.webhook_of(id).map(|e| e.webhook);
                     let retry_at = self.outbox.tried(id, outcome.is_success(), at);
                     if let (Some(webhook), Some(retry_at)) = (webhook, retry_at) {
-                        let event = TraceEvent::EmailDeferred {
-                            webhook,
-                            outcome,
-                            retry_at,
-                        };
+                        let event = TraceEvent::EmailDeferred { webhook, outcome, retry_at };
                         self.trace.push(at, event);
                     }
                 }
@@ -271,9 +252,7 @@ impl<'w> Driver<'w> {
     /// The next instant with work when no period runs; always later than `now`.
     fn next_deadline(&self, now: u64) -> u64 {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
-        let email = (!self.links.is_down(DISPATCHER_HOST))
-            .then(|| self.outbox.next_due())
-            .flatten();
+        let email = (!self.links.is_down(DISPATCHER_HOST)).then(|| self.outbox.next_due()).flatten();
         [step, self.core.poll_timeout(), email]
             .into_iter()
             .flatten()

@@ -34,23 +34,17 @@ pub(crate) async fn post(host: &str, path: &str, body: Bytes) -> Outcome {
     let Ok(stream) = TcpStream::connect((host, PORT)).await else {
         return Outcome::Refused;
     };
-    let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
-    else {
+    let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
         return Outcome::Reset;
     };
     let _conn = AbortOnDrop(tokio::task::spawn_local(conn));
-    let request = Request::post(path)
-        .header(HOST, host)
-        .header(CONTENT_TYPE, "application/json")
-        .body(Full::new(body));
+    let request = Request::post(path).header(HOST, host).header(CONTENT_TYPE, "application/json").body(Full::new(body));
     let Ok(request) = request else {
         // Only a path that is not a valid URI gets here: nothing was sent.
         return Outcome::Refused;
     };
     match sender.send_request(request).await {
-        Ok(response) => Outcome::Status {
-            code: response.status().as_u16(),
-        },
+        Ok(response) => Outcome::Status { code: response.status().as_u16() },
         // Closed or reset before a whole answer came back.
         Err(_) => Outcome::Reset,
     }
@@ -94,8 +88,7 @@ where
 /// An empty answer with this status.
 pub(crate) fn status<B: Default>(code: u16) -> Response<B> {
     let mut response = Response::new(B::default());
-    *response.status_mut() =
-        hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     response
 }
 

@@ -14,10 +14,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub(crate) enum Note {
     /// The dispatcher host's report of how an attempt ended.
-    Answer {
-        attempt: AttemptId,
-        outcome: Outcome,
-    },
+    Answer { attempt: AttemptId, outcome: Outcome },
     /// The dispatcher host's report of one try to hand a warning email to the mail host.
     EmailTried { id: u64, outcome: Outcome },
     /// A receiver or the mail host did something the trace records as is.

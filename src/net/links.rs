@@ -21,11 +21,7 @@ pub(crate) struct Links {
 }
 
 fn pair(a: &str, b: &str) -> (String, String) {
-    if a <= b {
-        (a.to_string(), b.to_string())
-    } else {
-        (b.to_string(), a.to_string())
-    }
+    if a <= b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) }
 }
 
 /// Turmoil refuses a latency range whose max is below its min: order the bounds.
@@ -35,10 +31,7 @@ fn ordered(min_ms: u64, max_ms: u64) -> (u64, u64) {
 
 impl Links {
     pub(crate) fn new(latency_ms: (u64, u64)) -> Links {
-        Links {
-            latency_ms: ordered(latency_ms.0, latency_ms.1),
-            ..Links::default()
-        }
+        Links { latency_ms: ordered(latency_ms.0, latency_ms.1), ..Links::default() }
     }
 
     pub(crate) fn latency_ms(&self) -> (u64, u64) {
@@ -127,11 +120,7 @@ impl Links {
             for b in hosts {
                 if a < b {
                     sim.set_link_latency(a.as_str(), b.as_str(), Duration::from_millis(min));
-                    sim.set_link_max_message_latency(
-                        a.as_str(),
-                        b.as_str(),
-                        Duration::from_millis(max),
-                    );
+                    sim.set_link_max_message_latency(a.as_str(), b.as_str(), Duration::from_millis(max));
                 }
             }
         }

@@ -26,19 +26,13 @@ pub(crate) fn software(journal: Journal) -> impl Future<Output = turmoil::Result
     http::serve(move |request| receive(request, journal.clone()))
 }
 
-async fn receive(
-    request: Request<Incoming>,
-    journal: Journal,
-) -> Result<Response<Full<Bytes>>, Dropped> {
+async fn receive(request: Request<Incoming>, journal: Journal) -> Result<Response<Full<Bytes>>, Dropped> {
     let Some(bytes) = http::read_body(request.into_body(), LETTER_BYTES_MAX).await else {
         return Ok(http::status(413));
     };
     let Ok(letter) = serde_json::from_slice::<Letter>(&bytes) else {
         return Ok(http::status(400));
     };
-    journal.push(Note::Event(TraceEvent::EmailReceived {
-        to: letter.to,
-        webhook: letter.webhook,
-    }));
+    journal.push(Note::Event(TraceEvent::EmailReceived { to: letter.to, webhook: letter.webhook }));
     Ok(http::status(204))
 }

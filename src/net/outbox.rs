@@ -24,11 +24,7 @@ pub(crate) struct Outbox {
 impl Outbox {
     pub(crate) fn add(&mut self, email: WarningEmail, now: SimTime) {
         self.next_id += 1;
-        let letter = Letter {
-            email,
-            due: now,
-            trying_since: None,
-        };
+        let letter = Letter { email, due: now, trying_since: None };
         self.letters.insert(self.next_id, letter);
     }
 
@@ -80,11 +76,7 @@ impl Outbox {
     }
 
     pub(crate) fn next_due(&self) -> Option<SimTime> {
-        self.letters
-            .values()
-            .filter(|l| l.trying_since.is_none())
-            .map(|l| l.due)
-            .min()
+        self.letters.values().filter(|l| l.trying_since.is_none()).map(|l| l.due).min()
     }
 }
 
@@ -94,12 +86,7 @@ mod tests {
     use crate::domain::WebhookId;
 
     fn email() -> WarningEmail {
-        WarningEmail {
-            to: "o@x".into(),
-            webhook: WebhookId(0),
-            url: "http://a/".into(),
-            failing_since: SimTime::ZERO,
-        }
+        WarningEmail { to: "o@x".into(), webhook: WebhookId(0), url: "http://a/".into(), failing_since: SimTime::ZERO }
     }
 
     #[test]
@@ -114,10 +101,7 @@ mod tests {
         assert_eq!(next, Some(SimTime::from_millis(60_005)));
         assert_eq!(outbox.next_due(), Some(SimTime::from_millis(60_005)));
         let taken = outbox.take_due(SimTime::from_millis(60_005));
-        assert_eq!(
-            outbox.tried(taken[0].0, true, SimTime::from_millis(60_010)),
-            None
-        );
+        assert_eq!(outbox.tried(taken[0].0, true, SimTime::from_millis(60_010)), None);
         assert_eq!(outbox.next_due(), None);
     }
 }

@@ -49,12 +49,7 @@ impl Period {
     /// The simulation starts one tick early and runs that tick before returning: servers bind
     /// their listeners in their first tick, and a connection arriving before that is refused.
     /// Nothing else happens in the warm-up tick (the driver hands out work after it).
-    pub(crate) fn start(
-        at_ms: u64,
-        seed: u64,
-        cast: &Cast,
-        links: &Links,
-    ) -> turmoil::Result<Period> {
+    pub(crate) fn start(at_ms: u64, seed: u64, cast: &Cast, links: &Links) -> turmoil::Result<Period> {
         let origin_ms = at_ms as i64 - TICK_MS as i64;
         let epoch_ms = (EPOCH_UNIX_SECS * 1_000).saturating_add_signed(origin_ms);
         let (min_ms, max_ms) = links.latency_ms();
@@ -69,16 +64,12 @@ impl Period {
             .tcp_capacity(cast.tcp_capacity)
             .build();
         let (inbox, journal) = (cast.inbox.clone(), cast.journal.clone());
-        sim.host(DISPATCHER_HOST, move || {
-            dispatcher_host::software(inbox.clone(), journal.clone())
-        });
+        sim.host(DISPATCHER_HOST, move || dispatcher_host::software(inbox.clone(), journal.clone()));
         let journal = cast.journal.clone();
         sim.host(MAIL_HOST, move || mail_host::software(journal.clone()));
         for receiver in &cast.receivers {
             let (receiver, work) = (receiver.clone(), cast.work.clone());
-            sim.host(receiver.host.clone(), move || {
-                receiver.software(work.clone())
-            });
+            sim.host(receiver.host.clone(), move || receiver.software(work.clone()));
         }
         links.install(&mut sim, &cast.names);
         for host in links.down() {
@@ -106,10 +97,7 @@ impl Period {
         self.sim.links(|links| {
             for link in links {
                 for sent in link {
-                    if !matches!(
-                        sent.protocol(),
-                        Protocol::Tcp(Segment::Fin(_) | Segment::Rst)
-                    ) {
+                    if !matches!(sent.protocol(), Protocol::Tcp(Segment::Fin(_) | Segment::Rst)) {
                         quiet = false;
                     }
                 }
@@ -129,15 +117,9 @@ impl Period {
                     self.sim.partition(from.name(), to.name());
                 }
             }
-            Action::Repair { a, b } if known(a) && known(b) && a != b => {
-                self.sim.repair(a.name(), b.name())
-            }
-            Action::Hold { a, b } if known(a) && known(b) && a != b => {
-                self.sim.hold(a.name(), b.name())
-            }
-            Action::Release { a, b } if known(a) && known(b) && a != b => {
-                self.sim.release(a.name(), b.name())
-            }
+            Action::Repair { a, b } if known(a) && known(b) && a != b => self.sim.repair(a.name(), b.name()),
+            Action::Hold { a, b } if known(a) && known(b) && a != b => self.sim.hold(a.name(), b.name()),
+            Action::Release { a, b } if known(a) && known(b) && a != b => self.sim.release(a.name(), b.name()),
             Action::Latency { .. } => links.install_latency(&mut self.sim, names),
             _ => {}
         }

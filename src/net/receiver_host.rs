@@ -7,8 +7,8 @@
 
 use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
-use crate::receiver::{BODY_BYTES_MAX, Book, Decision, Handled, ReceiverState, router};
-use crate::trace::TraceEvent;
+use crate::model::receiver_trace;
+use crate::receiver::{BODY_BYTES_MAX, Book, Handled, ReceiverState, router};
 use crate::world::{Answer, Behaviour, ReceiverSpec, Reply};
 use axum::Router;
 use axum::body::Body;
@@ -55,55 +55,30 @@ impl Receiver {
         });
         Receiver {
             host: spec.host.clone(),
-            conduct: Rc::new(RefCell::new(Conduct {
-                behaviour: spec.behaviour.clone(),
-                seen: 0,
-            })),
+            conduct: Rc::new(RefCell::new(Conduct { behaviour: spec.behaviour.clone(), seen: 0 })),
             router: router(state),
         }
     }
 
     /// From now on the receiver behaves so; its reply sequence starts over.
     pub(crate) fn behave(&self, behaviour: &Behaviour) {
-        *self.conduct.borrow_mut() = Conduct {
-            behaviour: behaviour.clone(),
-            seen: 0,
-        };
+        *self.conduct.borrow_mut() = Conduct { behaviour: behaviour.clone(), seen: 0 };
     }
 
     /// The host's software: started at each (re)start of the host.
-    pub(crate) fn software(
-        &self,
-        work: Work,
-    ) -> impl Future<Output = turmoil::Result> + 'static + use<> {
+    pub(crate) fn software(&self, work: Work) -> impl Future<Output = turmoil::Result> + 'static + use<> {
         let (router, conduct) = (self.router.clone(), self.conduct.clone());
         http::serve(move |request| take(request, router.clone(), conduct.clone(), work.clone()))
     }
 }
 
-/// Acts and skips go to the trace; refusals and unreadable bodies do not.
+/// Every readable delivery goes to the trace, as in the model engine: an act, or a skip (a
+/// refusal is a skip with its reason); an unreadable body has no ids and goes nowhere.
 fn on_handled(receiver: String, journal: Journal) -> crate::receiver::OnHandled {
     Arc::new(move |handled: &Handled| {
-        let (Some(delivery), Some(event)) = (handled.uuid, handled.event) else {
-            return;
-        };
-        let receiver = receiver.clone();
-        let event = match &handled.decision {
-            Decision::Act { action } => TraceEvent::ReceiverActed {
-                receiver,
-                delivery,
-                event,
-                action: action.clone(),
-            },
-            Decision::Skip { why } => TraceEvent::ReceiverSkipped {
-                receiver,
-                delivery,
-                event,
-                why: why.clone(),
-            },
-            Decision::Refuse { .. } => return,
-        };
-        journal.push(Note::Event(event));
+        if let Some(event) = receiver_trace(&receiver, handled) {
+            journal.push(Note::Event(event));
+        }
     })
 }
 
@@ -134,11 +109,7 @@ async fn take(
 
 /// Plays one reply: wait, then answer with or without the reference logic. `None`: close the
 /// connection without answering.
-async fn handle(
-    reply: Reply,
-    request: Request<Body>,
-    mut router: Router,
-) -> Option<Response<Body>> {
+async fn handle(reply: Reply, request: Request<Body>, mut router: Router) -> Option<Response<Body>> {
     if reply.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(reply.latency_ms)).await;
     }
