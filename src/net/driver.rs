@@ -1,23 +1,23 @@
-//! The world loop: virtual time, the timeline, the core, and busy periods.
+//! The world loop: virtual time, the timeline, the core, and the stage.
 //!
 //! At each instant, in order: the timeline's steps, then what the hosts reported during the tick
-//! that ended at this instant, then the core's timers. While a busy period runs, time moves one
-//! tick at a time; otherwise it jumps to the next deadline (a timeline step, a core timer, an
-//! email retry) or to the end of the world.
+//! that ended at this instant, then the core's timers. While anything is in flight, time moves
+//! one tick at a time; when the network is quiet it jumps to the next deadline (a timeline step,
+//! a core timer, an email retry) or to the end of the world.
 
 use super::dispatcher_host::{self, Inbox, Job};
 use super::journal::{Journal, Note, Work};
 use super::links::Links;
 use super::outbox::Outbox;
-use super::period::{Cast, Period, TICK_MS, period_seed};
 use super::receiver_host::Receiver;
+use super::stage::{Cast, Stage, TICK_MS, turmoil_seed};
 use crate::core::{Dispatcher, Input, Output};
 use crate::time::SimTime;
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{Action, DISPATCHER_HOST, EngineError, Host, MAIL_HOST, RunOutput, World};
 use std::rc::Rc;
 
-/// Ticks one run may simulate in busy periods, in all. A world that keeps the network busy for
+/// Ticks one run may simulate, in all (quiet gaps cost none). A world that keeps the network busy for
 /// longer (a hold kept for days with messages on it) ends with an error rather than running for
 /// hours: at about 2.4 us a tick this is two minutes of wall time.
 pub const BUSY_TICKS_MAX: u64 = 50_000_000;
@@ -34,7 +34,7 @@ pub(crate) struct Driver<'w> {
     links: Links,
     outbox: Outbox,
     cast: Cast,
-    period: Option<Period>,
+    stage: Stage,
     busy_ticks: u64,
 }
 
@@ -56,6 +56,7 @@ impl<'w> Driver<'w> {
         let policy = world.policy.clone();
         // Every attempt the core may have in flight could open its connection in the same tick.
         let in_flight_max = policy.in_flight_per_webhook_max() as usize * world.webhooks.len();
+        let links = Links::new(world.latency_ms);
         let cast = Cast {
             inbox: Rc::new(Inbox::default()),
             journal,
@@ -64,15 +65,17 @@ impl<'w> Driver<'w> {
             names,
             tcp_capacity: TCP_CAPACITY_MIN + in_flight_max + world.webhooks.len(),
         };
+        let stage = Stage::start(turmoil_seed(world.seed), &cast, &links)
+            .map_err(|e| EngineError::Simulation(e.to_string()))?;
         Ok(Driver {
             world,
             core: Dispatcher::new(policy, world.webhooks.clone(), world.seed),
             trace: Trace::default(),
             next_step: 0,
-            links: Links::new(world.latency_ms),
+            links,
             outbox: Outbox::default(),
             cast,
-            period: None,
+            stage,
             busy_ticks: 0,
         })
     }
@@ -86,26 +89,23 @@ impl<'w> Driver<'w> {
             self.take_notes(at)?;
             self.core.handle_timeout(at);
             self.drain_core();
-            self.hand_out(at)?;
-            if self.is_quiet() {
-                self.period = None;
-            }
+            self.hand_out(at);
             if now >= end {
                 break;
             }
-            now = match &mut self.period {
-                Some(period) => {
-                    self.busy_ticks += 1;
-                    if self.busy_ticks > BUSY_TICKS_MAX {
-                        return Err(EngineError::Simulation(format!(
-                            "the network stayed busy for more than {BUSY_TICKS_MAX} ticks in all (at {at})"
-                        )));
-                    }
-                    period.step().map_err(|e| EngineError::Simulation(e.to_string()))?;
-                    period.now_ms()
-                }
-                None => self.next_deadline(now).min(end),
-            };
+            if self.is_quiet() {
+                now = self.next_deadline(now).min(end);
+                self.stage.jump_to(now);
+                continue;
+            }
+            self.busy_ticks += 1;
+            if self.busy_ticks > BUSY_TICKS_MAX {
+                return Err(EngineError::Simulation(format!(
+                    "the network stayed busy for more than {BUSY_TICKS_MAX} ticks in all (at {at})"
+                )));
+            }
+            self.stage.step().map_err(|e| EngineError::Simulation(e.to_string()))?;
+            now = self.stage.now_ms();
         }
         Ok(RunOutput { trace: self.trace, sim_elapsed_ms: end })
     }
@@ -150,9 +150,7 @@ impl<'w> Driver<'w> {
             Action::Restart(host) => self.restart(host, at),
             _ => {
                 self.links.record(action);
-                if let Some(period) = &mut self.period {
-                    period.apply(action, &self.links, &self.cast.names);
-                }
+                self.stage.apply(action, &self.links, &self.cast.names);
             }
         }
     }
@@ -162,9 +160,7 @@ impl<'w> Driver<'w> {
             return;
         }
         self.links.set_down(host, true);
-        if let Some(period) = &mut self.period {
-            period.crash(host.name(), &self.links, &self.cast.names);
-        }
+        self.stage.crash(host.name(), &self.links, &self.cast.names);
         if *host == Host::Dispatcher {
             // Jobs not yet taken die with the process; the core knows its attempts are lost.
             self.cast.inbox.clear();
@@ -178,9 +174,7 @@ impl<'w> Driver<'w> {
             return;
         }
         self.links.set_down(host, false);
-        if let Some(period) = &mut self.period {
-            period.restart(host.name(), &self.cast.names);
-        }
+        self.stage.restart(host.name(), &self.cast.names);
         if *host == Host::Dispatcher {
             self.outbox.resume(at);
             let _ = self.core.handle(at, Input::Restart);
@@ -211,45 +205,32 @@ impl<'w> Driver<'w> {
         Ok(())
     }
 
-    /// Gives the dispatcher host the core's sends and the emails due, starting a busy period if
-    /// none runs.
-    fn hand_out(&mut self, at: SimTime) -> Result<(), EngineError> {
-        let mut jobs = Vec::new();
+    /// Gives the dispatcher host the core's sends and the emails due.
+    fn hand_out(&mut self, at: SimTime) {
         while let Some(output) = self.core.poll_output() {
             match output {
-                Output::Send(request) => jobs.push(Job::Attempt(request)),
+                Output::Send(request) => self.queue(Job::Attempt(request)),
                 Output::Email(email) => self.outbox.add(email, at),
             }
         }
         if !self.links.is_down(DISPATCHER_HOST) {
             for (id, email) in self.outbox.take_due(at) {
-                jobs.push(Job::Email { id, email });
+                self.queue(Job::Email { id, email });
             }
         }
-        if jobs.is_empty() {
-            return Ok(());
-        }
-        if self.period.is_none() {
-            let seed = period_seed(self.world.seed, at.as_millis());
-            let period = Period::start(at.as_millis(), seed, &self.cast, &self.links)
-                .map_err(|e| EngineError::Simulation(e.to_string()))?;
-            self.period = Some(period);
-        }
-        for job in jobs {
-            dispatcher_host::queue(&self.cast.inbox, &self.cast.work, job);
-        }
-        Ok(())
     }
 
-    /// Nothing queued, nothing being done, nothing on the wire that could still matter.
+    fn queue(&self, job: Job) {
+        dispatcher_host::queue(&self.cast.inbox, &self.cast.work, job);
+    }
+
+    /// Nothing queued, nothing being done, nothing on the wire that could still matter: the
+    /// clock may jump.
     fn is_quiet(&self) -> bool {
-        let Some(period) = &self.period else {
-            return true;
-        };
-        self.cast.work.is_idle() && self.core.attempts_in_flight() == 0 && period.wire_is_quiet()
+        self.cast.work.is_idle() && self.core.attempts_in_flight() == 0 && self.stage.wire_is_quiet()
     }
 
-    /// The next instant with work when no period runs; always later than `now`.
+    /// The next instant with work when the network is quiet; always later than `now`.
     fn next_deadline(&self, now: u64) -> u64 {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
         let email = (!self.links.is_down(DISPATCHER_HOST)).then(|| self.outbox.next_due()).flatten();

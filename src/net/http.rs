@@ -30,7 +30,7 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// POSTs `body` to `http://host/path` on a new connection and reports how it ended. No timeout
 /// here: the caller bounds the whole exchange.
-pub(crate) async fn post(host: &str, path: &str, body: Bytes) -> Outcome {
+pub async fn post(host: &str, path: &str, body: Bytes) -> Outcome {
     let Ok(stream) = TcpStream::connect((host, PORT)).await else {
         return Outcome::Refused;
     };

@@ -1,13 +1,14 @@
-//! The scripted state of the network, kept outside turmoil so that each busy period's fresh
-//! simulation starts from it: partitions, holds, latency, and which hosts are down.
+//! The scripted state of the network, as the driver knows it: partitions, holds, latency, and
+//! which hosts are down. turmoil has no way to read a link's state back; a crash needs it to put
+//! the crashed host's links back as they were scripted.
 
 use crate::world::{Action, Host};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use turmoil::Sim;
 
-/// Mirrors what turmoil does with each action, so that replaying this state into a new `Sim`
-/// gives the links the state the scripted actions would have left them in.
+/// Mirrors what turmoil does with each action, so that re-installing a pair gives its link the
+/// state the scripted actions left it in.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Links {
     /// Directed `(from, to)`: messages from `from` to `to` are dropped.
@@ -40,10 +41,6 @@ impl Links {
 
     pub(crate) fn is_down(&self, host: &str) -> bool {
         self.down.contains(host)
-    }
-
-    pub(crate) fn down(&self) -> impl Iterator<Item = &str> {
-        self.down.iter().map(String::as_str)
     }
 
     pub(crate) fn set_down(&mut self, host: &Host, down: bool) {
@@ -82,17 +79,6 @@ impl Links {
             }
             Action::Latency { min_ms, max_ms } => self.latency_ms = ordered(*min_ms, *max_ms),
             _ => {}
-        }
-    }
-
-    /// Gives a new simulation the recorded holds and cuts between `hosts` (registered names).
-    pub(crate) fn install(&self, sim: &mut Sim<'_>, hosts: &[String]) {
-        for a in hosts {
-            for b in hosts {
-                if a < b {
-                    self.install_pair(sim, a, b);
-                }
-            }
         }
     }
 

@@ -9,9 +9,9 @@
 //! - one host per receiver, named by the host part of its webhook URLs ([`receiver_host`]).
 //!
 //! ## Time
-//! turmoil ticks a fixed 1 ms and cannot skip idle time, so a simulation lives only for a busy
-//! period ([`period`]): built at the instant work appears, stepped while anything is in flight,
-//! dropped when the network is quiet. Between periods the driver jumps to the next deadline.
+//! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation ([`stage`]) hosts the
+//! whole run but is stepped only while anything is in flight; across quiet gaps the world's clock
+//! jumps to the next deadline and turmoil's does not move (no host reads absolute time).
 //!
 //! ## Durability
 //! What must survive a crash lives outside the hosts, as a database would: the core (deliveries,
@@ -19,7 +19,7 @@
 //! kills a host's tasks and in-flight connections; a restart serves again from that state.
 //!
 //! ## Determinism
-//! A pinned epoch, turmoil seeded from the world's seed and the period's start, ids from the core's
+//! A pinned epoch, turmoil seeded from the world's seed, ids from the core's
 //! seeded RNG, no `tokio::select!` (its branch order is random without `--cfg tokio_unstable`),
 //! no `Date` header, ordered collections only.
 
@@ -30,15 +30,34 @@ mod journal;
 mod links;
 mod mail_host;
 mod outbox;
-mod period;
 mod receiver_host;
+mod stage;
 
 pub use driver::BUSY_TICKS_MAX;
-pub use period::EPOCH_UNIX_SECS;
+pub use stage::EPOCH_UNIX_SECS;
 
 use crate::world::{EngineError, RunOutput, World};
 
 /// Runs `world` to `world.end()` over the simulated network.
 pub fn run(world: &World) -> Result<RunOutput, EngineError> {
     driver::Driver::new(world)?.run()
+}
+
+/// One POST on a new connection, as the dispatcher host sends it; for benchmarks that compare
+/// the engine with a bare turmoil HTTP loop. Must run inside a turmoil host.
+pub use http::post;
+
+/// Serves `router` on port 80 of the current turmoil host with the engine's server code (hyper,
+/// no `Date` header), without the engine's behaviour wrapper. Must run inside a turmoil host.
+pub async fn serve_router(router: axum::Router) -> turmoil::Result {
+    http::serve(move |request| {
+        let mut router = router.clone();
+        async move {
+            match tower_service::Service::call(&mut router, request).await {
+                Ok(response) => Ok(response),
+                Err(never) => match never {},
+            }
+        }
+    })
+    .await
 }

@@ -1,11 +1,17 @@
-//! A busy period: one fresh turmoil simulation, built at the virtual instant where work starts and
-//! dropped as soon as the network is quiet again.
+//! The stage: one turmoil simulation for the whole run, stepped at 1 ms only while something is
+//! in flight, and never stepped across quiet gaps.
 //!
-//! turmoil advances a fixed tick and cannot skip idle time. So the driver ticks at 1 ms only while
-//! something is in flight, and jumps across quiet gaps (hours between retries) with no simulation
-//! at all. Nothing is lost by dropping the simulation: what must outlive a process (the core, the
-//! receivers' books, the outbox, the scripted link state) lives outside the hosts anyway, which is
-//! also what the crash model needs.
+//! turmoil advances a fixed tick and cannot skip idle time. Its clock therefore counts busy ticks
+//! only, and the world's clock is turmoil's plus every gap skipped so far (`offset_ms`). A gap is
+//! skipped only when the network is quiet: no task doing work on any host, nothing on the wire
+//! that could still make something happen. Then no host can tell the jump: hosts measure only
+//! durations inside busy stretches (timeouts, latencies), never absolute time (hyper's `Date`
+//! header is off), and turmoil's epoch is pinned.
+//!
+//! Building a fresh simulation per busy period would also work (and was measured: about 33 us
+//! each); keeping one avoids that cost on every retry, which is most of a ten-day run. What must
+//! survive a crash still lives outside the hosts (the core, the outbox, the receivers' books):
+//! crashes are real turmoil crashes, and restarts start the software again from that state.
 
 use super::dispatcher_host::{self, Inbox};
 use super::journal::{Journal, Work};
@@ -20,10 +26,10 @@ use turmoil::{Protocol, Segment, Sim};
 /// The virtual clock's origin: 2024-01-01T00:00:00Z, never the real time.
 pub const EPOCH_UNIX_SECS: u64 = 1_704_067_200;
 
-/// Messages move at tick boundaries; an HTTP exchange costs two or three ticks.
+/// Messages move at tick boundaries; an HTTP exchange costs a few ticks.
 pub(crate) const TICK_MS: u64 = 1;
 
-/// The hosts every period runs, and what their software needs.
+/// The hosts on the stage, and what their software needs.
 pub(crate) struct Cast {
     pub(crate) inbox: Rc<Inbox>,
     pub(crate) journal: Journal,
@@ -35,26 +41,24 @@ pub(crate) struct Cast {
     pub(crate) tcp_capacity: usize,
 }
 
-pub(crate) struct Period {
+pub(crate) struct Stage {
     sim: Sim<'static>,
-    /// Virtual ms since the world started at which this simulation's clock reads zero: one tick
-    /// before the period's start (-1 for a period at 0), see [`Period::start`].
-    origin_ms: i64,
+    /// World ms minus turmoil's elapsed ms: the gaps skipped so far, less the warm-up tick.
+    offset_ms: i64,
 }
 
-impl Period {
-    /// A simulation at virtual instant `at_ms`, with the scripted link state and the down hosts
-    /// already down.
+impl Stage {
+    /// The simulation at virtual instant 0, with the world's initial latency; every scripted step
+    /// (those at 0 too) is applied to it afterwards.
     ///
-    /// The simulation starts one tick early and runs that tick before returning: servers bind
-    /// their listeners in their first tick, and a connection arriving before that is refused.
-    /// Nothing else happens in the warm-up tick (the driver hands out work after it).
-    pub(crate) fn start(at_ms: u64, seed: u64, cast: &Cast, links: &Links) -> turmoil::Result<Period> {
-        let origin_ms = at_ms as i64 - TICK_MS as i64;
-        let epoch_ms = (EPOCH_UNIX_SECS * 1_000).saturating_add_signed(origin_ms);
+    /// It starts one tick early and runs that tick before returning: servers bind their listeners
+    /// in their first tick, and a connection arriving before that would be refused. Nothing else
+    /// happens in the warm-up tick.
+    pub(crate) fn start(seed: u64, cast: &Cast, links: &Links) -> turmoil::Result<Stage> {
+        let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECS) - Duration::from_millis(TICK_MS);
         let (min_ms, max_ms) = links.latency_ms();
         let mut sim = turmoil::Builder::new()
-            .epoch(SystemTime::UNIX_EPOCH + Duration::from_millis(epoch_ms))
+            .epoch(epoch)
             .rng_seed(seed)
             .tick_duration(Duration::from_millis(TICK_MS))
             // No client host ever finishes, so this bound is never checked; keep it out of the way.
@@ -71,18 +75,23 @@ impl Period {
             let (receiver, work) = (receiver.clone(), cast.work.clone());
             sim.host(receiver.host.clone(), move || receiver.software(work.clone()));
         }
-        links.install(&mut sim, &cast.names);
-        for host in links.down() {
-            sim.crash(host);
-        }
         sim.step()?;
-        Ok(Period { sim, origin_ms })
+        Ok(Stage { sim, offset_ms: -(TICK_MS as i64) })
+    }
+
+    fn elapsed_ms(&self) -> i64 {
+        i64::try_from(self.sim.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
 
     /// Virtual ms since the world started.
     pub(crate) fn now_ms(&self) -> u64 {
-        let elapsed_ms = i64::try_from(self.sim.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.origin_ms.saturating_add(elapsed_ms).max(0) as u64
+        self.offset_ms.saturating_add(self.elapsed_ms()).max(0) as u64
+    }
+
+    /// Skips a quiet gap: the world's clock reads `at_ms`, turmoil's has not moved.
+    pub(crate) fn jump_to(&mut self, at_ms: u64) {
+        let at_ms = i64::try_from(at_ms).unwrap_or(i64::MAX);
+        self.offset_ms = at_ms.saturating_sub(self.elapsed_ms());
     }
 
     pub(crate) fn step(&mut self) -> turmoil::Result {
@@ -150,10 +159,10 @@ impl Period {
     }
 }
 
-/// SplitMix64: a period's turmoil seed from the world's seed and the period's start, so periods
-/// differ from each other and every run of one world gets the same seeds.
-pub(crate) fn period_seed(world_seed: u64, at_ms: u64) -> u64 {
-    let mut z = world_seed ^ at_ms.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+/// SplitMix64 of the world's seed: turmoil's seed, apart from the core's own RNG so that network
+/// draws (latencies) never shift the core's ids.
+pub(crate) fn turmoil_seed(world_seed: u64) -> u64 {
+    let mut z = world_seed ^ 0x6E65_745F_7475_726D;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
