@@ -187,12 +187,56 @@ fn a_partition_that_heals_lets_every_event_through() {
     let _ = WebhookId(0);
 }
 
+fn outcomes(out: &RunOutput) -> Vec<Outcome> {
+    events(out)
+        .filter_map(|e| match &e.event {
+            TraceEvent::AttemptFinished { outcome, .. } => Some(*outcome),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-#[ignore]
-fn debug_print() {
-    let behaviour = Behaviour { replies: vec![Reply { answer: Answer::ActThenDrop, latency_ms: 0 }], then: Reply::OK };
-    let mut w = world("act then drop", Profile::Snapbill.policy(), behaviour, HOUR_MS);
-    w.timeline = vec![at(0, Action::Change(client(1)))];
+fn a_crashed_receiver_hangs_connections_until_the_timeout_and_keeps_its_book() {
+    let shop = Host::Receiver("shop".into());
+    let mut w = world("receiver crash", Profile::Snapbill.policy(), Behaviour::default(), HOUR_MS);
+    w.timeline = vec![
+        at(0, Action::Change(client(1))),
+        at(10 * SECOND_MS, Action::Crash(shop.clone())),
+        at(11 * SECOND_MS, Action::Change(client(2))),
+        at(20 * MINUTE_MS, Action::Restart(shop)),
+    ];
     let out = run(&w);
-    print!("{}", out.trace.to_json_lines());
+    let timeouts = outcomes(&out).iter().filter(|o| **o == Outcome::Timeout).count();
+    assert!(timeouts >= 2, "attempts to a crashed host time out: {:?}", outcomes(&out));
+    let timed_out = events(&out)
+        .find(|e| matches!(e.event, TraceEvent::AttemptFinished { outcome: Outcome::Timeout, .. }))
+        .map(|e| e.at.as_millis());
+    // The attempt started at 11 s; the snapbill timeout is 30 s.
+    assert_eq!(timed_out, Some(41 * SECOND_MS));
+    assert_eq!(delivered(&out), BTreeSet::from([1, 2]));
+    assert_eq!(acted(&out).len(), 2, "each event acted on once, across the crash");
+}
+
+#[test]
+fn held_requests_wait_for_the_release() {
+    let (dispatcher, shop) = (Host::Dispatcher, Host::Receiver("shop".into()));
+    let mut w = world("hold", Profile::Snapbill.policy(), Behaviour::default(), HOUR_MS);
+    w.timeline = vec![
+        at(0, Action::Hold { a: dispatcher.clone(), b: shop.clone() }),
+        at(SECOND_MS, Action::Change(client(1))),
+        at(5 * SECOND_MS, Action::Release { a: dispatcher, b: shop }),
+    ];
+    let out = run(&w);
+    let acted_at = events(&out).find(|e| matches!(e.event, TraceEvent::ReceiverActed { .. })).map(|e| e.at.as_millis());
+    assert!(acted_at >= Some(5 * SECOND_MS), "acted at {acted_at:?}");
+    assert_eq!(delivered(&out), BTreeSet::from([1]));
+    assert_eq!(attempts(&out).len(), 1, "the held attempt itself went through");
+}
+
+#[test]
+fn a_world_with_a_bad_receiver_name_is_an_error_not_a_panic() {
+    let mut w = world("bad", Profile::Snapbill.policy(), Behaviour::default(), HOUR_MS);
+    w.receivers[0].host = "mail".into();
+    assert!(hooksim::net::run(&w).is_err());
 }
