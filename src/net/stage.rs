@@ -134,11 +134,21 @@ impl Stage {
         }
     }
 
-    /// The host's machine stops: its tasks die and whatever it would still send is lost, so its
-    /// peers' connections hang (turmoil alone would send their FINs as the sockets drop). The
-    /// host's outgoing links are cut for the instant of the crash, then put back as scripted.
+    /// The host's process dies: its tasks and connections with it.
+    ///
+    /// A crashed server must leave its callers hanging until their timeout (as in the model
+    /// engine), but turmoil sends a FIN for each socket the crash drops, which the callers would
+    /// see as a reset. So for any host but the dispatcher, its outgoing links are cut for the
+    /// instant of the crash (dropping those FINs and whatever else it had not yet delivered), then
+    /// put back as scripted. The dispatcher's FINs go out: its receivers have already taken the
+    /// requests that reached them and act on them anyway (handling is detached from the
+    /// connection), and requests still on the wire arrive, as in the model engine.
     pub(crate) fn crash(&mut self, host: &str, links: &Links, names: &[String]) {
         if !names.iter().any(|n| n == host) || !self.sim.is_host_running(host) {
+            return;
+        }
+        if host == DISPATCHER_HOST {
+            self.sim.crash(host);
             return;
         }
         let others: Vec<&String> = names.iter().filter(|n| n.as_str() != host).collect();
