@@ -21,6 +21,7 @@ pub mod domain;
 pub mod model;
 pub mod policy;
 pub mod receiver;
+pub mod scenario;
 pub mod time;
 pub mod trace;
 pub mod world;
