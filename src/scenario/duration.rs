@@ -29,27 +29,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("empty duration; {HINT}"));
     }
     if t.starts_with('-') {
-        return Err(format!(
-            "duration {text:?} is negative; durations cannot be negative"
-        ));
+        return Err(format!("duration {text:?} is negative; durations cannot be negative"));
     }
     // humantime reads a bare number as an error too, but its message ("time unit needed") does
     // not say which units exist: say it here.
     if t.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!(
-            "duration {text:?} has no unit; {HINT} (units: ms, s, m, h, d, w)"
-        ));
+        return Err(format!("duration {text:?} has no unit; {HINT} (units: ms, s, m, h, d, w)"));
     }
-    let d =
-        humantime::parse_duration(t).map_err(|e| format!("bad duration {text:?}: {e}; {HINT}"))?;
+    let d = humantime::parse_duration(t).map_err(|e| format!("bad duration {text:?}: {e}; {HINT}"))?;
     if d.subsec_nanos() % 1_000_000 != 0 {
-        return Err(format!(
-            "duration {text:?} is finer than a millisecond; virtual time counts whole milliseconds"
-        ));
+        return Err(format!("duration {text:?} is finer than a millisecond; virtual time counts whole milliseconds"));
     }
-    u64::try_from(d.as_millis())
-        .map(Duration)
-        .map_err(|_| format!("duration {text:?} is too long"))
+    u64::try_from(d.as_millis()).map(Duration).map_err(|_| format!("duration {text:?} is too long"))
 }
 
 impl<'de> Deserialize<'de> for Duration {
@@ -68,15 +59,11 @@ impl<'de> Deserialize<'de> for Duration {
 
             // A bare number is ambiguous (seconds? milliseconds?): refuse it with the fix.
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    "a duration must be a string with a unit, such as \"{v}s\" or \"{v}ms\""
-                )))
+                Err(E::custom(format!("a duration must be a string with a unit, such as \"{v}s\" or \"{v}ms\"")))
             }
 
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-                Err(E::custom(format!(
-                    "a duration must be a string with a unit, such as \"{v}s\" or \"{v}ms\""
-                )))
+                Err(E::custom(format!("a duration must be a string with a unit, such as \"{v}s\" or \"{v}ms\"")))
             }
         }
         d.deserialize_any(V)
@@ -93,19 +80,14 @@ pub struct LatencyRange {
 /// `"5ms"` (fixed) or `"1ms..5ms"` (uniform between the two).
 pub fn parse_latency(text: &str) -> Result<LatencyRange, String> {
     let (min, max) = match text.split_once("..") {
-        Some((a, b)) => (
-            parse_duration(a)?,
-            parse_duration(b.strip_prefix('=').unwrap_or(b))?,
-        ),
+        Some((a, b)) => (parse_duration(a)?, parse_duration(b.strip_prefix('=').unwrap_or(b))?),
         None => {
             let d = parse_duration(text)?;
             (d, d)
         }
     };
     if min > max {
-        return Err(format!(
-            "latency range {text:?} runs backwards: its minimum is above its maximum"
-        ));
+        return Err(format!("latency range {text:?} runs backwards: its minimum is above its maximum"));
     }
     Ok(LatencyRange { min, max })
 }
@@ -138,31 +120,16 @@ mod tests {
         assert_eq!(parse_duration("90s"), Ok(Duration(90_000)));
         assert_eq!(parse_duration("5m"), Ok(Duration(300_000)));
         assert_eq!(parse_duration("250ms"), Ok(Duration(250)));
-        assert_eq!(
-            parse_duration("7d 12h"),
-            Ok(Duration(7 * DAY_MS + 12 * HOUR_MS))
-        );
+        assert_eq!(parse_duration("7d 12h"), Ok(Duration(7 * DAY_MS + 12 * HOUR_MS)));
         assert_eq!(parse_duration(" 1h "), Ok(Duration(HOUR_MS)));
         assert_eq!(parse_duration("0s"), Ok(Duration(0)));
     }
 
     #[test]
     fn garbage_and_negatives_are_refused_with_a_hint() {
-        for bad in [
-            "",
-            "-5s",
-            "5",
-            "abc",
-            "5 parsecs",
-            "1us",
-            "99999999999999999999d",
-            "1h -",
-        ] {
+        for bad in ["", "-5s", "5", "abc", "5 parsecs", "1us", "99999999999999999999d", "1h -"] {
             let e = parse_duration(bad).expect_err(bad);
-            assert!(
-                e.contains("duration"),
-                "{bad:?} gave a message that does not say what is wrong: {e}"
-            );
+            assert!(e.contains("duration"), "{bad:?} gave a message that does not say what is wrong: {e}");
         }
         assert!(parse_duration("-5s").unwrap_err().contains("negative"));
         assert!(parse_duration("5").unwrap_err().contains("no unit"));
@@ -170,17 +137,8 @@ mod tests {
 
     #[test]
     fn latency_is_a_fixed_value_or_an_ordered_range() {
-        assert_eq!(
-            parse_latency("1ms..5ms"),
-            Ok(LatencyRange {
-                min: Duration(1),
-                max: Duration(5)
-            })
-        );
-        assert_eq!(
-            parse_latency("3ms").map(|l| (l.min, l.max)),
-            Ok((Duration(3), Duration(3)))
-        );
+        assert_eq!(parse_latency("1ms..5ms"), Ok(LatencyRange { min: Duration(1), max: Duration(5) }));
+        assert_eq!(parse_latency("3ms").map(|l| (l.min, l.max)), Ok((Duration(3), Duration(3))));
         assert!(parse_latency("5ms..1ms").unwrap_err().contains("backwards"));
         assert!(parse_latency("5ms..").is_err());
     }

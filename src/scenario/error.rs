@@ -79,12 +79,7 @@ impl<'a> Locator<'a> {
 
     pub(crate) fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         let (line, column) = self.position(span.start);
-        ScenarioError {
-            file: self.file.to_path_buf(),
-            line,
-            column,
-            message: message.into(),
-        }
+        ScenarioError { file: self.file.to_path_buf(), line, column, message: message.into() }
     }
 }
 
@@ -97,10 +92,7 @@ pub(crate) struct Collector<'a> {
 
 impl<'a> Collector<'a> {
     pub(crate) fn new(locator: Locator<'a>) -> Self {
-        Collector {
-            locator,
-            errors: Vec::new(),
-        }
+        Collector { locator, errors: Vec::new() }
     }
 
     pub(crate) fn push(&mut self, span: Range<usize>, message: impl Into<String>) {
@@ -117,9 +109,7 @@ impl<'a> Collector<'a> {
         }
         self.errors.sort_by_key(|(start, _)| *start);
         self.errors.dedup_by(|a, b| a.1 == b.1);
-        Err(ScenarioErrors(
-            self.errors.into_iter().map(|(_, e)| e).collect(),
-        ))
+        Err(ScenarioErrors(self.errors.into_iter().map(|(_, e)| e).collect()))
     }
 }
 

@@ -19,10 +19,7 @@ impl<'a> Names<'a> {
     }
 
     pub fn webhook(&self, id: WebhookId) -> String {
-        self.webhooks
-            .get(id.0 as usize)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
+        self.webhooks.get(id.0 as usize).cloned().unwrap_or_else(|| id.to_string())
     }
 
     pub fn event(&self, id: u64) -> String {
@@ -62,157 +59,78 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
+/// The envelope's `body` only: the uuid is already on the line as the delivery.
+fn body_of(envelope: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(envelope)
+        .ok()
+        .and_then(|v| v.get("body").map(|b| format!("body {b}")))
+        .unwrap_or_else(|| envelope.to_string())
+}
+
 /// One trace entry as one line: virtual time, two spaces, what happened.
 pub fn render_entry(entry: &TraceEntry, names: &Names<'_>) -> String {
     let w = |id: &WebhookId| names.webhook(*id);
     let e = |id: &u64| names.event(*id);
     let what = match &entry.event {
-        TraceEvent::EventRecorded {
-            event,
-            path,
-            details,
-            entity,
-        } => format!(
-            "{} recorded: {} {details} ({entity})",
-            e(event),
-            path.as_str()
-        ),
-        TraceEvent::DeliveryQueued {
-            delivery,
-            webhook,
-            event,
-        } => format!(
-            "delivery {} of {} queued for {}",
-            short(delivery),
-            e(event),
-            w(webhook)
-        ),
-        TraceEvent::DeliveryRefused {
-            webhook,
-            event,
-            reason,
-        } => format!(
+        TraceEvent::EventRecorded { event, path, details, entity } => {
+            format!("{} recorded: {} {details} ({entity})", e(event), path.as_str())
+        }
+        TraceEvent::DeliveryQueued { delivery, webhook, event } => {
+            format!("delivery {} of {} queued for {}", short(delivery), e(event), w(webhook))
+        }
+        TraceEvent::DeliveryRefused { webhook, event, reason } => format!(
             "{} not queued for {}: {}",
             e(event),
             w(webhook),
-            serde_json::to_value(reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
         ),
-        TraceEvent::AttemptStarted {
-            attempt,
-            delivery,
-            webhook,
-            event,
-            number,
-            body,
-        } => format!(
+        TraceEvent::AttemptStarted { attempt, delivery, webhook, event, number, body } => format!(
             "attempt {attempt} to {} (try {number} of delivery {}, {}): {}",
             w(webhook),
             short(delivery),
             e(event),
-            clip(body, 160)
+            clip(&body_of(body), 200)
         ),
-        TraceEvent::AttemptFinished {
-            attempt,
-            webhook,
-            outcome: o,
-            ..
-        } => format!("attempt {attempt} to {}: {}", w(webhook), outcome(o)),
-        TraceEvent::LateAnswerIgnored {
-            attempt,
-            outcome: o,
-        } => {
+        TraceEvent::AttemptFinished { attempt, webhook, outcome: o, .. } => {
+            format!("attempt {attempt} to {}: {}", w(webhook), outcome(o))
+        }
+        TraceEvent::LateAnswerIgnored { attempt, outcome: o } => {
             format!("late answer to attempt {attempt} ignored: {}", outcome(o))
         }
-        TraceEvent::AttemptLost {
-            attempt,
-            delivery,
-            webhook,
-        } => format!(
-            "attempt {attempt} to {} lost in a dispatcher crash (delivery {})",
-            w(webhook),
-            short(delivery)
-        ),
-        TraceEvent::RetryScheduled {
-            delivery,
-            webhook,
-            at,
-            failures,
-        } => format!(
-            "delivery {} to {} retries at {at} (after {failures} failure(s))",
-            short(delivery),
-            w(webhook)
-        ),
-        TraceEvent::Delivered {
-            delivery,
-            webhook,
-            event,
-            attempts,
-        } => format!(
-            "delivery {} of {} delivered to {} in {attempts} attempt(s)",
-            short(delivery),
-            e(event),
-            w(webhook)
-        ),
-        TraceEvent::DeliveryAbandoned {
-            delivery,
-            webhook,
-            event,
-            attempts,
-            reason,
-        } => format!(
+        TraceEvent::AttemptLost { attempt, delivery, webhook } => {
+            format!("attempt {attempt} to {} lost in a dispatcher crash (delivery {})", w(webhook), short(delivery))
+        }
+        TraceEvent::RetryScheduled { delivery, webhook, at, failures } => {
+            format!("delivery {} to {} retries at {at} (after {failures} failure(s))", short(delivery), w(webhook))
+        }
+        TraceEvent::Delivered { delivery, webhook, event, attempts } => {
+            format!("delivery {} of {} delivered to {} in {attempts} attempt(s)", short(delivery), e(event), w(webhook))
+        }
+        TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason } => format!(
             "delivery {} of {} to {} abandoned after {attempts} attempt(s): {}",
             short(delivery),
             e(event),
             w(webhook),
-            serde_json::to_value(reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
         ),
-        TraceEvent::WarningSent {
-            webhook,
-            to,
-            failing_since,
-        } => format!(
-            "warning about {} sent to {to} (failing since {failing_since})",
-            w(webhook)
-        ),
-        TraceEvent::WebhookDisabled {
-            webhook,
-            failing_since,
-        } => format!("{} disabled (failing since {failing_since})", w(webhook)),
+        TraceEvent::WarningSent { webhook, to, failing_since } => {
+            format!("warning about {} sent to {to} (failing since {failing_since})", w(webhook))
+        }
+        TraceEvent::WebhookDisabled { webhook, failing_since } => {
+            format!("{} disabled (failing since {failing_since})", w(webhook))
+        }
         TraceEvent::WebhookRecovered { webhook } => format!("{} recovered", w(webhook)),
         TraceEvent::WebhookEnabled { webhook } => format!("{} enabled", w(webhook)),
         TraceEvent::DispatcherRestarted => "dispatcher restarted".to_string(),
         TraceEvent::WorldChanged { what } => format!("world: {what}"),
-        TraceEvent::ReceiverActed {
-            receiver,
-            delivery,
-            event,
-            action,
-        } => format!(
-            "receiver {receiver} acted on {} (delivery {}): {action}",
-            e(event),
-            short(delivery)
-        ),
-        TraceEvent::ReceiverSkipped {
-            receiver,
-            delivery,
-            event,
-            why,
-        } => format!(
-            "receiver {receiver} skipped {} (delivery {}): {why}",
-            e(event),
-            short(delivery)
-        ),
+        TraceEvent::ReceiverActed { receiver, delivery, event, action } => {
+            format!("receiver {receiver} acted on {} (delivery {}): {action}", e(event), short(delivery))
+        }
+        TraceEvent::ReceiverSkipped { receiver, delivery, event, why } => {
+            format!("receiver {receiver} skipped {} (delivery {}): {why}", e(event), short(delivery))
+        }
         TraceEvent::EmailReceived { to, webhook } => {
-            format!(
-                "mail host received the warning about {} for {to}",
-                w(webhook)
-            )
+            format!("mail host received the warning about {} for {to}", w(webhook))
         }
     };
     format!("{}  {what}", entry.at)

@@ -3,7 +3,7 @@
 
 use super::Scenario;
 use super::excerpt::{Names, excerpt, render_entry};
-use super::matching::{contains, describe};
+use super::matching::{actual_at, contains, describe};
 use crate::domain::WebhookId;
 use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEntry, TraceEvent};
@@ -49,7 +49,9 @@ pub enum Expectation {
         window: Window,
     },
     /// From a disable until the next enable, no attempt to `webhook` starts.
-    NoAttemptAfterDisable { webhook: WebhookId },
+    NoAttemptAfterDisable {
+        webhook: WebhookId,
+    },
     /// Deliveries given up (attempts exhausted, retry window expired).
     Abandoned {
         webhook: WebhookId,
@@ -87,10 +89,7 @@ pub struct Count {
 }
 
 impl Count {
-    pub const NONE: Count = Count {
-        min: 0,
-        max: Some(0),
-    };
+    pub const NONE: Count = Count { min: 0, max: Some(0) };
 
     pub fn admits(self, n: u64) -> bool {
         n >= self.min && self.max.is_none_or(|m| n <= m)
@@ -266,17 +265,10 @@ impl<'t> Index<'t> {
         for e in trace.entries() {
             match &e.event {
                 TraceEvent::AttemptStarted { attempt, body, .. } => {
-                    let parsed = serde_json::from_str::<Value>(body)
-                        .ok()
-                        .and_then(|v| v.get("body").cloned());
+                    let parsed = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("body").cloned());
                     ix.bodies.insert(*attempt, parsed);
                 }
-                TraceEvent::AttemptFinished {
-                    attempt,
-                    delivery,
-                    outcome,
-                    ..
-                } => {
+                TraceEvent::AttemptFinished { attempt, delivery, outcome, .. } => {
                     ix.ends.insert(*attempt, AttemptEnd::Finished(*outcome));
                     if outcome.is_success() {
                         ix.succeeded_by.insert(*delivery, *attempt);
@@ -294,10 +286,9 @@ impl<'t> Index<'t> {
     fn body_matches(&self, attempt: Option<u64>, expected: &Option<Value>) -> bool {
         match expected {
             None => true,
-            Some(exp) => attempt
-                .and_then(|a| self.bodies.get(&a))
-                .and_then(Option::as_ref)
-                .is_some_and(|b| contains(b, exp)),
+            Some(exp) => {
+                attempt.and_then(|a| self.bodies.get(&a)).and_then(Option::as_ref).is_some_and(|b| contains(b, exp))
+            }
         }
     }
 }
@@ -316,14 +307,7 @@ pub fn evaluate(scenario: &Scenario, trace: &Trace) -> Vec<Failure> {
                 column: x.column,
                 expected,
                 found,
-                excerpt: excerpt(
-                    lines
-                        .into_iter()
-                        .map(|i| render_entry(&ix.entries[i], &names))
-                        .collect(),
-                    8,
-                    6,
-                ),
+                excerpt: excerpt(lines.into_iter().map(|i| render_entry(&ix.entries[i], &names)).collect(), 8, 6),
             })
         })
         .collect()
@@ -334,9 +318,7 @@ fn of_event(names: &Names<'_>, event: Option<u64>) -> String {
 }
 
 fn with_body(body: &Option<Value>) -> String {
-    body.as_ref().map_or(String::new(), |b| {
-        format!(" with a body containing {}", describe(b))
-    })
+    body.as_ref().map_or(String::new(), |b| format!(" with a body containing {}", describe(b)))
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -374,42 +356,25 @@ fn is_health(e: &TraceEvent, webhook: WebhookId) -> bool {
 }
 
 fn select(ix: &Index<'_>, keep: impl Fn(&TraceEntry) -> bool) -> Vec<usize> {
-    ix.entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| keep(e))
-        .map(|(i, _)| i)
-        .collect()
+    ix.entries.iter().enumerate().filter(|(_, e)| keep(e)).map(|(i, _)| i).collect()
 }
 
 /// `None` when the expectation holds; otherwise (expected, found, indices of relevant entries).
-fn check(
-    x: &Expectation,
-    ix: &Index<'_>,
-    names: &Names<'_>,
-) -> Option<(String, String, Vec<usize>)> {
+fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, String, Vec<usize>)> {
     match x {
-        Expectation::Delivered {
-            webhook,
-            event,
-            body,
-            count,
-            window,
-        } => {
+        Expectation::Delivered { webhook, event, body, count, window } => {
             let mut n = 0u64;
             let mut without_body = 0u64;
+            let mut other_bodies: Vec<String> = Vec::new();
             for e in ix.entries {
-                if let TraceEvent::Delivered {
-                    delivery,
-                    webhook: w,
-                    event: ev,
-                    ..
-                } = &e.event
-                {
+                if let TraceEvent::Delivered { delivery, webhook: w, event: ev, .. } = &e.event {
                     if w == webhook && event.is_none_or(|x| x == *ev) && window.contains(e.at) {
                         without_body += 1;
-                        if ix.body_matches(ix.succeeded_by.get(delivery).copied(), body) {
+                        let attempt = ix.succeeded_by.get(delivery).copied();
+                        if ix.body_matches(attempt, body) {
                             n += 1;
+                        } else if let (Some(exp), Some(Some(got))) = (body, attempt.and_then(|a| ix.bodies.get(&a))) {
+                            other_bodies.push(actual_at(got, exp));
                         }
                     }
                 }
@@ -419,11 +384,15 @@ fn check(
             }
             let mut found = plural(n, "such delivery", "such deliveries");
             if body.is_some() && without_body != n {
-                found.push_str(&format!(" ({} whose body did not match)", without_body - n));
+                other_bodies.dedup();
+                found.push_str(&format!(
+                    " ({} whose body did not match: {})",
+                    without_body - n,
+                    other_bodies.join("; ")
+                ));
             }
             let lines = select(ix, |e| {
-                about_webhook(&e.event, *webhook, *event)
-                    && !matches!(e.event, TraceEvent::RetryScheduled { .. })
+                about_webhook(&e.event, *webhook, *event) && !matches!(e.event, TraceEvent::RetryScheduled { .. })
             });
             Some((
                 format!(
@@ -436,23 +405,10 @@ fn check(
                 lines,
             ))
         }
-        Expectation::Attempts {
-            webhook,
-            event,
-            body,
-            outcome,
-            count,
-            window,
-        } => {
+        Expectation::Attempts { webhook, event, body, outcome, count, window } => {
             let mut n = 0u64;
             for e in ix.entries {
-                if let TraceEvent::AttemptStarted {
-                    attempt,
-                    webhook: w,
-                    event: ev,
-                    ..
-                } = &e.event
-                {
+                if let TraceEvent::AttemptStarted { attempt, webhook: w, event: ev, .. } = &e.event {
                     if w == webhook
                         && event.is_none_or(|x| x == *ev)
                         && window.contains(e.at)
@@ -488,18 +444,10 @@ fn check(
                 lines,
             ))
         }
-        Expectation::Warned {
-            webhook,
-            to,
-            count,
-            window,
-        } => {
+        Expectation::Warned { webhook, to, count, window } => {
             let mut n = 0u64;
             for e in ix.entries {
-                if let TraceEvent::WarningSent {
-                    webhook: w, to: t, ..
-                } = &e.event
-                {
+                if let TraceEvent::WarningSent { webhook: w, to: t, .. } = &e.event {
                     if w == webhook && to.as_ref().is_none_or(|x| x == t) && window.contains(e.at) {
                         n += 1;
                     }
@@ -518,11 +466,7 @@ fn check(
                 select(ix, |e| is_health(&e.event, *webhook)),
             ))
         }
-        Expectation::Disabled {
-            webhook,
-            count,
-            window,
-        } => {
+        Expectation::Disabled { webhook, count, window } => {
             let n = ix
                 .entries
                 .iter()
@@ -566,24 +510,12 @@ fn check(
                 return None;
             }
             Some((
-                format!(
-                    "no attempt to {} while it is disabled",
-                    names.webhook(*webhook)
-                ),
-                plural(
-                    bad.len() as u64 - 1,
-                    "attempt after the disable",
-                    "attempts after the disable",
-                ),
+                format!("no attempt to {} while it is disabled", names.webhook(*webhook)),
+                plural(bad.len() as u64 - 1, "attempt after the disable", "attempts after the disable"),
                 bad,
             ))
         }
-        Expectation::Abandoned {
-            webhook,
-            event,
-            count,
-            window,
-        } => {
+        Expectation::Abandoned { webhook, event, count, window } => {
             let n = ix
                 .entries
                 .iter()
@@ -605,20 +537,11 @@ fn check(
                 plural(n, "such abandon", "such abandons"),
                 select(ix, |e| {
                     about_webhook(&e.event, *webhook, *event)
-                        && matches!(
-                            e.event,
-                            TraceEvent::DeliveryAbandoned { .. } | TraceEvent::Delivered { .. }
-                        )
+                        && matches!(e.event, TraceEvent::DeliveryAbandoned { .. } | TraceEvent::Delivered { .. })
                 }),
             ))
         }
-        Expectation::Acted {
-            receiver,
-            event,
-            action,
-            count,
-            window,
-        } => {
+        Expectation::Acted { receiver, event, action, count, window } => {
             let n = ix
                 .entries
                 .iter()
@@ -637,20 +560,13 @@ fn check(
                 format!(
                     "receiver {receiver} to act {count} time(s){}{}{window}",
                     of_event(names, *event).replacen(" of ", " on ", 1),
-                    action
-                        .as_ref()
-                        .map_or(String::new(), |a| format!(" with {a:?}"))
+                    action.as_ref().map_or(String::new(), |a| format!(" with {a:?}"))
                 ),
                 format!("it acted {} such time(s)", n),
                 select(ix, |e| receiver_line(&e.event, receiver, *event)),
             ))
         }
-        Expectation::Skipped {
-            receiver,
-            event,
-            count,
-            window,
-        } => {
+        Expectation::Skipped { receiver, event, count, window } => {
             let n = ix
                 .entries
                 .iter()
@@ -664,10 +580,7 @@ fn check(
                 return None;
             }
             Some((
-                format!(
-                    "receiver {receiver} to skip {count} deliveries{}{window}",
-                    of_event(names, *event)
-                ),
+                format!("receiver {receiver} to skip {count} deliveries{}{window}", of_event(names, *event)),
                 format!("it skipped {n} such"),
                 select(ix, |e| receiver_line(&e.event, receiver, *event)),
             ))
@@ -682,40 +595,23 @@ fn check(
                     })
                 })
                 .collect();
-            let in_order =
-                first.iter().all(Option::is_some) && first.windows(2).all(|p| p[0] < p[1]);
+            let in_order = first.iter().all(Option::is_some) && first.windows(2).all(|p| p[0] < p[1]);
             if in_order {
                 return None;
             }
             let order: Vec<String> = events.iter().map(|e| names.event(*e)).collect();
-            let mut seen: Vec<(usize, u64)> = events
-                .iter()
-                .zip(&first)
-                .filter_map(|(e, i)| i.map(|i| (i, *e)))
-                .collect();
+            let mut seen: Vec<(usize, u64)> =
+                events.iter().zip(&first).filter_map(|(e, i)| i.map(|i| (i, *e))).collect();
             seen.sort();
-            let missing: Vec<String> = events
-                .iter()
-                .zip(&first)
-                .filter(|(_, i)| i.is_none())
-                .map(|(e, _)| names.event(*e))
-                .collect();
-            let mut found = format!(
-                "the order {}",
-                seen.iter()
-                    .map(|(_, e)| names.event(*e))
-                    .collect::<Vec<_>>()
-                    .join(", then ")
-            );
+            let missing: Vec<String> =
+                events.iter().zip(&first).filter(|(_, i)| i.is_none()).map(|(e, _)| names.event(*e)).collect();
+            let mut found =
+                format!("the order {}", seen.iter().map(|(_, e)| names.event(*e)).collect::<Vec<_>>().join(", then "));
             if !missing.is_empty() {
                 found.push_str(&format!(", and no delivery of {}", missing.join(", ")));
             }
             Some((
-                format!(
-                    "first deliveries to {} in the order {}",
-                    names.webhook(*webhook),
-                    order.join(", then ")
-                ),
+                format!("first deliveries to {} in the order {}", names.webhook(*webhook), order.join(", then ")),
                 found,
                 select(ix, |e| {
                     matches!(&e.event, TraceEvent::Delivered { webhook: w, event: x, .. }
@@ -728,16 +624,8 @@ fn check(
 
 fn receiver_line(e: &TraceEvent, receiver: &str, event: Option<u64>) -> bool {
     match e {
-        TraceEvent::ReceiverActed {
-            receiver: r,
-            event: ev,
-            ..
-        }
-        | TraceEvent::ReceiverSkipped {
-            receiver: r,
-            event: ev,
-            ..
-        } => r == receiver && event.is_none_or(|x| x == *ev),
+        TraceEvent::ReceiverActed { receiver: r, event: ev, .. }
+        | TraceEvent::ReceiverSkipped { receiver: r, event: ev, .. } => r == receiver && event.is_none_or(|x| x == *ev),
         _ => false,
     }
 }

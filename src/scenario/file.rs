@@ -87,9 +87,7 @@ impl<'de> Deserialize<'de> for Never<Duration> {
                 if v.trim() == "never" {
                     return Ok(Never::Never);
                 }
-                super::duration::parse_duration(v)
-                    .map(Never::Value)
-                    .map_err(E::custom)
+                super::duration::parse_duration(v).map(Never::Value).map_err(E::custom)
             }
 
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
@@ -116,16 +114,14 @@ impl<'de> Deserialize<'de> for Never<u32> {
                 if v.trim() == "never" {
                     Ok(Never::Never)
                 } else {
-                    Err(E::custom(format!(
-                        "expected a count such as 10, or \"never\" for no limit, found {v:?}"
-                    )))
+                    Err(E::custom(format!("expected a count such as 10, or \"never\" for no limit, found {v:?}")))
                 }
             }
 
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                u32::try_from(v).map(Never::Value).map_err(|_| {
-                    E::custom(format!("count {v} is out of range (0 to {})", u32::MAX))
-                })
+                u32::try_from(v)
+                    .map(Never::Value)
+                    .map_err(|_| E::custom(format!("count {v} is out of range (0 to {})", u32::MAX)))
             }
         }
         d.deserialize_any(V)
@@ -248,9 +244,7 @@ impl<'de> Deserialize<'de> for EventRef {
             type Value = EventRef;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "an event: the name of a change step, or its 1-based number among the changes",
-                )
+                f.write_str("an event: the name of a change step, or its 1-based number among the changes")
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<EventRef, E> {
@@ -260,9 +254,7 @@ impl<'de> Deserialize<'de> for EventRef {
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<EventRef, E> {
                 match u64::try_from(v) {
                     Ok(n) if n >= 1 => Ok(EventRef::Index(n)),
-                    _ => Err(E::custom(format!(
-                        "event number {v} is out of range: changes are numbered from 1"
-                    ))),
+                    _ => Err(E::custom(format!("event number {v} is out of range: changes are numbered from 1"))),
                 }
             }
         }

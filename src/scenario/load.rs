@@ -46,10 +46,7 @@ pub fn load_bytes(name: impl AsRef<Path>, bytes: &[u8]) -> Result<Scenario, Scen
             let good = &bytes[..e.valid_up_to()];
             let text = std::str::from_utf8(good).unwrap_or_default();
             let locator = Locator::new(file, text);
-            Err(ScenarioErrors(vec![locator.error(
-                text.len()..text.len(),
-                "the file is not UTF-8 text",
-            )]))
+            Err(ScenarioErrors(vec![locator.error(text.len()..text.len(), "the file is not UTF-8 text")]))
         }
     }
 }
@@ -63,10 +60,7 @@ fn tidy(message: &str) -> String {
         .replace("expected i64", "expected a whole number")
         .replace("expected a boolean", "expected true or false")
         .replace("expected struct ", "expected a table ")
-        .replace(
-            "expected a tuple of size 2",
-            "expected two host names, like [\"dispatcher\", \"shop\"]",
-        )
+        .replace("expected a tuple of size 2", "expected two host names, like [\"dispatcher\", \"shop\"]")
 }
 
 /// The scenario files under `paths`, sorted: a file is taken as given (even without the
@@ -124,9 +118,7 @@ pub fn check_paths(paths: &[impl AsRef<Path>]) -> CheckReport {
     let files = discover(paths);
     let mut report = CheckReport::default();
     if files.is_empty() {
-        let where_ = paths
-            .first()
-            .map_or_else(|| PathBuf::from("."), |p| p.as_ref().to_path_buf());
+        let where_ = paths.first().map_or_else(|| PathBuf::from("."), |p| p.as_ref().to_path_buf());
         report.errors.push(ScenarioError {
             file: where_,
             line: 1,

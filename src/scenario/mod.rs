@@ -24,9 +24,7 @@ pub use duration::{Duration, LatencyRange, parse_duration, parse_latency};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use excerpt::{Names, render_entry};
 pub use expect::{Count, Expectation, Failure, OutcomeFilter, Window, evaluate};
-pub use load::{
-    CheckReport, check_paths, discover, load_bytes, load_file, load_file_all, load_str,
-};
+pub use load::{CheckReport, check_paths, discover, load_bytes, load_file, load_file_all, load_str};
 pub use reply::parse_reply;
 
 use crate::domain::WebhookId;
@@ -50,20 +48,13 @@ pub struct Scenario {
 
 impl Scenario {
     pub fn webhook_id(&self, name: &str) -> Option<WebhookId> {
-        self.webhook_names
-            .iter()
-            .position(|n| n == name)
-            .and_then(|i| u32::try_from(i).ok())
-            .map(WebhookId)
+        self.webhook_names.iter().position(|n| n == name).and_then(|i| u32::try_from(i).ok()).map(WebhookId)
     }
 
     /// The name the file gives the webhook, or its id when there is none (an engine's trace
     /// could in principle name a webhook the scenario does not have).
     pub fn webhook_name(&self, id: WebhookId) -> String {
-        self.webhook_names
-            .get(id.0 as usize)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
+        self.webhook_names.get(id.0 as usize).cloned().unwrap_or_else(|| id.to_string())
     }
 
     /// How trace lines name webhooks and events for this scenario.

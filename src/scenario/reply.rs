@@ -82,17 +82,10 @@ struct BehaviourTable {
 impl BehaviourTable {
     fn build(self) -> Result<Behaviour, String> {
         let latency = self.latency.map_or(0, Duration::ms);
-        let replies = self
-            .replies
-            .iter()
-            .map(|r| parse_reply(&r.0, latency))
-            .collect::<Result<Vec<_>, _>>()?;
+        let replies = self.replies.iter().map(|r| parse_reply(&r.0, latency)).collect::<Result<Vec<_>, _>>()?;
         let then = match &self.then {
             Some(r) => parse_reply(&r.0, latency)?,
-            None => Reply {
-                latency_ms: latency,
-                ..Reply::OK
-            },
+            None => Reply { latency_ms: latency, ..Reply::OK },
         };
         Ok(Behaviour { replies, then })
     }
@@ -111,9 +104,7 @@ impl<'de> Deserialize<'de> for BehaviourSpec {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<BehaviourSpec, E> {
-                parse_reply(v, 0)
-                    .map(|r| BehaviourSpec(Behaviour::always(r)))
-                    .map_err(E::custom)
+                parse_reply(v, 0).map(|r| BehaviourSpec(Behaviour::always(r))).map_err(E::custom)
             }
 
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<BehaviourSpec, E> {
@@ -121,8 +112,7 @@ impl<'de> Deserialize<'de> for BehaviourSpec {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BehaviourSpec, A::Error> {
-                let table =
-                    BehaviourTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let table = BehaviourTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 table.build().map(BehaviourSpec).map_err(de::Error::custom)
             }
         }
@@ -142,20 +132,9 @@ mod tests {
         assert_eq!(r("act  then drop"), Answer::ActThenDrop);
         assert_eq!(r("drop"), Answer::Drop);
         let slow = parse_reply("503 after 45s", 7).unwrap();
-        assert_eq!(
-            (slow.answer, slow.latency_ms),
-            (Answer::Status(503), 45_000)
-        );
+        assert_eq!((slow.answer, slow.latency_ms), (Answer::Status(503), 45_000));
         assert_eq!(parse_reply("200", 7).unwrap().latency_ms, 7);
-        for bad in [
-            "",
-            "ok",
-            "700",
-            "act",
-            "act then",
-            "act now 500",
-            "200 after soon",
-        ] {
+        for bad in ["", "ok", "700", "act", "act then", "act now 500", "200 after soon"] {
             assert!(parse_reply(bad, 0).is_err(), "{bad:?}");
         }
     }

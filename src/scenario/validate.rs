@@ -4,19 +4,13 @@
 use super::duration::Duration;
 use super::error::{Collector, Locator, ScenarioErrors};
 use super::expect::{Count, Expectation, OutcomeFilter, Window};
-use super::file::{
-    EventRef, ExpectFile, Never, PolicyFile, ReceiverFile, ScenarioFile, StepFile, WebhookFile,
-};
+use super::file::{EventRef, ExpectFile, Never, PolicyFile, ReceiverFile, ScenarioFile, StepFile, WebhookFile};
 use super::{EventInfo, Located, Scenario};
-use crate::domain::{
-    Change, Client, EventPath, Invoice, InvoiceState, PathFilter, WebhookConfig, WebhookId,
-};
+use crate::domain::{Change, Client, EventPath, Invoice, InvoiceState, PathFilter, WebhookConfig, WebhookId};
 use crate::policy::{Backoff, Policy, PolicyError, PolicySpec, Profile, Schedule};
 use crate::receiver::ReceiverKind;
 use crate::time::SimTime;
-use crate::world::{
-    Action, Behaviour, DISPATCHER_HOST, Host, MAIL_HOST, ReceiverSpec, Step, World, url_host,
-};
+use crate::world::{Action, Behaviour, DISPATCHER_HOST, Host, MAIL_HOST, ReceiverSpec, Step, World, url_host};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
@@ -26,15 +20,8 @@ use toml::Spanned;
 /// the same instant its request left (which no network does).
 const DEFAULT_LATENCY_MS: (u64, u64) = (1, 1);
 
-pub(crate) fn validate(
-    file: &Path,
-    text: &str,
-    parsed: ScenarioFile,
-) -> Result<Scenario, ScenarioErrors> {
-    let mut v = Validator {
-        errors: Collector::new(Locator::new(file, text)),
-        locator: Locator::new(file, text),
-    };
+pub(crate) fn validate(file: &Path, text: &str, parsed: ScenarioFile) -> Result<Scenario, ScenarioErrors> {
+    let mut v = Validator { errors: Collector::new(Locator::new(file, text)), locator: Locator::new(file, text) };
     let scenario = v.scenario(file, parsed);
     v.errors.finish(scenario)
 }
@@ -71,9 +58,8 @@ impl Validator<'_> {
         if run_for == 0 {
             self.err(f.run_for.span(), "`run_for` must be longer than zero");
         }
-        let latency_ms = f.latency.as_ref().map_or(DEFAULT_LATENCY_MS, |l| {
-            (l.get_ref().min.ms(), l.get_ref().max.ms())
-        });
+        let latency_ms =
+            f.latency.as_ref().map_or(DEFAULT_LATENCY_MS, |l| (l.get_ref().min.ms(), l.get_ref().max.ms()));
         let policy = match &f.policy {
             Some(p) => self.policy(p),
             None => Policy::default(),
@@ -85,11 +71,8 @@ impl Validator<'_> {
 
         let mut events = Vec::new();
         let timeline = self.timeline(&f.timeline, &hosts, &webhook_names, run_for, &mut events);
-        let expectations = f
-            .expect
-            .iter()
-            .filter_map(|e| self.expectation(e, &webhook_names, &hosts, &events))
-            .collect();
+        let expectations =
+            f.expect.iter().filter_map(|e| self.expectation(e, &webhook_names, &hosts, &events)).collect();
 
         Scenario {
             name: f.name.get_ref().clone(),
@@ -128,16 +111,11 @@ impl Validator<'_> {
         let mut spec: PolicySpec = profile.spec();
         if table.retries.is_some() && table.backoff.is_some() {
             if let Some(b) = &table.backoff {
-                self.err(
-                    b.span(),
-                    "give either `retries` (a list of delays) or `backoff` (exponential), not both",
-                );
+                self.err(b.span(), "give either `retries` (a list of delays) or `backoff` (exponential), not both");
             }
         }
         if let Some(r) = &table.retries {
-            spec.schedule.backoff = Backoff::List {
-                delays_ms: r.get_ref().iter().map(|d| d.get_ref().ms()).collect(),
-            };
+            spec.schedule.backoff = Backoff::List { delays_ms: r.get_ref().iter().map(|d| d.get_ref().ms()).collect() };
         }
         if let Some(b) = &table.backoff {
             let b = b.get_ref();
@@ -148,14 +126,10 @@ impl Validator<'_> {
             };
         }
         if let Some(j) = &table.jitter_percent {
-            spec.schedule = Schedule {
-                jitter_percent: *j.get_ref(),
-                ..spec.schedule
-            };
+            spec.schedule = Schedule { jitter_percent: *j.get_ref(), ..spec.schedule };
         }
         let dur = |d: &Option<Spanned<Never<Duration>>>, old: Option<u64>| {
-            d.as_ref()
-                .map_or(old, |d| d.get_ref().into_option().map(Duration::ms))
+            d.as_ref().map_or(old, |d| d.get_ref().into_option().map(Duration::ms))
         };
         spec.warn_after_ms = dur(&table.warn_after, spec.warn_after_ms);
         spec.disable_after_ms = dur(&table.disable_after, spec.disable_after_ms);
@@ -200,44 +174,22 @@ impl Validator<'_> {
         match e {
             PolicyError::Zero { field } => {
                 let (key, span) = match field {
-                    "attempt_timeout_ms" => (
-                        "attempt_timeout",
-                        t.attempt_timeout.as_ref().map(|s| s.span()),
-                    ),
-                    "in_flight_per_webhook_max" => {
-                        ("in_flight_max", t.in_flight_max.as_ref().map(|s| s.span()))
-                    }
-                    "pending_per_webhook_max" => {
-                        ("pending_max", t.pending_max.as_ref().map(|s| s.span()))
-                    }
+                    "attempt_timeout_ms" => ("attempt_timeout", t.attempt_timeout.as_ref().map(|s| s.span())),
+                    "in_flight_per_webhook_max" => ("in_flight_max", t.in_flight_max.as_ref().map(|s| s.span())),
+                    "pending_per_webhook_max" => ("pending_max", t.pending_max.as_ref().map(|s| s.span())),
                     "attempts_max" => ("attempts_max", t.attempts_max.as_ref().map(|s| s.span())),
-                    "retry_window_ms" => {
-                        ("retry_window", t.retry_window.as_ref().map(|s| s.span()))
-                    }
+                    "retry_window_ms" => ("retry_window", t.retry_window.as_ref().map(|s| s.span())),
                     "warn_after_ms" => ("warn_after", t.warn_after.as_ref().map(|s| s.span())),
-                    "disable_after_ms" => {
-                        ("disable_after", t.disable_after.as_ref().map(|s| s.span()))
-                    }
-                    _ => (
-                        "backoff.initial",
-                        t.backoff.as_ref().map(|b| b.get_ref().initial.span()),
-                    ),
+                    "disable_after_ms" => ("disable_after", t.disable_after.as_ref().map(|s| s.span())),
+                    _ => ("backoff.initial", t.backoff.as_ref().map(|b| b.get_ref().initial.span())),
                 };
-                (
-                    at(span),
-                    format!(
-                        "`{key}` must be greater than zero (use \"never\" for no limit where allowed)"
-                    ),
-                )
+                (at(span), format!("`{key}` must be greater than zero (use \"never\" for no limit where allowed)"))
             }
-            PolicyError::EmptySchedule => (
-                at(t.retries.as_ref().map(|s| s.span())),
-                "`retries` must list at least one delay".to_string(),
-            ),
+            PolicyError::EmptySchedule => {
+                (at(t.retries.as_ref().map(|s| s.span())), "`retries` must list at least one delay".to_string())
+            }
             PolicyError::ZeroDelay { index } => (
-                at(t.retries
-                    .as_ref()
-                    .and_then(|r| r.get_ref().get(index).map(|d| d.span()))),
+                at(t.retries.as_ref().and_then(|r| r.get_ref().get(index).map(|d| d.span()))),
                 format!("`retries[{index}]` must be greater than zero"),
             ),
             PolicyError::Multiplier => (
@@ -253,10 +205,7 @@ impl Validator<'_> {
                 format!("`jitter_percent` must be at most 100, got {j}"),
             ),
             PolicyError::DisableNotAfterWarn { .. } => (
-                at(t.disable_after
-                    .as_ref()
-                    .or(t.warn_after.as_ref())
-                    .map(|s| s.span())),
+                at(t.disable_after.as_ref().or(t.warn_after.as_ref()).map(|s| s.span())),
                 format!(
                     "impossible policy: `disable_after` ({}) must be later than `warn_after` ({}), since a webhook is warned before it is disabled{}",
                     fmt(disable),
@@ -265,10 +214,7 @@ impl Validator<'_> {
                 ),
             ),
             PolicyError::DisableWithoutWarn => (
-                at(t.warn_after
-                    .as_ref()
-                    .or(t.disable_after.as_ref())
-                    .map(|s| s.span())),
+                at(t.warn_after.as_ref().or(t.disable_after.as_ref()).map(|s| s.span())),
                 format!(
                     "impossible policy: `disable_after` ({}) needs a `warn_after`: a webhook is warned before it is disabled{}",
                     fmt(disable),
@@ -280,10 +226,7 @@ impl Validator<'_> {
 
     // ---------------------------------------------------------------- receivers and webhooks
 
-    fn receivers(
-        &mut self,
-        files: &BTreeMap<Spanned<String>, Spanned<ReceiverFile>>,
-    ) -> Vec<ReceiverSpec> {
+    fn receivers(&mut self, files: &BTreeMap<Spanned<String>, Spanned<ReceiverFile>>) -> Vec<ReceiverSpec> {
         let mut out = Vec::new();
         for (host, r) in in_file_order(files) {
             let name = host.get_ref();
@@ -301,15 +244,8 @@ impl Validator<'_> {
                     }
                 },
             };
-            let behaviour = r
-                .behaviour
-                .as_ref()
-                .map_or_else(Behaviour::default, |b| b.get_ref().0.clone());
-            out.push(ReceiverSpec {
-                host: name.clone(),
-                kind,
-                behaviour,
-            });
+            let behaviour = r.behaviour.as_ref().map_or_else(Behaviour::default, |b| b.get_ref().0.clone());
+            out.push(ReceiverSpec { host: name.clone(), kind, behaviour });
         }
         out
     }
@@ -325,18 +261,13 @@ impl Validator<'_> {
             let w = w.get_ref();
             let url = w.url.get_ref();
             match url.strip_prefix("http://").and_then(|_| url_host(url)) {
-                None => self.err(
-                    w.url.span(),
-                    format!("webhook URL {url:?} must look like \"http://<receiver host>/path\""),
-                ),
+                None => self
+                    .err(w.url.span(), format!("webhook URL {url:?} must look like \"http://<receiver host>/path\"")),
                 Some(host) if !hosts.contains(host) => self.err(
                     w.url.span(),
                     format!(
                         "webhook URL {url:?} names host {host:?}, which is not a receiver ({})",
-                        known(
-                            hosts.iter().map(String::as_str),
-                            "no receivers are declared"
-                        )
+                        known(hosts.iter().map(String::as_str), "no receivers are declared")
                     ),
                 ),
                 Some(_) => {}
@@ -356,16 +287,10 @@ impl Validator<'_> {
                 }
                 paths.push(filter);
             }
-            let owner_email = w.owner.as_ref().map_or_else(
-                || format!("owner@{}.example", name.get_ref()),
-                |o| o.get_ref().clone(),
-            );
+            let owner_email =
+                w.owner.as_ref().map_or_else(|| format!("owner@{}.example", name.get_ref()), |o| o.get_ref().clone());
             names.push(name.get_ref().clone());
-            configs.push(WebhookConfig {
-                url: url.clone(),
-                paths,
-                owner_email,
-            });
+            configs.push(WebhookConfig { url: url.clone(), paths, owner_email });
         }
         (names, configs)
     }
@@ -389,10 +314,7 @@ impl Validator<'_> {
             let span = step.span();
             let s = step.get_ref();
             let Some(at) = &s.at else {
-                self.err(
-                    span,
-                    format!("timeline step {n} has no `at` (when it happens, such as at = \"2h\")"),
-                );
+                self.err(span, format!("timeline step {n} has no `at` (when it happens, such as at = \"2h\")"));
                 continue;
             };
             let at_ms = at.get_ref().ms();
@@ -427,28 +349,14 @@ impl Validator<'_> {
                 let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
                 if let Some(nm) = &s.name {
                     if names.insert(nm.get_ref().clone(), ()).is_some() {
-                        self.err(
-                            nm.span(),
-                            format!("another change step is already named {:?}", nm.get_ref()),
-                        );
+                        self.err(nm.span(), format!("another change step is already named {:?}", nm.get_ref()));
                     }
                 }
-                events.push(EventInfo {
-                    id,
-                    name,
-                    at: SimTime::from_millis(at_ms),
-                    line: self.line(&span).0,
-                });
+                events.push(EventInfo { id, name, at: SimTime::from_millis(at_ms), line: self.line(&span).0 });
             } else if let Some(nm) = &s.name {
-                self.err(
-                    nm.span(),
-                    "`name` names the event a change records; this step records no event",
-                );
+                self.err(nm.span(), "`name` names the event a change records; this step records no event");
             }
-            out.push(Step {
-                at: SimTime::from_millis(at_ms),
-                action,
-            });
+            out.push(Step { at: SimTime::from_millis(at_ms), action });
         }
         // Already in order when valid; a stable sort keeps same-time steps as written.
         out.sort_by_key(|s| s.at);
@@ -505,18 +413,12 @@ impl Validator<'_> {
         }
         if s.behave.is_none() {
             if let Some(r) = &s.receiver {
-                self.err(
-                    r.span(),
-                    "`receiver` goes with `behave`, which this step lacks",
-                );
+                self.err(r.span(), "`receiver` goes with `behave`, which this step lacks");
             }
         }
         if s.partition.is_none() {
             if let Some(o) = &s.one_way {
-                self.err(
-                    o.span(),
-                    "`one_way` goes with `partition`, which this step lacks",
-                );
+                self.err(o.span(), "`one_way` goes with `partition`, which this step lacks");
             }
         }
         if let Some(c) = &s.add_client {
@@ -529,10 +431,7 @@ impl Validator<'_> {
             let client = Client {
                 id,
                 name: c.name.clone().unwrap_or_else(|| format!("Client {id}")),
-                email: c
-                    .email
-                    .clone()
-                    .unwrap_or_else(|| format!("client{id}@example.com")),
+                email: c.email.clone().unwrap_or_else(|| format!("client{id}@example.com")),
             };
             entities.clients.insert(id, client.clone());
             return Some(Action::Change(Change::AddClient(client)));
@@ -590,10 +489,7 @@ impl Validator<'_> {
                 );
                 return None;
             }
-            return Some(Action::Change(Change::SetInvoiceState {
-                id,
-                state: st.state,
-            }));
+            return Some(Action::Change(Change::SetInvoiceState { id, state: st.state }));
         }
         if let Some(w) = &s.enable {
             let id = self.webhook(w, webhooks)?;
@@ -601,20 +497,14 @@ impl Validator<'_> {
         }
         if let Some(b) = &s.behave {
             let Some(r) = &s.receiver else {
-                self.err(
-                    b.span(),
-                    "`behave` needs `receiver = \"<host>\"` to say which receiver",
-                );
+                self.err(b.span(), "`behave` needs `receiver = \"<host>\"` to say which receiver");
                 return None;
             };
             if !hosts.contains(r.get_ref()) {
                 self.err(r.span(), unknown_receiver(r.get_ref(), hosts));
                 return None;
             }
-            return Some(Action::Behave {
-                receiver: r.get_ref().clone(),
-                behaviour: b.get_ref().0.clone(),
-            });
+            return Some(Action::Behave { receiver: r.get_ref().clone(), behaviour: b.get_ref().0.clone() });
         }
         if let Some(p) = &s.partition {
             let (from, to) = self.host_pair(p, hosts)?;
@@ -622,10 +512,7 @@ impl Validator<'_> {
             return Some(Action::Partition { from, to, one_way });
         }
         for (pair, make) in [
-            (
-                &s.repair,
-                (|a, b| Action::Repair { a, b }) as fn(Host, Host) -> Action,
-            ),
+            (&s.repair, (|a, b| Action::Repair { a, b }) as fn(Host, Host) -> Action),
             (&s.hold, |a, b| Action::Hold { a, b }),
             (&s.release, |a, b| Action::Release { a, b }),
         ] {
@@ -635,10 +522,7 @@ impl Validator<'_> {
             }
         }
         if let Some(l) = &s.latency {
-            return Some(Action::Latency {
-                min_ms: l.get_ref().min.ms(),
-                max_ms: l.get_ref().max.ms(),
-            });
+            return Some(Action::Latency { min_ms: l.get_ref().min.ms(), max_ms: l.get_ref().max.ms() });
         }
         if let Some(h) = &s.crash {
             return self.host(h, hosts).map(Action::Crash);
@@ -690,10 +574,7 @@ impl Validator<'_> {
                     format!(
                         "unknown webhook {:?} ({})",
                         w.get_ref(),
-                        known(
-                            webhooks.iter().map(String::as_str),
-                            "no webhooks are declared"
-                        )
+                        known(webhooks.iter().map(String::as_str), "no webhooks are declared")
                     ),
                 );
                 None
@@ -713,26 +594,17 @@ impl Validator<'_> {
         let x = e.get_ref();
         let subjects: Vec<(&str, Range<usize>)> = [
             ("delivered", x.delivered.as_ref().map(|s| s.span())),
-            (
-                "never_delivered",
-                x.never_delivered.as_ref().map(|s| s.span()),
-            ),
+            ("never_delivered", x.never_delivered.as_ref().map(|s| s.span())),
             ("attempts", x.attempts.as_ref().map(|s| s.span())),
             ("warned", x.warned.as_ref().map(|s| s.span())),
             ("not_warned", x.not_warned.as_ref().map(|s| s.span())),
             ("disabled", x.disabled.as_ref().map(|s| s.span())),
             ("not_disabled", x.not_disabled.as_ref().map(|s| s.span())),
-            (
-                "no_attempt_after_disable",
-                x.no_attempt_after_disable.as_ref().map(|s| s.span()),
-            ),
+            ("no_attempt_after_disable", x.no_attempt_after_disable.as_ref().map(|s| s.span())),
             ("abandoned", x.abandoned.as_ref().map(|s| s.span())),
             ("acted", x.acted.as_ref().map(|s| s.span())),
             ("skipped", x.skipped.as_ref().map(|s| s.span())),
-            (
-                "delivered_in_order",
-                x.delivered_in_order.as_ref().map(|s| s.span()),
-            ),
+            ("delivered_in_order", x.delivered_in_order.as_ref().map(|s| s.span())),
         ]
         .into_iter()
         .filter_map(|(k, sp)| sp.map(|sp| (k, sp)))
@@ -749,7 +621,9 @@ impl Validator<'_> {
             [(first, _), (second, sp), ..] => {
                 self.err(
                     sp.clone(),
-                    format!("expectation checks more than one thing (`{first}` and `{second}`); write one [[expect]] each"),
+                    format!(
+                        "expectation checks more than one thing (`{first}` and `{second}`); write one [[expect]] each"
+                    ),
                 );
                 return None;
             }
@@ -786,10 +660,7 @@ impl Validator<'_> {
             ("after", x.after.as_ref().map(|s| s.span())),
         ];
         let mut ok = true;
-        for (q, sp) in qualifiers
-            .into_iter()
-            .chain([("before", x.before.as_ref().map(|s| s.span()))])
-        {
+        for (q, sp) in qualifiers.into_iter().chain([("before", x.before.as_ref().map(|s| s.span()))]) {
             if let Some(sp) = sp {
                 if !allowed(q) {
                     self.err(sp, format!("`{q}` does not apply to `{subject}`"));
@@ -800,26 +671,20 @@ impl Validator<'_> {
         let count = self.count(x, subject);
         let window = self.window(x);
         let event = x.event.as_ref().and_then(|r| self.event(r, events));
-        let body = x
-            .body
-            .as_ref()
-            .and_then(|b| match super::matching::toml_to_json(b.get_ref()) {
-                Ok(v) => Some(v),
-                Err(why) => {
-                    self.err(b.span(), why);
-                    None
-                }
-            });
-        let outcome = x
-            .outcome
-            .as_ref()
-            .and_then(|o| match o.get_ref().parse::<OutcomeFilter>() {
-                Ok(f) => Some(f),
-                Err(why) => {
-                    self.err(o.span(), why);
-                    None
-                }
-            });
+        let body = x.body.as_ref().and_then(|b| match super::matching::toml_to_json(b.get_ref()) {
+            Ok(v) => Some(v),
+            Err(why) => {
+                self.err(b.span(), why);
+                None
+            }
+        });
+        let outcome = x.outcome.as_ref().and_then(|o| match o.get_ref().parse::<OutcomeFilter>() {
+            Ok(f) => Some(f),
+            Err(why) => {
+                self.err(o.span(), why);
+                None
+            }
+        });
         let what = |s: &Option<Spanned<String>>| s.clone();
         let subject_value = [
             what(&x.delivered),
@@ -855,35 +720,20 @@ impl Validator<'_> {
                         window: window?,
                     }
                 } else {
-                    Expectation::Skipped {
-                        receiver,
-                        event,
-                        count: count?,
-                        window: window?,
-                    }
+                    Expectation::Skipped { receiver, event, count: count?, window: window? }
                 }
             }
             "delivered_in_order" => {
                 let list = x.delivered_in_order.as_ref()?;
                 let Some(w) = &x.webhook else {
-                    self.err(
-                        list.span(),
-                        "`delivered_in_order` needs `webhook = \"<name>\"`",
-                    );
+                    self.err(list.span(), "`delivered_in_order` needs `webhook = \"<name>\"`");
                     return None;
                 };
                 let webhook = self.webhook(w, webhooks);
                 if list.get_ref().len() < 2 {
-                    self.err(
-                        list.span(),
-                        "`delivered_in_order` needs at least two events",
-                    );
+                    self.err(list.span(), "`delivered_in_order` needs at least two events");
                 }
-                let evs: Vec<Option<u64>> = list
-                    .get_ref()
-                    .iter()
-                    .map(|r| self.event(r, events))
-                    .collect();
+                let evs: Vec<Option<u64>> = list.get_ref().iter().map(|r| self.event(r, events)).collect();
                 Expectation::DeliveredInOrder {
                     webhook: webhook?,
                     events: evs.into_iter().collect::<Option<Vec<_>>>()?,
@@ -894,38 +744,13 @@ impl Validator<'_> {
                 let webhook = self.webhook(&w, webhooks)?;
                 let (count, window) = (count?, window?);
                 match subject {
-                    "delivered" | "never_delivered" => Expectation::Delivered {
-                        webhook,
-                        event,
-                        body,
-                        count,
-                        window,
-                    },
-                    "attempts" => Expectation::Attempts {
-                        webhook,
-                        event,
-                        body,
-                        outcome,
-                        count,
-                        window,
-                    },
-                    "warned" | "not_warned" => Expectation::Warned {
-                        webhook,
-                        to: x.to.as_ref().map(|t| t.get_ref().clone()),
-                        count,
-                        window,
-                    },
-                    "disabled" | "not_disabled" => Expectation::Disabled {
-                        webhook,
-                        count,
-                        window,
-                    },
-                    "abandoned" => Expectation::Abandoned {
-                        webhook,
-                        event,
-                        count,
-                        window,
-                    },
+                    "delivered" | "never_delivered" => Expectation::Delivered { webhook, event, body, count, window },
+                    "attempts" => Expectation::Attempts { webhook, event, body, outcome, count, window },
+                    "warned" | "not_warned" => {
+                        Expectation::Warned { webhook, to: x.to.as_ref().map(|t| t.get_ref().clone()), count, window }
+                    }
+                    "disabled" | "not_disabled" => Expectation::Disabled { webhook, count, window },
+                    "abandoned" => Expectation::Abandoned { webhook, event, count, window },
                     _ => Expectation::NoAttemptAfterDisable { webhook },
                 }
             }
@@ -934,11 +759,7 @@ impl Validator<'_> {
             return None;
         }
         let (line, column) = self.line(&e.span());
-        Some(Located {
-            line,
-            column,
-            value: expectation,
-        })
+        Some(Located { line, column, value: expectation })
     }
 
     fn count(&mut self, x: &ExpectFile, subject: &str) -> Option<Count> {
@@ -949,29 +770,18 @@ impl Validator<'_> {
         if let (Some(ex), Some(other)) = (&x.exactly, x.at_least.as_ref().or(x.at_most.as_ref())) {
             self.err(
                 other.span(),
-                format!(
-                    "`exactly = {}` already fixes the count; drop `at_least`/`at_most`",
-                    ex.get_ref()
-                ),
+                format!("`exactly = {}` already fixes the count; drop `at_least`/`at_most`", ex.get_ref()),
             );
             return None;
         }
         if let Some(n) = get(&x.exactly) {
-            return Some(Count {
-                min: n,
-                max: Some(n),
-            });
+            return Some(Count { min: n, max: Some(n) });
         }
         let min = get(&x.at_least);
         let max = get(&x.at_most);
         if let (Some(lo), Some(hi), Some(sp)) = (min, max, &x.at_most) {
             if lo > hi {
-                self.err(
-                    sp.span(),
-                    format!(
-                        "`at_most = {hi}` is below `at_least = {lo}`: no count can satisfy both"
-                    ),
-                );
+                self.err(sp.span(), format!("`at_most = {hi}` is below `at_least = {lo}`: no count can satisfy both"));
                 return None;
             }
         }
@@ -983,20 +793,11 @@ impl Validator<'_> {
     }
 
     fn window(&mut self, x: &ExpectFile) -> Option<Window> {
-        let after = x
-            .after
-            .as_ref()
-            .map(|d| SimTime::from_millis(d.get_ref().ms()));
-        let before = x
-            .before
-            .as_ref()
-            .map(|d| SimTime::from_millis(d.get_ref().ms()));
+        let after = x.after.as_ref().map(|d| SimTime::from_millis(d.get_ref().ms()));
+        let before = x.before.as_ref().map(|d| SimTime::from_millis(d.get_ref().ms()));
         if let (Some(a), Some(b), Some(sp)) = (after, before, &x.before) {
             if b < a {
-                self.err(
-                    sp.span(),
-                    "`before` is earlier than `after`: the window is empty",
-                );
+                self.err(sp.span(), "`before` is earlier than `after`: the window is empty");
                 return None;
             }
         }
@@ -1022,8 +823,7 @@ impl Validator<'_> {
             EventRef::Name(name) => match events.iter().find(|e| e.name.as_deref() == Some(name)) {
                 Some(e) => Some(e.id),
                 None => {
-                    let named: Vec<&str> =
-                        events.iter().filter_map(|e| e.name.as_deref()).collect();
+                    let named: Vec<&str> = events.iter().filter_map(|e| e.name.as_deref()).collect();
                     self.err(
                         r.span(),
                         format!(
@@ -1043,10 +843,7 @@ fn profile_note(t: &PolicyFile, profile: Profile) -> String {
         (_, Some(_), Some(_)) => String::new(),
         _ => format!(
             " (the `{}` profile supplies the value not given here)",
-            serde_json::to_value(profile)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            serde_json::to_value(profile).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
         ),
     }
 }
@@ -1062,39 +859,23 @@ fn in_file_order<V>(map: &BTreeMap<Spanned<String>, V>) -> Vec<(&Spanned<String>
 /// Receiver hosts become host names on the simulated network: keep them plain.
 fn check_host_name(name: &str) -> Result<(), String> {
     if name == DISPATCHER_HOST || name == MAIL_HOST {
-        return Err(format!(
-            "{name:?} is reserved for the simulation's own {name} host; name the receiver otherwise"
-        ));
+        return Err(format!("{name:?} is reserved for the simulation's own {name} host; name the receiver otherwise"));
     }
     let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         && !name.starts_with(['-', '.']);
     if plain {
         Ok(())
     } else {
-        Err(format!(
-            "receiver host {name:?} must be a plain host name (lowercase letters, digits, '-' and '.')"
-        ))
+        Err(format!("receiver host {name:?} must be a plain host name (lowercase letters, digits, '-' and '.')"))
     }
 }
 
 fn unknown_receiver(name: &str, hosts: &BTreeSet<String>) -> String {
-    format!(
-        "unknown receiver {name:?} ({})",
-        known(
-            hosts.iter().map(String::as_str),
-            "no receivers are declared"
-        )
-    )
+    format!("unknown receiver {name:?} ({})", known(hosts.iter().map(String::as_str), "no receivers are declared"))
 }
 
 fn known<'a>(names: impl Iterator<Item = &'a str>, none: &str) -> String {
     let names: Vec<String> = names.map(|n| format!("{n:?}")).collect();
-    if names.is_empty() {
-        none.to_string()
-    } else {
-        format!("known: {}", names.join(", "))
-    }
+    if names.is_empty() { none.to_string() } else { format!("known: {}", names.join(", ")) }
 }
