@@ -355,6 +355,13 @@ fn is_health(e: &TraceEvent, webhook: WebhookId) -> bool {
     }
 }
 
+/// Like [`select`], narrowed to the expectation's window when that leaves anything to show.
+fn select_in(ix: &Index<'_>, window: &Window, keep: impl Fn(&TraceEntry) -> bool) -> Vec<usize> {
+    let all = select(ix, keep);
+    let inside: Vec<usize> = all.iter().copied().filter(|i| window.contains(ix.entries[*i].at)).collect();
+    if inside.is_empty() { all } else { inside }
+}
+
 fn select(ix: &Index<'_>, keep: impl Fn(&TraceEntry) -> bool) -> Vec<usize> {
     ix.entries.iter().enumerate().filter(|(_, e)| keep(e)).map(|(i, _)| i).collect()
 }
@@ -391,7 +398,7 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
                     other_bodies.join("; ")
                 ));
             }
-            let lines = select(ix, |e| {
+            let lines = select_in(ix, window, |e| {
                 about_webhook(&e.event, *webhook, *event) && !matches!(e.event, TraceEvent::RetryScheduled { .. })
             });
             Some((
@@ -422,7 +429,7 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             if count.admits(n) {
                 return None;
             }
-            let lines = select(ix, |e| {
+            let lines = select_in(ix, window, |e| {
                 about_webhook(&e.event, *webhook, *event)
                     && matches!(
                         e.event,
