@@ -16,9 +16,27 @@ impl Duration {
     }
 }
 
+/// Written back the way the format reads it: `7d 12h`, `1m 30s`, `250ms`, `0s`.
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::time::format_ms(self.0))
+        use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
+        if self.0 == 0 {
+            return f.write_str("0s");
+        }
+        let mut rest = self.0;
+        let mut first = true;
+        for (unit, ms) in [("d", DAY_MS), ("h", HOUR_MS), ("m", MINUTE_MS), ("s", SECOND_MS), ("ms", 1)] {
+            let n = rest / ms;
+            rest %= ms;
+            if n > 0 {
+                if !first {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{n}{unit}")?;
+                first = false;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -123,6 +141,9 @@ mod tests {
         assert_eq!(parse_duration("7d 12h"), Ok(Duration(7 * DAY_MS + 12 * HOUR_MS)));
         assert_eq!(parse_duration(" 1h "), Ok(Duration(HOUR_MS)));
         assert_eq!(parse_duration("0s"), Ok(Duration(0)));
+        for text in ["7d 12h", "1m 30s", "250ms", "0s", "1d 2h 3m 4s 5ms"] {
+            assert_eq!(parse_duration(text).unwrap().to_string(), text, "written back as read");
+        }
     }
 
     #[test]

@@ -170,7 +170,7 @@ impl Validator<'_> {
         let t = p.get_ref();
         let fallback = t.profile.as_ref().map_or(p.span(), |s| s.span());
         let at = |s: Option<Range<usize>>| s.unwrap_or_else(|| fallback.clone());
-        let fmt = |ms: Option<u64>| ms.map_or("never".to_string(), crate::time::format_ms);
+        let fmt = |ms: Option<u64>| ms.map_or("never".to_string(), |ms| Duration(ms).to_string());
         match e {
             PolicyError::Zero { field } => {
                 let (key, span) = match field {
@@ -183,7 +183,9 @@ impl Validator<'_> {
                     "disable_after_ms" => ("disable_after", t.disable_after.as_ref().map(|s| s.span())),
                     _ => ("backoff.initial", t.backoff.as_ref().map(|b| b.get_ref().initial.span())),
                 };
-                (at(span), format!("`{key}` must be greater than zero (use \"never\" for no limit where allowed)"))
+                let never = matches!(key, "attempts_max" | "retry_window" | "warn_after" | "disable_after");
+                let hint = if never { " (write \"never\" for no limit)" } else { "" };
+                (at(span), format!("`{key}` must be greater than zero{hint}"))
             }
             PolicyError::EmptySchedule => {
                 (at(t.retries.as_ref().map(|s| s.span())), "`retries` must list at least one delay".to_string())
