@@ -43,6 +43,13 @@ pub enum Expectation {
         count: Count,
         window: Window,
     },
+    /// Warning emails about `webhook` that reached the mail host (to `to`, when given).
+    Emailed {
+        webhook: WebhookId,
+        to: Option<String>,
+        count: Count,
+        window: Window,
+    },
     Disabled {
         webhook: WebhookId,
         count: Count,
@@ -471,6 +478,32 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
                 ),
                 plural(n, "such warning", "such warnings"),
                 select(ix, |e| is_health(&e.event, *webhook)),
+            ))
+        }
+        Expectation::Emailed { webhook, to, count, window } => {
+            let n = ix
+                .entries
+                .iter()
+                .filter(|e| {
+                    matches!(&e.event, TraceEvent::EmailReceived { webhook: w, to: t }
+                        if w == webhook && to.as_ref().is_none_or(|x| x == t))
+                        && window.contains(e.at)
+                })
+                .count() as u64;
+            if count.admits(n) {
+                return None;
+            }
+            Some((
+                format!(
+                    "{count} warning emails about {} received by the mail host{}{window}",
+                    names.webhook(*webhook),
+                    to.as_ref().map_or(String::new(), |t| format!(" for {t}"))
+                ),
+                plural(n, "such email", "such emails"),
+                select(ix, |e| {
+                    is_health(&e.event, *webhook)
+                        || matches!(&e.event, TraceEvent::EmailReceived { webhook: w, .. } if w == webhook)
+                }),
             ))
         }
         Expectation::Disabled { webhook, count, window } => {

@@ -208,6 +208,7 @@ pub struct ExpectFile {
     pub attempts: Option<Spanned<String>>,
     pub warned: Option<Spanned<String>>,
     pub not_warned: Option<Spanned<String>>,
+    pub emailed: Option<Spanned<String>>,
     pub disabled: Option<Spanned<String>>,
     pub not_disabled: Option<Spanned<String>>,
     pub no_attempt_after_disable: Option<Spanned<String>>,

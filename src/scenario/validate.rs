@@ -600,6 +600,7 @@ impl Validator<'_> {
             ("attempts", x.attempts.as_ref().map(|s| s.span())),
             ("warned", x.warned.as_ref().map(|s| s.span())),
             ("not_warned", x.not_warned.as_ref().map(|s| s.span())),
+            ("emailed", x.emailed.as_ref().map(|s| s.span())),
             ("disabled", x.disabled.as_ref().map(|s| s.span())),
             ("not_disabled", x.not_disabled.as_ref().map(|s| s.span())),
             ("no_attempt_after_disable", x.no_attempt_after_disable.as_ref().map(|s| s.span())),
@@ -615,7 +616,7 @@ impl Validator<'_> {
             [] => {
                 self.err(
                     e.span(),
-                    "expectation has nothing to check; give one of delivered, never_delivered, attempts, warned, not_warned, disabled, not_disabled, no_attempt_after_disable, abandoned, acted, skipped, delivered_in_order",
+                    "expectation has nothing to check; give one of delivered, never_delivered, attempts, warned, not_warned, emailed, disabled, not_disabled, no_attempt_after_disable, abandoned, acted, skipped, delivered_in_order",
                 );
                 return None;
             }
@@ -633,7 +634,7 @@ impl Validator<'_> {
         let allowed: &[&str] = match subject {
             "delivered" | "attempts" => &["event", "body", "count", "window", "outcome"],
             "never_delivered" => &["event", "body", "window"],
-            "warned" => &["to", "count", "window"],
+            "warned" | "emailed" => &["to", "count", "window"],
             "disabled" | "abandoned" | "skipped" => &["event", "count", "window"],
             "acted" => &["event", "action", "count", "window"],
             "not_warned" | "not_disabled" => &["window"],
@@ -694,6 +695,7 @@ impl Validator<'_> {
             what(&x.attempts),
             what(&x.warned),
             what(&x.not_warned),
+            what(&x.emailed),
             what(&x.disabled),
             what(&x.not_disabled),
             what(&x.no_attempt_after_disable),
@@ -750,6 +752,9 @@ impl Validator<'_> {
                     "attempts" => Expectation::Attempts { webhook, event, body, outcome, count, window },
                     "warned" | "not_warned" => {
                         Expectation::Warned { webhook, to: x.to.as_ref().map(|t| t.get_ref().clone()), count, window }
+                    }
+                    "emailed" => {
+                        Expectation::Emailed { webhook, to: x.to.as_ref().map(|t| t.get_ref().clone()), count, window }
                     }
                     "disabled" | "not_disabled" => Expectation::Disabled { webhook, count, window },
                     "abandoned" => Expectation::Abandoned { webhook, event, count, window },
