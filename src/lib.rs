@@ -19,6 +19,7 @@
 pub mod core;
 pub mod domain;
 pub mod model;
+pub mod net;
 pub mod policy;
 pub mod receiver;
 pub mod runner;

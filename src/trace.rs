@@ -153,6 +153,13 @@ pub enum TraceEvent {
         to: String,
         webhook: WebhookId,
     },
+    /// The network engine could not hand a warning email to the mail host (partition, crash):
+    /// it tries again at `retry_at`.
+    EmailDeferred {
+        webhook: WebhookId,
+        outcome: Outcome,
+        retry_at: SimTime,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
