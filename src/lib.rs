@@ -22,6 +22,8 @@ pub mod model;
 pub mod net;
 pub mod policy;
 pub mod receiver;
+pub mod runner;
+pub mod scenario;
 pub mod time;
 pub mod trace;
 pub mod world;

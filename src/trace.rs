@@ -187,6 +187,15 @@ impl Trace {
         }
     }
 
+    /// Moves all of `entries` to the end of the trace.
+    pub fn append(&mut self, entries: &mut Vec<TraceEntry>) {
+        debug_assert!(
+            entries.windows(2).all(|w| w[0].at <= w[1].at) && entries.first().is_none_or(|e| self.last_at() <= e.at),
+            "the trace never goes back in time"
+        );
+        self.entries.append(entries);
+    }
+
     pub fn entries(&self) -> &[TraceEntry] {
         &self.entries
     }
