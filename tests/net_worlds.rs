@@ -240,3 +240,31 @@ fn a_world_with_a_bad_receiver_name_is_an_error_not_a_panic() {
     w.receivers[0].host = "mail".into();
     assert!(hooksim::net::run(&w).is_err());
 }
+
+#[test]
+fn a_connection_closed_mid_request_is_a_reset_and_a_slow_answer_a_timeout() {
+    let replies = vec![
+        Reply { answer: Answer::Drop, latency_ms: 0 },
+        Reply { answer: Answer::Drop, latency_ms: 2 * SECOND_MS },
+        Reply { answer: Answer::Status(200), latency_ms: 45 * SECOND_MS },
+    ];
+    let mut w = world("drops", Profile::Snapbill.policy(), Behaviour { replies, then: Reply::OK }, HOUR_MS);
+    w.timeline = vec![at(0, Action::Change(client(1)))];
+    let out = run(&w);
+    let ended: Vec<(u64, Outcome)> = events(&out)
+        .filter_map(|e| match &e.event {
+            TraceEvent::AttemptFinished { outcome, .. } => Some((e.at.as_millis(), *outcome)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 4, "{ended:?}");
+    assert_eq!(ended[0].1, Outcome::Reset);
+    assert!(ended[0].0 < 10, "a drop is seen at once: {ended:?}");
+    assert_eq!(ended[1].1, Outcome::Reset);
+    let second_start = attempts(&out)[1].0.as_millis();
+    assert!((2 * SECOND_MS..2 * SECOND_MS + 10).contains(&(ended[1].0 - second_start)), "{ended:?}");
+    assert_eq!(ended[2].1, Outcome::Timeout);
+    assert_eq!(ended[3].1, Outcome::Status { code: 200 });
+    // The slow handler acted after the sender gave up; the last attempt is a skipped duplicate.
+    assert_eq!(acted(&out).len(), 1);
+}

@@ -2,6 +2,7 @@
 //! itself (deliveries, webhook state) lives outside the host, as its database would; the host is
 //! the process that does the I/O, and a crash kills only what it had in flight.
 
+use super::alarm::{Alarms, within};
 use super::http;
 use super::journal::{Busy, Journal, Note, Work};
 use super::mail_host::Letter;
@@ -12,16 +13,31 @@ use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::time::Duration;
 use tokio::sync::Notify;
 
 /// The host gives the mail host this long to take a letter; then the try has failed.
 pub(crate) const MAIL_TIMEOUT_MS: u64 = 10_000;
 
-/// Work for the host, handed over by the driver between ticks.
+/// How long the host keeps an attempt's exchange going after the core timed the attempt out.
+/// The core decides at its timeout (a failed attempt, retried); the exchange itself is not torn
+/// down at once, so that a request held in the network still reaches its receiver when released
+/// and a slow answer still comes back, late (the core ignores it), as in the model engine. After
+/// this the host drops the connection.
+pub(crate) const LINGER_MS: u64 = 6 * 3_600_000;
+
+/// Work for the host, handed over by the driver between ticks, with the world instant at which
+/// the host gives up on it.
 pub(crate) enum Job {
-    Attempt(AttemptRequest),
-    Email { id: u64, email: WarningEmail },
+    /// `give_up_ms`: [`LINGER_MS`] after the core's own timeout of the attempt.
+    Attempt {
+        request: AttemptRequest,
+        give_up_ms: u64,
+    },
+    Email {
+        id: u64,
+        email: WarningEmail,
+        deadline_ms: u64,
+    },
 }
 
 /// Jobs not yet taken by the host. Process memory: a crash empties it.
@@ -38,6 +54,10 @@ impl Inbox {
         self.notify.notify_one();
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.jobs.borrow().is_empty()
+    }
+
     pub(crate) fn clear(&self) {
         self.jobs.borrow_mut().clear();
     }
@@ -48,14 +68,14 @@ impl Inbox {
 }
 
 /// The host's software: takes jobs as they come and runs each in its own task.
-pub(crate) async fn software(inbox: Rc<Inbox>, journal: Journal) -> turmoil::Result {
+pub(crate) async fn software(inbox: Rc<Inbox>, journal: Journal, alarms: Alarms) -> turmoil::Result {
     loop {
         match inbox.pop() {
             Some((job, busy)) => {
-                let journal = journal.clone();
+                let (journal, alarms) = (journal.clone(), alarms.clone());
                 tokio::task::spawn_local(async move {
                     let _busy = busy;
-                    journal.push(run(job).await);
+                    journal.push(run(job, &alarms).await);
                 });
             }
             None => inbox.notify.notified().await,
@@ -68,21 +88,25 @@ pub(crate) fn queue(inbox: &Inbox, work: &Work, job: Job) {
     inbox.push(job, work.start());
 }
 
-async fn run(job: Job) -> Note {
+async fn run(job: Job, alarms: &Alarms) -> Note {
     match job {
-        Job::Attempt(req) => Note::Answer { attempt: req.attempt, outcome: attempt(&req).await },
-        Job::Email { id, email } => Note::EmailTried { id, outcome: send_letter(&email).await },
+        Job::Attempt { request, give_up_ms } => {
+            let outcome = within(alarms.until(give_up_ms), attempt(&request)).await;
+            Note::Answer { attempt: request.attempt, outcome: outcome.unwrap_or(Outcome::Timeout) }
+        }
+        Job::Email { id, email, deadline_ms } => {
+            let outcome = within(alarms.until(deadline_ms), send_letter(&email)).await;
+            Note::EmailTried { id, outcome: outcome.unwrap_or(Outcome::Timeout) }
+        }
     }
 }
 
-/// One delivery attempt, bounded by the core's attempt timeout (the core times it out at the same
-/// instant by itself; this bound makes the host drop the connection too).
+/// One delivery attempt.
 async fn attempt(req: &AttemptRequest) -> Outcome {
     let Some(host) = url_host(&req.url) else {
         return Outcome::Refused;
     };
-    let post = http::post(host, http::url_path(&req.url), Bytes::copy_from_slice(req.body.as_bytes()));
-    tokio::time::timeout(Duration::from_millis(req.timeout_ms), post).await.unwrap_or(Outcome::Timeout)
+    http::post(host, http::url_path(&req.url), Bytes::copy_from_slice(req.body.as_bytes())).await
 }
 
 async fn send_letter(email: &WarningEmail) -> Outcome {
@@ -92,6 +116,5 @@ async fn send_letter(email: &WarningEmail) -> Outcome {
         // A letter of strings and an integer always serializes; treat the impossible as a failure.
         Err(_) => return Outcome::Reset,
     };
-    let post = http::post(MAIL_HOST, "/mail", body);
-    tokio::time::timeout(Duration::from_millis(MAIL_TIMEOUT_MS), post).await.unwrap_or(Outcome::Timeout)
+    http::post(MAIL_HOST, "/mail", body).await
 }

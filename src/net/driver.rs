@@ -5,7 +5,8 @@
 //! one tick at a time; when the network is quiet it jumps to the next deadline (a timeline step,
 //! a core timer, an email retry) or to the end of the world.
 
-use super::dispatcher_host::{self, Inbox, Job};
+use super::alarm::Alarms;
+use super::dispatcher_host::{self, Inbox, Job, LINGER_MS, MAIL_TIMEOUT_MS};
 use super::journal::{Journal, Note, Work};
 use super::links::Links;
 use super::outbox::Outbox;
@@ -36,6 +37,10 @@ pub(crate) struct Driver<'w> {
     cast: Cast,
     stage: Stage,
     busy_ticks: u64,
+    /// The last tick ended with every task blocked (see [`Driver::step`]).
+    settled: bool,
+    /// Something changed since the last tick (a timeline step), which hosts have not seen yet.
+    changed: bool,
 }
 
 impl<'w> Driver<'w> {
@@ -61,6 +66,7 @@ impl<'w> Driver<'w> {
             inbox: Rc::new(Inbox::default()),
             journal,
             work: Work::default(),
+            alarms: Alarms::default(),
             receivers,
             names,
             tcp_capacity: TCP_CAPACITY_MIN + in_flight_max + world.webhooks.len(),
@@ -77,6 +83,8 @@ impl<'w> Driver<'w> {
             cast,
             stage,
             busy_ticks: 0,
+            settled: false,
+            changed: false,
         })
     }
 
@@ -93,21 +101,36 @@ impl<'w> Driver<'w> {
             if now >= end {
                 break;
             }
-            if self.is_quiet() {
-                now = self.next_deadline(now).min(end);
+            if let Some(next) = self.jump_target(now) {
+                now = next.min(end);
                 self.stage.jump_to(now);
                 continue;
             }
-            self.busy_ticks += 1;
-            if self.busy_ticks > BUSY_TICKS_MAX {
-                return Err(EngineError::Simulation(format!(
-                    "the network stayed busy for more than {BUSY_TICKS_MAX} ticks in all (at {at})"
-                )));
-            }
-            self.stage.step().map_err(|e| EngineError::Simulation(e.to_string()))?;
+            self.step(now)?;
             now = self.stage.now_ms();
         }
         Ok(RunOutput { trace: self.trace, sim_elapsed_ms: end })
+    }
+
+    /// One tick of the simulation, ending at `now + TICK_MS`.
+    fn step(&mut self, now: u64) -> Result<(), EngineError> {
+        self.busy_ticks += 1;
+        if self.busy_ticks > BUSY_TICKS_MAX {
+            return Err(EngineError::Simulation(format!(
+                "the network stayed busy for more than {BUSY_TICKS_MAX} ticks in all (at {})",
+                SimTime::from_millis(now)
+            )));
+        }
+        let ends_at = now + TICK_MS;
+        let fired = self.cast.alarms.fire_due(ends_at);
+        self.cast.alarms.set_now(ends_at);
+        let handed_out = !self.cast.inbox.is_empty();
+        self.stage.step().map_err(|e| EngineError::Simulation(e.to_string()))?;
+        // Nothing was woken from outside and nothing was reported: every task ran until it
+        // blocked, on an alarm or on the network.
+        self.settled = !fired && !handed_out && !self.changed && self.cast.journal.is_empty();
+        self.changed = false;
+        Ok(())
     }
 
     fn drain_core(&mut self) {
@@ -121,6 +144,7 @@ impl<'w> Driver<'w> {
             }
             let index = self.next_step;
             self.next_step += 1;
+            self.changed = true;
             let input = match &step.action {
                 Action::Change(change) => Some(Input::Change(change.clone())),
                 Action::EnableWebhook(webhook) => Some(Input::Enable(*webhook)),
@@ -209,13 +233,17 @@ impl<'w> Driver<'w> {
     fn hand_out(&mut self, at: SimTime) {
         while let Some(output) = self.core.poll_output() {
             match output {
-                Output::Send(request) => self.queue(Job::Attempt(request)),
+                Output::Send(request) => {
+                    let give_up_ms = at.as_millis().saturating_add(request.timeout_ms).saturating_add(LINGER_MS);
+                    self.queue(Job::Attempt { request, give_up_ms });
+                }
                 Output::Email(email) => self.outbox.add(email, at),
             }
         }
         if !self.links.is_down(DISPATCHER_HOST) {
             for (id, email) in self.outbox.take_due(at) {
-                self.queue(Job::Email { id, email });
+                let deadline_ms = at.as_millis().saturating_add(MAIL_TIMEOUT_MS);
+                self.queue(Job::Email { id, email, deadline_ms });
             }
         }
     }
@@ -224,13 +252,21 @@ impl<'w> Driver<'w> {
         dispatcher_host::queue(&self.cast.inbox, &self.cast.work, job);
     }
 
-    /// Nothing queued, nothing being done, nothing on the wire that could still matter: the
-    /// clock may jump.
-    fn is_quiet(&self) -> bool {
-        self.cast.work.is_idle() && self.core.attempts_in_flight() == 0 && self.stage.wire_is_quiet()
+    /// Where the clock may jump to, if it may: when nothing moves on the wire and every task
+    /// waits (on an alarm, on the network), nothing happens before the next alarm or deadline.
+    fn jump_target(&self, now: u64) -> Option<u64> {
+        let idle = self.cast.work.is_idle();
+        let waiting = idle || (self.settled && !self.changed);
+        if !waiting || !self.cast.inbox.is_empty() || !self.stage.wire_is_quiet(&self.links, idle) {
+            return None;
+        }
+        // An alarm fires before the tick that ends at its deadline, so stop one tick short.
+        let alarm = self.cast.alarms.next_at().map(|at| at.saturating_sub(TICK_MS));
+        let next = self.next_deadline(now).min(alarm.unwrap_or(u64::MAX));
+        (next > now).then_some(next)
     }
 
-    /// The next instant with work when the network is quiet; always later than `now`.
+    /// The next timeline step, core timer or email retry; always later than `now`.
     fn next_deadline(&self, now: u64) -> u64 {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
         let email = (!self.links.is_down(DISPATCHER_HOST)).then(|| self.outbox.next_due()).flatten();

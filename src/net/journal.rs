@@ -31,6 +31,10 @@ impl Journal {
         self.lock().push(note);
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// Takes every note so far, oldest first.
     pub(crate) fn take(&self) -> Vec<Note> {
         std::mem::take(&mut *self.lock())

@@ -25,9 +25,14 @@ fn pair(a: &str, b: &str) -> (String, String) {
     if a <= b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) }
 }
 
-/// Turmoil refuses a latency range whose max is below its min: order the bounds.
+/// Every message takes at least this long. With zero latency turmoil hands a message straight to
+/// its destination's inbox, where the driver cannot see it (only messages still on a link are
+/// visible), and the driver must see every message in flight before it skips time.
+pub(crate) const LATENCY_MIN_MS: u64 = 1;
+
+/// The bounds in order (turmoil refuses a max below the min), at least [`LATENCY_MIN_MS`].
 fn ordered(min_ms: u64, max_ms: u64) -> (u64, u64) {
-    (min_ms.min(max_ms), min_ms.max(max_ms))
+    (min_ms.min(max_ms).max(LATENCY_MIN_MS), min_ms.max(max_ms).max(LATENCY_MIN_MS))
 }
 
 impl Links {
@@ -52,38 +57,42 @@ impl Links {
         }
     }
 
-    /// Records a network action; other actions are not this module's business.
+    /// Records a network action as the model engine does: partitions and holds are separate
+    /// facts (a repair leaves a hold, a release leaves a partition); a cut direction drops, a held
+    /// pair keeps. Other actions are not this module's business.
     pub(crate) fn record(&mut self, action: &Action) {
         match action {
             Action::Partition { from, to, one_way } => {
-                let (f, t) = (from.name(), to.name());
-                self.cut.insert((f.to_string(), t.to_string()));
+                let (f, t) = (from.name().to_string(), to.name().to_string());
                 if !one_way {
-                    self.cut.insert((t.to_string(), f.to_string()));
-                    // A two-way partition replaces a hold (turmoil drops the held messages).
-                    self.held.remove(&pair(f, t));
+                    self.cut.insert((t.clone(), f.clone()));
                 }
+                self.cut.insert((f, t));
             }
-            // Turmoil's repair and release both make the link healthy both ways.
-            Action::Repair { a, b } | Action::Release { a, b } => {
-                let (a, b) = (a.name(), b.name());
-                self.cut.remove(&(a.to_string(), b.to_string()));
-                self.cut.remove(&(b.to_string(), a.to_string()));
-                self.held.remove(&pair(a, b));
+            Action::Repair { a, b } => {
+                let (a, b) = (a.name().to_string(), b.name().to_string());
+                self.cut.remove(&(b.clone(), a.clone()));
+                self.cut.remove(&(a, b));
             }
             Action::Hold { a, b } => {
-                let (a, b) = (a.name(), b.name());
-                self.cut.remove(&(a.to_string(), b.to_string()));
-                self.cut.remove(&(b.to_string(), a.to_string()));
-                self.held.insert(pair(a, b));
+                self.held.insert(pair(a.name(), b.name()));
+            }
+            Action::Release { a, b } => {
+                self.held.remove(&pair(a.name(), b.name()));
             }
             Action::Latency { min_ms, max_ms } => self.latency_ms = ordered(*min_ms, *max_ms),
             _ => {}
         }
     }
 
-    /// Puts the link between two registered hosts into its recorded state. Holds first: a later
-    /// one-way cut overrides one direction of a hold, as it did when it was scripted.
+    /// Held pairs, smaller name first.
+    pub(crate) fn held(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.held.iter().map(|(a, b)| (a.as_str(), b.as_str()))
+    }
+
+    /// Re-imposes the recorded holds and cuts on the link between two registered hosts, after a
+    /// turmoil call that reset it (turmoil's repair and release make a link healthy both ways).
+    /// Holds first, then cuts: a cut direction drops even what a hold would keep.
     pub(crate) fn install_pair(&self, sim: &mut Sim<'_>, a: &str, b: &str) {
         if a == b {
             return;

@@ -23,6 +23,7 @@
 //! seeded RNG, no `tokio::select!` (its branch order is random without `--cfg tokio_unstable`),
 //! no `Date` header, ordered collections only.
 
+mod alarm;
 mod dispatcher_host;
 mod driver;
 mod http;

@@ -5,6 +5,7 @@
 //! got a request acts even if the sender gave up meanwhile (it times out, or crashes). Only a
 //! crash of the receiver itself stops it.
 
+use super::alarm::Alarms;
 use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
 use crate::model::receiver_trace;
@@ -17,7 +18,6 @@ use hyper::{Request, Response};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tower_service::Service;
 
 /// How a receiver currently behaves and how many requests it saw since (durable: a script
@@ -66,9 +66,13 @@ impl Receiver {
     }
 
     /// The host's software: started at each (re)start of the host.
-    pub(crate) fn software(&self, work: Work) -> impl Future<Output = turmoil::Result> + 'static + use<> {
+    pub(crate) fn software(
+        &self,
+        work: Work,
+        alarms: Alarms,
+    ) -> impl Future<Output = turmoil::Result> + 'static + use<> {
         let (router, conduct) = (self.router.clone(), self.conduct.clone());
-        http::serve(move |request| take(request, router.clone(), conduct.clone(), work.clone()))
+        http::serve(move |request| take(request, router.clone(), conduct.clone(), work.clone(), alarms.clone()))
     }
 }
 
@@ -88,8 +92,14 @@ async fn take(
     router: Router,
     conduct: Rc<RefCell<Conduct>>,
     work: Work,
+    alarms: Alarms,
 ) -> Result<Response<Body>, Dropped> {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // A receiver is reached by host, whatever path its webhook URL names (as in the model
+    // engine): every POST goes to the reference router's delivery endpoint.
+    if parts.method == hyper::Method::POST {
+        parts.uri = hyper::Uri::from_static("/webhook");
+    }
     let Some(bytes) = http::read_body(body, BODY_BYTES_MAX).await else {
         return Ok(http::status(413));
     };
@@ -97,9 +107,11 @@ async fn take(
     let request = Request::from_parts(parts, Body::from(bytes));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let busy = work.start();
+    // The reply's latency runs on the world's clock from the request's arrival.
+    let ready = alarms.until(alarms.now_ms().saturating_add(reply.latency_ms));
     tokio::task::spawn_local(async move {
         let _busy = busy;
-        let _ = tx.send(handle(reply, request, router).await);
+        let _ = tx.send(handle(reply, ready, request, router).await);
     });
     match rx.await {
         Ok(Some(response)) => Ok(response),
@@ -109,10 +121,13 @@ async fn take(
 
 /// Plays one reply: wait, then answer with or without the reference logic. `None`: close the
 /// connection without answering.
-async fn handle(reply: Reply, request: Request<Body>, mut router: Router) -> Option<Response<Body>> {
-    if reply.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(reply.latency_ms)).await;
-    }
+async fn handle(
+    reply: Reply,
+    ready: impl Future<Output = ()>,
+    request: Request<Body>,
+    mut router: Router,
+) -> Option<Response<Body>> {
+    ready.await;
     let act = async move || match router.call(request).await {
         Ok(response) => response,
         Err(never) => match never {},

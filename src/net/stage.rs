@@ -13,12 +13,14 @@
 //! survive a crash still lives outside the hosts (the core, the outbox, the receivers' books):
 //! crashes are real turmoil crashes, and restarts start the software again from that state.
 
+use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox};
 use super::journal::{Journal, Work};
 use super::links::Links;
 use super::mail_host;
 use super::receiver_host::Receiver;
 use crate::world::{Action, DISPATCHER_HOST, Host, MAIL_HOST};
+use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 use turmoil::{Protocol, Segment, Sim};
@@ -34,6 +36,7 @@ pub(crate) struct Cast {
     pub(crate) inbox: Rc<Inbox>,
     pub(crate) journal: Journal,
     pub(crate) work: Work,
+    pub(crate) alarms: Alarms,
     pub(crate) receivers: Vec<Receiver>,
     /// Registration order, which fixes turmoil's address assignment and host run order.
     pub(crate) names: Vec<String>,
@@ -71,13 +74,13 @@ impl Stage {
         // one tick a server that just (re)started binds before the dispatcher connects, and the
         // dispatcher reads what the servers sent in the same tick (an exchange costs a tick less).
         for receiver in &cast.receivers {
-            let (receiver, work) = (receiver.clone(), cast.work.clone());
-            sim.host(receiver.host.clone(), move || receiver.software(work.clone()));
+            let (receiver, work, alarms) = (receiver.clone(), cast.work.clone(), cast.alarms.clone());
+            sim.host(receiver.host.clone(), move || receiver.software(work.clone(), alarms.clone()));
         }
         let journal = cast.journal.clone();
         sim.host(MAIL_HOST, move || mail_host::software(journal.clone()));
-        let (inbox, journal) = (cast.inbox.clone(), cast.journal.clone());
-        sim.host(DISPATCHER_HOST, move || dispatcher_host::software(inbox.clone(), journal.clone()));
+        let (inbox, journal, alarms) = (cast.inbox.clone(), cast.journal.clone(), cast.alarms.clone());
+        sim.host(DISPATCHER_HOST, move || dispatcher_host::software(inbox.clone(), journal.clone(), alarms.clone()));
         sim.step()?;
         Ok(Stage { sim, offset_ms: -(TICK_MS as i64) })
     }
@@ -101,15 +104,26 @@ impl Stage {
         self.sim.step().map(|_| ())
     }
 
-    /// True when no segment that could still make something happen is on the wire. Closing
-    /// segments (FIN, RST) of finished exchanges do not count; held messages do, since a
-    /// release delivers them.
-    pub(crate) fn wire_is_quiet(&self) -> bool {
+    /// True when no segment that could still make something happen is moving on the wire.
+    /// Messages on held links do not count: only a scripted release moves them, and it is a
+    /// deadline the driver knows. With `exchanges_done` (no task is working), closing segments
+    /// (FIN, RST) do not count either: they close exchanges whose outcome is already reported.
+    /// Otherwise they do: a connection closed without an answer is an outcome (a reset).
+    pub(crate) fn wire_is_quiet(&self, links: &Links, exchanges_done: bool) -> bool {
+        let held: Vec<(IpAddr, IpAddr)> = links
+            .held()
+            .map(|(a, b)| (self.sim.lookup(a), self.sim.lookup(b)))
+            .map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
+            .collect();
         let mut quiet = true;
         self.sim.links(|links| {
             for link in links {
+                if held.contains(&link.pair()) {
+                    continue;
+                }
                 for sent in link {
-                    if !matches!(sent.protocol(), Protocol::Tcp(Segment::Fin(_) | Segment::Rst)) {
+                    let closing = matches!(sent.protocol(), Protocol::Tcp(Segment::Fin(_) | Segment::Rst));
+                    if !(closing && exchanges_done) {
                         quiet = false;
                     }
                 }
@@ -121,20 +135,26 @@ impl Stage {
     /// A scripted link action, on a running simulation. `links` already records it.
     pub(crate) fn apply(&mut self, action: &Action, links: &Links, names: &[String]) {
         let known = |h: &Host| names.iter().any(|n| n == h.name());
-        match action {
-            Action::Partition { from, to, one_way } if known(from) && known(to) && from != to => {
-                if *one_way {
-                    self.sim.partition_oneway(from.name(), to.name());
-                } else {
-                    self.sim.partition(from.name(), to.name());
-                }
-            }
-            Action::Repair { a, b } if known(a) && known(b) && a != b => self.sim.repair(a.name(), b.name()),
-            Action::Hold { a, b } if known(a) && known(b) && a != b => self.sim.hold(a.name(), b.name()),
-            Action::Release { a, b } if known(a) && known(b) && a != b => self.sim.release(a.name(), b.name()),
-            Action::Latency { .. } => links.install_latency(&mut self.sim, names),
-            _ => {}
+        let (a, b) = match action {
+            Action::Partition { from, to, one_way: true } => (from, to),
+            Action::Partition { from: a, to: b, .. }
+            | Action::Repair { a, b }
+            | Action::Hold { a, b }
+            | Action::Release { a, b } => (a, b),
+            Action::Latency { .. } => return links.install_latency(&mut self.sim, names),
+            _ => return,
+        };
+        if !known(a) || !known(b) || a == b {
+            return;
         }
+        match action {
+            Action::Partition { one_way: true, .. } => self.sim.partition_oneway(a.name(), b.name()),
+            Action::Partition { .. } => self.sim.partition(a.name(), b.name()),
+            Action::Repair { .. } => self.sim.repair(a.name(), b.name()),
+            Action::Hold { .. } => self.sim.hold(a.name(), b.name()),
+            _ => self.sim.release(a.name(), b.name()),
+        }
+        links.install_pair(&mut self.sim, a.name(), b.name());
     }
 
     /// The host's process dies: its tasks and connections with it.
