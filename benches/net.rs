@@ -71,7 +71,7 @@ fn busy_world() -> World {
         }],
         timeline,
         run_for_ms: HOUR_MS,
-        latency_ms: (0, 0),
+        latency_ms: (1, 1),
     }
 }
 
@@ -82,8 +82,8 @@ fn bare_loop() -> u64 {
         .epoch(SystemTime::UNIX_EPOCH + Duration::from_secs(hooksim::net::EPOCH_UNIX_SECS))
         .rng_seed(3)
         .tick_duration(Duration::from_millis(1))
-        .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::ZERO)
+        .min_message_latency(Duration::from_millis(1))
+        .max_message_latency(Duration::from_millis(1))
         .simulation_duration(Duration::from_secs(3_600))
         .build();
     sim.host(SHOP_HOST, || {
