@@ -16,6 +16,7 @@
 //!
 //! See `ARCHITECTURE.md` for the invariants.
 
+pub mod certify;
 pub mod core;
 pub mod domain;
 pub mod model;

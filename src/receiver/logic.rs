@@ -134,7 +134,10 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
             why: format!("path {path} not handled"),
         },
         (path, _, _) => Decision::Skip {
-            why: format!("{path} {} not handled", body.details),
+            why: format!(
+                "{} not handled",
+                format!("{path} {}", body.details).trim_end()
+            ),
         },
     }
 }
