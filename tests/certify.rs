@@ -335,3 +335,67 @@ async fn the_json_report_names_each_case_with_what_it_checks_and_why() {
         "{table}"
     );
 }
+
+/// A third-party receiver written to the effects contract: dedups on `body.id` (the docs allow
+/// it), fulfils only invoices whose state in the body is `paid`. With `racy`, it checks, pauses,
+/// then records: two concurrent deliveries both pass the check.
+fn contract_receiver(racy: bool) -> Router {
+    use axum::Json;
+    use axum::routing::{get, post};
+    use serde_json::{Value, json};
+    use std::sync::{Arc, Mutex};
+    let effects: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let listed = Arc::clone(&effects);
+    let webhook = move |body: axum::body::Bytes| {
+        let effects = Arc::clone(&effects);
+        async move {
+            let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+                return StatusCode::BAD_REQUEST;
+            };
+            let b = &v["body"];
+            if b["path"] != "/invoice/update/state" || b["invoice"]["state"] != "paid" {
+                return StatusCode::OK;
+            }
+            let seen = |e: &Vec<Value>| e.iter().any(|x| x["event"] == b["id"]);
+            if racy {
+                if seen(&effects.lock().unwrap()) {
+                    return StatusCode::OK;
+                }
+                // Long enough for the concurrent twin to pass the check too.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                effects
+                    .lock()
+                    .unwrap()
+                    .push(json!({"uuid": v["uuid"], "event": b["id"]}));
+            } else {
+                let mut e = effects.lock().unwrap();
+                if !seen(&e) {
+                    e.push(json!({"uuid": v["uuid"], "event": b["id"], "extra": 1}));
+                }
+            }
+            StatusCode::NO_CONTENT
+        }
+    };
+    Router::new().route("/webhook", post(webhook)).route(
+        "/effects",
+        get(move || {
+            let all = listed.lock().unwrap().clone();
+            async move { Json(json!({ "effects": all })) }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn a_receiver_written_to_the_contract_passes_and_a_racy_one_fails_concurrency_only() {
+    let base = serve_router(contract_receiver(false)).await;
+    let report = certify(&options(&base, true, 5_000)).await.unwrap();
+    assert_eq!(report.count(Verdict::Passed), 9, "{}", report.to_table());
+    let base = serve_router(contract_receiver(true)).await;
+    let report = certify(&options(&base, true, 5_000)).await.unwrap();
+    assert_eq!(
+        names_with(&report, Verdict::Failed),
+        BTreeSet::from(["concurrent-redelivery-once"]),
+        "{}",
+        report.to_table()
+    );
+}
