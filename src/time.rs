@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Milliseconds since the start of a simulated world (or of a real run, for the real-network shell).
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SimTime(u64);
 
@@ -67,10 +65,7 @@ mod tests {
 
     #[test]
     fn arithmetic_saturates() {
-        assert_eq!(
-            SimTime::from_millis(u64::MAX).plus_ms(5).as_millis(),
-            u64::MAX
-        );
+        assert_eq!(SimTime::from_millis(u64::MAX).plus_ms(5).as_millis(), u64::MAX);
         assert_eq!(SimTime::from_millis(3).ms_since(SimTime::from_millis(9)), 0);
     }
 }

@@ -170,10 +170,7 @@ pub struct Trace {
 
 impl Trace {
     pub fn push(&mut self, at: SimTime, event: TraceEvent) {
-        debug_assert!(
-            self.entries.last().is_none_or(|e| e.at <= at),
-            "the trace never goes back in time"
-        );
+        debug_assert!(self.entries.last().is_none_or(|e| e.at <= at), "the trace never goes back in time");
         self.entries.push(TraceEntry { at, event });
     }
 
@@ -228,12 +225,7 @@ mod tests {
     fn json_lines_carry_time_and_type_and_hash_stably() {
         let mut t = Trace::default();
         t.push(SimTime::from_millis(5), TraceEvent::DispatcherRestarted);
-        t.push(
-            SimTime::from_millis(9),
-            TraceEvent::WebhookEnabled {
-                webhook: WebhookId(2),
-            },
-        );
+        t.push(SimTime::from_millis(9), TraceEvent::WebhookEnabled { webhook: WebhookId(2) });
         assert_eq!(
             t.to_json_lines(),
             "{\"at\":5,\"type\":\"dispatcher_restarted\"}\n{\"at\":9,\"type\":\"webhook_enabled\",\"webhook\":2}\n"

@@ -24,22 +24,14 @@ async fn reference(kind: ReceiverKind, options: ServeOptions) -> String {
 fn options(base: &str, effects: bool, timeout_ms: u64) -> CertifyOptions {
     let mut opts = CertifyOptions::new(format!("{base}/webhook"));
     opts.effects_url = effects.then(|| format!("{base}/effects"));
-    opts.limits = Limits {
-        timeout_ms,
-        ..Limits::default()
-    };
+    opts.limits = Limits { timeout_ms, ..Limits::default() };
     // Large enough to be a real invoice, small enough to keep the suite quick.
     opts.large_body_bytes = 256 * 1024;
     opts
 }
 
 fn names_with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
-    report
-        .cases
-        .iter()
-        .filter(|c| c.verdict == verdict)
-        .map(|c| c.name)
-        .collect()
+    report.cases.iter().filter(|c| c.verdict == verdict).map(|c| c.name).collect()
 }
 
 fn all_names(report: &Report) -> BTreeSet<&'static str> {
@@ -51,12 +43,7 @@ async fn dedup_passes_every_case() {
     let base = reference(ReceiverKind::Dedup, ServeOptions::default()).await;
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
     assert_eq!(report.cases.len(), 9);
-    assert_eq!(
-        names_with(&report, Verdict::Passed),
-        all_names(&report),
-        "{}",
-        report.to_table()
-    );
+    assert_eq!(names_with(&report, Verdict::Passed), all_names(&report), "{}", report.to_table());
     assert!(!report.has_failures());
 }
 
@@ -72,31 +59,14 @@ async fn a_second_run_with_the_same_seed_still_passes_a_dedup_receiver() {
 async fn naive_fails_exactly_the_dedup_and_stale_payload_cases() {
     let base = reference(ReceiverKind::Naive, ServeOptions::default()).await;
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
-    let expected: BTreeSet<&str> = report
-        .cases
-        .iter()
-        .filter(|c| matches!(c.group, Group::Dedup | Group::StalePayload))
-        .map(|c| c.name)
-        .collect();
+    let expected: BTreeSet<&str> =
+        report.cases.iter().filter(|c| matches!(c.group, Group::Dedup | Group::StalePayload)).map(|c| c.name).collect();
     assert_eq!(
         expected,
-        BTreeSet::from([
-            "redelivery-once",
-            "concurrent-redelivery-once",
-            "paid-carrying-cancelled",
-            "out-of-order"
-        ])
+        BTreeSet::from(["redelivery-once", "concurrent-redelivery-once", "paid-carrying-cancelled", "out-of-order"])
     );
-    assert_eq!(
-        names_with(&report, Verdict::Failed),
-        expected,
-        "{}",
-        report.to_table()
-    );
-    assert_eq!(
-        names_with(&report, Verdict::Failed).len() + names_with(&report, Verdict::Passed).len(),
-        9
-    );
+    assert_eq!(names_with(&report, Verdict::Failed), expected, "{}", report.to_table());
+    assert_eq!(names_with(&report, Verdict::Failed).len() + names_with(&report, Verdict::Passed).len(), 9);
     let redelivery = report.case("redelivery-once").unwrap();
     assert!(redelivery.detail.contains("acted on 2 time(s)"));
     assert!(!redelivery.fix.is_empty());
@@ -108,12 +78,7 @@ async fn without_effects_the_side_effect_cases_are_not_verified_never_passed() {
     let report = certify(&options(&base, false, 5_000)).await.unwrap();
     assert_eq!(
         names_with(&report, Verdict::NotVerified),
-        BTreeSet::from([
-            "redelivery-once",
-            "concurrent-redelivery-once",
-            "paid-carrying-cancelled",
-            "out-of-order"
-        ])
+        BTreeSet::from(["redelivery-once", "concurrent-redelivery-once", "paid-carrying-cancelled", "out-of-order"])
     );
     assert!(!report.has_failures(), "{}", report.to_table());
     let junit = report.to_junit().unwrap();
@@ -124,17 +89,8 @@ async fn without_effects_the_side_effect_cases_are_not_verified_never_passed() {
 async fn picky_fails_only_the_unhandled_path_case() {
     let base = reference(ReceiverKind::Picky, ServeOptions::default()).await;
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
-    assert_eq!(
-        names_with(&report, Verdict::Failed),
-        BTreeSet::from(["unhandled-path"])
-    );
-    assert!(
-        report
-            .case("unhandled-path")
-            .unwrap()
-            .detail
-            .contains("500")
-    );
+    assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["unhandled-path"]));
+    assert!(report.case("unhandled-path").unwrap().detail.contains("500"));
 }
 
 #[tokio::test]
@@ -143,25 +99,9 @@ async fn a_receiver_answering_500_to_everything_fails_the_2xx_cases() {
     let base = serve_router(router).await;
     // Its effects URL answers 500 too: the failures come from the answers, not from effects.
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
-    assert_eq!(
-        names_with(&report, Verdict::Failed),
-        all_names(&report),
-        "every case needs a 2xx or a non-5xx answer"
-    );
-    assert!(
-        report
-            .case("valid-delivery")
-            .unwrap()
-            .detail
-            .contains("500")
-    );
-    assert!(
-        report
-            .case("malformed-json")
-            .unwrap()
-            .detail
-            .contains("500")
-    );
+    assert_eq!(names_with(&report, Verdict::Failed), all_names(&report), "every case needs a 2xx or a non-5xx answer");
+    assert!(report.case("valid-delivery").unwrap().detail.contains("500"));
+    assert!(report.case("malformed-json").unwrap().detail.contains("500"));
 }
 
 /// Accepts connections and reads them, but never writes a byte back.
@@ -186,30 +126,18 @@ async fn a_receiver_that_never_answers_fails_on_time_and_the_run_ends() {
     let report = certify(&options(&base, true, 200)).await.unwrap();
     assert_eq!(names_with(&report, Verdict::Failed), all_names(&report));
     for case in &report.cases {
-        assert!(
-            case.detail.contains("no answer within 200 ms"),
-            "{}: {}",
-            case.name,
-            case.detail
-        );
+        assert!(case.detail.contains("no answer within 200 ms"), "{}: {}", case.name, case.detail);
     }
 }
 
 #[tokio::test]
 async fn a_slow_reference_receiver_fails_on_time() {
-    let slow = ServeOptions {
-        answer_delay_ms: 1_000,
-        ..ServeOptions::default()
-    };
+    let slow = ServeOptions { answer_delay_ms: 1_000, ..ServeOptions::default() };
     let base = reference(ReceiverKind::Dedup, slow).await;
     let report = certify(&options(&base, true, 150)).await.unwrap();
     let valid = report.case("valid-delivery").unwrap();
     assert_eq!(valid.verdict, Verdict::Failed);
-    assert!(
-        valid.detail.contains("no answer within 150 ms"),
-        "{}",
-        valid.detail
-    );
+    assert!(valid.detail.contains("no answer within 150 ms"), "{}", valid.detail);
 }
 
 /// Answers every request with a 200 and a body that never ends, as fast as the socket takes it.
@@ -240,12 +168,7 @@ async fn an_endless_body_is_cut_at_the_cap_and_the_run_ends() {
     opts.limits.response_bytes_max = 1024;
     let report = certify(&opts).await.unwrap();
     // The status line was a 200: the answer counts, the rest of the body was never read.
-    assert_eq!(
-        report.case("valid-delivery").unwrap().verdict,
-        Verdict::Passed,
-        "{}",
-        report.to_table()
-    );
+    assert_eq!(report.case("valid-delivery").unwrap().verdict, Verdict::Passed, "{}", report.to_table());
     assert_eq!(report.count(Verdict::Failed), 0, "{}", report.to_table());
 }
 
@@ -257,22 +180,13 @@ async fn an_endless_effects_list_leaves_effects_unverified() {
     let report = certify(&opts).await.unwrap();
     let case = report.case("redelivery-once").unwrap();
     assert_eq!(case.verdict, Verdict::NotVerified);
-    assert!(
-        case.detail.contains("larger than 4096 bytes"),
-        "{}",
-        case.detail
-    );
+    assert!(case.detail.contains("larger than 4096 bytes"), "{}", case.detail);
 }
 
 #[tokio::test]
 async fn redirects_are_answers_not_places_to_go() {
     let router = Router::new()
-        .route(
-            "/webhook",
-            axum::routing::post(|| async {
-                (StatusCode::TEMPORARY_REDIRECT, [("location", "/ok")])
-            }),
-        )
+        .route("/webhook", axum::routing::post(|| async { (StatusCode::TEMPORARY_REDIRECT, [("location", "/ok")]) }))
         .route("/ok", axum::routing::post(|| async { StatusCode::OK }));
     let base = serve_router(router).await;
     let report = certify(&options(&base, false, 5_000)).await.unwrap();
@@ -288,9 +202,7 @@ async fn nothing_listening_or_a_bad_url_is_an_error_not_a_report() {
     drop(listener);
     let err = certify(&options(&base, false, 1_000)).await.unwrap_err();
     assert!(matches!(err, CertifyError::Unreachable { .. }), "{err}");
-    let err = certify(&CertifyOptions::new("ftp://127.0.0.1/x"))
-        .await
-        .unwrap_err();
+    let err = certify(&CertifyOptions::new("ftp://127.0.0.1/x")).await.unwrap_err();
     assert!(matches!(err, CertifyError::BadUrl { .. }), "{err}");
 }
 
@@ -317,23 +229,14 @@ async fn the_json_report_names_each_case_with_what_it_checks_and_why() {
     assert_eq!(cases.len(), 9);
     for c in cases {
         for key in ["name", "checks", "why", "verdict", "detail"] {
-            assert!(
-                c[key].as_str().is_some_and(|s| !s.is_empty()),
-                "{key} in {c}"
-            );
+            assert!(c[key].as_str().is_some_and(|s| !s.is_empty()), "{key} in {c}");
         }
     }
-    let failed: Vec<&str> = cases
-        .iter()
-        .filter(|c| c["verdict"] == "failed")
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let failed: Vec<&str> =
+        cases.iter().filter(|c| c["verdict"] == "failed").map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(failed.len(), 4);
     let table = report.to_table();
-    assert!(
-        table.contains("FAILED") && table.contains("HOW TO FIX"),
-        "{table}"
-    );
+    assert!(table.contains("FAILED") && table.contains("HOW TO FIX"), "{table}");
 }
 
 /// A third-party receiver written to the effects contract: dedups on `body.id` (the docs allow
@@ -363,10 +266,7 @@ fn contract_receiver(racy: bool) -> Router {
                 }
                 // Long enough for the concurrent twin to pass the check too.
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-                effects
-                    .lock()
-                    .unwrap()
-                    .push(json!({"uuid": v["uuid"], "event": b["id"]}));
+                effects.lock().unwrap().push(json!({"uuid": v["uuid"], "event": b["id"]}));
             } else {
                 let mut e = effects.lock().unwrap();
                 if !seen(&e) {

@@ -31,25 +31,15 @@ fn serve(kind: &str) -> Served {
     let stdout = child.stdout.take().unwrap();
     let mut first = String::new();
     BufReader::new(stdout).read_line(&mut first).unwrap();
-    Served {
-        child,
-        command: first.trim().to_string(),
-    }
+    Served { child, command: first.trim().to_string() }
 }
 
 /// Runs the printed command (with `extra` flags) and returns its exit status and stdout.
 fn run_printed(command: &str, extra: &[&str]) -> (i32, String) {
     let args: Vec<&str> = command.split_whitespace().collect();
     assert_eq!(args[..3], ["hooksim", "certify", "receiver"], "{command}");
-    let out = Command::new(HOOKSIM)
-        .args(&args[1..])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let out = Command::new(HOOKSIM).args(&args[1..]).args(extra).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -59,37 +49,17 @@ fn tmp(name: &str) -> PathBuf {
 #[test]
 fn the_printed_command_certifies_the_dedup_receiver_with_effects() {
     let served = serve("dedup");
-    assert!(
-        served
-            .command
-            .starts_with("hooksim certify receiver --url http://127.0.0.1:"),
-        "{}",
-        served.command
-    );
+    assert!(served.command.starts_with("hooksim certify receiver --url http://127.0.0.1:"), "{}", served.command);
     assert!(served.command.contains("--effects-url http://127.0.0.1:"));
     let (json, junit) = (tmp("dedup.json"), tmp("dedup.xml"));
-    let (code, table) = run_printed(
-        &served.command,
-        &[
-            "--json",
-            json.to_str().unwrap(),
-            "--junit",
-            junit.to_str().unwrap(),
-        ],
-    );
+    let (code, table) =
+        run_printed(&served.command, &["--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
     assert_eq!(code, 0, "{table}");
-    assert!(
-        table.contains("9 passed, 0 failed, 0 not verified"),
-        "{table}"
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(table.contains("9 passed, 0 failed, 0 not verified"), "{table}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["cases"].as_array().unwrap().len(), 9);
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(
-        xml.contains(r#"tests="9""#) && xml.contains(r#"failures="0""#),
-        "{xml}"
-    );
+    assert!(xml.contains(r#"tests="9""#) && xml.contains(r#"failures="0""#), "{xml}");
 }
 
 #[test]
@@ -104,29 +74,12 @@ fn a_failing_case_exits_1() {
 fn bad_flags_and_an_unreachable_url_exit_2() {
     let status = |args: &[&str]| Command::new(HOOKSIM).args(args).output().unwrap().status;
     assert_eq!(status(&["certify", "receiver"]).code(), Some(2));
-    let zero = [
-        "certify",
-        "receiver",
-        "--url",
-        "http://127.0.0.1:9/",
-        "--timeout-ms",
-        "0",
-    ];
+    let zero = ["certify", "receiver", "--url", "http://127.0.0.1:9/", "--timeout-ms", "0"];
     assert_eq!(status(&zero).code(), Some(2));
-    assert_eq!(
-        status(&["certify", "receiver", "--url", "not a url"]).code(),
-        Some(2)
-    );
+    assert_eq!(status(&["certify", "receiver", "--url", "not a url"]).code(), Some(2));
     assert_eq!(status(&["receiver", "--kind", "nosuch"]).code(), Some(2));
     // Bind a port, then free it: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/webhook");
-    assert_eq!(
-        status(&["certify", "receiver", "--url", &url]).code(),
-        Some(2)
-    );
+    assert_eq!(status(&["certify", "receiver", "--url", &url]).code(), Some(2));
 }

@@ -18,44 +18,22 @@ async fn deliver_twice(kind: ReceiverKind) -> (Vec<TraceEvent>, serde_json::Valu
             sink.lock().unwrap().push(e);
         }
     });
-    let options = ServeOptions {
-        on_handled: Some(on_handled),
-        ..ServeOptions::default()
-    };
+    let options = ServeOptions { on_handled: Some(on_handled), ..ServeOptions::default() };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = base_url(listener.local_addr().unwrap());
-    tokio::spawn(serve(
-        listener,
-        app(kind, options).0,
-        std::future::pending(),
-    ));
+    tokio::spawn(serve(listener, app(kind, options).0, std::future::pending()));
     let http = reqwest::Client::new();
     for _ in 0..2 {
-        let r = http
-            .post(format!("{base}/webhook"))
-            .body(PAID)
-            .send()
-            .await
-            .unwrap();
+        let r = http.post(format!("{base}/webhook")).body(PAID).send().await.unwrap();
         assert_eq!(r.status(), 200);
     }
-    let effects = http
-        .get(format!("{base}/effects"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let effects = http.get(format!("{base}/effects")).send().await.unwrap().json().await.unwrap();
     let events = seen.lock().unwrap().clone();
     (events, effects)
 }
 
 fn acted(events: &[TraceEvent]) -> usize {
-    events
-        .iter()
-        .filter(|e| matches!(e, TraceEvent::ReceiverActed { .. }))
-        .count()
+    events.iter().filter(|e| matches!(e, TraceEvent::ReceiverActed { .. })).count()
 }
 
 #[tokio::test]

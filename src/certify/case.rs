@@ -124,14 +124,7 @@ impl CaseId {
                 "answer 400 (or 2xx) when the body does not parse; never let a parse error escape as a 500",
             ),
         };
-        CaseInfo {
-            id: self,
-            name,
-            group,
-            checks,
-            why,
-            fix,
-        }
+        CaseInfo { id: self, name, group, checks, why, fix }
     }
 }
 
@@ -164,12 +157,7 @@ impl Sent {
     }
 
     fn expect(&mut self, uuid: Uuid, times: usize, what: &str, essential: bool) {
-        self.expects.push(Expect {
-            uuid,
-            times,
-            what: what.to_string(),
-            essential,
-        });
+        self.expects.push(Expect { uuid, times, what: what.to_string(), essential });
     }
 }
 
@@ -224,12 +212,7 @@ pub async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent {
             let d = deck.deliver(&paid);
             let a = t.post(&d).await;
             sent.require_2xx("paid event carrying the cancelled invoice", &a, t.client);
-            sent.expect(
-                d.uuid,
-                0,
-                "the paid event carrying a cancelled invoice",
-                true,
-            );
+            sent.expect(d.uuid, 0, "the paid event carrying a cancelled invoice", true);
         }
         CaseId::OutOfOrder => {
             let inv = deck.invoice();
@@ -297,11 +280,7 @@ pub fn grade(sent: &Sent, effects: &Effects) -> (Verdict, String) {
     for e in &sent.expects {
         match effects.for_uuid(e.uuid) {
             Some(records) if records.len() == e.times => {
-                let times = if e.times == 0 {
-                    "not acted on"
-                } else {
-                    "acted on once"
-                };
+                let times = if e.times == 0 { "not acted on" } else { "acted on once" };
                 seen.push(format!("{} {times}", e.what));
             }
             Some(records) => wrong.push(format!(
@@ -333,9 +312,5 @@ pub fn grade(sent: &Sent, effects: &Effects) -> (Verdict, String) {
 
 fn actions(records: &[&super::effects::EffectRecord]) -> String {
     let named: Vec<&str> = records.iter().filter_map(|r| r.action.as_deref()).collect();
-    if named.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", named.join(", "))
-    }
+    if named.is_empty() { String::new() } else { format!(" ({})", named.join(", ")) }
 }

@@ -73,11 +73,7 @@ impl Client {
 
     /// POSTs `body` as JSON to `url`, like one SnapBill delivery attempt.
     pub async fn post(&self, url: &str, body: Bytes) -> Answer {
-        let request = self
-            .http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
+        let request = self.http.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         self.exchange(request, self.limits.response_bytes_max).await
     }
 
@@ -110,20 +106,12 @@ async fn send_and_read(request: reqwest::RequestBuilder, bytes_max: usize) -> An
                 if chunk.len() > room {
                     // At the cap: keep what fits and drop the connection with the rest unread.
                     body.extend_from_slice(&chunk[..room]);
-                    return Answer::Status {
-                        code,
-                        body: body.into(),
-                        truncated: true,
-                    };
+                    return Answer::Status { code, body: body.into(), truncated: true };
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => {
-                return Answer::Status {
-                    code,
-                    body: body.into(),
-                    truncated: false,
-                };
+                return Answer::Status { code, body: body.into(), truncated: false };
             }
             Err(e) => return from_error(&e),
         }

@@ -49,20 +49,13 @@ pub async fn fetch(client: &Client, url: Option<&str>, bytes_max: usize) -> Effe
         return Effects::Unavailable("no --effects-url given".into());
     };
     match client.get(url, bytes_max).await {
-        Answer::Status {
-            truncated: true, ..
-        } => Effects::Unavailable(format!("effects list larger than {bytes_max} bytes")),
-        Answer::Status {
-            code: 200, body, ..
-        } => match serde_json::from_slice::<EffectsDoc>(&body) {
+        Answer::Status { truncated: true, .. } => {
+            Effects::Unavailable(format!("effects list larger than {bytes_max} bytes"))
+        }
+        Answer::Status { code: 200, body, .. } => match serde_json::from_slice::<EffectsDoc>(&body) {
             Ok(doc) => Effects::Read(doc.effects),
-            Err(e) => {
-                Effects::Unavailable(format!("effects list is not in the contract's format: {e}"))
-            }
+            Err(e) => Effects::Unavailable(format!("effects list is not in the contract's format: {e}")),
         },
-        other => Effects::Unavailable(format!(
-            "GET {url} answered {}",
-            other.describe(client.limits())
-        )),
+        other => Effects::Unavailable(format!("GET {url} answered {}", other.describe(client.limits()))),
     }
 }

@@ -90,23 +90,14 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     }
     reachable(&opts.url, opts.limits.timeout_ms).await?;
     let client = client::Client::new(opts.limits)?;
-    let target = case::Target {
-        client: &client,
-        url: &opts.url,
-        large_body_bytes: opts.large_body_bytes,
-    };
+    let target = case::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
     let mut deck = payload::Deck::new(opts.seed);
     let mut sent = Vec::new();
     for id in CaseId::ALL {
         sent.push((id, case::send(id, &mut deck, &target).await));
     }
     // Read once, after every delivery was answered: receivers record before they answer.
-    let effects = effects::fetch(
-        &client,
-        opts.effects_url.as_deref(),
-        opts.limits.effects_bytes_max,
-    )
-    .await;
+    let effects = effects::fetch(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max).await;
     let cases = sent
         .iter()
         .map(|(id, s)| {
@@ -124,10 +115,7 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
 }
 
 fn check_url(url: &str) -> Result<reqwest::Url, CertifyError> {
-    let bad = |why: &str| CertifyError::BadUrl {
-        url: url.to_string(),
-        why: why.to_string(),
-    };
+    let bad = |why: &str| CertifyError::BadUrl { url: url.to_string(), why: why.to_string() };
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(bad("only http and https URLs can be certified"));
@@ -140,15 +128,9 @@ fn check_url(url: &str) -> Result<reqwest::Url, CertifyError> {
 
 /// A TCP connect before any case: nothing listening is a usage error (exit 2), not a verdict.
 async fn reachable(url: &str, timeout_ms: u64) -> Result<(), CertifyError> {
-    let unreachable = |why: String| CertifyError::Unreachable {
-        url: url.to_string(),
-        why,
-    };
+    let unreachable = |why: String| CertifyError::Unreachable { url: url.to_string(), why };
     let parsed = check_url(url)?;
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']']);
+    let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']);
     let port = parsed.port_or_known_default().unwrap_or(80);
     // Wall clock: this probes a real host.
     let connect = tokio::net::TcpStream::connect((host, port));

@@ -2,9 +2,7 @@
 //! the same seed sends the same uuids, event ids and entities.
 
 use crate::core::render;
-use crate::domain::{
-    Change, Client, EntityKind, EntityRef, Event, EventPath, Invoice, InvoiceState, Store,
-};
+use crate::domain::{Change, Client, EntityKind, EntityRef, Event, EventPath, Invoice, InvoiceState, Store};
 use crate::time::SimTime;
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
@@ -36,12 +34,7 @@ impl Deck {
         // that remembers event ids.
         let next_event = rng.random_range(1_000..1_000_000_000);
         let next_entity = rng.random_range(1_000..1_000_000_000);
-        Deck {
-            rng,
-            store: Store::default(),
-            next_event,
-            next_entity,
-        }
+        Deck { rng, store: Store::default(), next_event, next_entity }
     }
 
     /// Adds a client and an unpaid invoice of theirs; returns the invoice id.
@@ -67,31 +60,19 @@ impl Deck {
     /// Renames a client; returns the `/client/update` event.
     pub fn client_update(&mut self) -> Event {
         let id = self.client();
-        let renamed = Client {
-            id,
-            name: format!("Client {id} (renamed)"),
-            email: format!("billing+{id}@example.com"),
-        };
+        let renamed = Client { id, name: format!("Client {id} (renamed)"), email: format!("billing+{id}@example.com") };
         self.apply(Change::UpdateClient(renamed))
     }
 
     /// A new delivery of `event`, rendered now, under a fresh uuid.
     pub fn deliver(&mut self, event: &Event) -> Delivery {
         let uuid = Uuid::from_u128(self.rng.random());
-        Delivery {
-            uuid,
-            event: event.id,
-            body: render(uuid, event, &self.store).into(),
-        }
+        Delivery { uuid, event: event.id, body: render(uuid, event, &self.store).into() }
     }
 
     fn client(&mut self) -> u64 {
         let id = self.entity_id();
-        let client = Client {
-            id,
-            name: format!("Client {id}"),
-            email: format!("billing+{id}@example.com"),
-        };
+        let client = Client { id, name: format!("Client {id}"), email: format!("billing+{id}@example.com") };
         self.apply(Change::AddClient(client));
         id
     }
@@ -108,13 +89,7 @@ impl Deck {
             Err(e) => unreachable!("certification deck made a bad change: {e}"),
         };
         self.next_event += 1;
-        Event {
-            id: self.next_event,
-            path,
-            details,
-            entity,
-            at: SimTime::ZERO,
-        }
+        Event { id: self.next_event, path, details, entity, at: SimTime::ZERO }
     }
 }
 
@@ -132,8 +107,7 @@ pub fn with_unknown_fields(d: &Delivery) -> Delivery {
 
 /// The delivery padded with invoice lines until its body is at least `bytes_min` long.
 pub fn with_size(d: &Delivery, bytes_min: usize) -> Delivery {
-    let line =
-        |i: usize| json!({"line": i, "description": "Consulting hours, itemised", "cents": 1250});
+    let line = |i: usize| json!({"line": i, "description": "Consulting hours, itemised", "cents": 1250});
     // Every line is at least as long as line 0 (plus its comma): enough of them reach the size.
     let lines = bytes_min / (line(0).to_string().len() + 1) + 1;
     edit(d, |v| {
@@ -150,20 +124,13 @@ fn edit(d: &Delivery, change: impl FnOnce(&mut Value)) -> Delivery {
         Err(e) => unreachable!("a rendered envelope is JSON: {e}"),
     };
     change(&mut value);
-    Delivery {
-        uuid: d.uuid,
-        event: d.event,
-        body: value.to_string().into(),
-    }
+    Delivery { uuid: d.uuid, event: d.event, body: value.to_string().into() }
 }
 
 /// Bodies no receiver can read as an envelope: what a proxy or a bug might put on the wire.
 pub fn malformed() -> Vec<(&'static str, Bytes)> {
     vec![
-        (
-            "truncated JSON",
-            Bytes::from_static(br#"{"uuid":"0a1b","body":{"id":1,"pa"#),
-        ),
+        ("truncated JSON", Bytes::from_static(br#"{"uuid":"0a1b","body":{"id":1,"pa"#)),
         ("not JSON", Bytes::from_static(b"uuid=1&path=/client/add")),
         ("empty body", Bytes::new()),
         ("JSON without an envelope", Bytes::from_static(b"[1,2,3]")),
@@ -178,10 +145,6 @@ pub fn describe(event: &Event) -> String {
         EntityKind::Invoice => "invoice",
     };
     let path = event.path;
-    let details = if path == EventPath::InvoiceUpdateState {
-        format!(" {}", event.details)
-    } else {
-        String::new()
-    };
+    let details = if path == EventPath::InvoiceUpdateState { format!(" {}", event.details) } else { String::new() };
     format!("{}{details} ({kind} {id})", path.as_str())
 }

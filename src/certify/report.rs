@@ -24,20 +24,11 @@ impl CaseResult {
             Verdict::Failed => info.fix,
             Verdict::NotVerified => NOT_VERIFIED_FIX,
         };
-        CaseResult {
-            name: info.name,
-            group: info.group,
-            checks: info.checks,
-            why: info.why,
-            verdict,
-            detail,
-            fix,
-        }
+        CaseResult { name: info.name, group: info.group, checks: info.checks, why: info.why, verdict, detail, fix }
     }
 }
 
-const NOT_VERIFIED_FIX: &str =
-    "serve the effects contract (docs/certify.md) and pass its URL with --effects-url";
+const NOT_VERIFIED_FIX: &str = "serve the effects contract (docs/certify.md) and pass its URL with --effects-url";
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -75,8 +66,7 @@ impl Report {
                 Verdict::Passed => TestCaseStatus::success(),
                 Verdict::Failed => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(c.detail.as_str())
-                        .set_description(format!("fix: {}", c.fix));
+                    s.set_message(c.detail.as_str()).set_description(format!("fix: {}", c.fix));
                     s
                 }
                 Verdict::NotVerified => {
@@ -86,8 +76,7 @@ impl Report {
                 }
             };
             let mut case = TestCase::new(c.name, status);
-            case.set_classname(self.url.as_str())
-                .set_system_out(format!("checks: {}\nwhy: {}", c.checks, c.why));
+            case.set_classname(self.url.as_str()).set_system_out(format!("checks: {}\nwhy: {}", c.checks, c.why));
             suite.add_test_case(case);
         }
         let mut report = quick_junit::Report::new("hooksim");
@@ -102,21 +91,11 @@ impl Report {
             "hooksim certify receiver {} (effects: {effects}; seed {}; timeout {} ms)\n\n",
             self.url, self.seed, self.limits.timeout_ms
         );
-        let name_w = self
+        let name_w = self.cases.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+        let rows = self
             .cases
             .iter()
-            .map(|c| c.name.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        let rows = self.cases.iter().map(|c| {
-            [
-                c.name.to_string(),
-                verdict_word(c.verdict).to_string(),
-                c.detail.clone(),
-                c.fix.to_string(),
-            ]
-        });
+            .map(|c| [c.name.to_string(), verdict_word(c.verdict).to_string(), c.detail.clone(), c.fix.to_string()]);
         let header = ["CASE", "VERDICT", "DETAIL", "HOW TO FIX"].map(String::from);
         let widths = [name_w, 12, DETAIL_W, FIX_W];
         for row in std::iter::once(header).chain(rows) {
@@ -145,11 +124,7 @@ fn verdict_word(v: Verdict) -> &'static str {
 }
 
 fn write_row(out: &mut String, cells: &[String; 4], widths: &[usize; 4]) {
-    let wrapped: Vec<Vec<String>> = cells
-        .iter()
-        .zip(widths)
-        .map(|(cell, w)| wrap(cell, *w))
-        .collect();
+    let wrapped: Vec<Vec<String>> = cells.iter().zip(widths).map(|(cell, w)| wrap(cell, *w)).collect();
     let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
     for line in 0..height {
         let mut text = String::new();

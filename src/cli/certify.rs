@@ -72,8 +72,7 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
     let report = super::runtime()?.block_on(certify(&opts))?;
     print!("{}", report.to_table());
     if let Some(path) = &args.json {
-        std::fs::write(path, report.to_json())
-            .with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, report.to_json()).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.junit {
         let xml = report.to_junit()?;

@@ -3,9 +3,7 @@
 
 use anyhow::Context as _;
 use clap::Args;
-use hooksim::receiver::{
-    Decision, Handled, OnHandled, ReceiverKind, ServeOptions, app, certify_command, serve,
-};
+use hooksim::receiver::{Decision, Handled, OnHandled, ReceiverKind, ServeOptions, app, certify_command, serve};
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,10 +43,8 @@ fn serve_receiver(args: &ReceiverArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        let options = ServeOptions {
-            answer_delay_ms: args.answer_delay_ms,
-            on_handled: Some(log_to_stderr(args.kind)),
-        };
+        let options =
+            ServeOptions { answer_delay_ms: args.answer_delay_ms, on_handled: Some(log_to_stderr(args.kind)) };
         let (router, _book) = app(args.kind, options);
         // The first line is a contract: scripts and the README read the command from it.
         let mut stdout = std::io::stdout().lock();

@@ -30,9 +30,6 @@ pub(super) struct Delivery {
 
 impl Delivery {
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.state,
-            DeliveryState::Delivered | DeliveryState::Abandoned
-        )
+        matches!(self.state, DeliveryState::Delivered | DeliveryState::Abandoned)
     }
 }

@@ -149,9 +149,7 @@ impl Dispatcher {
     }
 
     pub fn webhook_status(&self, webhook: WebhookId) -> Option<WebhookStatus> {
-        self.endpoints
-            .get(webhook.0 as usize)
-            .map(|e| e.health.status())
+        self.endpoints.get(webhook.0 as usize).map(|e| e.health.status())
     }
 
     pub fn webhook_count(&self) -> usize {
@@ -238,22 +236,8 @@ impl Dispatcher {
     fn record(&mut self, now: SimTime, change: &Change) -> Result<(), InputError> {
         let (path, details, entity) = change.apply(&mut self.store)?;
         let id = self.events.len() as u64 + 1;
-        self.events.push(Event {
-            id,
-            path,
-            details,
-            entity,
-            at: now,
-        });
-        self.log(
-            now,
-            TraceEvent::EventRecorded {
-                event: id,
-                path,
-                details,
-                entity,
-            },
-        );
+        self.events.push(Event { id, path, details, entity, at: now });
+        self.log(now, TraceEvent::EventRecorded { event: id, path, details, entity });
         for w in 0..self.endpoints.len() {
             if self.endpoints[w].config.wants(path) {
                 self.queue(now, WebhookId(w as u32), id);
@@ -273,14 +257,7 @@ impl Dispatcher {
             None
         };
         if let Some(reason) = refused {
-            self.log(
-                now,
-                TraceEvent::DeliveryRefused {
-                    webhook,
-                    event,
-                    reason,
-                },
-            );
+            self.log(now, TraceEvent::DeliveryRefused { webhook, event, reason });
             return;
         }
         let uuid = uuid::Builder::from_random_bytes(self.rng.random()).into_uuid();
@@ -293,14 +270,7 @@ impl Dispatcher {
             failures: 0,
             state: DeliveryState::Waiting,
         });
-        self.log(
-            now,
-            TraceEvent::DeliveryQueued {
-                delivery: uuid,
-                webhook,
-                event,
-            },
-        );
+        self.log(now, TraceEvent::DeliveryQueued { delivery: uuid, webhook, event });
         let ep = &mut self.endpoints[webhook.0 as usize];
         ep.pending += 1;
         ep.ready.push_back(idx);
@@ -338,13 +308,7 @@ impl Dispatcher {
         ep.in_flight += 1;
         let timeout_ms = self.policy.attempt_timeout_ms();
         let deadline = now.plus_ms(timeout_ms);
-        self.in_flight.insert(
-            attempt,
-            InFlight {
-                delivery: idx,
-                deadline,
-            },
-        );
+        self.in_flight.insert(attempt, InFlight { delivery: idx, deadline });
         self.timeouts.insert((deadline, attempt));
         let url = ep.url.clone();
         self.log(
@@ -368,12 +332,7 @@ impl Dispatcher {
         }));
     }
 
-    fn answer(
-        &mut self,
-        now: SimTime,
-        attempt: AttemptId,
-        outcome: Outcome,
-    ) -> Result<(), InputError> {
+    fn answer(&mut self, now: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), InputError> {
         if attempt == 0 || attempt >= self.next_attempt {
             return Err(InputError::UnknownAttempt(attempt));
         }
@@ -392,16 +351,7 @@ impl Dispatcher {
     fn finish(&mut self, now: SimTime, attempt: AttemptId, idx: DeliveryIdx, outcome: Outcome) {
         let d = &self.deliveries[idx as usize];
         let (delivery, webhook, event) = (d.uuid, d.webhook, d.event);
-        self.log(
-            now,
-            TraceEvent::AttemptFinished {
-                attempt,
-                delivery,
-                webhook,
-                event,
-                outcome,
-            },
-        );
+        self.log(now, TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome });
         self.endpoints[webhook.0 as usize].in_flight -= 1;
         if outcome.is_success() {
             self.succeed(now, idx);
@@ -415,15 +365,7 @@ impl Dispatcher {
         let d = &mut self.deliveries[idx as usize];
         d.state = DeliveryState::Delivered;
         let (delivery, webhook, event, attempts) = (d.uuid, d.webhook, d.event, d.attempts);
-        self.log(
-            now,
-            TraceEvent::Delivered {
-                delivery,
-                webhook,
-                event,
-                attempts,
-            },
-        );
+        self.log(now, TraceEvent::Delivered { delivery, webhook, event, attempts });
         let ep = &mut self.endpoints[webhook.0 as usize];
         ep.pending -= 1;
         if ep.health.on_success() {
@@ -434,9 +376,7 @@ impl Dispatcher {
     fn fail(&mut self, now: SimTime, idx: DeliveryIdx) {
         let webhook = self.deliveries[idx as usize].webhook;
         self.deliveries[idx as usize].failures += 1;
-        let verdict = self.endpoints[webhook.0 as usize]
-            .health
-            .on_failure(now, &self.policy);
+        let verdict = self.endpoints[webhook.0 as usize].health.on_failure(now, &self.policy);
         match verdict {
             Verdict::Nothing => {}
             Verdict::Warn { failing_since } => self.warn(now, webhook, failing_since),
@@ -453,30 +393,12 @@ impl Dispatcher {
         let ep = &self.endpoints[webhook.0 as usize];
         let to = ep.config.owner_email.clone();
         let url = ep.url.clone();
-        self.log(
-            now,
-            TraceEvent::WarningSent {
-                webhook,
-                to: to.clone(),
-                failing_since,
-            },
-        );
-        self.outputs.push_back(Output::Email(WarningEmail {
-            to,
-            webhook,
-            url,
-            failing_since,
-        }));
+        self.log(now, TraceEvent::WarningSent { webhook, to: to.clone(), failing_since });
+        self.outputs.push_back(Output::Email(WarningEmail { to, webhook, url, failing_since }));
     }
 
     fn disable(&mut self, now: SimTime, webhook: WebhookId, failing_since: SimTime) {
-        self.log(
-            now,
-            TraceEvent::WebhookDisabled {
-                webhook,
-                failing_since,
-            },
-        );
+        self.log(now, TraceEvent::WebhookDisabled { webhook, failing_since });
         let ep = &mut self.endpoints[webhook.0 as usize];
         let ready: Vec<DeliveryIdx> = ep.ready.drain(..).collect();
         for idx in ready {
@@ -494,11 +416,7 @@ impl Dispatcher {
         let d = &self.deliveries[idx as usize];
         let event_at = self.events[d.event as usize - 1].at;
         let (attempts, failures) = (d.attempts, d.failures);
-        let reason = if self
-            .policy
-            .attempts_max()
-            .is_some_and(|max| attempts >= max)
-        {
+        let reason = if self.policy.attempts_max().is_some_and(|max| attempts >= max) {
             Some(AbandonReason::AttemptsExhausted)
         } else {
             None
@@ -514,29 +432,12 @@ impl Dispatcher {
             Some(reason) => {
                 d.state = DeliveryState::Abandoned;
                 self.endpoints[webhook.0 as usize].pending -= 1;
-                self.log(
-                    now,
-                    TraceEvent::DeliveryAbandoned {
-                        delivery,
-                        webhook,
-                        event,
-                        attempts,
-                        reason,
-                    },
-                );
+                self.log(now, TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason });
             }
             None => {
                 d.state = DeliveryState::Waiting;
                 self.timers.insert((at, idx));
-                self.log(
-                    now,
-                    TraceEvent::RetryScheduled {
-                        delivery,
-                        webhook,
-                        at,
-                        failures,
-                    },
-                );
+                self.log(now, TraceEvent::RetryScheduled { delivery, webhook, at, failures });
             }
         }
     }
@@ -553,10 +454,7 @@ impl Dispatcher {
     }
 
     fn enable(&mut self, now: SimTime, webhook: WebhookId) -> Result<(), InputError> {
-        let ep = self
-            .endpoints
-            .get_mut(webhook.0 as usize)
-            .ok_or(InputError::UnknownWebhook(webhook))?;
+        let ep = self.endpoints.get_mut(webhook.0 as usize).ok_or(InputError::UnknownWebhook(webhook))?;
         if !ep.health.enable() {
             return Ok(());
         }
@@ -585,15 +483,12 @@ impl Dispatcher {
             let (delivery, webhook) = (d.uuid, d.webhook);
             let ep = &mut self.endpoints[webhook.0 as usize];
             ep.in_flight -= 1;
-            ep.ready.push_front(f.delivery);
-            self.log(
-                now,
-                TraceEvent::AttemptLost {
-                    attempt,
-                    delivery,
-                    webhook,
-                },
-            );
+            if ep.health.status() == WebhookStatus::Disabled {
+                self.park(f.delivery);
+            } else {
+                ep.ready.push_front(f.delivery);
+            }
+            self.log(now, TraceEvent::AttemptLost { attempt, delivery, webhook });
         }
     }
 
@@ -613,23 +508,11 @@ impl Dispatcher {
     pub fn check_invariants(&self) {
         for (w, ep) in self.endpoints.iter().enumerate() {
             let of_webhook = |d: &&Delivery| d.webhook.0 as usize == w;
-            let pending = self
-                .deliveries
-                .iter()
-                .filter(of_webhook)
-                .filter(|d| !d.is_finished())
-                .count();
+            let pending = self.deliveries.iter().filter(of_webhook).filter(|d| !d.is_finished()).count();
             assert_eq!(ep.pending as usize, pending, "pending count of webhook {w}");
-            let in_flight = self
-                .deliveries
-                .iter()
-                .filter(of_webhook)
-                .filter(|d| d.state == DeliveryState::InFlight)
-                .count();
-            assert_eq!(
-                ep.in_flight as usize, in_flight,
-                "in-flight count of webhook {w}"
-            );
+            let in_flight =
+                self.deliveries.iter().filter(of_webhook).filter(|d| d.state == DeliveryState::InFlight).count();
+            assert_eq!(ep.in_flight as usize, in_flight, "in-flight count of webhook {w}");
             assert!(ep.in_flight <= self.policy.in_flight_per_webhook_max());
             if ep.health.status() == WebhookStatus::Disabled {
                 assert!(ep.ready.is_empty(), "a disabled webhook has nothing ready");

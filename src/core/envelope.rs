@@ -39,13 +39,7 @@ impl Serialize for Body<'_> {
 
 /// The JSON body of one attempt of delivery `uuid` of `event`, with the entity as it is *now*.
 pub fn render(uuid: Uuid, event: &Event, store: &Store) -> String {
-    let envelope = Envelope {
-        uuid,
-        body: Body {
-            event,
-            entity: store.get(event.entity),
-        },
-    };
+    let envelope = Envelope { uuid, body: Body { event, entity: store.get(event.entity) } };
     serde_json::to_string(&envelope).expect("an envelope always serializes")
 }
 
@@ -58,43 +52,21 @@ mod tests {
     #[test]
     fn a_paid_event_renders_the_invoice_as_it_is_at_send_time() {
         let mut store = Store::default();
-        let client = Client {
-            id: 1,
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-        };
+        let client = Client { id: 1, name: "Ada".into(), email: "ada@example.com".into() };
         Change::AddClient(client).apply(&mut store).unwrap();
-        let inv = Invoice {
-            id: 4,
-            number: "INV-4".into(),
-            client_id: 1,
-            total_cents: 1250,
-            state: InvoiceState::Unpaid,
-        };
+        let inv =
+            Invoice { id: 4, number: "INV-4".into(), client_id: 1, total_cents: 1250, state: InvoiceState::Unpaid };
         Change::AddInvoice(inv).apply(&mut store).unwrap();
-        Change::SetInvoiceState {
-            id: 4,
-            state: InvoiceState::Paid,
-        }
-        .apply(&mut store)
-        .unwrap();
+        Change::SetInvoiceState { id: 4, state: InvoiceState::Paid }.apply(&mut store).unwrap();
         let paid = Event {
             id: 3,
             path: EventPath::InvoiceUpdateState,
             details: "paid",
-            entity: EntityRef {
-                kind: EntityKind::Invoice,
-                id: 4,
-            },
+            entity: EntityRef { kind: EntityKind::Invoice, id: 4 },
             at: SimTime::ZERO,
         };
         let uuid = Uuid::from_u128(0x1234);
-        Change::SetInvoiceState {
-            id: 4,
-            state: InvoiceState::Cancelled,
-        }
-        .apply(&mut store)
-        .unwrap();
+        Change::SetInvoiceState { id: 4, state: InvoiceState::Cancelled }.apply(&mut store).unwrap();
         assert_eq!(
             render(uuid, &paid, &store),
             r#"{"uuid":"00000000-0000-0000-0000-000000001234","body":{"id":3,"path":"/invoice/update/state","details":"paid","invoice":{"id":4,"number":"INV-4","client_id":1,"total_cents":1250,"state":"cancelled"}}}"#

@@ -28,10 +28,7 @@ pub struct Health {
 
 impl Default for Health {
     fn default() -> Self {
-        Health {
-            status: WebhookStatus::Active,
-            failing_since: None,
-        }
+        Health { status: WebhookStatus::Active, failing_since: None }
     }
 }
 
@@ -56,15 +53,11 @@ impl Health {
         let warned = self.status == WebhookStatus::Warned;
         if warned && policy.disable_after_ms().is_some_and(|d| failing_ms >= d) {
             self.status = WebhookStatus::Disabled;
-            return Verdict::Disable {
-                failing_since: since,
-            };
+            return Verdict::Disable { failing_since: since };
         }
         if !warned && policy.warn_after_ms().is_some_and(|w| failing_ms >= w) {
             self.status = WebhookStatus::Warned;
-            return Verdict::Warn {
-                failing_since: since,
-            };
+            return Verdict::Warn { failing_since: since };
         }
         Verdict::Nothing
     }
@@ -79,10 +72,14 @@ impl Health {
         recovered
     }
 
-    /// Re-enabling starts afresh: a new streak may warn again.
+    /// Re-enabling a disabled webhook starts afresh: a new streak may warn again. Enabling a
+    /// webhook that is not disabled changes nothing (its streak goes on). Returns true when it
+    /// was disabled.
     pub fn enable(&mut self) -> bool {
         let was_disabled = self.status == WebhookStatus::Disabled;
-        *self = Health::default();
+        if was_disabled {
+            *self = Health::default();
+        }
         was_disabled
     }
 }
@@ -102,29 +99,11 @@ mod tests {
         let p = Profile::Snapbill.policy();
         let mut h = Health::default();
         assert_eq!(h.on_failure(at(HOUR_MS), &p), Verdict::Nothing);
-        assert_eq!(
-            h.on_failure(at(7 * DAY_MS), &p),
-            Verdict::Nothing,
-            "6d23h is not a week"
-        );
+        assert_eq!(h.on_failure(at(7 * DAY_MS), &p), Verdict::Nothing, "6d23h is not a week");
         let since = at(HOUR_MS);
-        assert_eq!(
-            h.on_failure(at(7 * DAY_MS + HOUR_MS), &p),
-            Verdict::Warn {
-                failing_since: since
-            }
-        );
-        assert_eq!(
-            h.on_failure(at(7 * DAY_MS + 2 * HOUR_MS), &p),
-            Verdict::Nothing,
-            "one warning per streak"
-        );
-        assert_eq!(
-            h.on_failure(at(8 * DAY_MS + HOUR_MS), &p),
-            Verdict::Disable {
-                failing_since: since
-            }
-        );
+        assert_eq!(h.on_failure(at(7 * DAY_MS + HOUR_MS), &p), Verdict::Warn { failing_since: since });
+        assert_eq!(h.on_failure(at(7 * DAY_MS + 2 * HOUR_MS), &p), Verdict::Nothing, "one warning per streak");
+        assert_eq!(h.on_failure(at(8 * DAY_MS + HOUR_MS), &p), Verdict::Disable { failing_since: since });
         assert_eq!(h.status(), WebhookStatus::Disabled);
         assert_eq!(h.on_failure(at(9 * DAY_MS), &p), Verdict::Nothing);
     }
@@ -134,21 +113,11 @@ mod tests {
         let p = Profile::Snapbill.policy();
         let mut h = Health::default();
         h.on_failure(at(0), &p);
-        assert!(matches!(
-            h.on_failure(at(7 * DAY_MS), &p),
-            Verdict::Warn { .. }
-        ));
+        assert!(matches!(h.on_failure(at(7 * DAY_MS), &p), Verdict::Warn { .. }));
         assert!(h.on_success());
         assert_eq!(h.status(), WebhookStatus::Active);
-        assert_eq!(
-            h.on_failure(at(8 * DAY_MS + 1), &p),
-            Verdict::Nothing,
-            "a new streak starts"
-        );
-        assert!(matches!(
-            h.on_failure(at(15 * DAY_MS + 1), &p),
-            Verdict::Warn { .. }
-        ));
+        assert_eq!(h.on_failure(at(8 * DAY_MS + 1), &p), Verdict::Nothing, "a new streak starts");
+        assert!(matches!(h.on_failure(at(15 * DAY_MS + 1), &p), Verdict::Warn { .. }));
     }
 
     #[test]
@@ -156,14 +125,8 @@ mod tests {
         let p = Profile::Snapbill.policy();
         let mut h = Health::default();
         h.on_failure(at(0), &p);
-        assert!(matches!(
-            h.on_failure(at(20 * DAY_MS), &p),
-            Verdict::Warn { .. }
-        ));
-        assert!(matches!(
-            h.on_failure(at(20 * DAY_MS + 1), &p),
-            Verdict::Disable { .. }
-        ));
+        assert!(matches!(h.on_failure(at(20 * DAY_MS), &p), Verdict::Warn { .. }));
+        assert!(matches!(h.on_failure(at(20 * DAY_MS + 1), &p), Verdict::Disable { .. }));
     }
 
     #[test]
@@ -176,5 +139,8 @@ mod tests {
         assert!(h.enable());
         assert_eq!(h, Health::default());
         assert!(!h.enable(), "enabling an active webhook changes nothing");
+        h.on_failure(at(9 * DAY_MS), &p);
+        assert!(!h.enable());
+        assert_eq!(h.failing_since(), Some(at(9 * DAY_MS)), "the streak survives a needless enable");
     }
 }

@@ -11,8 +11,6 @@ mod dispatcher;
 mod envelope;
 mod health;
 
-pub use dispatcher::{
-    AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail,
-};
+pub use dispatcher::{AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail};
 pub use envelope::render;
 pub use health::{Health, Verdict};

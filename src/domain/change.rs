@@ -28,12 +28,7 @@ pub enum EventPath {
 }
 
 impl EventPath {
-    pub const ALL: [EventPath; 4] = [
-        Self::ClientAdd,
-        Self::ClientUpdate,
-        Self::InvoiceAdd,
-        Self::InvoiceUpdateState,
-    ];
+    pub const ALL: [EventPath; 4] = [Self::ClientAdd, Self::ClientUpdate, Self::InvoiceAdd, Self::InvoiceUpdateState];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -70,10 +65,7 @@ pub enum ChangeError {
 
 impl Change {
     /// Applies the change to `store`. On error the store is unchanged.
-    pub fn apply(
-        &self,
-        store: &mut Store,
-    ) -> Result<(EventPath, &'static str, EntityRef), ChangeError> {
+    pub fn apply(&self, store: &mut Store) -> Result<(EventPath, &'static str, EntityRef), ChangeError> {
         match self {
             Change::AddClient(c) => {
                 if store.client(c.id).is_some() {
@@ -83,10 +75,7 @@ impl Change {
                 Ok((EventPath::ClientAdd, "", client_ref(c.id)))
             }
             Change::UpdateClient(c) => {
-                let slot = store
-                    .clients_mut()
-                    .get_mut(&c.id)
-                    .ok_or(ChangeError::NoClient(c.id))?;
+                let slot = store.clients_mut().get_mut(&c.id).ok_or(ChangeError::NoClient(c.id))?;
                 *slot = c.clone();
                 Ok((EventPath::ClientUpdate, "", client_ref(c.id)))
             }
@@ -98,40 +87,23 @@ impl Change {
                     return Err(ChangeError::NoClient(inv.client_id));
                 }
                 store.invoices_mut().insert(inv.id, inv.clone());
-                Ok((
-                    EventPath::InvoiceAdd,
-                    inv.state.as_str(),
-                    invoice_ref(inv.id),
-                ))
+                Ok((EventPath::InvoiceAdd, inv.state.as_str(), invoice_ref(inv.id)))
             }
             Change::SetInvoiceState { id, state } => {
-                let inv = store
-                    .invoices_mut()
-                    .get_mut(id)
-                    .ok_or(ChangeError::NoInvoice(*id))?;
+                let inv = store.invoices_mut().get_mut(id).ok_or(ChangeError::NoInvoice(*id))?;
                 inv.state = *state;
-                Ok((
-                    EventPath::InvoiceUpdateState,
-                    state.as_str(),
-                    invoice_ref(*id),
-                ))
+                Ok((EventPath::InvoiceUpdateState, state.as_str(), invoice_ref(*id)))
             }
         }
     }
 }
 
 fn client_ref(id: u64) -> EntityRef {
-    EntityRef {
-        kind: EntityKind::Client,
-        id,
-    }
+    EntityRef { kind: EntityKind::Client, id }
 }
 
 fn invoice_ref(id: u64) -> EntityRef {
-    EntityRef {
-        kind: EntityKind::Invoice,
-        id,
-    }
+    EntityRef { kind: EntityKind::Invoice, id }
 }
 
 #[cfg(test)]
@@ -139,31 +111,18 @@ mod tests {
     use super::*;
 
     fn client(id: u64) -> Client {
-        Client {
-            id,
-            name: format!("c{id}"),
-            email: format!("c{id}@example.com"),
-        }
+        Client { id, name: format!("c{id}"), email: format!("c{id}@example.com") }
     }
 
     #[test]
     fn state_change_records_the_new_state_as_details() {
         let mut store = Store::default();
         Change::AddClient(client(1)).apply(&mut store).unwrap();
-        let inv = Invoice {
-            id: 7,
-            number: "INV-7".into(),
-            client_id: 1,
-            total_cents: 100,
-            state: InvoiceState::Unpaid,
-        };
+        let inv =
+            Invoice { id: 7, number: "INV-7".into(), client_id: 1, total_cents: 100, state: InvoiceState::Unpaid };
         Change::AddInvoice(inv).apply(&mut store).unwrap();
-        let (path, details, entity) = Change::SetInvoiceState {
-            id: 7,
-            state: InvoiceState::Paid,
-        }
-        .apply(&mut store)
-        .unwrap();
+        let (path, details, entity) =
+            Change::SetInvoiceState { id: 7, state: InvoiceState::Paid }.apply(&mut store).unwrap();
         assert_eq!((path, details), (EventPath::InvoiceUpdateState, "paid"));
         assert_eq!(entity, invoice_ref(7));
         assert_eq!(store.invoice(7).unwrap().state, InvoiceState::Paid);
@@ -172,27 +131,12 @@ mod tests {
     #[test]
     fn bad_references_are_refused_and_leave_the_store_alone() {
         let mut store = Store::default();
-        let inv = Invoice {
-            id: 7,
-            number: "INV-7".into(),
-            client_id: 9,
-            total_cents: 1,
-            state: InvoiceState::Draft,
-        };
-        assert_eq!(
-            Change::AddInvoice(inv).apply(&mut store),
-            Err(ChangeError::NoClient(9))
-        );
+        let inv = Invoice { id: 7, number: "INV-7".into(), client_id: 9, total_cents: 1, state: InvoiceState::Draft };
+        assert_eq!(Change::AddInvoice(inv).apply(&mut store), Err(ChangeError::NoClient(9)));
         assert!(store.invoice(7).is_none());
-        let set = Change::SetInvoiceState {
-            id: 7,
-            state: InvoiceState::Paid,
-        };
+        let set = Change::SetInvoiceState { id: 7, state: InvoiceState::Paid };
         assert_eq!(set.apply(&mut store), Err(ChangeError::NoInvoice(7)));
         Change::AddClient(client(1)).apply(&mut store).unwrap();
-        assert_eq!(
-            Change::AddClient(client(1)).apply(&mut store),
-            Err(ChangeError::ClientExists(1))
-        );
+        assert_eq!(Change::AddClient(client(1)).apply(&mut store), Err(ChangeError::ClientExists(1)));
     }
 }

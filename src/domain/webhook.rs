@@ -72,11 +72,7 @@ mod tests {
         assert!(PathFilter("/client/add".into()).matches(EventPath::ClientAdd));
         assert!(!PathFilter("/client/add".into()).matches(EventPath::ClientUpdate));
         assert!(!PathFilter("/nothing".into()).matches_any_known());
-        let all = WebhookConfig {
-            url: "http://a/".into(),
-            paths: vec![],
-            owner_email: "o@x".into(),
-        };
+        let all = WebhookConfig { url: "http://a/".into(), paths: vec![], owner_email: "o@x".into() };
         assert!(EventPath::ALL.iter().all(|p| all.wants(*p)));
     }
 }

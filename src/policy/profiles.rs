@@ -22,9 +22,7 @@ pub enum Profile {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown policy profile {0:?} (known: snapbill, svix, stripe, shopify, hook0, standard-webhooks)"
-)]
+#[error("unknown policy profile {0:?} (known: snapbill, svix, stripe, shopify, hook0, standard-webhooks)")]
 pub struct UnknownProfile(pub String);
 
 impl FromStr for Profile {
@@ -44,14 +42,8 @@ impl FromStr for Profile {
 }
 
 impl Profile {
-    pub const ALL: [Profile; 6] = [
-        Self::Snapbill,
-        Self::Svix,
-        Self::Stripe,
-        Self::Shopify,
-        Self::Hook0,
-        Self::StandardWebhooks,
-    ];
+    pub const ALL: [Profile; 6] =
+        [Self::Snapbill, Self::Svix, Self::Stripe, Self::Shopify, Self::Hook0, Self::StandardWebhooks];
 
     pub fn spec(self) -> PolicySpec {
         match self {
@@ -65,19 +57,12 @@ impl Profile {
     }
 
     pub fn policy(self) -> Policy {
-        self.spec()
-            .build()
-            .expect("every built-in profile is a valid policy")
+        self.spec().build().expect("every built-in profile is a valid policy")
     }
 }
 
 fn list(delays_ms: &[u64], jitter_percent: u8) -> Schedule {
-    Schedule {
-        backoff: Backoff::List {
-            delays_ms: delays_ms.to_vec(),
-        },
-        jitter_percent,
-    }
+    Schedule { backoff: Backoff::List { delays_ms: delays_ms.to_vec() }, jitter_percent }
 }
 
 fn base(schedule: Schedule) -> PolicySpec {
@@ -106,16 +91,7 @@ fn snapbill() -> PolicySpec {
     PolicySpec {
         warn_after_ms: Some(WEEK_MS),
         disable_after_ms: Some(WEEK_MS + DAY_MS),
-        ..base(list(
-            &[
-                10 * SECOND_MS,
-                MINUTE_MS,
-                5 * MINUTE_MS,
-                15 * MINUTE_MS,
-                30 * MINUTE_MS,
-            ],
-            0,
-        ))
+        ..base(list(&[10 * SECOND_MS, MINUTE_MS, 5 * MINUTE_MS, 15 * MINUTE_MS, 30 * MINUTE_MS], 0))
     }
 }
 
@@ -130,15 +106,7 @@ fn svix() -> PolicySpec {
         attempt_timeout_ms: 15 * SECOND_MS,
         attempts_max: Some(8),
         ..base(list(
-            &[
-                5 * SECOND_MS,
-                5 * MINUTE_MS,
-                30 * MINUTE_MS,
-                2 * HOUR_MS,
-                5 * HOUR_MS,
-                10 * HOUR_MS,
-                10 * HOUR_MS,
-            ],
+            &[5 * SECOND_MS, 5 * MINUTE_MS, 30 * MINUTE_MS, 2 * HOUR_MS, 5 * HOUR_MS, 10 * HOUR_MS, 10 * HOUR_MS],
             20,
         ))
     }
@@ -153,11 +121,7 @@ fn stripe() -> PolicySpec {
         disable_after_ms: Some(3 * DAY_MS),
         retry_window_ms: Some(3 * DAY_MS),
         ..base(Schedule {
-            backoff: Backoff::Exponential {
-                initial_ms: MINUTE_MS,
-                multiplier: 2,
-                max_ms: 12 * HOUR_MS,
-            },
+            backoff: Backoff::Exponential { initial_ms: MINUTE_MS, multiplier: 2, max_ms: 12 * HOUR_MS },
             jitter_percent: 0,
         })
     }
@@ -174,11 +138,7 @@ fn shopify() -> PolicySpec {
         attempt_timeout_ms: 5 * SECOND_MS,
         attempts_max: Some(9),
         ..base(Schedule {
-            backoff: Backoff::Exponential {
-                initial_ms: MINUTE_MS,
-                multiplier: 2,
-                max_ms: 128 * MINUTE_MS,
-            },
+            backoff: Backoff::Exponential { initial_ms: MINUTE_MS, multiplier: 2, max_ms: 128 * MINUTE_MS },
             jitter_percent: 0,
         })
     }

@@ -10,11 +10,7 @@ pub enum Backoff {
     /// `delays_ms[n-1]`; the last delay repeats for every later failure.
     List { delays_ms: Vec<u64> },
     /// `initial_ms * multiplier^(n-1)`, never more than `max_ms`.
-    Exponential {
-        initial_ms: u64,
-        multiplier: u32,
-        max_ms: u64,
-    },
+    Exponential { initial_ms: u64, multiplier: u32, max_ms: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,11 +30,7 @@ impl Schedule {
                 let i = (n as usize - 1).min(delays_ms.len() - 1);
                 delays_ms[i]
             }
-            Backoff::Exponential {
-                initial_ms,
-                multiplier,
-                max_ms,
-            } => {
+            Backoff::Exponential { initial_ms, multiplier, max_ms } => {
                 let factor = (*multiplier as u64).checked_pow(n - 1).unwrap_or(u64::MAX);
                 initial_ms.saturating_mul(factor).min(*max_ms)
             }
@@ -52,8 +44,7 @@ impl Schedule {
         if self.jitter_percent == 0 {
             return base.max(1);
         }
-        let spread =
-            base / 100 * self.jitter_percent as u64 + base % 100 * self.jitter_percent as u64 / 100;
+        let spread = base / 100 * self.jitter_percent as u64 + base % 100 * self.jitter_percent as u64 / 100;
         let low = base - spread;
         let high = base.saturating_add(spread);
         rng.random_range(low..=high).max(1)
@@ -68,12 +59,7 @@ mod tests {
 
     #[test]
     fn list_repeats_its_last_delay() {
-        let s = Schedule {
-            backoff: Backoff::List {
-                delays_ms: vec![10, 20, 30],
-            },
-            jitter_percent: 0,
-        };
+        let s = Schedule { backoff: Backoff::List { delays_ms: vec![10, 20, 30] }, jitter_percent: 0 };
         let got: Vec<u64> = (1..=5).map(|n| s.base_delay_ms(n)).collect();
         assert_eq!(got, [10, 20, 30, 30, 30]);
     }
@@ -81,39 +67,23 @@ mod tests {
     #[test]
     fn exponential_doubles_up_to_its_cap() {
         let s = Schedule {
-            backoff: Backoff::Exponential {
-                initial_ms: 100,
-                multiplier: 2,
-                max_ms: 1000,
-            },
+            backoff: Backoff::Exponential { initial_ms: 100, multiplier: 2, max_ms: 1000 },
             jitter_percent: 0,
         };
         let got: Vec<u64> = (1..=6).map(|n| s.base_delay_ms(n)).collect();
         assert_eq!(got, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(
-            s.base_delay_ms(200),
-            1000,
-            "huge powers saturate instead of overflowing"
-        );
+        assert_eq!(s.base_delay_ms(200), 1000, "huge powers saturate instead of overflowing");
     }
 
     #[test]
     fn jitter_stays_within_its_band_and_is_seeded() {
-        let s = Schedule {
-            backoff: Backoff::List {
-                delays_ms: vec![1000],
-            },
-            jitter_percent: 20,
-        };
+        let s = Schedule { backoff: Backoff::List { delays_ms: vec![1000] }, jitter_percent: 20 };
         let mut a = ChaCha8Rng::seed_from_u64(7);
         let mut b = ChaCha8Rng::seed_from_u64(7);
         let xs: Vec<u64> = (0..200).map(|_| s.delay_ms(1, &mut a)).collect();
         let ys: Vec<u64> = (0..200).map(|_| s.delay_ms(1, &mut b)).collect();
         assert_eq!(xs, ys);
         assert!(xs.iter().all(|d| (800..=1200).contains(d)));
-        assert!(
-            xs.iter().any(|d| *d != 1000),
-            "jitter must actually move delays"
-        );
+        assert!(xs.iter().any(|d| *d != 1000), "jitter must actually move delays");
     }
 }

@@ -59,14 +59,8 @@ impl PolicySpec {
     pub fn build(self) -> Result<Policy, PolicyError> {
         self.check_schedule()?;
         positive("attempt_timeout_ms", self.attempt_timeout_ms)?;
-        positive(
-            "in_flight_per_webhook_max",
-            self.in_flight_per_webhook_max as u64,
-        )?;
-        positive(
-            "pending_per_webhook_max",
-            self.pending_per_webhook_max as u64,
-        )?;
+        positive("in_flight_per_webhook_max", self.in_flight_per_webhook_max as u64)?;
+        positive("pending_per_webhook_max", self.pending_per_webhook_max as u64)?;
         if let Some(n) = self.attempts_max {
             positive("attempts_max", n as u64)?;
         }
@@ -78,16 +72,11 @@ impl PolicySpec {
         }
         match (self.warn_after_ms, self.disable_after_ms) {
             (_, Some(0)) => {
-                return Err(PolicyError::Zero {
-                    field: "disable_after_ms",
-                });
+                return Err(PolicyError::Zero { field: "disable_after_ms" });
             }
             (None, Some(_)) => return Err(PolicyError::DisableWithoutWarn),
             (Some(warn_ms), Some(disable_ms)) if disable_ms <= warn_ms => {
-                return Err(PolicyError::DisableNotAfterWarn {
-                    warn_ms,
-                    disable_ms,
-                });
+                return Err(PolicyError::DisableNotAfterWarn { warn_ms, disable_ms });
             }
             _ => {}
         }
@@ -108,11 +97,7 @@ impl PolicySpec {
                     None => Ok(()),
                 }
             }
-            Backoff::Exponential {
-                initial_ms,
-                multiplier,
-                max_ms,
-            } => {
+            Backoff::Exponential { initial_ms, multiplier, max_ms } => {
                 positive("schedule.backoff.initial_ms", *initial_ms)?;
                 if *multiplier == 0 {
                     return Err(PolicyError::Multiplier);
@@ -127,11 +112,7 @@ impl PolicySpec {
 }
 
 fn positive(field: &'static str, value: u64) -> Result<(), PolicyError> {
-    if value == 0 {
-        Err(PolicyError::Zero { field })
-    } else {
-        Ok(())
-    }
+    if value == 0 { Err(PolicyError::Zero { field }) } else { Ok(()) }
 }
 
 impl Policy {
@@ -198,48 +179,17 @@ mod tests {
     fn every_bad_value_is_refused_with_its_field() {
         let cases: Vec<(fn(&mut PolicySpec), &str)> = vec![
             (|s| s.attempt_timeout_ms = 0, "attempt_timeout_ms"),
-            (
-                |s| s.in_flight_per_webhook_max = 0,
-                "in_flight_per_webhook_max",
-            ),
+            (|s| s.in_flight_per_webhook_max = 0, "in_flight_per_webhook_max"),
             (|s| s.pending_per_webhook_max = 0, "pending_per_webhook_max"),
             (|s| s.attempts_max = Some(0), "attempts_max"),
             (|s| s.warn_after_ms = Some(0), "warn_after_ms"),
             (|s| s.disable_after_ms = s.warn_after_ms, "disable_after_ms"),
             (|s| s.warn_after_ms = None, "disable_after_ms"),
-            (
-                |s| s.schedule.backoff = Backoff::List { delays_ms: vec![] },
-                "delays_ms",
-            ),
-            (
-                |s| {
-                    s.schedule.backoff = Backoff::List {
-                        delays_ms: vec![5, 0],
-                    }
-                },
-                "delays_ms[1]",
-            ),
+            (|s| s.schedule.backoff = Backoff::List { delays_ms: vec![] }, "delays_ms"),
+            (|s| s.schedule.backoff = Backoff::List { delays_ms: vec![5, 0] }, "delays_ms[1]"),
             (|s| s.schedule.jitter_percent = 101, "jitter_percent"),
-            (
-                |s| {
-                    s.schedule.backoff = Backoff::Exponential {
-                        initial_ms: 0,
-                        multiplier: 2,
-                        max_ms: 9,
-                    }
-                },
-                "initial_ms",
-            ),
-            (
-                |s| {
-                    s.schedule.backoff = Backoff::Exponential {
-                        initial_ms: 10,
-                        multiplier: 2,
-                        max_ms: 9,
-                    }
-                },
-                "max_ms",
-            ),
+            (|s| s.schedule.backoff = Backoff::Exponential { initial_ms: 0, multiplier: 2, max_ms: 9 }, "initial_ms"),
+            (|s| s.schedule.backoff = Backoff::Exponential { initial_ms: 10, multiplier: 2, max_ms: 9 }, "max_ms"),
         ];
         for (mutate, field) in cases {
             let mut s = spec();

@@ -70,75 +70,41 @@ pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
         Ok(env) => env,
         // 400, not 5xx: a sender retries a 5xx, and a body that cannot be read never will be.
         Err(e) => {
-            let decision = Decision::Refuse {
-                status: 400,
-                why: format!("unreadable envelope: {e}"),
-            };
-            return Handled {
-                uuid: None,
-                event: None,
-                decision,
-            };
+            let decision = Decision::Refuse { status: 400, why: format!("unreadable envelope: {e}") };
+            return Handled { uuid: None, event: None, decision };
         }
     };
     let decision = decide(kind, book, &env);
     if let Decision::Act { action } = &decision {
-        book.record(Effect {
-            uuid: env.uuid,
-            event: env.body.id,
-            action: action.clone(),
-        });
+        book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone() });
     }
-    Handled {
-        uuid: Some(env.uuid),
-        event: Some(env.body.id),
-        decision,
-    }
+    Handled { uuid: Some(env.uuid), event: Some(env.body.id), decision }
 }
 
 fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
     let careful = kind != ReceiverKind::Naive;
     if careful && book.has_acted_on(env.uuid) {
-        return Decision::Skip {
-            why: format!("already acted on delivery {}", env.uuid),
-        };
+        return Decision::Skip { why: format!("already acted on delivery {}", env.uuid) };
     }
     let body = &env.body;
     match (body.path.as_str(), &body.invoice, &body.client) {
-        ("/invoice/update/state", Some(inv), _)
-            if body.details == "paid" || body.details == "cancelled" =>
-        {
-            let verb = if body.details == "paid" {
-                "fulfil"
-            } else {
-                "cancel"
-            };
+        ("/invoice/update/state", Some(inv), _) if body.details == "paid" || body.details == "cancelled" => {
+            let verb = if body.details == "paid" { "fulfil" } else { "cancel" };
             // The body carries the invoice as it is at send time: trust it over `details`.
             if careful && inv.state != body.details {
                 return Decision::Skip {
-                    why: format!(
-                        "stale {} event: invoice {} is {} now",
-                        body.details, inv.id, inv.state
-                    ),
+                    why: format!("stale {} event: invoice {} is {} now", body.details, inv.id, inv.state),
                 };
             }
-            Decision::Act {
-                action: format!("{verb} invoice {}", inv.id),
-            }
+            Decision::Act { action: format!("{verb} invoice {}", inv.id) }
         }
-        ("/client/add", _, Some(client)) => Decision::Act {
-            action: format!("create client {}", client.id),
-        },
-        (path, _, _) if kind == ReceiverKind::Picky => Decision::Refuse {
-            status: 500,
-            why: format!("path {path} not handled"),
-        },
-        (path, _, _) => Decision::Skip {
-            why: format!(
-                "{} not handled",
-                format!("{path} {}", body.details).trim_end()
-            ),
-        },
+        ("/client/add", _, Some(client)) => Decision::Act { action: format!("create client {}", client.id) },
+        (path, _, _) if kind == ReceiverKind::Picky => {
+            Decision::Refuse { status: 500, why: format!("path {path} not handled") }
+        }
+        (path, _, _) => {
+            Decision::Skip { why: format!("{} not handled", format!("{path} {}", body.details).trim_end()) }
+        }
     }
 }
 
@@ -179,10 +145,7 @@ mod tests {
     #[test]
     fn unreadable_bodies_get_a_400_and_unhandled_paths_a_2xx_except_from_picky() {
         let mut book = Book::default();
-        assert_eq!(
-            handle(ReceiverKind::Dedup, &mut book, b"{not json").status(),
-            400
-        );
+        assert_eq!(handle(ReceiverKind::Dedup, &mut book, b"{not json").status(), 400);
         let other = br#"{"uuid":"00000000-0000-0000-0000-000000000001","body":{"id":1,"path":"/client/update","details":"","client":{"id":1}}}"#;
         assert_eq!(handle(ReceiverKind::Dedup, &mut book, other).status(), 200);
         assert_eq!(handle(ReceiverKind::Picky, &mut book, other).status(), 500);

@@ -34,10 +34,7 @@ pub fn router(state: Arc<ReceiverState>) -> Router {
 async fn webhook(State(state): State<Arc<ReceiverState>>, body: Bytes) -> StatusCode {
     // One lock around decide-and-record: two concurrent deliveries of one uuid act once.
     let handled = {
-        let mut book = state
-            .book
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut book = state.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         handle(state.kind, &mut book, &body)
     };
     if let Some(on_handled) = &state.on_handled {
@@ -47,9 +44,6 @@ async fn webhook(State(state): State<Arc<ReceiverState>>, body: Bytes) -> Status
 }
 
 async fn effects(State(state): State<Arc<ReceiverState>>) -> Json<serde_json::Value> {
-    let book = state
-        .book
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let book = state.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     Json(serde_json::json!({ "effects": book.effects() }))
 }

@@ -35,9 +35,7 @@ pub fn app(kind: ReceiverKind, options: ServeOptions) -> (Router, Arc<Mutex<Book
     let mut app = router(Arc::new(state));
     if options.answer_delay_ms > 0 {
         let delay = Duration::from_millis(options.answer_delay_ms);
-        app = app.layer(middleware::from_fn(move |req: Request, next: Next| {
-            delayed(delay, req, next)
-        }));
+        app = app.layer(middleware::from_fn(move |req: Request, next: Next| delayed(delay, req, next)));
     }
     (app, book)
 }
@@ -54,9 +52,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// The command that certifies a receiver listening on `addr`, effects included.

@@ -9,18 +9,10 @@ pub fn trace_event(receiver: &str, handled: &Handled) -> Option<TraceEvent> {
     let (delivery, event) = (handled.uuid?, handled.event?);
     let receiver = receiver.to_string();
     match &handled.decision {
-        Decision::Act { action } => Some(TraceEvent::ReceiverActed {
-            receiver,
-            delivery,
-            event,
-            action: action.clone(),
-        }),
-        Decision::Skip { why } => Some(TraceEvent::ReceiverSkipped {
-            receiver,
-            delivery,
-            event,
-            why: why.clone(),
-        }),
+        Decision::Act { action } => {
+            Some(TraceEvent::ReceiverActed { receiver, delivery, event, action: action.clone() })
+        }
+        Decision::Skip { why } => Some(TraceEvent::ReceiverSkipped { receiver, delivery, event, why: why.clone() }),
         Decision::Refuse { .. } => None,
     }
 }

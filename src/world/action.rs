@@ -83,20 +83,9 @@ impl fmt::Display for Action {
         match self {
             Action::Change(c) => write!(f, "change {c:?}"),
             Action::EnableWebhook(w) => write!(f, "enable {w}"),
-            Action::Behave {
-                receiver,
-                behaviour,
-            } => write!(f, "{receiver} behaves: {behaviour}"),
-            Action::Partition {
-                from,
-                to,
-                one_way: false,
-            } => write!(f, "partition {from} <-> {to}"),
-            Action::Partition {
-                from,
-                to,
-                one_way: true,
-            } => write!(f, "partition {from} -> {to}"),
+            Action::Behave { receiver, behaviour } => write!(f, "{receiver} behaves: {behaviour}"),
+            Action::Partition { from, to, one_way: false } => write!(f, "partition {from} <-> {to}"),
+            Action::Partition { from, to, one_way: true } => write!(f, "partition {from} -> {to}"),
             Action::Repair { a, b } => write!(f, "repair {a} <-> {b}"),
             Action::Hold { a, b } => write!(f, "hold {a} <-> {b}"),
             Action::Release { a, b } => write!(f, "release {a} <-> {b}"),

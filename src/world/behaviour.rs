@@ -26,16 +26,10 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub const OK: Reply = Reply {
-        answer: Answer::Status(200),
-        latency_ms: 0,
-    };
+    pub const OK: Reply = Reply { answer: Answer::Status(200), latency_ms: 0 };
 
     pub const fn status(code: u16) -> Reply {
-        Reply {
-            answer: Answer::Status(code),
-            latency_ms: 0,
-        }
+        Reply { answer: Answer::Status(code), latency_ms: 0 }
     }
 }
 
@@ -49,19 +43,12 @@ pub struct Behaviour {
 
 impl Behaviour {
     pub fn always(reply: Reply) -> Behaviour {
-        Behaviour {
-            replies: Vec::new(),
-            then: reply,
-        }
+        Behaviour { replies: Vec::new(), then: reply }
     }
 
     /// The reply to the `n`-th request (0-based) since this behaviour took effect.
     pub fn reply(&self, n: u64) -> Reply {
-        usize::try_from(n)
-            .ok()
-            .and_then(|i| self.replies.get(i))
-            .copied()
-            .unwrap_or(self.then)
+        usize::try_from(n).ok().and_then(|i| self.replies.get(i)).copied().unwrap_or(self.then)
     }
 }
 

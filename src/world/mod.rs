@@ -4,6 +4,7 @@
 
 mod action;
 mod behaviour;
+pub mod sample;
 
 pub use action::{Action, Host, Step};
 pub use behaviour::{Answer, Behaviour, Reply};
@@ -71,11 +72,7 @@ pub struct RunOutput {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("step {index} at {at}: {source}")]
-    Step {
-        index: usize,
-        at: SimTime,
-        source: crate::core::InputError,
-    },
+    Step { index: usize, at: SimTime, source: crate::core::InputError },
     #[error("the simulation failed: {0}")]
     Simulation(String),
 }
@@ -86,10 +83,7 @@ mod tests {
 
     #[test]
     fn url_host_takes_the_authority_without_port_or_user() {
-        assert_eq!(
-            url_host("http://shop.example/webhook"),
-            Some("shop.example")
-        );
+        assert_eq!(url_host("http://shop.example/webhook"), Some("shop.example"));
         assert_eq!(url_host("http://u:p@shop:8080/x?y"), Some("shop"));
         assert_eq!(url_host("shop"), Some("shop"));
         assert_eq!(url_host("http:///x"), None);

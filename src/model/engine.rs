@@ -1,0 +1,299 @@
+//! The model engine's event loop.
+
+use super::agenda::{Agenda, Message};
+use super::network::{Network, Path};
+use crate::core::{AttemptRequest, Dispatcher, Input, Output, WarningEmail};
+use crate::receiver::{self, Book, Decision, ReceiverKind};
+use crate::time::{MINUTE_MS, SimTime};
+use crate::trace::{Outcome, Trace, TraceEvent};
+use crate::world::{Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+/// How long the dispatcher waits before trying again to send an email that could not go out.
+pub(crate) const EMAIL_RETRY_MS: u64 = MINUTE_MS;
+
+/// Runs `world` to its end and returns the trace.
+pub fn run(world: &World) -> Result<RunOutput, EngineError> {
+    let mut engine = Engine::new(world);
+    engine.run()?;
+    Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms })
+}
+
+struct ModelReceiver {
+    kind: ReceiverKind,
+    behaviour: Behaviour,
+    /// Requests since the behaviour took effect: indexes the behaviour's reply sequence.
+    served: u64,
+    book: Book,
+}
+
+struct Engine<'w> {
+    world: &'w World,
+    core: Dispatcher,
+    now: SimTime,
+    trace: Trace,
+    /// Latency draws; seeded apart from the core's RNG so that latencies do not shift ids.
+    rng: ChaCha8Rng,
+    network: Network,
+    receivers: BTreeMap<String, ModelReceiver>,
+    agenda: Agenda,
+    /// Messages held on a link: (from, to, message), in the order they were held.
+    held: Vec<(Host, Host, Message)>,
+    /// Bumped at each dispatcher crash: answers on connections of an earlier process are lost.
+    incarnation: u32,
+    next_step: usize,
+}
+
+impl<'w> Engine<'w> {
+    fn new(world: &'w World) -> Self {
+        let receivers = world
+            .receivers
+            .iter()
+            .map(|r| {
+                let rx =
+                    ModelReceiver { kind: r.kind, behaviour: r.behaviour.clone(), served: 0, book: Book::default() };
+                (r.host.clone(), rx)
+            })
+            .collect();
+        Engine {
+            world,
+            core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
+            now: SimTime::ZERO,
+            trace: Trace::default(),
+            rng: ChaCha8Rng::seed_from_u64(world.seed ^ 0x6d6f_6465_6c00),
+            network: Network::new(world.latency_ms),
+            receivers,
+            agenda: Agenda::default(),
+            held: Vec::new(),
+            incarnation: 0,
+            next_step: 0,
+        }
+    }
+
+    fn run(&mut self) -> Result<(), EngineError> {
+        let end = self.world.end();
+        while let Some(next) = self.next_instant().filter(|t| *t <= end) {
+            self.now = next;
+            while let Some(step) = self.world.timeline.get(self.next_step).filter(|s| s.at <= next) {
+                self.next_step += 1;
+                self.apply(self.next_step - 1, step)?;
+            }
+            while let Some(message) = self.agenda.pop_due(next) {
+                self.deliver(message)?;
+            }
+            self.core.handle_timeout(next);
+            self.drain_core();
+        }
+        Ok(())
+    }
+
+    fn next_instant(&self) -> Option<SimTime> {
+        let step = self.world.timeline.get(self.next_step).map(|s| s.at);
+        [step, self.agenda.next_at(), self.core.poll_timeout()].into_iter().flatten().min()
+    }
+
+    fn input(&mut self, input: Input) -> Result<(), crate::core::InputError> {
+        let result = self.core.handle(self.now, input);
+        self.drain_core();
+        result
+    }
+
+    /// Moves the core's trace into the world's and acts on its outputs.
+    fn drain_core(&mut self) {
+        self.trace.extend(self.core.drain_trace());
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Send(request) => self.send_request(request),
+                Output::Email(email) => self.send_email(email),
+            }
+        }
+    }
+
+    fn apply(&mut self, index: usize, step: &Step) -> Result<(), EngineError> {
+        let step_error = |source| EngineError::Step { index, at: step.at, source };
+        match &step.action {
+            Action::Change(change) => {
+                return self.input(Input::Change(change.clone())).map_err(step_error);
+            }
+            Action::EnableWebhook(w) => return self.input(Input::Enable(*w)).map_err(step_error),
+            _ => {}
+        }
+        self.trace.push(self.now, TraceEvent::WorldChanged { what: step.action.to_string() });
+        match &step.action {
+            Action::Behave { receiver, behaviour } => {
+                if let Some(rx) = self.receivers.get_mut(receiver) {
+                    rx.behaviour = behaviour.clone();
+                    rx.served = 0;
+                }
+            }
+            Action::Partition { from, to, one_way } => self.network.partition(from, to, *one_way),
+            Action::Repair { a, b } => self.network.repair(a, b),
+            Action::Hold { a, b } => self.network.hold(a, b),
+            Action::Release { a, b } => {
+                self.network.release(a, b);
+                self.release_held(a, b);
+            }
+            Action::Latency { min_ms, max_ms } => self.network.set_latency(*min_ms, *max_ms),
+            Action::Crash(host) => self.crash(host),
+            Action::Restart(host) => self.restart(host),
+            Action::Change(_) | Action::EnableWebhook(_) => {}
+        }
+        Ok(())
+    }
+
+    fn crash(&mut self, host: &Host) {
+        self.network.crash(host);
+        if *host == Host::Dispatcher {
+            self.incarnation += 1;
+            let _ = self.input(Input::Crash);
+        }
+    }
+
+    fn restart(&mut self, host: &Host) {
+        self.network.restart(host);
+        if *host == Host::Dispatcher {
+            let _ = self.input(Input::Restart);
+        }
+    }
+
+    /// Sends `message` from `from` to `to`, or holds it, or loses it.
+    fn transmit(&mut self, from: Host, to: Host, message: Message) {
+        match self.network.path(&from, &to, &mut self.rng) {
+            Path::Open { latency_ms } => self.agenda.push(self.now.plus_ms(latency_ms), message),
+            Path::Held => self.held.push((from, to, message)),
+            Path::Partitioned | Path::Down => {}
+        }
+    }
+
+    fn release_held(&mut self, a: &Host, b: &Host) {
+        let (released, kept) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(from, to, _)| (from == a && to == b) || (from == b && to == a));
+        self.held = kept;
+        for (from, to, message) in released {
+            self.transmit(from, to, message);
+        }
+    }
+
+    fn send_request(&mut self, request: AttemptRequest) {
+        let host = url_host(&request.url).map(str::to_string);
+        let target = host.as_ref().filter(|h| self.receivers.contains_key(*h)).map(|h| Host::Receiver(h.clone()));
+        let Some(target) = target else {
+            // No such host on the network: the connect fails at once.
+            return self.answer_now(request.attempt, Outcome::Refused);
+        };
+        match self.network.path(&Host::Dispatcher, &target, &mut self.rng) {
+            Path::Partitioned => self.answer_now(request.attempt, Outcome::Refused),
+            _ => {
+                let message =
+                    Message::Request { host: target.name().to_string(), request, incarnation: self.incarnation };
+                self.transmit(Host::Dispatcher, target, message);
+            }
+        }
+    }
+
+    fn answer_now(&mut self, attempt: u64, outcome: Outcome) {
+        self.agenda.push(self.now, Message::Answer { attempt, outcome, incarnation: self.incarnation });
+    }
+
+    fn send_email(&mut self, email: WarningEmail) {
+        self.agenda.push(self.now, Message::SendEmail(email));
+    }
+
+    fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
+        match message {
+            Message::Request { host, request, incarnation } => self.request_arrives(host, request, incarnation),
+            Message::Handle { host, request, reply, incarnation } => self.handle(host, request, reply, incarnation),
+            Message::Answer { attempt, outcome, incarnation } => {
+                if incarnation == self.incarnation && !self.network.is_down(&Host::Dispatcher) {
+                    self.input(Input::Answer { attempt, outcome })
+                        .map_err(|e| EngineError::Simulation(format!("answer to attempt {attempt}: {e}")))?;
+                }
+            }
+            Message::SendEmail(email) => self.try_email(email),
+            Message::Email(email) => {
+                if self.network.is_down(&Host::Mail) {
+                    self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
+                } else {
+                    let event = TraceEvent::EmailReceived { to: email.to, webhook: email.webhook };
+                    self.trace.push(self.now, event);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn try_email(&mut self, email: WarningEmail) {
+        let open = !self.network.is_down(&Host::Dispatcher)
+            && matches!(self.network.path(&Host::Dispatcher, &Host::Mail, &mut self.rng), Path::Open { .. });
+        if open {
+            self.transmit(Host::Dispatcher, Host::Mail, Message::Email(email));
+        } else {
+            self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
+        }
+    }
+
+    fn request_arrives(&mut self, host: String, request: AttemptRequest, incarnation: u32) {
+        if self.network.is_down(&Host::Receiver(host.clone())) {
+            return;
+        }
+        let Some(rx) = self.receivers.get_mut(&host) else {
+            return;
+        };
+        let reply = rx.behaviour.reply(rx.served);
+        rx.served += 1;
+        let message = Message::Handle { host, request, reply, incarnation };
+        self.agenda.push(self.now.plus_ms(reply.latency_ms), message);
+    }
+
+    /// The receiver answers: maybe acts, then replies (or drops the connection).
+    fn handle(&mut self, host: String, request: AttemptRequest, reply: Reply, incarnation: u32) {
+        let receiver = Host::Receiver(host.clone());
+        if self.network.is_down(&receiver) {
+            return;
+        }
+        let outcome = match reply.answer {
+            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status { code: self.act(&host, &request) },
+            Answer::Status(code) => Outcome::Status { code },
+            Answer::ActThenStatus(code) => {
+                self.act(&host, &request);
+                Outcome::Status { code }
+            }
+            Answer::ActThenDrop => {
+                self.act(&host, &request);
+                Outcome::Reset
+            }
+            Answer::Drop => Outcome::Reset,
+        };
+        let message = Message::Answer { attempt: request.attempt, outcome, incarnation };
+        self.transmit(receiver, Host::Dispatcher, message);
+    }
+
+    /// Runs the reference logic; returns the status it answers.
+    fn act(&mut self, host: &str, request: &AttemptRequest) -> u16 {
+        let Some(rx) = self.receivers.get_mut(host) else {
+            return 404;
+        };
+        let handled = receiver::handle(rx.kind, &mut rx.book, request.body.as_bytes());
+        if let Some(event) = receiver_trace(host, &handled) {
+            self.trace.push(self.now, event);
+        }
+        handled.status()
+    }
+}
+
+/// The trace entry for a handled delivery (none for a body that could not be read).
+pub(crate) fn receiver_trace(host: &str, handled: &receiver::Handled) -> Option<TraceEvent> {
+    let (delivery, event) = (handled.uuid?, handled.event?);
+    let receiver = host.to_string();
+    match &handled.decision {
+        Decision::Act { action } => {
+            Some(TraceEvent::ReceiverActed { receiver, delivery, event, action: action.clone() })
+        }
+        Decision::Skip { why } | Decision::Refuse { why, .. } => {
+            Some(TraceEvent::ReceiverSkipped { receiver, delivery, event, why: why.clone() })
+        }
+    }
+}
