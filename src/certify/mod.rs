@@ -45,6 +45,9 @@ impl Default for Limits {
 
 pub const SEED_DEFAULT: u64 = 0x5EED_5B11;
 
+/// The `large-body` case builds its delivery in memory: above this, the run refuses to start.
+pub const LARGE_BODY_BYTES_MAX: usize = 64 * 1024 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct CertifyOptions {
     /// Where deliveries are POSTed.
@@ -73,6 +76,8 @@ impl CertifyOptions {
 pub enum CertifyError {
     #[error("bad URL {url:?}: {why}")]
     BadUrl { url: String, why: String },
+    #[error("large body of {0} bytes is above the {LARGE_BODY_BYTES_MAX} byte limit")]
+    LargeBody(usize),
     #[error("cannot reach {url}: {why}")]
     Unreachable { url: String, why: String },
     #[error("cannot build the HTTP client: {0}")]
@@ -85,6 +90,9 @@ pub enum CertifyError {
 /// badly, slowly or not at all gives failed cases, never an error.
 pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     check_url(&opts.url)?;
+    if opts.large_body_bytes > LARGE_BODY_BYTES_MAX {
+        return Err(CertifyError::LargeBody(opts.large_body_bytes));
+    }
     if let Some(effects_url) = &opts.effects_url {
         check_url(effects_url)?;
     }

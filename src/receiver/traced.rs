@@ -1,10 +1,12 @@
 //! A handled delivery as a trace event, so scenarios can assert on receivers' side effects.
+//! Same mapping as the model engine's (`model::engine::receiver_trace`): the network shell and
+//! any other caller of [`super::router`] use this one.
 
 use super::{Decision, Handled};
 use crate::trace::TraceEvent;
 
-/// `ReceiverActed` or `ReceiverSkipped` for a delivery whose envelope was readable; `None` for a
-/// refused or unreadable one (the attempt's outcome already shows it in the trace).
+/// `ReceiverActed` for an act; `ReceiverSkipped` for a skip or a refusal (the refusal's status
+/// is in the attempt's outcome); `None` for a body that could not be read.
 pub fn trace_event(receiver: &str, handled: &Handled) -> Option<TraceEvent> {
     let (delivery, event) = (handled.uuid?, handled.event?);
     let receiver = receiver.to_string();
@@ -12,7 +14,8 @@ pub fn trace_event(receiver: &str, handled: &Handled) -> Option<TraceEvent> {
         Decision::Act { action } => {
             Some(TraceEvent::ReceiverActed { receiver, delivery, event, action: action.clone() })
         }
-        Decision::Skip { why } => Some(TraceEvent::ReceiverSkipped { receiver, delivery, event, why: why.clone() }),
-        Decision::Refuse { .. } => None,
+        Decision::Skip { why } | Decision::Refuse { why, .. } => {
+            Some(TraceEvent::ReceiverSkipped { receiver, delivery, event, why: why.clone() })
+        }
     }
 }
