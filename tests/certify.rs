@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::http::StatusCode;
 use hooksim::certify::{CertifyError, CertifyOptions, Group, Limits, Report, Verdict, certify};
-use hooksim::receiver::{ReceiverKind, ServeOptions, app, base_url, serve};
+use hooksim::receiver::{BODY_BYTES_MAX, ReceiverKind, ServeOptions, app, base_url, serve};
 use std::collections::BTreeSet;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -91,6 +91,18 @@ async fn picky_fails_only_the_unhandled_path_case() {
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
     assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["unhandled-path"]));
     assert!(report.case("unhandled-path").unwrap().detail.contains("500"));
+}
+
+#[tokio::test]
+async fn brittle_fails_only_the_unknown_fields_and_malformed_json_cases() {
+    let base = reference(ReceiverKind::Brittle, ServeOptions::default()).await;
+    let report = certify(&options(&base, true, 5_000)).await.unwrap();
+    assert_eq!(
+        names_with(&report, Verdict::Failed),
+        BTreeSet::from(["unknown-fields", "malformed-json"]),
+        "{}",
+        report.to_table()
+    );
 }
 
 #[tokio::test]
@@ -298,4 +310,29 @@ async fn a_receiver_written_to_the_contract_passes_and_a_racy_one_fails_concurre
         "{}",
         report.to_table()
     );
+}
+
+#[tokio::test]
+async fn a_body_above_the_receivers_limit_fails_the_large_body_case_only() {
+    let base = reference(ReceiverKind::Dedup, ServeOptions::default()).await;
+    let mut opts = options(&base, true, 5_000);
+    opts.large_body_bytes = BODY_BYTES_MAX + 1;
+    let report = certify(&opts).await.unwrap();
+    assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["large-body"]));
+    let detail = &report.case("large-body").unwrap().detail;
+    assert!(detail.contains(&format!("{} byte delivery", BODY_BYTES_MAX + 1)), "{detail}");
+}
+
+#[test]
+fn the_large_body_is_the_same_envelope_padded_to_size() {
+    use hooksim::certify::payload::{Deck, with_size};
+    use hooksim::domain::InvoiceState;
+    let mut deck = Deck::new(1);
+    let inv = deck.invoice();
+    let paid = deck.set_state(inv, InvoiceState::Paid);
+    let d = deck.deliver(&paid);
+    let big = with_size(&d, 100_000);
+    assert_eq!(big.body.len(), 100_000);
+    let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).unwrap();
+    assert_eq!(parse(&big.body), parse(&d.body));
 }

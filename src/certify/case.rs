@@ -112,8 +112,8 @@ impl CaseId {
             Self::LargeBody => (
                 "large-body",
                 Group::Robustness,
-                "a delivery with a large invoice (many lines) gets a 2xx (and is acted on, when effects are seen)",
-                "real invoices grow; a body limit below them rejects genuine events forever",
+                "a large delivery (padded with JSON whitespace) gets a 2xx (and is acted on, when effects are seen)",
+                "real payloads grow; a body limit below them (100 kB is a common default) rejects genuine events forever",
                 "raise the request body limit of your framework or proxy above your largest invoice",
             ),
             Self::MalformedJson => (

@@ -34,10 +34,12 @@ impl Answer {
     /// A short human description: `200`, `500 "boom"`, `no answer within 5000 ms`.
     pub fn describe(&self, limits: &Limits) -> String {
         match self {
-            Answer::Status { code, body, .. } if body.is_empty() => code.to_string(),
-            Answer::Status { code, body, .. } => {
+            Answer::Status { code, body, truncated } => {
                 let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
-                format!("{code} {:?}", text.trim())
+                let text = text.trim();
+                let quoted = if text.is_empty() { String::new() } else { format!(" {text:?}") };
+                let cut = if *truncated { format!(" (body cut at {} bytes)", body.len()) } else { String::new() };
+                format!("{code}{quoted}{cut}")
             }
             Answer::Timeout => format!("no answer within {} ms", limits.timeout_ms),
             Answer::Broken(why) => format!("connection failed: {why}"),

@@ -1,4 +1,4 @@
-//! `hooksim receiver --listen ADDR --kind dedup|naive|picky`: a reference receiver on the real
+//! `hooksim receiver --listen ADDR --kind dedup|naive|picky|brittle`: a reference receiver on the real
 //! network. Its first stdout line is the command that certifies it.
 
 use anyhow::Context as _;
@@ -14,8 +14,9 @@ pub struct ReceiverArgs {
     /// The address to listen on; port 0 picks a free one (the printed command names it).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// dedup (correct), naive (the SnapBill sample: no dedup, trusts `details`), or picky
-    /// (answers 500 to paths it does not handle).
+    /// dedup (correct), naive (the SnapBill sample: no dedup, trusts `details`), picky (answers
+    /// 500 to paths it does not handle), or brittle (answers 500 to unknown fields and bodies it
+    /// cannot read).
     #[arg(long, default_value = "dedup")]
     kind: ReceiverKind,
     /// Wait this long before each answer (after acting): the slow receiver that causes retries.
