@@ -56,3 +56,67 @@ async fn naive_acts_twice_where_dedup_acts_once() {
         })
     );
 }
+
+mod scenarios {
+    //! The same stories through the model engine, as scenarios tell them: side effects are
+    //! `receiver_acted` trace entries.
+
+    use hooksim::domain::{Change, InvoiceState};
+    use hooksim::model;
+    use hooksim::receiver::ReceiverKind;
+    use hooksim::time::{HOUR_MS, MINUTE_MS, SimTime};
+    use hooksim::trace::{Trace, TraceEvent};
+    use hooksim::world::sample::failing_world;
+    use hooksim::world::{Action, Answer, Behaviour, Reply, Step, World};
+
+    fn fulfilled(trace: &Trace, invoice: u64) -> usize {
+        let action = format!("fulfil invoice {invoice}");
+        trace
+            .entries()
+            .iter()
+            .filter(|e| matches!(&e.event, TraceEvent::ReceiverActed { action: a, .. } if *a == action))
+            .count()
+    }
+
+    fn world(kind: ReceiverKind, behaviour: Behaviour) -> World {
+        let mut world = failing_world(1, 1);
+        world.receivers[0].kind = kind;
+        world.receivers[0].behaviour = behaviour;
+        world
+    }
+
+    #[test]
+    fn an_answer_lost_after_acting_makes_naive_fulfil_twice_and_dedup_once() {
+        // Requests: client add, invoice add, then the paid event, whose answer is lost.
+        let lost = Reply { answer: Answer::ActThenDrop, latency_ms: 0 };
+        let behaviour = Behaviour { replies: vec![Reply::OK, Reply::OK, lost], then: Reply::OK };
+        let dedup = model::run(&world(ReceiverKind::Dedup, behaviour.clone())).unwrap().trace;
+        let naive = model::run(&world(ReceiverKind::Naive, behaviour)).unwrap().trace;
+        assert_eq!((fulfilled(&dedup, 1), fulfilled(&naive, 1)), (1, 2));
+    }
+
+    #[test]
+    fn a_paid_event_delivered_after_the_cancel_fulfils_only_for_naive() {
+        // The receiver is down (500) for the first hours; the invoice is paid, then cancelled,
+        // before the paid event gets through: it then carries the cancelled invoice.
+        let down = Behaviour::always(Reply::status(500));
+        let run = |kind| {
+            let mut w = world(kind, down.clone());
+            let cancel_at = SimTime::from_millis(HOUR_MS + 30 * MINUTE_MS);
+            let cancel = Change::SetInvoiceState { id: 1, state: InvoiceState::Cancelled };
+            w.timeline.push(Step { at: cancel_at, action: Action::Change(cancel) });
+            let up = Action::Behave { receiver: w.receivers[0].host.clone(), behaviour: Behaviour::default() };
+            w.timeline.push(Step { at: SimTime::from_millis(3 * HOUR_MS), action: up });
+            w.timeline.sort_by_key(|s| s.at);
+            model::run(&w).unwrap().trace
+        };
+        let (dedup, naive) = (run(ReceiverKind::Dedup), run(ReceiverKind::Naive));
+        assert_eq!((fulfilled(&dedup, 1), fulfilled(&naive, 1)), (0, 1));
+        let stale = |t: &Trace| {
+            t.entries()
+                .iter()
+                .any(|e| matches!(&e.event, TraceEvent::ReceiverSkipped { why, .. } if why.contains("stale paid")))
+        };
+        assert!(stale(&dedup));
+    }
+}
