@@ -1,7 +1,8 @@
 //! `hooksim certify receiver`: grades a running webhook receiver, in any language, against what an
 //! at-least-once SnapBill sender really does.
 //!
-//! - [`case`]: the catalogue (what each case sends and checks, why, how to fix).
+//! - [`case`]: the catalogue (what each case checks, why, how to fix).
+//! - [`script`]: what each case sends; [`verdict`]: how it is graded.
 //! - [`client`]: the bounded reqwest client; a hostile receiver cannot hang or flood the run.
 //! - [`effects`]: the effects contract, how cases about side effects see them.
 //! - [`payload`]: SnapBill-shaped deliveries from a seeded RNG.
@@ -14,9 +15,12 @@ pub mod client;
 pub mod effects;
 pub mod payload;
 pub mod report;
+pub mod script;
+pub mod verdict;
 
-pub use case::{CaseId, CaseInfo, Group, Verdict};
+pub use case::{CaseId, CaseInfo, Group};
 pub use report::{CaseResult, Report};
+pub use verdict::Verdict;
 
 use serde::Serialize;
 use std::time::Duration;
@@ -98,18 +102,18 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     }
     reachable(&opts.url, opts.limits.timeout_ms).await?;
     let client = client::Client::new(opts.limits)?;
-    let target = case::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
+    let target = script::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
     let mut deck = payload::Deck::new(opts.seed);
     let mut sent = Vec::new();
     for id in CaseId::ALL {
-        sent.push((id, case::send(id, &mut deck, &target).await));
+        sent.push((id, script::send(id, &mut deck, &target).await));
     }
     // Read once, after every delivery was answered: receivers record before they answer.
     let effects = effects::fetch(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max).await;
     let cases = sent
         .iter()
         .map(|(id, s)| {
-            let (verdict, detail) = case::grade(s, &effects);
+            let (verdict, detail) = verdict::grade(s, &effects);
             CaseResult::new(id.info(), verdict, detail)
         })
         .collect();

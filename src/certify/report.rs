@@ -1,7 +1,8 @@
 //! The certification report: a human table, JSON, and JUnit XML for CI.
 
 use super::Limits;
-use super::case::{CaseInfo, Group, Verdict};
+use super::case::{CaseInfo, Group};
+use super::verdict::Verdict;
 use serde::Serialize;
 use std::fmt::Write as _;
 
