@@ -2,6 +2,7 @@
 //! failed, 2 for bad flags (clap's own status), an unreachable URL, or a report that cannot be
 //! written.
 
+use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
@@ -49,10 +50,11 @@ pub struct CertifyReceiverArgs {
 pub fn run(cmd: CertifyCommand) -> u8 {
     let CertifyCommand::Receiver(args) = cmd;
     match certify_receiver(&args) {
-        Ok(report) => u8::from(report.has_failures()),
+        Ok(report) if report.has_failures() => EXIT_FAILED,
+        Ok(_) => EXIT_OK,
         Err(e) => {
             eprintln!("hooksim certify receiver: {e:#}");
-            2
+            EXIT_BAD_INPUT
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `hooksim receiver --listen ADDR --kind dedup|naive|picky|brittle`: a reference receiver on the real
 //! network. Its first stdout line is the command that certifies it.
 
+use super::{EXIT_BAD_INPUT, EXIT_OK};
 use anyhow::Context as _;
 use clap::Args;
 use hooksim::receiver::{Decision, Handled, OnHandled, ReceiverKind, ServeOptions, app, certify_command, serve};
@@ -30,10 +31,10 @@ pub struct ReceiverArgs {
 /// Exit 0 after a bounded run, 2 when the address cannot be bound.
 pub fn run(args: ReceiverArgs) -> u8 {
     match serve_receiver(&args) {
-        Ok(()) => 0,
+        Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("hooksim receiver: {e:#}");
-            2
+            EXIT_BAD_INPUT
         }
     }
 }
