@@ -336,3 +336,18 @@ fn the_large_body_is_the_same_envelope_padded_to_size() {
     let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).unwrap();
     assert_eq!(parse(&big.body), parse(&d.body));
 }
+
+#[tokio::test]
+async fn a_receiver_that_hangs_up_fails_every_case_with_the_connection_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = base_url(listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    let report = certify(&options(&base, true, 5_000)).await.unwrap();
+    assert_eq!(names_with(&report, Verdict::Failed), all_names(&report));
+    let detail = &report.case("valid-delivery").unwrap().detail;
+    assert!(detail.contains("connection failed"), "{detail}");
+}
