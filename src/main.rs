@@ -8,6 +8,10 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "hooksim", version, about)]
 enum Cli {
+    /// Run scenario files and check their expectations.
+    Run(cli::run::RunArgs),
+    /// Validate scenario files without running them.
+    Check(cli::check::CheckArgs),
     /// Grade a real webhook endpoint against what an at-least-once sender does.
     #[command(subcommand)]
     Certify(cli::certify::CertifyCommand),
@@ -17,6 +21,8 @@ enum Cli {
 
 fn main() -> ExitCode {
     let code = match Cli::parse() {
+        Cli::Run(args) => cli::run::run(args),
+        Cli::Check(args) => cli::check::run(args),
         Cli::Certify(cmd) => cli::certify::run(cmd),
         Cli::Receiver(args) => cli::receiver::run(args),
     };

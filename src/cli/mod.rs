@@ -1,7 +1,9 @@
 //! The binary's subcommands: flags in, a library call, a report and an exit status out.
 
 pub mod certify;
+pub mod check;
 pub mod receiver;
+pub mod run;
 
 /// Exit statuses shared by the subcommands.
 pub const EXIT_OK: u8 = 0;

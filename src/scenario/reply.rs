@@ -1,0 +1,141 @@
+//! How a receiver answers, as written in a scenario: `"200"`, `"500 after 45s"`, `"act then 500"`,
+//! `"act then drop"`, `"drop"`; and behaviours made of them.
+
+use super::duration::{Duration, parse_duration};
+use crate::world::{Answer, Behaviour, Reply};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use std::fmt;
+
+const REPLY_HINT: &str = r#"a reply is "200" (any status 100-599), "act then 500", "act then drop" or "drop", optionally followed by " after 45s""#;
+
+/// Parses one reply. `default_latency` applies when the text has no `after` part.
+pub fn parse_reply(text: &str, default_latency: u64) -> Result<Reply, String> {
+    let t = text.trim();
+    let (answer, latency_ms) = match t.split_once(" after ") {
+        Some((a, d)) => (a.trim(), parse_duration(d)?.ms()),
+        None => (t, default_latency),
+    };
+    let words: Vec<&str> = answer.split_whitespace().collect();
+    let answer = match words.as_slice() {
+        ["drop"] => Answer::Drop,
+        ["act", "then", "drop"] => Answer::ActThenDrop,
+        ["act", "then", code] => Answer::ActThenStatus(status(code, text)?),
+        [code] => Answer::Status(status(code, text)?),
+        _ => return Err(format!("unknown reply {text:?}; {REPLY_HINT}")),
+    };
+    Ok(Reply { answer, latency_ms })
+}
+
+fn status(code: &str, text: &str) -> Result<u16, String> {
+    match code.parse::<u16>() {
+        Ok(c) if (100..=599).contains(&c) => Ok(c),
+        _ => Err(format!("unknown reply {text:?}; {REPLY_HINT}")),
+    }
+}
+
+/// A reply kept as written until the behaviour's default latency is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyText(pub String);
+
+impl<'de> Deserialize<'de> for ReplyText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ReplyText;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(REPLY_HINT)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ReplyText, E> {
+                // Checked here (with no latency yet) so a bad reply is reported at its own spot.
+                parse_reply(v, 0).map_err(E::custom)?;
+                Ok(ReplyText(v.to_string()))
+            }
+
+            // `reply = 500` is natural to write: take a status number as its text.
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ReplyText, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A behaviour in a scenario: a single reply (`"500"`, every request gets it) or a table
+/// `{ replies = ["500", "act then drop"], then = "200", latency = "45s" }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BehaviourSpec(pub Behaviour);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BehaviourTable {
+    #[serde(default)]
+    replies: Vec<ReplyText>,
+    #[serde(default)]
+    then: Option<ReplyText>,
+    #[serde(default)]
+    latency: Option<Duration>,
+}
+
+impl BehaviourTable {
+    fn build(self) -> Result<Behaviour, String> {
+        let latency = self.latency.map_or(0, Duration::ms);
+        let replies = self.replies.iter().map(|r| parse_reply(&r.0, latency)).collect::<Result<Vec<_>, _>>()?;
+        let then = match &self.then {
+            Some(r) => parse_reply(&r.0, latency)?,
+            None => Reply { latency_ms: latency, ..Reply::OK },
+        };
+        Ok(Behaviour { replies, then })
+    }
+}
+
+impl<'de> Deserialize<'de> for BehaviourSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BehaviourSpec;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    r#"a reply such as "500" or a table such as { replies = ["500"], then = "200", latency = "45s" }"#,
+                )
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BehaviourSpec, E> {
+                parse_reply(v, 0).map(|r| BehaviourSpec(Behaviour::always(r))).map_err(E::custom)
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<BehaviourSpec, E> {
+                self.visit_str(&v.to_string())
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BehaviourSpec, A::Error> {
+                let table = BehaviourTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                table.build().map(BehaviourSpec).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_read_as_written() {
+        let r = |t| parse_reply(t, 0).unwrap().answer;
+        assert_eq!(r("200"), Answer::Status(200));
+        assert_eq!(r("act then 500"), Answer::ActThenStatus(500));
+        assert_eq!(r("act  then drop"), Answer::ActThenDrop);
+        assert_eq!(r("drop"), Answer::Drop);
+        let slow = parse_reply("503 after 45s", 7).unwrap();
+        assert_eq!((slow.answer, slow.latency_ms), (Answer::Status(503), 45_000));
+        assert_eq!(parse_reply("200", 7).unwrap().latency_ms, 7);
+        for bad in ["", "ok", "700", "act", "act then", "act now 500", "200 after soon"] {
+            assert!(parse_reply(bad, 0).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Every scenario of the library runs on the model engine and meets its expectations.
+//! `SCENARIO_TRACE=<name>` prints that scenario's whole trace (for writing new scenarios).
+
+use hooksim::scenario::{discover, evaluate, load_file, render_entry};
+
+#[test]
+fn every_library_scenario_passes_on_the_model_engine() {
+    let files = discover(&["scenarios"]);
+    let show = std::env::var("SCENARIO_TRACE").ok();
+    let mut problems = Vec::new();
+    for f in &files {
+        let scenario = match load_file(f) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        let out = match hooksim::model::run(&scenario.world) {
+            Ok(out) => out,
+            Err(e) => {
+                problems.push(format!("{}: the model engine failed: {e}", f.display()));
+                continue;
+            }
+        };
+        if show.as_deref() == Some(scenario.name.as_str()) {
+            let names = scenario.names();
+            for e in out.trace.entries() {
+                println!("{}", render_entry(e, &names));
+            }
+        }
+        for failure in evaluate(&scenario, &out.trace) {
+            problems.push(failure.to_string());
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+    assert!(files.len() >= 15, "the library has {} scenarios", files.len());
+}
+
+/// The expectations are not vacuous: bumping any `exactly = N` of any library scenario to
+/// `N + 1` makes that scenario fail, with a message that quotes the trace.
+#[test]
+fn every_exact_count_in_the_library_is_load_bearing() {
+    for f in discover(&["scenarios"]) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(n) = line.strip_prefix("exactly = ") else {
+                continue;
+            };
+            let n: u64 = n.trim().parse().unwrap();
+            let mut mutated: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            mutated[i] = format!("exactly = {}", n + 1);
+            let scenario = hooksim::scenario::load_str(&f, &mutated.join("\n")).unwrap();
+            let out = hooksim::model::run(&scenario.world).unwrap();
+            let failures = evaluate(&scenario, &out.trace);
+            assert_eq!(
+                failures.len(),
+                1,
+                "{}:{}: bumping the count to {} should fail exactly that expectation",
+                f.display(),
+                i + 1,
+                n + 1
+            );
+            let shown = failures[0].to_string();
+            assert!(shown.contains("expected"), "{shown}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The loader: every library scenario loads; broken files give `file:line:column: message`;
+//! no input whatsoever makes it panic.
+
+use hooksim::scenario::{check_paths, discover, load_bytes, load_file, load_str};
+use proptest::prelude::*;
+
+/// A small valid scenario; the broken cases below are edits of it.
+const BASE: &str = r#"name = "base"
+description = "A valid scenario the broken cases are made from."
+seed = 1
+run_for = "1d"
+
+[policy]
+profile = "snapbill"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+paths = ["/invoice/*"]
+owner = "ops@shop.example"
+
+[receivers.shop]
+kind = "dedup"
+behaviour = { replies = ["500"], then = "200" }
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[[timeline]]
+at = "1m"
+add_invoice = { id = 4, client = 1 }
+
+[[timeline]]
+at = "2m"
+invoice_state = { id = 4, state = "paid" }
+name = "paid"
+
+[[expect]]
+delivered = "shop"
+event = "paid"
+exactly = 1
+"#;
+
+#[test]
+fn every_library_scenario_loads() {
+    let files = discover(&["scenarios"]);
+    assert!(files.len() >= 15, "{} scenarios", files.len());
+    for f in &files {
+        let s = load_file(f).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!s.description.is_empty(), "{} has no description", f.display());
+        assert!(s.world.run_for_ms <= 10 * hooksim::time::DAY_MS, "{} runs too long", f.display());
+        assert!(!s.expectations.is_empty(), "{} expects nothing", f.display());
+    }
+    let report = check_paths(&["scenarios"]);
+    assert!(report.is_ok(), "{:?}", report.errors);
+    assert_eq!(report.loaded.len(), files.len());
+}
+
+#[test]
+fn the_base_case_is_valid() {
+    let s = load_str("base.toml", BASE).unwrap();
+    assert_eq!(s.world.timeline.len(), 3);
+    assert_eq!(s.events.len(), 3);
+    assert_eq!(s.webhook_names, ["shop"]);
+}
+
+fn replace(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "{from:?} is not in the base");
+    BASE.replacen(from, to, 1)
+}
+
+#[test]
+fn broken_files_say_where_and_what() {
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("unknown top-level key", replace("seed = 1", "sed = 1"), "3:1", "unknown field `sed`"),
+        ("unknown key in a webhook", replace("owner = ", "ownr = "), "12:1", "unknown field `ownr`"),
+        ("unknown key in a step", replace("name = \"paid\"", "nmae = \"paid\""), "29:1", "unknown field `nmae`"),
+        ("wrong type", replace("seed = 1", "seed = \"one\""), "3:8", "invalid type"),
+        ("negative seed", replace("seed = 1", "seed = -1"), "3:8", "invalid value"),
+        ("bad duration", replace("run_for = \"1d\"", "run_for = \"1 fortnight\""), "4:11", "bad duration"),
+        ("negative duration", replace("at = \"1m\"", "at = \"-1m\""), "23:6", "negative"),
+        ("bare number duration", replace("run_for = \"1d\"", "run_for = 86400"), "4:11", "string with a unit"),
+        ("unknown profile", replace("\"snapbill\"", "\"snapbil\""), "7:11", "unknown policy profile"),
+        (
+            "impossible policy",
+            replace("profile = \"snapbill\"", "profile = \"snapbill\"\nwarn_after = \"7d\"\ndisable_after = \"1d\""),
+            "9:17",
+            "`disable_after` (1d) must be later than `warn_after` (7d)",
+        ),
+        (
+            "warn after disable from the profile",
+            replace("profile = \"snapbill\"", "profile = \"snapbill\"\nwarn_after = \"9d\""),
+            "8:14",
+            "must be later than `warn_after`",
+        ),
+        (
+            "zero timeout",
+            replace("profile = \"snapbill\"", "profile = \"snapbill\"\nattempt_timeout = \"0s\""),
+            "8:19",
+            "`attempt_timeout` must be greater than zero",
+        ),
+        ("url to no receiver", replace("http://shop/webhook", "http://shoop/webhook"), "10:7", "not a receiver"),
+        (
+            "path filter matching nothing",
+            replace("\"/invoice/*\"", "\"/invoices/*\""),
+            "11:10",
+            "matches no event path",
+        ),
+        ("unknown receiver kind", replace("kind = \"dedup\"", "kind = \"careful\""), "15:8", "unknown receiver kind"),
+        ("bad reply", replace("[\"500\"]", "[\"five hundred\"]"), "16:26", "unknown reply"),
+        ("unknown invoice", replace("invoice_state = { id = 4", "invoice_state = { id = 5"), "28:24", "no invoice 5"),
+        (
+            "unknown client",
+            replace("add_invoice = { id = 4, client = 1 }", "add_invoice = { id = 4, client = 2 }"),
+            "24:34",
+            "no client 2",
+        ),
+        ("times out of order", replace("at = \"2m\"", "at = \"30s\""), "27:6", "steps must be in time order"),
+        ("step after the end", replace("at = \"2m\"", "at = \"2d\""), "27:6", "after the run ends"),
+        (
+            "two actions in a step",
+            replace("add_client = { id = 1 }", "add_client = { id = 1 }\nenable = \"shop\""),
+            "21:10",
+            "more than one action",
+        ),
+        (
+            "unknown webhook in a step",
+            replace(
+                "add_client = { id = 1 }",
+                "add_client = { id = 1 }\n\n[[timeline]]\nat = \"0s\"\nenable = \"shoop\"",
+            ),
+            "24:10",
+            "unknown webhook \"shoop\"",
+        ),
+        (
+            "unknown receiver in a step",
+            replace(
+                "add_client = { id = 1 }",
+                "add_client = { id = 1 }\n\n[[timeline]]\nat = \"0s\"\nreceiver = \"shoop\"\nbehave = \"200\"",
+            ),
+            "24:12",
+            "unknown receiver \"shoop\"",
+        ),
+        (
+            "unknown host",
+            replace("add_client = { id = 1 }", "add_client = { id = 1 }\n\n[[timeline]]\nat = \"0s\"\ncrash = \"db\""),
+            "24:9",
+            "unknown host \"db\"",
+        ),
+        (
+            "unknown webhook in an expectation",
+            replace("delivered = \"shop\"", "delivered = \"shoop\""),
+            "32:13",
+            "unknown webhook",
+        ),
+        (
+            "unknown event name",
+            replace("event = \"paid\"", "event = \"payed\""),
+            "33:9",
+            "no change step is named \"payed\"",
+        ),
+        ("event number out of range", replace("event = \"paid\"", "event = 9"), "33:9", "no event 9"),
+        (
+            "qualifier that does not apply",
+            replace("exactly = 1", "exactly = 1\nto = \"x@y\""),
+            "35:6",
+            "`to` does not apply to `delivered`",
+        ),
+        ("conflicting counts", replace("exactly = 1", "exactly = 1\nat_least = 2"), "35:12", "already fixes the count"),
+        ("not TOML", "name = ".to_string(), "1:8", ""),
+        ("missing required key", replace("run_for = \"1d\"\n", ""), "1:1", "missing field `run_for`"),
+    ];
+    let mut wrong = Vec::new();
+    for (what, text, at, message) in &cases {
+        match load_str("broken.toml", text) {
+            Ok(_) => wrong.push(format!("{what}: loaded, expected an error at {at}")),
+            Err(errors) => {
+                let first = errors.first().unwrap().to_string();
+                if std::env::var("SHOW").is_ok() {
+                    println!("{first}");
+                }
+                let expected_prefix = format!("broken.toml:{at}: ");
+                if !first.starts_with(&expected_prefix) || !first.contains(message) {
+                    wrong.push(format!("{what}: got {first:?}, expected {expected_prefix}…{message}…"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn check_reports_every_error_of_a_file() {
+    let text = replace("http://shop/webhook", "http://shoop/webhook").replace("event = \"paid\"", "event = \"payed\"");
+    let errors = load_str("two.toml", &text).unwrap_err();
+    assert_eq!(errors.0.len(), 2, "{errors}");
+    assert!(errors.0[0].line < errors.0[1].line, "sorted by position");
+}
+
+#[test]
+fn bytes_that_are_not_text_are_an_error() {
+    let e = load_bytes("bin.toml", b"name = \"x\"\n\xff\xfe").unwrap_err();
+    assert_eq!(e.first().unwrap().to_string(), "bin.toml:2:1: the file is not UTF-8 text");
+}
+
+#[test]
+fn a_missing_path_is_an_error_not_a_panic() {
+    let report = check_paths(&["no/such/dir/x.toml"]);
+    assert!(!report.is_ok());
+    assert!(report.errors[0].to_string().starts_with("no/such/dir/x.toml:1:1: cannot read"));
+    assert!(!check_paths(&[] as &[&str]).is_ok(), "checking nothing must not pass");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = load_bytes("fuzz.toml", &bytes);
+    }
+
+    /// Edits of a valid file (a byte replaced, a span cut, a span duplicated) reach deeper into
+    /// the loader than random bytes do.
+    #[test]
+    fn mutated_valid_files_never_panic(
+        at in 0usize..BASE.len(),
+        len in 0usize..40,
+        byte in any::<u8>(),
+        kind in 0u8..4,
+    ) {
+        let mut b = BASE.as_bytes().to_vec();
+        let end = (at + len).min(b.len());
+        match kind {
+            0 => b[at] = byte,
+            1 => { b.drain(at..end); }
+            2 => { let piece: Vec<u8> = b[at..end].to_vec(); b.splice(at..at, piece); }
+            _ => b.insert(at, byte),
+        }
+        let _ = load_bytes("mutant.toml", &b);
+    }
+
+    /// Whatever a duration-like string is, parsing it is an answer, not a panic.
+    #[test]
+    fn durations_never_panic(s in "[0-9a-z .:-]{0,24}") {
+        let text = replace("run_for = \"1d\"", &format!("run_for = {s:?}"));
+        let _ = load_str("d.toml", &text);
+    }
+}
