@@ -59,3 +59,22 @@ pub async fn fetch(client: &Client, url: Option<&str>, bytes_max: usize) -> Effe
         other => Effects::Unavailable(format!("GET {url} answered {}", other.describe(client.limits()))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_needs_only_uuids_and_ignores_other_fields() {
+        let doc: EffectsDoc = serde_json::from_str(
+            r#"{"effects":[{"uuid":"00000000-0000-0000-0000-000000000007"},
+                {"uuid":"00000000-0000-0000-0000-000000000008","event":5,"action":"fulfil","at":"now"}],
+                "receiver":"php"}"#,
+        )
+        .unwrap();
+        assert_eq!(doc.effects.len(), 2);
+        assert_eq!((doc.effects[1].event, doc.effects[1].action.as_deref()), (Some(5), Some("fulfil")));
+        assert!(serde_json::from_str::<EffectsDoc>(r#"{"effects":[{"event":5}]}"#).is_err());
+        assert!(serde_json::from_str::<EffectsDoc>(r#"[]"#).is_err());
+    }
+}

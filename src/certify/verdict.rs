@@ -54,3 +54,48 @@ fn actions(records: &[&EffectRecord]) -> String {
     let named: Vec<&str> = records.iter().filter_map(|r| r.action.as_deref()).collect();
     if named.is_empty() { String::new() } else { format!(" ({})", named.join(", ")) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certify::script::Expect;
+    use uuid::Uuid;
+
+    fn sent(acts: Acts, essential: bool) -> Sent {
+        let expect = Expect { uuid: Uuid::from_u128(1), acts, what: "it".into(), essential };
+        Sent { failures: vec![], notes: vec!["200".into()], expects: vec![expect] }
+    }
+
+    fn read(uuids: &[u128]) -> Effects {
+        let record = |u: &u128| EffectRecord { uuid: Uuid::from_u128(*u), event: None, action: Some("fulfil".into()) };
+        Effects::Read(uuids.iter().map(record).collect())
+    }
+
+    #[test]
+    fn a_failed_answer_fails_whatever_the_effects_say() {
+        let mut s = sent(Acts::Once, true);
+        s.failures.push("500".into());
+        assert_eq!(grade(&s, &read(&[1])), (Verdict::Failed, "500".into()));
+        assert_eq!(grade(&s, &Effects::Unavailable("none".into())).0, Verdict::Failed);
+    }
+
+    #[test]
+    fn effects_are_counted_by_uuid_and_other_deliveries_do_not_count() {
+        assert_eq!(grade(&sent(Acts::Once, true), &read(&[1, 2])).0, Verdict::Passed);
+        let (verdict, detail) = grade(&sent(Acts::Once, true), &read(&[1, 1, 2]));
+        assert_eq!(verdict, Verdict::Failed);
+        assert!(detail.contains("acted on 2 time(s), expected once (fulfil, fulfil)"), "{detail}");
+        assert_eq!(grade(&sent(Acts::Never, true), &read(&[2])).0, Verdict::Passed);
+        assert_eq!(grade(&sent(Acts::Never, true), &read(&[1])).0, Verdict::Failed);
+        assert_eq!(grade(&sent(Acts::Once, true), &read(&[])).0, Verdict::Failed);
+    }
+
+    #[test]
+    fn without_effects_essential_expectations_are_not_verified_and_others_pass_on_answers() {
+        let none = Effects::Unavailable("no --effects-url given".into());
+        let (verdict, detail) = grade(&sent(Acts::Once, true), &none);
+        assert_eq!(verdict, Verdict::NotVerified);
+        assert!(detail.ends_with("no --effects-url given"), "{detail}");
+        assert_eq!(grade(&sent(Acts::Once, false), &none).0, Verdict::Passed);
+    }
+}
