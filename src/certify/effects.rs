@@ -4,8 +4,9 @@
 //! `{"effects": [{"uuid": "<delivery uuid>", "event": <body.id>, "action": "<free text>"}, ...]}`:
 //! one entry each time the receiver did the work a delivery calls for (fulfil an order, create an
 //! account), recorded before it answered the delivery. A delivery it skipped (a duplicate, a stale
-//! payload, a path it ignores) has no entry. `event` and `action` are optional; other fields are
-//! ignored. The list may hold entries from earlier runs: certification counts by uuid.
+//! payload, a path it ignores) has no entry. `event` (a number or a string) and `action` are
+//! optional; other fields are ignored. The list may hold entries from earlier runs:
+//! certification counts by uuid.
 
 use super::client::{Answer, Client};
 use serde::Deserialize;
@@ -14,8 +15,10 @@ use uuid::Uuid;
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct EffectRecord {
     pub uuid: Uuid,
+    /// The event id as the receiver stored it: a number, or a string (databases and PHP often
+    /// give ids back as strings). Shown, never graded on.
     #[serde(default)]
-    pub event: Option<u64>,
+    pub event: Option<serde_json::Value>,
     #[serde(default)]
     pub action: Option<String>,
 }
@@ -73,7 +76,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(doc.effects.len(), 2);
-        assert_eq!((doc.effects[1].event, doc.effects[1].action.as_deref()), (Some(5), Some("fulfil")));
+        assert_eq!(doc.effects[1].event, Some(serde_json::json!(5)));
+        assert_eq!(doc.effects[1].action.as_deref(), Some("fulfil"));
         assert!(serde_json::from_str::<EffectsDoc>(r#"{"effects":[{"event":5}]}"#).is_err());
         assert!(serde_json::from_str::<EffectsDoc>(r#"[]"#).is_err());
     }
