@@ -351,3 +351,34 @@ async fn a_receiver_that_hangs_up_fails_every_case_with_the_connection_error() {
     let detail = &report.case("valid-delivery").unwrap().detail;
     assert!(detail.contains("connection failed"), "{detail}");
 }
+
+/// Answers 200 at once, then trickles its body a byte at a time, forever.
+async fn trickle() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = base_url(listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = [0u8; 1024];
+                let _ = socket.read(&mut head).await;
+                let header = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+                let mut ok = socket.write_all(header.as_bytes()).await.is_ok();
+                while ok {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    ok = socket.write_all(b"1\r\nx\r\n").await.is_ok();
+                }
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn a_receiver_that_answers_forever_fails_on_time() {
+    let base = trickle().await;
+    let report = certify(&options(&base, false, 200)).await.unwrap();
+    let valid = report.case("valid-delivery").unwrap();
+    assert_eq!(valid.verdict, Verdict::Failed);
+    assert!(valid.detail.contains("no answer within 200 ms"), "{}", valid.detail);
+    assert_eq!(report.count(Verdict::Passed), 0, "{}", report.to_table());
+}
