@@ -216,6 +216,9 @@ async fn nothing_listening_or_a_bad_url_is_an_error_not_a_report() {
     assert!(matches!(err, CertifyError::Unreachable { .. }), "{err}");
     let err = certify(&CertifyOptions::new("ftp://127.0.0.1/x")).await.unwrap_err();
     assert!(matches!(err, CertifyError::BadUrl { .. }), "{err}");
+    let mut huge = options(&base, false, 1_000);
+    huge.large_body_bytes = usize::MAX;
+    assert!(matches!(certify(&huge).await, Err(CertifyError::Limit(_))));
 }
 
 #[tokio::test]

@@ -80,8 +80,8 @@ impl CertifyOptions {
 pub enum CertifyError {
     #[error("bad URL {url:?}: {why}")]
     BadUrl { url: String, why: String },
-    #[error("large body of {0} bytes is above the {LARGE_BODY_BYTES_MAX} byte limit")]
-    LargeBody(usize),
+    #[error("bad limit: {0}")]
+    Limit(String),
     #[error("cannot reach {url}: {why}")]
     Unreachable { url: String, why: String },
     #[error("cannot build the HTTP client: {0}")]
@@ -93,13 +93,7 @@ pub enum CertifyError {
 /// Errors only when the run cannot start (a bad URL, nothing listening); a receiver that answers
 /// badly, slowly or not at all gives failed cases, never an error.
 pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
-    check_url(&opts.url)?;
-    if opts.large_body_bytes > LARGE_BODY_BYTES_MAX {
-        return Err(CertifyError::LargeBody(opts.large_body_bytes));
-    }
-    if let Some(effects_url) = &opts.effects_url {
-        check_url(effects_url)?;
-    }
+    check_options(opts)?;
     reachable(&opts.url, opts.limits.timeout_ms).await?;
     let client = client::Client::new(opts.limits)?;
     let target = script::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
@@ -124,6 +118,21 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
         limits: opts.limits,
         cases,
     })
+}
+
+fn check_options(opts: &CertifyOptions) -> Result<(), CertifyError> {
+    check_url(&opts.url)?;
+    if let Some(effects_url) = &opts.effects_url {
+        check_url(effects_url)?;
+    }
+    if opts.limits.timeout_ms == 0 {
+        return Err(CertifyError::Limit("timeout_ms must be at least 1".into()));
+    }
+    if opts.large_body_bytes > LARGE_BODY_BYTES_MAX {
+        let why = format!("large_body_bytes {} is above {LARGE_BODY_BYTES_MAX}", opts.large_body_bytes);
+        return Err(CertifyError::Limit(why));
+    }
+    Ok(())
 }
 
 fn check_url(url: &str) -> Result<reqwest::Url, CertifyError> {
