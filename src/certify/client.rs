@@ -65,6 +65,8 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             // Certification talks to the URL given, never through an environment proxy.
             .no_proxy()
+            // So a receiver's logs tell certification traffic from production.
+            .user_agent(concat!("hooksim-certify/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Client { http, limits })
     }
