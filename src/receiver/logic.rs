@@ -158,9 +158,8 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
         (path, _, _) if kind == ReceiverKind::Picky => {
             Decision::Refuse { status: 500, why: format!("path {path} not handled") }
         }
-        (path, _, _) => {
-            Decision::Skip { why: format!("{} not handled", format!("{path} {}", body.details).trim_end()) }
-        }
+        // The wording is part of the trace (and its snapshots): keep it byte for byte.
+        (path, _, _) => Decision::Skip { why: format!("{path} {} not handled", body.details) },
     }
 }
 
