@@ -1,5 +1,5 @@
 //! A handled delivery as a trace event, so scenarios can assert on receivers' side effects.
-//! Same mapping as the model engine's (`model::engine::receiver_trace`): the network shell and
+//! The one mapping from a handled delivery to a trace entry: the model engine, the network shell and
 //! any other caller of [`super::router`] use this one.
 
 use super::{Decision, Handled};
