@@ -10,7 +10,4 @@ mod agenda;
 mod engine;
 mod network;
 
-/// The trace entry for a handled delivery; the network engine records receivers the same way.
-// The network engine's receivers trace as the model's do: one mapping, in `receiver`.
-pub(crate) use crate::receiver::trace_event as receiver_trace;
 pub use engine::run;

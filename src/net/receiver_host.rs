@@ -8,7 +8,7 @@
 use super::alarm::Alarms;
 use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
-use crate::model::receiver_trace;
+use crate::receiver::trace_event;
 use crate::receiver::{BODY_BYTES_MAX, Book, Handled, ReceiverState, router};
 use crate::world::{Answer, Behaviour, ReceiverSpec, Reply};
 use axum::Router;
@@ -80,7 +80,7 @@ impl Receiver {
 /// refusal is a skip with its reason); an unreadable body has no ids and goes nowhere.
 fn on_handled(receiver: String, journal: Journal) -> crate::receiver::OnHandled {
     Arc::new(move |handled: &Handled| {
-        if let Some(event) = receiver_trace(&receiver, handled) {
+        if let Some(event) = trace_event(&receiver, handled) {
             journal.push(Note::Event(event));
         }
     })
