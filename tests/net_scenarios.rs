@@ -1,5 +1,5 @@
 //! Every scenario of the library meets its expectations on the network engine too: real HTTP
-//! over turmoil gives the verdicts the model engine gives.
+//! over turmoil gives the verdicts the model engine gives; and each gives the same trace twice.
 
 use hooksim::scenario::{discover, evaluate, load_file};
 
@@ -15,9 +15,14 @@ fn every_library_scenario_passes_on_the_network_engine() {
                 continue;
             }
         };
-        match hooksim::net::run(&scenario.world) {
-            Ok(out) => problems.extend(evaluate(&scenario, &out.trace).iter().map(|f| f.to_string())),
-            Err(e) => problems.push(format!("{}: the network engine failed: {e}", f.display())),
+        match (hooksim::net::run(&scenario.world), hooksim::net::run(&scenario.world)) {
+            (Ok(out), Ok(again)) => {
+                problems.extend(evaluate(&scenario, &out.trace).iter().map(|f| f.to_string()));
+                if out.trace.sha256() != again.trace.sha256() {
+                    problems.push(format!("{}: two runs gave different traces", f.display()));
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => problems.push(format!("{}: the network engine failed: {e}", f.display())),
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
