@@ -3,15 +3,18 @@
 //! partitions, holds and crashes, under a virtual clock that skips idle time.
 //!
 //! ## Hosts
-//! - `dispatcher` ([`dispatcher_host`]): performs the core's outputs: one POST per attempt,
-//!   bounded by the attempt timeout, and warning emails to `mail`.
+//! - `dispatcher` ([`dispatcher_host`]): performs the core's outputs: one POST per attempt on a
+//!   new connection, and warning emails to `mail`. The core times attempts out itself; the host
+//!   keeps an exchange open a while longer so held requests and slow answers still land, late.
 //! - `mail` ([`mail_host`]): takes warning emails over HTTP.
 //! - one host per receiver, named by the host part of its webhook URLs ([`receiver_host`]).
 //!
 //! ## Time
 //! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation ([`stage`]) hosts the
-//! whole run but is stepped only while anything is in flight; across quiet gaps the world's clock
-//! jumps to the next deadline and turmoil's does not move (no host reads absolute time).
+//! whole run but is stepped only while something moves; when nothing can happen before the next
+//! deadline (a timeline step, a core timer, an email retry, a host's [`alarm`]) the world's clock
+//! jumps there and turmoil's does not move. Hosts time things with alarms on the world's clock,
+//! never with turmoil's timers, so a 30 s timeout or an hour-long hold costs no ticks.
 //!
 //! ## Durability
 //! What must survive a crash lives outside the hosts, as a database would: the core (deliveries,
@@ -19,9 +22,9 @@
 //! kills a host's tasks and in-flight connections; a restart serves again from that state.
 //!
 //! ## Determinism
-//! A pinned epoch, turmoil seeded from the world's seed, ids from the core's
-//! seeded RNG, no `tokio::select!` (its branch order is random without `--cfg tokio_unstable`),
-//! no `Date` header, ordered collections only.
+//! A pinned epoch, turmoil seeded from the world's seed, ids from the core's seeded RNG, no
+//! `tokio::select!` (its branch order is random without `--cfg tokio_unstable`; races are polled
+//! in a fixed order instead), no `Date` header, no real clock, ordered collections only.
 
 mod alarm;
 mod dispatcher_host;

@@ -2,11 +2,12 @@
 //! in flight, and never stepped across quiet gaps.
 //!
 //! turmoil advances a fixed tick and cannot skip idle time. Its clock therefore counts busy ticks
-//! only, and the world's clock is turmoil's plus every gap skipped so far (`offset_ms`). A gap is
-//! skipped only when the network is quiet: no task doing work on any host, nothing on the wire
-//! that could still make something happen. Then no host can tell the jump: hosts measure only
-//! durations inside busy stretches (timeouts, latencies), never absolute time (hyper's `Date`
-//! header is off), and turmoil's epoch is pinned.
+//! only, and the world's clock is turmoil's plus every gap skipped so far (`offset_ms`). The
+//! driver skips a gap only when nothing can happen in it: nothing moving on the wire, and every
+//! task on every host either done or waiting on an alarm (world-clock timers, see
+//! [`super::alarm`]) or on a message that is held or sent to a crashed host. No host can tell
+//! the jump: hosts never use turmoil's timers or read absolute time (hyper's `Date` header is
+//! off), and turmoil's epoch is pinned.
 //!
 //! Building a fresh simulation per busy period would also work (and was measured: about 33 us
 //! each); keeping one avoids that cost on every retry, which is most of a ten-day run. What must
@@ -38,7 +39,7 @@ pub(crate) struct Cast {
     pub(crate) work: Work,
     pub(crate) alarms: Alarms,
     pub(crate) receivers: Vec<Receiver>,
-    /// Registration order, which fixes turmoil's address assignment and host run order.
+    /// Every host's name: the dispatcher, the mail host, then the receivers in world order.
     pub(crate) names: Vec<String>,
     /// Accept backlog and per-stream buffer; at most this many connections may arrive in one tick.
     pub(crate) tcp_capacity: usize,
