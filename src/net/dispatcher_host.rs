@@ -8,7 +8,7 @@ use super::journal::{Busy, Journal, Note, Work};
 use super::mail_host::Letter;
 use crate::core::{AttemptRequest, WarningEmail};
 use crate::trace::Outcome;
-use crate::world::{MAIL_HOST, url_host};
+use crate::world::{DISPATCHER_HOST, MAIL_HOST, url_host};
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -103,7 +103,8 @@ async fn run(job: Job, alarms: &Alarms) -> Note {
 
 /// One delivery attempt.
 async fn attempt(req: &AttemptRequest) -> Outcome {
-    let Some(host) = url_host(&req.url) else {
+    // The dispatcher and mail hosts serve no webhooks: nothing listens for one there.
+    let Some(host) = url_host(&req.url).filter(|h| *h != DISPATCHER_HOST && *h != MAIL_HOST) else {
         return Outcome::Refused;
     };
     http::post(host, http::url_path(&req.url), Bytes::copy_from_slice(req.body.as_bytes())).await

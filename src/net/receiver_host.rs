@@ -86,7 +86,8 @@ fn on_handled(receiver: String, journal: Journal) -> crate::receiver::OnHandled 
     })
 }
 
-/// Reads the request, picks the scripted reply, and hands the handling to a detached task.
+/// Reads the request, picks the scripted reply, and plays it; a reply with latency is played in a
+/// detached task, so that the receiver acts even if the connection dies while it waits.
 async fn take(
     request: Request<Incoming>,
     router: Router,
@@ -105,6 +106,11 @@ async fn take(
     };
     let reply = conduct.borrow_mut().next_reply();
     let request = Request::from_parts(parts, Body::from(bytes));
+    if reply.latency_ms == 0 {
+        // Nothing to wait for: the handling completes within this poll, so the connection cannot
+        // fail under it and there is nothing to detach.
+        return handle(reply, std::future::ready(()), request, router).await.ok_or(Dropped);
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let busy = work.start();
     // The reply's latency runs on the world's clock from the request's arrival.
