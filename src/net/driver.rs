@@ -102,6 +102,9 @@ impl<'w> Driver<'w> {
                 break;
             }
             if let Some(next) = self.jump_target(now) {
+                if self.cast.work.is_idle() {
+                    self.stage.rest_mail(&self.links);
+                }
                 now = next.min(end);
                 self.stage.jump_to(now);
                 continue;
@@ -242,6 +245,7 @@ impl<'w> Driver<'w> {
         }
         if !self.links.is_down(DISPATCHER_HOST) {
             for (id, email) in self.outbox.take_due(at) {
+                self.stage.wake_mail(&self.links);
                 let deadline_ms = at.as_millis().saturating_add(MAIL_TIMEOUT_MS);
                 self.queue(Job::Email { id, email, deadline_ms });
             }

@@ -191,6 +191,24 @@ impl Stage {
             self.sim.bounce(host);
         }
     }
+
+    /// Stops the mail host's software while no email is on its way: turmoil ticks every running
+    /// host at every tick, and the mail host is idle but for a warning a week. Only the
+    /// dispatcher ever connects to it, and only for an email, so [`Stage::wake_mail`] before each
+    /// email hides the pause. A scripted crash of the mail host is left as scripted.
+    pub(crate) fn rest_mail(&mut self, links: &Links) {
+        if !links.is_down(MAIL_HOST) && self.sim.is_host_running(MAIL_HOST) {
+            self.sim.crash(MAIL_HOST);
+        }
+    }
+
+    /// Starts the mail host's software again (it binds before the dispatcher, which runs after
+    /// it in the same tick, connects).
+    pub(crate) fn wake_mail(&mut self, links: &Links) {
+        if !links.is_down(MAIL_HOST) && !self.sim.is_host_running(MAIL_HOST) {
+            self.sim.bounce(MAIL_HOST);
+        }
+    }
 }
 
 /// SplitMix64 of the world's seed: turmoil's seed, apart from the core's own RNG so that network
