@@ -268,3 +268,26 @@ fn a_connection_closed_mid_request_is_a_reset_and_a_slow_answer_a_timeout() {
     // The slow handler acted after the sender gave up; the last attempt is a skipped duplicate.
     assert_eq!(acted(&out).len(), 1);
 }
+
+#[test]
+fn idle_time_costs_no_ticks_timeouts_and_holds_included() {
+    // Four ticks an attempt (SYN, request, answer: 1 ms hops), nothing for the hours between.
+    let w = ten_day_failing_world();
+    let (out, ticks) = hooksim::net::run_counting_ticks(&w).unwrap();
+    let n = attempts(&out).len() as u64;
+    assert!(ticks <= 5 * n + 100, "{ticks} ticks for {n} attempts over ten days");
+    // An hour-long hold, attempts timing out against it, a crashed receiver: waiting is free.
+    let (dispatcher, shop) = (Host::Dispatcher, Host::Receiver("shop".into()));
+    let mut w = world("waits", Profile::Snapbill.policy(), Behaviour::default(), 3 * HOUR_MS);
+    w.timeline = vec![
+        at(0, Action::Hold { a: dispatcher.clone(), b: shop.clone() }),
+        at(SECOND_MS, Action::Change(client(1))),
+        at(HOUR_MS, Action::Release { a: dispatcher, b: shop.clone() }),
+        at(HOUR_MS + MINUTE_MS, Action::Crash(shop.clone())),
+        at(HOUR_MS + MINUTE_MS, Action::Change(client(2))),
+        at(2 * HOUR_MS, Action::Restart(shop)),
+    ];
+    let (out, ticks) = hooksim::net::run_counting_ticks(&w).unwrap();
+    assert_eq!(delivered(&out), BTreeSet::from([1, 2]));
+    assert!(ticks < 1_000, "{ticks} ticks for three hours of mostly waiting");
+}

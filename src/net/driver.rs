@@ -88,7 +88,8 @@ impl<'w> Driver<'w> {
         })
     }
 
-    pub(crate) fn run(mut self) -> Result<RunOutput, EngineError> {
+    /// Runs the world to its end; returns its output and the ticks simulated.
+    pub(crate) fn run(mut self) -> Result<(RunOutput, u64), EngineError> {
         let end = self.world.run_for_ms;
         let mut now = 0;
         loop {
@@ -112,7 +113,7 @@ impl<'w> Driver<'w> {
             self.step(now)?;
             now = self.stage.now_ms();
         }
-        Ok(RunOutput { trace: self.trace, sim_elapsed_ms: end })
+        Ok((RunOutput { trace: self.trace, sim_elapsed_ms: end }, self.busy_ticks))
     }
 
     /// One tick of the simulation, ending at `now + TICK_MS`.

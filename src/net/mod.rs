@@ -44,6 +44,12 @@ use crate::world::{EngineError, RunOutput, World};
 
 /// Runs `world` to `world.end()` over the simulated network.
 pub fn run(world: &World) -> Result<RunOutput, EngineError> {
+    run_counting_ticks(world).map(|(out, _)| out)
+}
+
+/// [`run`], and how many 1 ms ticks turmoil simulated (quiet time skipped costs none): the
+/// deterministic measure of how well idle time is skipped.
+pub fn run_counting_ticks(world: &World) -> Result<(RunOutput, u64), EngineError> {
     driver::Driver::new(world)?.run()
 }
 
