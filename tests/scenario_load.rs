@@ -246,3 +246,28 @@ proptest! {
         let _ = load_str("d.toml", &text);
     }
 }
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    for deep in [
+        format!("{BASE}body = {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+        format!("{BASE}body = {}1{}\n", "{a = ".repeat(100_000), "}".repeat(100_000)),
+        format!("{BASE}{} = 1\n", vec!["body"; 100_000].join(".")),
+    ] {
+        assert!(load_str("deep.toml", &deep).is_err());
+    }
+}
+
+#[test]
+fn discover_lists_toml_files_under_folders_sorted() {
+    let dir = std::env::temp_dir().join(format!("hooksim-discover-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    for f in ["b.toml", "a.toml", "notes.md", "sub/c.toml"] {
+        std::fs::write(dir.join(f), "").unwrap();
+    }
+    let single = dir.join("notes.md");
+    let found = discover(&[dir.clone(), single.clone()]);
+    assert_eq!(found, vec![dir.join("a.toml"), dir.join("b.toml"), single, dir.join("sub/c.toml")]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

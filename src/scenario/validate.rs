@@ -109,10 +109,11 @@ impl Validator<'_> {
             },
         };
         let mut spec: PolicySpec = profile.spec();
-        if table.retries.is_some() && table.backoff.is_some() {
-            if let Some(b) = &table.backoff {
-                self.err(b.span(), "give either `retries` (a list of delays) or `backoff` (exponential), not both");
-            }
+        if table.retries.is_some()
+            && table.backoff.is_some()
+            && let Some(b) = &table.backoff
+        {
+            self.err(b.span(), "give either `retries` (a list of delays) or `backoff` (exponential), not both");
         }
         if let Some(r) = &table.retries {
             spec.schedule.backoff = Backoff::List { delays_ms: r.get_ref().iter().map(|d| d.get_ref().ms()).collect() };
@@ -320,17 +321,17 @@ impl Validator<'_> {
                 continue;
             };
             let at_ms = at.get_ref().ms();
-            if let Some((prev, _)) = &previous {
-                if at_ms < *prev {
-                    self.err(
-                        at.span(),
-                        format!(
-                            "timeline step {n} at {} comes before the step above it at {}: steps must be in time order",
-                            at.get_ref(),
-                            Duration(*prev)
-                        ),
-                    );
-                }
+            if let Some((prev, _)) = &previous
+                && at_ms < *prev
+            {
+                self.err(
+                    at.span(),
+                    format!(
+                        "timeline step {n} at {} comes before the step above it at {}: steps must be in time order",
+                        at.get_ref(),
+                        Duration(*prev)
+                    ),
+                );
             }
             if at_ms > run_for {
                 self.err(
@@ -349,10 +350,10 @@ impl Validator<'_> {
             if let Action::Change(_) = action {
                 let id = events.len() as u64 + 1;
                 let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
-                if let Some(nm) = &s.name {
-                    if names.insert(nm.get_ref().clone(), ()).is_some() {
-                        self.err(nm.span(), format!("another change step is already named {:?}", nm.get_ref()));
-                    }
+                if let Some(nm) = &s.name
+                    && names.insert(nm.get_ref().clone(), ()).is_some()
+                {
+                    self.err(nm.span(), format!("another change step is already named {:?}", nm.get_ref()));
                 }
                 events.push(EventInfo { id, name, at: SimTime::from_millis(at_ms), line: self.line(&span).0 });
             } else if let Some(nm) = &s.name {
@@ -413,15 +414,15 @@ impl Validator<'_> {
                 return None;
             }
         }
-        if s.behave.is_none() {
-            if let Some(r) = &s.receiver {
-                self.err(r.span(), "`receiver` goes with `behave`, which this step lacks");
-            }
+        if s.behave.is_none()
+            && let Some(r) = &s.receiver
+        {
+            self.err(r.span(), "`receiver` goes with `behave`, which this step lacks");
         }
-        if s.partition.is_none() {
-            if let Some(o) = &s.one_way {
-                self.err(o.span(), "`one_way` goes with `partition`, which this step lacks");
-            }
+        if s.partition.is_none()
+            && let Some(o) = &s.one_way
+        {
+            self.err(o.span(), "`one_way` goes with `partition`, which this step lacks");
         }
         if let Some(c) = &s.add_client {
             let c = c.get_ref();
@@ -664,11 +665,11 @@ impl Validator<'_> {
         ];
         let mut ok = true;
         for (q, sp) in qualifiers.into_iter().chain([("before", x.before.as_ref().map(|s| s.span()))]) {
-            if let Some(sp) = sp {
-                if !allowed(q) {
-                    self.err(sp, format!("`{q}` does not apply to `{subject}`"));
-                    ok = false;
-                }
+            if let Some(sp) = sp
+                && !allowed(q)
+            {
+                self.err(sp, format!("`{q}` does not apply to `{subject}`"));
+                ok = false;
             }
         }
         let count = self.count(x, subject);
@@ -786,11 +787,11 @@ impl Validator<'_> {
         }
         let min = get(&x.at_least);
         let max = get(&x.at_most);
-        if let (Some(lo), Some(hi), Some(sp)) = (min, max, &x.at_most) {
-            if lo > hi {
-                self.err(sp.span(), format!("`at_most = {hi}` is below `at_least = {lo}`: no count can satisfy both"));
-                return None;
-            }
+        if let (Some(lo), Some(hi), Some(sp)) = (min, max, &x.at_most)
+            && lo > hi
+        {
+            self.err(sp.span(), format!("`at_most = {hi}` is below `at_least = {lo}`: no count can satisfy both"));
+            return None;
         }
         Some(Count {
             // "It happened" by default; `at_most` alone allows zero.
@@ -802,11 +803,11 @@ impl Validator<'_> {
     fn window(&mut self, x: &ExpectFile) -> Option<Window> {
         let after = x.after.as_ref().map(|d| SimTime::from_millis(d.get_ref().ms()));
         let before = x.before.as_ref().map(|d| SimTime::from_millis(d.get_ref().ms()));
-        if let (Some(a), Some(b), Some(sp)) = (after, before, &x.before) {
-            if b < a {
-                self.err(sp.span(), "`before` is earlier than `after`: the window is empty");
-                return None;
-            }
+        if let (Some(a), Some(b), Some(sp)) = (after, before, &x.before)
+            && b < a
+        {
+            self.err(sp.span(), "`before` is earlier than `after`: the window is empty");
+            return None;
         }
         Some(Window { after, before })
     }
