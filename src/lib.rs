@@ -19,8 +19,10 @@
 pub mod core;
 pub mod domain;
 pub mod model;
+pub mod net;
 pub mod policy;
 pub mod receiver;
+pub mod runner;
 pub mod scenario;
 pub mod time;
 pub mod trace;

@@ -1,1 +1,23 @@
-fn main() {}
+//! The `hooksim` command line.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "hooksim", version, about)]
+enum Cli {
+    /// Run scenario files and check their expectations.
+    Run(cli::run::RunArgs),
+    /// Validate scenario files without running them.
+    Check(cli::check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let code = match Cli::parse() {
+        Cli::Run(args) => cli::run::run(args),
+        Cli::Check(args) => cli::check::run(args),
+    };
+    ExitCode::from(code)
+}

@@ -153,6 +153,13 @@ pub enum TraceEvent {
         to: String,
         webhook: WebhookId,
     },
+    /// The network engine could not hand a warning email to the mail host (partition, crash):
+    /// it tries again at `retry_at`.
+    EmailDeferred {
+        webhook: WebhookId,
+        outcome: Outcome,
+        retry_at: SimTime,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -178,6 +185,15 @@ impl Trace {
         for e in entries {
             self.push(e.at, e.event);
         }
+    }
+
+    /// Moves all of `entries` to the end of the trace.
+    pub fn append(&mut self, entries: &mut Vec<TraceEntry>) {
+        debug_assert!(
+            entries.windows(2).all(|w| w[0].at <= w[1].at) && entries.first().is_none_or(|e| self.last_at() <= e.at),
+            "the trace never goes back in time"
+        );
+        self.entries.append(entries);
     }
 
     pub fn entries(&self) -> &[TraceEntry] {

@@ -130,7 +130,7 @@ fn quick_policy() -> Policy {
     .unwrap()
 }
 
-fn entries<'t>(trace: &'t Trace) -> impl Iterator<Item = (SimTime, &'t TraceEvent)> {
+fn entries(trace: &Trace) -> impl Iterator<Item = (SimTime, &TraceEvent)> {
     trace.entries().iter().map(|e| (e.at, &e.event))
 }
 

@@ -1,6 +1,7 @@
 //! One delivery: one event for one webhook, attempted until a 2xx (or it is given up).
 
 use crate::domain::WebhookId;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Index of a delivery in the dispatcher's table, in creation order (so ordered sets of them
@@ -26,6 +27,8 @@ pub(super) struct Delivery {
     pub attempts: u32,
     pub failures: u32,
     pub state: DeliveryState,
+    /// The last body sent and the store revision it was rendered at.
+    pub rendered: Option<(u64, Arc<str>)>,
 }
 
 impl Delivery {

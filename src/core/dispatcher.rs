@@ -3,13 +3,14 @@
 use super::delivery::{Delivery, DeliveryIdx, DeliveryState};
 use super::envelope::render;
 use super::health::{Health, Verdict};
+use super::queues::{InFlightTable, MinQueue};
 use crate::domain::{Change, ChangeError, Event, Store, WebhookConfig, WebhookId, WebhookStatus};
 use crate::policy::Policy;
 use crate::time::SimTime;
 use crate::trace::{AbandonReason, Outcome, RefusedReason, TraceEntry, TraceEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -97,9 +98,11 @@ pub struct Dispatcher {
     events: Vec<Event>,
     deliveries: Vec<Delivery>,
     /// Retry timers, ordered by due time then creation.
-    timers: BTreeSet<(SimTime, DeliveryIdx)>,
-    in_flight: BTreeMap<AttemptId, InFlight>,
-    timeouts: BTreeSet<(SimTime, AttemptId)>,
+    timers: MinQueue<(SimTime, DeliveryIdx)>,
+    in_flight: InFlightTable<InFlight>,
+    /// Attempt deadlines. An answered attempt's deadline stays here until it reaches the head
+    /// and is purged ([`Dispatcher::purge_timeouts`]): the head is always a live deadline.
+    timeouts: MinQueue<(SimTime, AttemptId)>,
     next_attempt: AttemptId,
     crashed: bool,
     /// The latest `now` seen; time never goes backwards inside the core.
@@ -129,9 +132,9 @@ impl Dispatcher {
             endpoints,
             events: Vec::new(),
             deliveries: Vec::new(),
-            timers: BTreeSet::new(),
-            in_flight: BTreeMap::new(),
-            timeouts: BTreeSet::new(),
+            timers: MinQueue::default(),
+            in_flight: InFlightTable::default(),
+            timeouts: MinQueue::default(),
             next_attempt: 1,
             crashed: false,
             now: SimTime::ZERO,
@@ -184,17 +187,18 @@ impl Dispatcher {
             return;
         }
         loop {
-            let timeout = self.timeouts.first().copied().filter(|(at, _)| *at <= now);
-            let timer = self.timers.first().copied().filter(|(at, _)| *at <= now);
+            let timeout = self.timeouts.peek().filter(|(at, _)| *at <= now);
+            let timer = self.timers.peek().filter(|(at, _)| *at <= now);
             match (timeout, timer) {
                 (Some((t_at, attempt)), timer) if timer.is_none_or(|(r_at, _)| t_at <= r_at) => {
-                    self.timeouts.pop_first();
-                    if let Some(f) = self.in_flight.remove(&attempt) {
+                    self.timeouts.pop();
+                    if let Some(f) = self.in_flight.remove(attempt) {
+                        self.purge_timeouts();
                         self.finish(now, attempt, f.delivery, Outcome::Timeout);
                     }
                 }
                 (_, Some((_, idx))) => {
-                    self.timers.pop_first();
+                    self.timers.pop();
                     self.make_ready(now, idx);
                 }
                 _ => break,
@@ -207,8 +211,8 @@ impl Dispatcher {
         if self.crashed {
             return None;
         }
-        let timeout = self.timeouts.first().map(|(at, _)| *at);
-        let timer = self.timers.first().map(|(at, _)| *at);
+        let timeout = self.timeouts.peek().map(|(at, _)| at);
+        let timer = self.timers.peek().map(|(at, _)| at);
         match (timeout, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -217,6 +221,11 @@ impl Dispatcher {
 
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// Moves the trace entries recorded since the last call to the end of `trace`, in one copy.
+    pub fn drain_trace_into(&mut self, trace: &mut crate::trace::Trace) {
+        trace.append(&mut self.trace);
     }
 
     /// Takes the trace entries recorded since the last call, in order.
@@ -269,6 +278,7 @@ impl Dispatcher {
             attempts: 0,
             failures: 0,
             state: DeliveryState::Waiting,
+            rendered: None,
         });
         self.log(now, TraceEvent::DeliveryQueued { delivery: uuid, webhook, event });
         let ep = &mut self.endpoints[webhook.0 as usize];
@@ -302,14 +312,22 @@ impl Dispatcher {
         d.attempts += 1;
         d.state = DeliveryState::InFlight;
         let (uuid, webhook, event_id, number) = (d.uuid, d.webhook, d.event, d.attempts);
-        let event = &self.events[event_id as usize - 1];
-        let body: Arc<str> = Arc::from(render(uuid, event, &self.store));
+        let revision = self.store.revision();
+        let body = match &d.rendered {
+            Some((at_revision, body)) if *at_revision == revision => body.clone(),
+            _ => {
+                let event = &self.events[event_id as usize - 1];
+                let body: Arc<str> = Arc::from(render(uuid, event, &self.store));
+                d.rendered = Some((revision, body.clone()));
+                body
+            }
+        };
         let ep = &mut self.endpoints[webhook.0 as usize];
         ep.in_flight += 1;
         let timeout_ms = self.policy.attempt_timeout_ms();
         let deadline = now.plus_ms(timeout_ms);
         self.in_flight.insert(attempt, InFlight { delivery: idx, deadline });
-        self.timeouts.insert((deadline, attempt));
+        self.timeouts.push((deadline, attempt));
         let url = ep.url.clone();
         self.log(
             now,
@@ -332,13 +350,24 @@ impl Dispatcher {
         }));
     }
 
+    /// Drops deadlines of attempts that already finished from the head of the queue, so that
+    /// [`Dispatcher::poll_timeout`] never names a dead deadline.
+    fn purge_timeouts(&mut self) {
+        while let Some((at, attempt)) = self.timeouts.peek() {
+            if self.in_flight.get(attempt).is_some_and(|f| f.deadline == at) {
+                return;
+            }
+            self.timeouts.pop();
+        }
+    }
+
     fn answer(&mut self, now: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), InputError> {
         if attempt == 0 || attempt >= self.next_attempt {
             return Err(InputError::UnknownAttempt(attempt));
         }
-        match self.in_flight.remove(&attempt) {
+        match self.in_flight.remove(attempt) {
             Some(f) => {
-                self.timeouts.remove(&(f.deadline, attempt));
+                self.purge_timeouts();
                 self.finish(now, attempt, f.delivery, outcome);
             }
             // A timeout already finished it (the shell reports its own timeout too: same fact).
@@ -364,6 +393,7 @@ impl Dispatcher {
     fn succeed(&mut self, now: SimTime, idx: DeliveryIdx) {
         let d = &mut self.deliveries[idx as usize];
         d.state = DeliveryState::Delivered;
+        d.rendered = None;
         let (delivery, webhook, event, attempts) = (d.uuid, d.webhook, d.event, d.attempts);
         self.log(now, TraceEvent::Delivered { delivery, webhook, event, attempts });
         let ep = &mut self.endpoints[webhook.0 as usize];
@@ -431,12 +461,13 @@ impl Dispatcher {
         match reason {
             Some(reason) => {
                 d.state = DeliveryState::Abandoned;
+                d.rendered = None;
                 self.endpoints[webhook.0 as usize].pending -= 1;
                 self.log(now, TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason });
             }
             None => {
                 d.state = DeliveryState::Waiting;
-                self.timers.insert((at, idx));
+                self.timers.push((at, idx));
                 self.log(now, TraceEvent::RetryScheduled { delivery, webhook, at, failures });
             }
         }
@@ -476,7 +507,7 @@ impl Dispatcher {
         // Sends not yet taken by the shell die with the process; their attempts are lost below.
         self.outputs.retain(|o| !matches!(o, Output::Send(_)));
         self.timeouts.clear();
-        let lost = std::mem::take(&mut self.in_flight);
+        let lost = self.in_flight.take_all();
         for (attempt, f) in lost {
             let d = &mut self.deliveries[f.delivery as usize];
             d.state = DeliveryState::Waiting;
@@ -518,6 +549,8 @@ impl Dispatcher {
                 assert!(ep.ready.is_empty(), "a disabled webhook has nothing ready");
             }
         }
-        assert_eq!(self.in_flight.len(), self.timeouts.len());
+        if let Some((at, attempt)) = self.timeouts.peek() {
+            assert_eq!(self.in_flight.get(attempt).map(|f| f.deadline), Some(at), "the head deadline is live");
+        }
     }
 }

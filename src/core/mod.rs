@@ -10,6 +10,7 @@ mod delivery;
 mod dispatcher;
 mod envelope;
 mod health;
+mod queues;
 
 pub use dispatcher::{AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail};
 pub use envelope::render;

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 pub struct Store {
     clients: BTreeMap<u64, Client>,
     invoices: BTreeMap<u64, Invoice>,
+    /// Bumped by every change: a payload rendered at revision `r` is still exact while the
+    /// revision is `r`, which lets retries reuse it without breaking "rendered at send time".
+    revision: u64,
 }
 
 impl Store {
@@ -26,11 +29,17 @@ impl Store {
         }
     }
 
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     pub(crate) fn clients_mut(&mut self) -> &mut BTreeMap<u64, Client> {
+        self.revision += 1;
         &mut self.clients
     }
 
     pub(crate) fn invoices_mut(&mut self) -> &mut BTreeMap<u64, Invoice> {
+        self.revision += 1;
         &mut self.invoices
     }
 }

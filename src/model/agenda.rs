@@ -4,14 +4,15 @@ use crate::core::{AttemptRequest, WarningEmail};
 use crate::time::SimTime;
 use crate::trace::Outcome;
 use crate::world::Reply;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 #[derive(Clone, Debug)]
 pub(super) enum Message {
     /// An attempt's request reaches its receiver.
-    Request { host: String, request: AttemptRequest, incarnation: u32 },
+    Request { rx: usize, request: AttemptRequest, incarnation: u32 },
     /// The receiver finishes handling after its reply's latency.
-    Handle { host: String, request: AttemptRequest, reply: Reply, incarnation: u32 },
+    Handle { rx: usize, request: AttemptRequest, reply: Reply, incarnation: u32 },
     /// An answer reaches the dispatcher (dropped if the dispatcher restarted since it was sent).
     Answer { attempt: u64, outcome: Outcome, incarnation: u32 },
     /// The dispatcher (re)tries to send a warning email; emails are kept durably until sent.
@@ -20,20 +21,49 @@ pub(super) enum Message {
     Email(WarningEmail),
 }
 
+/// Entries are ordered by `(at, seq)` only; the message rides along.
+struct Entry {
+    at: SimTime,
+    seq: u64,
+    message: Message,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// A heap, not a B-tree map: the agenda often swings between empty and one entry, and a heap
+/// keeps its buffer where a map would allocate and free a node each time.
 #[derive(Default)]
 pub(super) struct Agenda {
-    entries: BTreeMap<(SimTime, u64), Message>,
+    entries: BinaryHeap<Reverse<Entry>>,
     next_seq: u64,
 }
 
 impl Agenda {
     pub fn push(&mut self, at: SimTime, message: Message) {
-        self.entries.insert((at, self.next_seq), message);
+        self.entries.push(Reverse(Entry { at, seq: self.next_seq, message }));
         self.next_seq += 1;
     }
 
     pub fn next_at(&self) -> Option<SimTime> {
-        self.entries.first_key_value().map(|((at, _), _)| *at)
+        self.entries.peek().map(|Reverse(e)| e.at)
     }
 
     /// The earliest message due at or before `now`.
@@ -41,6 +71,6 @@ impl Agenda {
         if self.next_at()? > now {
             return None;
         }
-        self.entries.pop_first().map(|(_, m)| m)
+        self.entries.pop().map(|Reverse(e)| e.message)
     }
 }

@@ -9,7 +9,6 @@ use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 
 /// How long the dispatcher waits before trying again to send an email that could not go out.
 pub(crate) const EMAIL_RETRY_MS: u64 = MINUTE_MS;
@@ -22,6 +21,7 @@ pub fn run(world: &World) -> Result<RunOutput, EngineError> {
 }
 
 struct ModelReceiver {
+    host: Host,
     kind: ReceiverKind,
     behaviour: Behaviour,
     /// Requests since the behaviour took effect: indexes the behaviour's reply sequence.
@@ -37,7 +37,9 @@ struct Engine<'w> {
     /// Latency draws; seeded apart from the core's RNG so that latencies do not shift ids.
     rng: ChaCha8Rng,
     network: Network,
-    receivers: BTreeMap<String, ModelReceiver>,
+    receivers: Vec<ModelReceiver>,
+    /// For each webhook, the index of the receiver its URL names (`None`: no such host).
+    webhook_receiver: Vec<Option<usize>>,
     agenda: Agenda,
     /// Messages held on a link: (from, to, message), in the order they were held.
     held: Vec<(Host, Host, Message)>,
@@ -51,11 +53,18 @@ impl<'w> Engine<'w> {
         let receivers = world
             .receivers
             .iter()
-            .map(|r| {
-                let rx =
-                    ModelReceiver { kind: r.kind, behaviour: r.behaviour.clone(), served: 0, book: Book::default() };
-                (r.host.clone(), rx)
+            .map(|r| ModelReceiver {
+                host: Host::Receiver(r.host.clone()),
+                kind: r.kind,
+                behaviour: r.behaviour.clone(),
+                served: 0,
+                book: Book::default(),
             })
+            .collect();
+        let webhook_receiver = world
+            .webhooks
+            .iter()
+            .map(|w| url_host(&w.url).and_then(|h| world.receivers.iter().position(|r| r.host == h)))
             .collect();
         Engine {
             world,
@@ -65,6 +74,7 @@ impl<'w> Engine<'w> {
             rng: ChaCha8Rng::seed_from_u64(world.seed ^ 0x6d6f_6465_6c00),
             network: Network::new(world.latency_ms),
             receivers,
+            webhook_receiver,
             agenda: Agenda::default(),
             held: Vec::new(),
             incarnation: 0,
@@ -102,7 +112,7 @@ impl<'w> Engine<'w> {
 
     /// Moves the core's trace into the world's and acts on its outputs.
     fn drain_core(&mut self) {
-        self.trace.extend(self.core.drain_trace());
+        self.core.drain_trace_into(&mut self.trace);
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Send(request) => self.send_request(request),
@@ -123,7 +133,7 @@ impl<'w> Engine<'w> {
         self.trace.push(self.now, TraceEvent::WorldChanged { what: step.action.to_string() });
         match &step.action {
             Action::Behave { receiver, behaviour } => {
-                if let Some(rx) = self.receivers.get_mut(receiver) {
+                if let Some(rx) = self.receivers.iter_mut().find(|r| r.host.name() == receiver) {
                     rx.behaviour = behaviour.clone();
                     rx.served = 0;
                 }
@@ -159,10 +169,15 @@ impl<'w> Engine<'w> {
     }
 
     /// Sends `message` from `from` to `to`, or holds it, or loses it.
-    fn transmit(&mut self, from: Host, to: Host, message: Message) {
-        match self.network.path(&from, &to, &mut self.rng) {
+    fn transmit(&mut self, from: &Host, to: &Host, message: Message) {
+        let path = self.network.path(from, to, &mut self.rng);
+        self.route(path, from, to, message);
+    }
+
+    fn route(&mut self, path: Path, from: &Host, to: &Host, message: Message) {
+        match path {
             Path::Open { latency_ms } => self.agenda.push(self.now.plus_ms(latency_ms), message),
-            Path::Held => self.held.push((from, to, message)),
+            Path::Held => self.held.push((from.clone(), to.clone(), message)),
             Path::Partitioned | Path::Down => {}
         }
     }
@@ -173,24 +188,26 @@ impl<'w> Engine<'w> {
             .partition(|(from, to, _)| (from == a && to == b) || (from == b && to == a));
         self.held = kept;
         for (from, to, message) in released {
-            self.transmit(from, to, message);
+            self.transmit(&from, &to, message);
         }
     }
 
     fn send_request(&mut self, request: AttemptRequest) {
-        let host = url_host(&request.url).map(str::to_string);
-        let target = host.as_ref().filter(|h| self.receivers.contains_key(*h)).map(|h| Host::Receiver(h.clone()));
-        let Some(target) = target else {
+        let Some(rx) = self.webhook_receiver.get(request.webhook.0 as usize).copied().flatten() else {
             // No such host on the network: the connect fails at once.
             return self.answer_now(request.attempt, Outcome::Refused);
         };
-        match self.network.path(&Host::Dispatcher, &target, &mut self.rng) {
-            Path::Partitioned => self.answer_now(request.attempt, Outcome::Refused),
-            _ => {
-                let message =
-                    Message::Request { host: target.name().to_string(), request, incarnation: self.incarnation };
-                self.transmit(Host::Dispatcher, target, message);
-            }
+        // Fields borrowed apart, so that the common path clones no host name.
+        let path = self.network.path(&Host::Dispatcher, &self.receivers[rx].host, &mut self.rng);
+        if path == Path::Partitioned {
+            return self.answer_now(request.attempt, Outcome::Refused);
+        }
+        let message = Message::Request { rx, request, incarnation: self.incarnation };
+        if let Path::Open { latency_ms } = path {
+            self.agenda.push(self.now.plus_ms(latency_ms), message);
+        } else {
+            let to = self.receivers[rx].host.clone();
+            self.route(path, &Host::Dispatcher, &to, message);
         }
     }
 
@@ -204,8 +221,8 @@ impl<'w> Engine<'w> {
 
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
         match message {
-            Message::Request { host, request, incarnation } => self.request_arrives(host, request, incarnation),
-            Message::Handle { host, request, reply, incarnation } => self.handle(host, request, reply, incarnation),
+            Message::Request { rx, request, incarnation } => self.request_arrives(rx, request, incarnation),
+            Message::Handle { rx, request, reply, incarnation } => self.handle(rx, request, reply, incarnation),
             Message::Answer { attempt, outcome, incarnation } => {
                 if incarnation == self.incarnation && !self.network.is_down(&Host::Dispatcher) {
                     self.input(Input::Answer { attempt, outcome })
@@ -229,55 +246,59 @@ impl<'w> Engine<'w> {
         let open = !self.network.is_down(&Host::Dispatcher)
             && matches!(self.network.path(&Host::Dispatcher, &Host::Mail, &mut self.rng), Path::Open { .. });
         if open {
-            self.transmit(Host::Dispatcher, Host::Mail, Message::Email(email));
+            self.transmit(&Host::Dispatcher, &Host::Mail, Message::Email(email));
         } else {
             self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
         }
     }
 
-    fn request_arrives(&mut self, host: String, request: AttemptRequest, incarnation: u32) {
-        if self.network.is_down(&Host::Receiver(host.clone())) {
+    fn request_arrives(&mut self, rx: usize, request: AttemptRequest, incarnation: u32) {
+        let receiver = &mut self.receivers[rx];
+        if self.network.is_down(&receiver.host) {
             return;
         }
-        let Some(rx) = self.receivers.get_mut(&host) else {
-            return;
-        };
-        let reply = rx.behaviour.reply(rx.served);
-        rx.served += 1;
-        let message = Message::Handle { host, request, reply, incarnation };
+        let reply = receiver.behaviour.reply(receiver.served);
+        receiver.served += 1;
+        if reply.latency_ms == 0 {
+            return self.handle(rx, request, reply, incarnation);
+        }
+        let message = Message::Handle { rx, request, reply, incarnation };
         self.agenda.push(self.now.plus_ms(reply.latency_ms), message);
     }
 
     /// The receiver answers: maybe acts, then replies (or drops the connection).
-    fn handle(&mut self, host: String, request: AttemptRequest, reply: Reply, incarnation: u32) {
-        let receiver = Host::Receiver(host.clone());
-        if self.network.is_down(&receiver) {
+    fn handle(&mut self, rx: usize, request: AttemptRequest, reply: Reply, incarnation: u32) {
+        if self.network.is_down(&self.receivers[rx].host) {
             return;
         }
         let outcome = match reply.answer {
-            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status { code: self.act(&host, &request) },
+            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status { code: self.act(rx, &request) },
             Answer::Status(code) => Outcome::Status { code },
             Answer::ActThenStatus(code) => {
-                self.act(&host, &request);
+                self.act(rx, &request);
                 Outcome::Status { code }
             }
             Answer::ActThenDrop => {
-                self.act(&host, &request);
+                self.act(rx, &request);
                 Outcome::Reset
             }
             Answer::Drop => Outcome::Reset,
         };
         let message = Message::Answer { attempt: request.attempt, outcome, incarnation };
-        self.transmit(receiver, Host::Dispatcher, message);
+        let path = self.network.path(&self.receivers[rx].host, &Host::Dispatcher, &mut self.rng);
+        if let Path::Open { latency_ms } = path {
+            self.agenda.push(self.now.plus_ms(latency_ms), message);
+        } else {
+            let from = self.receivers[rx].host.clone();
+            self.route(path, &from, &Host::Dispatcher, message);
+        }
     }
 
     /// Runs the reference logic; returns the status it answers.
-    fn act(&mut self, host: &str, request: &AttemptRequest) -> u16 {
-        let Some(rx) = self.receivers.get_mut(host) else {
-            return 404;
-        };
-        let handled = receiver::handle(rx.kind, &mut rx.book, request.body.as_bytes());
-        if let Some(event) = receiver_trace(host, &handled) {
+    fn act(&mut self, rx: usize, request: &AttemptRequest) -> u16 {
+        let receiver = &mut self.receivers[rx];
+        let handled = receiver::handle(receiver.kind, &mut receiver.book, request.body.as_bytes());
+        if let Some(event) = receiver_trace(receiver.host.name(), &handled) {
             self.trace.push(self.now, event);
         }
         handled.status()

@@ -10,4 +10,6 @@ mod agenda;
 mod engine;
 mod network;
 
+/// The trace entry for a handled delivery; the network engine records receivers the same way.
+pub(crate) use engine::receiver_trace;
 pub use engine::run;

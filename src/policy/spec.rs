@@ -177,7 +177,8 @@ mod tests {
 
     #[test]
     fn every_bad_value_is_refused_with_its_field() {
-        let cases: Vec<(fn(&mut PolicySpec), &str)> = vec![
+        type Mutation = fn(&mut PolicySpec);
+        let cases: Vec<(Mutation, &str)> = vec![
             (|s| s.attempt_timeout_ms = 0, "attempt_timeout_ms"),
             (|s| s.in_flight_per_webhook_max = 0, "in_flight_per_webhook_max"),
             (|s| s.pending_per_webhook_max = 0, "pending_per_webhook_max"),

@@ -121,6 +121,9 @@ pub fn render_entry(entry: &TraceEntry, names: &Names<'_>) -> String {
         }
         TraceEvent::WebhookRecovered { webhook } => format!("{} recovered", w(webhook)),
         TraceEvent::WebhookEnabled { webhook } => format!("{} enabled", w(webhook)),
+        TraceEvent::EmailDeferred { webhook, outcome: o, retry_at } => {
+            format!("warning email about {} not handed over ({}); retry at {retry_at}", w(webhook), outcome(o))
+        }
         TraceEvent::DispatcherRestarted => "dispatcher restarted".to_string(),
         TraceEvent::WorldChanged { what } => format!("world: {what}"),
         TraceEvent::ReceiverActed { receiver, delivery, event, action } => {

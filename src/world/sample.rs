@@ -12,7 +12,7 @@ pub fn shop_webhook() -> WebhookConfig {
     WebhookConfig { url: format!("http://{SHOP_HOST}/webhook"), paths: vec![], owner_email: "ops@shop.example".into() }
 }
 
-/// Adds client 1, then `invoices` invoices each marked paid, an hour apart from `start_ms`.
+/// Adds client 1 (one event), then `invoices` invoices each marked paid, an hour apart from `start_ms`.
 pub fn invoice_timeline(invoices: u64, start_ms: u64) -> Vec<Step> {
     let client = Client { id: 1, name: "Ada".into(), email: "ada@example.com".into() };
     let mut steps =

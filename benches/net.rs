@@ -1,0 +1,144 @@
+//! The network engine's targets (issue 3), measured in one run:
+//! - `net/failing_10_days`: ten virtual days of a receiver answering 500, end to end over HTTP
+//!   (target: at most 50 ms of wall time);
+//! - `net/throughput/*`: deliveries per wall second through the engine against POSTs per wall
+//!   second of a bare turmoil loop (one connection per POST, the same receiver router, the same
+//!   concurrency, the same tick); target: the engine at least half the bare loop.
+//!
+//! Run on one core: `taskset -c 0 cargo bench --bench net`.
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hooksim::domain::{Change, Client};
+use hooksim::policy::Profile;
+use hooksim::receiver::{Book, ReceiverKind, ReceiverState, router};
+use hooksim::time::{HOUR_MS, SimTime};
+use hooksim::trace::{Outcome, TraceEvent};
+use hooksim::world::sample::{SHOP_HOST, failing_world, shop_webhook};
+use hooksim::world::{Action, Behaviour, ReceiverSpec, Step, World};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::sync::Semaphore;
+
+/// POSTs (or deliveries) per measured run.
+const POSTS: u64 = 2_000;
+/// Connections in flight at once, in both loops (the policy's in-flight limit for the engine).
+const CONCURRENCY: u32 = 32;
+
+/// Ten days of 500s with 3 events (a client, an invoice, its payment: `failing_world(10, 1)`),
+/// the target world, and with 7 events (`failing_world(10, 3)`, the model engine's test world).
+fn failing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("net");
+    group.sample_size(20);
+    for (name, invoices) in [("failing_10_days_3_events", 1), ("failing_10_days_7_events", 3)] {
+        let world = failing_world(10, invoices);
+        let out = hooksim::net::run(&world).expect("the failing world runs");
+        let attempts =
+            out.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::AttemptStarted { .. })).count();
+        println!("{name}: {attempts} attempts, {} trace entries", out.trace.len());
+        group.bench_function(name, |b| b.iter(|| black_box(hooksim::net::run(&world).unwrap())));
+    }
+    group.finish();
+}
+
+/// `POSTS` events at once to one always-200 receiver, `CONCURRENCY` attempts in flight.
+fn busy_world() -> World {
+    let mut spec = Profile::Snapbill.spec();
+    spec.in_flight_per_webhook_max = CONCURRENCY;
+    spec.pending_per_webhook_max = POSTS as u32;
+    let timeline = (1..=POSTS)
+        .map(|id| Step {
+            at: SimTime::ZERO,
+            action: Action::Change(Change::AddClient(Client {
+                id,
+                name: format!("client {id}"),
+                email: format!("c{id}@example.com"),
+            })),
+        })
+        .collect();
+    World {
+        name: "busy".into(),
+        seed: 3,
+        policy: spec.build().expect("a valid policy"),
+        webhooks: vec![shop_webhook()],
+        receivers: vec![ReceiverSpec {
+            host: SHOP_HOST.into(),
+            kind: ReceiverKind::Dedup,
+            behaviour: Behaviour::default(),
+        }],
+        timeline,
+        run_for_ms: HOUR_MS,
+        latency_ms: (0, 0),
+    }
+}
+
+/// `POSTS` POSTs of distinct deliveries, `CONCURRENCY` at a time, each on its own connection,
+/// to the reference router served the engine's way; no dispatcher core, no trace.
+fn bare_loop() -> u64 {
+    let mut sim = turmoil::Builder::new()
+        .epoch(SystemTime::UNIX_EPOCH + Duration::from_secs(hooksim::net::EPOCH_UNIX_SECS))
+        .rng_seed(3)
+        .tick_duration(Duration::from_millis(1))
+        .min_message_latency(Duration::ZERO)
+        .max_message_latency(Duration::ZERO)
+        .simulation_duration(Duration::from_secs(3_600))
+        .build();
+    sim.host(SHOP_HOST, || {
+        let state = Arc::new(ReceiverState {
+            name: SHOP_HOST.into(),
+            kind: ReceiverKind::Dedup,
+            book: Arc::new(Mutex::new(Book::default())),
+            on_handled: None,
+        });
+        hooksim::net::serve_router(router(state))
+    });
+    let ok = Rc::new(Cell::new(0u64));
+    let counted = ok.clone();
+    sim.client("dispatcher", async move {
+        // Let the server bind first, as the engine's warm-up tick does.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let slots = Arc::new(Semaphore::new(CONCURRENCY as usize));
+        let mut tasks = Vec::new();
+        for i in 0..POSTS {
+            let permit = slots.clone().acquire_owned().await?;
+            let counted = counted.clone();
+            tasks.push(tokio::task::spawn_local(async move {
+                let body = format!(
+                    r#"{{"uuid":"{}","body":{{"id":{i},"path":"/client/add","details":"","client":{{"id":{i}}}}}}}"#,
+                    uuid::Uuid::from_u128(i as u128 + 1)
+                );
+                if hooksim::net::post(SHOP_HOST, "/webhook", Bytes::from(body)).await == (Outcome::Status { code: 200 })
+                {
+                    counted.set(counted.get() + 1);
+                }
+                drop(permit);
+            }));
+        }
+        for task in tasks {
+            task.await?;
+        }
+        Ok(())
+    });
+    sim.run().expect("the bare loop runs");
+    ok.get()
+}
+
+fn throughput(c: &mut Criterion) {
+    let world = busy_world();
+    let out = hooksim::net::run(&world).expect("the busy world runs");
+    let delivered = out.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::Delivered { .. })).count();
+    assert_eq!(delivered as u64, POSTS, "every event delivered once");
+    assert_eq!(bare_loop(), POSTS, "every bare POST answered 200");
+    let mut group = c.benchmark_group("net/throughput");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(POSTS));
+    group.bench_function("bare_turmoil_posts", |b| b.iter(|| black_box(bare_loop())));
+    group.bench_function("engine_deliveries", |b| b.iter(|| black_box(hooksim::net::run(&world).unwrap())));
+    group.finish();
+}
+
+criterion_group!(benches, failing, throughput);
+criterion_main!(benches);

@@ -1,0 +1,27 @@
+//! `hooksim check [PATH...]`: validate scenario files without running them.
+
+use super::{EXIT_BAD_INPUT, EXIT_OK};
+use clap::Args;
+use hooksim::scenario::check_paths;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Scenario files or folders (folders are searched for *.toml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+}
+
+pub fn run(args: CheckArgs) -> u8 {
+    let report = check_paths(&args.paths);
+    for error in &report.errors {
+        eprintln!("{error}");
+    }
+    if report.is_ok() {
+        println!("{} scenario file(s) OK", report.files.len());
+        EXIT_OK
+    } else {
+        eprintln!("{} error(s) in {} file(s)", report.errors.len(), report.files.len());
+        EXIT_BAD_INPUT
+    }
+}

@@ -1,0 +1,97 @@
+//! `hooksim run [PATH...]`: run scenarios, print a line each and the failures in detail, write
+//! the requested reports. Exit 0 when all passed, 1 when an expectation failed, 2 on bad input
+//! (then nothing runs).
+
+use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use anyhow::Context;
+use clap::Args;
+use hooksim::runner::{
+    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario, to_json, to_junit, trace_file_name,
+};
+use hooksim::scenario::{Scenario, check_paths};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario files or folders (folders are searched for *.toml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Run with this seed instead of each file's own.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// net: real HTTP over a simulated network; model: the pure model; both: each, and both must pass.
+    #[arg(long, default_value = "net")]
+    pub engine: EngineChoice,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write each run's trace as JSON lines into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub trace: Option<PathBuf>,
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let report = check_paths(&args.paths);
+    if !report.is_ok() {
+        for error in &report.errors {
+            eprintln!("{error}");
+        }
+        if report.files.is_empty() {
+            eprintln!("no scenario files under {}", show(&args.paths));
+        }
+        eprintln!("nothing was run");
+        return EXIT_BAD_INPUT;
+    }
+    let runs = run_all(&report.loaded, &args);
+    for run in runs.iter().filter(|r| !r.passed()) {
+        println!();
+        print!("{}", render_failures(run));
+    }
+    let passed = runs.iter().filter(|r| r.passed()).count();
+    println!();
+    println!("{} passed, {} failed", passed, runs.len() - passed);
+    if let Err(e) = write_reports(&runs, &args) {
+        eprintln!("error: {e:#}");
+        return EXIT_BAD_INPUT;
+    }
+    if passed == runs.len() { EXIT_OK } else { EXIT_FAILED }
+}
+
+fn run_all(scenarios: &[Scenario], args: &RunArgs) -> Vec<ScenarioRun> {
+    let mut runs = Vec::new();
+    for scenario in scenarios {
+        for engine in args.engine.engines() {
+            let run = run_scenario(scenario, *engine, args.seed);
+            println!("{}", render_line(&run));
+            runs.push(run);
+        }
+    }
+    runs
+}
+
+fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&to_json(runs))?;
+        std::fs::write(path, text + "\n").with_context(|| format!("--json: writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        let xml = to_junit(runs).context("--junit: rendering the report")?;
+        std::fs::write(path, xml).with_context(|| format!("--junit: writing {}", path.display()))?;
+    }
+    if let Some(dir) = &args.trace {
+        std::fs::create_dir_all(dir).with_context(|| format!("--trace: creating {}", dir.display()))?;
+        for run in runs {
+            let path = dir.join(trace_file_name(run));
+            std::fs::write(&path, run.trace.to_json_lines())
+                .with_context(|| format!("--trace: writing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn show(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}

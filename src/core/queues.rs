@@ -1,0 +1,103 @@
+//! The core's two small collections, chosen for the hot path: every attempt adds and removes a
+//! timer and an in-flight entry, often taking a collection from empty to one and back. B-tree
+//! maps allocate and free a node on each such swing; these keep their buffers.
+
+use super::dispatcher::AttemptId;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A min-queue of `(time, id)` keys; ties break by id, so the order is deterministic.
+#[derive(Debug)]
+pub(super) struct MinQueue<K: Ord + Copy> {
+    heap: BinaryHeap<Reverse<K>>,
+}
+
+impl<K: Ord + Copy> Default for MinQueue<K> {
+    fn default() -> Self {
+        MinQueue { heap: BinaryHeap::new() }
+    }
+}
+
+impl<K: Ord + Copy> MinQueue<K> {
+    pub fn push(&mut self, key: K) {
+        self.heap.push(Reverse(key));
+    }
+
+    pub fn peek(&self) -> Option<K> {
+        self.heap.peek().map(|Reverse(k)| *k)
+    }
+
+    pub fn pop(&mut self) -> Option<K> {
+        self.heap.pop().map(|Reverse(k)| k)
+    }
+
+    pub fn clear(&mut self) {
+        self.heap.clear();
+    }
+}
+
+/// Attempts in flight, in attempt order. Ids only grow, so an insert is a push; a removal is a
+/// binary search and a shift over at most the in-flight limits' worth of entries.
+#[derive(Debug)]
+pub(super) struct InFlightTable<V> {
+    entries: Vec<(AttemptId, V)>,
+}
+
+impl<V> Default for InFlightTable<V> {
+    fn default() -> Self {
+        InFlightTable { entries: Vec::new() }
+    }
+}
+
+impl<V> InFlightTable<V> {
+    pub fn insert(&mut self, attempt: AttemptId, value: V) {
+        debug_assert!(self.entries.last().is_none_or(|(last, _)| *last < attempt), "attempt ids only grow");
+        self.entries.push((attempt, value));
+    }
+
+    pub fn get(&self, attempt: AttemptId) -> Option<&V> {
+        self.entries.binary_search_by_key(&attempt, |(a, _)| *a).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn remove(&mut self, attempt: AttemptId) -> Option<V> {
+        let i = self.entries.binary_search_by_key(&attempt, |(a, _)| *a).ok()?;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// Empties the table, oldest attempt first.
+    pub fn take_all(&mut self) -> Vec<(AttemptId, V)> {
+        std::mem::take(&mut self.entries)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_queue_pops_in_key_order() {
+        let mut q = MinQueue::default();
+        for k in [(5, 1), (1, 9), (5, 0), (3, 3)] {
+            q.push(k);
+        }
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(order, [(1, 9), (3, 3), (5, 0), (5, 1)]);
+    }
+
+    #[test]
+    fn in_flight_table_finds_and_removes_by_attempt() {
+        let mut t = InFlightTable::default();
+        for a in [2, 3, 7, 9] {
+            t.insert(a, a * 10);
+        }
+        assert_eq!(t.remove(7), Some(70));
+        assert_eq!(t.remove(7), None);
+        assert_eq!(t.get(9), Some(&90));
+        assert_eq!(t.take_all(), vec![(2, 20), (3, 30), (9, 90)]);
+        assert_eq!(t.len(), 0);
+    }
+}

@@ -1,0 +1,63 @@
+//! The network engine: the same dispatcher core as the model engine, its attempts sent as real
+//! HTTP requests (hyper) to real axum receivers over turmoil's simulated TCP, with latency,
+//! partitions, holds and crashes, under a virtual clock that skips idle time.
+//!
+//! ## Hosts
+//! - `dispatcher` ([`dispatcher_host`]): performs the core's outputs: one POST per attempt,
+//!   bounded by the attempt timeout, and warning emails to `mail`.
+//! - `mail` ([`mail_host`]): takes warning emails over HTTP.
+//! - one host per receiver, named by the host part of its webhook URLs ([`receiver_host`]).
+//!
+//! ## Time
+//! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation ([`stage`]) hosts the
+//! whole run but is stepped only while anything is in flight; across quiet gaps the world's clock
+//! jumps to the next deadline and turmoil's does not move (no host reads absolute time).
+//!
+//! ## Durability
+//! What must survive a crash lives outside the hosts, as a database would: the core (deliveries,
+//! webhook state), the email outbox, each receiver's book and script, the link state. A crash
+//! kills a host's tasks and in-flight connections; a restart serves again from that state.
+//!
+//! ## Determinism
+//! A pinned epoch, turmoil seeded from the world's seed, ids from the core's
+//! seeded RNG, no `tokio::select!` (its branch order is random without `--cfg tokio_unstable`),
+//! no `Date` header, ordered collections only.
+
+mod dispatcher_host;
+mod driver;
+mod http;
+mod journal;
+mod links;
+mod mail_host;
+mod outbox;
+mod receiver_host;
+mod stage;
+
+pub use driver::BUSY_TICKS_MAX;
+pub use stage::EPOCH_UNIX_SECS;
+
+use crate::world::{EngineError, RunOutput, World};
+
+/// Runs `world` to `world.end()` over the simulated network.
+pub fn run(world: &World) -> Result<RunOutput, EngineError> {
+    driver::Driver::new(world)?.run()
+}
+
+/// One POST on a new connection, as the dispatcher host sends it; for benchmarks that compare
+/// the engine with a bare turmoil HTTP loop. Must run inside a turmoil host.
+pub use http::post;
+
+/// Serves `router` on port 80 of the current turmoil host with the engine's server code (hyper,
+/// no `Date` header), without the engine's behaviour wrapper. Must run inside a turmoil host.
+pub async fn serve_router(router: axum::Router) -> turmoil::Result {
+    http::serve(move |request| {
+        let mut router = router.clone();
+        async move {
+            match tower_service::Service::call(&mut router, request).await {
+                Ok(response) => Ok(response),
+                Err(never) => match never {},
+            }
+        }
+    })
+    .await
+}

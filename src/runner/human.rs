@@ -1,0 +1,37 @@
+//! What `hooksim run` prints for people: a line per run, then each failure in detail with the
+//! one command that reproduces it.
+
+use super::ScenarioRun;
+use crate::time::SimTime;
+use std::fmt::Write as _;
+
+/// `PASS  net    week-of-failure-disables   10d 00:00:00.000 simulated    12.3 ms wall`
+pub fn render_line(run: &ScenarioRun) -> String {
+    let verdict = if run.passed() { "PASS" } else { "FAIL" };
+    format!(
+        "{verdict}  {:<5}  {:<40}  {} simulated  {:>9.1} ms wall  {:>6} attempts",
+        run.engine.as_str(),
+        run.name,
+        SimTime::from_millis(run.sim_elapsed_ms),
+        run.wall_us as f64 / 1000.0,
+        run.attempts()
+    )
+}
+
+/// The command that runs exactly this scenario, engine and seed again.
+pub fn reproduce_command(run: &ScenarioRun) -> String {
+    format!("hooksim run {} --engine {} --seed {}", run.file.display(), run.engine, run.seed)
+}
+
+pub fn render_failures(run: &ScenarioRun) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "--- {} on {} (seed {})", run.name, run.engine, run.seed);
+    if let Some(error) = &run.error {
+        let _ = writeln!(out, "{}: the engine failed: {error}", run.file.display());
+    }
+    for failure in &run.failures {
+        let _ = writeln!(out, "{failure}");
+    }
+    let _ = writeln!(out, "reproduce: {}", reproduce_command(run));
+    out
+}

@@ -1,0 +1,42 @@
+//! `--json FILE`: the machine-readable report.
+
+use super::ScenarioRun;
+use serde_json::{Value, json};
+
+pub fn to_json(runs: &[ScenarioRun]) -> Value {
+    let passed = runs.iter().filter(|r| r.passed()).count();
+    let scenarios: Vec<Value> = runs.iter().map(run_json).collect();
+    json!({ "passed": passed, "failed": runs.len() - passed, "scenarios": scenarios })
+}
+
+fn run_json(run: &ScenarioRun) -> Value {
+    let mut failures: Vec<Value> = run
+        .failures
+        .iter()
+        .map(|f| {
+            json!({
+                "file": f.file.display().to_string(),
+                "line": f.line,
+                "column": f.column,
+                "expected": f.expected,
+                "found": f.found,
+                "excerpt": f.excerpt,
+            })
+        })
+        .collect();
+    if let Some(error) = &run.error {
+        failures.push(json!({ "file": run.file.display().to_string(), "engine_error": error }));
+    }
+    json!({
+        "name": run.name,
+        "file": run.file.display().to_string(),
+        "engine": run.engine,
+        "seed": run.seed,
+        "passed": run.passed(),
+        "sim_elapsed_ms": run.sim_elapsed_ms,
+        "wall_us": run.wall_us,
+        "attempts": run.attempts(),
+        "trace_sha256": run.trace.sha256(),
+        "failures": failures,
+    })
+}

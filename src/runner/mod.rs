@@ -1,0 +1,147 @@
+//! Running scenarios: pick an engine, run the world, evaluate the expectations, and report
+//! (human lines, JSON, JUnit XML, trace files).
+//!
+//! Wall-clock time is read here, and only here, to report how long a run took: it never reaches
+//! the simulation or the trace.
+
+mod human;
+mod json;
+mod junit;
+
+pub use human::{render_failures, render_line, reproduce_command};
+pub use json::to_json;
+pub use junit::to_junit;
+
+use crate::scenario::{Failure, Scenario, evaluate};
+use crate::trace::{Trace, TraceEvent};
+use crate::world::{EngineError, RunOutput, World};
+use serde::Serialize;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// Real HTTP over turmoil's simulated network.
+    Net,
+    /// The pure discrete-event model.
+    Model,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Net => "net",
+            Engine::Model => "model",
+        }
+    }
+
+    pub fn run(self, world: &World) -> Result<RunOutput, EngineError> {
+        match self {
+            Engine::Net => crate::net::run(world),
+            Engine::Model => crate::model::run(world),
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `--engine`: one engine, or both (each scenario runs on each, and both must pass).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineChoice {
+    Net,
+    Model,
+    Both,
+}
+
+impl EngineChoice {
+    pub fn engines(self) -> &'static [Engine] {
+        match self {
+            EngineChoice::Net => &[Engine::Net],
+            EngineChoice::Model => &[Engine::Model],
+            EngineChoice::Both => &[Engine::Net, Engine::Model],
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("--engine: expected net, model or both, got {0:?}")]
+pub struct BadEngine(String);
+
+impl FromStr for EngineChoice {
+    type Err = BadEngine;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "net" => Ok(EngineChoice::Net),
+            "model" => Ok(EngineChoice::Model),
+            "both" => Ok(EngineChoice::Both),
+            other => Err(BadEngine(other.to_string())),
+        }
+    }
+}
+
+/// One scenario on one engine.
+#[derive(Clone, Debug)]
+pub struct ScenarioRun {
+    pub name: String,
+    pub file: PathBuf,
+    pub engine: Engine,
+    pub seed: u64,
+    pub sim_elapsed_ms: u64,
+    pub wall_us: u64,
+    pub trace: Trace,
+    pub failures: Vec<Failure>,
+    /// The engine could not run the world at all (the scenario fails).
+    pub error: Option<String>,
+}
+
+impl ScenarioRun {
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.failures.is_empty()
+    }
+
+    pub fn attempts(&self) -> usize {
+        self.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::AttemptStarted { .. })).count()
+    }
+}
+
+/// Runs `scenario` on `engine`, with `seed` in place of the file's when given.
+pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> ScenarioRun {
+    let mut world = scenario.world.clone();
+    if let Some(seed) = seed {
+        world.seed = seed;
+    }
+    let started = Instant::now();
+    let result = engine.run(&world);
+    let wall_us = started.elapsed().as_micros() as u64;
+    let (trace, sim_elapsed_ms, error) = match result {
+        Ok(out) => (out.trace, out.sim_elapsed_ms, None),
+        Err(e) => (Trace::default(), 0, Some(e.to_string())),
+    };
+    let failures = if error.is_none() { evaluate(scenario, &trace) } else { Vec::new() };
+    ScenarioRun {
+        name: scenario.name.clone(),
+        file: scenario.file.clone(),
+        engine,
+        seed: world.seed,
+        sim_elapsed_ms,
+        wall_us,
+        trace,
+        failures,
+        error,
+    }
+}
+
+/// File name for a run's trace under `--trace DIR`: `<scenario>.<engine>.jsonl`.
+pub fn trace_file_name(run: &ScenarioRun) -> String {
+    let safe: String =
+        run.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("{safe}.{}.jsonl", run.engine)
+}

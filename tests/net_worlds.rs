@@ -1,0 +1,198 @@
+//! The network engine on the worlds issue 3 asks to see: a receiver failing for ten days, an
+//! answer lost after the receiver acted, a dispatcher crash, a partition that heals; and the same
+//! world run twice gives a byte-identical trace.
+
+use hooksim::domain::{Change, Client, WebhookConfig, WebhookId};
+use hooksim::policy::{Policy, Profile};
+use hooksim::receiver::ReceiverKind;
+use hooksim::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, SimTime};
+use hooksim::trace::{Outcome, TraceEntry, TraceEvent};
+use hooksim::world::{Action, Answer, Behaviour, Host, ReceiverSpec, Reply, RunOutput, Step, World};
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+fn client(id: u64) -> Change {
+    Change::AddClient(Client { id, name: format!("client {id}"), email: format!("c{id}@example.com") })
+}
+
+fn world(name: &str, policy: Policy, behaviour: Behaviour, run_for_ms: u64) -> World {
+    World {
+        name: name.into(),
+        seed: 7,
+        policy,
+        webhooks: vec![WebhookConfig {
+            url: "http://shop/webhook".into(),
+            paths: vec![],
+            owner_email: "owner@shop.example".into(),
+        }],
+        receivers: vec![ReceiverSpec { host: "shop".into(), kind: ReceiverKind::Dedup, behaviour }],
+        timeline: vec![],
+        run_for_ms,
+        latency_ms: (0, 0),
+    }
+}
+
+fn at(ms: u64, action: Action) -> Step {
+    Step { at: SimTime::from_millis(ms), action }
+}
+
+fn run(world: &World) -> RunOutput {
+    hooksim::net::run(world).expect("the world runs")
+}
+
+fn events(out: &RunOutput) -> impl Iterator<Item = &TraceEntry> {
+    out.trace.entries().iter()
+}
+
+fn attempts(out: &RunOutput) -> Vec<(SimTime, Uuid)> {
+    events(out)
+        .filter_map(|e| match &e.event {
+            TraceEvent::AttemptStarted { delivery, .. } => Some((e.at, *delivery)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn delivered(out: &RunOutput) -> BTreeSet<u64> {
+    events(out)
+        .filter_map(|e| match &e.event {
+            TraceEvent::Delivered { event, .. } => Some(*event),
+            _ => None,
+        })
+        .collect()
+}
+
+fn acted(out: &RunOutput) -> Vec<Uuid> {
+    events(out)
+        .filter_map(|e| match &e.event {
+            TraceEvent::ReceiverActed { delivery, .. } => Some(*delivery),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ten_day_failing_world() -> World {
+    let mut w =
+        world("failing for ten days", Profile::Snapbill.policy(), Behaviour::always(Reply::status(500)), 10 * DAY_MS);
+    w.timeline = (1..=4).map(|i| at(i * HOUR_MS, Action::Change(client(i)))).collect();
+    w
+}
+
+#[test]
+fn ten_days_of_500s_warn_by_email_then_disable_and_stop() {
+    let out = run(&ten_day_failing_world());
+    assert_eq!(out.sim_elapsed_ms, 10 * DAY_MS);
+    let entries: Vec<&TraceEntry> = events(&out).collect();
+    let find = |f: &dyn Fn(&TraceEvent) -> bool| entries.iter().find(|e| f(&e.event)).copied();
+    let warned = find(&|e| matches!(e, TraceEvent::WarningSent { .. })).expect("a warning");
+    let received = find(&|e| matches!(e, TraceEvent::EmailReceived { .. })).expect("an email");
+    let disabled = find(&|e| matches!(e, TraceEvent::WebhookDisabled { .. })).expect("a disable");
+    assert!(warned.at.as_millis() >= 7 * DAY_MS, "warned at {}", warned.at);
+    assert!(received.at >= warned.at && received.at.ms_since(warned.at) < SECOND_MS);
+    assert!(disabled.at.as_millis() >= 8 * DAY_MS, "disabled at {}", disabled.at);
+    let all = attempts(&out);
+    assert!(all.len() > 100, "retried for days: {} attempts", all.len());
+    assert!(all.iter().all(|(t, _)| *t <= disabled.at), "an attempt after the disable");
+    let finished: Vec<Outcome> = events(&out)
+        .filter_map(|e| match &e.event {
+            TraceEvent::AttemptFinished { outcome, .. } => Some(*outcome),
+            _ => None,
+        })
+        .collect();
+    assert!(finished.iter().all(|o| *o == Outcome::Status { code: 500 }));
+    assert!(delivered(&out).is_empty());
+    let emails = events(&out).filter(|e| matches!(e.event, TraceEvent::EmailReceived { .. })).count();
+    assert_eq!(emails, 1);
+}
+
+#[test]
+fn the_same_world_gives_the_same_trace_and_another_seed_may_not() {
+    let mut w = world(
+        "flaky",
+        Profile::Snapbill.policy(),
+        Behaviour { replies: vec![Reply::status(503), Reply::status(500)], then: Reply::OK },
+        2 * HOUR_MS,
+    );
+    w.latency_ms = (0, 40);
+    w.timeline = (1..=6).map(|i| at(i * 1_000, Action::Change(client(i)))).collect();
+    let a = run(&w);
+    let b = run(&w);
+    assert_eq!(a.trace.sha256(), b.trace.sha256());
+    assert_eq!(delivered(&a).len(), 6);
+    w.seed = 8;
+    let c = run(&w);
+    assert_eq!(delivered(&c).len(), 6);
+    assert_ne!(a.trace.sha256(), c.trace.sha256(), "uuids come from the seed");
+}
+
+#[test]
+fn an_answer_lost_after_the_receiver_acted_is_delivered_again_with_the_same_uuid() {
+    let behaviour = Behaviour { replies: vec![Reply { answer: Answer::ActThenDrop, latency_ms: 0 }], then: Reply::OK };
+    let mut w = world("act then drop", Profile::Snapbill.policy(), behaviour, HOUR_MS);
+    w.timeline = vec![at(0, Action::Change(client(1)))];
+    let out = run(&w);
+    let tries = attempts(&out);
+    assert_eq!(tries.len(), 2, "{tries:?}");
+    assert_eq!(tries[0].1, tries[1].1, "a repeat carries the same uuid");
+    let first_outcome = events(&out).find_map(|e| match &e.event {
+        TraceEvent::AttemptFinished { outcome, .. } => Some(*outcome),
+        _ => None,
+    });
+    assert_eq!(first_outcome, Some(Outcome::Reset));
+    assert_eq!(acted(&out), vec![tries[0].1], "dedup acts once");
+    let skipped = events(&out).filter(|e| matches!(e.event, TraceEvent::ReceiverSkipped { .. })).count();
+    assert_eq!(skipped, 1, "the duplicate is seen and skipped");
+    assert_eq!(delivered(&out), BTreeSet::from([1]));
+}
+
+#[test]
+fn a_dispatcher_crash_with_deliveries_pending_loses_none() {
+    // Slow answers keep attempts in flight when the dispatcher dies.
+    let behaviour = Behaviour::always(Reply { answer: Answer::Status(200), latency_ms: 2_000 });
+    let mut w = world("dispatcher crash", Profile::Snapbill.policy(), behaviour, HOUR_MS);
+    w.receivers[0].kind = ReceiverKind::Naive;
+    w.timeline = (1..=5).map(|i| at(0, Action::Change(client(i)))).collect();
+    w.timeline.push(at(1_000, Action::Crash(Host::Dispatcher)));
+    w.timeline.push(at(10 * MINUTE_MS, Action::Restart(Host::Dispatcher)));
+    let out = run(&w);
+    let lost = events(&out).filter(|e| matches!(e.event, TraceEvent::AttemptLost { .. })).count();
+    assert!(lost > 0, "attempts were in flight at the crash");
+    assert_eq!(delivered(&out), (1..=5).collect());
+    let after_restart = attempts(&out).iter().filter(|(t, _)| t.as_millis() >= 10 * MINUTE_MS).count();
+    assert!(after_restart >= lost, "lost attempts are attempted again");
+    // The receivers kept handling what reached them before the crash: real duplicates.
+    let mut per_uuid: BTreeMap<Uuid, usize> = BTreeMap::new();
+    for u in acted(&out) {
+        *per_uuid.entry(u).or_default() += 1;
+    }
+    assert!(per_uuid.values().any(|n| *n >= 2), "{per_uuid:?}");
+}
+
+#[test]
+fn a_partition_that_heals_lets_every_event_through() {
+    let mut w = world("partition", Profile::Snapbill.policy(), Behaviour::default(), 2 * HOUR_MS);
+    let (dispatcher, shop) = (Host::Dispatcher, Host::Receiver("shop".into()));
+    w.timeline = vec![at(0, Action::Partition { from: dispatcher.clone(), to: shop.clone(), one_way: false })];
+    w.timeline.extend((1..=3).map(|i| at(i * SECOND_MS, Action::Change(client(i)))));
+    w.timeline.push(at(20 * MINUTE_MS, Action::Repair { a: dispatcher, b: shop }));
+    let out = run(&w);
+    let refused = events(&out)
+        .filter(|e| matches!(e.event, TraceEvent::AttemptFinished { outcome: Outcome::Refused, .. }))
+        .count();
+    assert!(refused >= 3, "connects across the partition are refused");
+    assert_eq!(delivered(&out), BTreeSet::from([1, 2, 3]));
+    let first_delivery =
+        events(&out).find(|e| matches!(e.event, TraceEvent::Delivered { .. })).map(|e| e.at.as_millis());
+    assert!(first_delivery >= Some(20 * MINUTE_MS));
+    let _ = WebhookId(0);
+}
+
+#[test]
+#[ignore]
+fn debug_print() {
+    let behaviour = Behaviour { replies: vec![Reply { answer: Answer::ActThenDrop, latency_ms: 0 }], then: Reply::OK };
+    let mut w = world("act then drop", Profile::Snapbill.policy(), behaviour, HOUR_MS);
+    w.timeline = vec![at(0, Action::Change(client(1)))];
+    let out = run(&w);
+    print!("{}", out.trace.to_json_lines());
+}
