@@ -2,9 +2,20 @@
 //! `SCENARIO_TRACE=<name>` prints that scenario's whole trace (for writing new scenarios).
 
 use hooksim::scenario::{discover, evaluate, load_file, render_entry};
+use hooksim::world::{EngineError, RunOutput, World};
 
 #[test]
 fn every_library_scenario_passes_on_the_model_engine() {
+    passes_on(hooksim::model::run);
+}
+
+/// The network engine has the same semantics: every scenario passes there too.
+#[test]
+fn every_library_scenario_passes_on_the_network_engine() {
+    passes_on(hooksim::net::run);
+}
+
+fn passes_on(engine: fn(&World) -> Result<RunOutput, EngineError>) {
     let files = discover(&["scenarios"]);
     let show = std::env::var("SCENARIO_TRACE").ok();
     let mut problems = Vec::new();
@@ -16,10 +27,10 @@ fn every_library_scenario_passes_on_the_model_engine() {
                 continue;
             }
         };
-        let out = match hooksim::model::run(&scenario.world) {
+        let out = match engine(&scenario.world) {
             Ok(out) => out,
             Err(e) => {
-                problems.push(format!("{}: the model engine failed: {e}", f.display()));
+                problems.push(format!("{}: the engine failed: {e}", f.display()));
                 continue;
             }
         };

@@ -263,17 +263,16 @@ impl Validator<'_> {
         for (name, w) in in_file_order(files) {
             let w = w.get_ref();
             let url = w.url.get_ref();
-            match url.strip_prefix("http://").and_then(|_| url_host(url)) {
-                None => self
-                    .err(w.url.span(), format!("webhook URL {url:?} must look like \"http://<receiver host>/path\"")),
-                Some(host) if !hosts.contains(host) => self.err(
+            match receiver_url(url) {
+                Err(why) => self.err(w.url.span(), why),
+                Ok(host) if !hosts.contains(host) => self.err(
                     w.url.span(),
                     format!(
                         "webhook URL {url:?} names host {host:?}, which is not a receiver ({})",
                         known(hosts.iter().map(String::as_str), "no receivers are declared")
                     ),
                 ),
-                Some(_) => {}
+                Ok(_) => {}
             }
             let mut paths = Vec::new();
             for p in &w.paths {
@@ -862,6 +861,24 @@ fn in_file_order<V>(map: &BTreeMap<Spanned<String>, V>) -> Vec<(&Spanned<String>
     let mut v: Vec<_> = map.iter().collect();
     v.sort_by_key(|(k, _)| k.span().start);
     v
+}
+
+/// The receiver host of a webhook URL. Both engines serve the reference receivers at
+/// `POST http://<host>/webhook` (port 80); a URL the network engine would answer with 404 or a
+/// refused connect, while the model engine delivered it, would make the engines disagree.
+fn receiver_url(url: &str) -> Result<&str, String> {
+    let bad = || {
+        format!(
+            "webhook URL {url:?} must be \"http://<receiver host>/webhook\" (the reference receivers take deliveries there)"
+        )
+    };
+    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
+    let (authority, path) = rest.split_once('/').ok_or_else(bad)?;
+    let host = authority.strip_suffix(":80").unwrap_or(authority);
+    if path != "webhook" || host.is_empty() || host.contains([':', '@']) || url_host(url) != Some(host) {
+        return Err(bad());
+    }
+    Ok(host)
 }
 
 /// Receiver hosts become host names on the simulated network: keep them plain.
