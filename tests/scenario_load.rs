@@ -198,6 +198,14 @@ fn check_reports_every_error_of_a_file() {
 }
 
 #[test]
+fn an_invalid_change_keeps_the_numbers_of_the_events_after_it() {
+    let text = replace("add_invoice = { id = 4, client = 1 }", "add_invoice = { id = 4, client = 2 }");
+    let errors = load_str("n.toml", &text.replace("event = \"paid\"", "event = 3")).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "one root error, no cascade: {errors}");
+    assert!(errors.0[0].message.contains("no client 2"), "{errors}");
+}
+
+#[test]
 fn bytes_that_are_not_text_are_an_error() {
     let e = load_bytes("bin.toml", b"name = \"x\"\n\xff\xfe").unwrap_err();
     assert_eq!(e.first().unwrap().to_string(), "bin.toml:2:1: the file is not UTF-8 text");

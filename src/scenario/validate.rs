@@ -343,10 +343,12 @@ impl Validator<'_> {
                 );
             }
             previous = Some((at_ms.max(previous.map_or(0, |p| p.0)), at.span()));
-            let Some(action) = self.action(n, step, hosts, webhooks, &mut entities) else {
-                continue;
-            };
-            if let Action::Change(_) = action {
+            let is_change = s.add_client.is_some()
+                || s.update_client.is_some()
+                || s.add_invoice.is_some()
+                || s.invoice_state.is_some();
+            let action = self.action(n, step, hosts, webhooks, &mut entities);
+            if is_change {
                 let id = events.len() as u64 + 1;
                 let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
                 if let Some(nm) = &s.name
@@ -358,7 +360,11 @@ impl Validator<'_> {
             } else if let Some(nm) = &s.name {
                 self.err(nm.span(), "`name` names the event a change records; this step records no event");
             }
-            out.push(Step { at: SimTime::from_millis(at_ms), action });
+            // A change step in error still counts as an event (above), so that the events after
+            // it keep their numbers and expectations are not reported wrong on top of it.
+            if let Some(action) = action {
+                out.push(Step { at: SimTime::from_millis(at_ms), action });
+            }
         }
         // Already in order when valid; a stable sort keeps same-time steps as written.
         out.sort_by_key(|s| s.at);
@@ -470,6 +476,8 @@ impl Validator<'_> {
                     inv.client.span(),
                     format!("no client {client} exists at this point of the timeline (add it first with add_client)"),
                 );
+                // Count the invoice as added anyway: later steps about it would only repeat this error.
+                entities.invoices.insert(id);
                 return None;
             }
             entities.invoices.insert(id);
