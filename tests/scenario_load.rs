@@ -279,3 +279,69 @@ fn discover_lists_toml_files_under_folders_sorted() {
     assert_eq!(found, vec![dir.join("a.toml"), dir.join("b.toml"), single, dir.join("sub/c.toml")]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// One step of a generated timeline, as TOML lines (without `at`). Mostly valid references
+/// (client 1 and invoice 1 exist from the start), with a few bad ones mixed in.
+fn step_strategy() -> impl Strategy<Value = String> {
+    let host = prop_oneof![
+        4 => Just("dispatcher"),
+        2 => Just("mail"),
+        4 => Just("shop"),
+        2 => Just("crm"),
+        1 => Just("nowhere"),
+    ];
+    prop_oneof![
+        1 => (2u64..40).prop_map(|i| format!("add_client = {{ id = {i} }}")),
+        1 => (1u64..3).prop_map(|i| format!("update_client = {{ id = {i}, name = \"N{i}\" }}")),
+        1 => (2u64..40, 1u64..3).prop_map(|(i, c)| format!("add_invoice = {{ id = {i}, client = {c} }}")),
+        3 => (1u64..3, prop_oneof![Just("paid"), Just("cancelled"), Just("draft")])
+            .prop_map(|(i, s)| format!("invoice_state = {{ id = {i}, state = \"{s}\" }}")),
+        1 => prop_oneof![4 => Just("shop"), 2 => Just("crm"), 1 => Just("gone")].prop_map(|w| format!("enable = \"{w}\"")),
+        2 => (
+            prop_oneof![4 => Just("shop"), 2 => Just("crm"), 1 => Just("gone")],
+            prop_oneof![Just("500"), Just("200"), Just("act then drop"), Just("act then 503"), Just("drop"), Just("200 after 40s")]
+        )
+            .prop_map(|(r, b)| format!("receiver = \"{r}\"\nbehave = \"{b}\"")),
+        1 => (host.clone(), host.clone(), any::<bool>())
+            .prop_map(|(a, b, o)| format!("partition = [\"{a}\", \"{b}\"]\none_way = {o}")),
+        1 => (host.clone(), host.clone()).prop_map(|(a, b)| format!("repair = [\"{a}\", \"{b}\"]")),
+        1 => (host.clone(), host.clone()).prop_map(|(a, b)| format!("hold = [\"{a}\", \"{b}\"]")),
+        1 => (host.clone(), host.clone()).prop_map(|(a, b)| format!("release = [\"{a}\", \"{b}\"]")),
+        1 => host.clone().prop_map(|h| format!("crash = \"{h}\"")),
+        1 => host.prop_map(|h| format!("restart = \"{h}\"")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// What the loader accepts, the engine runs: a generated timeline either fails to load with
+    /// positioned errors, or runs on the model engine without a step being refused (the loader's
+    /// reference checks are at least as strict as the dispatcher's).
+    #[test]
+    fn what_loads_runs(steps in proptest::collection::vec((0u64..15, step_strategy()), 0..12)) {
+        let mut text = String::from(
+            "name = \"gen\"\ndescription = \"generated\"\nrun_for = \"3h\"\n\
+             [webhooks.shop]\nurl = \"http://shop/webhook\"\n[webhooks.crm]\nurl = \"http://crm/webhook\"\npaths = [\"/client/*\"]\n\
+             [receivers.shop]\n[receivers.crm]\nkind = \"naive\"\n\
+             [[timeline]]\nat = \"0s\"\nadd_client = { id = 1 }\n[[timeline]]\nat = \"0s\"\nadd_invoice = { id = 1, client = 1 }\n",
+        );
+        let mut t = 0;
+        for (gap, step) in &steps {
+            t += gap;
+            text.push_str(&format!("[[timeline]]\nat = \"{t}m\"\n{step}\n"));
+        }
+        match load_str("gen.toml", &text) {
+            Err(errors) => {
+                for e in &errors.0 {
+                    prop_assert!(e.line >= 1 && e.column >= 1 && !e.message.is_empty());
+                }
+            }
+            Ok(s) => {
+                let out = hooksim::model::run(&s.world);
+                prop_assert!(out.is_ok(), "{:?}\n{text}", out.err());
+                let _ = hooksim::scenario::evaluate(&s, &out.unwrap().trace);
+            }
+        }
+    }
+}
