@@ -78,3 +78,21 @@ fn every_exact_count_in_the_library_is_load_bearing() {
         }
     }
 }
+
+/// Seeds change delivery uuids and jitter, not the story: the library passes under other seeds
+/// too (`hooksim run --seed` must not turn a pass into a failure).
+#[test]
+fn the_library_passes_under_other_seeds() {
+    let mut problems = Vec::new();
+    for f in discover(&["scenarios"]) {
+        let mut scenario = load_file(&f).unwrap();
+        for seed in [0, 1, 42, 0xdead_beef, u64::MAX] {
+            scenario.world.seed = seed;
+            let out = hooksim::model::run(&scenario.world).unwrap();
+            for failure in evaluate(&scenario, &out.trace) {
+                problems.push(format!("seed {seed}: {failure}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
+}

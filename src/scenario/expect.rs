@@ -308,16 +308,41 @@ pub fn evaluate(scenario: &Scenario, trace: &Trace) -> Vec<Failure> {
         .expectations
         .iter()
         .filter_map(|x| {
-            check(&x.value, &ix, &names).map(|(expected, found, lines)| Failure {
-                file: scenario.file.clone(),
-                line: x.line,
-                column: x.column,
-                expected,
-                found,
-                excerpt: excerpt(lines.into_iter().map(|i| render_entry(&ix.entries[i], &names)).collect(), 8, 6),
+            check(&x.value, &ix, &names).map(|(expected, found, mut lines)| {
+                if lines.is_empty() {
+                    lines = receiver_fallback(scenario, &x.value, &ix);
+                }
+                Failure {
+                    file: scenario.file.clone(),
+                    line: x.line,
+                    column: x.column,
+                    expected,
+                    found,
+                    excerpt: excerpt(lines.into_iter().map(|i| render_entry(&ix.entries[i], &names)).collect(), 8, 6),
+                }
             })
         })
         .collect()
+}
+
+/// A receiver that never acted (or skipped) has no lines of its own: show what reached it
+/// instead, the attempts of the webhooks whose URLs name it.
+fn receiver_fallback(scenario: &Scenario, x: &Expectation, ix: &Index<'_>) -> Vec<usize> {
+    let (Expectation::Acted { receiver, event, .. } | Expectation::Skipped { receiver, event, .. }) = x else {
+        return Vec::new();
+    };
+    let webhooks: Vec<WebhookId> = scenario
+        .world
+        .webhooks
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| crate::world::url_host(&w.url) == Some(receiver.as_str()))
+        .filter_map(|(i, _)| u32::try_from(i).ok().map(WebhookId))
+        .collect();
+    select(ix, |e| {
+        webhooks.iter().any(|w| about_webhook(&e.event, *w, *event))
+            && matches!(e.event, TraceEvent::AttemptFinished { .. } | TraceEvent::Delivered { .. })
+    })
 }
 
 fn of_event(names: &Names<'_>, event: Option<u64>) -> String {
@@ -809,6 +834,14 @@ name = "inv"
         assert!(text.starts_with("t.toml:16:1: expected exactly 5 successful deliveries to shop\n"), "{text}");
         assert!(text.contains("but the trace shows 2 such deliveries"), "{text}");
         assert!(text.contains("0d 00:00:00.101  delivery 00000000 of event 2 \"inv\" delivered to shop"), "{text}");
+    }
+
+    #[test]
+    fn a_receiver_that_never_acted_shows_what_reached_it() {
+        let f = failures("acted = \"shop\"\nevent = 1");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].found, "it acted 0 such time(s)");
+        assert!(f[0].excerpt.iter().any(|l| l.contains("attempt 3 to shop: timeout")), "{:?}", f[0].excerpt);
     }
 
     #[test]
