@@ -640,19 +640,28 @@ impl Validator<'_> {
             }
         };
         let allowed: &[&str] = match subject {
-            "delivered" | "attempts" => &["event", "body", "count", "window", "outcome"],
+            "delivered" => &["event", "body", "count", "window"],
+            "attempts" => &["event", "body", "outcome", "count", "window"],
             "never_delivered" => &["event", "body", "window"],
             "warned" | "emailed" => &["to", "count", "window"],
-            "disabled" | "abandoned" | "skipped" => &["event", "count", "window"],
+            "disabled" => &["count", "window"],
+            "abandoned" | "skipped" => &["event", "count", "window"],
             "acted" => &["event", "action", "count", "window"],
             "not_warned" | "not_disabled" => &["window"],
             "delivered_in_order" => &["webhook"],
             _ => &[],
         };
+        let takes: Vec<&str> = allowed
+            .iter()
+            .map(|k| match *k {
+                "count" => "exactly/at_least/at_most",
+                "window" => "after/before",
+                k => k,
+            })
+            .collect();
+        let takes = if takes.is_empty() { "nothing else".to_string() } else { takes.join(", ") };
         let allowed = |q: &str| -> bool {
             match q {
-                "outcome" => subject == "attempts",
-                "event" if subject == "disabled" => false,
                 "exactly" | "at_least" | "at_most" => allowed.contains(&"count"),
                 "after" | "before" => allowed.contains(&"window"),
                 q => allowed.contains(&q),
@@ -675,7 +684,7 @@ impl Validator<'_> {
             if let Some(sp) = sp
                 && !allowed(q)
             {
-                self.err(sp, format!("`{q}` does not apply to `{subject}`"));
+                self.err(sp, format!("`{q}` does not apply to `{subject}` (it takes: {takes})"));
                 ok = false;
             }
         }
