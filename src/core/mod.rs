@@ -11,6 +11,8 @@ mod dispatcher;
 mod envelope;
 mod health;
 mod queues;
+#[cfg(test)]
+mod tests;
 
 pub use dispatcher::{AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail};
 pub use envelope::render;

@@ -243,13 +243,18 @@ impl<'w> Engine<'w> {
     }
 
     fn try_email(&mut self, email: WarningEmail) {
-        let open = !self.network.is_down(&Host::Dispatcher)
-            && matches!(self.network.path(&Host::Dispatcher, &Host::Mail, &mut self.rng), Path::Open { .. });
-        if open {
-            self.transmit(&Host::Dispatcher, &Host::Mail, Message::Email(email));
-        } else {
-            self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
+        if self.network.is_down(&Host::Dispatcher) {
+            // The outbox is durable: the restarted dispatcher sends it.
+            return self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
         }
+        let outcome = match self.network.path(&Host::Dispatcher, &Host::Mail, &mut self.rng) {
+            Path::Open { latency_ms } => return self.agenda.push(self.now.plus_ms(latency_ms), Message::Email(email)),
+            Path::Partitioned => Outcome::Refused,
+            Path::Held | Path::Down => Outcome::Timeout,
+        };
+        let retry_at = self.now.plus_ms(EMAIL_RETRY_MS);
+        self.trace.push(self.now, TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at });
+        self.agenda.push(retry_at, Message::SendEmail(email));
     }
 
     fn request_arrives(&mut self, rx: usize, request: AttemptRequest, incarnation: u32) {
