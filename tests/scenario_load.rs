@@ -168,6 +168,19 @@ fn broken_files_say_where_and_what() {
         ),
         ("conflicting counts", replace("exactly = 1", "exactly = 1\nat_least = 2"), "35:12", "already fixes the count"),
         ("not TOML", "name = ".to_string(), "1:8", ""),
+        (
+            "a step that is not a table",
+            "name = \"x\"\ndescription = \"d\"\nrun_for = \"1d\"\ntimeline = [\"x\"]\n".to_string(),
+            "4:13",
+            "expected a [[timeline]] step",
+        ),
+        ("replies not a list", replace("replies = [\"500\"]", "replies = \"500\""), "16:25", "expected an array"),
+        (
+            "a client that is not a table",
+            replace("add_client = { id = 1 }", "add_client = 1"),
+            "20:14",
+            "expected a table { id, name, email }",
+        ),
         ("missing required key", replace("run_for = \"1d\"\n", ""), "1:1", "missing field `run_for`"),
     ];
     let mut wrong = Vec::new();
