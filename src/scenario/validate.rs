@@ -110,7 +110,6 @@ impl Validator<'_> {
         };
         let mut spec: PolicySpec = profile.spec();
         if table.retries.is_some()
-            && table.backoff.is_some()
             && let Some(b) = &table.backoff
         {
             self.err(b.span(), "give either `retries` (a list of delays) or `backoff` (exponential), not both");
