@@ -358,3 +358,24 @@ proptest! {
         }
     }
 }
+
+/// The TOML blocks of `scenarios/README.md`, in order.
+fn readme_blocks() -> Vec<String> {
+    let text = std::fs::read_to_string("scenarios/README.md").unwrap();
+    text.split("```toml\n").skip(1).map(|b| b.split("```").next().unwrap_or_default().to_string()).collect()
+}
+
+#[test]
+fn the_readme_examples_are_valid() {
+    let blocks = readme_blocks();
+    load_str("README example", &blocks[0]).unwrap_or_else(|e| panic!("{e}"));
+    let policy = blocks.iter().find(|b| b.starts_with("[policy]")).expect("a [policy] example");
+    let with_policy = BASE.replace("[policy]\nprofile = \"snapbill\"\n", policy);
+    load_str("README policy example", &with_policy).unwrap_or_else(|e| panic!("{e}"));
+    let expect = blocks.iter().find(|b| b.starts_with("[[expect]]")).expect("an [[expect]] example");
+    load_str("README expect example", &format!("{BASE}\n{expect}")).unwrap_or_else(|e| panic!("{e}"));
+    for b in blocks.iter().filter(|b| b.starts_with("behaviour = ")) {
+        let text = BASE.replace("behaviour = { replies = [\"500\"], then = \"200\" }\n", b);
+        load_str("README behaviour example", &text).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
