@@ -101,6 +101,19 @@ impl Count {
     pub fn admits(self, n: u64) -> bool {
         n >= self.min && self.max.is_none_or(|m| n <= m)
     }
+
+    /// `one` or `many`, to agree with the number this count displays ("exactly 1 delivery",
+    /// "at least 2 deliveries", "no deliveries").
+    pub fn noun<'a>(self, one: &'a str, many: &'a str) -> &'a str {
+        let shown = match (self.min, self.max) {
+            (0, Some(0)) => 0,
+            (a, Some(b)) if a == b => a,
+            (a, None) => a,
+            (0, Some(b)) => b,
+            _ => 2,
+        };
+        if shown == 1 { one } else { many }
+    }
 }
 
 impl fmt::Display for Count {
@@ -403,7 +416,7 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
     match x {
         Expectation::Delivered { webhook, event, body, count, window } => {
             let mut n = 0u64;
-            let mut without_body = 0u64;
+            let mut any_body = 0u64;
             let mut other_bodies: Vec<String> = Vec::new();
             for e in ix.entries {
                 if let TraceEvent::Delivered { delivery, webhook: w, event: ev, .. } = &e.event
@@ -411,7 +424,7 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
                     && event.is_none_or(|x| x == *ev)
                     && window.contains(e.at)
                 {
-                    without_body += 1;
+                    any_body += 1;
                     let attempt = ix.succeeded_by.get(delivery).copied();
                     if ix.body_matches(attempt, body) {
                         n += 1;
@@ -424,20 +437,17 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
                 return None;
             }
             let mut found = plural(n, "such delivery", "such deliveries");
-            if body.is_some() && without_body != n {
+            if body.is_some() && any_body != n {
                 other_bodies.dedup();
-                found.push_str(&format!(
-                    " ({} whose body did not match: {})",
-                    without_body - n,
-                    other_bodies.join("; ")
-                ));
+                found.push_str(&format!(" ({} whose body did not match: {})", any_body - n, other_bodies.join("; ")));
             }
             let lines = select_in(ix, window, |e| {
                 about_webhook(&e.event, *webhook, *event) && !matches!(e.event, TraceEvent::RetryScheduled { .. })
             });
             Some((
                 format!(
-                    "{count} successful deliveries to {}{}{}{window}",
+                    "{count} successful {} to {}{}{}{window}",
+                    count.noun("delivery", "deliveries"),
                     names.webhook(*webhook),
                     of_event(names, *event),
                     with_body(body)
@@ -474,7 +484,8 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             });
             Some((
                 format!(
-                    "{count} attempts to {}{}{}{}{window}",
+                    "{count} {} to {}{}{}{}{window}",
+                    count.noun("attempt", "attempts"),
                     names.webhook(*webhook),
                     of_event(names, *event),
                     with_body(body),
@@ -500,7 +511,8 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             }
             Some((
                 format!(
-                    "{count} warning emails about {}{}{window}",
+                    "{count} warning {} about {}{}{window}",
+                    count.noun("email", "emails"),
                     names.webhook(*webhook),
                     to.as_ref().map_or(String::new(), |t| format!(" to {t}"))
                 ),
@@ -523,7 +535,8 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             }
             Some((
                 format!(
-                    "{count} warning emails about {} received by the mail host{}{window}",
+                    "{count} warning {} about {} received by the mail host{}{window}",
+                    count.noun("email", "emails"),
                     names.webhook(*webhook),
                     to.as_ref().map_or(String::new(), |t| format!(" for {t}"))
                 ),
@@ -547,7 +560,7 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
                 return None;
             }
             Some((
-                format!("{count} disables of {}{window}", names.webhook(*webhook)),
+                format!("{count} {} of {}{window}", count.noun("disable", "disables"), names.webhook(*webhook)),
                 plural(n, "such disable", "such disables"),
                 select(ix, |e| is_health(&e.event, *webhook)),
             ))
@@ -598,7 +611,8 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             }
             Some((
                 format!(
-                    "{count} abandoned deliveries to {}{}{window}",
+                    "{count} abandoned {} to {}{}{window}",
+                    count.noun("delivery", "deliveries"),
                     names.webhook(*webhook),
                     of_event(names, *event)
                 ),
@@ -626,11 +640,12 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             }
             Some((
                 format!(
-                    "receiver {receiver} to act {count} time(s){}{}{window}",
+                    "receiver {receiver} to act {count} {}{}{}{window}",
+                    count.noun("time", "times"),
                     of_event(names, *event).replacen(" of ", " on ", 1),
                     action.as_ref().map_or(String::new(), |a| format!(" with {a:?}"))
                 ),
-                format!("it acted {} such time(s)", n),
+                format!("it acted {}", plural(n, "such time", "such times")),
                 select(ix, |e| receiver_line(&e.event, receiver, *event)),
             ))
         }
@@ -648,8 +663,12 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
                 return None;
             }
             Some((
-                format!("receiver {receiver} to skip {count} deliveries{}{window}", of_event(names, *event)),
-                format!("it skipped {n} such"),
+                format!(
+                    "receiver {receiver} to skip {count} {}{}{window}",
+                    count.noun("delivery", "deliveries"),
+                    of_event(names, *event)
+                ),
+                format!("it skipped {}", plural(n, "such delivery", "such deliveries")),
                 select(ix, |e| receiver_line(&e.event, receiver, *event)),
             ))
         }
@@ -840,7 +859,7 @@ name = "inv"
     fn a_receiver_that_never_acted_shows_what_reached_it() {
         let f = failures("acted = \"shop\"\nevent = 1");
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].found, "it acted 0 such time(s)");
+        assert_eq!(f[0].found, "it acted 0 such times");
         assert!(f[0].excerpt.iter().any(|l| l.contains("attempt 3 to shop: timeout")), "{:?}", f[0].excerpt);
     }
 
