@@ -166,6 +166,15 @@ fn broken_files_say_where_and_what() {
             "35:6",
             "`to` does not apply to `delivered`",
         ),
+        (
+            "an event twice in an order",
+            replace(
+                "delivered = \"shop\"\nevent = \"paid\"\nexactly = 1",
+                "delivered_in_order = [\"paid\", 3]\nwebhook = \"shop\"",
+            ),
+            "32:31",
+            "listed twice",
+        ),
         ("conflicting counts", replace("exactly = 1", "exactly = 1\nat_least = 2"), "35:12", "already fixes the count"),
         ("not TOML", "name = ".to_string(), "1:8", ""),
         (

@@ -754,6 +754,14 @@ impl Validator<'_> {
                     self.err(list.span(), "`delivered_in_order` needs at least two events");
                 }
                 let evs: Vec<Option<u64>> = list.get_ref().iter().map(|r| self.event(r, events)).collect();
+                let mut seen = BTreeSet::new();
+                for (r, e) in list.get_ref().iter().zip(&evs) {
+                    if let Some(e) = e
+                        && !seen.insert(*e)
+                    {
+                        self.err(r.span(), format!("event {e} is listed twice; each event comes once in an order"));
+                    }
+                }
                 Expectation::DeliveredInOrder {
                     webhook: webhook?,
                     events: evs.into_iter().collect::<Option<Vec<_>>>()?,
