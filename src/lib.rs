@@ -13,9 +13,12 @@
 //! - [`core`]: the sans-IO dispatcher. `handle(now, input)`, `poll_output()`, `poll_timeout()`.
 //! - [`trace`]: the closed enum of everything that happens, with virtual timestamps.
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
+//! - [`receiver`]: reference receivers (`dedup`, `naive`, `picky`, `brittle`) as axum routers.
+//! - [`certify`]: grades a real receiver over the network (wall clock, bounded client).
 //!
 //! See `ARCHITECTURE.md` for the invariants.
 
+pub mod certify;
 pub mod core;
 pub mod domain;
 pub mod model;

@@ -12,12 +12,19 @@ enum Cli {
     Run(cli::run::RunArgs),
     /// Validate scenario files without running them.
     Check(cli::check::CheckArgs),
+    /// Grade a real webhook endpoint against what an at-least-once sender does.
+    #[command(subcommand)]
+    Certify(cli::certify::CertifyCommand),
+    /// Serve a reference receiver over the real network.
+    Receiver(cli::receiver::ReceiverArgs),
 }
 
 fn main() -> ExitCode {
     let code = match Cli::parse() {
         Cli::Run(args) => cli::run::run(args),
         Cli::Check(args) => cli::check::run(args),
+        Cli::Certify(cmd) => cli::certify::run(cmd),
+        Cli::Receiver(args) => cli::receiver::run(args),
     };
     ExitCode::from(code)
 }

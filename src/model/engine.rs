@@ -3,7 +3,7 @@
 use super::agenda::{Agenda, Message};
 use super::network::{Network, Path};
 use crate::core::{AttemptRequest, Dispatcher, Input, Output, WarningEmail};
-use crate::receiver::{self, Book, Decision, ReceiverKind};
+use crate::receiver::{self, Book, ReceiverKind};
 use crate::time::{MINUTE_MS, SimTime};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host};
@@ -303,23 +303,9 @@ impl<'w> Engine<'w> {
     fn act(&mut self, rx: usize, request: &AttemptRequest) -> u16 {
         let receiver = &mut self.receivers[rx];
         let handled = receiver::handle(receiver.kind, &mut receiver.book, request.body.as_bytes());
-        if let Some(event) = receiver_trace(receiver.host.name(), &handled) {
+        if let Some(event) = receiver::trace_event(receiver.host.name(), &handled) {
             self.trace.push(self.now, event);
         }
         handled.status()
-    }
-}
-
-/// The trace entry for a handled delivery (none for a body that could not be read).
-pub(crate) fn receiver_trace(host: &str, handled: &receiver::Handled) -> Option<TraceEvent> {
-    let (delivery, event) = (handled.uuid?, handled.event?);
-    let receiver = host.to_string();
-    match &handled.decision {
-        Decision::Act { action } => {
-            Some(TraceEvent::ReceiverActed { receiver, delivery, event, action: action.clone() })
-        }
-        Decision::Skip { why } | Decision::Refuse { why, .. } => {
-            Some(TraceEvent::ReceiverSkipped { receiver, delivery, event, why: why.clone() })
-        }
     }
 }

@@ -11,5 +11,6 @@ mod engine;
 mod network;
 
 /// The trace entry for a handled delivery; the network engine records receivers the same way.
-pub(crate) use engine::receiver_trace;
+// The network engine's receivers trace as the model's do: one mapping, in `receiver`.
+pub(crate) use crate::receiver::trace_event as receiver_trace;
 pub use engine::run;

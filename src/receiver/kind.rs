@@ -16,16 +16,20 @@ pub enum ReceiverKind {
     /// Like `dedup`, but answers 500 to paths it does not handle: the sender retries those for a
     /// week and then disables the webhook.
     Picky,
+    /// Like `dedup`, but parses strictly: a field it does not know, or a body it cannot read,
+    /// escapes as a 500 (an uncaught exception), so the sender retries it forever.
+    Brittle,
 }
 
 impl ReceiverKind {
-    pub const ALL: [ReceiverKind; 3] = [Self::Dedup, Self::Naive, Self::Picky];
+    pub const ALL: [ReceiverKind; 4] = [Self::Dedup, Self::Naive, Self::Picky, Self::Brittle];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Dedup => "dedup",
             Self::Naive => "naive",
             Self::Picky => "picky",
+            Self::Brittle => "brittle",
         }
     }
 }
@@ -37,7 +41,7 @@ impl fmt::Display for ReceiverKind {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown receiver kind {0:?} (known: dedup, naive, picky)")]
+#[error("unknown receiver kind {0:?} (known: dedup, naive, picky, brittle)")]
 pub struct UnknownKind(String);
 
 impl FromStr for ReceiverKind {

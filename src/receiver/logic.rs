@@ -66,19 +66,75 @@ struct ClientView {
 /// Parses `body` and decides; an act is recorded in `book` in the same step, so a caller that
 /// holds `book` under one lock acts at most once per uuid even for concurrent deliveries.
 pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
-    let env: Envelope = match serde_json::from_slice(body) {
+    let env: Envelope = match parse(kind, body) {
         Ok(env) => env,
-        // 400, not 5xx: a sender retries a 5xx, and a body that cannot be read never will be.
-        Err(e) => {
-            let decision = Decision::Refuse { status: 400, why: format!("unreadable envelope: {e}") };
-            return Handled { uuid: None, event: None, decision };
-        }
+        Err(decision) => return Handled { uuid: None, event: None, decision },
     };
     let decision = decide(kind, book, &env);
     if let Decision::Act { action } = &decision {
         book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone() });
     }
     Handled { uuid: Some(env.uuid), event: Some(env.body.id), decision }
+}
+
+fn parse(kind: ReceiverKind, body: &[u8]) -> Result<Envelope, Decision> {
+    let strict = if kind == ReceiverKind::Brittle { strict::check(body) } else { Ok(()) };
+    match strict.and_then(|()| serde_json::from_slice(body)) {
+        Ok(env) => Ok(env),
+        // The brittle receiver lets the parse error escape, as an uncaught exception does.
+        Err(e) if kind == ReceiverKind::Brittle => {
+            Err(Decision::Refuse { status: 500, why: format!("uncaught parse error: {e}") })
+        }
+        // 400, not 5xx: a sender retries a 5xx, and a body that cannot be read never will be.
+        Err(e) => Err(Decision::Refuse { status: 400, why: format!("unreadable envelope: {e}") }),
+    }
+}
+
+/// The brittle receiver's schema: every field it knows of, and no other. The fields are only
+/// checked for presence, never read.
+#[allow(dead_code)]
+mod strict {
+    use serde::Deserialize;
+    use serde::de::IgnoredAny;
+
+    pub fn check(body: &[u8]) -> Result<(), serde_json::Error> {
+        serde_json::from_slice::<Envelope>(body).map(drop)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Envelope {
+        uuid: IgnoredAny,
+        body: Body,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        id: IgnoredAny,
+        path: IgnoredAny,
+        details: Option<IgnoredAny>,
+        invoice: Option<Invoice>,
+        client: Option<Client>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Invoice {
+        id: IgnoredAny,
+        number: IgnoredAny,
+        client_id: IgnoredAny,
+        total_cents: IgnoredAny,
+        state: IgnoredAny,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Client {
+        id: IgnoredAny,
+        name: IgnoredAny,
+        email: IgnoredAny,
+    }
 }
 
 fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
@@ -102,6 +158,7 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
         (path, _, _) if kind == ReceiverKind::Picky => {
             Decision::Refuse { status: 500, why: format!("path {path} not handled") }
         }
+        // The wording is part of the trace (and its snapshots): keep it byte for byte.
         (path, _, _) => Decision::Skip { why: format!("{path} {} not handled", body.details) },
     }
 }
@@ -147,5 +204,17 @@ mod tests {
         let other = br#"{"uuid":"00000000-0000-0000-0000-000000000001","body":{"id":1,"path":"/client/update","details":"","client":{"id":1}}}"#;
         assert_eq!(handle(ReceiverKind::Dedup, &mut book, other).status(), 200);
         assert_eq!(handle(ReceiverKind::Picky, &mut book, other).status(), 500);
+    }
+
+    #[test]
+    fn brittle_acts_like_dedup_but_answers_500_to_unknown_fields_and_unreadable_bodies() {
+        let mut book = Book::default();
+        // `paid` carries an unknown `extra` field in the invoice.
+        assert_eq!(handle(ReceiverKind::Brittle, &mut book, &paid(1, "paid")).status(), 500);
+        assert_eq!(handle(ReceiverKind::Brittle, &mut book, b"{not json").status(), 500);
+        let known = br#"{"uuid":"00000000-0000-0000-0000-000000000002","body":{"id":2,"path":"/invoice/update/state","details":"paid","invoice":{"id":3,"number":"INV-3","client_id":1,"total_cents":5,"state":"paid"}}}"#;
+        assert_eq!(handle(ReceiverKind::Brittle, &mut book, known).status(), 200);
+        assert_eq!(handle(ReceiverKind::Brittle, &mut book, known).status(), 200);
+        assert_eq!(book.effects().len(), 1);
     }
 }

@@ -1,14 +1,24 @@
 //! Reference receivers: what a SnapBill customer's endpoint does with a delivery.
 //!
-//! [`logic`] is pure (parse the envelope, decide to act or not, keep the durable [`Book`]); the
-//! [`router`] serves it with axum, in the simulation and over the real network alike.
+//! [`handle`] is pure (parse the envelope, decide to act or not, keep the durable [`Book`]); the
+//! [`router`] serves it with axum, in the simulation and over the real network alike; [`app`] and
+//! [`serve`] run it on a real socket; [`trace_event`] turns a handled delivery into a trace entry.
+//!
+//! Kinds ([`ReceiverKind`]): `dedup` (correct), `naive` (the SnapBill sample), and two that
+//! misbehave on purpose, `picky` (500 to paths it ignores) and `brittle` (500 to fields it does
+//! not know and to bodies it cannot read). Slowness and dropped answers are not kinds: they are
+//! the world's `Behaviour` in the simulation, and [`ServeOptions`] on the network.
 
 mod book;
 mod kind;
 mod logic;
 mod router;
+mod serve;
+mod traced;
 
 pub use book::{Book, Effect};
 pub use kind::ReceiverKind;
 pub use logic::{Decision, Handled, handle};
 pub use router::{BODY_BYTES_MAX, OnHandled, ReceiverState, router};
+pub use serve::{ServeOptions, app, base_url, certify_command, serve};
+pub use traced::trace_event;

@@ -1,0 +1,124 @@
+//! The case catalogue: each case's name, what it checks, why it matters, how to fix a failure.
+//! What a case sends is in [`super::script`]; how it is graded, in [`super::verdict`].
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseId {
+    ValidDelivery,
+    UnhandledPath,
+    Redelivery,
+    ConcurrentRedelivery,
+    PaidCarryingCancelled,
+    OutOfOrder,
+    UnknownFields,
+    LargeBody,
+    MalformedJson,
+}
+
+/// What a case is about; `naive` receivers fail exactly the `dedup` and `stale-payload` groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Group {
+    Answer,
+    Dedup,
+    StalePayload,
+    Robustness,
+}
+
+/// The catalogue entry of one case.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CaseInfo {
+    pub id: CaseId,
+    pub name: &'static str,
+    pub group: Group,
+    pub checks: &'static str,
+    pub why: &'static str,
+    pub fix: &'static str,
+}
+
+impl CaseId {
+    /// In the order they run: later cases do not depend on earlier ones, but a reader of the
+    /// receiver's log sees the simple ones first.
+    pub const ALL: [CaseId; 9] = [
+        Self::ValidDelivery,
+        Self::UnhandledPath,
+        Self::Redelivery,
+        Self::ConcurrentRedelivery,
+        Self::PaidCarryingCancelled,
+        Self::OutOfOrder,
+        Self::UnknownFields,
+        Self::LargeBody,
+        Self::MalformedJson,
+    ];
+
+    pub fn info(self) -> CaseInfo {
+        let (name, group, checks, why, fix) = match self {
+            Self::ValidDelivery => (
+                "valid-delivery",
+                Group::Answer,
+                "a valid `paid` delivery gets a 2xx within the attempt timeout",
+                "anything else is a failed attempt: SnapBill retries it, and after a week of failures warns and disables the webhook",
+                "answer 2xx as soon as the delivery is recorded; do slow work after answering (a queue)",
+            ),
+            Self::UnhandledPath => (
+                "unhandled-path",
+                Group::Answer,
+                "a delivery for a path the receiver does not handle (`/client/update`) gets a 2xx",
+                "a non-2xx is retried for a week and then the whole webhook is disabled, events you do handle included",
+                "answer 2xx to every well-formed delivery, and ignore the paths you do not need",
+            ),
+            Self::Redelivery => (
+                "redelivery-once",
+                Group::Dedup,
+                "a second delivery of the same `uuid` gets a 2xx and is not acted on again",
+                "delivery is at least once: a lost answer or a timeout makes SnapBill send the same delivery again",
+                "record each `uuid` you acted on, durably, and skip (with a 2xx) a uuid already recorded",
+            ),
+            Self::ConcurrentRedelivery => (
+                "concurrent-redelivery-once",
+                Group::Dedup,
+                "two concurrent deliveries of one `uuid` are acted on once",
+                "a retry can arrive while the first attempt is still being handled (after a sender timeout)",
+                "claim the uuid atomically before acting: a unique key insert, or a lock around check-and-record",
+            ),
+            Self::PaidCarryingCancelled => (
+                "paid-carrying-cancelled",
+                Group::StalePayload,
+                "a `paid` event whose invoice is now `cancelled` is not acted on as paid",
+                "SnapBill renders the payload at send time: the invoice in the body is the truth, `details` is history",
+                "decide on `body.invoice.state`, not on `body.details`",
+            ),
+            Self::OutOfOrder => (
+                "out-of-order",
+                Group::StalePayload,
+                "after the `cancelled` state change, the older `paid` one (delivered late) is not acted on as paid",
+                "retries reorder events: a stale `paid` must not fulfil an invoice already cancelled",
+                "decide on the entity's current state in the body (or compare event ids), never on arrival order",
+            ),
+            Self::UnknownFields => (
+                "unknown-fields",
+                Group::Robustness,
+                "a delivery with extra fields at every level gets a 2xx (and is acted on, when effects are seen)",
+                "senders add fields without notice; a strict parser turns that into a week of failures",
+                "parse leniently: read the fields you need and ignore the rest",
+            ),
+            Self::LargeBody => (
+                "large-body",
+                Group::Robustness,
+                "a large delivery (padded with JSON whitespace) gets a 2xx (and is acted on, when effects are seen)",
+                "real payloads grow; a body limit below them (100 kB is a common default) rejects genuine events forever",
+                "raise the request body limit of your framework or proxy above your largest invoice",
+            ),
+            Self::MalformedJson => (
+                "malformed-json",
+                Group::Robustness,
+                "bodies that are not an envelope get an answer that is not a 5xx",
+                "a 5xx asks the sender to retry: an unreadable body would be retried forever (a 5xx storm)",
+                "answer 400 (or 2xx) when the body does not parse; never let a parse error escape as a 500",
+            ),
+        };
+        CaseInfo { id: self, name, group, checks, why, fix }
+    }
+}

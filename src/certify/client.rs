@@ -1,0 +1,140 @@
+//! The bounded HTTP client: a receiver under test may be hostile, so every exchange has a
+//! deadline, a cap on the bytes read back, and never follows a redirect.
+
+use super::Limits;
+use bytes::Bytes;
+use std::time::{Duration, Instant};
+
+/// How one request ended, as a sender would see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A status line arrived and the body was read (up to the cap) within the deadline.
+    Status {
+        code: u16,
+        /// The start of the body, at most [`Limits::response_bytes_max`] bytes.
+        body: Bytes,
+        /// The receiver sent more than the cap; the rest was not read.
+        truncated: bool,
+    },
+    /// No whole answer within the deadline.
+    Timeout,
+    /// The connection could not be made, or broke before a whole answer came back.
+    Broken(String),
+}
+
+impl Answer {
+    pub fn is_2xx(&self) -> bool {
+        matches!(self, Answer::Status { code, .. } if (200..300).contains(code))
+    }
+
+    pub fn is_5xx(&self) -> bool {
+        matches!(self, Answer::Status { code, .. } if *code >= 500)
+    }
+
+    /// A short human description: `200`, `500 "boom"`, `no answer within 5000 ms`.
+    pub fn describe(&self, limits: &Limits) -> String {
+        match self {
+            Answer::Status { code, body, truncated } => {
+                let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
+                let text = text.trim();
+                let quoted = if text.is_empty() { String::new() } else { format!(" {text:?}") };
+                let cut = if *truncated { format!(" (body cut at {} bytes)", body.len()) } else { String::new() };
+                format!("{code}{quoted}{cut}")
+            }
+            Answer::Timeout => format!("no answer within {} ms", limits.timeout_ms),
+            Answer::Broken(why) => format!("connection failed: {why}"),
+        }
+    }
+}
+
+/// A reqwest client with the harness's limits built in.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    limits: Limits,
+}
+
+impl Client {
+    pub fn new(limits: Limits) -> Result<Client, reqwest::Error> {
+        let timeout = Duration::from_millis(limits.timeout_ms);
+        let http = reqwest::Client::builder()
+            // Wall-clock timeouts: this talks to a real receiver, not the simulation.
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            // A 3xx is an answer to grade (not a 2xx), not a place to go.
+            .redirect(reqwest::redirect::Policy::none())
+            // Certification talks to the URL given, never through an environment proxy.
+            .no_proxy()
+            // So a receiver's logs tell certification traffic from production.
+            .user_agent(concat!("hooksim-certify/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Client { http, limits })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// POSTs `body` as JSON to `url`, like one SnapBill delivery attempt.
+    pub async fn post(&self, url: &str, body: Bytes) -> Answer {
+        let request = self.http.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        self.exchange(request, self.limits.response_bytes_max).await
+    }
+
+    /// GETs `url`, reading at most `bytes_max` bytes of the answer.
+    pub async fn get(&self, url: &str, bytes_max: usize) -> Answer {
+        self.exchange(self.http.get(url), bytes_max).await
+    }
+
+    async fn exchange(&self, request: reqwest::RequestBuilder, bytes_max: usize) -> Answer {
+        let deadline = Duration::from_millis(self.limits.timeout_ms);
+        // reqwest's timeout covers the body too; this outer one also bounds our own reading loop.
+        match tokio::time::timeout(deadline, send_and_read(request, bytes_max)).await {
+            Ok(answer) => answer,
+            Err(_) => Answer::Timeout,
+        }
+    }
+}
+
+async fn send_and_read(request: reqwest::RequestBuilder, bytes_max: usize) -> Answer {
+    let mut response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => return from_error(&e),
+    };
+    let code = response.status().as_u16();
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = bytes_max - body.len();
+                if chunk.len() > room {
+                    // At the cap: keep what fits and drop the connection with the rest unread.
+                    body.extend_from_slice(&chunk[..room]);
+                    return Answer::Status { code, body: body.into(), truncated: true };
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => {
+                return Answer::Status { code, body: body.into(), truncated: false };
+            }
+            Err(e) => return from_error(&e),
+        }
+    }
+}
+
+fn from_error(e: &reqwest::Error) -> Answer {
+    if e.is_timeout() {
+        return Answer::Timeout;
+    }
+    // The innermost cause says most ("connection refused", "connection reset").
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    Answer::Broken(cause.to_string())
+}
+
+/// Elapsed wall-clock milliseconds since `start`, for reports.
+pub fn elapsed_ms(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,163 @@
+//! `hooksim certify receiver`: grades a running webhook receiver, in any language, against what an
+//! at-least-once SnapBill sender really does.
+//!
+//! - [`case`]: the catalogue (what each case checks, why, how to fix).
+//! - [`script`]: what each case sends; [`verdict`]: how it is graded.
+//! - [`client`]: the bounded reqwest client; a hostile receiver cannot hang or flood the run.
+//! - [`effects`]: the effects contract, how cases about side effects see them.
+//! - [`payload`]: SnapBill-shaped deliveries from a seeded RNG.
+//! - [`report`]: table, JSON and JUnit output.
+//!
+//! This runs on the real network with wall-clock timeouts; only the payloads are deterministic.
+
+pub mod case;
+pub mod client;
+pub mod effects;
+pub mod payload;
+pub mod report;
+pub mod script;
+pub mod verdict;
+
+pub use case::{CaseId, CaseInfo, Group};
+pub use report::{CaseResult, Report};
+pub use verdict::Verdict;
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// Every bound the harness puts on a receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// One request, connect to last body byte read. At the limit the attempt is a timeout.
+    pub timeout_ms: u64,
+    /// Bytes of a delivery's answer read; the rest is left unread and the connection dropped.
+    pub response_bytes_max: usize,
+    /// Bytes of the effects list read; a longer list makes effects unavailable.
+    pub effects_bytes_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            // SnapBill does not publish its attempt timeout; 5 s is Hook0's and Shopify's total.
+            timeout_ms: 5_000,
+            response_bytes_max: 64 * 1024,
+            effects_bytes_max: 8 * 1024 * 1024,
+        }
+    }
+}
+
+pub const SEED_DEFAULT: u64 = 0x5EED_5B11;
+
+/// The `large-body` case builds its delivery in memory: above this, the run refuses to start.
+pub const LARGE_BODY_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct CertifyOptions {
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// The effects contract's URL; without it, cases about side effects are not verified.
+    pub effects_url: Option<String>,
+    pub seed: u64,
+    pub limits: Limits,
+    /// The size of the `large-body` case's delivery.
+    pub large_body_bytes: usize,
+}
+
+impl CertifyOptions {
+    pub fn new(url: impl Into<String>) -> CertifyOptions {
+        CertifyOptions {
+            url: url.into(),
+            effects_url: None,
+            seed: SEED_DEFAULT,
+            limits: Limits::default(),
+            large_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertifyError {
+    #[error("bad URL {url:?}: {why}")]
+    BadUrl { url: String, why: String },
+    #[error("bad limit: {0}")]
+    Limit(String),
+    #[error("cannot reach {url}: {why}")]
+    Unreachable { url: String, why: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// Runs every case against the receiver at `opts.url`, in catalogue order.
+///
+/// Errors only when the run cannot start (a bad URL, nothing listening); a receiver that answers
+/// badly, slowly or not at all gives failed cases, never an error.
+pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
+    check_options(opts)?;
+    reachable(&opts.url, opts.limits.timeout_ms).await?;
+    let client = client::Client::new(opts.limits)?;
+    let target = script::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
+    let mut deck = payload::Deck::new(opts.seed);
+    let mut sent = Vec::new();
+    for id in CaseId::ALL {
+        sent.push((id, script::send(id, &mut deck, &target).await));
+    }
+    // Read once, after every delivery was answered: receivers record before they answer.
+    let effects = effects::fetch(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max).await;
+    let cases = sent
+        .iter()
+        .map(|(id, s)| {
+            let (verdict, detail) = verdict::grade(s, &effects);
+            CaseResult::new(id.info(), verdict, detail)
+        })
+        .collect();
+    Ok(Report {
+        url: opts.url.clone(),
+        effects_url: opts.effects_url.clone(),
+        seed: opts.seed,
+        limits: opts.limits,
+        cases,
+    })
+}
+
+fn check_options(opts: &CertifyOptions) -> Result<(), CertifyError> {
+    check_url(&opts.url)?;
+    if let Some(effects_url) = &opts.effects_url {
+        check_url(effects_url)?;
+    }
+    if opts.limits.timeout_ms == 0 {
+        return Err(CertifyError::Limit("timeout_ms must be at least 1".into()));
+    }
+    if opts.large_body_bytes > LARGE_BODY_BYTES_MAX {
+        let why = format!("large_body_bytes {} is above {LARGE_BODY_BYTES_MAX}", opts.large_body_bytes);
+        return Err(CertifyError::Limit(why));
+    }
+    Ok(())
+}
+
+fn check_url(url: &str) -> Result<reqwest::Url, CertifyError> {
+    let bad = |why: &str| CertifyError::BadUrl { url: url.to_string(), why: why.to_string() };
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("only http and https URLs can be certified"));
+    }
+    if parsed.host_str().is_none() {
+        return Err(bad("no host"));
+    }
+    Ok(parsed)
+}
+
+/// A TCP connect before any case: nothing listening is a usage error (exit 2), not a verdict.
+async fn reachable(url: &str, timeout_ms: u64) -> Result<(), CertifyError> {
+    let unreachable = |why: String| CertifyError::Unreachable { url: url.to_string(), why };
+    let parsed = check_url(url)?;
+    let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    // Wall clock: this probes a real host.
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(Duration::from_millis(timeout_ms), connect).await {
+        Ok(Ok(_stream)) => Ok(()),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no connection within {timeout_ms} ms"))),
+    }
+}

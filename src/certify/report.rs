@@ -1,0 +1,168 @@
+//! The certification report: a human table, JSON, and JUnit XML for CI.
+
+use super::Limits;
+use super::case::{CaseInfo, Group};
+use super::verdict::Verdict;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    pub name: &'static str,
+    pub group: Group,
+    pub checks: &'static str,
+    pub why: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+    /// How to fix a failure; also shown for a case not verified.
+    pub fix: &'static str,
+}
+
+impl CaseResult {
+    pub fn new(info: CaseInfo, verdict: Verdict, detail: String) -> CaseResult {
+        let fix = match verdict {
+            Verdict::Passed => "",
+            Verdict::Failed => info.fix,
+            Verdict::NotVerified => NOT_VERIFIED_FIX,
+        };
+        CaseResult { name: info.name, group: info.group, checks: info.checks, why: info.why, verdict, detail, fix }
+    }
+}
+
+const NOT_VERIFIED_FIX: &str = "serve the effects contract (docs/certify.md) and pass its URL with --effects-url";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub url: String,
+    pub effects_url: Option<String>,
+    pub seed: u64,
+    pub limits: Limits,
+    pub cases: Vec<CaseResult>,
+}
+
+impl Report {
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.cases.iter().filter(|c| c.verdict == verdict).count()
+    }
+
+    /// True when some case failed (cases not verified are not failures).
+    pub fn has_failures(&self) -> bool {
+        self.count(Verdict::Failed) > 0
+    }
+
+    pub fn case(&self, name: &str) -> Option<&CaseResult> {
+        self.cases.iter().find(|c| c.name == name)
+    }
+
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serializing cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn to_junit(&self) -> Result<String, quick_junit::SerializeError> {
+        use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+        let mut suite = TestSuite::new("hooksim certify receiver");
+        for c in &self.cases {
+            let status = match c.verdict {
+                Verdict::Passed => TestCaseStatus::success(),
+                Verdict::Failed => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(c.detail.as_str()).set_description(format!("fix: {}", c.fix));
+                    s
+                }
+                Verdict::NotVerified => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(format!("not verified: {}", c.detail));
+                    s
+                }
+            };
+            let mut case = TestCase::new(c.name, status);
+            case.set_classname(self.url.as_str()).set_system_out(format!("checks: {}\nwhy: {}", c.checks, c.why));
+            suite.add_test_case(case);
+        }
+        let mut report = quick_junit::Report::new("hooksim");
+        report.add_test_suite(suite);
+        report.to_string()
+    }
+
+    /// The table people read: case, verdict, detail, how to fix; long cells wrap.
+    pub fn to_table(&self) -> String {
+        let effects = self.effects_url.as_deref().unwrap_or("none");
+        let mut out = format!(
+            "hooksim certify receiver {} (effects: {effects}; seed {}; timeout {} ms)\n\n",
+            self.url, self.seed, self.limits.timeout_ms
+        );
+        let name_w = self.cases.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+        let rows = self
+            .cases
+            .iter()
+            .map(|c| [c.name.to_string(), verdict_word(c.verdict).to_string(), c.detail.clone(), c.fix.to_string()]);
+        let header = ["CASE", "VERDICT", "DETAIL", "HOW TO FIX"].map(String::from);
+        let widths = [name_w, 12, DETAIL_W, FIX_W];
+        for row in std::iter::once(header).chain(rows) {
+            write_row(&mut out, &row, &widths);
+        }
+        let _ = writeln!(
+            out,
+            "\n{} passed, {} failed, {} not verified",
+            self.count(Verdict::Passed),
+            self.count(Verdict::Failed),
+            self.count(Verdict::NotVerified)
+        );
+        out
+    }
+}
+
+const DETAIL_W: usize = 60;
+const FIX_W: usize = 50;
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Passed => "passed",
+        Verdict::Failed => "FAILED",
+        Verdict::NotVerified => "not verified",
+    }
+}
+
+fn write_row(out: &mut String, cells: &[String; 4], widths: &[usize; 4]) {
+    let wrapped: Vec<Vec<String>> = cells.iter().zip(widths).map(|(cell, w)| wrap(cell, *w)).collect();
+    let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+    for line in 0..height {
+        let mut text = String::new();
+        for (col, w) in wrapped.iter().zip(widths) {
+            let piece = col.get(line).map_or("", String::as_str);
+            let _ = write!(text, "{piece:<w$}  ");
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    }
+}
+
+/// Greedy word wrap; a word longer than `width` gets a line of its own.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_words_whole_and_lines_short() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("", 5), [""]);
+        assert_eq!(wrap("abcdefgh x", 3), ["abcdefgh", "x"]);
+    }
+}

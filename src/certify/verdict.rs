@@ -1,0 +1,101 @@
+//! Grading: a case's answers and the effects list give its verdict and the detail behind it.
+
+use super::effects::{EffectRecord, Effects};
+use super::script::{Acts, Sent};
+use serde::Serialize;
+
+/// Passed, failed, or (a case about side effects without a readable effects list) not verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    NotVerified,
+}
+
+/// A failed answer decides at once; then wrong effects fail; then missing effects leave the
+/// case not verified.
+pub fn grade(sent: &Sent, effects: &Effects) -> (Verdict, String) {
+    if !sent.failures.is_empty() {
+        return (Verdict::Failed, sent.failures.join("; "));
+    }
+    let mut wrong = Vec::new();
+    let mut unseen = false;
+    let mut seen = Vec::new();
+    for e in &sent.expects {
+        match effects.for_uuid(e.uuid) {
+            Some(records) if records.len() == e.acts.count() => {
+                let times = if e.acts == Acts::Never { "not acted on" } else { "acted on once" };
+                seen.push(format!("{} {times}", e.what));
+            }
+            Some(records) => wrong.push(format!(
+                "{} was acted on {} time(s), expected {}{}",
+                e.what,
+                records.len(),
+                if e.acts == Acts::Never { "never" } else { "once" },
+                actions(&records)
+            )),
+            None => unseen |= e.essential,
+        }
+    }
+    if !wrong.is_empty() {
+        return (Verdict::Failed, wrong.join("; "));
+    }
+    if let (true, Effects::Unavailable(why)) = (unseen, effects) {
+        return (Verdict::NotVerified, format!("answers were 2xx, but effects are unknown: {why}"));
+    }
+    let mut detail = sent.notes.clone();
+    detail.extend(seen);
+    (Verdict::Passed, detail.join("; "))
+}
+
+/// ` (fulfil invoice 9, fulfil invoice 9)` when the receiver named its actions.
+fn actions(records: &[&EffectRecord]) -> String {
+    let named: Vec<&str> = records.iter().filter_map(|r| r.action.as_deref()).collect();
+    if named.is_empty() { String::new() } else { format!(" ({})", named.join(", ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certify::script::Expect;
+    use uuid::Uuid;
+
+    fn sent(acts: Acts, essential: bool) -> Sent {
+        let expect = Expect { uuid: Uuid::from_u128(1), acts, what: "it".into(), essential };
+        Sent { failures: vec![], notes: vec!["200".into()], expects: vec![expect] }
+    }
+
+    fn read(uuids: &[u128]) -> Effects {
+        let record = |u: &u128| EffectRecord { uuid: Uuid::from_u128(*u), event: None, action: Some("fulfil".into()) };
+        Effects::Read(uuids.iter().map(record).collect())
+    }
+
+    #[test]
+    fn a_failed_answer_fails_whatever_the_effects_say() {
+        let mut s = sent(Acts::Once, true);
+        s.failures.push("500".into());
+        assert_eq!(grade(&s, &read(&[1])), (Verdict::Failed, "500".into()));
+        assert_eq!(grade(&s, &Effects::Unavailable("none".into())).0, Verdict::Failed);
+    }
+
+    #[test]
+    fn effects_are_counted_by_uuid_and_other_deliveries_do_not_count() {
+        assert_eq!(grade(&sent(Acts::Once, true), &read(&[1, 2])).0, Verdict::Passed);
+        let (verdict, detail) = grade(&sent(Acts::Once, true), &read(&[1, 1, 2]));
+        assert_eq!(verdict, Verdict::Failed);
+        assert!(detail.contains("acted on 2 time(s), expected once (fulfil, fulfil)"), "{detail}");
+        assert_eq!(grade(&sent(Acts::Never, true), &read(&[2])).0, Verdict::Passed);
+        assert_eq!(grade(&sent(Acts::Never, true), &read(&[1])).0, Verdict::Failed);
+        assert_eq!(grade(&sent(Acts::Once, true), &read(&[])).0, Verdict::Failed);
+    }
+
+    #[test]
+    fn without_effects_essential_expectations_are_not_verified_and_others_pass_on_answers() {
+        let none = Effects::Unavailable("no --effects-url given".into());
+        let (verdict, detail) = grade(&sent(Acts::Once, true), &none);
+        assert_eq!(verdict, Verdict::NotVerified);
+        assert!(detail.ends_with("no --effects-url given"), "{detail}");
+        assert_eq!(grade(&sent(Acts::Once, false), &none).0, Verdict::Passed);
+    }
+}

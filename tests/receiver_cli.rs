@@ -1,0 +1,85 @@
+//! The two-command walkthrough, through the real binary: `hooksim receiver` prints the command
+//! that certifies it, and `hooksim certify receiver` exits 0, 1 or 2.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+const HOOKSIM: &str = env!("CARGO_BIN_EXE_hooksim");
+
+/// A served receiver; killed when dropped, and it stops by itself after a minute regardless.
+struct Served {
+    child: Child,
+    command: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(kind: &str) -> Served {
+    let mut child = Command::new(HOOKSIM)
+        .args(["receiver", "--listen", "127.0.0.1:0", "--kind", kind])
+        .args(["--serve-for-ms", "60000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    Served { child, command: first.trim().to_string() }
+}
+
+/// Runs the printed command (with `extra` flags) and returns its exit status and stdout.
+fn run_printed(command: &str, extra: &[&str]) -> (i32, String) {
+    let args: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(args[..3], ["hooksim", "certify", "receiver"], "{command}");
+    let out = Command::new(HOOKSIM).args(&args[1..]).args(extra).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn tmp(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()))
+}
+
+#[test]
+fn the_printed_command_certifies_the_dedup_receiver_with_effects() {
+    let served = serve("dedup");
+    assert!(served.command.starts_with("hooksim certify receiver --url http://127.0.0.1:"), "{}", served.command);
+    assert!(served.command.contains("--effects-url http://127.0.0.1:"));
+    let (json, junit) = (tmp("dedup.json"), tmp("dedup.xml"));
+    let (code, table) =
+        run_printed(&served.command, &["--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 0, "{table}");
+    assert!(table.contains("9 passed, 0 failed, 0 not verified"), "{table}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cases"].as_array().unwrap().len(), 9);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"tests="9""#) && xml.contains(r#"failures="0""#), "{xml}");
+}
+
+#[test]
+fn a_failing_case_exits_1() {
+    let served = serve("naive");
+    let (code, table) = run_printed(&served.command, &[]);
+    assert_eq!(code, 1, "{table}");
+    assert!(table.contains("5 passed, 4 failed"), "{table}");
+}
+
+#[test]
+fn bad_flags_and_an_unreachable_url_exit_2() {
+    let status = |args: &[&str]| Command::new(HOOKSIM).args(args).output().unwrap().status;
+    assert_eq!(status(&["certify", "receiver"]).code(), Some(2));
+    let zero = ["certify", "receiver", "--url", "http://127.0.0.1:9/", "--timeout-ms", "0"];
+    assert_eq!(status(&zero).code(), Some(2));
+    assert_eq!(status(&["certify", "receiver", "--url", "not a url"]).code(), Some(2));
+    assert_eq!(status(&["receiver", "--kind", "nosuch"]).code(), Some(2));
+    // Bind a port, then free it: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/webhook");
+    assert_eq!(status(&["certify", "receiver", "--url", &url]).code(), Some(2));
+}
