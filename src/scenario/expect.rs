@@ -407,6 +407,11 @@ fn select_in(ix: &Index<'_>, window: &Window, keep: impl Fn(&TraceEntry) -> bool
     if inside.is_empty() { all } else { inside }
 }
 
+/// How many entries inside `window` satisfy `keep`.
+fn count_in(ix: &Index<'_>, window: &Window, keep: impl Fn(&TraceEntry) -> bool) -> u64 {
+    ix.entries.iter().filter(|e| window.contains(e.at) && keep(e)).count() as u64
+}
+
 fn select(ix: &Index<'_>, keep: impl Fn(&TraceEntry) -> bool) -> Vec<usize> {
     ix.entries.iter().enumerate().filter(|(_, e)| keep(e)).map(|(i, _)| i).collect()
 }
@@ -521,15 +526,10 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Emailed { webhook, to, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::EmailReceived { webhook: w, to: t }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::EmailReceived { webhook: w, to: t }
                         if w == webhook && to.as_ref().is_none_or(|x| x == t))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
@@ -548,14 +548,11 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Disabled { webhook, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::WebhookDisabled { webhook: w, .. } if w == webhook)
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            let n = count_in(
+                ix,
+                window,
+                |e| matches!(&e.event, TraceEvent::WebhookDisabled { webhook: w, .. } if w == webhook),
+            );
             if count.admits(n) {
                 return None;
             }
@@ -597,15 +594,10 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Abandoned { webhook, event, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::DeliveryAbandoned { webhook: w, event: ev, .. }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::DeliveryAbandoned { webhook: w, event: ev, .. }
                         if w == webhook && event.is_none_or(|x| x == *ev))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
@@ -624,17 +616,12 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Acted { receiver, event, action, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::ReceiverActed { receiver: r, event: ev, action: a, .. }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::ReceiverActed { receiver: r, event: ev, action: a, .. }
                         if r == receiver
                             && event.is_none_or(|x| x == *ev)
                             && action.as_ref().is_none_or(|x| x == a))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
@@ -650,15 +637,10 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Skipped { receiver, event, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::ReceiverSkipped { receiver: r, event: ev, .. }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::ReceiverSkipped { receiver: r, event: ev, .. }
                         if r == receiver && event.is_none_or(|x| x == *ev))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
