@@ -2,9 +2,20 @@
 //! `SCENARIO_TRACE=<name>` prints that scenario's whole trace (for writing new scenarios).
 
 use hooksim::scenario::{discover, evaluate, load_file, render_entry};
+use hooksim::world::{EngineError, RunOutput, World};
 
 #[test]
 fn every_library_scenario_passes_on_the_model_engine() {
+    passes_on(hooksim::model::run);
+}
+
+/// The network engine has the same semantics: every scenario passes there too.
+#[test]
+fn every_library_scenario_passes_on_the_network_engine() {
+    passes_on(hooksim::net::run);
+}
+
+fn passes_on(engine: fn(&World) -> Result<RunOutput, EngineError>) {
     let files = discover(&["scenarios"]);
     let show = std::env::var("SCENARIO_TRACE").ok();
     let mut problems = Vec::new();
@@ -16,10 +27,10 @@ fn every_library_scenario_passes_on_the_model_engine() {
                 continue;
             }
         };
-        let out = match hooksim::model::run(&scenario.world) {
+        let out = match engine(&scenario.world) {
             Ok(out) => out,
             Err(e) => {
-                problems.push(format!("{}: the model engine failed: {e}", f.display()));
+                problems.push(format!("{}: the engine failed: {e}", f.display()));
                 continue;
             }
         };
@@ -66,4 +77,22 @@ fn every_exact_count_in_the_library_is_load_bearing() {
             assert!(shown.contains("expected"), "{shown}");
         }
     }
+}
+
+/// Seeds change delivery uuids and jitter, not the story: the library passes under other seeds
+/// too (`hooksim run --seed` must not turn a pass into a failure).
+#[test]
+fn the_library_passes_under_other_seeds() {
+    let mut problems = Vec::new();
+    for f in discover(&["scenarios"]) {
+        let mut scenario = load_file(&f).unwrap();
+        for seed in [0, 1, 42, 0xdead_beef, u64::MAX] {
+            scenario.world.seed = seed;
+            let out = hooksim::model::run(&scenario.world).unwrap();
+            for failure in evaluate(&scenario, &out.trace) {
+                problems.push(format!("seed {seed}: {failure}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }

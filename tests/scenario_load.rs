@@ -166,8 +166,30 @@ fn broken_files_say_where_and_what() {
             "35:6",
             "`to` does not apply to `delivered`",
         ),
+        (
+            "an event twice in an order",
+            replace(
+                "delivered = \"shop\"\nevent = \"paid\"\nexactly = 1",
+                "delivered_in_order = [\"paid\", 3]\nwebhook = \"shop\"",
+            ),
+            "32:31",
+            "listed twice",
+        ),
         ("conflicting counts", replace("exactly = 1", "exactly = 1\nat_least = 2"), "35:12", "already fixes the count"),
         ("not TOML", "name = ".to_string(), "1:8", ""),
+        (
+            "a step that is not a table",
+            "name = \"x\"\ndescription = \"d\"\nrun_for = \"1d\"\ntimeline = [\"x\"]\n".to_string(),
+            "4:13",
+            "expected a [[timeline]] step",
+        ),
+        ("replies not a list", replace("replies = [\"500\"]", "replies = \"500\""), "16:25", "expected an array"),
+        (
+            "a client that is not a table",
+            replace("add_client = { id = 1 }", "add_client = 1"),
+            "20:14",
+            "expected a table { id, name, email }",
+        ),
         ("missing required key", replace("run_for = \"1d\"\n", ""), "1:1", "missing field `run_for`"),
     ];
     let mut wrong = Vec::new();
@@ -195,6 +217,14 @@ fn check_reports_every_error_of_a_file() {
     let errors = load_str("two.toml", &text).unwrap_err();
     assert_eq!(errors.0.len(), 2, "{errors}");
     assert!(errors.0[0].line < errors.0[1].line, "sorted by position");
+}
+
+#[test]
+fn an_invalid_change_keeps_the_numbers_of_the_events_after_it() {
+    let text = replace("add_invoice = { id = 4, client = 1 }", "add_invoice = { id = 4, client = 2 }");
+    let errors = load_str("n.toml", &text.replace("event = \"paid\"", "event = 3")).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "one root error, no cascade: {errors}");
+    assert!(errors.0[0].message.contains("no client 2"), "{errors}");
 }
 
 #[test]
@@ -244,5 +274,117 @@ proptest! {
     fn durations_never_panic(s in "[0-9a-z .:-]{0,24}") {
         let text = replace("run_for = \"1d\"", &format!("run_for = {s:?}"));
         let _ = load_str("d.toml", &text);
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    for deep in [
+        format!("{BASE}body = {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+        format!("{BASE}body = {}1{}\n", "{a = ".repeat(100_000), "}".repeat(100_000)),
+        format!("{BASE}{} = 1\n", vec!["body"; 100_000].join(".")),
+    ] {
+        assert!(load_str("deep.toml", &deep).is_err());
+    }
+}
+
+#[test]
+fn discover_lists_toml_files_under_folders_sorted() {
+    let dir = std::env::temp_dir().join(format!("hooksim-discover-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    for f in ["b.toml", "a.toml", "notes.md", "sub/c.toml"] {
+        std::fs::write(dir.join(f), "").unwrap();
+    }
+    let single = dir.join("notes.md");
+    let found = discover(&[dir.clone(), single.clone()]);
+    assert_eq!(found, vec![dir.join("a.toml"), dir.join("b.toml"), single, dir.join("sub/c.toml")]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One step of a generated timeline, as TOML lines (without `at`). Mostly valid references
+/// (client 1 and invoice 1 exist from the start), with a few bad ones mixed in.
+fn step_strategy() -> impl Strategy<Value = String> {
+    let host = prop_oneof![
+        4 => Just("dispatcher"),
+        2 => Just("mail"),
+        4 => Just("shop"),
+        2 => Just("crm"),
+        1 => Just("nowhere"),
+    ];
+    prop_oneof![
+        1 => (2u64..40).prop_map(|i| format!("add_client = {{ id = {i} }}")),
+        1 => (1u64..3).prop_map(|i| format!("update_client = {{ id = {i}, name = \"N{i}\" }}")),
+        1 => (2u64..40, 1u64..3).prop_map(|(i, c)| format!("add_invoice = {{ id = {i}, client = {c} }}")),
+        3 => (1u64..3, prop_oneof![Just("paid"), Just("cancelled"), Just("draft")])
+            .prop_map(|(i, s)| format!("invoice_state = {{ id = {i}, state = \"{s}\" }}")),
+        1 => prop_oneof![4 => Just("shop"), 2 => Just("crm"), 1 => Just("gone")].prop_map(|w| format!("enable = \"{w}\"")),
+        2 => (
+            prop_oneof![4 => Just("shop"), 2 => Just("crm"), 1 => Just("gone")],
+            prop_oneof![Just("500"), Just("200"), Just("act then drop"), Just("act then 503"), Just("drop"), Just("200 after 40s")]
+        )
+            .prop_map(|(r, b)| format!("receiver = \"{r}\"\nbehave = \"{b}\"")),
+        1 => (host.clone(), host.clone(), any::<bool>())
+            .prop_map(|(a, b, o)| format!("partition = [\"{a}\", \"{b}\"]\none_way = {o}")),
+        1 => (host.clone(), host.clone()).prop_map(|(a, b)| format!("repair = [\"{a}\", \"{b}\"]")),
+        1 => (host.clone(), host.clone()).prop_map(|(a, b)| format!("hold = [\"{a}\", \"{b}\"]")),
+        1 => (host.clone(), host.clone()).prop_map(|(a, b)| format!("release = [\"{a}\", \"{b}\"]")),
+        1 => host.clone().prop_map(|h| format!("crash = \"{h}\"")),
+        1 => host.prop_map(|h| format!("restart = \"{h}\"")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// What the loader accepts, the engine runs: a generated timeline either fails to load with
+    /// positioned errors, or runs on the model engine without a step being refused (the loader's
+    /// reference checks are at least as strict as the dispatcher's).
+    #[test]
+    fn what_loads_runs(steps in proptest::collection::vec((0u64..15, step_strategy()), 0..12)) {
+        let mut text = String::from(
+            "name = \"gen\"\ndescription = \"generated\"\nrun_for = \"3h\"\n\
+             [webhooks.shop]\nurl = \"http://shop/webhook\"\n[webhooks.crm]\nurl = \"http://crm/webhook\"\npaths = [\"/client/*\"]\n\
+             [receivers.shop]\n[receivers.crm]\nkind = \"naive\"\n\
+             [[timeline]]\nat = \"0s\"\nadd_client = { id = 1 }\n[[timeline]]\nat = \"0s\"\nadd_invoice = { id = 1, client = 1 }\n",
+        );
+        let mut t = 0;
+        for (gap, step) in &steps {
+            t += gap;
+            text.push_str(&format!("[[timeline]]\nat = \"{t}m\"\n{step}\n"));
+        }
+        match load_str("gen.toml", &text) {
+            Err(errors) => {
+                for e in &errors.0 {
+                    prop_assert!(e.line >= 1 && e.column >= 1 && !e.message.is_empty());
+                }
+            }
+            Ok(s) => {
+                let out = hooksim::model::run(&s.world);
+                prop_assert!(out.is_ok(), "{:?}\n{text}", out.err());
+                let _ = hooksim::scenario::evaluate(&s, &out.unwrap().trace);
+            }
+        }
+    }
+}
+
+/// The TOML blocks of `scenarios/README.md`, in order.
+fn readme_blocks() -> Vec<String> {
+    let text = std::fs::read_to_string("scenarios/README.md").unwrap();
+    text.split("```toml\n").skip(1).map(|b| b.split("```").next().unwrap_or_default().to_string()).collect()
+}
+
+#[test]
+fn the_readme_examples_are_valid() {
+    let blocks = readme_blocks();
+    load_str("README example", &blocks[0]).unwrap_or_else(|e| panic!("{e}"));
+    let policy = blocks.iter().find(|b| b.starts_with("[policy]")).expect("a [policy] example");
+    let with_policy = BASE.replace("[policy]\nprofile = \"snapbill\"\n", policy);
+    load_str("README policy example", &with_policy).unwrap_or_else(|e| panic!("{e}"));
+    let expect = blocks.iter().find(|b| b.starts_with("[[expect]]")).expect("an [[expect]] example");
+    load_str("README expect example", &format!("{BASE}\n{expect}")).unwrap_or_else(|e| panic!("{e}"));
+    for b in blocks.iter().filter(|b| b.starts_with("behaviour = ")) {
+        let text = BASE.replace("behaviour = { replies = [\"500\"], then = \"200\" }\n", b);
+        load_str("README behaviour example", &text).unwrap_or_else(|e| panic!("{e}"));
     }
 }

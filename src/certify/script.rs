@@ -92,6 +92,7 @@ pub async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent {
 
 async fn valid_delivery(deck: &mut Deck, t: &Target<'_>, sent: &mut Sent) {
     let d = paid_delivery(deck);
+    // Real network, real time: how long the receiver took to answer, for the report.
     let start = Instant::now();
     let a = t.post(&d).await;
     sent.require_2xx("paid delivery", &a, t.client);

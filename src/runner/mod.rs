@@ -118,6 +118,7 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
     if let Some(seed) = seed {
         world.seed = seed;
     }
+    // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
     let started = Instant::now();
     let result = engine.run(&world);
     let wall_us = started.elapsed().as_micros() as u64;

@@ -101,6 +101,19 @@ impl Count {
     pub fn admits(self, n: u64) -> bool {
         n >= self.min && self.max.is_none_or(|m| n <= m)
     }
+
+    /// `one` or `many`, to agree with the number this count displays ("exactly 1 delivery",
+    /// "at least 2 deliveries", "no deliveries").
+    pub fn noun<'a>(self, one: &'a str, many: &'a str) -> &'a str {
+        let shown = match (self.min, self.max) {
+            (0, Some(0)) => 0,
+            (a, Some(b)) if a == b => a,
+            (a, None) => a,
+            (0, Some(b)) => b,
+            _ => 2,
+        };
+        if shown == 1 { one } else { many }
+    }
 }
 
 impl fmt::Display for Count {
@@ -308,16 +321,41 @@ pub fn evaluate(scenario: &Scenario, trace: &Trace) -> Vec<Failure> {
         .expectations
         .iter()
         .filter_map(|x| {
-            check(&x.value, &ix, &names).map(|(expected, found, lines)| Failure {
-                file: scenario.file.clone(),
-                line: x.line,
-                column: x.column,
-                expected,
-                found,
-                excerpt: excerpt(lines.into_iter().map(|i| render_entry(&ix.entries[i], &names)).collect(), 8, 6),
+            check(&x.value, &ix, &names).map(|(expected, found, mut lines)| {
+                if lines.is_empty() {
+                    lines = receiver_fallback(scenario, &x.value, &ix);
+                }
+                Failure {
+                    file: scenario.file.clone(),
+                    line: x.line,
+                    column: x.column,
+                    expected,
+                    found,
+                    excerpt: excerpt(lines.into_iter().map(|i| render_entry(&ix.entries[i], &names)).collect(), 8, 6),
+                }
             })
         })
         .collect()
+}
+
+/// A receiver that never acted (or skipped) has no lines of its own: show what reached it
+/// instead, the attempts of the webhooks whose URLs name it.
+fn receiver_fallback(scenario: &Scenario, x: &Expectation, ix: &Index<'_>) -> Vec<usize> {
+    let (Expectation::Acted { receiver, event, .. } | Expectation::Skipped { receiver, event, .. }) = x else {
+        return Vec::new();
+    };
+    let webhooks: Vec<WebhookId> = scenario
+        .world
+        .webhooks
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| crate::world::url_host(&w.url) == Some(receiver.as_str()))
+        .filter_map(|(i, _)| u32::try_from(i).ok().map(WebhookId))
+        .collect();
+    select(ix, |e| {
+        webhooks.iter().any(|w| about_webhook(&e.event, *w, *event))
+            && matches!(e.event, TraceEvent::AttemptFinished { .. } | TraceEvent::Delivered { .. })
+    })
 }
 
 fn of_event(names: &Names<'_>, event: Option<u64>) -> String {
@@ -369,6 +407,11 @@ fn select_in(ix: &Index<'_>, window: &Window, keep: impl Fn(&TraceEntry) -> bool
     if inside.is_empty() { all } else { inside }
 }
 
+/// How many entries inside `window` satisfy `keep`.
+fn count_in(ix: &Index<'_>, window: &Window, keep: impl Fn(&TraceEntry) -> bool) -> u64 {
+    ix.entries.iter().filter(|e| window.contains(e.at) && keep(e)).count() as u64
+}
+
 fn select(ix: &Index<'_>, keep: impl Fn(&TraceEntry) -> bool) -> Vec<usize> {
     ix.entries.iter().enumerate().filter(|(_, e)| keep(e)).map(|(i, _)| i).collect()
 }
@@ -378,18 +421,20 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
     match x {
         Expectation::Delivered { webhook, event, body, count, window } => {
             let mut n = 0u64;
-            let mut without_body = 0u64;
+            let mut any_body = 0u64;
             let mut other_bodies: Vec<String> = Vec::new();
             for e in ix.entries {
-                if let TraceEvent::Delivered { delivery, webhook: w, event: ev, .. } = &e.event {
-                    if w == webhook && event.is_none_or(|x| x == *ev) && window.contains(e.at) {
-                        without_body += 1;
-                        let attempt = ix.succeeded_by.get(delivery).copied();
-                        if ix.body_matches(attempt, body) {
-                            n += 1;
-                        } else if let (Some(exp), Some(Some(got))) = (body, attempt.and_then(|a| ix.bodies.get(&a))) {
-                            other_bodies.push(actual_at(got, exp));
-                        }
+                if let TraceEvent::Delivered { delivery, webhook: w, event: ev, .. } = &e.event
+                    && w == webhook
+                    && event.is_none_or(|x| x == *ev)
+                    && window.contains(e.at)
+                {
+                    any_body += 1;
+                    let attempt = ix.succeeded_by.get(delivery).copied();
+                    if ix.body_matches(attempt, body) {
+                        n += 1;
+                    } else if let (Some(exp), Some(Some(got))) = (body, attempt.and_then(|a| ix.bodies.get(&a))) {
+                        other_bodies.push(actual_at(got, exp));
                     }
                 }
             }
@@ -397,20 +442,17 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
                 return None;
             }
             let mut found = plural(n, "such delivery", "such deliveries");
-            if body.is_some() && without_body != n {
+            if body.is_some() && any_body != n {
                 other_bodies.dedup();
-                found.push_str(&format!(
-                    " ({} whose body did not match: {})",
-                    without_body - n,
-                    other_bodies.join("; ")
-                ));
+                found.push_str(&format!(" ({} whose body did not match: {})", any_body - n, other_bodies.join("; ")));
             }
             let lines = select_in(ix, window, |e| {
                 about_webhook(&e.event, *webhook, *event) && !matches!(e.event, TraceEvent::RetryScheduled { .. })
             });
             Some((
                 format!(
-                    "{count} successful deliveries to {}{}{}{window}",
+                    "{count} successful {} to {}{}{}{window}",
+                    count.noun("delivery", "deliveries"),
                     names.webhook(*webhook),
                     of_event(names, *event),
                     with_body(body)
@@ -422,15 +464,14 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
         Expectation::Attempts { webhook, event, body, outcome, count, window } => {
             let mut n = 0u64;
             for e in ix.entries {
-                if let TraceEvent::AttemptStarted { attempt, webhook: w, event: ev, .. } = &e.event {
-                    if w == webhook
-                        && event.is_none_or(|x| x == *ev)
-                        && window.contains(e.at)
-                        && ix.body_matches(Some(*attempt), body)
-                        && outcome.is_none_or(|o| o.admits(ix.ends.get(attempt)))
-                    {
-                        n += 1;
-                    }
+                if let TraceEvent::AttemptStarted { attempt, webhook: w, event: ev, .. } = &e.event
+                    && w == webhook
+                    && event.is_none_or(|x| x == *ev)
+                    && window.contains(e.at)
+                    && ix.body_matches(Some(*attempt), body)
+                    && outcome.is_none_or(|o| o.admits(ix.ends.get(attempt)))
+                {
+                    n += 1;
                 }
             }
             if count.admits(n) {
@@ -448,7 +489,8 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             });
             Some((
                 format!(
-                    "{count} attempts to {}{}{}{}{window}",
+                    "{count} {} to {}{}{}{}{window}",
+                    count.noun("attempt", "attempts"),
                     names.webhook(*webhook),
                     of_event(names, *event),
                     with_body(body),
@@ -461,10 +503,12 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
         Expectation::Warned { webhook, to, count, window } => {
             let mut n = 0u64;
             for e in ix.entries {
-                if let TraceEvent::WarningSent { webhook: w, to: t, .. } = &e.event {
-                    if w == webhook && to.as_ref().is_none_or(|x| x == t) && window.contains(e.at) {
-                        n += 1;
-                    }
+                if let TraceEvent::WarningSent { webhook: w, to: t, .. } = &e.event
+                    && w == webhook
+                    && to.as_ref().is_none_or(|x| x == t)
+                    && window.contains(e.at)
+                {
+                    n += 1;
                 }
             }
             if count.admits(n) {
@@ -472,7 +516,8 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             }
             Some((
                 format!(
-                    "{count} warning emails about {}{}{window}",
+                    "{count} warning {} about {}{}{window}",
+                    count.noun("email", "emails"),
                     names.webhook(*webhook),
                     to.as_ref().map_or(String::new(), |t| format!(" to {t}"))
                 ),
@@ -481,21 +526,17 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Emailed { webhook, to, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::EmailReceived { webhook: w, to: t }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::EmailReceived { webhook: w, to: t }
                         if w == webhook && to.as_ref().is_none_or(|x| x == t))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
             Some((
                 format!(
-                    "{count} warning emails about {} received by the mail host{}{window}",
+                    "{count} warning {} about {} received by the mail host{}{window}",
+                    count.noun("email", "emails"),
                     names.webhook(*webhook),
                     to.as_ref().map_or(String::new(), |t| format!(" for {t}"))
                 ),
@@ -507,19 +548,16 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Disabled { webhook, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::WebhookDisabled { webhook: w, .. } if w == webhook)
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            let n = count_in(
+                ix,
+                window,
+                |e| matches!(&e.event, TraceEvent::WebhookDisabled { webhook: w, .. } if w == webhook),
+            );
             if count.admits(n) {
                 return None;
             }
             Some((
-                format!("{count} disables of {}{window}", names.webhook(*webhook)),
+                format!("{count} {} of {}{window}", count.noun("disable", "disables"), names.webhook(*webhook)),
                 plural(n, "such disable", "such disables"),
                 select(ix, |e| is_health(&e.event, *webhook)),
             ))
@@ -556,21 +594,17 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Abandoned { webhook, event, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::DeliveryAbandoned { webhook: w, event: ev, .. }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::DeliveryAbandoned { webhook: w, event: ev, .. }
                         if w == webhook && event.is_none_or(|x| x == *ev))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
             Some((
                 format!(
-                    "{count} abandoned deliveries to {}{}{window}",
+                    "{count} abandoned {} to {}{}{window}",
+                    count.noun("delivery", "deliveries"),
                     names.webhook(*webhook),
                     of_event(names, *event)
                 ),
@@ -582,46 +616,41 @@ fn check(x: &Expectation, ix: &Index<'_>, names: &Names<'_>) -> Option<(String, 
             ))
         }
         Expectation::Acted { receiver, event, action, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::ReceiverActed { receiver: r, event: ev, action: a, .. }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::ReceiverActed { receiver: r, event: ev, action: a, .. }
                         if r == receiver
                             && event.is_none_or(|x| x == *ev)
                             && action.as_ref().is_none_or(|x| x == a))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
             Some((
                 format!(
-                    "receiver {receiver} to act {count} time(s){}{}{window}",
+                    "receiver {receiver} to act {count} {}{}{}{window}",
+                    count.noun("time", "times"),
                     of_event(names, *event).replacen(" of ", " on ", 1),
                     action.as_ref().map_or(String::new(), |a| format!(" with {a:?}"))
                 ),
-                format!("it acted {} such time(s)", n),
+                format!("it acted {}", plural(n, "such time", "such times")),
                 select(ix, |e| receiver_line(&e.event, receiver, *event)),
             ))
         }
         Expectation::Skipped { receiver, event, count, window } => {
-            let n = ix
-                .entries
-                .iter()
-                .filter(|e| {
-                    matches!(&e.event, TraceEvent::ReceiverSkipped { receiver: r, event: ev, .. }
+            let n = count_in(ix, window, |e| {
+                matches!(&e.event, TraceEvent::ReceiverSkipped { receiver: r, event: ev, .. }
                         if r == receiver && event.is_none_or(|x| x == *ev))
-                        && window.contains(e.at)
-                })
-                .count() as u64;
+            });
             if count.admits(n) {
                 return None;
             }
             Some((
-                format!("receiver {receiver} to skip {count} deliveries{}{window}", of_event(names, *event)),
-                format!("it skipped {n} such"),
+                format!(
+                    "receiver {receiver} to skip {count} {}{}{window}",
+                    count.noun("delivery", "deliveries"),
+                    of_event(names, *event)
+                ),
+                format!("it skipped {}", plural(n, "such delivery", "such deliveries")),
                 select(ix, |e| receiver_line(&e.event, receiver, *event)),
             ))
         }
@@ -667,5 +696,161 @@ fn receiver_line(e: &TraceEvent, receiver: &str, event: Option<u64>) -> bool {
         TraceEvent::ReceiverActed { receiver: r, event: ev, .. }
         | TraceEvent::ReceiverSkipped { receiver: r, event: ev, .. } => r == receiver && event.is_none_or(|x| x == *ev),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EntityKind, EntityRef, EventPath};
+    use crate::scenario::load_str;
+
+    const HEAD: &str = r#"
+name = "t"
+description = "hand-built traces"
+run_for = "10d"
+[webhooks.shop]
+url = "http://shop/webhook"
+[receivers.shop]
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+[[timeline]]
+at = "0s"
+add_invoice = { id = 4, client = 1 }
+name = "inv"
+"#;
+
+    fn scenario(expect: &str) -> Scenario {
+        load_str("t.toml", &format!("{HEAD}\n[[expect]]\n{expect}\n")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    const W: WebhookId = WebhookId(0);
+
+    fn at(ms: u64) -> SimTime {
+        SimTime::from_millis(ms)
+    }
+
+    fn uuid(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn attempt(t: &mut Trace, ms: u64, attempt: u64, delivery: u128, event: u64, state: &str, outcome: Outcome) {
+        let body = format!(
+            r#"{{"uuid":"{}","body":{{"id":{event},"path":"/invoice/add","details":"","invoice":{{"id":4,"state":"{state}"}}}}}}"#,
+            uuid(delivery)
+        );
+        t.push(
+            at(ms),
+            TraceEvent::AttemptStarted {
+                attempt,
+                delivery: uuid(delivery),
+                webhook: W,
+                event,
+                number: 1,
+                body: body.into(),
+            },
+        );
+        t.push(
+            at(ms + 1),
+            TraceEvent::AttemptFinished { attempt, delivery: uuid(delivery), webhook: W, event, outcome },
+        );
+        if outcome.is_success() {
+            t.push(at(ms + 1), TraceEvent::Delivered { delivery: uuid(delivery), webhook: W, event, attempts: 1 });
+        }
+    }
+
+    fn trace() -> Trace {
+        let mut t = Trace::default();
+        t.push(
+            at(0),
+            TraceEvent::EventRecorded {
+                event: 2,
+                path: EventPath::InvoiceAdd,
+                details: "unpaid",
+                entity: EntityRef { kind: EntityKind::Invoice, id: 4 },
+            },
+        );
+        attempt(&mut t, 10, 1, 1, 2, "unpaid", Outcome::Status { code: 500 });
+        attempt(&mut t, 100, 2, 1, 2, "cancelled", Outcome::Status { code: 200 });
+        t.push(at(200), TraceEvent::WebhookDisabled { webhook: W, failing_since: at(10) });
+        attempt(&mut t, 300, 3, 2, 1, "x", Outcome::Timeout);
+        t.push(at(400), TraceEvent::WebhookEnabled { webhook: W });
+        attempt(&mut t, 500, 4, 3, 1, "x", Outcome::Status { code: 200 });
+        t
+    }
+
+    fn failures(expect: &str) -> Vec<Failure> {
+        evaluate(&scenario(expect), &trace())
+    }
+
+    #[test]
+    fn counts_and_bodies_of_deliveries() {
+        assert!(failures("delivered = \"shop\"\nexactly = 2").is_empty());
+        assert!(failures("delivered = \"shop\"\nevent = \"inv\"\nbody.invoice.state = \"cancelled\"").is_empty());
+        let f = failures("delivered = \"shop\"\nevent = \"inv\"\nbody.invoice.state = \"unpaid\"");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].found.contains("invoice.state = \"cancelled\""), "{}", f[0]);
+        assert!(f[0].expected.contains("event 2 \"inv\""), "{}", f[0]);
+        assert!(!f[0].excerpt.is_empty());
+        assert!(failures("never_delivered = \"shop\"\nevent = 1\nbefore = \"100ms\"").is_empty());
+        assert_eq!(failures("never_delivered = \"shop\"").len(), 1);
+    }
+
+    #[test]
+    fn attempts_filter_by_outcome_body_and_window() {
+        assert!(failures("attempts = \"shop\"\nexactly = 4").is_empty());
+        assert!(failures("attempts = \"shop\"\noutcome = \"failure\"\nexactly = 2").is_empty());
+        assert!(failures("attempts = \"shop\"\noutcome = \"500\"\nexactly = 1").is_empty());
+        assert!(failures("attempts = \"shop\"\noutcome = \"timeout\"\nexactly = 1").is_empty());
+        assert!(failures("attempts = \"shop\"\nbody.invoice.state = \"x\"\nexactly = 2").is_empty());
+        assert!(failures("attempts = \"shop\"\nafter = \"50ms\"\nbefore = \"300ms\"\nexactly = 2").is_empty());
+        assert_eq!(failures("attempts = \"shop\"\nat_most = 3").len(), 1);
+    }
+
+    #[test]
+    fn an_attempt_while_disabled_is_caught_with_the_disable_in_the_excerpt() {
+        let f = failures("no_attempt_after_disable = \"shop\"");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].found, "1 attempt after the disable");
+        assert!(f[0].excerpt[0].contains("shop disabled"), "{:?}", f[0].excerpt);
+        assert!(f[0].excerpt[1].contains("attempt 3 to shop"), "{:?}", f[0].excerpt);
+        assert!(failures("disabled = \"shop\"\nafter = \"100ms\"\nbefore = \"200ms\"").is_empty());
+        assert_eq!(failures("not_disabled = \"shop\"").len(), 1);
+        assert!(failures("not_warned = \"shop\"").is_empty());
+    }
+
+    #[test]
+    fn order_of_first_deliveries() {
+        assert!(failures("delivered_in_order = [\"inv\", 1]\nwebhook = \"shop\"").is_empty());
+        let f = failures("delivered_in_order = [1, \"inv\"]\nwebhook = \"shop\"");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].found.contains("event 2 \"inv\", then event 1"), "{}", f[0]);
+    }
+
+    #[test]
+    fn failures_display_position_expectation_and_excerpt() {
+        let f = failures("delivered = \"shop\"\nexactly = 5");
+        let text = f[0].to_string();
+        assert!(text.starts_with("t.toml:16:1: expected exactly 5 successful deliveries to shop\n"), "{text}");
+        assert!(text.contains("but the trace shows 2 such deliveries"), "{text}");
+        assert!(text.contains("0d 00:00:00.101  delivery 00000000 of event 2 \"inv\" delivered to shop"), "{text}");
+    }
+
+    #[test]
+    fn a_receiver_that_never_acted_shows_what_reached_it() {
+        let f = failures("acted = \"shop\"\nevent = 1");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].found, "it acted 0 such times");
+        assert!(f[0].excerpt.iter().any(|l| l.contains("attempt 3 to shop: timeout")), "{:?}", f[0].excerpt);
+    }
+
+    #[test]
+    fn counts_read_as_words() {
+        assert_eq!(Count::NONE.to_string(), "no");
+        assert_eq!(Count { min: 2, max: Some(2) }.to_string(), "exactly 2");
+        assert_eq!(Count { min: 1, max: None }.to_string(), "at least 1");
+        assert_eq!(Count { min: 0, max: Some(3) }.to_string(), "at most 3");
+        assert_eq!(Count { min: 1, max: Some(3) }.to_string(), "between 1 and 3");
     }
 }

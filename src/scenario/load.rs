@@ -53,13 +53,29 @@ pub fn load_bytes(name: impl AsRef<Path>, bytes: &[u8]) -> Result<Scenario, Scen
 
 /// serde's messages name Rust types ("expected u64"); say what a person writes instead.
 fn tidy(message: &str) -> String {
-    let m = message.trim_end();
+    let mut m = message.trim_end().to_string();
+    for (rust, toml) in [
+        ("struct ScenarioFile", "a scenario"),
+        ("struct PolicyFile", "a [policy] table"),
+        ("struct BackoffFile", "a table { initial, multiplier, max }"),
+        ("struct WebhookFile", "a webhook table { url, paths, owner }"),
+        ("struct ReceiverFile", "a receiver table { kind, behaviour }"),
+        ("struct StepFile", "a [[timeline]] step"),
+        ("struct ClientFile", "a table { id, name, email }"),
+        ("struct InvoiceFile", "a table { id, client, number, total_cents, state }"),
+        ("struct InvoiceStateFile", "a table { id, state }"),
+        ("struct ExpectFile", "an [[expect]] entry"),
+    ] {
+        m = m.replace(&format!("expected {rust}"), &format!("expected {toml}"));
+    }
     m.replace("expected u64", "expected a whole number (0 or more)")
         .replace("expected u32", "expected a whole number (0 or more)")
         .replace("expected u8", "expected a whole number from 0 to 255")
         .replace("expected i64", "expected a whole number")
         .replace("expected a boolean", "expected true or false")
         .replace("expected struct ", "expected a table ")
+        .replace("expected a sequence", "expected an array, like [\"a\", \"b\"]")
+        .replace("expected a map", "expected a table, like { key = \"value\" }")
         .replace("expected a tuple of size 2", "expected two host names, like [\"dispatcher\", \"shop\"]")
 }
 

@@ -1,0 +1,222 @@
+//! From the parsed file to a [`Scenario`]: resolve names, check references and time order, build
+//! the policy; every problem becomes an error at the position of the value at fault.
+//!
+//! - this file: the whole file, receivers and webhooks;
+//! - [`policy`]: the policy from a profile and overrides, errors in the file's words;
+//! - [`timeline`]: steps, their actions and the entities they refer to;
+//! - [`expectations`]: `[[expect]]` entries resolved to [`Expectation`](crate::scenario::Expectation)s.
+
+mod expectations;
+mod policy;
+mod timeline;
+
+use super::Scenario;
+use super::error::{Collector, Locator, ScenarioErrors};
+use super::file::{ReceiverFile, ScenarioFile, WebhookFile};
+use crate::domain::{Client, EventPath, PathFilter, WebhookConfig};
+use crate::policy::Policy;
+use crate::receiver::ReceiverKind;
+use crate::world::{Behaviour, DISPATCHER_HOST, MAIL_HOST, ReceiverSpec, World, url_host};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::Path;
+use toml::Spanned;
+
+/// When a scenario gives no `latency`: every message takes 1 ms, so an answer never arrives in
+/// the same instant its request left (which no network does).
+const DEFAULT_LATENCY_MS: (u64, u64) = (1, 1);
+
+pub(crate) fn validate(file: &Path, text: &str, parsed: ScenarioFile) -> Result<Scenario, ScenarioErrors> {
+    let mut v = Validator { errors: Collector::new(Locator::new(file, text)), locator: Locator::new(file, text) };
+    let scenario = v.scenario(file, parsed);
+    v.errors.finish(scenario)
+}
+
+struct Validator<'a> {
+    errors: Collector<'a>,
+    locator: Locator<'a>,
+}
+
+/// What the timeline has made exist so far, to check that later steps refer to real things.
+#[derive(Default)]
+struct Entities {
+    clients: BTreeMap<u64, Client>,
+    invoices: BTreeSet<u64>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.errors.push(span, message);
+    }
+
+    fn line(&self, span: &Range<usize>) -> (usize, usize) {
+        self.locator.position(span.start)
+    }
+
+    fn scenario(&mut self, file: &Path, f: ScenarioFile) -> Scenario {
+        for (key, s) in [("name", &f.name), ("description", &f.description)] {
+            if s.get_ref().trim().is_empty() {
+                self.err(s.span(), format!("`{key}` must not be empty"));
+            }
+        }
+        let seed = f.seed.as_ref().map_or(0, |s| *s.get_ref());
+        let run_for = f.run_for.get_ref().ms();
+        if run_for == 0 {
+            self.err(f.run_for.span(), "`run_for` must be longer than zero");
+        }
+        let latency_ms =
+            f.latency.as_ref().map_or(DEFAULT_LATENCY_MS, |l| (l.get_ref().min.ms(), l.get_ref().max.ms()));
+        let policy = match &f.policy {
+            Some(p) => self.policy(p),
+            None => Policy::default(),
+        };
+
+        let receivers = self.receivers(&f.receivers);
+        let hosts: BTreeSet<String> = receivers.iter().map(|r| r.host.clone()).collect();
+        let (webhook_names, webhooks) = self.webhooks(&f.webhooks, &hosts);
+
+        let mut events = Vec::new();
+        let timeline = self.timeline(&f.timeline, &hosts, &webhook_names, run_for, &mut events);
+        let expectations =
+            f.expect.iter().filter_map(|e| self.expectation(e, &webhook_names, &hosts, &events)).collect();
+
+        Scenario {
+            name: f.name.get_ref().clone(),
+            description: f.description.get_ref().trim().to_string(),
+            file: file.to_path_buf(),
+            world: World {
+                name: f.name.into_inner(),
+                seed,
+                policy,
+                webhooks,
+                receivers,
+                timeline,
+                run_for_ms: run_for,
+                latency_ms,
+            },
+            expectations,
+            webhook_names,
+            events,
+        }
+    }
+
+    // ---------------------------------------------------------------- receivers and webhooks
+
+    fn receivers(&mut self, files: &BTreeMap<Spanned<String>, Spanned<ReceiverFile>>) -> Vec<ReceiverSpec> {
+        let mut out = Vec::new();
+        for (host, r) in in_file_order(files) {
+            let name = host.get_ref();
+            if let Err(why) = check_host_name(name) {
+                self.err(host.span(), why);
+            }
+            let r = r.get_ref();
+            let kind = match &r.kind {
+                None => ReceiverKind::Dedup,
+                Some(k) => match k.get_ref().parse::<ReceiverKind>() {
+                    Ok(kind) => kind,
+                    Err(e) => {
+                        self.err(k.span(), e.to_string());
+                        ReceiverKind::Dedup
+                    }
+                },
+            };
+            let behaviour = r.behaviour.as_ref().map_or_else(Behaviour::default, |b| b.get_ref().0.clone());
+            out.push(ReceiverSpec { host: name.clone(), kind, behaviour });
+        }
+        out
+    }
+
+    fn webhooks(
+        &mut self,
+        files: &BTreeMap<Spanned<String>, Spanned<WebhookFile>>,
+        hosts: &BTreeSet<String>,
+    ) -> (Vec<String>, Vec<WebhookConfig>) {
+        let mut names = Vec::new();
+        let mut configs = Vec::new();
+        for (name, w) in in_file_order(files) {
+            let w = w.get_ref();
+            let url = w.url.get_ref();
+            match receiver_url(url) {
+                Err(why) => self.err(w.url.span(), why),
+                Ok(host) if !hosts.contains(host) => self.err(
+                    w.url.span(),
+                    format!(
+                        "webhook URL {url:?} names host {host:?}, which is not a receiver ({})",
+                        known(hosts.iter().map(String::as_str), "no receivers are declared")
+                    ),
+                ),
+                Ok(_) => {}
+            }
+            let mut paths = Vec::new();
+            for p in &w.paths {
+                let filter = PathFilter(p.get_ref().clone());
+                if !filter.matches_any_known() {
+                    self.err(
+                        p.span(),
+                        format!(
+                            "path filter {:?} matches no event path (known: {}; a trailing * matches a prefix)",
+                            p.get_ref(),
+                            EventPath::ALL.map(EventPath::as_str).join(", ")
+                        ),
+                    );
+                }
+                paths.push(filter);
+            }
+            let owner_email =
+                w.owner.as_ref().map_or_else(|| format!("owner@{}.example", name.get_ref()), |o| o.get_ref().clone());
+            names.push(name.get_ref().clone());
+            configs.push(WebhookConfig { url: url.clone(), paths, owner_email });
+        }
+        (names, configs)
+    }
+}
+
+/// Tables come out of serde sorted by name; users expect the order they wrote (webhook ids
+/// follow it), which the key spans give back.
+fn in_file_order<V>(map: &BTreeMap<Spanned<String>, V>) -> Vec<(&Spanned<String>, &V)> {
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_by_key(|(k, _)| k.span().start);
+    v
+}
+
+/// The receiver host of a webhook URL. Both engines serve the reference receivers at
+/// `POST http://<host>/webhook` (port 80); a URL the network engine would answer with 404 or a
+/// refused connect, while the model engine delivered it, would make the engines disagree.
+fn receiver_url(url: &str) -> Result<&str, String> {
+    let bad = || {
+        format!(
+            "webhook URL {url:?} must be \"http://<receiver host>/webhook\" (the reference receivers take deliveries there)"
+        )
+    };
+    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
+    let (authority, path) = rest.split_once('/').ok_or_else(bad)?;
+    let host = authority.strip_suffix(":80").unwrap_or(authority);
+    if path != "webhook" || host.is_empty() || host.contains([':', '@']) || url_host(url) != Some(host) {
+        return Err(bad());
+    }
+    Ok(host)
+}
+
+/// Receiver hosts become host names on the simulated network: keep them plain.
+fn check_host_name(name: &str) -> Result<(), String> {
+    if name == DISPATCHER_HOST || name == MAIL_HOST {
+        return Err(format!("{name:?} is reserved for the simulation's own {name} host; name the receiver otherwise"));
+    }
+    let plain = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && !name.starts_with(['-', '.']);
+    if plain {
+        Ok(())
+    } else {
+        Err(format!("receiver host {name:?} must be a plain host name (lowercase letters, digits, '-' and '.')"))
+    }
+}
+
+fn unknown_receiver(name: &str, hosts: &BTreeSet<String>) -> String {
+    format!("unknown receiver {name:?} ({})", known(hosts.iter().map(String::as_str), "no receivers are declared"))
+}
+
+fn known<'a>(names: impl Iterator<Item = &'a str>, none: &str) -> String {
+    let names: Vec<String> = names.map(|n| format!("{n:?}")).collect();
+    if names.is_empty() { none.to_string() } else { format!("known: {}", names.join(", ")) }
+}
