@@ -242,6 +242,14 @@ fn a_world_with_a_bad_receiver_name_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn more_attempts_in_flight_than_the_network_takes_is_an_error_not_a_panic() {
+    let mut spec = Profile::Snapbill.spec();
+    spec.in_flight_per_webhook_max = hooksim::net::IN_FLIGHT_MAX as u32 + 1;
+    let w = world("wide", spec.build().unwrap(), Behaviour::default(), HOUR_MS);
+    assert!(hooksim::net::run(&w).is_err());
+}
+
+#[test]
 fn a_connection_closed_mid_request_is_a_reset_and_a_slow_answer_a_timeout() {
     let replies = vec![
         Reply { answer: Answer::Drop, latency_ms: 0 },
@@ -290,4 +298,19 @@ fn idle_time_costs_no_ticks_timeouts_and_holds_included() {
     let (out, ticks) = hooksim::net::run_counting_ticks(&w).unwrap();
     assert_eq!(delivered(&out), BTreeSet::from([1, 2]));
     assert!(ticks < 1_000, "{ticks} ticks for three hours of mostly waiting");
+}
+
+#[test]
+fn a_release_or_restart_after_hundreds_of_attempts_floods_no_queue() {
+    let (dispatcher, shop) = (Host::Dispatcher, Host::Receiver("shop".into()));
+    let mut w = world("flood", Profile::Snapbill.policy(), Behaviour::default(), 4 * HOUR_MS);
+    w.timeline = vec![at(0, Action::Hold { a: dispatcher.clone(), b: shop.clone() })];
+    w.timeline.extend((1..=200).map(|i| at(i * 100, Action::Change(client(i)))));
+    w.timeline.push(at(HOUR_MS, Action::Release { a: dispatcher, b: shop.clone() }));
+    w.timeline.push(at(HOUR_MS + MINUTE_MS, Action::Crash(shop.clone())));
+    w.timeline.extend((201..=400).map(|i| at(HOUR_MS + MINUTE_MS + i * 100, Action::Change(client(i)))));
+    w.timeline.push(at(2 * HOUR_MS, Action::Restart(shop)));
+    let out = run(&w);
+    assert!(attempts(&out).len() > 1_000, "{} attempts", attempts(&out).len());
+    assert_eq!(delivered(&out), (1..=400).collect());
 }

@@ -23,8 +23,16 @@ use std::rc::Rc;
 /// hours: at about 2.4 us a tick this is two minutes of wall time.
 pub const BUSY_TICKS_MAX: u64 = 50_000_000;
 
-/// Every turmoil host starts with room for this many connections arriving in one tick.
-const TCP_CAPACITY_MIN: usize = 64;
+/// Connections that may arrive at one host in one tick, and segments one stream may buffer.
+/// turmoil panics beyond it. A release delivers every SYN held on a link in the same tick, one per
+/// attempt made during the hold (the attempts' clients may be gone, their SYNs are not), so this is
+/// far above anything the in-flight limit allows. turmoil allocates none of it up front.
+const TCP_CAPACITY: usize = 1 << 20;
+
+/// At most this many attempts in flight at once over all webhooks (the policy's per-webhook limit
+/// times the webhooks), far below [`TCP_CAPACITY`]; a world that allows more is refused with an
+/// error rather than risking turmoil's panic on a full accept queue.
+pub const IN_FLIGHT_MAX: usize = 16_384;
 
 pub(crate) struct Driver<'w> {
     world: &'w World,
@@ -59,8 +67,14 @@ impl<'w> Driver<'w> {
             receivers.push(Receiver::new(spec, &journal));
         }
         let policy = world.policy.clone();
-        // Every attempt the core may have in flight could open its connection in the same tick.
-        let in_flight_max = policy.in_flight_per_webhook_max() as usize * world.webhooks.len();
+        let in_flight_max = (policy.in_flight_per_webhook_max() as usize).saturating_mul(world.webhooks.len());
+        if in_flight_max > IN_FLIGHT_MAX {
+            return Err(EngineError::Simulation(format!(
+                "{in_flight_max} attempts may be in flight at once (in_flight_per_webhook_max times {} webhooks); \
+                 the network engine takes at most {IN_FLIGHT_MAX}",
+                world.webhooks.len()
+            )));
+        }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
             inbox: Rc::new(Inbox::default()),
@@ -69,7 +83,7 @@ impl<'w> Driver<'w> {
             alarms: Alarms::default(),
             receivers,
             names,
-            tcp_capacity: TCP_CAPACITY_MIN + in_flight_max + world.webhooks.len(),
+            tcp_capacity: TCP_CAPACITY,
         };
         let stage = Stage::start(turmoil_seed(world.seed), &cast, &links)
             .map_err(|e| EngineError::Simulation(e.to_string()))?;

@@ -37,7 +37,7 @@ mod outbox;
 mod receiver_host;
 mod stage;
 
-pub use driver::BUSY_TICKS_MAX;
+pub use driver::{BUSY_TICKS_MAX, IN_FLIGHT_MAX};
 pub use stage::EPOCH_UNIX_SECS;
 
 use crate::world::{EngineError, RunOutput, World};
