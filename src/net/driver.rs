@@ -276,7 +276,7 @@ impl<'w> Driver<'w> {
     fn jump_target(&self, now: u64) -> Option<u64> {
         let idle = self.cast.work.is_idle();
         let waiting = idle || (self.settled && !self.changed);
-        if !waiting || !self.cast.inbox.is_empty() || !self.stage.wire_is_quiet(&self.links, idle) {
+        if !waiting || !self.cast.inbox.is_empty() || !self.stage.wire_is_quiet(&self.links, &self.cast.names, idle) {
             return None;
         }
         // An alarm fires before the tick that ends at its deadline, so stop one tick short.

@@ -110,9 +110,12 @@ impl Stage {
     /// deadline the driver knows. With `exchanges_done` (no task is working), closing segments
     /// (FIN, RST) do not count either: they close exchanges whose outcome is already reported.
     /// Otherwise they do: a connection closed without an answer is an outcome (a reset).
-    pub(crate) fn wire_is_quiet(&self, links: &Links, exchanges_done: bool) -> bool {
+    pub(crate) fn wire_is_quiet(&self, links: &Links, names: &[String], exchanges_done: bool) -> bool {
+        let known = |h: &str| names.iter().any(|n| n == h);
+        // Only hosts on the stage: looking up any other name would give it an address.
         let held: Vec<(IpAddr, IpAddr)> = links
             .held()
+            .filter(|(a, b)| known(a) && known(b))
             .map(|(a, b)| (self.sim.lookup(a), self.sim.lookup(b)))
             .map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
             .collect();
