@@ -8,8 +8,8 @@
 use hooksim::runner::{Engine, run_scenario};
 use hooksim::scenario::{load_file, render_entry};
 
-/// The engines whose traces are snapshotted.
-const ENGINES: [Engine; 1] = [Engine::Model];
+/// The engines whose traces are snapshotted: the network engine (the default) and the model.
+const ENGINES: [Engine; 2] = [Engine::Net, Engine::Model];
 
 #[test]
 fn trace() {
