@@ -12,10 +12,18 @@
 //! - [`policy`]: retry schedules, warn/disable thresholds and limits; named [`policy::Profile`]s.
 //! - [`core`]: the sans-IO dispatcher. `handle(now, input)`, `poll_output()`, `poll_timeout()`.
 //! - [`trace`]: the closed enum of everything that happens, with virtual timestamps.
+//! - [`world`]: a simulated world, independent of the engine that runs it: receivers and their
+//!   behaviour, a timeline of changes and faults.
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
+//! - [`net`]: the network engine: the same core over real HTTP (hyper, axum) on turmoil's
+//!   simulated network, skipping idle time.
+//! - [`scenario`]: scenario files (TOML): loading with `file:line:column` errors, expectations
+//!   evaluated over a trace.
+//! - [`runner`]: runs scenarios on an engine; human, JSON and JUnit reports.
 //! - [`receiver`]: reference receivers (`dedup`, `naive`, `picky`, `brittle`) as axum routers.
 //! - [`certify`]: grades a real receiver over the network (wall clock, bounded client).
 //!
+//! Every engine produces a [`trace::Trace`]; same world and seed, byte-identical trace.
 //! See `ARCHITECTURE.md` for the invariants.
 
 pub mod certify;
