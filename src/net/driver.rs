@@ -30,7 +30,7 @@ pub const BUSY_TICKS_MAX: u64 = 50_000_000;
 const TCP_CAPACITY: usize = 1 << 20;
 
 /// At most this many attempts in flight at once over all webhooks (the policy's per-webhook limit
-/// times the webhooks), far below [`TCP_CAPACITY`]; a world that allows more is refused with an
+/// times the webhooks), far below `TCP_CAPACITY`; a world that allows more is refused with an
 /// error rather than risking turmoil's panic on a full accept queue.
 pub const IN_FLIGHT_MAX: usize = 16_384;
 

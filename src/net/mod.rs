@@ -3,16 +3,16 @@
 //! partitions, holds and crashes, under a virtual clock that skips idle time.
 //!
 //! ## Hosts
-//! - `dispatcher` ([`dispatcher_host`]): performs the core's outputs: one POST per attempt on a
+//! - `dispatcher` (`dispatcher_host.rs`): performs the core's outputs: one POST per attempt on a
 //!   new connection, and warning emails to `mail`. The core times attempts out itself; the host
 //!   keeps an exchange open a while longer so held requests and slow answers still land, late.
-//! - `mail` ([`mail_host`]): takes warning emails over HTTP.
-//! - one host per receiver, named by the host part of its webhook URLs ([`receiver_host`]).
+//! - `mail` (`mail_host.rs`): takes warning emails over HTTP.
+//! - one host per receiver, named by the host part of its webhook URLs (`receiver_host.rs`).
 //!
 //! ## Time
-//! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation ([`stage`]) hosts the
+//! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation (`stage.rs`) hosts the
 //! whole run but is stepped only while something moves; when nothing can happen before the next
-//! deadline (a timeline step, a core timer, an email retry, a host's [`alarm`]) the world's clock
+//! deadline (a timeline step, a core timer, an email retry, a host's alarm, `alarm.rs`) the world's clock
 //! jumps there and turmoil's does not move. Hosts time things with alarms on the world's clock,
 //! never with turmoil's timers, so a 30 s timeout or an hour-long hold costs no ticks.
 //!
