@@ -1,0 +1,93 @@
+//! `hooksim run` and `hooksim check` through the real binary: exit statuses, reports, traces.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn hooksim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hooksim")).args(args).output().expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hooksim-run-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A library scenario with its `exactly = 1` delivery raised to 2: it must fail.
+fn failing_copy(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string("scenarios/out-of-order.toml").unwrap();
+    let broken = text.replacen("exactly = 1", "exactly = 2", 1);
+    assert_ne!(text, broken, "the scenario has an exact count to break");
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, broken).unwrap();
+    path
+}
+
+#[test]
+fn a_passing_run_exits_0_and_writes_json_junit_and_traces() {
+    let dir = scratch("pass");
+    let (json, junit, traces) = (dir.join("r.json"), dir.join("r.xml"), dir.join("traces"));
+    let out = hooksim(&[
+        "run",
+        "scenarios/out-of-order.toml",
+        "scenarios/partition-heals.toml",
+        "--engine",
+        "both",
+        "--json",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--trace",
+        traces.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS")).count(), 4, "{stdout}");
+    assert!(stdout.trim_end().ends_with("4 passed, 0 failed"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(4), Some(0)));
+    let first = &report["scenarios"][0];
+    for key in ["name", "file", "engine", "seed", "passed", "sim_elapsed_ms", "wall_us", "attempts", "trace_sha256"] {
+        assert!(!first[key].is_null(), "{key} missing in {first}");
+    }
+    assert_eq!(first["trace_sha256"].as_str().unwrap().len(), 64);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase").count(), 4, "{xml}");
+    let trace = std::fs::read_to_string(traces.join("out-of-order.net.jsonl")).unwrap();
+    assert!(trace.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(traces.join("partition-heals.model.jsonl").exists());
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_says_how_to_reproduce_it() {
+    let dir = scratch("fail");
+    let broken = failing_copy(&dir);
+    let out = hooksim(&["run", broken.to_str().unwrap(), "--engine", "model", "--seed", "42"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  model"), "{stdout}");
+    assert!(stdout.contains("expected exactly 2"), "{stdout}");
+    let reproduce = format!("reproduce: hooksim run {} --engine model --seed 42", broken.display());
+    assert!(stdout.contains(&reproduce), "{stdout}");
+}
+
+#[test]
+fn bad_input_exits_2_and_runs_nothing() {
+    let dir = scratch("bad");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\nrun_for = \"soon\"\n").unwrap();
+    let out = hooksim(&["run", bad.to_str().unwrap(), "scenarios/out-of-order.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("{}:2:11:", bad.display())), "{stderr}");
+    assert!(stderr.contains("nothing was run"), "{stderr}");
+    assert!(!text(&out.stdout).contains("PASS"), "a valid file beside a broken one does not run either");
+    assert_eq!(hooksim(&["run", "--engine", "sometimes"]).status.code(), Some(2));
+    assert_eq!(hooksim(&["check", bad.to_str().unwrap()]).status.code(), Some(2));
+    assert_eq!(hooksim(&["check"]).status.code(), Some(0));
+}
