@@ -1,24 +1,34 @@
 //! Messages in transit, ordered by arrival time then by send order (deterministic).
 
-use crate::core::{AttemptRequest, WarningEmail};
+use crate::core::{AttemptId, WarningEmail};
 use crate::time::SimTime;
 use crate::trace::Outcome;
 use crate::world::Reply;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
+/// What of an attempt travels to the receiver: the id its answer names, and the body.
+#[derive(Clone, Debug)]
+pub(super) struct Wire {
+    pub attempt: AttemptId,
+    pub body: Arc<str>,
+}
+
+/// Kept small (emails are boxed: they are rare): the agenda heap moves messages on every push
+/// and pop.
 #[derive(Clone, Debug)]
 pub(super) enum Message {
     /// An attempt's request reaches its receiver.
-    Request { rx: usize, request: AttemptRequest, incarnation: u32 },
+    Request { rx: usize, wire: Wire, incarnation: u32 },
     /// The receiver finishes handling after its reply's latency.
-    Handle { rx: usize, request: AttemptRequest, reply: Reply, incarnation: u32 },
+    Handle { rx: usize, wire: Wire, reply: Reply, incarnation: u32 },
     /// An answer reaches the dispatcher (dropped if the dispatcher restarted since it was sent).
     Answer { attempt: u64, outcome: Outcome, incarnation: u32 },
     /// The dispatcher (re)tries to send a warning email; emails are kept durably until sent.
-    SendEmail(WarningEmail),
+    SendEmail(Box<WarningEmail>),
     /// An email reaches the mail host.
-    Email(WarningEmail),
+    Email(Box<WarningEmail>),
 }
 
 /// Entries are ordered by `(at, seq)` only; the message rides along.

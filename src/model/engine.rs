@@ -1,6 +1,6 @@
 //! The model engine's event loop.
 
-use super::agenda::{Agenda, Message};
+use super::agenda::{Agenda, Message, Wire};
 use super::network::{Network, Path};
 use crate::core::{AttemptRequest, Dispatcher, Input, Output, WarningEmail};
 use crate::receiver::{self, Book, ReceiverKind};
@@ -101,7 +101,7 @@ impl<'w> Engine<'w> {
 
     fn next_instant(&self) -> Option<SimTime> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
-        [step, self.agenda.next_at(), self.core.poll_timeout()].into_iter().flatten().min()
+        earliest(earliest(step, self.agenda.next_at()), self.core.poll_timeout())
     }
 
     fn input(&mut self, input: Input) -> Result<(), crate::core::InputError> {
@@ -202,7 +202,8 @@ impl<'w> Engine<'w> {
         if path == Path::Partitioned {
             return self.answer_now(request.attempt, Outcome::Refused);
         }
-        let message = Message::Request { rx, request, incarnation: self.incarnation };
+        let wire = Wire { attempt: request.attempt, body: request.body };
+        let message = Message::Request { rx, wire, incarnation: self.incarnation };
         if let Path::Open { latency_ms } = path {
             self.agenda.push(self.now.plus_ms(latency_ms), message);
         } else {
@@ -216,13 +217,13 @@ impl<'w> Engine<'w> {
     }
 
     fn send_email(&mut self, email: WarningEmail) {
-        self.agenda.push(self.now, Message::SendEmail(email));
+        self.agenda.push(self.now, Message::SendEmail(Box::new(email)));
     }
 
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
         match message {
-            Message::Request { rx, request, incarnation } => self.request_arrives(rx, request, incarnation),
-            Message::Handle { rx, request, reply, incarnation } => self.handle(rx, request, reply, incarnation),
+            Message::Request { rx, wire, incarnation } => self.request_arrives(rx, wire, incarnation),
+            Message::Handle { rx, wire, reply, incarnation } => self.handle(rx, wire, reply, incarnation),
             Message::Answer { attempt, outcome, incarnation } => {
                 if incarnation == self.incarnation && !self.network.is_down(&Host::Dispatcher) {
                     self.input(Input::Answer { attempt, outcome })
@@ -242,7 +243,7 @@ impl<'w> Engine<'w> {
         Ok(())
     }
 
-    fn try_email(&mut self, email: WarningEmail) {
+    fn try_email(&mut self, email: Box<WarningEmail>) {
         if self.network.is_down(&Host::Dispatcher) {
             // The outbox is durable: the restarted dispatcher sends it.
             return self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
@@ -257,7 +258,7 @@ impl<'w> Engine<'w> {
         self.agenda.push(retry_at, Message::SendEmail(email));
     }
 
-    fn request_arrives(&mut self, rx: usize, request: AttemptRequest, incarnation: u32) {
+    fn request_arrives(&mut self, rx: usize, wire: Wire, incarnation: u32) {
         let receiver = &mut self.receivers[rx];
         if self.network.is_down(&receiver.host) {
             return;
@@ -265,31 +266,31 @@ impl<'w> Engine<'w> {
         let reply = receiver.behaviour.reply(receiver.served);
         receiver.served += 1;
         if reply.latency_ms == 0 {
-            return self.handle(rx, request, reply, incarnation);
+            return self.handle(rx, wire, reply, incarnation);
         }
-        let message = Message::Handle { rx, request, reply, incarnation };
+        let message = Message::Handle { rx, wire, reply, incarnation };
         self.agenda.push(self.now.plus_ms(reply.latency_ms), message);
     }
 
     /// The receiver answers: maybe acts, then replies (or drops the connection).
-    fn handle(&mut self, rx: usize, request: AttemptRequest, reply: Reply, incarnation: u32) {
+    fn handle(&mut self, rx: usize, wire: Wire, reply: Reply, incarnation: u32) {
         if self.network.is_down(&self.receivers[rx].host) {
             return;
         }
         let outcome = match reply.answer {
-            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status { code: self.act(rx, &request) },
+            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status { code: self.act(rx, &wire) },
             Answer::Status(code) => Outcome::Status { code },
             Answer::ActThenStatus(code) => {
-                self.act(rx, &request);
+                self.act(rx, &wire);
                 Outcome::Status { code }
             }
             Answer::ActThenDrop => {
-                self.act(rx, &request);
+                self.act(rx, &wire);
                 Outcome::Reset
             }
             Answer::Drop => Outcome::Reset,
         };
-        let message = Message::Answer { attempt: request.attempt, outcome, incarnation };
+        let message = Message::Answer { attempt: wire.attempt, outcome, incarnation };
         let path = self.network.path(&self.receivers[rx].host, &Host::Dispatcher, &mut self.rng);
         if let Path::Open { latency_ms } = path {
             self.agenda.push(self.now.plus_ms(latency_ms), message);
@@ -300,12 +301,19 @@ impl<'w> Engine<'w> {
     }
 
     /// Runs the reference logic; returns the status it answers.
-    fn act(&mut self, rx: usize, request: &AttemptRequest) -> u16 {
+    fn act(&mut self, rx: usize, wire: &Wire) -> u16 {
         let receiver = &mut self.receivers[rx];
-        let handled = receiver::handle(receiver.kind, &mut receiver.book, request.body.as_bytes());
+        let handled = receiver::handle(receiver.kind, &mut receiver.book, wire.body.as_bytes());
         if let Some(event) = receiver::trace_event(receiver.host.name(), &handled) {
             self.trace.push(self.now, event);
         }
         handled.status()
+    }
+}
+
+fn earliest(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
