@@ -31,7 +31,7 @@ fn failing_copy(dir: &Path) -> PathBuf {
 #[test]
 fn a_passing_run_exits_0_and_writes_json_junit_and_traces() {
     let dir = scratch("pass");
-    let (json, junit, traces) = (dir.join("r.json"), dir.join("r.xml"), dir.join("traces"));
+    let (json, junit, traces) = (dir.join("reports/r.json"), dir.join("reports/junit/r.xml"), dir.join("traces"));
     let out = hooksim(&[
         "run",
         "scenarios/out-of-order.toml",

@@ -1,6 +1,6 @@
 //! `hooksim run [PATH...]`: run scenarios, print a line each and the failures in detail, write
-//! the requested reports. Exit 0 when all passed, 1 when an expectation failed, 2 on bad input
-//! (then nothing runs).
+//! the requested reports. Exit 0 when all passed, 1 when an expectation failed (or a report
+//! could not be written), 2 on bad input (then nothing runs).
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
@@ -9,7 +9,7 @@ use hooksim::runner::{
     EngineChoice, ScenarioRun, render_failures, render_line, run_scenario, to_json, to_junit, trace_file_name,
 };
 use hooksim::scenario::{Scenario, check_paths};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -54,8 +54,10 @@ pub fn run(args: RunArgs) -> u8 {
     println!();
     println!("{} passed, {} failed", passed, runs.len() - passed);
     if let Err(e) = write_reports(&runs, &args) {
+        // The scenarios ran (exit 2 would say nothing did); a report that could not be written
+        // fails the run.
         eprintln!("error: {e:#}");
-        return EXIT_BAD_INPUT;
+        return EXIT_FAILED;
     }
     if passed == runs.len() { EXIT_OK } else { EXIT_FAILED }
 }
@@ -74,12 +76,12 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs) -> Vec<ScenarioRun> {
 
 fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&to_json(runs))?;
-        std::fs::write(path, text + "\n").with_context(|| format!("--json: writing {}", path.display()))?;
+        let text = serde_json::to_string_pretty(&to_json(runs))? + "\n";
+        write_file(path, text.as_bytes()).context("--json")?;
     }
     if let Some(path) = &args.junit {
         let xml = to_junit(runs).context("--junit: rendering the report")?;
-        std::fs::write(path, xml).with_context(|| format!("--junit: writing {}", path.display()))?;
+        write_file(path, xml.as_bytes()).context("--junit")?;
     }
     if let Some(dir) = &args.trace {
         std::fs::create_dir_all(dir).with_context(|| format!("--trace: creating {}", dir.display()))?;
@@ -90,6 +92,15 @@ fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes `bytes` to `path`, creating its folder first: the scenarios already ran, so a missing
+/// folder should not cost their report.
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 fn show(paths: &[PathBuf]) -> String {
