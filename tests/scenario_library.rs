@@ -1,4 +1,5 @@
-//! Every scenario of the library runs on the model engine and meets its expectations.
+//! Every scenario of the library meets its expectations on both engines, and gives the same
+//! trace twice on each.
 //! `SCENARIO_TRACE=<name>` prints that scenario's whole trace (for writing new scenarios).
 
 use hooksim::scenario::{discover, evaluate, load_file, render_entry};
@@ -27,13 +28,16 @@ fn passes_on(engine: fn(&World) -> Result<RunOutput, EngineError>) {
                 continue;
             }
         };
-        let out = match engine(&scenario.world) {
-            Ok(out) => out,
-            Err(e) => {
+        let (out, again) = match (engine(&scenario.world), engine(&scenario.world)) {
+            (Ok(out), Ok(again)) => (out, again),
+            (Err(e), _) | (_, Err(e)) => {
                 problems.push(format!("{}: the engine failed: {e}", f.display()));
                 continue;
             }
         };
+        if out.trace.sha256() != again.trace.sha256() {
+            problems.push(format!("{}: two runs gave different traces", f.display()));
+        }
         if show.as_deref() == Some(scenario.name.as_str()) {
             let names = scenario.names();
             for e in out.trace.entries() {
