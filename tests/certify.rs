@@ -6,8 +6,9 @@ use axum::http::StatusCode;
 use hooksim::certify::{CertifyError, CertifyOptions, Group, Limits, Report, Verdict, certify};
 use hooksim::receiver::{BODY_BYTES_MAX, ReceiverKind, ServeOptions, app, base_url, serve};
 use std::collections::BTreeSet;
+use std::future::Future;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Serves `router` on 127.0.0.1:0 until the test's runtime ends; returns `http://127.0.0.1:port`.
 async fn serve_router(router: Router) -> String {
@@ -116,20 +117,31 @@ async fn a_receiver_answering_500_to_everything_fails_the_2xx_cases() {
     assert!(report.case("malformed-json").unwrap().detail.contains("500"));
 }
 
-/// Accepts connections and reads them, but never writes a byte back.
-async fn never_answers() -> String {
+/// Serves raw TCP on 127.0.0.1:0 until the test's runtime ends, each connection handed to `conn`
+/// on its own task; returns `http://127.0.0.1:port`. For receivers too broken for a router.
+async fn raw_server<F, Fut>(conn: F) -> String
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = base_url(listener.local_addr().unwrap());
     tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut sink = [0u8; 4096];
-                while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
-                std::future::pending::<()>().await;
-            });
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(conn(socket));
         }
     });
     base
+}
+
+/// Accepts connections and reads them, but never writes a byte back.
+async fn never_answers() -> String {
+    raw_server(|mut socket| async move {
+        let mut sink = [0u8; 4096];
+        while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+        std::future::pending::<()>().await;
+    })
+    .await
 }
 
 #[tokio::test]
@@ -154,23 +166,17 @@ async fn a_slow_reference_receiver_fails_on_time() {
 
 /// Answers every request with a 200 and a body that never ends, as fast as the socket takes it.
 async fn endless_body() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = base_url(listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = [0u8; 1024];
-                let _ = socket.read(&mut head).await;
-                let header = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
-                if socket.write_all(header.as_bytes()).await.is_err() {
-                    return;
-                }
-                let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
-                while socket.write_all(chunk.as_bytes()).await.is_ok() {}
-            });
+    raw_server(|mut socket| async move {
+        let mut head = [0u8; 1024];
+        let _ = socket.read(&mut head).await;
+        let header = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+        if socket.write_all(header.as_bytes()).await.is_err() {
+            return;
         }
-    });
-    base
+        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+        while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+    })
+    .await
 }
 
 #[tokio::test]
@@ -342,13 +348,7 @@ fn the_large_body_is_the_same_envelope_padded_to_size() {
 
 #[tokio::test]
 async fn a_receiver_that_hangs_up_fails_every_case_with_the_connection_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = base_url(listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            drop(socket);
-        }
-    });
+    let base = raw_server(|socket| async move { drop(socket) }).await;
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
     assert_eq!(names_with(&report, Verdict::Failed), all_names(&report));
     let detail = &report.case("valid-delivery").unwrap().detail;
@@ -357,23 +357,17 @@ async fn a_receiver_that_hangs_up_fails_every_case_with_the_connection_error() {
 
 /// Answers 200 at once, then trickles its body a byte at a time, forever.
 async fn trickle() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = base_url(listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = [0u8; 1024];
-                let _ = socket.read(&mut head).await;
-                let header = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
-                let mut ok = socket.write_all(header.as_bytes()).await.is_ok();
-                while ok {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    ok = socket.write_all(b"1\r\nx\r\n").await.is_ok();
-                }
-            });
+    raw_server(|mut socket| async move {
+        let mut head = [0u8; 1024];
+        let _ = socket.read(&mut head).await;
+        let header = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+        let mut ok = socket.write_all(header.as_bytes()).await.is_ok();
+        while ok {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            ok = socket.write_all(b"1\r\nx\r\n").await.is_ok();
         }
-    });
-    base
+    })
+    .await
 }
 
 #[tokio::test]
