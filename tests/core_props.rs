@@ -161,7 +161,8 @@ proptest! {
     }
 
     /// 2. No attempt goes to a disabled webhook; a warning comes only after `warn_after` of
-    ///    continuous failure, at most once per streak, and always before a disable.
+    ///    continuous failure, at most once per streak, and precedes every disable by at least
+    ///    the grace (`disable_after - warn_after`).
     #[test]
     fn health_follows_the_streak(
         seed in any::<u64>(), ops in ops(), filters in prop::collection::vec(any::<u8>(), 1..3),
@@ -177,7 +178,7 @@ proptest! {
         let w = world(seed, policy.clone(), webhooks(&filters), steps, Behaviour { replies, then }, 2 * DAY_MS);
         let trace = model::run(&w).unwrap().trace;
         #[derive(Default)]
-        struct Shadow { disabled: bool, since: Option<SimTime>, warned: bool }
+        struct Shadow { disabled: bool, since: Option<SimTime>, warned_at: Option<SimTime> }
         let mut hooks: BTreeMap<WebhookId, Shadow> = BTreeMap::new();
         for (at, e) in entries(&trace) {
             match e {
@@ -186,19 +187,21 @@ proptest! {
                 }
                 TraceEvent::AttemptFinished { webhook, outcome, .. } => {
                     let h = hooks.entry(*webhook).or_default();
-                    if outcome.is_success() { h.since = None; h.warned = false; }
+                    if outcome.is_success() { h.since = None; h.warned_at = None; }
                     else if !h.disabled { h.since.get_or_insert(at); }
                 }
                 TraceEvent::WarningSent { webhook, failing_since, .. } => {
                     let h = hooks.entry(*webhook).or_default();
                     prop_assert_eq!(h.since, Some(*failing_since));
                     prop_assert!(at.ms_since(*failing_since) >= policy.warn_after_ms().unwrap());
-                    prop_assert!(!h.warned, "two warnings in one streak");
-                    h.warned = true;
+                    prop_assert!(h.warned_at.is_none(), "two warnings in one streak");
+                    h.warned_at = Some(at);
                 }
                 TraceEvent::WebhookDisabled { webhook, failing_since } => {
                     let h = hooks.entry(*webhook).or_default();
-                    prop_assert!(h.warned, "disabled without a warning");
+                    let warned_at = h.warned_at.ok_or_else(|| TestCaseError::fail("disabled without a warning"))?;
+                    prop_assert!(at.ms_since(warned_at) >= policy.disable_grace_ms().unwrap(),
+                        "disabled at {} only {} ms after the warning", at, at.ms_since(warned_at));
                     prop_assert_eq!(h.since, Some(*failing_since));
                     prop_assert!(at.ms_since(*failing_since) >= policy.disable_after_ms().unwrap());
                     h.disabled = true;

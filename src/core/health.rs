@@ -12,7 +12,8 @@ pub enum Verdict {
     Warn {
         failing_since: SimTime,
     },
-    /// The streak crossed `disable_after`, and the warning went out earlier in this streak.
+    /// The streak crossed `disable_after`, and the warning went out in this streak at least the
+    /// grace (`disable_after - warn_after`) ago.
     Disable {
         failing_since: SimTime,
     },
@@ -24,11 +25,13 @@ pub enum Verdict {
 pub struct Health {
     status: WebhookStatus,
     failing_since: Option<SimTime>,
+    /// When this streak's warning was sent; the owner's grace runs from here.
+    warned_at: Option<SimTime>,
 }
 
 impl Default for Health {
     fn default() -> Self {
-        Health { status: WebhookStatus::Active, failing_since: None }
+        Health { status: WebhookStatus::Active, failing_since: None, warned_at: None }
     }
 }
 
@@ -41,22 +44,36 @@ impl Health {
         self.failing_since
     }
 
-    /// A failed attempt at `now`. A disable never comes without a warning before it in the same
-    /// streak: if a sparse schedule jumps past both thresholds at once, this failure warns and a
-    /// later one disables. Users of other senders complain of endpoints disabled with no warning.
+    /// When this streak's warning was sent, if it was.
+    pub fn warned_at(&self) -> Option<SimTime> {
+        self.warned_at
+    }
+
+    /// A failed attempt at `now`. A disable needs the streak failing past `disable_after` *and*
+    /// the grace (`disable_after - warn_after`) to have passed since the warning: the seed
+    /// promises a warning "and subsequently" a disable "if the problem is not resolved", so the
+    /// owner always gets the grace to resolve it. When the thresholds are crossed late (a sparse
+    /// schedule, a dispatcher down for days), this failure warns and a failure a grace later
+    /// disables, never both at one instant.
     pub fn on_failure(&mut self, now: SimTime, policy: &Policy) -> Verdict {
         if self.status == WebhookStatus::Disabled {
             return Verdict::Nothing;
         }
         let since = *self.failing_since.get_or_insert(now);
         let failing_ms = now.ms_since(since);
-        let warned = self.status == WebhookStatus::Warned;
-        if warned && policy.disable_after_ms().is_some_and(|d| failing_ms >= d) {
-            self.status = WebhookStatus::Disabled;
-            return Verdict::Disable { failing_since: since };
+        if let Some(warned_at) = self.warned_at {
+            let (Some(disable_ms), Some(grace_ms)) = (policy.disable_after_ms(), policy.disable_grace_ms()) else {
+                return Verdict::Nothing;
+            };
+            if failing_ms >= disable_ms && now.ms_since(warned_at) >= grace_ms {
+                self.status = WebhookStatus::Disabled;
+                return Verdict::Disable { failing_since: since };
+            }
+            return Verdict::Nothing;
         }
-        if !warned && policy.warn_after_ms().is_some_and(|w| failing_ms >= w) {
+        if policy.warn_after_ms().is_some_and(|w| failing_ms >= w) {
             self.status = WebhookStatus::Warned;
+            self.warned_at = Some(now);
             return Verdict::Warn { failing_since: since };
         }
         Verdict::Nothing
@@ -65,6 +82,7 @@ impl Health {
     /// A 2xx ends the streak. Returns true when it ended a warned streak (the webhook recovered).
     pub fn on_success(&mut self) -> bool {
         self.failing_since = None;
+        self.warned_at = None;
         let recovered = self.status == WebhookStatus::Warned;
         if self.status != WebhookStatus::Disabled {
             self.status = WebhookStatus::Active;
@@ -116,17 +134,36 @@ mod tests {
         assert!(matches!(h.on_failure(at(7 * DAY_MS), &p), Verdict::Warn { .. }));
         assert!(h.on_success());
         assert_eq!(h.status(), WebhookStatus::Active);
+        assert_eq!(h.warned_at(), None);
         assert_eq!(h.on_failure(at(8 * DAY_MS + 1), &p), Verdict::Nothing, "a new streak starts");
         assert!(matches!(h.on_failure(at(15 * DAY_MS + 1), &p), Verdict::Warn { .. }));
     }
 
     #[test]
-    fn a_sparse_schedule_still_warns_before_it_disables() {
+    fn a_sparse_schedule_still_warns_a_grace_before_it_disables() {
         let p = Profile::Snapbill.policy();
         let mut h = Health::default();
         h.on_failure(at(0), &p);
         assert!(matches!(h.on_failure(at(20 * DAY_MS), &p), Verdict::Warn { .. }));
-        assert!(matches!(h.on_failure(at(20 * DAY_MS + 1), &p), Verdict::Disable { .. }));
+        assert_eq!(h.warned_at(), Some(at(20 * DAY_MS)));
+        assert_eq!(h.on_failure(at(20 * DAY_MS), &p), Verdict::Nothing, "never warn and disable at one instant");
+        assert_eq!(h.on_failure(at(21 * DAY_MS - 1), &p), Verdict::Nothing, "the owner gets a day");
+        assert!(matches!(h.on_failure(at(21 * DAY_MS), &p), Verdict::Disable { .. }));
+    }
+
+    #[test]
+    fn after_a_dispatcher_outage_the_warning_still_gets_its_grace() {
+        // Failing from 0; the dispatcher is down from 6d to 8d12h; on restart two attempts fail
+        // in the same millisecond (a retry and the event recorded during the outage).
+        let p = Profile::Snapbill.policy();
+        let mut h = Health::default();
+        h.on_failure(at(0), &p);
+        assert_eq!(h.on_failure(at(6 * DAY_MS), &p), Verdict::Nothing);
+        let restart = at(8 * DAY_MS + 12 * HOUR_MS);
+        assert!(matches!(h.on_failure(restart, &p), Verdict::Warn { .. }));
+        assert_eq!(h.on_failure(restart, &p), Verdict::Nothing);
+        assert_eq!(h.on_failure(restart.plus_ms(DAY_MS - 1), &p), Verdict::Nothing);
+        assert!(matches!(h.on_failure(restart.plus_ms(DAY_MS), &p), Verdict::Disable { .. }));
     }
 
     #[test]
@@ -136,6 +173,7 @@ mod tests {
         h.on_failure(at(0), &p);
         h.on_failure(at(7 * DAY_MS), &p);
         h.on_failure(at(8 * DAY_MS), &p);
+        assert_eq!(h.status(), WebhookStatus::Disabled);
         assert!(h.enable());
         assert_eq!(h, Health::default());
         assert!(!h.enable(), "enabling an active webhook changes nothing");

@@ -19,7 +19,8 @@ pub struct PolicySpec {
     /// Failing this long (first failed attempt to a failed attempt) sends one warning email.
     /// `None`: never warn.
     pub warn_after_ms: Option<u64>,
-    /// Failing this long, after the warning went out, disables the webhook. `None`: never disable.
+    /// Failing this long disables the webhook, once the warning went out at least the grace
+    /// (`disable_after_ms - warn_after_ms`) before. `None`: never disable.
     pub disable_after_ms: Option<u64>,
     /// An attempt with no answer after this long has timed out (a failed attempt).
     pub attempt_timeout_ms: u64,
@@ -132,6 +133,12 @@ impl Policy {
         self.spec.disable_after_ms
     }
 
+    /// The owner's time to act on the warning: a disable comes at least this long after it
+    /// (`disable_after_ms - warn_after_ms`; a day for snapbill). `None` when nothing disables.
+    pub fn disable_grace_ms(&self) -> Option<u64> {
+        Some(self.spec.disable_after_ms?.saturating_sub(self.spec.warn_after_ms?))
+    }
+
     pub fn attempt_timeout_ms(&self) -> u64 {
         self.spec.attempt_timeout_ms
     }
@@ -204,5 +211,6 @@ mod tests {
     fn the_default_is_the_snapbill_profile_and_valid() {
         assert_eq!(Policy::default(), spec().build().unwrap());
         assert_eq!(Policy::default().warn_after_ms(), Some(WEEK_MS));
+        assert_eq!(Policy::default().disable_grace_ms(), Some(DAY_MS));
     }
 }
