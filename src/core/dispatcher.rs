@@ -508,7 +508,7 @@ impl Dispatcher {
         self.outputs.retain(|o| !matches!(o, Output::Send(_)));
         self.timeouts.clear();
         let lost = self.in_flight.take_all();
-        for (attempt, f) in lost {
+        for (attempt, f) in &lost {
             let d = &mut self.deliveries[f.delivery as usize];
             d.state = DeliveryState::Waiting;
             let (delivery, webhook) = (d.uuid, d.webhook);
@@ -516,10 +516,17 @@ impl Dispatcher {
             ep.in_flight -= 1;
             if ep.health.status() == WebhookStatus::Disabled {
                 self.park(f.delivery);
-            } else {
+            }
+            self.log(now, TraceEvent::AttemptLost { attempt: *attempt, delivery, webhook });
+        }
+        // Lost attempts go before what was already waiting (they were due first), oldest first:
+        // prepending newest to oldest leaves the oldest at the front.
+        for (_, f) in lost.iter().rev() {
+            let webhook = self.deliveries[f.delivery as usize].webhook;
+            let ep = &mut self.endpoints[webhook.0 as usize];
+            if ep.health.status() != WebhookStatus::Disabled {
                 ep.ready.push_front(f.delivery);
             }
-            self.log(now, TraceEvent::AttemptLost { attempt, delivery, webhook });
         }
     }
 

@@ -135,6 +135,30 @@ fn a_crash_loses_attempts_in_flight_and_a_restart_sends_them_again_with_the_same
 }
 
 #[test]
+fn attempts_lost_in_a_crash_are_resent_oldest_first_before_what_was_waiting() {
+    let spec = PolicySpec { in_flight_per_webhook_max: 3, ..Profile::Snapbill.spec() };
+    let mut core = Dispatcher::new(spec.build().unwrap(), vec![hook("a")], 1);
+    for id in 0..4 {
+        core.handle(at(id), add_client(id)).unwrap();
+    }
+    let in_flight: Vec<Uuid> = sends(&mut core).iter().map(|r| r.delivery).collect();
+    assert_eq!(in_flight.len(), 3, "the fourth waits for a slot");
+    core.handle(at(10), Input::Crash).unwrap();
+    core.handle(at(20), Input::Restart).unwrap();
+    let resent: Vec<Uuid> = sends(&mut core).iter().map(|r| r.delivery).collect();
+    assert_eq!(resent, in_flight, "oldest first, and before the delivery that was waiting");
+    let lost: Vec<u64> = trace(&mut core)
+        .into_iter()
+        .filter_map(|e| match e.event {
+            TraceEvent::AttemptLost { attempt, .. } => Some(attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lost, [1, 2, 3]);
+    core.check_invariants();
+}
+
+#[test]
 fn enabling_a_disabled_webhook_resumes_its_parked_deliveries() {
     let spec = PolicySpec { warn_after_ms: Some(1_000), disable_after_ms: Some(2_000), ..Profile::Snapbill.spec() };
     let mut core = Dispatcher::new(spec.build().unwrap(), vec![hook("a")], 1);
