@@ -168,21 +168,43 @@ impl Dispatcher {
         self.in_flight.len()
     }
 
+    /// One input at `now`. In debug builds the bookkeeping is checked after it
+    /// ([`Dispatcher::check_invariants`]), refused inputs included.
     pub fn handle(&mut self, now: SimTime, input: Input) -> Result<(), InputError> {
         let now = self.advance(now);
-        match input {
-            Input::Change(change) => self.record(now, &change)?,
-            Input::Answer { attempt, outcome } => self.answer(now, attempt, outcome)?,
-            Input::Enable(webhook) => self.enable(now, webhook)?,
-            Input::Crash => self.crash(now),
-            Input::Restart => self.restart(now),
-        }
-        Ok(())
+        let result = match input {
+            Input::Change(change) => self.record(now, &change).map_err(InputError::from),
+            Input::Answer { attempt, outcome } => self.answer(now, attempt, outcome),
+            Input::Enable(webhook) => self.enable(now, webhook),
+            Input::Crash => {
+                self.crash(now);
+                Ok(())
+            }
+            Input::Restart => {
+                self.restart(now);
+                Ok(())
+            }
+        };
+        self.debug_check();
+        result
     }
 
     /// Fires every attempt timeout and retry timer due at or before `now`, earliest first.
     pub fn handle_timeout(&mut self, now: SimTime) {
         let now = self.advance(now);
+        self.fire_due(now);
+        self.debug_check();
+    }
+
+    /// [`Dispatcher::check_invariants`] in debug builds (every test run); nothing in release,
+    /// where it would cost a pass over every delivery per input.
+    fn debug_check(&self) {
+        if cfg!(debug_assertions) {
+            self.check_invariants();
+        }
+    }
+
+    fn fire_due(&mut self, now: SimTime) {
         if self.crashed {
             return;
         }
@@ -536,28 +558,78 @@ impl Dispatcher {
         }
         self.crashed = false;
         self.log(now, TraceEvent::DispatcherRestarted);
-        self.handle_timeout(now);
+        self.fire_due(now);
         for w in 0..self.endpoints.len() {
             self.pump(now, WebhookId(w as u32));
         }
     }
 
-    /// Checks the bookkeeping that every step must preserve (used by tests and debug builds).
+    /// Checks the bookkeeping that every step must preserve, and panics naming the first that
+    /// does not hold. Called after every input in debug builds; tests may call it too.
     pub fn check_invariants(&self) {
+        let mut pending = vec![0usize; self.endpoints.len()];
+        let mut in_flight = vec![0usize; self.endpoints.len()];
+        for d in &self.deliveries {
+            let w = d.webhook.0 as usize;
+            pending[w] += usize::from(!d.is_finished());
+            in_flight[w] += usize::from(d.state == DeliveryState::InFlight);
+        }
         for (w, ep) in self.endpoints.iter().enumerate() {
-            let of_webhook = |d: &&Delivery| d.webhook.0 as usize == w;
-            let pending = self.deliveries.iter().filter(of_webhook).filter(|d| !d.is_finished()).count();
-            assert_eq!(ep.pending as usize, pending, "pending count of webhook {w}");
-            let in_flight =
-                self.deliveries.iter().filter(of_webhook).filter(|d| d.state == DeliveryState::InFlight).count();
-            assert_eq!(ep.in_flight as usize, in_flight, "in-flight count of webhook {w}");
-            assert!(ep.in_flight <= self.policy.in_flight_per_webhook_max());
+            assert_eq!(ep.pending as usize, pending[w], "pending count of webhook {w}");
+            assert_eq!(ep.in_flight as usize, in_flight[w], "in-flight count of webhook {w}");
+            assert!(ep.in_flight <= self.policy.in_flight_per_webhook_max(), "in-flight limit of webhook {w}");
             if ep.health.status() == WebhookStatus::Disabled {
                 assert!(ep.ready.is_empty(), "a disabled webhook has nothing ready");
             }
+            for &idx in &ep.ready {
+                let d = &self.deliveries[idx as usize];
+                assert_eq!((d.webhook.0 as usize, d.state), (w, DeliveryState::Waiting), "ready delivery {idx}");
+            }
+            for &idx in &ep.parked {
+                let d = &self.deliveries[idx as usize];
+                assert_eq!((d.webhook.0 as usize, d.state), (w, DeliveryState::Parked), "parked delivery {idx}");
+            }
+        }
+        assert_eq!(self.in_flight.len(), in_flight.iter().sum::<usize>(), "in-flight table");
+        if self.crashed {
+            assert_eq!(self.in_flight.len(), 0, "a crashed dispatcher has nothing in flight");
         }
         if let Some((at, attempt)) = self.timeouts.peek() {
             assert_eq!(self.in_flight.get(attempt).map(|f| f.deadline), Some(at), "the head deadline is live");
         }
+    }
+}
+
+#[cfg(all(test, debug_assertions))]
+mod invariant_tests {
+    use super::*;
+
+    /// The check runs after every input (here a harmless one) and can fail.
+    #[test]
+    #[should_panic(expected = "pending count of webhook 0")]
+    fn every_input_checks_the_bookkeeping() {
+        let hook = WebhookConfig { url: "http://a/webhook".into(), paths: vec![], owner_email: "ops@a".into() };
+        let mut core = Dispatcher::new(Policy::default(), vec![hook], 1);
+        core.handle(SimTime::ZERO, Input::Enable(WebhookId(0))).unwrap();
+        core.endpoints[0].pending = 7;
+        let _ = core.handle(SimTime::ZERO, Input::Enable(WebhookId(0)));
+    }
+
+    #[test]
+    #[should_panic(expected = "ready delivery")]
+    fn a_timeout_checks_the_bookkeeping() {
+        let hook = WebhookConfig { url: "http://a/webhook".into(), paths: vec![], owner_email: "ops@a".into() };
+        let mut core = Dispatcher::new(Policy::default(), vec![hook], 1);
+        core.endpoints[0].ready.push_back(0);
+        core.deliveries.push(Delivery {
+            uuid: Uuid::nil(),
+            webhook: WebhookId(0),
+            event: 1,
+            attempts: 0,
+            failures: 0,
+            state: DeliveryState::Delivered,
+            rendered: None,
+        });
+        core.handle_timeout(SimTime::ZERO);
     }
 }
