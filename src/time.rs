@@ -3,6 +3,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod queue;
+
+pub use queue::TimeQueue;
+
 /// Milliseconds since the start of a simulated world (or of a real run, for the real-network shell).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -3,10 +3,10 @@
 use super::delivery::{Delivery, DeliveryIdx, DeliveryState};
 use super::envelope::render;
 use super::health::{Health, Verdict};
-use super::queues::{InFlightTable, MinQueue};
+use super::queues::InFlightTable;
 use crate::domain::{Change, ChangeError, Event, Store, WebhookConfig, WebhookId, WebhookStatus};
 use crate::policy::Policy;
-use crate::time::SimTime;
+use crate::time::{SimTime, TimeQueue};
 use crate::trace::{AbandonReason, Outcome, RefusedReason, TraceEntry, TraceEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -97,12 +97,12 @@ pub struct Dispatcher {
     /// Event `id` is at index `id - 1`.
     events: Vec<Event>,
     deliveries: Vec<Delivery>,
-    /// Retry timers, ordered by due time then creation.
-    timers: MinQueue<(SimTime, DeliveryIdx)>,
+    /// Retry timers, ordered by due time then scheduling order.
+    timers: TimeQueue<DeliveryIdx>,
     in_flight: InFlightTable<InFlight>,
     /// Attempt deadlines. An answered attempt's deadline stays here until it reaches the head
     /// and is purged ([`Dispatcher::purge_timeouts`]): the head is always a live deadline.
-    timeouts: MinQueue<(SimTime, AttemptId)>,
+    timeouts: TimeQueue<AttemptId>,
     next_attempt: AttemptId,
     crashed: bool,
     /// The latest `now` seen; time never goes backwards inside the core.
@@ -132,9 +132,9 @@ impl Dispatcher {
             endpoints,
             events: Vec::new(),
             deliveries: Vec::new(),
-            timers: MinQueue::default(),
+            timers: TimeQueue::default(),
             in_flight: InFlightTable::default(),
-            timeouts: MinQueue::default(),
+            timeouts: TimeQueue::default(),
             next_attempt: 1,
             crashed: false,
             now: SimTime::ZERO,
@@ -209,8 +209,8 @@ impl Dispatcher {
             return;
         }
         loop {
-            let timeout = self.timeouts.peek().filter(|(at, _)| *at <= now);
-            let timer = self.timers.peek().filter(|(at, _)| *at <= now);
+            let timeout = self.timeouts.peek().filter(|(at, _)| *at <= now).map(|(at, a)| (at, *a));
+            let timer = self.timers.peek().filter(|(at, _)| *at <= now).map(|(at, d)| (at, *d));
             match (timeout, timer) {
                 (Some((t_at, attempt)), timer) if timer.is_none_or(|(r_at, _)| t_at <= r_at) => {
                     self.timeouts.pop();
@@ -233,8 +233,8 @@ impl Dispatcher {
         if self.crashed {
             return None;
         }
-        let timeout = self.timeouts.peek().map(|(at, _)| at);
-        let timer = self.timers.peek().map(|(at, _)| at);
+        let timeout = self.timeouts.next_at();
+        let timer = self.timers.next_at();
         match (timeout, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -349,7 +349,7 @@ impl Dispatcher {
         let timeout_ms = self.policy.attempt_timeout_ms();
         let deadline = now.plus_ms(timeout_ms);
         self.in_flight.insert(attempt, InFlight { delivery: idx, deadline });
-        self.timeouts.push((deadline, attempt));
+        self.timeouts.push(deadline, attempt);
         let url = ep.url.clone();
         self.log(
             now,
@@ -375,7 +375,7 @@ impl Dispatcher {
     /// Drops deadlines of attempts that already finished from the head of the queue, so that
     /// [`Dispatcher::poll_timeout`] never names a dead deadline.
     fn purge_timeouts(&mut self) {
-        while let Some((at, attempt)) = self.timeouts.peek() {
+        while let Some((at, &attempt)) = self.timeouts.peek() {
             if self.in_flight.get(attempt).is_some_and(|f| f.deadline == at) {
                 return;
             }
@@ -489,7 +489,7 @@ impl Dispatcher {
             }
             None => {
                 d.state = DeliveryState::Waiting;
-                self.timers.push((at, idx));
+                self.timers.push(at, idx);
                 self.log(now, TraceEvent::RetryScheduled { delivery, webhook, at, failures });
             }
         }
@@ -594,7 +594,7 @@ impl Dispatcher {
         if self.crashed {
             assert_eq!(self.in_flight.len(), 0, "a crashed dispatcher has nothing in flight");
         }
-        if let Some((at, attempt)) = self.timeouts.peek() {
+        if let Some((at, &attempt)) = self.timeouts.peek() {
             assert_eq!(self.in_flight.get(attempt).map(|f| f.deadline), Some(at), "the head deadline is live");
         }
     }

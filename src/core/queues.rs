@@ -1,40 +1,9 @@
-//! The core's two small collections, chosen for the hot path: every attempt adds and removes a
-//! timer and an in-flight entry, often taking a collection from empty to one and back. B-tree
-//! maps allocate and free a node on each such swing; these keep their buffers.
+//! The core's table of attempts in flight, chosen for the hot path: every attempt adds and
+//! removes an entry, often taking the table from empty to one and back. A B-tree map allocates
+//! and frees a node on each such swing; this keeps its buffer. (Timers use the shared
+//! [`crate::time::TimeQueue`], for the same reason.)
 
 use super::dispatcher::AttemptId;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
-/// A min-queue of `(time, id)` keys; ties break by id, so the order is deterministic.
-#[derive(Debug)]
-pub(super) struct MinQueue<K: Ord + Copy> {
-    heap: BinaryHeap<Reverse<K>>,
-}
-
-impl<K: Ord + Copy> Default for MinQueue<K> {
-    fn default() -> Self {
-        MinQueue { heap: BinaryHeap::new() }
-    }
-}
-
-impl<K: Ord + Copy> MinQueue<K> {
-    pub fn push(&mut self, key: K) {
-        self.heap.push(Reverse(key));
-    }
-
-    pub fn peek(&self) -> Option<K> {
-        self.heap.peek().map(|Reverse(k)| *k)
-    }
-
-    pub fn pop(&mut self) -> Option<K> {
-        self.heap.pop().map(|Reverse(k)| k)
-    }
-
-    pub fn clear(&mut self) {
-        self.heap.clear();
-    }
-}
 
 /// Attempts in flight, in attempt order. Ids only grow, so an insert is a push; a removal is a
 /// binary search and a shift over at most the in-flight limits' worth of entries.
@@ -77,16 +46,6 @@ impl<V> InFlightTable<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn min_queue_pops_in_key_order() {
-        let mut q = MinQueue::default();
-        for k in [(5, 1), (1, 9), (5, 0), (3, 3)] {
-            q.push(k);
-        }
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
-        assert_eq!(order, [(1, 9), (3, 3), (5, 0), (5, 1)]);
-    }
 
     #[test]
     fn in_flight_table_finds_and_removes_by_attempt() {

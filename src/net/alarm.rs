@@ -6,8 +6,8 @@
 //! wait (on alarms, on messages held or sent to a crashed host) it jumps the world's clock to the
 //! next alarm instead of ticking towards it.
 
+use crate::time::{SimTime, TimeQueue};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::rc::Rc;
@@ -19,8 +19,7 @@ struct Inner {
     /// The world's clock as hosts see it during a tick: the instant the tick ends.
     now_ms: u64,
     /// Pending alarms by deadline, then by creation (a fixed firing order).
-    pending: BTreeMap<(u64, u64), oneshot::Sender<()>>,
-    next_seq: u64,
+    pending: TimeQueue<oneshot::Sender<()>>,
 }
 
 #[derive(Clone, Default)]
@@ -42,9 +41,7 @@ impl Alarms {
             let mut inner = self.0.borrow_mut();
             let (tx, rx) = oneshot::channel();
             if at_ms > inner.now_ms {
-                let seq = inner.next_seq;
-                inner.next_seq += 1;
-                inner.pending.insert((at_ms, seq), tx);
+                inner.pending.push(SimTime::from_millis(at_ms), tx);
             } else {
                 let _ = tx.send(());
             }
@@ -60,11 +57,8 @@ impl Alarms {
     pub(crate) fn fire_due(&self, at_ms: u64) -> bool {
         let mut inner = self.0.borrow_mut();
         let mut fired = false;
-        while let Some(entry) = inner.pending.first_entry() {
-            if entry.key().0 > at_ms {
-                break;
-            }
-            fired |= entry.remove().send(()).is_ok();
+        while let Some((_, tx)) = inner.pending.pop_due(SimTime::from_millis(at_ms)) {
+            fired |= tx.send(()).is_ok();
         }
         fired
     }
@@ -72,11 +66,11 @@ impl Alarms {
     /// The earliest deadline still awaited by some task (cancelled alarms are dropped here).
     pub(crate) fn next_at(&self) -> Option<u64> {
         let mut inner = self.0.borrow_mut();
-        while let Some(entry) = inner.pending.first_entry() {
-            if !entry.get().is_closed() {
-                return Some(entry.key().0);
+        while let Some((at, tx)) = inner.pending.peek() {
+            if !tx.is_closed() {
+                return Some(at.as_millis());
             }
-            entry.remove();
+            inner.pending.pop();
         }
         None
     }
