@@ -8,6 +8,7 @@
 //! ## Map
 //! - [`time`]: virtual time ([`time::SimTime`], milliseconds). Nothing on the simulated path
 //!   reads a real clock.
+//! - [`seed`]: the world's one seed split into independent random streams (core, engines).
 //! - [`domain`]: clients, invoices, the store, changes that record events, webhook configuration.
 //! - [`policy`]: retry schedules, warn/disable thresholds and limits; named [`policy::Profile`]s.
 //! - [`core`]: the sans-IO dispatcher. `handle(now, input)`, `poll_output()`, `poll_timeout()`.
@@ -35,6 +36,7 @@ pub mod policy;
 pub mod receiver;
 pub mod runner;
 pub mod scenario;
+pub mod seed;
 pub mod time;
 pub mod trace;
 pub mod world;

@@ -8,7 +8,7 @@ use crate::domain::{Change, ChangeError, Event, Store, WebhookConfig, WebhookId,
 use crate::policy::Policy;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::{AbandonReason, Outcome, RefusedReason, TraceEntry, TraceEvent};
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -127,7 +127,7 @@ impl Dispatcher {
             .collect();
         Dispatcher {
             policy,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: crate::seed::rng(seed, crate::seed::Stream::Core),
             store: Store::default(),
             endpoints,
             events: Vec::new(),

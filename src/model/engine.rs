@@ -7,7 +7,6 @@ use crate::receiver::{self, Book, ReceiverKind};
 use crate::time::{MINUTE_MS, SimTime};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host};
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// How long the dispatcher waits before trying again to send an email that could not go out.
@@ -71,7 +70,7 @@ impl<'w> Engine<'w> {
             core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
             now: SimTime::ZERO,
             trace: Trace::default(),
-            rng: ChaCha8Rng::seed_from_u64(world.seed ^ 0x6d6f_6465_6c00),
+            rng: crate::seed::rng(world.seed, crate::seed::Stream::ModelNetwork),
             network: Network::new(world.latency_ms),
             receivers,
             webhook_receiver,

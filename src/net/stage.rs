@@ -214,11 +214,8 @@ impl Stage {
     }
 }
 
-/// SplitMix64 of the world's seed: turmoil's seed, apart from the core's own RNG so that network
-/// draws (latencies) never shift the core's ids.
+/// Turmoil's seed: its own stream of the world's seed, so that network draws (latencies) never
+/// shift the core's ids.
 pub(crate) fn turmoil_seed(world_seed: u64) -> u64 {
-    let mut z = world_seed ^ 0x6E65_745F_7475_726D;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    crate::seed::sub_seed(world_seed, crate::seed::Stream::Turmoil)
 }
