@@ -173,7 +173,7 @@ impl Dispatcher {
     pub fn handle(&mut self, now: SimTime, input: Input) -> Result<(), InputError> {
         let now = self.advance(now);
         let result = match input {
-            Input::Change(change) => self.record(now, &change).map_err(InputError::from),
+            Input::Change(change) => self.record(now, &change),
             Input::Answer { attempt, outcome } => self.answer(now, attempt, outcome),
             Input::Enable(webhook) => self.enable(now, webhook),
             Input::Crash => {
