@@ -125,6 +125,8 @@ fn quick_policy() -> Policy {
         retry_window_ms: None,
         in_flight_per_webhook_max: 2,
         pending_per_webhook_max: 1_000,
+        disable_on_gone: false,
+        retry_after_past_backoff_max_ms: None,
     }
     .build()
     .unwrap()

@@ -26,6 +26,16 @@ pub enum Input {
         attempt: AttemptId,
         outcome: Outcome,
     },
+    /// An answer that asked the sender to wait: `status` (a `429` or `503`) with a
+    /// `Retry-After` of `retry_after_ms` from the answer (the shell turns an HTTP date into
+    /// milliseconds). Traced and handled as [`Input::Answer`] with that status; the policy
+    /// decides how much of the wait to honour ([`Policy::retry_delay_ms`]). With any other
+    /// status the wait is ignored.
+    AnswerRetryAfter {
+        attempt: AttemptId,
+        status: u16,
+        retry_after_ms: u64,
+    },
     /// Re-enable a disabled webhook; its parked deliveries resume at once.
     Enable(WebhookId),
     /// The dispatcher process died. Its state survives (as a database would); attempts in flight
@@ -174,7 +184,10 @@ impl Dispatcher {
         let now = self.advance(now);
         let result = match input {
             Input::Change(change) => self.record(now, &change),
-            Input::Answer { attempt, outcome } => self.answer(now, attempt, outcome),
+            Input::Answer { attempt, outcome } => self.answer(now, attempt, outcome, None),
+            Input::AnswerRetryAfter { attempt, status, retry_after_ms } => {
+                self.answer(now, attempt, Outcome::Status { code: status }, Some(retry_after_ms))
+            }
             Input::Enable(webhook) => self.enable(now, webhook),
             Input::Crash => {
                 self.crash(now);
@@ -216,7 +229,7 @@ impl Dispatcher {
                     self.timeouts.pop();
                     if let Some(f) = self.in_flight.remove(attempt) {
                         self.purge_timeouts();
-                        self.finish(now, attempt, f.delivery, Outcome::Timeout);
+                        self.finish(now, attempt, f.delivery, Outcome::Timeout, None);
                     }
                 }
                 (_, Some((_, idx))) => {
@@ -383,14 +396,20 @@ impl Dispatcher {
         }
     }
 
-    fn answer(&mut self, now: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), InputError> {
+    fn answer(
+        &mut self,
+        now: SimTime,
+        attempt: AttemptId,
+        outcome: Outcome,
+        retry_after_ms: Option<u64>,
+    ) -> Result<(), InputError> {
         if attempt == 0 || attempt >= self.next_attempt {
             return Err(InputError::UnknownAttempt(attempt));
         }
         match self.in_flight.remove(attempt) {
             Some(f) => {
                 self.purge_timeouts();
-                self.finish(now, attempt, f.delivery, outcome);
+                self.finish(now, attempt, f.delivery, outcome, retry_after_ms);
             }
             // A timeout already finished it (the shell reports its own timeout too: same fact).
             None if outcome == Outcome::Timeout => {}
@@ -399,7 +418,14 @@ impl Dispatcher {
         Ok(())
     }
 
-    fn finish(&mut self, now: SimTime, attempt: AttemptId, idx: DeliveryIdx, outcome: Outcome) {
+    fn finish(
+        &mut self,
+        now: SimTime,
+        attempt: AttemptId,
+        idx: DeliveryIdx,
+        outcome: Outcome,
+        retry_after_ms: Option<u64>,
+    ) {
         let d = &self.deliveries[idx as usize];
         let (delivery, webhook, event) = (d.uuid, d.webhook, d.event);
         self.log(now, TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome });
@@ -407,7 +433,7 @@ impl Dispatcher {
         if outcome.is_success() {
             self.succeed(now, idx);
         } else {
-            self.fail(now, idx);
+            self.fail(now, idx, outcome, retry_after_ms);
         }
         self.pump(now, webhook);
     }
@@ -425,10 +451,18 @@ impl Dispatcher {
         }
     }
 
-    fn fail(&mut self, now: SimTime, idx: DeliveryIdx) {
+    fn fail(&mut self, now: SimTime, idx: DeliveryIdx, outcome: Outcome, retry_after_ms: Option<u64>) {
         let webhook = self.deliveries[idx as usize].webhook;
         self.deliveries[idx as usize].failures += 1;
-        let verdict = self.endpoints[webhook.0 as usize].health.on_failure(now, &self.policy);
+        let status = match outcome {
+            Outcome::Status { code } => Some(code),
+            _ => None,
+        };
+        let health = &mut self.endpoints[webhook.0 as usize].health;
+        let verdict = match status {
+            Some(code) if self.policy.disables_at_once(code) => health.on_gone(now),
+            _ => health.on_failure(now, &self.policy),
+        };
         match verdict {
             Verdict::Nothing => {}
             Verdict::Warn { failing_since } => self.warn(now, webhook, failing_since),
@@ -437,7 +471,7 @@ impl Dispatcher {
         if self.endpoints[webhook.0 as usize].health.status() == WebhookStatus::Disabled {
             self.park(idx);
         } else {
-            self.schedule_retry(now, idx);
+            self.schedule_retry(now, idx, status, retry_after_ms);
         }
     }
 
@@ -464,7 +498,9 @@ impl Dispatcher {
         self.endpoints[d.webhook.0 as usize].parked.push(idx);
     }
 
-    fn schedule_retry(&mut self, now: SimTime, idx: DeliveryIdx) {
+    /// The next attempt after a failure whose answer was `status` (`None`: no answer), at the
+    /// backoff's delay or later if the answer asked to wait.
+    fn schedule_retry(&mut self, now: SimTime, idx: DeliveryIdx, status: Option<u16>, retry_after_ms: Option<u64>) {
         let d = &self.deliveries[idx as usize];
         let event_at = self.events[d.event as usize - 1].at;
         let (attempts, failures) = (d.attempts, d.failures);
@@ -473,7 +509,8 @@ impl Dispatcher {
         } else {
             None
         };
-        let at = now.plus_ms(self.policy.schedule().delay_ms(failures, &mut self.rng));
+        let backoff_ms = self.policy.schedule().delay_ms(failures, &mut self.rng);
+        let at = now.plus_ms(self.policy.retry_delay_ms(backoff_ms, status, retry_after_ms));
         let reason = reason.or_else(|| {
             let window = self.policy.retry_window_ms()?;
             (at.ms_since(event_at) > window).then_some(AbandonReason::RetryWindowExpired)

@@ -79,6 +79,17 @@ impl Health {
         Verdict::Nothing
     }
 
+    /// An answer that disables at once (`410 Gone` where the policy says so): no warning and no
+    /// grace, since the receiver itself said it is gone. The streak starts here if it had not.
+    pub fn on_gone(&mut self, now: SimTime) -> Verdict {
+        if self.status == WebhookStatus::Disabled {
+            return Verdict::Nothing;
+        }
+        let since = *self.failing_since.get_or_insert(now);
+        self.status = WebhookStatus::Disabled;
+        Verdict::Disable { failing_since: since }
+    }
+
     /// A 2xx ends the streak. Returns true when it ended a warned streak (the webhook recovered).
     pub fn on_success(&mut self) -> bool {
         self.failing_since = None;
@@ -164,6 +175,15 @@ mod tests {
         assert_eq!(h.on_failure(restart, &p), Verdict::Nothing);
         assert_eq!(h.on_failure(restart.plus_ms(DAY_MS - 1), &p), Verdict::Nothing);
         assert!(matches!(h.on_failure(restart.plus_ms(DAY_MS), &p), Verdict::Disable { .. }));
+    }
+
+    #[test]
+    fn gone_disables_at_once_and_only_once() {
+        let mut h = Health::default();
+        assert_eq!(h.on_gone(at(5)), Verdict::Disable { failing_since: at(5) });
+        assert_eq!(h.status(), WebhookStatus::Disabled);
+        assert_eq!(h.on_gone(at(6)), Verdict::Nothing);
+        assert!(h.enable());
     }
 
     #[test]

@@ -181,3 +181,57 @@ fn enabling_a_disabled_webhook_resumes_its_parked_deliveries() {
     assert_eq!(sends(&mut core).len(), 1, "the parked delivery resumes; the event refused while disabled does not");
     assert!(core.handle(at(now + 2), Input::Enable(WebhookId(9))).is_err());
 }
+
+/// Answers the one attempt in flight with `input(attempt)` at `now`; returns the trace since.
+fn answer_first(core: &mut Dispatcher, now: u64, input: impl Fn(u64) -> Input) -> Vec<TraceEvent> {
+    let req = sends(core).remove(0);
+    core.handle(at(now), input(req.attempt)).unwrap();
+    trace(core).into_iter().filter(|e| e.at == at(now)).map(|e| e.event).collect()
+}
+
+#[test]
+fn gone_disables_at_once_where_the_profile_says_and_snapbill_keeps_retrying() {
+    let gone = |attempt| Input::Answer { attempt, outcome: Outcome::Status { code: 410 } };
+    let mut svix = Dispatcher::new(Profile::Svix.policy(), vec![hook("a")], 1);
+    svix.handle(at(0), add_client(1)).unwrap();
+    let events = answer_first(&mut svix, 7, gone);
+    assert!(matches!(events[0], TraceEvent::AttemptFinished { outcome: Outcome::Status { code: 410 }, .. }));
+    assert_eq!(events[1], TraceEvent::WebhookDisabled { webhook: WebhookId(0), failing_since: at(7) });
+    assert_eq!(events.len(), 2, "no warning and no retry: {events:?}");
+    assert_eq!(svix.webhook_status(WebhookId(0)), Some(WebhookStatus::Disabled));
+    assert_eq!(svix.poll_timeout(), None, "the delivery is parked");
+
+    let mut snapbill = Dispatcher::new(Profile::Snapbill.policy(), vec![hook("a")], 1);
+    snapbill.handle(at(0), add_client(1)).unwrap();
+    let events = answer_first(&mut snapbill, 7, gone);
+    assert!(matches!(events[1], TraceEvent::RetryScheduled { .. }), "{events:?}");
+    assert_eq!(snapbill.webhook_status(WebhookId(0)), Some(WebhookStatus::Active));
+}
+
+/// The retry's due time after a `status` answer asking to wait `retry_after_ms`, under `profile`.
+fn retry_after(profile: Profile, status: u16, retry_after_ms: u64) -> u64 {
+    let mut core = Dispatcher::new(profile.policy(), vec![hook("a")], 1);
+    core.handle(at(0), add_client(1)).unwrap();
+    let events = answer_first(&mut core, 100, |attempt| Input::AnswerRetryAfter { attempt, status, retry_after_ms });
+    assert!(
+        matches!(events[0], TraceEvent::AttemptFinished { outcome: Outcome::Status { code }, .. } if code == status)
+    );
+    match events[1] {
+        TraceEvent::RetryScheduled { at: due, .. } => due.as_millis() - 100,
+        ref other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn retry_after_is_honoured_as_a_minimum_capped_per_profile() {
+    use crate::time::{HOUR_MS, SECOND_MS};
+    assert_eq!(retry_after(Profile::Svix, 429, HOUR_MS), HOUR_MS);
+    assert_eq!(retry_after(Profile::Svix, 503, HOUR_MS), HOUR_MS);
+    let capped = retry_after(Profile::Svix, 429, 100 * HOUR_MS);
+    assert!((2 * HOUR_MS + 4 * SECOND_MS..=2 * HOUR_MS + 6 * SECOND_MS).contains(&capped), "{capped}");
+    let backoff = retry_after(Profile::Svix, 429, 1);
+    assert!((4 * SECOND_MS..=6 * SECOND_MS).contains(&backoff), "the backoff when longer: {backoff}");
+    let other = retry_after(Profile::Svix, 500, HOUR_MS);
+    assert!(other <= 6 * SECOND_MS, "only 429 and 503 ask to wait: {other}");
+    assert_eq!(retry_after(Profile::Snapbill, 429, HOUR_MS), 10 * SECOND_MS, "snapbill ignores Retry-After");
+}

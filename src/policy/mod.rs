@@ -9,4 +9,4 @@ mod spec;
 
 pub use profiles::{Profile, UnknownProfile};
 pub use schedule::{Backoff, Schedule};
-pub use spec::{Policy, PolicyError, PolicySpec};
+pub use spec::{GONE_STATUS, Policy, PolicyError, PolicySpec, SLOW_DOWN_STATUSES};

@@ -75,6 +75,8 @@ fn base(schedule: Schedule) -> PolicySpec {
         retry_window_ms: None,
         in_flight_per_webhook_max: DEFAULT_IN_FLIGHT_MAX,
         pending_per_webhook_max: DEFAULT_PENDING_MAX,
+        disable_on_gone: false,
+        retry_after_past_backoff_max_ms: None,
     }
 }
 
@@ -86,7 +88,9 @@ fn base(schedule: Schedule) -> PolicySpec {
 /// - no attempt limit: only a 2xx or the disable ends a delivery;
 /// - warning at 7 days of continuous failure; disabled at 8 days ("subsequently": one day's grace
 ///   to fix the endpoint after the email);
-/// - 30 s attempt timeout.
+/// - 30 s attempt timeout;
+/// - status codes: only a 2xx succeeds, so a `410 Gone` is retried like any failure, and a
+///   `Retry-After` is not honoured (the docs name neither); a 3xx is a failure, never followed.
 fn snapbill() -> PolicySpec {
     PolicySpec {
         warn_after_ms: Some(WEEK_MS),
@@ -98,9 +102,14 @@ fn snapbill() -> PolicySpec {
 /// Source: Svix hosted docs and OSS server. Retries after 5s, 5m, 30m, 2h, 5h, 10h, 10h (8
 /// attempts with the immediate first), +-20% jitter, 15 s timeout. The endpoint is disabled when
 /// all attempts failed for 5 days. Mapping: the "failing" notice after the 4th failed attempt
-/// becomes a warning at 35m of failure (5s + 5m + 30m).
+/// becomes a warning at 35m of failure (5s + 5m + 30m). Status codes (Standard Webhooks, which
+/// Svix maintains, and the Svix server): `410 Gone` disables the endpoint at once; on `429`/`503`
+/// with `Retry-After` the next delay is the larger of the backoff and `Retry-After`, at most the
+/// backoff plus 2 hours; a 3xx is a failure, never followed.
 fn svix() -> PolicySpec {
     PolicySpec {
+        disable_on_gone: true,
+        retry_after_past_backoff_max_ms: Some(2 * HOUR_MS),
         warn_after_ms: Some(35 * MINUTE_MS),
         disable_after_ms: Some(5 * DAY_MS),
         attempt_timeout_ms: 15 * SECOND_MS,
@@ -115,6 +124,8 @@ fn svix() -> PolicySpec {
 /// Source: Stripe docs: exponential backoff for up to 3 days; disabled after persistent failure
 /// (threshold unpublished); 30 s timeout (secondary source). Mapping: 1m doubling to a 12h cap,
 /// a 3-day retry window, warning at 2 days, disable at 3 days.
+/// No published status-code rule: a 410 and a `Retry-After` count as plain failures; a 3xx is
+/// a failure, never followed.
 fn stripe() -> PolicySpec {
     PolicySpec {
         warn_after_ms: Some(2 * DAY_MS),
@@ -131,6 +142,8 @@ fn stripe() -> PolicySpec {
 /// deleted after 8 consecutive failures (secondary source); 5 s timeout. Mapping: 1m doubling
 /// (1m..128m, about 4.25h in all), 9 attempts; warn at 1h, disable at 4h of failure.
 /// Shopify retries carry the original payload; hooksim always renders at send time.
+/// No published status-code rule: a 410 and a `Retry-After` count as plain failures; a 3xx is
+/// a failure, never followed.
 fn shopify() -> PolicySpec {
     PolicySpec {
         warn_after_ms: Some(HOUR_MS),
@@ -146,6 +159,8 @@ fn shopify() -> PolicySpec {
 
 /// Source: Hook0 source: 3s, 10s, 3m, 30m, 1h, 3h, 5h, then 10h each; at most 24 retries within
 /// 8 days; 10% jitter; 15 s total timeout; no automatic disable (so no warning either).
+/// No published status-code rule: a 410 and a `Retry-After` count as plain failures; a 3xx is
+/// a failure, never followed.
 fn hook0() -> PolicySpec {
     PolicySpec {
         attempt_timeout_ms: 15 * SECOND_MS,
@@ -169,9 +184,13 @@ fn hook0() -> PolicySpec {
 
 /// Source: Standard Webhooks spec example: 0, 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h (10
 /// attempts, ~75.6h); notify and disable recommended; 15-30 s timeout. Mapping: warn when the
-/// retries run out (3 days), disable at 5 days.
+/// retries run out (3 days), disable at 5 days. Status codes: `410 Gone` disables the endpoint;
+/// `Retry-After` "should be honoured" (no cap published: hooksim takes Svix's, the backoff plus
+/// 2 hours); a 3xx is a failure, never followed.
 fn standard_webhooks() -> PolicySpec {
     PolicySpec {
+        disable_on_gone: true,
+        retry_after_past_backoff_max_ms: Some(2 * HOUR_MS),
         warn_after_ms: Some(3 * DAY_MS),
         disable_after_ms: Some(5 * DAY_MS),
         attempt_timeout_ms: 15 * SECOND_MS,

@@ -34,7 +34,22 @@ pub struct PolicySpec {
     /// Unfinished deliveries one webhook may hold. At the limit, a new event for it is recorded
     /// as not delivered (`delivery_refused`, reason `queue_full`) rather than growing without end.
     pub pending_per_webhook_max: u32,
+    /// A `410 Gone` answer disables the webhook at once, with no warning (the receiver said it
+    /// is gone for good). `false`: a 410 is a failed attempt like any other non-2xx.
+    #[serde(default)]
+    pub disable_on_gone: bool,
+    /// A `429` or `503` answer with `Retry-After` delays the next attempt to at least that long,
+    /// but never more than this past the backoff's own delay (a receiver cannot park a delivery
+    /// for ever). `None`: `Retry-After` is ignored and the backoff alone decides.
+    #[serde(default)]
+    pub retry_after_past_backoff_max_ms: Option<u64>,
 }
+
+/// The statuses whose `Retry-After` asks the sender to slow down.
+pub const SLOW_DOWN_STATUSES: [u16; 2] = [429, 503];
+
+/// `410 Gone`: the receiver says the endpoint is gone for good.
+pub const GONE_STATUS: u16 = 410;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -158,6 +173,25 @@ impl Policy {
     pub fn pending_per_webhook_max(&self) -> u32 {
         self.spec.pending_per_webhook_max
     }
+
+    /// Whether an answer with this status disables its webhook at once.
+    pub fn disables_at_once(&self, status: u16) -> bool {
+        self.spec.disable_on_gone && status == GONE_STATUS
+    }
+
+    /// The delay before the next attempt, given the backoff's (jittered) delay and the answer
+    /// that failed: the larger of the backoff and a `429`/`503`'s `Retry-After`, at most
+    /// `retry_after_past_backoff_max_ms` past the backoff. Any other answer, or a policy that
+    /// ignores `Retry-After`, leaves the backoff as it is.
+    pub fn retry_delay_ms(&self, backoff_ms: u64, status: Option<u16>, retry_after_ms: Option<u64>) -> u64 {
+        let asked = status.is_some_and(|s| SLOW_DOWN_STATUSES.contains(&s));
+        match (self.spec.retry_after_past_backoff_max_ms, retry_after_ms) {
+            (Some(past_max_ms), Some(wait_ms)) if asked => {
+                backoff_ms.max(wait_ms.min(backoff_ms.saturating_add(past_max_ms)))
+            }
+            _ => backoff_ms,
+        }
+    }
 }
 
 impl Default for Policy {
@@ -212,5 +246,33 @@ mod tests {
         assert_eq!(Policy::default(), spec().build().unwrap());
         assert_eq!(Policy::default().warn_after_ms(), Some(WEEK_MS));
         assert_eq!(Policy::default().disable_grace_ms(), Some(DAY_MS));
+    }
+
+    #[test]
+    fn snapbill_ignores_gone_and_retry_after() {
+        let p = Policy::default();
+        assert!(!p.disables_at_once(410), "only a 2xx or the disable ends a snapbill delivery");
+        assert_eq!(p.retry_delay_ms(10_000, Some(429), Some(3_600_000)), 10_000);
+    }
+
+    #[test]
+    fn retry_after_is_a_minimum_capped_past_the_backoff() {
+        let p = Profile::Svix.policy();
+        let hour = 3_600_000;
+        assert_eq!(p.retry_delay_ms(300_000, Some(429), Some(60_000)), 300_000, "the backoff when it is longer");
+        assert_eq!(p.retry_delay_ms(300_000, Some(503), Some(hour)), hour, "Retry-After when it is longer");
+        assert_eq!(p.retry_delay_ms(300_000, Some(429), Some(100 * hour)), 300_000 + 2 * hour, "capped");
+        assert_eq!(p.retry_delay_ms(300_000, Some(500), Some(hour)), 300_000, "only 429 and 503 slow down");
+        assert_eq!(p.retry_delay_ms(300_000, None, Some(hour)), 300_000, "a timeout asks nothing");
+        assert_eq!(p.retry_delay_ms(u64::MAX - 1, Some(429), Some(u64::MAX)), u64::MAX, "saturates");
+    }
+
+    #[test]
+    fn gone_disables_only_where_the_profile_says() {
+        for profile in Profile::ALL {
+            let gone = matches!(profile, Profile::Svix | Profile::StandardWebhooks);
+            assert_eq!(profile.policy().disables_at_once(410), gone, "{profile:?}");
+            assert!(!profile.policy().disables_at_once(404), "{profile:?}");
+        }
     }
 }
