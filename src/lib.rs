@@ -6,8 +6,9 @@
 //! then a disable.
 //!
 //! ## Map
-//! - [`time`]: virtual time ([`time::SimTime`], milliseconds). Nothing on the simulated path
-//!   reads a real clock.
+//! - [`time`]: virtual time ([`time::SimTime`], milliseconds), and [`time::TimeQueue`], the one
+//!   `(time, push order)` queue of timers and messages. Nothing on the simulated path reads a
+//!   real clock.
 //! - [`seed`]: the world's one seed split into independent random streams (core, engines).
 //! - [`domain`]: clients, invoices, the store, changes that record events, webhook configuration.
 //! - [`policy`]: retry schedules, warn/disable thresholds and limits; named [`policy::Profile`]s.

@@ -3,8 +3,9 @@
 //! Shape (as in quinn-proto and str0m): the shell calls [`Dispatcher::handle`] with the current
 //! virtual time and an [`Input`], drains [`Dispatcher::poll_output`] and the trace, and calls
 //! [`Dispatcher::handle_timeout`] when [`Dispatcher::poll_timeout`] comes due. The core never
-//! awaits, never reads a clock, and draws randomness (delivery uuids, jitter) only from its own RNG
-//! seeded from one `u64`. It imports no async runtime and no network crate.
+//! awaits, never reads a clock, and draws randomness (delivery uuids, jitter) only from its own
+//! stream of the world's seed ([`crate::seed`]). It imports no async runtime and no network crate
+//! (`tests/tidy.rs` checks). In debug builds it checks its bookkeeping after every input.
 
 mod delivery;
 mod dispatcher;
