@@ -2,7 +2,7 @@
 //! certify on loopback, within [`ServeLimits`].
 
 use super::limits::BodyBudget;
-use super::{Book, OnHandled, ReceiverKind, ReceiverState, ServeLimits, router};
+use super::{Book, OnHandled, ReceiverKind, ReceiverState, ServeLimits, SignatureCheck, router, verifying};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -31,6 +31,8 @@ pub struct ServeOptions {
     pub answer_delay_ms: u64,
     /// Told of every handled delivery (`hooksim receiver` logs them).
     pub on_handled: Option<OnHandled>,
+    /// Verify signatures before the kind's logic sees a delivery (see [`SignatureCheck`]).
+    pub signature: Option<SignatureCheck>,
 }
 
 /// The reference router of `kind`, with a fresh book, and `options` applied.
@@ -40,9 +42,12 @@ pub fn app(kind: ReceiverKind, options: ServeOptions) -> (Router, Arc<Mutex<Book
         name: kind.as_str().to_string(),
         kind,
         book: Arc::clone(&book),
-        on_handled: options.on_handled,
+        on_handled: options.on_handled.clone(),
     };
     let mut app = router(Arc::new(state));
+    if let Some(check) = options.signature {
+        app = verifying(app, check, options.on_handled);
+    }
     if options.answer_delay_ms > 0 {
         let delay = Duration::from_millis(options.answer_delay_ms);
         app = app.layer(middleware::from_fn(move |req: Request, next: Next| delayed(delay, req, next)));
