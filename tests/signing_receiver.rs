@@ -54,6 +54,8 @@ impl Served {
     }
 }
 
+type SignedHeaders = Vec<(&'static str, String)>;
+
 fn signed(scheme: Scheme, secret: &str, n: u32, timestamp_s: i64) -> Vec<(&'static str, String)> {
     Signer::new(scheme, &[secret]).unwrap().sign(&format!("msg_{n}"), timestamp_s, paid(n).as_bytes())
 }
@@ -64,7 +66,7 @@ fn replace(mut headers: Vec<(&'static str, String)>, name: &str, value: &str) ->
 }
 
 /// Every way a Standard Webhooks delivery can be wrongly signed, each for its own delivery `n`.
-fn forgeries() -> Vec<(&'static str, u32, Vec<(&'static str, String)>)> {
+fn forgeries() -> Vec<(&'static str, u32, SignedHeaders)> {
     let sw = Scheme::StandardWebhooks;
     let good = |n| signed(sw, SECRET, n, NOW_S);
     let signature = |n| good(n).into_iter().find(|(k, _)| *k == "webhook-signature").unwrap().1;
