@@ -10,10 +10,11 @@
 //! - `body_read_timeout_ms`: a body not received in time is answered 408.
 //! - `body_bytes_max`: a body declared longer is answered 413 before a byte of it is read; one
 //!   that turns out longer is answered 413 once the limit is crossed, never read whole.
-//! - `bodies_bytes_total_max`: bytes of bodies held at once, across connections, from the first
-//!   byte read until the answer is sent. A body that would pass it is answered 503 with
-//!   `Retry-After: 1` at once: a webhook sender retries a 503, while waiting would hold a
-//!   connection slot that other deliveries need.
+//! - `bodies_bytes_total_max`: bytes of bodies held at once, across connections, until the answer
+//!   is sent (a body of announced length counts whole from its head on). A body that would pass
+//!   it is answered 503 with `Retry-After: 1` at once: a webhook sender retries a 503, while
+//!   waiting would hold a connection slot that other deliveries need. (A sender still writing
+//!   that body may see the connection reset instead of the 503: a failed attempt either way.)
 
 use super::BODY_BYTES_MAX;
 use axum::body::Body;
@@ -86,33 +87,46 @@ impl BodyBudget {
     where
         B: hyper::body::Body<Data = Bytes> + Unpin,
     {
-        if declared.is_some_and(|n| n > self.body_bytes_max as u64) {
-            return Err(BodyRefusal::TooLarge);
-        }
-        tokio::time::timeout(self.read_timeout, self.collect(body)).await.unwrap_or(Err(BodyRefusal::TooSlow))
+        let declared = match declared {
+            Some(n) if n > self.body_bytes_max as u64 => return Err(BodyRefusal::TooLarge),
+            // At most `body_bytes_max`, so it fits in a usize.
+            Some(n) => Some(n as usize),
+            None => None,
+        };
+        tokio::time::timeout(self.read_timeout, self.collect(declared, body)).await.unwrap_or(Err(BodyRefusal::TooSlow))
     }
 
-    /// Takes a share of the budget for each chunk before keeping it, so that the bytes held
-    /// across connections never pass the total.
-    async fn collect<B>(&self, mut body: B) -> Result<HeldBody, BodyRefusal>
+    /// A body of announced length takes its whole share before a byte is read (and its buffer is
+    /// allocated once); a chunked one takes more share before keeping each chunk. Either way the
+    /// bytes held across connections never pass the total.
+    async fn collect<B>(&self, declared: Option<usize>, mut body: B) -> Result<HeldBody, BodyRefusal>
     where
         B: hyper::body::Body<Data = Bytes> + Unpin,
     {
-        let (mut bytes, mut share) = (BytesMut::new(), None::<OwnedSemaphorePermit>);
+        let mut share = declared.filter(|&n| n > 0).map(|n| self.take(n)).transpose()?;
+        let mut bytes = BytesMut::with_capacity(declared.unwrap_or(0));
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame.map_err(drop)?.into_data() else { continue };
-            if bytes.len() + data.len() > self.body_bytes_max {
+            let needed = bytes.len() + data.len();
+            if needed > self.body_bytes_max {
                 return Err(BodyRefusal::TooLarge);
             }
-            let n = u32::try_from(data.len()).map_err(|_| BodyRefusal::TooLarge)?;
-            let more = Arc::clone(&self.bytes).try_acquire_many_owned(n).map_err(|_| BodyRefusal::OverBudget)?;
-            match &mut share {
-                Some(held) => held.merge(more),
-                None => share = Some(more),
+            let covered = share.as_ref().map_or(0, OwnedSemaphorePermit::num_permits);
+            if needed > covered {
+                let more = self.take(needed - covered)?;
+                match &mut share {
+                    Some(held) => held.merge(more),
+                    None => share = Some(more),
+                }
             }
             bytes.extend_from_slice(&data);
         }
         Ok(HeldBody { bytes: bytes.freeze(), _share: share })
+    }
+
+    fn take(&self, bytes: usize) -> Result<OwnedSemaphorePermit, BodyRefusal> {
+        let n = u32::try_from(bytes).map_err(|_| BodyRefusal::TooLarge)?;
+        Arc::clone(&self.bytes).try_acquire_many_owned(n).map_err(|_| BodyRefusal::OverBudget)
     }
 }
 
