@@ -5,6 +5,8 @@ use hooksim::signing::{Scheme, Secret, Signer, Verifier};
 use proptest::prelude::*;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// An Ed25519 `v1a` key (32 bytes of 7): Standard Webhooks verifiers hold both kinds.
+const ED25519_SECRET: &str = "whsk_BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 const HEADER_NAMES: [&str; 6] =
     ["webhook-id", "webhook-timestamp", "webhook-signature", "stripe-signature", "x-hub-signature-256", "x-other"];
 
@@ -16,7 +18,7 @@ fn scheme() -> impl Strategy<Value = Scheme> {
 fn header_value() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         any::<Vec<u8>>(),
-        "(v1,|v1a,|v2,|t=|v1=|sha256=| |,|=|[0-9]{1,20}|-|[A-Za-z0-9+/=]{0,48}|[0-9a-f]{0,64}){0,8}"
+        "(v1,|v1a,|v2,|t=|v1=|sha256=| |,|=|[0-9]{1,20}|-|[A-Za-z0-9+/=]{0,88}|[0-9a-f]{0,64}){0,8}"
             .prop_map(String::into_bytes),
     ]
 }
@@ -30,7 +32,7 @@ proptest! {
         now_s in any::<i64>(),
         tolerance_s in any::<i64>(),
     ) {
-        let verifier = Verifier::new(scheme, &[SECRET]).unwrap().with_tolerance_s(tolerance_s);
+        let verifier = Verifier::new(scheme, &[SECRET, ED25519_SECRET]).unwrap().with_tolerance_s(tolerance_s);
         if let Err(e) = verifier.verify(&headers, &body, now_s) {
             prop_assert!((400..500).contains(&e.status()));
             prop_assert!(!e.to_string().is_empty());
@@ -50,7 +52,8 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 1..256),
         flip in any::<prop::sample::Index>(),
     ) {
-        let signed = Signer::new(scheme, &[SECRET]).unwrap().sign(&id, timestamp_s, &body);
+        let secrets: &[&str] = if scheme == Scheme::StandardWebhooks { &[ED25519_SECRET, SECRET] } else { &[SECRET] };
+        let signed = Signer::new(scheme, secrets).unwrap().sign(&id, timestamp_s, &body);
         let verifier = Verifier::new(scheme, &["whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", SECRET]).unwrap();
         prop_assert_eq!(verifier.verify(&signed, &body, timestamp_s), Ok(()));
         let mut changed = body.clone();

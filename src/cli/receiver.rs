@@ -30,8 +30,9 @@ pub struct ReceiverArgs {
     /// Stop after this long; by default serve until interrupted.
     #[arg(long)]
     serve_for_ms: Option<u64>,
-    /// Verify signatures with this secret (repeat it during a key rotation): unsigned, forged or
-    /// stale deliveries are answered 400/401 and never acted on.
+    /// Verify signatures with this secret (repeat it during a key rotation; for standard-webhooks
+    /// `v1a`, an Ed25519 `whpk_` public key): unsigned, forged or stale deliveries are answered
+    /// 400/401 and never acted on.
     #[arg(long)]
     secret: Vec<String>,
     /// The signature scheme the secrets are for: standard-webhooks, stripe or github.

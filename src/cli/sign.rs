@@ -14,8 +14,8 @@ pub struct SignArgs {
     /// standard-webhooks (also Svix's), stripe, or github.
     #[arg(long)]
     scheme: Scheme,
-    /// The signing secret (`whsec_<base64>` for standard-webhooks). Repeat it for a key rotation:
-    /// one signature per secret, the first for github.
+    /// The signing secret (standard-webhooks: `whsec_<base64>`, or an Ed25519 `whsk_<base64>` key
+    /// for `v1a`). Repeat it for a key rotation: one signature per secret, the first for github.
     #[arg(long, required = true)]
     secret: Vec<String>,
     /// The message id (`webhook-id`, `X-GitHub-Delivery`); by default derived from the body, so

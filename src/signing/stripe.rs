@@ -1,8 +1,9 @@
 //! Stripe: `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of t.body>`, one `v1` per
 //! secret during a rotation. The secret's text (`whsec_...` included) is the key.
 
-use super::verify::{Candidate, Encoding, Expected, Window, any_matches, header_text};
-use super::{Headers, Secret, VerifyError, mac};
+use super::secret::Algorithm;
+use super::verify::{Candidate, Encoding, Expected, Version, Window, any_matches, header_text};
+use super::{Headers, Secret, VerifyError};
 
 pub const SIGNATURE: &str = "stripe-signature";
 
@@ -10,7 +11,7 @@ pub(super) fn sign(secrets: &[Secret], timestamp_s: i64, body: &[u8]) -> Vec<(&'
     let timestamp = timestamp_s.to_string();
     let mut value = format!("t={timestamp}");
     for secret in secrets {
-        let tag = mac::sign(secret.key(), &signed_payload(&timestamp, body));
+        let tag = secret.sign(&signed_payload(&timestamp, body));
         value.push_str(&format!(",v1={}", hex::encode(tag)));
     }
     vec![(SIGNATURE, value)]
@@ -30,9 +31,11 @@ pub(super) fn verify<H: Headers + ?Sized>(
     window.check(timestamp)?;
     let candidates = items.iter().filter(|(k, _)| *k != "t").map(|(version, encoded)| Candidate { version, encoded });
     let signed = signed_payload(timestamp, body);
-    let expected = Expected { header: SIGNATURE, version: "v1", encoding: Encoding::Hex, signed: &signed };
+    let expected = Expected { header: SIGNATURE, versions: &[V1], signed: &signed };
     any_matches(candidates, &expected, secrets)
 }
+
+const V1: Version = Version { label: "v1", algorithm: Algorithm::HmacSha256, encoding: Encoding::Hex };
 
 fn signed_payload<'a>(timestamp: &'a str, body: &'a [u8]) -> [&'a [u8]; 3] {
     [timestamp.as_bytes(), b".", body]

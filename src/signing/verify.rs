@@ -1,6 +1,7 @@
 //! Signing and verifying, whatever the scheme: [`Signer`], [`Verifier`] and the one error type.
 
-use super::{Headers, Scheme, Secret, SecretError, github, mac, standard_webhooks, stripe};
+use super::secret::Algorithm;
+use super::{Headers, Scheme, Secret, SecretError, github, standard_webhooks, stripe};
 
 /// How far a signed timestamp may be from the receiver's clock, either way: 5 minutes, the
 /// Standard Webhooks and Stripe libraries' default.
@@ -25,11 +26,11 @@ pub enum VerifyError {
     #[error("timestamp {timestamp_s} is {} s ahead of now ({now_s}), past the {tolerance_s} s tolerated", timestamp_s.saturating_sub(*now_s))]
     TimestampInFuture { timestamp_s: i64, now_s: i64, tolerance_s: i64 },
     #[error("no `{expected}` signature in `{header}` (versions found: {found:?})")]
-    BadVersion { header: &'static str, expected: &'static str, found: Vec<String> },
+    BadVersion { header: &'static str, expected: String, found: Vec<String> },
     #[error("signature {signature:?} in `{header}` is not {encoding}")]
     BadEncoding { header: &'static str, encoding: &'static str, signature: String },
-    #[error("signature in `{header}` is {bytes} bytes long, not the 32 of an HMAC-SHA256 (truncated?)")]
-    BadLength { header: &'static str, bytes: usize },
+    #[error("signature in `{header}` is {bytes} bytes long, not {expected_bytes} (truncated?)")]
+    BadLength { header: &'static str, bytes: usize, expected_bytes: usize },
     #[error(
         "none of the {signatures} signature(s) in `{header}` matches the body under any of the {secrets} secret(s)"
     )]
@@ -56,9 +57,14 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// At least one secret; each must parse for `scheme` (see [`Secret::parse`]).
+    /// At least one secret; each must parse for `scheme` (see [`Secret::parse`]) and be able to
+    /// sign (not a `whpk_` public key).
     pub fn new(scheme: Scheme, secrets: &[&str]) -> Result<Self, SecretError> {
-        Ok(Self { scheme, secrets: parse_all(scheme, secrets)? })
+        let secrets = parse_all(scheme, secrets)?;
+        if !secrets.iter().all(Secret::can_sign) {
+            return Err(SecretError::PublicKeyCannotSign);
+        }
+        Ok(Self { scheme, secrets })
     }
 
     pub fn scheme(&self) -> Scheme {
@@ -67,7 +73,8 @@ impl Signer {
 
     /// The headers that sign `body` as message `id` sent at `timestamp_s` (unix seconds; in a
     /// simulation, the attempt's virtual time). Names are lower case. Standard Webhooks and Stripe
-    /// carry one signature per secret; GitHub, which has one secret per hook, signs with the first.
+    /// carry one signature per secret (`v1` for HMAC, `v1a` for Ed25519); GitHub, which has one
+    /// secret per hook, signs with the first.
     pub fn sign(&self, id: &str, timestamp_s: i64, body: &[u8]) -> Vec<(&'static str, String)> {
         match self.scheme {
             Scheme::StandardWebhooks => standard_webhooks::sign(&self.secrets, id, timestamp_s, body),
@@ -155,12 +162,19 @@ pub(super) struct Candidate<'a> {
     pub encoded: &'a str,
 }
 
-/// How a scheme writes its tags, and what each signed request's MAC covers.
+/// What a scheme accepts in one header, and the bytes its tags cover.
 pub(super) struct Expected<'a> {
     pub header: &'static str,
-    pub version: &'static str,
-    pub encoding: Encoding,
+    pub versions: &'a [Version],
     pub signed: &'a [&'a [u8]],
+}
+
+/// One version label and how its tags are made and written.
+#[derive(Clone, Copy)]
+pub(super) struct Version {
+    pub label: &'static str,
+    pub algorithm: Algorithm,
+    pub encoding: Encoding,
 }
 
 #[derive(Clone, Copy)]
@@ -169,9 +183,19 @@ pub(super) enum Encoding {
     Hex,
 }
 
-/// `Ok` as soon as one candidate of the expected version matches under one secret. Otherwise the
+impl Expected<'_> {
+    fn version(&self, label: &str) -> Option<Version> {
+        self.versions.iter().copied().find(|v| v.label == label)
+    }
+
+    fn labels(&self) -> String {
+        self.versions.iter().map(|v| v.label).collect::<Vec<_>>().join("` or `")
+    }
+}
+
+/// `Ok` as soon as one candidate of an expected version matches under one secret. Otherwise the
 /// most telling error: a well-formed signature that matched nothing beats a malformed one, which
-/// beats finding no signature of the expected version at all.
+/// beats finding no signature of an expected version at all.
 pub(super) fn any_matches<'a>(
     candidates: impl IntoIterator<Item = Candidate<'a>>,
     expected: &Expected<'_>,
@@ -179,11 +203,11 @@ pub(super) fn any_matches<'a>(
 ) -> Result<(), VerifyError> {
     let (mut well_formed, mut malformed, mut other_versions) = (0, None, Vec::new());
     for candidate in candidates {
-        if candidate.version != expected.version {
+        let Some(version) = expected.version(candidate.version) else {
             other_versions.push(echo(candidate.version));
             continue;
-        }
-        let tag = match decode(expected, candidate.encoded) {
+        };
+        let tag = match decode(expected.header, version, candidate.encoded) {
             Ok(tag) => tag,
             Err(e) => {
                 malformed.get_or_insert(e);
@@ -191,7 +215,7 @@ pub(super) fn any_matches<'a>(
             }
         };
         well_formed += 1;
-        if secrets.iter().any(|s| mac::matches(s.key(), expected.signed, &tag)) {
+        if secrets.iter().any(|s| s.matches(version.algorithm, expected.signed, &tag)) {
             return Ok(());
         }
     }
@@ -199,19 +223,22 @@ pub(super) fn any_matches<'a>(
     if well_formed > 0 {
         return Err(VerifyError::NoMatch { header, signatures: well_formed, secrets: secrets.len() });
     }
-    Err(malformed.unwrap_or(VerifyError::BadVersion { header, expected: expected.version, found: other_versions }))
+    Err(malformed.unwrap_or(VerifyError::BadVersion { header, expected: expected.labels(), found: other_versions }))
 }
 
-fn decode(expected: &Expected<'_>, encoded: &str) -> Result<Vec<u8>, VerifyError> {
+fn decode(header: &'static str, version: Version, encoded: &str) -> Result<Vec<u8>, VerifyError> {
     use base64::Engine as _;
-    let header = expected.header;
-    let (decoded, encoding) = match expected.encoding {
+    let (decoded, encoding) = match version.encoding {
         Encoding::Base64 => (base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT.decode(encoded).ok(), "base64"),
         Encoding::Hex => (hex::decode(encoded).ok(), "hex"),
     };
     let tag = decoded.ok_or_else(|| VerifyError::BadEncoding { header, encoding, signature: echo(encoded) })?;
-    if tag.len() != 32 {
-        return Err(VerifyError::BadLength { header, bytes: tag.len() });
+    let expected_bytes = match version.algorithm {
+        Algorithm::HmacSha256 => 32,
+        Algorithm::Ed25519 => 64,
+    };
+    if tag.len() != expected_bytes {
+        return Err(VerifyError::BadLength { header, bytes: tag.len(), expected_bytes });
     }
     Ok(tag)
 }
