@@ -24,6 +24,8 @@
 //! - [`runner`]: runs scenarios on an engine; human, JSON and JUnit reports.
 //! - [`receiver`]: reference receivers (`dedup`, `naive`, `picky`, `brittle`) as axum routers.
 //! - [`certify`]: grades a real receiver over the network (wall clock, bounded client).
+//! - [`signing`]: webhook signatures (Standard Webhooks, Stripe, GitHub): sign and verify, pure,
+//!   with `now` as a parameter.
 //!
 //! Every engine produces a [`trace::Trace`]; same world and seed, byte-identical trace.
 //! See `ARCHITECTURE.md` for the invariants.
@@ -38,6 +40,7 @@ pub mod receiver;
 pub mod runner;
 pub mod scenario;
 pub mod seed;
+pub mod signing;
 pub mod time;
 pub mod trace;
 pub mod world;

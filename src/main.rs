@@ -17,6 +17,8 @@ enum Cli {
     Certify(cli::certify::CertifyCommand),
     /// Serve a reference receiver over the real network.
     Receiver(cli::receiver::ReceiverArgs),
+    /// Print the headers that sign a body (read from standard input), and a curl line.
+    Sign(cli::sign::SignArgs),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Cli::Check(args) => cli::check::run(args),
         Cli::Certify(cmd) => cli::certify::run(cmd),
         Cli::Receiver(args) => cli::receiver::run(args),
+        Cli::Sign(args) => cli::sign::run(args),
     };
     ExitCode::from(code)
 }

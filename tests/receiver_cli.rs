@@ -1,7 +1,7 @@
 //! The two-command walkthrough, through the real binary: `hooksim receiver` prints the command
 //! that certifies it, and `hooksim certify receiver` exits 0, 1 or 2.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -21,8 +21,13 @@ impl Drop for Served {
 }
 
 fn serve(kind: &str) -> Served {
+    serve_with(&["--kind", kind])
+}
+
+fn serve_with(flags: &[&str]) -> Served {
     let mut child = Command::new(HOOKSIM)
-        .args(["receiver", "--listen", "127.0.0.1:0", "--kind", kind])
+        .args(["receiver", "--listen", "127.0.0.1:0"])
+        .args(flags)
         .args(["--serve-for-ms", "60000"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -82,4 +87,55 @@ fn bad_flags_and_an_unreachable_url_exit_2() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/webhook");
     assert_eq!(status(&["certify", "receiver", "--url", &url]).code(), Some(2));
+}
+
+const PAID: &str = r#"{"uuid":"6f1c2a4e-0000-4000-8000-000000000001","body":{"id":41,"path":"/invoice/update/state","details":"paid","invoice":{"id":9,"state":"paid"}}}"#;
+
+/// The headers `hooksim sign` prints for `body`, signed now.
+fn signed_by_the_binary(secret: &str, body: &str) -> Vec<(String, String)> {
+    let mut child = Command::new(HOOKSIM)
+        .args(["sign", "--scheme", "standard-webhooks", "--secret", secret])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let headers = out.split("\n\n").next().unwrap();
+    headers.lines().map(|l| l.split_once(": ").unwrap()).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// POSTs `body` with `headers` to the served receiver's webhook URL; the answer's status.
+fn post(command: &str, headers: &[(String, String)], body: &str) -> u16 {
+    let url = command.split_whitespace().nth(4).unwrap();
+    let addr = url.trim_start_matches("http://").split('/').next().unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut request =
+        format!("POST /webhook HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn with_a_secret_the_receiver_accepts_what_hooksim_sign_signs_and_refuses_the_rest() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let served = serve_with(&["--kind", "dedup", "--secret", secret, "--scheme", "standard-webhooks"]);
+    assert_eq!(post(&served.command, &signed_by_the_binary(secret, PAID), PAID), 200);
+    assert_eq!(post(&served.command, &[], PAID), 400);
+    let forged = signed_by_the_binary("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", PAID);
+    assert_eq!(post(&served.command, &forged, PAID), 401);
+}
+
+#[test]
+fn a_bad_secret_or_a_scheme_without_one_exits_2() {
+    let status = |args: &[&str]| Command::new(HOOKSIM).arg("receiver").args(args).output().unwrap().status.code();
+    assert_eq!(status(&["--listen", "127.0.0.1:0", "--secret", "whsec_", "--serve-for-ms", "1"]), Some(2));
+    assert_eq!(status(&["--listen", "127.0.0.1:0", "--scheme", "github", "--serve-for-ms", "1"]), Some(2));
 }

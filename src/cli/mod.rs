@@ -4,6 +4,7 @@ pub mod certify;
 pub mod check;
 pub mod receiver;
 pub mod run;
+pub mod sign;
 
 /// Exit statuses shared by the subcommands.
 pub const EXIT_OK: u8 = 0;

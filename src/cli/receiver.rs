@@ -1,10 +1,14 @@
-//! `hooksim receiver --listen ADDR --kind dedup|naive|picky|brittle`: a reference receiver on the real
-//! network. Its first stdout line is the command that certifies it.
+//! `hooksim receiver --listen ADDR --kind dedup|naive|picky|brittle [--secret K --scheme S]`: a
+//! reference receiver on the real network, verifying signatures when given a secret. Its first
+//! stdout line is the command that certifies it.
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use anyhow::Context as _;
 use clap::Args;
-use hooksim::receiver::{Decision, Handled, OnHandled, ReceiverKind, ServeOptions, app, certify_command, serve};
+use hooksim::receiver::{
+    Decision, Handled, OnHandled, ReceiverKind, ServeOptions, SignatureCheck, app, certify_command, serve,
+};
+use hooksim::signing::{Scheme, TOLERANCE_S_DEFAULT, Verifier};
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +30,17 @@ pub struct ReceiverArgs {
     /// Stop after this long; by default serve until interrupted.
     #[arg(long)]
     serve_for_ms: Option<u64>,
+    /// Verify signatures with this secret (repeat it during a key rotation; for standard-webhooks
+    /// `v1a`, an Ed25519 `whpk_` public key): unsigned, forged or stale deliveries are answered
+    /// 400/401 and never acted on.
+    #[arg(long)]
+    secret: Vec<String>,
+    /// The signature scheme the secrets are for: standard-webhooks, stripe or github.
+    #[arg(long, default_value = "standard-webhooks", requires = "secret")]
+    scheme: Scheme,
+    /// How far a signed timestamp may be from this machine's clock, either way.
+    #[arg(long, default_value_t = TOLERANCE_S_DEFAULT, requires = "secret")]
+    tolerance_s: i64,
 }
 
 /// Exit 0 after a bounded run, 2 when the address cannot be bound.
@@ -45,8 +60,11 @@ fn serve_receiver(args: &ReceiverArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        let options =
-            ServeOptions { answer_delay_ms: args.answer_delay_ms, on_handled: Some(log_to_stderr(args.kind)) };
+        let options = ServeOptions {
+            answer_delay_ms: args.answer_delay_ms,
+            on_handled: Some(log_to_stderr(args.kind)),
+            signature: signature_check(args)?,
+        };
         let (router, _book) = app(args.kind, options);
         // The first line is a contract: scripts and the README read the command from it.
         let mut stdout = std::io::stdout().lock();
@@ -66,11 +84,21 @@ fn serve_receiver(args: &ReceiverArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The check `--secret` asks for, against the wall clock: on the real network that is "now".
+fn signature_check(args: &ReceiverArgs) -> anyhow::Result<Option<SignatureCheck>> {
+    if args.secret.is_empty() {
+        return Ok(None);
+    }
+    let secrets: Vec<&str> = args.secret.iter().map(String::as_str).collect();
+    let verifier = Verifier::new(args.scheme, &secrets).context("--secret")?.with_tolerance_s(args.tolerance_s);
+    Ok(Some(SignatureCheck::wall_clock(verifier)))
+}
+
 fn log_to_stderr(kind: ReceiverKind) -> OnHandled {
     Arc::new(move |h: &Handled| {
         let ids = match (h.uuid, h.event) {
             (Some(uuid), Some(event)) => format!("delivery {uuid} event {event}"),
-            _ => "unreadable delivery".to_string(),
+            _ => "a delivery it did not read".to_string(),
         };
         match &h.decision {
             Decision::Act { action } => eprintln!("{kind}: acted on {ids}: {action}"),

@@ -1,0 +1,99 @@
+//! `hooksim sign --scheme S --secret K [--id ID] [--timestamp T] < body`: the headers that sign a
+//! body, and a curl line that sends it, for people testing their own receivers.
+
+use super::{EXIT_BAD_INPUT, EXIT_OK};
+use anyhow::{Context as _, bail};
+use clap::Args;
+use hooksim::receiver::BODY_BYTES_MAX;
+use hooksim::signing::{Scheme, Signer};
+use sha2::{Digest as _, Sha256};
+use std::io::{Read as _, Write as _};
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// standard-webhooks (also Svix's), stripe, or github.
+    #[arg(long)]
+    scheme: Scheme,
+    /// The signing secret (standard-webhooks: `whsec_<base64>`, or an Ed25519 `whsk_<base64>` key
+    /// for `v1a`). Repeat it for a key rotation: one signature per secret, the first for github.
+    #[arg(long, required = true)]
+    secret: Vec<String>,
+    /// The message id (`webhook-id`, `X-GitHub-Delivery`); by default derived from the body, so
+    /// the same body gets the same id.
+    #[arg(long)]
+    id: Option<String>,
+    /// Unix seconds to sign; by default now.
+    #[arg(long, allow_hyphen_values = true)]
+    timestamp: Option<i64>,
+    /// Where the printed curl line posts.
+    #[arg(long, default_value = "http://127.0.0.1:8080/webhook")]
+    url: String,
+}
+
+/// Exit 0 with the headers printed, 2 for a bad secret or an unreadable or oversized body.
+pub fn run(args: SignArgs) -> u8 {
+    match sign(&args) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("hooksim sign: {e:#}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+fn sign(args: &SignArgs) -> anyhow::Result<()> {
+    let secrets: Vec<&str> = args.secret.iter().map(String::as_str).collect();
+    let signer = Signer::new(args.scheme, &secrets).context("--secret")?;
+    let body = read_body()?;
+    let id = args.id.clone().unwrap_or_else(|| default_id(&body));
+    // A real request about to be sent: the wall clock is the right "now" here.
+    let timestamp_s = args.timestamp.unwrap_or_else(unix_now_s);
+    let headers = signer.sign(&id, timestamp_s, &body);
+    let mut out = std::io::stdout().lock();
+    for (name, value) in &headers {
+        writeln!(out, "{name}: {value}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", curl_line(&args.url, &headers, &body))?;
+    Ok(())
+}
+
+/// Standard input, at most the reference receiver's body limit.
+fn read_body() -> anyhow::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let limit = BODY_BYTES_MAX as u64 + 1;
+    std::io::stdin().lock().take(limit).read_to_end(&mut body).context("reading the body from standard input")?;
+    if body.len() > BODY_BYTES_MAX {
+        bail!("the body on standard input is longer than {BODY_BYTES_MAX} bytes");
+    }
+    Ok(body)
+}
+
+fn default_id(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("msg_{}", &hex::encode(digest)[..24])
+}
+
+fn unix_now_s() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// A shell line that posts exactly `body`: `printf '%s'` keeps its bytes (a leading `@` or a
+/// trailing newline included), which `--data-binary 'text'` would not.
+fn curl_line(url: &str, headers: &[(&str, String)], body: &[u8]) -> String {
+    let mut curl = format!("curl -sS -X POST {} -H 'content-type: application/json'", quote(url));
+    for (name, value) in headers {
+        curl.push_str(&format!(" -H {}", quote(&format!("{name}: {value}"))));
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) if !text.contains('\0') => format!("printf '%s' {} | {curl} --data-binary @-", quote(text)),
+        // Not text a shell argument can carry: the user saves the bytes first.
+        _ => format!("{curl} --data-binary @body.bin  # the body is binary: save it as body.bin first"),
+    }
+}
+
+/// `text` as one single-quoted shell word.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}

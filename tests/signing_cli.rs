@@ -1,0 +1,101 @@
+//! `hooksim sign` through the binary: the known answers of `shared/policies.md`, a curl line that
+//! sends exactly the body, and exit 2 for bad secrets, schemes and bodies.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+const HOOKSIM: &str = env!("CARGO_BIN_EXE_hooksim");
+
+fn sign(args: &[&str], body: &[u8]) -> Output {
+    let mut child = Command::new(HOOKSIM)
+        .arg("sign")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A refused invocation may exit before reading its input.
+    let _ = child.stdin.take().unwrap().write_all(body);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn prints_the_known_answers_of_standard_webhooks_and_github() {
+    // policies.md, "Standard Webhooks signatures": the libraries' vector.
+    let args = ["--scheme", "standard-webhooks", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
+    let out = stdout(&sign(
+        &[&args[..], &["--id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "--timestamp", "1614265330"]].concat(),
+        br#"{"test": 2432232314}"#,
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "webhook-timestamp: 1614265330",
+            "webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            "",
+        ]
+    );
+    // policies.md, "GitHub signatures".
+    let out = stdout(&sign(
+        &["--scheme", "github", "--secret", "It's a Secret to Everybody", "--id", "d1"],
+        b"Hello, World!",
+    ));
+    assert!(
+        out.contains("x-hub-signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n"),
+        "{out}"
+    );
+    assert!(out.contains("x-github-delivery: d1\n"), "{out}");
+}
+
+#[test]
+fn the_curl_line_carries_every_header_and_exactly_the_body() {
+    let body = b"@{\"note\": \"it's\"}\n";
+    let args = ["--scheme", "stripe", "--secret", "whsec_a", "--secret", "whsec_b", "--url", "http://127.0.0.1:9/hook"];
+    let out = stdout(&sign(&args, body));
+    let (headers, curl) = out.split_once("\n\n").unwrap();
+    let curl = curl.trim_end_matches('\n');
+    assert_eq!(headers.lines().count(), 1, "{out}");
+    assert!(headers.starts_with("stripe-signature: t=") && headers.matches(",v1=").count() == 2, "{headers}");
+    assert!(curl.contains(&format!(" -H '{headers}'")), "{curl}");
+    assert!(curl.contains(" 'http://127.0.0.1:9/hook' "), "{curl}");
+    // The part before the pipe is what feeds curl: the shell must print the body byte for byte.
+    let (printf, rest) = curl.split_once(" | curl ").unwrap();
+    assert!(rest.ends_with("--data-binary @-"), "{rest}");
+    let printed = Command::new("sh").args(["-c", printf]).output().unwrap();
+    assert_eq!(printed.stdout, body);
+}
+
+#[test]
+fn the_default_id_follows_the_body_and_the_default_timestamp_is_now() {
+    let args = ["--scheme", "standard-webhooks", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
+    let (a, b, c) = (stdout(&sign(&args, b"{}")), stdout(&sign(&args, b"{}")), stdout(&sign(&args, b"[]")));
+    let id = |out: &str| out.lines().next().unwrap().to_string();
+    assert_eq!(id(&a), id(&b));
+    assert_ne!(id(&a), id(&c));
+    let timestamp: i64 = a.lines().nth(1).unwrap().trim_start_matches("webhook-timestamp: ").parse().unwrap();
+    assert!(timestamp > 1_700_000_000, "{a}");
+}
+
+#[test]
+fn bad_secrets_schemes_and_bodies_exit_2_with_a_reason() {
+    let refused = |args: &[&str], body: &[u8]| {
+        let out = sign(args, body);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(refused(&["--scheme", "github", "--secret", ""], b"{}").contains("secret is empty"));
+    assert!(refused(&["--scheme", "standard-webhooks", "--secret", "whsec_"], b"{}").contains("bare `whsec_`"));
+    assert!(refused(&["--scheme", "standard-webhooks", "--secret", "whsec_!!"], b"{}").contains("not base64"));
+    assert!(refused(&["--scheme", "svix-ish", "--secret", "k"], b"{}").contains("unknown signature scheme"));
+    assert!(refused(&["--scheme", "github"], b"{}").contains("--secret"));
+    let huge = vec![b' '; 4 * 1024 * 1024 + 1];
+    assert!(refused(&["--scheme", "github", "--secret", "k"], &huge).contains("longer than"));
+}
