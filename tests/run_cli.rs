@@ -58,9 +58,9 @@ fn a_passing_run_exits_0_and_writes_json_junit_and_traces() {
     assert_eq!(first["trace_sha256"].as_str().unwrap().len(), 64);
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<testcase").count(), 4, "{xml}");
-    let trace = std::fs::read_to_string(traces.join("out-of-order.net.jsonl")).unwrap();
+    let trace = std::fs::read_to_string(traces.join("out-of-order.net.seed13.jsonl")).unwrap();
     assert!(trace.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
-    assert!(traces.join("partition-heals.model.jsonl").exists());
+    assert!(traces.join("partition-heals.model.seed3.jsonl").exists());
 }
 
 #[test]
@@ -90,4 +90,37 @@ fn bad_input_exits_2_and_runs_nothing() {
     assert_eq!(hooksim(&["run", "--engine", "sometimes"]).status.code(), Some(2));
     assert_eq!(hooksim(&["check", bad.to_str().unwrap()]).status.code(), Some(2));
     assert_eq!(hooksim(&["check"]).status.code(), Some(0));
+}
+
+/// Trace files are named by file stem, engine and seed: two files that share a scenario `name`,
+/// or a stem in two folders, each keep their trace.
+#[test]
+fn trace_files_never_overwrite_each_other() {
+    let dir = scratch("trace-names");
+    let scenario = std::fs::read_to_string("scenarios/out-of-order.toml").unwrap();
+    for rel in ["a.toml", "b.toml", "one/c.toml", "two/c.toml"] {
+        let path = dir.join("in").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &scenario).unwrap();
+    }
+    let traces = dir.join("traces");
+    let out = hooksim(&[
+        "run",
+        dir.join("in").to_str().unwrap(),
+        "--engine",
+        "model",
+        "--seed",
+        "5",
+        "--trace",
+        traces.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&traces).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["a.model.seed5.jsonl", "b.model.seed5.jsonl", "c-2.model.seed5.jsonl", "c.model.seed5.jsonl"],
+        "one trace file per run"
+    );
 }

@@ -6,7 +6,7 @@ use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
 use clap::Args;
 use hooksim::runner::{
-    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario, to_json, to_junit, trace_file_name,
+    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario, to_json, to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
 use std::path::{Path, PathBuf};
@@ -28,7 +28,9 @@ pub struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write each run's trace as JSON lines into this folder.
+    /// Write each run's trace as JSON lines into this folder, one file per scenario file, engine
+    /// and seed: <file stem>.<engine>.seed<seed>.jsonl (-2, -3, ... after the stem if two files
+    /// share a stem).
     #[arg(long, value_name = "DIR")]
     pub trace: Option<PathBuf>,
 }
@@ -85,8 +87,8 @@ fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.trace {
         std::fs::create_dir_all(dir).with_context(|| format!("--trace: creating {}", dir.display()))?;
-        for run in runs {
-            let path = dir.join(trace_file_name(run));
+        for (run, name) in runs.iter().zip(trace_file_names(runs)) {
+            let path = dir.join(name);
             std::fs::write(&path, run.trace.to_json_lines())
                 .with_context(|| format!("--trace: writing {}", path.display()))?;
         }

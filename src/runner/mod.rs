@@ -140,9 +140,27 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
     }
 }
 
-/// File name for a run's trace under `--trace DIR`: `<scenario>.<engine>.jsonl`.
-pub fn trace_file_name(run: &ScenarioRun) -> String {
-    let safe: String =
-        run.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    format!("{safe}.{}.jsonl", run.engine)
+/// File names for the runs' traces under `--trace DIR`, in the order of `runs`:
+/// `<file stem>.<engine>.seed<seed>.jsonl`. Two scenario files may share a `name`, and files in
+/// different folders a stem: a name already taken gets `-2`, `-3`, ... after the stem, so no trace
+/// overwrites another.
+pub fn trace_file_names(runs: &[ScenarioRun]) -> Vec<String> {
+    let mut taken = std::collections::BTreeSet::new();
+    runs.iter()
+        .map(|run| {
+            let stem = run.file.file_stem().map_or_else(|| run.name.clone(), |s| s.to_string_lossy().into_owned());
+            let safe: String = stem
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+                .collect();
+            let name_for = |suffix: String| format!("{safe}{suffix}.{}.seed{}.jsonl", run.engine, run.seed);
+            let mut name = name_for(String::new());
+            let mut n = 1;
+            while !taken.insert(name.clone()) {
+                n += 1;
+                name = name_for(format!("-{n}"));
+            }
+            name
+        })
+        .collect()
 }
