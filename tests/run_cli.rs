@@ -124,3 +124,51 @@ fn trace_files_never_overwrite_each_other() {
         "one trace file per run"
     );
 }
+
+/// Runs the binary, killed if it has not finished after a minute: a hang is a failure, not a
+/// test that never ends.
+fn hooksim_bounded(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hooksim"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    for _ in 0..600 {
+        if child.try_wait().expect("waiting works").is_some() {
+            return child.wait_with_output().expect("the output is read");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("the output is read");
+    panic!("hooksim {args:?} did not finish within a minute; stderr: {}", text(&out.stderr));
+}
+
+/// A folder is walked at every depth, a symbolic link that loops back is reported (not walked
+/// forever), and every bad file is named, not just the first.
+#[test]
+fn folder_checks_walk_subfolders_survive_link_loops_and_name_every_bad_file() {
+    let dir = scratch("walk");
+    let good = std::fs::read_to_string("scenarios/out-of-order.toml").unwrap();
+    std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
+    std::fs::write(dir.join("good.toml"), &good).unwrap();
+    std::fs::write(dir.join("sub/deeper/nested.toml"), &good).unwrap();
+    std::fs::write(dir.join("sub/bad.toml"), "name = \"x\"\nrun_for = \"soon\"\n").unwrap();
+    std::fs::write(dir.join("sub/deeper/worse.toml"), "name = [\n").unwrap();
+    std::os::unix::fs::symlink("..", dir.join("sub/deeper/up")).unwrap();
+    let folder = dir.to_str().unwrap();
+    let out = hooksim_bounded(&["check", folder]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for bad in ["sub/bad.toml", "sub/deeper/worse.toml"] {
+        assert!(stderr.contains(&format!("  bad: {}", dir.join(bad).display())), "{bad} named in {stderr}");
+    }
+    assert!(stderr.contains("a symbolic link loops back to"), "{stderr}");
+    assert!(stderr.contains("(4 scenario file(s) found)"), "the nested good file was found too: {stderr}");
+    let out = hooksim_bounded(&["run", folder, "--engine", "model"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nothing was run"));
+    let help = text(&hooksim(&["run", "--help"]).stdout);
+    assert!(help.contains("at every depth"), "{help}");
+}

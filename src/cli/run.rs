@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Scenario files or folders (folders are searched for *.toml).
-    #[arg(default_value = "scenarios")]
+    #[arg(default_value = "scenarios", help = super::PATHS_HELP)]
     pub paths: Vec<PathBuf>,
     /// Run with this seed instead of each file's own.
     #[arg(long)]
@@ -44,6 +43,7 @@ pub fn run(args: RunArgs) -> u8 {
         if report.files.is_empty() {
             eprintln!("no scenario files under {}", show(&args.paths));
         }
+        eprintln!("{}", super::bad_files_summary(&report));
         eprintln!("nothing was run");
         return EXIT_BAD_INPUT;
     }
