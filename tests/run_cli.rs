@@ -172,3 +172,31 @@ fn folder_checks_walk_subfolders_survive_link_loops_and_name_every_bad_file() {
     let help = text(&hooksim(&["run", "--help"]).stdout);
     assert!(help.contains("at every depth"), "{help}");
 }
+
+/// What is not a regular file is refused before it is opened (a named pipe would block, a device
+/// never end), alone or found in a folder; a regular file is read up to
+/// `SCENARIO_FILE_BYTES_MAX` bytes and no further.
+#[test]
+fn special_and_oversized_files_are_refused_not_read_forever() {
+    let dir = scratch("special");
+    std::fs::create_dir_all(dir.join("folder")).unwrap();
+    let pipe = dir.join("folder/pipe.toml");
+    let made = Command::new("mkfifo").arg(&pipe).status().expect("mkfifo runs");
+    assert!(made.success());
+    for path in [pipe.to_str().unwrap(), "/dev/zero", "/dev/urandom"] {
+        let out = hooksim_bounded(&["check", path]);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&format!("{path}:1:1: not a regular file")), "{stderr}");
+    }
+    let out = hooksim_bounded(&["check", dir.join("folder").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a regular file (a named pipe)"), "{}", text(&out.stderr));
+
+    let big = dir.join("big.toml");
+    let limit = hooksim::scenario::SCENARIO_FILE_BYTES_MAX as usize;
+    std::fs::write(&big, format!("# {}\n", "x".repeat(limit))).unwrap();
+    let out = hooksim_bounded(&["check", big.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("larger than SCENARIO_FILE_BYTES_MAX"), "{}", text(&out.stderr));
+}

@@ -1,12 +1,18 @@
 //! Which files a run or a check reads, and reading them safely. A folder is searched for
 //! `*.toml` files at every depth (with walkdir: symbolic links are followed, a link that loops
-//! back is an error, not an endless walk).
+//! back is an error, not an endless walk); only regular files are read (a named pipe or a device
+//! would block or never end), and at most [`SCENARIO_FILE_BYTES_MAX`] bytes of each.
 
 use super::Scenario;
 use super::error::{ScenarioError, ScenarioErrors};
 use super::load::load_bytes;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
+
+/// The largest scenario file read, in bytes; a longer file is an error (nothing of it is
+/// loaded). The library's files are a few kilobytes; 100,000 timeline steps take about 6 MiB.
+pub const SCENARIO_FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
 
 /// Loads one scenario file; on failure, every error found.
 pub fn load_file_all(path: impl AsRef<Path>) -> Result<Scenario, ScenarioErrors> {
@@ -17,7 +23,38 @@ pub fn load_file_all(path: impl AsRef<Path>) -> Result<Scenario, ScenarioErrors>
 
 /// The bytes of a scenario file, or why they cannot be had.
 fn read_scenario_file(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read the scenario file: {e}"))
+    let cannot = |e: std::io::Error| format!("cannot read the scenario file: {e}");
+    // `metadata` follows links and never blocks: a named pipe is refused before it is opened.
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!("not a regular file ({})", file_kind(&meta)));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(SCENARIO_FILE_BYTES_MAX + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > SCENARIO_FILE_BYTES_MAX {
+        return Err(format!("the file is larger than SCENARIO_FILE_BYTES_MAX ({SCENARIO_FILE_BYTES_MAX} bytes)"));
+    }
+    Ok(bytes)
+}
+
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() { "a folder" } else { "not a file" }
 }
 
 fn file_error(file: &Path, message: String) -> ScenarioError {
