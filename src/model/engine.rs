@@ -6,18 +6,25 @@ use crate::core::{AttemptRequest, Dispatcher, Input, Output, WarningEmail};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::time::{MINUTE_MS, SimTime};
 use crate::trace::{Outcome, Trace, TraceEvent};
-use crate::world::{Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host};
+use crate::world::{
+    Action, Answer, Behaviour, EngineError, EngineFailure, Host, Reply, RunOutput, Step, World, url_host,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// How long the dispatcher waits before trying again to send an email that could not go out.
 pub(crate) const EMAIL_RETRY_MS: u64 = MINUTE_MS;
 
-/// Runs `world` to its end and returns the trace.
-pub fn run(world: &World) -> Result<RunOutput, EngineError> {
+/// Runs `world` to its end and returns the trace; on an error, the trace up to it.
+pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
     let mut engine = Engine::new(world);
-    engine.run()?;
-    Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms })
+    match engine.run() {
+        Ok(()) => Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms }),
+        Err(error) => {
+            let partial = RunOutput { trace: engine.trace, sim_elapsed_ms: engine.now.as_millis() };
+            Err(EngineFailure { error, partial })
+        }
+    }
 }
 
 struct ModelReceiver {

@@ -15,7 +15,7 @@ use super::stage::{Cast, Stage, TICK_MS, turmoil_seed};
 use crate::core::{Dispatcher, Input, Output};
 use crate::time::SimTime;
 use crate::trace::{Trace, TraceEvent};
-use crate::world::{Action, DISPATCHER_HOST, EngineError, Host, MAIL_HOST, RunOutput, World};
+use crate::world::{Action, DISPATCHER_HOST, EngineError, EngineFailure, Host, MAIL_HOST, RunOutput, World};
 use std::rc::Rc;
 
 /// Ticks one run may simulate, in all (quiet gaps cost none). A world that keeps the network busy for
@@ -102,32 +102,43 @@ impl<'w> Driver<'w> {
         })
     }
 
-    /// Runs the world to its end; returns its output and the ticks simulated.
-    pub(crate) fn run(mut self) -> Result<(RunOutput, u64), EngineError> {
-        let end = self.world.run_for_ms;
+    /// Runs the world to its end; returns its output and the ticks simulated, or on an error the
+    /// trace up to it.
+    pub(crate) fn run(mut self) -> Result<(RunOutput, u64), EngineFailure> {
         let mut now = 0;
+        let result = self.run_until_end(&mut now);
+        let partial = RunOutput { trace: self.trace, sim_elapsed_ms: now.min(self.world.run_for_ms) };
+        match result {
+            Ok(()) => Ok((partial, self.busy_ticks)),
+            Err(error) => Err(EngineFailure { error, partial }),
+        }
+    }
+
+    /// The world loop; `now` is the virtual time reached, also when it fails.
+    fn run_until_end(&mut self, now: &mut u64) -> Result<(), EngineError> {
+        let end = self.world.run_for_ms;
         loop {
-            let at = SimTime::from_millis(now);
+            let now_ms = *now;
+            let at = SimTime::from_millis(now_ms);
             self.apply_steps(at)?;
             self.take_notes(at)?;
             self.core.handle_timeout(at);
             self.drain_core();
             self.hand_out(at);
-            if now >= end {
-                break;
+            if now_ms >= end {
+                return Ok(());
             }
-            if let Some(next) = self.jump_target(now) {
+            if let Some(next) = self.jump_target(now_ms) {
                 if self.cast.work.is_idle() {
                     self.stage.rest_mail(&self.links);
                 }
-                now = next.min(end);
-                self.stage.jump_to(now);
+                *now = next.min(end);
+                self.stage.jump_to(*now);
                 continue;
             }
-            self.step(now)?;
-            now = self.stage.now_ms();
+            self.step(now_ms)?;
+            *now = self.stage.now_ms();
         }
-        Ok((RunOutput { trace: self.trace, sim_elapsed_ms: end }, self.busy_ticks))
     }
 
     /// One tick of the simulation, ending at `now + TICK_MS`.

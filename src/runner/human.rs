@@ -26,8 +26,18 @@ pub fn reproduce_command(run: &ScenarioRun) -> String {
 pub fn render_failures(run: &ScenarioRun) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "--- {} on {} (seed {})", run.name, run.engine, run.seed);
-    if let Some(error) = &run.error {
-        let _ = writeln!(out, "{}: the engine failed: {error}", run.file.display());
+    if let Some(stop) = &run.error {
+        let _ = writeln!(
+            out,
+            "{}: the engine stopped at {}: {}",
+            run.file.display(),
+            SimTime::from_millis(run.sim_elapsed_ms),
+            stop.message
+        );
+        let _ = writeln!(out, "the trace so far: {} entries, ending with", run.trace.len());
+        for line in &stop.excerpt {
+            let _ = writeln!(out, "    {line}");
+        }
     }
     for failure in &run.failures {
         let _ = writeln!(out, "{failure}");

@@ -12,9 +12,9 @@ pub use human::{render_failures, render_line, reproduce_command};
 pub use json::to_json;
 pub use junit::to_junit;
 
-use crate::scenario::{Failure, Scenario, evaluate};
+use crate::scenario::{Failure, Scenario, evaluate, render_entry};
 use crate::trace::{Trace, TraceEvent};
-use crate::world::{EngineError, RunOutput, World};
+use crate::world::{EngineFailure, RunOutput, World};
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -38,7 +38,8 @@ impl Engine {
         }
     }
 
-    pub fn run(self, world: &World) -> Result<RunOutput, EngineError> {
+    /// On an error, the failure keeps the trace up to it.
+    pub fn run(self, world: &World) -> Result<RunOutput, EngineFailure> {
         match self {
             Engine::Net => crate::net::run(world),
             Engine::Model => crate::model::run(world),
@@ -98,9 +99,22 @@ pub struct ScenarioRun {
     pub wall_us: u64,
     pub trace: Trace,
     pub failures: Vec<Failure>,
-    /// The engine could not run the world at all (the scenario fails).
-    pub error: Option<String>,
+    /// The engine stopped before the world's end (the scenario fails). `trace` then holds what
+    /// was recorded until it stopped, and `sim_elapsed_ms` the virtual time reached.
+    pub error: Option<EngineStop>,
 }
+
+/// Why an engine stopped early, and the last entries it recorded, readable (the evidence).
+#[derive(Clone, Debug)]
+pub struct EngineStop {
+    pub message: String,
+    /// The last (at most [`STOP_EXCERPT_ENTRIES`]) entries of the partial trace, as
+    /// `render_entry` writes them.
+    pub excerpt: Vec<String>,
+}
+
+/// Trace entries a report shows before an engine error.
+pub const STOP_EXCERPT_ENTRIES: usize = 8;
 
 impl ScenarioRun {
     pub fn passed(&self) -> bool {
@@ -124,7 +138,10 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
     let wall_us = started.elapsed().as_micros() as u64;
     let (trace, sim_elapsed_ms, error) = match result {
         Ok(out) => (out.trace, out.sim_elapsed_ms, None),
-        Err(e) => (Trace::default(), 0, Some(e.to_string())),
+        Err(EngineFailure { error, partial }) => {
+            let stop = EngineStop { message: error.to_string(), excerpt: last_entries(scenario, &partial.trace) };
+            (partial.trace, partial.sim_elapsed_ms, Some(stop))
+        }
     };
     let failures = if error.is_none() { evaluate(scenario, &trace) } else { Vec::new() };
     ScenarioRun {
@@ -138,6 +155,12 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
         failures,
         error,
     }
+}
+
+fn last_entries(scenario: &Scenario, trace: &Trace) -> Vec<String> {
+    let names = scenario.names();
+    let entries = trace.entries();
+    entries[entries.len().saturating_sub(STOP_EXCERPT_ENTRIES)..].iter().map(|e| render_entry(e, &names)).collect()
 }
 
 /// File names for the runs' traces under `--trace DIR`, in the order of `runs`:

@@ -77,6 +77,23 @@ pub enum EngineError {
     Simulation(String),
 }
 
+/// An engine that stopped before the world's end: why, and what it recorded until then. The
+/// partial trace is the evidence of what led there; `partial.sim_elapsed_ms` is the virtual time
+/// reached.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct EngineFailure {
+    pub error: EngineError,
+    pub partial: RunOutput,
+}
+
+impl From<EngineError> for EngineFailure {
+    /// A failure before the world started: nothing was recorded.
+    fn from(error: EngineError) -> Self {
+        EngineFailure { error, partial: RunOutput { trace: Trace::default(), sim_elapsed_ms: 0 } }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::url_host;
