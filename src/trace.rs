@@ -182,6 +182,20 @@ pub struct TraceEntry {
     pub event: TraceEvent,
 }
 
+/// Feeds what is written to a hash, so that hashing a trace needs no copy of its text.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The `format` of the header line of a trace's JSON-lines form.
 pub const TRACE_FORMAT: &str = "hooksim-trace";
 /// The `version` of that header line: bumped whenever an entry's JSON form changes meaning.
@@ -213,6 +227,8 @@ pub enum TraceReadError {
     Entry { line: usize, message: String },
     #[error("line {line}: the entry is earlier than the one before it")]
     BackInTime { line: usize },
+    #[error("line {line}: more entries than TRACE_ENTRIES_MAX ({TRACE_ENTRIES_MAX})")]
+    TooLong { line: usize },
 }
 
 /// An event's `details` word. An alias, so that serde's derive does not take the `'static` for a
@@ -233,15 +249,55 @@ fn known_details<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Err
         .ok_or_else(|| serde::de::Error::custom(format!("unknown details {word:?}: expected \"\" or an invoice state")))
 }
 
-/// An append-only list of entries in the order they happened.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Entries one trace holds at most (a few hundred bytes each, most of it the attempts' bodies:
+/// a few hundred megabytes at the limit). An engine whose trace reaches it stops the run with an
+/// error and the trace so far; `hooksim run --trace-entries-max` sets another budget.
+pub const TRACE_ENTRIES_MAX: usize = 1_000_000;
+
+/// An append-only list of entries in the order they happened, with a budget: entries past
+/// `entries_max` are not kept, and [`Trace::is_full`] says so (the engines then stop).
+#[derive(Clone, Debug)]
 pub struct Trace {
     entries: Vec<TraceEntry>,
+    entries_max: usize,
+    full: bool,
 }
 
+impl Default for Trace {
+    fn default() -> Self {
+        Trace::with_entries_max(TRACE_ENTRIES_MAX)
+    }
+}
+
+/// Two traces are equal when their entries are: the budget is not part of what happened.
+impl PartialEq for Trace {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Eq for Trace {}
+
 impl Trace {
+    pub fn with_entries_max(entries_max: usize) -> Trace {
+        Trace { entries: Vec::new(), entries_max, full: false }
+    }
+
+    pub fn entries_max(&self) -> usize {
+        self.entries_max
+    }
+
+    /// An entry was refused for want of room: the trace ends early.
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
     pub fn push(&mut self, at: SimTime, event: TraceEvent) {
         debug_assert!(self.entries.last().is_none_or(|e| e.at <= at), "the trace never goes back in time");
+        if self.entries.len() >= self.entries_max {
+            self.full = true;
+            return;
+        }
         self.entries.push(TraceEntry { at, event });
     }
 
@@ -251,12 +307,17 @@ impl Trace {
         }
     }
 
-    /// Moves all of `entries` to the end of the trace.
+    /// Moves all of `entries` to the end of the trace (as many as the budget takes).
     pub fn append(&mut self, entries: &mut Vec<TraceEntry>) {
         debug_assert!(
             entries.windows(2).all(|w| w[0].at <= w[1].at) && entries.first().is_none_or(|e| self.last_at() <= e.at),
             "the trace never goes back in time"
         );
+        let room = self.entries_max.saturating_sub(self.entries.len());
+        if entries.len() > room {
+            self.full = true;
+            entries.truncate(room);
+        }
         self.entries.append(entries);
     }
 
@@ -279,14 +340,20 @@ impl Trace {
     /// The header line, then one JSON object per entry: the trace's canonical, hashable form
     /// (see the module doc).
     pub fn to_json_lines(&self) -> String {
-        let mut out = String::with_capacity(64 + self.entries.len() * 128);
-        out.push_str(&header_line());
-        out.push('\n');
+        let mut out = Vec::with_capacity(64 + self.entries.len() * 128);
+        self.write_json_lines(&mut out).expect("writing to memory never fails");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// [`Trace::to_json_lines`], written to `out` line by line (a long trace is never one string).
+    pub fn write_json_lines(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(header_line().as_bytes())?;
+        out.write_all(b"\n")?;
         for e in &self.entries {
-            out.push_str(&serde_json::to_string(e).expect("trace entries always serialize"));
-            out.push('\n');
+            serde_json::to_writer(&mut out, e)?;
+            out.write_all(b"\n")?;
         }
-        out
+        Ok(())
     }
 
     /// Reads back what [`Trace::to_json_lines`] wrote (a trailing newline is optional).
@@ -304,6 +371,9 @@ impl Trace {
             if entry.at < trace.last_at() {
                 return Err(TraceReadError::BackInTime { line });
             }
+            if trace.entries.len() >= trace.entries_max {
+                return Err(TraceReadError::TooLong { line });
+            }
             trace.entries.push(entry);
         }
         Ok(trace)
@@ -311,7 +381,9 @@ impl Trace {
 
     /// Hex SHA-256 of [`Trace::to_json_lines`]: equal hashes mean byte-identical traces.
     pub fn sha256(&self) -> String {
-        let digest = Sha256::digest(self.to_json_lines().as_bytes());
+        let mut hasher = HashWriter(Sha256::new());
+        self.write_json_lines(&mut hasher).expect("hashing never fails");
+        let digest = hasher.0.finalize();
         let mut hex = String::with_capacity(64);
         for b in digest {
             let _ = write!(hex, "{b:02x}");
@@ -411,6 +483,21 @@ mod tests {
         );
         let err = Trace::from_json_lines(&odd).unwrap_err().to_string();
         assert!(err.starts_with("line 2: unknown details \"odd\""), "{err}");
+    }
+
+    #[test]
+    fn a_trace_keeps_no_more_than_its_budget_and_says_it_is_full() {
+        let mut t = Trace::with_entries_max(3);
+        t.push(SimTime::from_millis(1), TraceEvent::DispatcherRestarted);
+        assert!(!t.is_full());
+        let mut more: Vec<TraceEntry> = (2..5)
+            .map(|ms| TraceEntry { at: SimTime::from_millis(ms), event: TraceEvent::DispatcherRestarted })
+            .collect();
+        t.append(&mut more);
+        assert_eq!((t.len(), t.is_full()), (3, true));
+        t.push(SimTime::from_millis(9), TraceEvent::DispatcherRestarted);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.last_at(), SimTime::from_millis(3));
     }
 
     #[test]

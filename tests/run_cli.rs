@@ -200,3 +200,68 @@ fn special_and_oversized_files_are_refused_not_read_forever() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("larger than SCENARIO_FILE_BYTES_MAX"), "{}", text(&out.stderr));
 }
+
+/// Retries every millisecond against a receiver that always fails, for a month: without a
+/// budget the trace grows until memory runs out.
+const BLOW_UP: &str = r#"
+name = "blow-up"
+description = "Retries every millisecond against a receiver that always fails, for a month."
+seed = 1
+run_for = "30d"
+
+[policy]
+retries = ["1ms"]
+warn_after = "365d"
+disable_after = "366d"
+attempt_timeout = "5s"
+attempts_max = "never"
+retry_window = "never"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+owner = "dev@shop.example"
+
+[receivers.shop]
+kind = "dedup"
+behaviour = "500"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+"#;
+
+/// The trace budget stops a run that would record without end, on both engines, with a clear
+/// error; the reports and the trace file keep the trace up to the budget.
+#[test]
+fn the_trace_budget_stops_a_run_that_would_grow_without_end() {
+    let dir = scratch("budget");
+    let file = dir.join("blow-up.toml");
+    std::fs::write(&file, BLOW_UP).unwrap();
+    let (json, traces) = (dir.join("r.json"), dir.join("traces"));
+    let out = hooksim_bounded(&[
+        "run",
+        file.to_str().unwrap(),
+        "--engine",
+        "both",
+        "--trace-entries-max",
+        "3000",
+        "--json",
+        json.to_str().unwrap(),
+        "--trace",
+        traces.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert_eq!(stdout.matches("the trace reached its budget of 3000 entries").count(), 2, "{stdout}");
+    assert!(stdout.contains("--engine net --seed 1 --trace-entries-max 3000"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for run in report["scenarios"].as_array().unwrap() {
+        assert_eq!(run["failures"][0]["trace_entries"].as_u64(), Some(3000), "{run}");
+        assert!(run["attempts"].as_u64().unwrap() > 500, "{run}");
+    }
+    for engine in ["net", "model"] {
+        let trace = std::fs::read_to_string(traces.join(format!("blow-up.{engine}.seed1.jsonl"))).unwrap();
+        let back = hooksim::trace::Trace::from_json_lines(&trace).unwrap();
+        assert_eq!(back.len(), 3000, "{engine}");
+    }
+}

@@ -7,7 +7,7 @@ use crate::receiver::{self, Book, ReceiverKind};
 use crate::time::{MINUTE_MS, SimTime};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{
-    Action, Answer, Behaviour, EngineError, EngineFailure, Host, Reply, RunOutput, Step, World, url_host,
+    Action, Answer, Behaviour, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Step, World, url_host,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -17,7 +17,12 @@ pub(crate) const EMAIL_RETRY_MS: u64 = MINUTE_MS;
 
 /// Runs `world` to its end and returns the trace; on an error, the trace up to it.
 pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
-    let mut engine = Engine::new(world);
+    run_with(world, RunLimits::default())
+}
+
+/// [`run`] within `limits`.
+pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
+    let mut engine = Engine::new(world, limits);
     match engine.run() {
         Ok(()) => Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms }),
         Err(error) => {
@@ -56,7 +61,7 @@ struct Engine<'w> {
 }
 
 impl<'w> Engine<'w> {
-    fn new(world: &'w World) -> Self {
+    fn new(world: &'w World, limits: RunLimits) -> Self {
         let receivers = world
             .receivers
             .iter()
@@ -77,7 +82,7 @@ impl<'w> Engine<'w> {
             world,
             core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
             now: SimTime::ZERO,
-            trace: Trace::default(),
+            trace: Trace::with_entries_max(limits.trace_entries_max),
             rng: ChaCha8Rng::seed_from_u64(world.seed ^ 0x6d6f_6465_6c00),
             network: Network::new(world.latency_ms),
             receivers,
@@ -102,6 +107,9 @@ impl<'w> Engine<'w> {
             }
             self.core.handle_timeout(next);
             self.drain_core();
+            if self.trace.is_full() {
+                return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: next });
+            }
         }
         Ok(())
     }

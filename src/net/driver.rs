@@ -15,7 +15,7 @@ use super::stage::{Cast, Stage, TICK_MS, turmoil_seed};
 use crate::core::{Dispatcher, Input, Output};
 use crate::time::SimTime;
 use crate::trace::{Trace, TraceEvent};
-use crate::world::{Action, DISPATCHER_HOST, EngineError, EngineFailure, Host, MAIL_HOST, RunOutput, World};
+use crate::world::{Action, DISPATCHER_HOST, EngineError, EngineFailure, Host, MAIL_HOST, RunLimits, RunOutput, World};
 use std::rc::Rc;
 
 /// Ticks one run may simulate, in all (quiet gaps cost none). A world that keeps the network busy for
@@ -52,7 +52,7 @@ pub(crate) struct Driver<'w> {
 }
 
 impl<'w> Driver<'w> {
-    pub(crate) fn new(world: &'w World) -> Result<Driver<'w>, EngineError> {
+    pub(crate) fn new(world: &'w World, limits: RunLimits) -> Result<Driver<'w>, EngineError> {
         let journal = Journal::default();
         let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
         let mut receivers = Vec::new();
@@ -90,7 +90,7 @@ impl<'w> Driver<'w> {
         Ok(Driver {
             world,
             core: Dispatcher::new(policy, world.webhooks.clone(), world.seed),
-            trace: Trace::default(),
+            trace: Trace::with_entries_max(limits.trace_entries_max),
             next_step: 0,
             links,
             outbox: Outbox::default(),
@@ -125,6 +125,9 @@ impl<'w> Driver<'w> {
             self.core.handle_timeout(at);
             self.drain_core();
             self.hand_out(at);
+            if self.trace.is_full() {
+                return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at });
+            }
             if now_ms >= end {
                 return Ok(());
             }

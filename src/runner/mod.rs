@@ -14,7 +14,7 @@ pub use junit::to_junit;
 
 use crate::scenario::{Failure, Scenario, evaluate, render_entry};
 use crate::trace::{Trace, TraceEvent};
-use crate::world::{EngineFailure, RunOutput, World};
+use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -40,9 +40,14 @@ impl Engine {
 
     /// On an error, the failure keeps the trace up to it.
     pub fn run(self, world: &World) -> Result<RunOutput, EngineFailure> {
+        self.run_within(world, RunLimits::default())
+    }
+
+    /// [`Engine::run`] within `limits`.
+    pub fn run_within(self, world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
         match self {
-            Engine::Net => crate::net::run(world),
-            Engine::Model => crate::model::run(world),
+            Engine::Net => crate::net::run_with(world, limits),
+            Engine::Model => crate::model::run_with(world, limits),
         }
     }
 }
@@ -95,6 +100,8 @@ pub struct ScenarioRun {
     pub file: PathBuf,
     pub engine: Engine,
     pub seed: u64,
+    /// The limits it ran within.
+    pub limits: RunLimits,
     pub sim_elapsed_ms: u64,
     pub wall_us: u64,
     pub trace: Trace,
@@ -128,13 +135,18 @@ impl ScenarioRun {
 
 /// Runs `scenario` on `engine`, with `seed` in place of the file's when given.
 pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> ScenarioRun {
+    run_scenario_within(scenario, engine, seed, RunLimits::default())
+}
+
+/// [`run_scenario`] within `limits`.
+pub fn run_scenario_within(scenario: &Scenario, engine: Engine, seed: Option<u64>, limits: RunLimits) -> ScenarioRun {
     let mut world = scenario.world.clone();
     if let Some(seed) = seed {
         world.seed = seed;
     }
     // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
     let started = Instant::now();
-    let result = engine.run(&world);
+    let result = engine.run_within(&world, limits);
     let wall_us = started.elapsed().as_micros() as u64;
     let (trace, sim_elapsed_ms, error) = match result {
         Ok(out) => (out.trace, out.sim_elapsed_ms, None),
@@ -149,6 +161,7 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
         file: scenario.file.clone(),
         engine,
         seed: world.seed,
+        limits,
         sim_elapsed_ms,
         wall_us,
         trace,

@@ -75,6 +75,26 @@ pub enum EngineError {
     Step { index: usize, at: SimTime, source: crate::core::InputError },
     #[error("the simulation failed: {0}")]
     Simulation(String),
+    /// The run recorded as many trace entries as [`RunLimits::trace_entries_max`] allows.
+    #[error(
+        "the trace reached its budget of {entries_max} entries at {at} (TRACE_ENTRIES_MAX, or \
+         hooksim run --trace-entries-max): the run stops there"
+    )]
+    TraceFull { entries_max: usize, at: SimTime },
+}
+
+/// What one run may cost, whatever its world says: an engine that reaches a limit stops with an
+/// [`EngineFailure`] holding the trace so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Entries the trace may hold.
+    pub trace_entries_max: usize,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits { trace_entries_max: crate::trace::TRACE_ENTRIES_MAX }
+    }
 }
 
 /// An engine that stopped before the world's end: why, and what it recorded until then. The
