@@ -74,7 +74,7 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs) -> Vec<ScenarioRun> {
     let mut runs = Vec::new();
     for scenario in scenarios {
         for engine in args.engine.engines() {
-            let limits = RunLimits { trace_entries_max: args.trace_entries_max };
+            let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
             let run = run_scenario_within(scenario, *engine, args.seed, limits);
             println!("{}", render_line(&run));
             runs.push(run);

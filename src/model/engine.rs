@@ -7,7 +7,8 @@ use crate::receiver::{self, Book, ReceiverKind};
 use crate::time::{MINUTE_MS, SimTime};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{
-    Action, Answer, Behaviour, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Step, World, url_host,
+    Action, Answer, Behaviour, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Stall, Step, World,
+    url_host,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -46,6 +47,7 @@ struct Engine<'w> {
     core: Dispatcher,
     now: SimTime,
     trace: Trace,
+    limits: RunLimits,
     /// Latency draws; seeded apart from the core's RNG so that latencies do not shift ids.
     rng: ChaCha8Rng,
     network: Network,
@@ -83,6 +85,7 @@ impl<'w> Engine<'w> {
             core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
             now: SimTime::ZERO,
             trace: Trace::with_entries_max(limits.trace_entries_max),
+            limits,
             rng: ChaCha8Rng::seed_from_u64(world.seed ^ 0x6d6f_6465_6c00),
             network: Network::new(world.latency_ms),
             receivers,
@@ -96,19 +99,29 @@ impl<'w> Engine<'w> {
 
     fn run(&mut self) -> Result<(), EngineError> {
         let end = self.world.end();
+        // The watchdog: steps taken at the current instant (the world clock must move on).
+        let mut steps_here = 0;
         while let Some(next) = self.next_instant().filter(|t| *t <= end) {
+            steps_here = if next == self.now { steps_here + 1 } else { 0 };
             self.now = next;
             while let Some(step) = self.world.timeline.get(self.next_step).filter(|s| s.at <= next) {
                 self.next_step += 1;
                 self.apply(self.next_step - 1, step)?;
             }
             while let Some(message) = self.agenda.pop_due(next) {
+                steps_here += 1;
+                if steps_here > self.limits.stall_steps_max {
+                    return Err(EngineError::Stalled(Stall::ClockStopped { steps: steps_here, at: next }));
+                }
                 self.deliver(message)?;
             }
             self.core.handle_timeout(next);
             self.drain_core();
             if self.trace.is_full() {
                 return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: next });
+            }
+            if steps_here > self.limits.stall_steps_max {
+                return Err(EngineError::Stalled(Stall::ClockStopped { steps: steps_here, at: next }));
             }
         }
         Ok(())
