@@ -227,8 +227,6 @@ pub enum TraceReadError {
     Entry { line: usize, message: String },
     #[error("line {line}: the entry is earlier than the one before it")]
     BackInTime { line: usize },
-    #[error("line {line}: more entries than TRACE_ENTRIES_MAX ({TRACE_ENTRIES_MAX})")]
-    TooLong { line: usize },
 }
 
 /// An event's `details` word. An alias, so that serde's derive does not take the `'static` for a
@@ -364,15 +362,14 @@ impl Trace {
         if header.format != TRACE_FORMAT || header.version != TRACE_FORMAT_VERSION {
             return Err(TraceReadError::Version { format: header.format, version: header.version });
         }
-        let mut trace = Trace::default();
+        // No budget here: the text is already in memory, and a run may have been given a larger
+        // one (`--trace-entries-max`) than the default.
+        let mut trace = Trace::with_entries_max(usize::MAX);
         for (line, text) in lines {
             let entry: TraceEntry =
                 serde_json::from_str(text).map_err(|e| TraceReadError::Entry { line, message: e.to_string() })?;
             if entry.at < trace.last_at() {
                 return Err(TraceReadError::BackInTime { line });
-            }
-            if trace.entries.len() >= trace.entries_max {
-                return Err(TraceReadError::TooLong { line });
             }
             trace.entries.push(entry);
         }
