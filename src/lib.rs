@@ -13,9 +13,11 @@
 //! - [`domain`]: clients, invoices, the store, changes that record events, webhook configuration.
 //! - [`policy`]: retry schedules, warn/disable thresholds and limits; named [`policy::Profile`]s.
 //! - [`core`]: the sans-IO dispatcher. `handle(now, input)`, `poll_output()`, `poll_timeout()`.
-//! - [`trace`]: the closed enum of everything that happens, with virtual timestamps.
+//! - [`trace`]: the closed enum of everything that happens, with virtual timestamps; a versioned
+//!   JSON-lines form that reads back, and a budget of entries.
 //! - [`world`]: a simulated world, independent of the engine that runs it: receivers and their
-//!   behaviour, a timeline of changes and faults.
+//!   behaviour, a timeline of changes and faults; what a run may cost ([`world::RunLimits`]) and
+//!   how an engine that stops early keeps its trace ([`world::EngineFailure`]).
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
 //! - [`net`]: the network engine: the same core over real HTTP (hyper, axum) on turmoil's
 //!   simulated network, skipping idle time.
@@ -27,7 +29,8 @@
 //! - [`signing`]: webhook signatures (Standard Webhooks, Stripe, GitHub): sign and verify, pure,
 //!   with `now` as a parameter.
 //!
-//! Every engine produces a [`trace::Trace`]; same world and seed, byte-identical trace.
+//! Every engine produces a [`trace::Trace`]; same world and seed, byte-identical trace. An
+//! engine that stops early (an error, a limit, its watchdog) still returns the trace up to there.
 //! See `ARCHITECTURE.md` for the invariants.
 
 pub mod certify;

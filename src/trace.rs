@@ -1,16 +1,23 @@
 //! The one observable trace: every decision, by the core and by the shells, as a value of a closed
 //! enum with its virtual time. The trace is the log, the snapshot, the input to expectations.
+//!
+//! ## The JSON-lines format, version 1
+//! The first line is a header, `{"format":"hooksim-trace","version":1}`; then one object per
+//! entry, in order: `at` (virtual milliseconds), `type` (the entry's kind, snake case) and the
+//! kind's fields, each key once. [`Trace::from_json_lines`] reads it back, refusing another
+//! format or version, and entries that go back in time. The version changes whenever a key or
+//! kind changes meaning or goes away.
 
-use crate::domain::{EntityRef, EventPath, WebhookId};
+use crate::domain::{EntityRef, EventPath, InvoiceState, WebhookId};
 use crate::time::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// How one attempt ended, as the dispatcher saw it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// The receiver answered with this HTTP status.
@@ -30,7 +37,7 @@ impl Outcome {
 }
 
 /// Why an event did not become a delivery for a webhook that subscribes to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusedReason {
     WebhookDisabled,
@@ -39,21 +46,24 @@ pub enum RefusedReason {
 }
 
 /// Why a delivery stopped being retried without a 2xx.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AbandonReason {
     AttemptsExhausted,
     RetryWindowExpired,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TraceEvent {
     // ---- dispatcher core ----
     EventRecorded {
         event: u64,
         path: EventPath,
-        details: &'static str,
+        /// One of a closed set of words (the invoice state, or empty): read back as the same
+        /// static string, so that recording an event allocates nothing.
+        #[serde(deserialize_with = "known_details")]
+        details: Details,
         entity: EntityRef,
     },
     DeliveryQueued {
@@ -96,6 +106,9 @@ pub enum TraceEvent {
     RetryScheduled {
         delivery: Uuid,
         webhook: WebhookId,
+        /// When the next attempt is due (`due` in JSON: the entry's own `at` is when it was
+        /// scheduled).
+        #[serde(rename = "due")]
         at: SimTime,
         failures: u32,
     },
@@ -162,22 +175,127 @@ pub enum TraceEvent {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceEntry {
     pub at: SimTime,
     #[serde(flatten)]
     pub event: TraceEvent,
 }
 
-/// An append-only list of entries in the order they happened.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Trace {
-    entries: Vec<TraceEntry>,
+/// Feeds what is written to a hash, so that hashing a trace needs no copy of its text.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
+/// The `format` of the header line of a trace's JSON-lines form.
+pub const TRACE_FORMAT: &str = "hooksim-trace";
+/// The `version` of that header line: bumped whenever an entry's JSON form changes meaning.
+pub const TRACE_FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+}
+
+fn header_line() -> String {
+    let header = Header { format: TRACE_FORMAT.to_string(), version: TRACE_FORMAT_VERSION };
+    serde_json::to_string(&header).expect("the header always serializes")
+}
+
+/// Why a JSON-lines trace could not be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TraceReadError {
+    #[error(
+        "line 1: not a hooksim trace (expected {{\"format\":\"{TRACE_FORMAT}\",\"version\":{TRACE_FORMAT_VERSION}}})"
+    )]
+    Header,
+    #[error(
+        "line 1: trace format {format:?} version {version}; this hooksim reads {TRACE_FORMAT:?} version {TRACE_FORMAT_VERSION}"
+    )]
+    Version { format: String, version: u32 },
+    #[error("line {line}: {message}")]
+    Entry { line: usize, message: String },
+    #[error("line {line}: the entry is earlier than the one before it")]
+    BackInTime { line: usize },
+}
+
+/// An event's `details` word. An alias, so that serde's derive does not take the `'static` for a
+/// borrow from the input (which would tie reading to `'static` text); [`known_details`] reads it.
+type Details = &'static str;
+
+/// `details` words are a closed set (see [`crate::domain::Change::apply`]); reading one back gives
+/// the same static string the core records.
+fn known_details<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let word = String::deserialize(d)?;
+    if word.is_empty() {
+        return Ok("");
+    }
+    InvoiceState::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .find(|s| *s == word)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown details {word:?}: expected \"\" or an invoice state")))
+}
+
+/// Entries one trace holds at most (a few hundred bytes each, most of it the attempts' bodies:
+/// a few hundred megabytes at the limit). An engine whose trace reaches it stops the run with an
+/// error and the trace so far; `hooksim run --trace-entries-max` sets another budget.
+pub const TRACE_ENTRIES_MAX: usize = 1_000_000;
+
+/// An append-only list of entries in the order they happened, with a budget: entries past
+/// `entries_max` are not kept, and [`Trace::is_full`] says so (the engines then stop).
+#[derive(Clone, Debug)]
+pub struct Trace {
+    entries: Vec<TraceEntry>,
+    entries_max: usize,
+    full: bool,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace::with_entries_max(TRACE_ENTRIES_MAX)
+    }
+}
+
+/// Two traces are equal when their entries are: the budget is not part of what happened.
+impl PartialEq for Trace {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Eq for Trace {}
+
 impl Trace {
+    pub fn with_entries_max(entries_max: usize) -> Trace {
+        Trace { entries: Vec::new(), entries_max, full: false }
+    }
+
+    pub fn entries_max(&self) -> usize {
+        self.entries_max
+    }
+
+    /// An entry was refused for want of room: the trace ends early.
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
     pub fn push(&mut self, at: SimTime, event: TraceEvent) {
         debug_assert!(self.entries.last().is_none_or(|e| e.at <= at), "the trace never goes back in time");
+        if self.entries.len() >= self.entries_max {
+            self.full = true;
+            return;
+        }
         self.entries.push(TraceEntry { at, event });
     }
 
@@ -187,12 +305,17 @@ impl Trace {
         }
     }
 
-    /// Moves all of `entries` to the end of the trace.
+    /// Moves all of `entries` to the end of the trace (as many as the budget takes).
     pub fn append(&mut self, entries: &mut Vec<TraceEntry>) {
         debug_assert!(
             entries.windows(2).all(|w| w[0].at <= w[1].at) && entries.first().is_none_or(|e| self.last_at() <= e.at),
             "the trace never goes back in time"
         );
+        let room = self.entries_max.saturating_sub(self.entries.len());
+        if entries.len() > room {
+            self.full = true;
+            entries.truncate(room);
+        }
         self.entries.append(entries);
     }
 
@@ -212,19 +335,52 @@ impl Trace {
         self.entries.last().map_or(SimTime::ZERO, |e| e.at)
     }
 
-    /// One JSON object per line: the trace's canonical, hashable form.
+    /// The header line, then one JSON object per entry: the trace's canonical, hashable form
+    /// (see the module doc).
     pub fn to_json_lines(&self) -> String {
-        let mut out = String::with_capacity(self.entries.len() * 128);
+        let mut out = Vec::with_capacity(64 + self.entries.len() * 128);
+        self.write_json_lines(&mut out).expect("writing to memory never fails");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// [`Trace::to_json_lines`], written to `out` line by line (a long trace is never one string).
+    pub fn write_json_lines(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(header_line().as_bytes())?;
+        out.write_all(b"\n")?;
         for e in &self.entries {
-            out.push_str(&serde_json::to_string(e).expect("trace entries always serialize"));
-            out.push('\n');
+            serde_json::to_writer(&mut out, e)?;
+            out.write_all(b"\n")?;
         }
-        out
+        Ok(())
+    }
+
+    /// Reads back what [`Trace::to_json_lines`] wrote (a trailing newline is optional).
+    pub fn from_json_lines(text: &str) -> Result<Trace, TraceReadError> {
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+        let header = lines.next().map(|(_, l)| l).unwrap_or_default();
+        let header: Header = serde_json::from_str(header).map_err(|_| TraceReadError::Header)?;
+        if header.format != TRACE_FORMAT || header.version != TRACE_FORMAT_VERSION {
+            return Err(TraceReadError::Version { format: header.format, version: header.version });
+        }
+        // No budget here: the text is already in memory, and a run may have been given a larger
+        // one (`--trace-entries-max`) than the default.
+        let mut trace = Trace::with_entries_max(usize::MAX);
+        for (line, text) in lines {
+            let entry: TraceEntry =
+                serde_json::from_str(text).map_err(|e| TraceReadError::Entry { line, message: e.to_string() })?;
+            if entry.at < trace.last_at() {
+                return Err(TraceReadError::BackInTime { line });
+            }
+            trace.entries.push(entry);
+        }
+        Ok(trace)
     }
 
     /// Hex SHA-256 of [`Trace::to_json_lines`]: equal hashes mean byte-identical traces.
     pub fn sha256(&self) -> String {
-        let digest = Sha256::digest(self.to_json_lines().as_bytes());
+        let mut hasher = HashWriter(Sha256::new());
+        self.write_json_lines(&mut hasher).expect("hashing never fails");
+        let digest = hasher.0.finalize();
         let mut hex = String::with_capacity(64);
         for b in digest {
             let _ = write!(hex, "{b:02x}");
@@ -244,10 +400,101 @@ mod tests {
         t.push(SimTime::from_millis(9), TraceEvent::WebhookEnabled { webhook: WebhookId(2) });
         assert_eq!(
             t.to_json_lines(),
-            "{\"at\":5,\"type\":\"dispatcher_restarted\"}\n{\"at\":9,\"type\":\"webhook_enabled\",\"webhook\":2}\n"
+            "{\"format\":\"hooksim-trace\",\"version\":1}\n{\"at\":5,\"type\":\"dispatcher_restarted\"}\n{\"at\":9,\"type\":\"webhook_enabled\",\"webhook\":2}\n"
         );
         assert_eq!(t.sha256(), t.clone().sha256());
         assert_eq!(t.sha256().len(), 64);
+    }
+
+    fn retry() -> TraceEvent {
+        TraceEvent::RetryScheduled {
+            delivery: Uuid::from_u128(7),
+            webhook: WebhookId(1),
+            at: SimTime::from_millis(60_000),
+            failures: 2,
+        }
+    }
+
+    #[test]
+    fn every_key_of_a_line_is_written_once() {
+        let mut t = Trace::default();
+        t.push(SimTime::from_millis(5), retry());
+        let line = t.to_json_lines().lines().nth(1).unwrap().to_string();
+        assert_eq!(line.matches("\"at\":").count(), 1, "{line}");
+        assert!(line.contains("\"at\":5,") && line.contains("\"due\":60000"), "{line}");
+    }
+
+    #[test]
+    fn json_lines_read_back_equal_with_the_same_hash() {
+        let mut t = Trace::default();
+        let events = [
+            TraceEvent::EventRecorded {
+                event: 1,
+                path: EventPath::InvoiceUpdateState,
+                details: "paid",
+                entity: EntityRef { kind: crate::domain::EntityKind::Invoice, id: 4 },
+            },
+            TraceEvent::AttemptStarted {
+                attempt: 1,
+                delivery: Uuid::from_u128(7),
+                webhook: WebhookId(1),
+                event: 1,
+                number: 1,
+                body: Arc::from("{\"uuid\":\"x\"}"),
+            },
+            TraceEvent::AttemptFinished {
+                attempt: 1,
+                delivery: Uuid::from_u128(7),
+                webhook: WebhookId(1),
+                event: 1,
+                outcome: Outcome::Status { code: 500 },
+            },
+            retry(),
+            TraceEvent::EmailDeferred {
+                webhook: WebhookId(0),
+                outcome: Outcome::Timeout,
+                retry_at: SimTime::from_millis(9),
+            },
+        ];
+        for (i, e) in events.into_iter().enumerate() {
+            t.push(SimTime::from_millis(i as u64), e);
+        }
+        let back = Trace::from_json_lines(&t.to_json_lines()).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.sha256(), t.sha256());
+    }
+
+    #[test]
+    fn another_format_or_version_or_time_going_back_is_refused() {
+        let v2 = "{\"format\":\"hooksim-trace\",\"version\":2}\n";
+        assert!(matches!(Trace::from_json_lines(v2), Err(TraceReadError::Version { version: 2, .. })));
+        assert_eq!(Trace::from_json_lines("{\"at\":5}\n"), Err(TraceReadError::Header));
+        let back = format!(
+            "{}\n{{\"at\":5,\"type\":\"dispatcher_restarted\"}}\n{{\"at\":4,\"type\":\"dispatcher_restarted\"}}",
+            header_line()
+        );
+        assert_eq!(Trace::from_json_lines(&back), Err(TraceReadError::BackInTime { line: 3 }));
+        let odd = format!(
+            "{}\n{{\"at\":5,\"type\":\"event_recorded\",\"event\":1,\"path\":\"/client/add\",\"details\":\"odd\",\"entity\":{{\"kind\":\"client\",\"id\":1}}}}",
+            header_line()
+        );
+        let err = Trace::from_json_lines(&odd).unwrap_err().to_string();
+        assert!(err.starts_with("line 2: unknown details \"odd\""), "{err}");
+    }
+
+    #[test]
+    fn a_trace_keeps_no_more_than_its_budget_and_says_it_is_full() {
+        let mut t = Trace::with_entries_max(3);
+        t.push(SimTime::from_millis(1), TraceEvent::DispatcherRestarted);
+        assert!(!t.is_full());
+        let mut more: Vec<TraceEntry> = (2..5)
+            .map(|ms| TraceEntry { at: SimTime::from_millis(ms), event: TraceEvent::DispatcherRestarted })
+            .collect();
+        t.append(&mut more);
+        assert_eq!((t.len(), t.is_full()), (3, true));
+        t.push(SimTime::from_millis(9), TraceEvent::DispatcherRestarted);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.last_at(), SimTime::from_millis(3));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `SCENARIO_TRACE=<name>` prints that scenario's whole trace (for writing new scenarios).
 
 use hooksim::scenario::{discover, evaluate, load_file, render_entry};
-use hooksim::world::{EngineError, RunOutput, World};
+use hooksim::world::{EngineFailure, RunOutput, World};
 
 #[test]
 fn every_library_scenario_passes_on_the_model_engine() {
@@ -16,7 +16,7 @@ fn every_library_scenario_passes_on_the_network_engine() {
     passes_on(hooksim::net::run);
 }
 
-fn passes_on(engine: fn(&World) -> Result<RunOutput, EngineError>) {
+fn passes_on(engine: fn(&World) -> Result<RunOutput, EngineFailure>) {
     let files = discover(&["scenarios"]);
     let show = std::env::var("SCENARIO_TRACE").ok();
     let mut problems = Vec::new();

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Scenario files or folders (folders are searched for *.toml).
-    #[arg(default_value = "scenarios")]
+    #[arg(default_value = "scenarios", help = super::PATHS_HELP)]
     pub paths: Vec<PathBuf>,
 }
 
@@ -21,7 +20,7 @@ pub fn run(args: CheckArgs) -> u8 {
         println!("{} scenario file(s) OK", report.files.len());
         EXIT_OK
     } else {
-        eprintln!("{} error(s) in {} file(s)", report.errors.len(), report.files.len());
+        eprintln!("{}", super::bad_files_summary(&report));
         EXIT_BAD_INPUT
     }
 }

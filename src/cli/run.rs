@@ -6,15 +6,16 @@ use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
 use clap::Args;
 use hooksim::runner::{
-    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario, to_json, to_junit, trace_file_name,
+    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario_within, to_json, to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
+use hooksim::trace::TRACE_ENTRIES_MAX;
+use hooksim::world::RunLimits;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Scenario files or folders (folders are searched for *.toml).
-    #[arg(default_value = "scenarios")]
+    #[arg(default_value = "scenarios", help = super::PATHS_HELP)]
     pub paths: Vec<PathBuf>,
     /// Run with this seed instead of each file's own.
     #[arg(long)]
@@ -28,7 +29,13 @@ pub struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write each run's trace as JSON lines into this folder.
+    /// Entries one run's trace may hold: a run that records more stops with an error, keeping the
+    /// trace so far.
+    #[arg(long, default_value_t = TRACE_ENTRIES_MAX, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub trace_entries_max: usize,
+    /// Write each run's trace as JSON lines into this folder, one file per scenario file, engine
+    /// and seed: <file stem>.<engine>.seed<seed>.jsonl (-2, -3, ... after the stem if two files
+    /// share a stem).
     #[arg(long, value_name = "DIR")]
     pub trace: Option<PathBuf>,
 }
@@ -42,6 +49,7 @@ pub fn run(args: RunArgs) -> u8 {
         if report.files.is_empty() {
             eprintln!("no scenario files under {}", show(&args.paths));
         }
+        eprintln!("{}", super::bad_files_summary(&report));
         eprintln!("nothing was run");
         return EXIT_BAD_INPUT;
     }
@@ -66,7 +74,8 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs) -> Vec<ScenarioRun> {
     let mut runs = Vec::new();
     for scenario in scenarios {
         for engine in args.engine.engines() {
-            let run = run_scenario(scenario, *engine, args.seed);
+            let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
+            let run = run_scenario_within(scenario, *engine, args.seed, limits);
             println!("{}", render_line(&run));
             runs.push(run);
         }
@@ -85,10 +94,9 @@ fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.trace {
         std::fs::create_dir_all(dir).with_context(|| format!("--trace: creating {}", dir.display()))?;
-        for run in runs {
-            let path = dir.join(trace_file_name(run));
-            std::fs::write(&path, run.trace.to_json_lines())
-                .with_context(|| format!("--trace: writing {}", path.display()))?;
+        for (run, name) in runs.iter().zip(trace_file_names(runs)) {
+            let path = dir.join(name);
+            write_trace(&path, run).with_context(|| format!("--trace: writing {}", path.display()))?;
         }
     }
     Ok(())
@@ -101,6 +109,12 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+fn write_trace(path: &Path, run: &ScenarioRun) -> std::io::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    run.trace.write_json_lines(&mut file)?;
+    std::io::Write::flush(&mut file)
 }
 
 fn show(paths: &[PathBuf]) -> String {

@@ -6,17 +6,30 @@ use crate::core::{AttemptRequest, Dispatcher, Input, Output, WarningEmail};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::time::{MINUTE_MS, SimTime};
 use crate::trace::{Outcome, Trace, TraceEvent};
-use crate::world::{Action, Answer, Behaviour, EngineError, Host, Reply, RunOutput, Step, World, url_host};
+use crate::world::{
+    Action, Answer, Behaviour, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Stall, Step, World,
+    url_host,
+};
 use rand_chacha::ChaCha8Rng;
 
 /// How long the dispatcher waits before trying again to send an email that could not go out.
 pub(crate) const EMAIL_RETRY_MS: u64 = MINUTE_MS;
 
-/// Runs `world` to its end and returns the trace.
-pub fn run(world: &World) -> Result<RunOutput, EngineError> {
-    let mut engine = Engine::new(world);
-    engine.run()?;
-    Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms })
+/// Runs `world` to its end and returns the trace; on an error, the trace up to it.
+pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
+    run_with(world, RunLimits::default())
+}
+
+/// [`run`] within `limits`.
+pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
+    let mut engine = Engine::new(world, limits);
+    match engine.run() {
+        Ok(()) => Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms }),
+        Err(error) => {
+            let partial = RunOutput { trace: engine.trace, sim_elapsed_ms: engine.now.as_millis() };
+            Err(EngineFailure { error, partial })
+        }
+    }
 }
 
 struct ModelReceiver {
@@ -33,6 +46,7 @@ struct Engine<'w> {
     core: Dispatcher,
     now: SimTime,
     trace: Trace,
+    limits: RunLimits,
     /// Latency draws; seeded apart from the core's RNG so that latencies do not shift ids.
     rng: ChaCha8Rng,
     network: Network,
@@ -48,7 +62,7 @@ struct Engine<'w> {
 }
 
 impl<'w> Engine<'w> {
-    fn new(world: &'w World) -> Self {
+    fn new(world: &'w World, limits: RunLimits) -> Self {
         let receivers = world
             .receivers
             .iter()
@@ -69,7 +83,8 @@ impl<'w> Engine<'w> {
             world,
             core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
             now: SimTime::ZERO,
-            trace: Trace::default(),
+            trace: Trace::with_entries_max(limits.trace_entries_max),
+            limits,
             rng: crate::seed::rng(world.seed, crate::seed::Stream::ModelNetwork),
             network: Network::new(world.latency_ms),
             receivers,
@@ -83,17 +98,30 @@ impl<'w> Engine<'w> {
 
     fn run(&mut self) -> Result<(), EngineError> {
         let end = self.world.end();
+        // The watchdog: steps taken at the current instant (the world clock must move on).
+        let mut steps_here = 0;
         while let Some(next) = self.next_instant().filter(|t| *t <= end) {
+            steps_here = if next == self.now { steps_here + 1 } else { 0 };
             self.now = next;
             while let Some(step) = self.world.timeline.get(self.next_step).filter(|s| s.at <= next) {
                 self.next_step += 1;
                 self.apply(self.next_step - 1, step)?;
             }
             while let Some(message) = self.agenda.pop_due(next) {
+                steps_here += 1;
+                if steps_here > self.limits.stall_steps_max {
+                    return Err(EngineError::Stalled(Stall::ClockStopped { steps: steps_here, at: next }));
+                }
                 self.deliver(message)?;
             }
             self.core.handle_timeout(next);
             self.drain_core();
+            if self.trace.is_full() {
+                return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: next });
+            }
+            if steps_here > self.limits.stall_steps_max {
+                return Err(EngineError::Stalled(Stall::ClockStopped { steps: steps_here, at: next }));
+            }
         }
         Ok(())
     }

@@ -10,4 +10,4 @@ mod agenda;
 mod engine;
 mod network;
 
-pub use engine::run;
+pub use engine::{run, run_with};

@@ -15,13 +15,17 @@ use super::stage::{Cast, Stage, TICK_MS, turmoil_seed};
 use crate::core::{Dispatcher, Input, Output};
 use crate::time::SimTime;
 use crate::trace::{Trace, TraceEvent};
-use crate::world::{Action, DISPATCHER_HOST, EngineError, Host, MAIL_HOST, RunOutput, World};
+use crate::world::{
+    Action, DISPATCHER_HOST, EngineError, EngineFailure, Host, MAIL_HOST, RunLimits, RunOutput, Stall, World,
+};
 use std::rc::Rc;
 
-/// Ticks one run may simulate, in all (quiet gaps cost none). A world that keeps the network busy for
-/// longer (a hold kept for days with messages on it) ends with an error rather than running for
-/// hours: at about 2.4 us a tick this is two minutes of wall time.
-pub const BUSY_TICKS_MAX: u64 = 50_000_000;
+/// Ticks one run may simulate, in all (quiet gaps cost none): a tick is 1 ms of simulated time
+/// with traffic on the wire, so this is 2 h 46 min 40 s of it, 700 times the busiest library
+/// scenario. A world that keeps the network busier ends with an error and the trace so far. What
+/// that costs in wall time depends on the machine and the traffic (2.4-8 us a tick measured
+/// here: 25-80 s).
+pub const BUSY_TICKS_MAX: u64 = 10_000_000;
 
 /// Connections that may arrive at one host in one tick, and segments one stream may buffer.
 /// turmoil panics beyond it. A release delivers every SYN held on a link in the same tick, one per
@@ -45,6 +49,9 @@ pub(crate) struct Driver<'w> {
     cast: Cast,
     stage: Stage,
     busy_ticks: u64,
+    limits: RunLimits,
+    /// Ticks in a row without an event (see [`Driver::step`]): the watchdog's count.
+    quiet_ticks: u64,
     /// The last tick ended with every task blocked (see [`Driver::step`]).
     settled: bool,
     /// Something changed since the last tick (a timeline step), which hosts have not seen yet.
@@ -52,7 +59,7 @@ pub(crate) struct Driver<'w> {
 }
 
 impl<'w> Driver<'w> {
-    pub(crate) fn new(world: &'w World) -> Result<Driver<'w>, EngineError> {
+    pub(crate) fn new(world: &'w World, limits: RunLimits) -> Result<Driver<'w>, EngineError> {
         let journal = Journal::default();
         let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
         let mut receivers = Vec::new();
@@ -90,54 +97,68 @@ impl<'w> Driver<'w> {
         Ok(Driver {
             world,
             core: Dispatcher::new(policy, world.webhooks.clone(), world.seed),
-            trace: Trace::default(),
+            trace: Trace::with_entries_max(limits.trace_entries_max),
             next_step: 0,
             links,
             outbox: Outbox::default(),
             cast,
             stage,
             busy_ticks: 0,
+            limits,
+            quiet_ticks: 0,
             settled: false,
             changed: false,
         })
     }
 
-    /// Runs the world to its end; returns its output and the ticks simulated.
-    pub(crate) fn run(mut self) -> Result<(RunOutput, u64), EngineError> {
-        let end = self.world.run_for_ms;
+    /// Runs the world to its end; returns its output and the ticks simulated, or on an error the
+    /// trace up to it.
+    pub(crate) fn run(mut self) -> Result<(RunOutput, u64), EngineFailure> {
         let mut now = 0;
+        let result = self.run_until_end(&mut now);
+        let partial = RunOutput { trace: self.trace, sim_elapsed_ms: now.min(self.world.run_for_ms) };
+        match result {
+            Ok(()) => Ok((partial, self.busy_ticks)),
+            Err(error) => Err(EngineFailure { error, partial }),
+        }
+    }
+
+    /// The world loop; `now` is the virtual time reached, also when it fails.
+    fn run_until_end(&mut self, now: &mut u64) -> Result<(), EngineError> {
+        let end = self.world.run_for_ms;
         loop {
-            let at = SimTime::from_millis(now);
+            let now_ms = *now;
+            let at = SimTime::from_millis(now_ms);
             self.apply_steps(at)?;
             self.take_notes(at)?;
             self.core.handle_timeout(at);
             self.drain_core();
             self.hand_out(at);
-            if now >= end {
-                break;
+            if self.trace.is_full() {
+                return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at });
             }
-            if let Some(next) = self.jump_target(now) {
+            if now_ms >= end {
+                return Ok(());
+            }
+            if let Some(next) = self.jump_target(now_ms) {
                 if self.cast.work.is_idle() {
                     self.stage.rest_mail(&self.links);
                 }
-                now = next.min(end);
-                self.stage.jump_to(now);
+                *now = next.min(end);
+                self.stage.jump_to(*now);
                 continue;
             }
-            self.step(now)?;
-            now = self.stage.now_ms();
+            self.step(now_ms)?;
+            *now = self.stage.now_ms();
         }
-        Ok((RunOutput { trace: self.trace, sim_elapsed_ms: end }, self.busy_ticks))
     }
 
     /// One tick of the simulation, ending at `now + TICK_MS`.
     fn step(&mut self, now: u64) -> Result<(), EngineError> {
         self.busy_ticks += 1;
-        if self.busy_ticks > BUSY_TICKS_MAX {
-            return Err(EngineError::Simulation(format!(
-                "the network stayed busy for more than {BUSY_TICKS_MAX} ticks in all (at {})",
-                SimTime::from_millis(now)
-            )));
+        if self.busy_ticks > self.limits.busy_ticks_max {
+            let at = SimTime::from_millis(now);
+            return Err(EngineError::BusyTicks { ticks_max: self.limits.busy_ticks_max, at });
         }
         let ends_at = now + TICK_MS;
         let fired = self.cast.alarms.fire_due(ends_at);
@@ -148,6 +169,17 @@ impl<'w> Driver<'w> {
         // blocked, on an alarm or on the network.
         self.settled = !fired && !handed_out && !self.changed && self.cast.journal.is_empty();
         self.changed = false;
+        self.watch(fired || handed_out || !self.cast.journal.is_empty(), ends_at)
+    }
+
+    /// The watchdog: ticks in a row in which nothing arrived, no alarm fired and no work was handed
+    /// out are a stall (or a latency too long to tick through): an error, not a run that ticks on.
+    fn watch(&mut self, event: bool, now: u64) -> Result<(), EngineError> {
+        self.quiet_ticks = if event { 0 } else { self.quiet_ticks + 1 };
+        if self.quiet_ticks > self.limits.stall_steps_max {
+            let at = SimTime::from_millis(now);
+            return Err(EngineError::Stalled(Stall::NoEvent { ticks: self.quiet_ticks, at }));
+        }
         Ok(())
     }
 

@@ -40,17 +40,22 @@ mod stage;
 pub use driver::{BUSY_TICKS_MAX, IN_FLIGHT_MAX};
 pub use stage::EPOCH_UNIX_SECS;
 
-use crate::world::{EngineError, RunOutput, World};
+use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 
 /// Runs `world` to `world.end()` over the simulated network.
-pub fn run(world: &World) -> Result<RunOutput, EngineError> {
-    run_counting_ticks(world).map(|(out, _)| out)
+pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
+    run_with(world, RunLimits::default())
+}
+
+/// [`run`] within `limits`.
+pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
+    driver::Driver::new(world, limits)?.run().map(|(out, _)| out)
 }
 
 /// [`run`], and how many 1 ms ticks turmoil simulated (quiet time skipped costs none): the
-/// deterministic measure of how well idle time is skipped.
-pub fn run_counting_ticks(world: &World) -> Result<(RunOutput, u64), EngineError> {
-    driver::Driver::new(world)?.run()
+/// deterministic measure of how well idle time is skipped. On an error, the trace up to it.
+pub fn run_counting_ticks(world: &World) -> Result<(RunOutput, u64), EngineFailure> {
+    driver::Driver::new(world, RunLimits::default())?.run()
 }
 
 /// One POST on a new connection, as the dispatcher host sends it; for benchmarks that compare

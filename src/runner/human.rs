@@ -3,6 +3,7 @@
 
 use super::ScenarioRun;
 use crate::time::SimTime;
+use crate::world::RunLimits;
 use std::fmt::Write as _;
 
 /// `PASS  net    week-of-failure-disables   10d 00:00:00.000 simulated    12.3 ms wall`
@@ -18,16 +19,30 @@ pub fn render_line(run: &ScenarioRun) -> String {
     )
 }
 
-/// The command that runs exactly this scenario, engine and seed again.
+/// The command that runs exactly this scenario, engine, seed and limits again.
 pub fn reproduce_command(run: &ScenarioRun) -> String {
-    format!("hooksim run {} --engine {} --seed {}", run.file.display(), run.engine, run.seed)
+    let mut command = format!("hooksim run {} --engine {} --seed {}", run.file.display(), run.engine, run.seed);
+    if run.limits.trace_entries_max != RunLimits::default().trace_entries_max {
+        command.push_str(&format!(" --trace-entries-max {}", run.limits.trace_entries_max));
+    }
+    command
 }
 
 pub fn render_failures(run: &ScenarioRun) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "--- {} on {} (seed {})", run.name, run.engine, run.seed);
-    if let Some(error) = &run.error {
-        let _ = writeln!(out, "{}: the engine failed: {error}", run.file.display());
+    if let Some(stop) = &run.error {
+        let _ = writeln!(
+            out,
+            "{}: the engine stopped at {}: {}",
+            run.file.display(),
+            SimTime::from_millis(run.sim_elapsed_ms),
+            stop.message
+        );
+        let _ = writeln!(out, "the trace so far: {} entries, ending with", run.trace.len());
+        for line in &stop.excerpt {
+            let _ = writeln!(out, "    {line}");
+        }
     }
     for failure in &run.failures {
         let _ = writeln!(out, "{failure}");

@@ -24,8 +24,14 @@ fn run_json(run: &ScenarioRun) -> Value {
             })
         })
         .collect();
-    if let Some(error) = &run.error {
-        failures.push(json!({ "file": run.file.display().to_string(), "engine_error": error }));
+    if let Some(stop) = &run.error {
+        failures.push(json!({
+            "file": run.file.display().to_string(),
+            "engine_error": stop.message,
+            "at_ms": run.sim_elapsed_ms,
+            "trace_entries": run.trace.len(),
+            "excerpt": stop.excerpt,
+        }));
     }
     json!({
         "name": run.name,

@@ -12,7 +12,11 @@ pub fn to_junit(runs: &[ScenarioRun]) -> Result<String, quick_junit::SerializeEr
             TestCaseStatus::success()
         } else {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(format!("{} expectation(s) failed", run.failures.len()));
+            let message = match &run.error {
+                Some(stop) => format!("the engine stopped: {}", stop.message),
+                None => format!("{} expectation(s) failed", run.failures.len()),
+            };
+            status.set_message(message);
             status.set_description(render_failures(run));
             status
         };

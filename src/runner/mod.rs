@@ -12,9 +12,9 @@ pub use human::{render_failures, render_line, reproduce_command};
 pub use json::to_json;
 pub use junit::to_junit;
 
-use crate::scenario::{Failure, Scenario, evaluate};
+use crate::scenario::{Failure, Scenario, evaluate, render_entry};
 use crate::trace::{Trace, TraceEvent};
-use crate::world::{EngineError, RunOutput, World};
+use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -38,10 +38,16 @@ impl Engine {
         }
     }
 
-    pub fn run(self, world: &World) -> Result<RunOutput, EngineError> {
+    /// On an error, the failure keeps the trace up to it.
+    pub fn run(self, world: &World) -> Result<RunOutput, EngineFailure> {
+        self.run_within(world, RunLimits::default())
+    }
+
+    /// [`Engine::run`] within `limits`.
+    pub fn run_within(self, world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
         match self {
-            Engine::Net => crate::net::run(world),
-            Engine::Model => crate::model::run(world),
+            Engine::Net => crate::net::run_with(world, limits),
+            Engine::Model => crate::model::run_with(world, limits),
         }
     }
 }
@@ -94,13 +100,28 @@ pub struct ScenarioRun {
     pub file: PathBuf,
     pub engine: Engine,
     pub seed: u64,
+    /// The limits it ran within.
+    pub limits: RunLimits,
     pub sim_elapsed_ms: u64,
     pub wall_us: u64,
     pub trace: Trace,
     pub failures: Vec<Failure>,
-    /// The engine could not run the world at all (the scenario fails).
-    pub error: Option<String>,
+    /// The engine stopped before the world's end (the scenario fails). `trace` then holds what
+    /// was recorded until it stopped, and `sim_elapsed_ms` the virtual time reached.
+    pub error: Option<EngineStop>,
 }
+
+/// Why an engine stopped early, and the last entries it recorded, readable (the evidence).
+#[derive(Clone, Debug)]
+pub struct EngineStop {
+    pub message: String,
+    /// The last (at most [`STOP_EXCERPT_ENTRIES`]) entries of the partial trace, as
+    /// `render_entry` writes them.
+    pub excerpt: Vec<String>,
+}
+
+/// Trace entries a report shows before an engine error.
+pub const STOP_EXCERPT_ENTRIES: usize = 8;
 
 impl ScenarioRun {
     pub fn passed(&self) -> bool {
@@ -114,17 +135,25 @@ impl ScenarioRun {
 
 /// Runs `scenario` on `engine`, with `seed` in place of the file's when given.
 pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> ScenarioRun {
+    run_scenario_within(scenario, engine, seed, RunLimits::default())
+}
+
+/// [`run_scenario`] within `limits`.
+pub fn run_scenario_within(scenario: &Scenario, engine: Engine, seed: Option<u64>, limits: RunLimits) -> ScenarioRun {
     let mut world = scenario.world.clone();
     if let Some(seed) = seed {
         world.seed = seed;
     }
     // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
     let started = Instant::now();
-    let result = engine.run(&world);
+    let result = engine.run_within(&world, limits);
     let wall_us = started.elapsed().as_micros() as u64;
     let (trace, sim_elapsed_ms, error) = match result {
         Ok(out) => (out.trace, out.sim_elapsed_ms, None),
-        Err(e) => (Trace::default(), 0, Some(e.to_string())),
+        Err(EngineFailure { error, partial }) => {
+            let stop = EngineStop { message: error.to_string(), excerpt: last_entries(scenario, &partial.trace) };
+            (partial.trace, partial.sim_elapsed_ms, Some(stop))
+        }
     };
     let failures = if error.is_none() { evaluate(scenario, &trace) } else { Vec::new() };
     ScenarioRun {
@@ -132,6 +161,7 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
         file: scenario.file.clone(),
         engine,
         seed: world.seed,
+        limits,
         sim_elapsed_ms,
         wall_us,
         trace,
@@ -140,9 +170,33 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
     }
 }
 
-/// File name for a run's trace under `--trace DIR`: `<scenario>.<engine>.jsonl`.
-pub fn trace_file_name(run: &ScenarioRun) -> String {
-    let safe: String =
-        run.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    format!("{safe}.{}.jsonl", run.engine)
+fn last_entries(scenario: &Scenario, trace: &Trace) -> Vec<String> {
+    let names = scenario.names();
+    let entries = trace.entries();
+    entries[entries.len().saturating_sub(STOP_EXCERPT_ENTRIES)..].iter().map(|e| render_entry(e, &names)).collect()
+}
+
+/// File names for the runs' traces under `--trace DIR`, in the order of `runs`:
+/// `<file stem>.<engine>.seed<seed>.jsonl`. Two scenario files may share a `name`, and files in
+/// different folders a stem: a name already taken gets `-2`, `-3`, ... after the stem, so no trace
+/// overwrites another.
+pub fn trace_file_names(runs: &[ScenarioRun]) -> Vec<String> {
+    let mut taken = std::collections::BTreeSet::new();
+    runs.iter()
+        .map(|run| {
+            let stem = run.file.file_stem().map_or_else(|| run.name.clone(), |s| s.to_string_lossy().into_owned());
+            let safe: String = stem
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+                .collect();
+            let name_for = |suffix: String| format!("{safe}{suffix}.{}.seed{}.jsonl", run.engine, run.seed);
+            let mut name = name_for(String::new());
+            let mut n = 1;
+            while !taken.insert(name.clone()) {
+                n += 1;
+                name = name_for(format!("-{n}"));
+            }
+            name
+        })
+        .collect()
 }

@@ -4,25 +4,11 @@ use super::Scenario;
 use super::error::{Locator, ScenarioError, ScenarioErrors};
 use super::file::ScenarioFile;
 use super::validate::validate;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Loads one scenario file; on failure, the first error by position.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
-    load_file_all(path).map_err(ScenarioErrors::into_first)
-}
-
-/// Loads one scenario file; on failure, every error found.
-pub fn load_file_all(path: impl AsRef<Path>) -> Result<Scenario, ScenarioErrors> {
-    let path = path.as_ref();
-    match std::fs::read(path) {
-        Ok(bytes) => load_bytes(path, &bytes),
-        Err(e) => Err(ScenarioErrors(vec![ScenarioError {
-            file: path.to_path_buf(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read the scenario file: {e}"),
-        }])),
-    }
+    super::files::load_file_all(path).map_err(ScenarioErrors::into_first)
 }
 
 /// Loads a scenario from text; `name` is the file name errors are reported against.
@@ -77,78 +63,4 @@ fn tidy(message: &str) -> String {
         .replace("expected a sequence", "expected an array, like [\"a\", \"b\"]")
         .replace("expected a map", "expected a table, like { key = \"value\" }")
         .replace("expected a tuple of size 2", "expected two host names, like [\"dispatcher\", \"shop\"]")
-}
-
-/// The scenario files under `paths`, sorted: a file is taken as given (even without the
-/// `.toml` extension, and even if missing, so that loading it reports the problem); a folder
-/// gives every `*.toml` file beneath it.
-pub fn discover(paths: &[impl AsRef<Path>]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        let p = p.as_ref();
-        if p.is_dir() {
-            walk(p, &mut out);
-        } else {
-            out.push(p.to_path_buf());
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(read) = std::fs::read_dir(dir) else {
-        // Unreadable: listing it lets the loader say so with the path.
-        out.push(dir.to_path_buf());
-        return;
-    };
-    let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
-        }
-    }
-}
-
-/// What `hooksim check` reports: the files looked at and every error in them.
-#[derive(Debug, Default)]
-pub struct CheckReport {
-    pub files: Vec<PathBuf>,
-    pub loaded: Vec<Scenario>,
-    pub errors: Vec<ScenarioError>,
-}
-
-impl CheckReport {
-    pub fn is_ok(&self) -> bool {
-        self.errors.is_empty() && !self.files.is_empty()
-    }
-}
-
-/// Loads every scenario under `paths` and collects every error of every file. No paths, or
-/// folders holding no scenario, is an error too: checking nothing must not pass silently.
-pub fn check_paths(paths: &[impl AsRef<Path>]) -> CheckReport {
-    let files = discover(paths);
-    let mut report = CheckReport::default();
-    if files.is_empty() {
-        let where_ = paths.first().map_or_else(|| PathBuf::from("."), |p| p.as_ref().to_path_buf());
-        report.errors.push(ScenarioError {
-            file: where_,
-            line: 1,
-            column: 1,
-            message: "no scenario files (*.toml) found".to_string(),
-        });
-        return report;
-    }
-    for f in &files {
-        match load_file_all(f) {
-            Ok(s) => report.loaded.push(s),
-            Err(ScenarioErrors(errs)) => report.errors.extend(errs),
-        }
-    }
-    report.files = files;
-    report
 }

@@ -15,6 +15,7 @@ mod error;
 mod excerpt;
 mod expect;
 mod file;
+mod files;
 mod load;
 mod matching;
 mod reply;
@@ -24,7 +25,8 @@ pub use duration::{Duration, LatencyRange, parse_duration, parse_latency};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use excerpt::{Names, render_entry};
 pub use expect::{Count, Expectation, Failure, OutcomeFilter, Window, evaluate};
-pub use load::{CheckReport, check_paths, discover, load_bytes, load_file, load_file_all, load_str};
+pub use files::{CheckReport, SCENARIO_FILE_BYTES_MAX, check_paths, discover, load_file_all};
+pub use load::{load_bytes, load_file, load_str};
 pub use reply::parse_reply;
 
 use crate::domain::WebhookId;

@@ -75,6 +75,79 @@ pub enum EngineError {
     Step { index: usize, at: SimTime, source: crate::core::InputError },
     #[error("the simulation failed: {0}")]
     Simulation(String),
+    /// The run recorded as many trace entries as [`RunLimits::trace_entries_max`] allows.
+    #[error(
+        "the trace reached its budget of {entries_max} entries at {at} (TRACE_ENTRIES_MAX, or \
+         hooksim run --trace-entries-max): the run stops there"
+    )]
+    TraceFull { entries_max: usize, at: SimTime },
+    /// The network engine ticked through more busy time than [`RunLimits::busy_ticks_max`].
+    #[error(
+        "the network was busy for {ticks_max} ticks of 1 ms ({}) in all, BUSY_TICKS_MAX: the run stops at {at}",
+        SimTime::from_millis(*ticks_max)
+    )]
+    BusyTicks { ticks_max: u64, at: SimTime },
+    /// The watchdog: an engine went [`RunLimits::stall_steps_max`] steps without progress.
+    #[error("{0}")]
+    Stalled(Stall),
+}
+
+/// How an engine made no progress (see [`RunLimits::stall_steps_max`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Stall {
+    #[error("the model engine stalled: {steps} steps at {at} without the world clock moving (STALL_STEPS_MAX)")]
+    ClockStopped { steps: u64, at: SimTime },
+    #[error(
+        "the network engine stalled: {ticks} ticks ({}) to {at} with traffic on the wire and no event \
+         (STALL_STEPS_MAX; a latency that long cannot be ticked through)",
+        SimTime::from_millis(*ticks)
+    )]
+    NoEvent { ticks: u64, at: SimTime },
+}
+
+/// Steps an engine may take without progress before its watchdog stops the run: the model engine
+/// at one instant of the world clock, the network engine in ticks in a row with traffic on the
+/// wire but nothing arriving, no timer firing and no work handed out (a million ticks are 16 min
+/// 40 s of simulated time, far beyond any latency a library scenario uses).
+pub const STALL_STEPS_MAX: u64 = 1_000_000;
+
+/// What one run may cost, whatever its world says: an engine that reaches a limit stops with an
+/// [`EngineFailure`] holding the trace so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Entries the trace may hold.
+    pub trace_entries_max: usize,
+    /// Ticks the network engine may simulate in all (quiet time costs none).
+    pub busy_ticks_max: u64,
+    /// The watchdog's patience, in steps without progress (see [`STALL_STEPS_MAX`]).
+    pub stall_steps_max: u64,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            trace_entries_max: crate::trace::TRACE_ENTRIES_MAX,
+            busy_ticks_max: crate::net::BUSY_TICKS_MAX,
+            stall_steps_max: STALL_STEPS_MAX,
+        }
+    }
+}
+
+/// An engine that stopped before the world's end: why, and what it recorded until then. The
+/// partial trace is the evidence of what led there; `partial.sim_elapsed_ms` is the virtual time
+/// reached.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct EngineFailure {
+    pub error: EngineError,
+    pub partial: RunOutput,
+}
+
+impl From<EngineError> for EngineFailure {
+    /// A failure before the world started: nothing was recorded.
+    fn from(error: EngineError) -> Self {
+        EngineFailure { error, partial: RunOutput { trace: Trace::default(), sim_elapsed_ms: 0 } }
+    }
 }
 
 #[cfg(test)]
