@@ -7,6 +7,7 @@
 //! seeded from one `u64`. It imports no async runtime and no network crate.
 
 mod delivery;
+mod dispatch;
 mod dispatcher;
 mod envelope;
 mod health;
@@ -14,6 +15,7 @@ mod queues;
 #[cfg(test)]
 mod tests;
 
+pub use dispatch::Dispatch;
 pub use dispatcher::{AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail};
 pub use envelope::render;
 pub use health::{Health, Verdict};

@@ -6,15 +6,21 @@
 //! - [`ProcessDispatcher`]: the harness side. Spawns a command, speaks the protocol, trusts
 //!   nothing it reads, and implements [`crate::core::Dispatch`] with the trace derived from what
 //!   the process said.
-//! - [`serve`]: the reference core served over the protocol (`hooksim dispatcher --stdio`).
 
+mod client;
+mod error;
+mod ledger;
 pub mod message;
+mod pipe;
+
+pub use client::{ProcessConfig, ProcessDispatcher, ProcessError};
+pub use error::{Problem, ProtocolError};
 
 /// The protocol version `hello` names. A process that answers another version is refused.
 pub const VERSION: u32 = 1;
 
 /// Longest line either side may write, newline excluded. A longer line from the process is a
-/// too-long line error; the reference server refuses a longer input line the same way.
+/// [`Problem::TooLong`]; the reference server refuses a longer input line the same way.
 pub const LINE_BYTES_MAX: usize = 8 * 1024 * 1024;
 
 /// Most output lines (sends, emails, facts) the process may write for one input before `done`.
