@@ -17,6 +17,8 @@ enum Cli {
     Certify(cli::certify::CertifyCommand),
     /// Serve a reference receiver over the real network.
     Receiver(cli::receiver::ReceiverArgs),
+    /// Serve the reference dispatcher over the dispatcher protocol (docs/protocol.md).
+    Dispatcher(cli::dispatcher::DispatcherArgs),
 }
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Cli::Check(args) => cli::check::run(args),
         Cli::Certify(cmd) => cli::certify::run(cmd),
         Cli::Receiver(args) => cli::receiver::run(args),
+        Cli::Dispatcher(args) => cli::dispatcher::run(args),
     };
     ExitCode::from(code)
 }

@@ -125,9 +125,9 @@ impl Ledger {
                 if timeout_ms == 0 {
                     return Err(bad("timeout_ms must be greater than zero".into()));
                 }
-                if !self.deliveries.contains_key(&delivery) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = self.deliveries.entry(delivery) {
                     // Never announced with `delivery_queued`: the harness records it here.
-                    self.deliveries.insert(delivery, DeliveryRecord { webhook, event, starts: 0 });
+                    slot.insert(DeliveryRecord { webhook, event, starts: 0 });
                     taken.trace.push(TraceEvent::DeliveryQueued { delivery, webhook, event });
                 }
                 let number = {

@@ -6,12 +6,14 @@
 //! - [`ProcessDispatcher`]: the harness side. Spawns a command, speaks the protocol, trusts
 //!   nothing it reads, and implements [`crate::core::Dispatch`] with the trace derived from what
 //!   the process said.
+//! - [`serve`]: the reference core served over the protocol (`hooksim dispatcher --stdio`).
 
 mod client;
 mod error;
 mod ledger;
 pub mod message;
 mod pipe;
+pub mod serve;
 
 pub use client::{ProcessConfig, ProcessDispatcher, ProcessError};
 pub use error::{Problem, ProtocolError};

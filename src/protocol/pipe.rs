@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Read as _, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -76,10 +76,7 @@ impl Pipe {
 
     /// A line already written that nobody asked for, if any.
     pub(crate) fn unsolicited(&self) -> Option<Read> {
-        match self.lines.try_recv() {
-            Ok(read) => Some(read),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.lines.try_recv().ok()
     }
 
     /// The last bytes the process wrote to stderr, as text.
