@@ -15,7 +15,7 @@ pub mod message;
 mod pipe;
 pub mod serve;
 
-pub use client::{ProcessConfig, ProcessDispatcher, ProcessError};
+pub use client::{Direction, ProcessConfig, ProcessDispatcher, ProcessError};
 pub use error::{Problem, ProtocolError};
 
 /// The protocol version `hello` names. A process that answers another version is refused.
