@@ -199,3 +199,20 @@ fn a_line_that_is_not_utf8() {
     let e = first_error(ProcessConfig::new(vec!["sh".into(), "-c".into(), script]));
     assert_has(&e, &["line 2", "not UTF-8"]);
 }
+
+#[test]
+fn a_process_that_never_reads_its_input() {
+    // A `hello` larger than a pipe's buffer, to a process that reads nothing: the harness must
+    // not block writing it, and gives up after the reply timeout.
+    let many: Vec<WebhookConfig> = (0..2_000)
+        .map(|i| WebhookConfig {
+            url: format!("http://shop{i}/webhook"),
+            paths: vec![],
+            owner_email: "ops@shop".into(),
+        })
+        .collect();
+    let mut c = ProcessConfig::new(vec!["sh".into(), "-c".into(), "exec sleep 30".into()]);
+    c.reply_timeout_ms = 300;
+    let e = ProcessDispatcher::spawn(c, &Profile::Snapbill.policy(), many, 1).err().expect("refused").to_string();
+    assert_has(&e, &["said nothing for 300 ms", "`hello`"]);
+}

@@ -22,7 +22,9 @@ pub(crate) enum Read {
 
 pub(crate) struct Pipe {
     child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
+    /// Lines for the writer thread: a process that stops reading cannot block the harness on a
+    /// full pipe; it is caught by the reply timeout instead.
+    stdin: Option<mpsc::Sender<String>>,
     lines: Receiver<Read>,
     stderr: Arc<Mutex<Vec<u8>>>,
     readers: Vec<JoinHandle<()>>,
@@ -44,25 +46,26 @@ impl Pipe {
             command.env(key, value);
         }
         let mut child = command.spawn()?;
-        let stdin = child.stdin.take().map(BufWriter::new);
+        let writer = child.stdin.take().map(BufWriter::new).expect("stdin is piped");
+        let (stdin, to_write) = mpsc::channel();
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
         let (sender, lines) = mpsc::channel();
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let tail = stderr.clone();
         let readers = vec![
+            std::thread::spawn(move || write_lines(writer, &to_write)),
             std::thread::spawn(move || read_lines(BufReader::new(stdout), line_bytes_max, &sender)),
             std::thread::spawn(move || keep_tail(stderr_pipe, &tail, stderr_bytes_max)),
         ];
-        Ok(Pipe { child, stdin, lines, stderr, readers })
+        Ok(Pipe { child, stdin: Some(stdin), lines, stderr, readers })
     }
 
-    /// Writes `line` and a newline, and flushes.
+    /// Hands `line` to the writer thread (which adds the newline and flushes). Fails once the
+    /// process stopped taking input.
     pub(crate) fn write_line(&mut self, line: &str) -> std::io::Result<()> {
-        let stdin = self.stdin.as_mut().ok_or_else(|| std::io::Error::other("stdin is closed"))?;
-        stdin.write_all(line.as_bytes())?;
-        stdin.write_all(b"\n")?;
-        stdin.flush()
+        let stdin = self.stdin.as_ref().ok_or_else(|| std::io::Error::other("stdin is closed"))?;
+        stdin.send(line.to_string()).map_err(|_| std::io::Error::other("its stdin is closed"))
     }
 
     /// The next thing read from stdout, or `None` after `timeout` of silence.
@@ -109,6 +112,16 @@ impl Pipe {
 impl Drop for Pipe {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+fn write_lines(mut stdin: BufWriter<ChildStdin>, lines: &Receiver<String>) {
+    for line in lines {
+        let written =
+            stdin.write_all(line.as_bytes()).and_then(|()| stdin.write_all(b"\n")).and_then(|()| stdin.flush());
+        if written.is_err() {
+            return;
+        }
     }
 }
 
