@@ -25,6 +25,8 @@
 //!   evaluated over a trace.
 //! - [`runner`]: runs scenarios on an engine; human, JSON and JUnit reports.
 //! - [`receiver`]: reference receivers (`dedup`, `naive`, `picky`, `brittle`) as axum routers.
+//! - [`protocol`]: the dispatcher protocol: the core's shape as JSON lines to a child process,
+//!   so a dispatcher in any language runs in the worlds (`hooksim dispatcher --stdio` serves the core).
 //! - [`certify`]: grades a real receiver over the network (wall clock, bounded client).
 //! - [`signing`]: webhook signatures (Standard Webhooks, Stripe, GitHub): sign and verify, pure,
 //!   with `now` as a parameter.
@@ -39,6 +41,7 @@ pub mod domain;
 pub mod model;
 pub mod net;
 pub mod policy;
+pub mod protocol;
 pub mod receiver;
 pub mod runner;
 pub mod scenario;

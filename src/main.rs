@@ -19,6 +19,8 @@ enum Cli {
     Receiver(cli::receiver::ReceiverArgs),
     /// Print the headers that sign a body (read from standard input), and a curl line.
     Sign(cli::sign::SignArgs),
+    /// Serve the reference dispatcher over the dispatcher protocol (docs/protocol.md).
+    Dispatcher(cli::dispatcher::DispatcherArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Cli::Certify(cmd) => cli::certify::run(cmd),
         Cli::Receiver(args) => cli::receiver::run(args),
         Cli::Sign(args) => cli::sign::run(args),
+        Cli::Dispatcher(args) => cli::dispatcher::run(args),
     };
     ExitCode::from(code)
 }

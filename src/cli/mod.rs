@@ -2,6 +2,7 @@
 
 pub mod certify;
 pub mod check;
+pub mod dispatcher;
 pub mod receiver;
 pub mod run;
 pub mod sign;

@@ -8,6 +8,7 @@
 //! (`tests/tidy.rs` checks). In debug builds it checks its bookkeeping after every input.
 
 mod delivery;
+mod dispatch;
 mod dispatcher;
 mod envelope;
 mod health;
@@ -15,6 +16,7 @@ mod queues;
 #[cfg(test)]
 mod tests;
 
+pub use dispatch::Dispatch;
 pub use dispatcher::{AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail};
 pub use envelope::render;
 pub use health::{Health, Verdict};
