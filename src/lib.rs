@@ -14,6 +14,8 @@
 //! - [`trace`]: the closed enum of everything that happens, with virtual timestamps.
 //! - [`world`]: a simulated world, independent of the engine that runs it: receivers and their
 //!   behaviour, a timeline of changes and faults.
+//! - [`shell`]: what every engine needs around the core, written once and pure: link state,
+//!   reply sequences, warning emails, lingering exchanges, limits.
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
 //! - [`net`]: the network engine: the same core over real HTTP (hyper, axum) on turmoil's
 //!   simulated network, skipping idle time.
@@ -35,6 +37,7 @@ pub mod policy;
 pub mod receiver;
 pub mod runner;
 pub mod scenario;
+pub mod shell;
 pub mod time;
 pub mod trace;
 pub mod world;

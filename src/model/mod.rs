@@ -8,6 +8,5 @@
 
 mod agenda;
 mod engine;
-mod network;
 
 pub use engine::run;

@@ -6,17 +6,20 @@
 //! a core timer, an email retry) or to the end of the world.
 
 use super::alarm::Alarms;
-use super::dispatcher_host::{self, Inbox, Job, LINGER_MS, MAIL_TIMEOUT_MS};
+use super::dispatcher_host::{self, Inbox, Job};
 use super::journal::{Journal, Note, Work};
-use super::links::Links;
-use super::outbox::Outbox;
 use super::receiver_host::Receiver;
 use super::stage::{Cast, Stage, TICK_MS, turmoil_seed};
-use crate::core::{Dispatcher, Input, Output};
+use crate::core::{AttemptId, AttemptRequest, Dispatcher, Input, Output};
+use crate::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
+use crate::shell::{Lingering, Links, MailRecord, Outbox, Path};
 use crate::time::SimTime;
-use crate::trace::{Trace, TraceEvent};
-use crate::world::{Action, DISPATCHER_HOST, EngineError, Host, MAIL_HOST, RunOutput, World};
+use crate::trace::{Outcome, Trace, TraceEvent};
+use crate::world::{Action, DISPATCHER_HOST, EngineError, Host, MAIL_HOST, RunOutput, World, url_host};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
+use tokio::sync::oneshot;
 
 /// Ticks one run may simulate, in all (quiet gaps cost none). A world that keeps the network busy for
 /// longer (a hold kept for days with messages on it) ends with an error rather than running for
@@ -29,11 +32,6 @@ pub const BUSY_TICKS_MAX: u64 = 50_000_000;
 /// far above anything the in-flight limit allows. turmoil allocates none of it up front.
 const TCP_CAPACITY: usize = 1 << 20;
 
-/// At most this many attempts in flight at once over all webhooks (the policy's per-webhook limit
-/// times the webhooks), far below `TCP_CAPACITY`; a world that allows more is refused with an
-/// error rather than risking turmoil's panic on a full accept queue.
-pub const IN_FLIGHT_MAX: usize = 16_384;
-
 pub(crate) struct Driver<'w> {
     world: &'w World,
     core: Dispatcher,
@@ -42,6 +40,9 @@ pub(crate) struct Driver<'w> {
     next_step: usize,
     links: Links,
     outbox: Outbox,
+    /// Open exchanges, bounded; the sender of each exchange's `close` (dropping it closes it).
+    exchanges: Lingering,
+    closers: BTreeMap<AttemptId, oneshot::Sender<()>>,
     cast: Cast,
     stage: Stage,
     busy_ticks: u64,
@@ -53,28 +54,17 @@ pub(crate) struct Driver<'w> {
 
 impl<'w> Driver<'w> {
     pub(crate) fn new(world: &'w World) -> Result<Driver<'w>, EngineError> {
+        // Host names unique and not reserved, in-flight within the ports a host has, latency in
+        // order: what this engine needs is what `World::validate` (and `hooksim check`) checks.
+        world.check_runnable()?;
         let journal = Journal::default();
         let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
         let mut receivers = Vec::new();
         for spec in &world.receivers {
-            if names.contains(&spec.host) {
-                return Err(EngineError::Simulation(format!(
-                    "receiver host name {:?} is reserved or given twice",
-                    spec.host
-                )));
-            }
             names.push(spec.host.clone());
             receivers.push(Receiver::new(spec, &journal));
         }
         let policy = world.policy.clone();
-        let in_flight_max = (policy.in_flight_per_webhook_max() as usize).saturating_mul(world.webhooks.len());
-        if in_flight_max > IN_FLIGHT_MAX {
-            return Err(EngineError::Simulation(format!(
-                "{in_flight_max} attempts may be in flight at once (in_flight_per_webhook_max times {} webhooks); \
-                 the network engine takes at most {IN_FLIGHT_MAX}",
-                world.webhooks.len()
-            )));
-        }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
             inbox: Rc::new(Inbox::default()),
@@ -83,6 +73,7 @@ impl<'w> Driver<'w> {
             alarms: Alarms::default(),
             receivers,
             names,
+            mail_record: Rc::new(RefCell::new(MailRecord::default())),
             tcp_capacity: TCP_CAPACITY,
         };
         let stage = Stage::start(turmoil_seed(world.seed), &cast, &links)
@@ -94,6 +85,8 @@ impl<'w> Driver<'w> {
             next_step: 0,
             links,
             outbox: Outbox::default(),
+            exchanges: Lingering::default(),
+            closers: BTreeMap::new(),
             cast,
             stage,
             busy_ticks: 0,
@@ -112,7 +105,10 @@ impl<'w> Driver<'w> {
             self.take_notes(at)?;
             self.core.handle_timeout(at);
             self.drain_core();
-            self.hand_out(at);
+            for attempt in self.exchanges.expire(now) {
+                self.closers.remove(&attempt);
+            }
+            self.hand_out(at)?;
             if now >= end {
                 break;
             }
@@ -198,27 +194,28 @@ impl<'w> Driver<'w> {
     }
 
     fn crash(&mut self, host: &Host, at: SimTime) {
-        if self.links.is_down(host.name()) {
+        if !self.links.set_down(host, true) {
             return;
         }
-        self.links.set_down(host, true);
         self.stage.crash(host.name(), &self.links, &self.cast.names);
         if *host == Host::Dispatcher {
-            // Jobs not yet taken die with the process; the core knows its attempts are lost.
+            // Jobs not yet taken and every open exchange die with the process; the core knows
+            // its attempts are lost.
             self.cast.inbox.clear();
-            self.outbox.forget_tries();
+            self.exchanges.clear();
+            self.closers.clear();
+            self.outbox.crashed();
             let _ = self.core.handle(at, Input::Crash);
         }
     }
 
     fn restart(&mut self, host: &Host, at: SimTime) {
-        if !self.links.is_down(host.name()) {
+        if !self.links.set_down(host, false) {
             return;
         }
-        self.links.set_down(host, false);
         self.stage.restart(host.name(), &self.cast.names);
         if *host == Host::Dispatcher {
-            self.outbox.resume(at);
+            self.outbox.restarted(at);
             let _ = self.core.handle(at, Input::Restart);
         }
     }
@@ -227,17 +224,10 @@ impl<'w> Driver<'w> {
     fn take_notes(&mut self, at: SimTime) -> Result<(), EngineError> {
         for note in self.cast.journal.take() {
             match note {
-                Note::Answer { attempt, outcome } => {
-                    self.core
-                        .handle(at, Input::Answer { attempt, outcome })
-                        .map_err(|e| EngineError::Simulation(e.to_string()))?;
-                    self.drain_core();
-                }
-                Note::EmailTried { id, outcome } => {
-                    let webhook = self.outbox.webhook_of(id).map(|e| e.webhook);
-                    let retry_at = self.outbox.tried(id, outcome.is_success(), at);
-                    if let (Some(webhook), Some(retry_at)) = (webhook, retry_at) {
-                        let event = TraceEvent::EmailDeferred { webhook, outcome, retry_at };
+                Note::Answer { attempt, outcome } => self.answer(at, attempt, outcome)?,
+                Note::EmailTried { attempt, outcome } => {
+                    if let Some((email, retry_at)) = self.outbox.tried(attempt, outcome.is_success(), at) {
+                        let event = TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at };
                         self.trace.push(at, event);
                     }
                 }
@@ -247,24 +237,63 @@ impl<'w> Driver<'w> {
         Ok(())
     }
 
-    /// Gives the dispatcher host the core's sends and the emails due.
-    fn hand_out(&mut self, at: SimTime) {
+    /// The end of an exchange, as the core hears it; an exchange already closed (its linger
+    /// ran out, the lingering limit closed it) reports nothing, as in the model engine.
+    fn answer(&mut self, at: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), EngineError> {
+        self.closers.remove(&attempt);
+        if self.exchanges.close(attempt) {
+            self.core
+                .handle(at, Input::Answer { attempt, outcome })
+                .map_err(|e| EngineError::Simulation(e.to_string()))?;
+            self.drain_core();
+        }
+        Ok(())
+    }
+
+    /// Gives the dispatcher host the core's sends and the emails due. A connect the shared link
+    /// state refuses (no such host, a cut link) fails here, at once, as in the model engine.
+    fn hand_out(&mut self, at: SimTime) -> Result<(), EngineError> {
         while let Some(output) = self.core.poll_output() {
             match output {
-                Output::Send(request) => {
-                    let give_up_ms = at.as_millis().saturating_add(request.timeout_ms).saturating_add(LINGER_MS);
-                    self.queue(Job::Attempt { request, give_up_ms });
+                Output::Send(request) => self.send(at, request)?,
+                Output::Email(email) => {
+                    self.outbox.add(email, at);
                 }
-                Output::Email(email) => self.outbox.add(email, at),
             }
         }
         if !self.links.is_down(DISPATCHER_HOST) {
-            for (id, email) in self.outbox.take_due(at) {
+            for (attempt, email) in self.outbox.take_due(at) {
+                if self.links.path(DISPATCHER_HOST, MAIL_HOST) == Path::Partitioned {
+                    if let Some((email, retry_at)) = self.outbox.tried(attempt, false, at) {
+                        let event =
+                            TraceEvent::EmailDeferred { webhook: email.webhook, outcome: Outcome::Refused, retry_at };
+                        self.trace.push(at, event);
+                    }
+                    continue;
+                }
                 self.stage.wake_mail(&self.links);
                 let deadline_ms = at.as_millis().saturating_add(MAIL_TIMEOUT_MS);
-                self.queue(Job::Email { id, email, deadline_ms });
+                self.queue(Job::Email { attempt, email, deadline_ms });
             }
         }
+        Ok(())
+    }
+
+    fn send(&mut self, at: SimTime, request: AttemptRequest) -> Result<(), EngineError> {
+        let now_ms = at.as_millis();
+        let lingers_from_ms = now_ms.saturating_add(request.timeout_ms);
+        for closed in self.exchanges.open(request.attempt, now_ms, lingers_from_ms) {
+            self.closers.remove(&closed);
+        }
+        let host = url_host(&request.url).filter(|h| self.cast.receivers.iter().any(|r| r.host == *h));
+        if host.is_none_or(|h| self.links.path(DISPATCHER_HOST, h) == Path::Partitioned) {
+            return self.answer(at, request.attempt, Outcome::Refused);
+        }
+        let (closer, close) = oneshot::channel();
+        self.closers.insert(request.attempt, closer);
+        let give_up_ms = lingers_from_ms.saturating_add(LINGER_MS);
+        self.queue(Job::Attempt { request, give_up_ms, close });
+        Ok(())
     }
 
     fn queue(&self, job: Job) {

@@ -33,11 +33,11 @@ mod http;
 mod journal;
 mod links;
 mod mail_host;
-mod outbox;
 mod receiver_host;
 mod stage;
 
-pub use driver::{BUSY_TICKS_MAX, IN_FLIGHT_MAX};
+pub use crate::shell::limits::IN_FLIGHT_MAX;
+pub use driver::BUSY_TICKS_MAX;
 pub use stage::EPOCH_UNIX_SECS;
 
 use crate::world::{EngineError, RunOutput, World};

@@ -17,10 +17,13 @@
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox};
 use super::journal::{Journal, Work};
-use super::links::Links;
+use super::links::{install_latency, install_pair};
 use super::mail_host;
 use super::receiver_host::Receiver;
+use crate::shell::Links;
+use crate::shell::MailRecord;
 use crate::world::{Action, DISPATCHER_HOST, Host, MAIL_HOST};
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
@@ -41,6 +44,8 @@ pub(crate) struct Cast {
     pub(crate) receivers: Vec<Receiver>,
     /// Every host's name: the dispatcher, the mail host, then the receivers in world order.
     pub(crate) names: Vec<String>,
+    /// The mail host's record of the letters it took (durable: outlives its process).
+    pub(crate) mail_record: Rc<RefCell<MailRecord>>,
     /// Accept backlog and per-stream buffer; at most this many connections may arrive in one tick.
     pub(crate) tcp_capacity: usize,
 }
@@ -79,7 +84,8 @@ impl Stage {
             sim.host(receiver.host.clone(), move || receiver.software(work.clone(), alarms.clone()));
         }
         let journal = cast.journal.clone();
-        sim.host(MAIL_HOST, move || mail_host::software(journal.clone()));
+        let record = cast.mail_record.clone();
+        sim.host(MAIL_HOST, move || mail_host::software(journal.clone(), record.clone()));
         let (inbox, journal, alarms) = (cast.inbox.clone(), cast.journal.clone(), cast.alarms.clone());
         sim.host(DISPATCHER_HOST, move || dispatcher_host::software(inbox.clone(), journal.clone(), alarms.clone()));
         sim.step()?;
@@ -145,7 +151,7 @@ impl Stage {
             | Action::Repair { a, b }
             | Action::Hold { a, b }
             | Action::Release { a, b } => (a, b),
-            Action::Latency { .. } => return links.install_latency(&mut self.sim, names),
+            Action::Latency { .. } => return install_latency(links, &mut self.sim, names),
             _ => return,
         };
         if !known(a) || !known(b) || a == b {
@@ -158,7 +164,7 @@ impl Stage {
             Action::Hold { .. } => self.sim.hold(a.name(), b.name()),
             _ => self.sim.release(a.name(), b.name()),
         }
-        links.install_pair(&mut self.sim, a.name(), b.name());
+        install_pair(links, &mut self.sim, a.name(), b.name());
     }
 
     /// The host's process dies: its tasks and connections with it.
@@ -185,7 +191,7 @@ impl Stage {
         self.sim.crash(host);
         for other in &others {
             self.sim.repair_oneway(host, other.as_str());
-            links.install_pair(&mut self.sim, host, other);
+            install_pair(links, &mut self.sim, host, other);
         }
     }
 

@@ -5,9 +5,11 @@
 mod action;
 mod behaviour;
 pub mod sample;
+mod validate;
 
 pub use action::{Action, Host, Step};
 pub use behaviour::{Answer, Behaviour, Reply};
+pub use validate::WorldError;
 
 use crate::domain::WebhookConfig;
 use crate::policy::Policy;
@@ -75,6 +77,9 @@ pub enum EngineError {
     Step { index: usize, at: SimTime, source: crate::core::InputError },
     #[error("the simulation failed: {0}")]
     Simulation(String),
+    /// The world cannot run (see `World::validate`): the first reason, and how many there are.
+    #[error("the world cannot run: {0} ({1} reason(s) in all)")]
+    Invalid(WorldError, usize),
 }
 
 #[cfg(test)]
