@@ -345,3 +345,28 @@ fn lost_mail_answers_give_one_warning_and_traced_retries_on_both_engines() {
     assert!(deferred.len() > 600 && deferred.iter().all(|o| *o == Outcome::Timeout), "{}", deferred.len());
     assert_eq!((received, deferred), count(&hooksim::model::run(&w).unwrap()));
 }
+
+/// Issue 8, defect 12: exchanges that linger in numbers. Everything between the dispatcher and
+/// the shop is held for ten hours while a delivery is retried a second after each 1 s timeout:
+/// over 17,000 connects whose SYN stays held. turmoil used to run out of the dispatcher's 16,384
+/// ports and panic (then hang); now lingering exchanges are bounded (`LINGERING_MAX`), the host
+/// has every unprivileged port, and a run that would still exhaust them stops with an error
+/// (`UNFINISHED_CONNECTS_MAX`).
+#[test]
+fn ten_hours_of_held_retries_every_two_seconds_run_to_the_end() {
+    let mut spec = Profile::Snapbill.spec();
+    spec.schedule.backoff = hooksim::policy::Backoff::List { delays_ms: vec![SECOND_MS] };
+    spec.attempt_timeout_ms = SECOND_MS;
+    spec.warn_after_ms = None;
+    spec.disable_after_ms = None;
+    let shop = Host::Receiver("shop".into());
+    let mut w = world("held for ten hours", spec.build().unwrap(), Behaviour::default(), 10 * HOUR_MS + MINUTE_MS);
+    w.timeline = vec![
+        at(SECOND_MS, Action::Hold { a: Host::Dispatcher, b: shop.clone() }),
+        at(2 * SECOND_MS, Action::Change(client(1))),
+        at(10 * HOUR_MS, Action::Release { a: Host::Dispatcher, b: shop }),
+    ];
+    let out = run(&w);
+    assert!(attempts(&out).len() > 17_000, "{}", attempts(&out).len());
+    assert_eq!(delivered(&out).len(), 1);
+}

@@ -9,7 +9,7 @@ use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox, Job};
 use super::journal::{Journal, Note, Work};
 use super::receiver_host::Receiver;
-use super::stage::{Cast, Stage, TICK_MS, turmoil_seed};
+use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
 use crate::core::{AttemptId, AttemptRequest, Dispatcher, Input, Output};
 use crate::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
 use crate::shell::{Lingering, Links, MailRecord, Outbox, Path};
@@ -271,6 +271,7 @@ impl<'w> Driver<'w> {
                     }
                     continue;
                 }
+                self.check_ports(at)?;
                 self.stage.wake_mail(&self.links);
                 let deadline_ms = at.as_millis().saturating_add(MAIL_TIMEOUT_MS);
                 self.queue(Job::Email { attempt, email, deadline_ms });
@@ -279,7 +280,21 @@ impl<'w> Driver<'w> {
         Ok(())
     }
 
+    /// Stops the run before turmoil runs out of ports (it would panic): see
+    /// [`UNFINISHED_CONNECTS_MAX`].
+    fn check_ports(&self, at: SimTime) -> Result<(), EngineError> {
+        let unfinished = self.cast.inbox.unfinished_connects();
+        if unfinished < UNFINISHED_CONNECTS_MAX {
+            return Ok(());
+        }
+        Err(EngineError::Simulation(format!(
+            "at {at}: {unfinished} connections of the dispatcher never completed (refused, or held or sent to a \
+             crashed host until given up); the network engine simulates at most {UNFINISHED_CONNECTS_MAX} in one run"
+        )))
+    }
+
     fn send(&mut self, at: SimTime, request: AttemptRequest) -> Result<(), EngineError> {
+        self.check_ports(at)?;
         let now_ms = at.as_millis();
         let lingers_from_ms = now_ms.saturating_add(request.timeout_ms);
         for closed in self.exchanges.open(request.attempt, now_ms, lingers_from_ms) {

@@ -38,7 +38,7 @@ mod stage;
 
 pub use crate::shell::limits::IN_FLIGHT_MAX;
 pub use driver::BUSY_TICKS_MAX;
-pub use stage::EPOCH_UNIX_SECS;
+pub use stage::{EPOCH_UNIX_SECS, UNFINISHED_CONNECTS_MAX};
 
 use crate::world::{EngineError, RunOutput, World};
 

@@ -22,6 +22,7 @@ use super::mail_host;
 use super::receiver_host::Receiver;
 use crate::shell::Links;
 use crate::shell::MailRecord;
+use crate::shell::limits::{IN_FLIGHT_MAX, LINGERING_MAX};
 use crate::world::{Action, DISPATCHER_HOST, Host, MAIL_HOST};
 use std::cell::RefCell;
 use std::net::IpAddr;
@@ -31,6 +32,17 @@ use turmoil::{Protocol, Segment, Sim};
 
 /// The virtual clock's origin: 2024-01-01T00:00:00Z, never the real time.
 pub const EPOCH_UNIX_SECS: u64 = 1_704_067_200;
+
+/// The ports a host's connects take theirs from: every port but the privileged ones (turmoil's
+/// default is a quarter of this). See [`UNFINISHED_CONNECTS_MAX`].
+const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
+
+/// At most this many connects of the dispatcher may end unfinished in one run (refused, or given
+/// up while their SYN was held or waiting for a crashed host). turmoil keeps the socket of such a
+/// connect, and so its port, for the rest of the run, and panics when a host runs out of ports.
+/// The run stops with an error at this limit instead: the ephemeral ports less room for every
+/// exchange that may be open at once (in flight, lingering, and one letter per webhook).
+pub const UNFINISHED_CONNECTS_MAX: u64 = (65535 - 1024 + 1) - (2 * IN_FLIGHT_MAX + LINGERING_MAX) as u64;
 
 /// Messages move at tick boundaries; an HTTP exchange costs a few ticks.
 pub(crate) const TICK_MS: u64 = 1;
@@ -75,6 +87,7 @@ impl Stage {
             .min_message_latency(Duration::from_millis(min_ms))
             .max_message_latency(Duration::from_millis(max_ms))
             .tcp_capacity(cast.tcp_capacity)
+            .ephemeral_ports(EPHEMERAL_PORTS)
             .build();
         // Servers first, the dispatcher last: turmoil runs hosts in registration order, so within
         // one tick a server that just (re)started binds before the dispatcher connects, and the
