@@ -383,3 +383,26 @@ fn a_restarted_dispatcher_sends_every_letter_at_once_on_both_engines() {
         assert!(received[0] < 1_230 * SECOND_MS + SECOND_MS, "sent at the restart: {received:?}");
     }
 }
+
+/// Issue 8, defect 7: what an engine refuses, `hooksim check` refuses (bad input, exit 2), at a
+/// position in the file; it used to pass `check` and fail on the network engine at run time.
+#[test]
+fn what_an_engine_refuses_check_refuses() {
+    let text = r#"
+name = "too many in flight"
+description = "more attempts in flight than the engines simulate"
+run_for = "1h"
+
+[policy]
+in_flight_max = 100000
+
+[webhooks.shop]
+url = "http://shop/webhook"
+owner = "ops@shop.example"
+
+[receivers.shop]
+"#;
+    let errors = hooksim::scenario::load_str("too-many.toml", text).expect_err("refused");
+    let message = errors.to_string();
+    assert!(message.starts_with("too-many.toml:6:1: `policy.in_flight_per_webhook_max`"), "{message}");
+}
