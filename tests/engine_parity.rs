@@ -406,3 +406,15 @@ owner = "ops@shop.example"
     let message = errors.to_string();
     assert!(message.starts_with("too-many.toml:6:1: `policy.in_flight_per_webhook_max`"), "{message}");
 }
+
+#[test]
+fn a_body_past_the_receivers_limit_is_413_on_both_engines() {
+    let mut world = one_shop(Behaviour::default(), vec![]);
+    let name = "x".repeat(hooksim::receiver::BODY_BYTES_MAX);
+    let client = Client { id: 2, name, email: "big@example.com".into() };
+    world.timeline.push(at_s(20, Action::Change(Change::AddClient(client))));
+    world.run_for_ms = 60 * SECOND_MS;
+    for trace in both(&world) {
+        assert_eq!(outcomes(&trace), ["Status { code: 200 }", "Status { code: 413 }", "Status { code: 413 }"]);
+    }
+}

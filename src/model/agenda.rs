@@ -4,7 +4,7 @@ use crate::core::{AttemptId, WarningEmail};
 use crate::shell::mail::MailTry;
 use crate::time::SimTime;
 use crate::trace::Outcome;
-use crate::world::Reply;
+use crate::world::{Host, Reply};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -53,6 +53,9 @@ pub(super) enum Message {
     MailTimeout(MailTry),
     /// The mail host restarted with the letter's connection request waiting: refused.
     MailRefused(MailTry),
+    /// A message on the wire since `cuts_made` cuts had been made (only once the world has had
+    /// a partition): dropped at arrival if its direction was cut meanwhile.
+    Wire { from: Host, to: Host, cuts_made: usize, message: Box<Message> },
 }
 
 /// Entries are ordered by `(at, seq)` only; the message rides along.

@@ -7,7 +7,7 @@ use crate::core::{AttemptRequest, Dispatcher, Input, Output};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
 use crate::shell::mail::MailTry;
-use crate::shell::{Conduct, Lingering, Links, MailRecord, Outbox, Path, Respond, play};
+use crate::shell::{Conduct, Lingering, Links, MailRecord, Outbox, Path, Respond, play, refuse_body};
 use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, EngineError, Host, Reply, RunOutput, Step, World, url_host};
@@ -166,6 +166,10 @@ impl<'w> Engine<'w> {
                 self.links.record(&step.action);
                 self.release_held(a, b);
             }
+            Action::Partition { .. } => {
+                self.links.record(&step.action);
+                self.drop_cut_held();
+            }
             Action::Crash(host) => self.crash(host),
             Action::Restart(host) => self.restart(host),
             other => self.links.record(other),
@@ -220,12 +224,42 @@ impl<'w> Engine<'w> {
             // it arrives (a connection request waits for the restart, anything else is lost).
             Path::Open | Path::Down => {
                 let at = self.now.plus_ms(self.latency_ms());
-                self.agenda.push(at, message);
+                let cuts_made = self.links.cuts_made();
+                if cuts_made == 0 {
+                    self.agenda.push(at, message);
+                } else {
+                    let (from, to, message) = (from.clone(), to.clone(), Box::new(message));
+                    self.agenda.push(at, Message::Wire { from, to, cuts_made, message });
+                }
             }
             Path::Held => self.held.push((from.clone(), to.clone(), message)),
-            Path::Partitioned => {}
+            Path::Partitioned => self.lose(message),
         }
         path
+    }
+
+    /// A message the network dropped. A dropped connection request fails its connect (the
+    /// sender sees `refused`, as turmoil reports a SYN it dropped); anything else just vanishes.
+    fn lose(&mut self, message: Message) {
+        match message {
+            Message::Connect { wire, .. } => {
+                let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Refused };
+                self.agenda.push(self.now, message);
+            }
+            Message::MailConnect(letter) => self.agenda.push(self.now, Message::MailRefused(letter.attempt)),
+            _ => {}
+        }
+    }
+
+    /// A partition on a held link drops what the link held in the cut direction.
+    fn drop_cut_held(&mut self) {
+        let (cut, kept) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(from, to, _)| self.links.is_cut(from.name(), to.name()));
+        self.held = kept;
+        for (_, _, message) in cut {
+            self.lose(message);
+        }
     }
 
     fn release_held(&mut self, a: &Host, b: &Host) {
@@ -248,13 +282,19 @@ impl<'w> Engine<'w> {
         };
         let wire = Wire { attempt: request.attempt, body: request.body };
         let to = self.receivers[rx].host.clone();
-        if self.transmit(&Host::Dispatcher, &to, Message::Connect { rx, wire }) == Path::Partitioned {
-            self.agenda.push(self.now, Message::Answer { attempt: request.attempt, outcome: Outcome::Refused });
-        }
+        // Across a cut link the connect fails at once (`lose`).
+        self.transmit(&Host::Dispatcher, &to, Message::Connect { rx, wire });
     }
 
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
         match message {
+            Message::Wire { from, to, cuts_made, message } => {
+                if self.links.cut_since(cuts_made, from.name(), to.name()) {
+                    self.lose(*message);
+                } else {
+                    self.deliver(*message)?;
+                }
+            }
             Message::Connect { rx, wire } => self.connect(rx, wire),
             Message::Request { rx, wire, life } => self.request_arrives(rx, wire, life),
             Message::Handle { rx, wire, reply, life } => self.handle(rx, wire, reply, life),
@@ -302,6 +342,12 @@ impl<'w> Engine<'w> {
             self.transmit(&from, &Host::Dispatcher, message);
             return;
         }
+        if let Some(outcome) = refuse_body(wire.body.len()) {
+            let from = receiver.host.clone();
+            let message = Message::Answer { attempt: wire.attempt, outcome };
+            self.transmit(&from, &Host::Dispatcher, message);
+            return;
+        }
         let reply = receiver.conduct.next_reply();
         let at = self.now.plus_ms(SERVER_TURN_MS.saturating_add(reply.latency_ms));
         self.agenda.push(at, Message::Handle { rx, wire, reply, life });
@@ -340,8 +386,11 @@ impl<'w> Engine<'w> {
         for (attempt, email) in self.outbox.take_due(self.now) {
             self.agenda.push(self.now.plus_ms(MAIL_TIMEOUT_MS), Message::MailTimeout(attempt));
             let letter = Box::new(Letter { attempt, email });
-            if self.transmit(&Host::Dispatcher, &Host::Mail, Message::MailConnect(letter)) == Path::Partitioned {
+            if self.links.path(Host::Dispatcher.name(), Host::Mail.name()) == Path::Partitioned {
+                // Refused at once, stamped now (as the network engine decides it before connecting).
                 self.letter_failed(attempt, Outcome::Refused);
+            } else {
+                self.transmit(&Host::Dispatcher, &Host::Mail, Message::MailConnect(letter));
             }
         }
     }

@@ -87,6 +87,8 @@ async fn take(
     if parts.method == hyper::Method::POST {
         parts.uri = hyper::Uri::from_static("/webhook");
     }
+    // A body past the limit is refused before any reply of the sequence is used (the shell's
+    // `refuse_body`, which the model engine applies to the body's length).
     let Some(bytes) = http::read_body(body, BODY_BYTES_MAX).await else {
         return Ok(http::status(413));
     };

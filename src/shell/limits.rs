@@ -39,5 +39,9 @@ pub const LINGERING_MAX: usize = 4_096;
 /// [`LINGERING_MAX`] this stays below the 16,384 ephemeral ports a simulated host has.
 pub const IN_FLIGHT_MAX: usize = 8_192;
 
+/// A receiver reads a request body of at most this many bytes; a longer one is answered 413
+/// ([`crate::shell::refuse_body`]), on both engines and by `hooksim receiver`.
+pub use crate::receiver::BODY_BYTES_MAX;
+
 /// A warning letter is a few hundred bytes; more is not a letter (413).
 pub const LETTER_BYTES_MAX: usize = 16 * 1024;

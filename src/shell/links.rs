@@ -31,6 +31,9 @@ pub struct Links {
     latency_ms: (u64, u64),
     /// Hosts whose process is down.
     down: BTreeSet<String>,
+    /// Every directed cut ever made, in order: a message on the wire when its direction is cut
+    /// is dropped ([`Links::cut_since`]).
+    cut_log: Vec<(String, String)>,
 }
 
 /// Latency bounds as both engines use them: in order and at least [`LATENCY_MIN_MS`].
@@ -94,7 +97,9 @@ impl Links {
                 let (f, t) = (from.name().to_string(), to.name().to_string());
                 if !one_way {
                     self.cut.insert((t.clone(), f.clone()));
+                    self.cut_log.push((t.clone(), f.clone()));
                 }
+                self.cut_log.push((f.clone(), t.clone()));
                 self.cut.insert((f, t));
             }
             Action::Repair { a, b } => {
@@ -111,6 +116,17 @@ impl Links {
             Action::Latency { min_ms, max_ms } => self.latency_ms = latency_bounds(*min_ms, *max_ms),
             _ => {}
         }
+    }
+
+    /// How many directed cuts were made so far: stamp a message with it when it leaves.
+    pub fn cuts_made(&self) -> usize {
+        self.cut_log.len()
+    }
+
+    /// True if the direction `from → to` was cut after `cuts_made` was `since`: a message sent
+    /// then and still on the wire is dropped (as turmoil drops what a partition finds on a link).
+    pub fn cut_since(&self, since: usize, from: &str, to: &str) -> bool {
+        self.cut_log.get(since..).is_some_and(|cuts| cuts.iter().any(|(f, t)| f == from && t == to))
     }
 
     /// Held pairs, smaller name first.
@@ -148,6 +164,16 @@ mod tests {
         assert_eq!(links.path("dispatcher", "shop"), Path::Held);
         links.record(&Action::Release { a: shop(), b: Host::Dispatcher });
         assert_eq!(links.path("dispatcher", "shop"), Path::Open);
+    }
+
+    #[test]
+    fn a_cut_drops_what_is_on_the_wire_in_its_direction_only() {
+        let mut links = Links::new((1, 1));
+        let since = links.cuts_made();
+        links.record(&Action::Partition { from: shop(), to: Host::Dispatcher, one_way: true });
+        assert!(links.cut_since(since, "shop", "dispatcher"));
+        assert!(!links.cut_since(since, "dispatcher", "shop"));
+        assert!(!links.cut_since(links.cuts_made(), "shop", "dispatcher"));
     }
 
     #[test]

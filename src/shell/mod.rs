@@ -20,4 +20,4 @@ pub mod replies;
 pub use lingering::Lingering;
 pub use links::{Links, Path};
 pub use mail::{MailRecord, Outbox};
-pub use replies::{Conduct, Play, Respond, play};
+pub use replies::{Conduct, Play, Respond, play, refuse_body};

@@ -1,6 +1,7 @@
 //! What a scripted receiver does with each request: which reply of its sequence comes next, and
 //! what that reply means (act or not, answer with what). Both engines play replies through this.
 
+use crate::receiver::BODY_BYTES_MAX;
 use crate::trace::Outcome;
 use crate::world::{Answer, Behaviour, Reply};
 
@@ -29,6 +30,12 @@ impl Conduct {
     pub fn behave(&mut self, behaviour: &Behaviour) {
         *self = Conduct::new(behaviour.clone());
     }
+}
+
+/// What a receiver answers to a request whose body is longer than [`BODY_BYTES_MAX`]: 413, before
+/// any reply of its sequence is used and without running its logic. `None` for a body it reads.
+pub fn refuse_body(body_bytes: usize) -> Option<Outcome> {
+    (body_bytes > BODY_BYTES_MAX).then_some(Outcome::Status { code: 413 })
 }
 
 /// How a reply is played once its latency has passed.
@@ -84,6 +91,12 @@ mod tests {
         assert_eq!(conduct.next_reply(), Reply::OK);
         conduct.behave(&seq);
         assert_eq!(conduct.next_reply(), Reply::status(500));
+    }
+
+    #[test]
+    fn a_body_past_the_limit_is_413() {
+        assert_eq!(refuse_body(BODY_BYTES_MAX), None);
+        assert_eq!(refuse_body(BODY_BYTES_MAX + 1), Some(Outcome::Status { code: 413 }));
     }
 
     #[test]
