@@ -309,7 +309,7 @@ impl<'w> Engine<'w> {
             Message::MailAnswer(attempt) => {
                 self.outbox.tried(attempt, true, self.now);
             }
-            Message::MailTake(letter) => self.mail_take(letter),
+            Message::MailTake(letter) => self.mail_take(&letter),
             Message::MailTimeout(attempt) => self.letter_failed(attempt, Outcome::Timeout),
             Message::MailRefused(attempt) => self.letter_failed(attempt, Outcome::Refused),
         }
@@ -414,7 +414,7 @@ impl<'w> Engine<'w> {
 
     /// The mail host reads a letter: the owner gets it the first time its key is seen; every
     /// copy is answered as taken.
-    fn mail_take(&mut self, letter: Box<Letter>) {
+    fn mail_take(&mut self, letter: &Letter) {
         if self.links.is_down(Host::Mail.name()) {
             return;
         }

@@ -26,6 +26,9 @@ impl Lingering {
     pub fn open(&mut self, attempt: AttemptId, now_ms: u64, lingers_from_ms: u64) -> Vec<AttemptId> {
         self.open.insert((lingers_from_ms, attempt), ());
         self.by_attempt.insert(attempt, lingers_from_ms);
+        if self.by_attempt.len() <= LINGERING_MAX {
+            return Vec::new(); // the common case: no count needed
+        }
         let lingering = self.open.range(..=(now_ms, AttemptId::MAX)).count();
         let evicted: Vec<AttemptId> =
             self.open.keys().take(lingering.saturating_sub(LINGERING_MAX)).map(|(_, a)| *a).collect();
