@@ -43,6 +43,10 @@ pub(crate) struct Driver<'w> {
     /// Open exchanges, bounded; the sender of each exchange's `close` (dropping it closes it).
     exchanges: Lingering,
     closers: BTreeMap<AttemptId, oneshot::Sender<()>>,
+    /// Attempts sent while their receiver's process was down, by host: their connects wait, and
+    /// are refused when it restarts (no listener yet), as in the model engine. Kept here rather
+    /// than as SYNs inside turmoil, which would keep a port each for the rest of the run.
+    waiting: BTreeMap<String, Vec<AttemptId>>,
     cast: Cast,
     stage: Stage,
     busy_ticks: u64,
@@ -87,6 +91,7 @@ impl<'w> Driver<'w> {
             outbox: Outbox::default(),
             exchanges: Lingering::default(),
             closers: BTreeMap::new(),
+            waiting: BTreeMap::new(),
             cast,
             stage,
             busy_ticks: 0,
@@ -204,6 +209,7 @@ impl<'w> Driver<'w> {
             self.cast.inbox.clear();
             self.exchanges.clear();
             self.closers.clear();
+            self.waiting.clear();
             self.outbox.crashed();
             let _ = self.core.handle(at, Input::Crash);
         }
@@ -214,6 +220,10 @@ impl<'w> Driver<'w> {
             return;
         }
         self.stage.restart(host.name(), &self.cast.names);
+        for attempt in self.waiting.remove(host.name()).unwrap_or_default() {
+            // An answer to an attempt the core started cannot be refused as unknown.
+            let _ = self.answer(at, attempt, Outcome::Refused);
+        }
         if *host == Host::Dispatcher {
             self.outbox.restarted(at);
             let _ = self.core.handle(at, Input::Restart);
@@ -304,6 +314,10 @@ impl<'w> Driver<'w> {
         if host.is_none_or(|h| self.links.path(DISPATCHER_HOST, h) == Path::Partitioned) {
             return self.answer(at, request.attempt, Outcome::Refused);
         }
+        if let Some(host) = host.filter(|h| self.links.is_down(h)) {
+            self.waiting.entry(host.to_string()).or_default().push(request.attempt);
+            return Ok(());
+        }
         let (closer, close) = oneshot::channel();
         self.closers.insert(request.attempt, closer);
         let give_up_ms = lingers_from_ms.saturating_add(LINGER_MS);
@@ -333,7 +347,8 @@ impl<'w> Driver<'w> {
     fn next_deadline(&self, now: u64) -> u64 {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
         let email = (!self.links.is_down(DISPATCHER_HOST)).then(|| self.outbox.next_due()).flatten();
-        [step, self.core.poll_timeout(), email]
+        let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
+        [step, self.core.poll_timeout(), email, linger]
             .into_iter()
             .flatten()
             .map(SimTime::as_millis)

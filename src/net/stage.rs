@@ -38,7 +38,7 @@ pub const EPOCH_UNIX_SECS: u64 = 1_704_067_200;
 const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
 
 /// At most this many connects of the dispatcher may end unfinished in one run (refused, or given
-/// up while their SYN was held or waiting for a crashed host). turmoil keeps the socket of such a
+/// up while their SYN was held; attempts to a crashed receiver wait in the driver instead). turmoil keeps the socket of such a
 /// connect, and so its port, for the rest of the run, and panics when a host runs out of ports.
 /// The run stops with an error at this limit instead: the ephemeral ports less room for every
 /// exchange that may be open at once (in flight, lingering, and one letter per webhook).
