@@ -203,7 +203,7 @@ impl<'w> Engine<'w> {
                 Waiter::Attempt(attempt) => Message::Answer { attempt, outcome: Outcome::Refused },
                 Waiter::Letter(attempt) => Message::MailRefused(attempt),
             };
-            self.agenda.push(self.now.plus_ms(SERVER_TURN_MS), message);
+            self.agenda.push(self.now, message);
         }
         if *host == Host::Dispatcher {
             self.outbox.restarted(self.now);
