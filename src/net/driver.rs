@@ -314,7 +314,7 @@ impl<'w> Driver<'w> {
         if host.is_none_or(|h| self.links.path(DISPATCHER_HOST, h) == Path::Partitioned) {
             return self.answer(at, request.attempt, Outcome::Refused);
         }
-        if let Some(host) = host.filter(|h| self.links.is_down(h)) {
+        if let Some(host) = host.filter(|h| self.links.path(DISPATCHER_HOST, h) == Path::Down) {
             self.waiting.entry(host.to_string()).or_default().push(request.attempt);
             return Ok(());
         }
