@@ -18,6 +18,8 @@
 //! - [`world`]: a simulated world, independent of the engine that runs it: receivers and their
 //!   behaviour, a timeline of changes and faults; what a run may cost ([`world::RunLimits`]) and
 //!   how an engine that stops early keeps its trace ([`world::EngineFailure`]).
+//! - [`shell`]: what every engine needs around the core, written once and pure: link state,
+//!   reply sequences, warning emails, lingering exchanges, limits.
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
 //! - [`net`]: the network engine: the same core over real HTTP (hyper, axum) on turmoil's
 //!   simulated network, skipping idle time.
@@ -46,6 +48,7 @@ pub mod receiver;
 pub mod runner;
 pub mod scenario;
 pub mod seed;
+pub mod shell;
 pub mod signing;
 pub mod time;
 pub mod trace;

@@ -123,3 +123,46 @@ fn other_profiles_give_up_where_snapbill_keeps_trying() {
     assert_eq!(count(&t, |e| matches!(e, TraceEvent::DeliveryAbandoned { .. })), 3);
     assert_eq!(count(&t, |e| matches!(e, TraceEvent::AttemptStarted { .. })), 3 * 8);
 }
+
+/// Issue 8, defect 2: a crash ends what the process was doing. The request taken at 2 min is
+/// handled for 10 s; the receiver crashes at 2m3s and restarts at 2m4s: it never answers that
+/// request, nor acts on it (the network engine always lost it).
+#[test]
+fn a_receiver_that_crashes_mid_request_neither_acts_nor_answers() {
+    let mut world = failing_world(1, 0);
+    world.receivers[0].behaviour = Behaviour::always(Reply { answer: Answer::Status(200), latency_ms: 10_000 });
+    world.timeline = invoice_timeline(0, 2 * MINUTE_MS);
+    let shop = Host::Receiver(SHOP_HOST.into());
+    world.timeline.push(Step { at: SimTime::from_millis(2 * MINUTE_MS + 3_000), action: Action::Crash(shop.clone()) });
+    world.timeline.push(Step { at: SimTime::from_millis(2 * MINUTE_MS + 4_000), action: Action::Restart(shop) });
+    for t in [model::run(&world).unwrap().trace, hooksim::net::run(&world).unwrap().trace] {
+        let first_act = t.entries().iter().find(|e| matches!(e.event, TraceEvent::ReceiverActed { .. })).unwrap();
+        assert!(first_act.at.as_millis() > 2 * MINUTE_MS + 30_000, "acted at {}", first_act.at);
+        let first = t.entries().iter().find_map(|e| match &e.event {
+            TraceEvent::AttemptFinished { outcome, .. } => Some(*outcome),
+            _ => None,
+        });
+        assert_eq!(first, Some(Outcome::Timeout));
+    }
+}
+
+/// Issue 8, defect 13: with 10 s of one-way latency an attempt costs a connection round trip
+/// before the request and the answer after it (30 s and a server turn): past the 30 s timeout.
+/// The model used to deliver on the first attempt; now it times out, as the network does.
+#[test]
+fn an_attempt_costs_a_connection_round_trip_on_both_engines() {
+    let mut world = failing_world(1, 0);
+    world.receivers[0].behaviour = Behaviour::default();
+    world.latency_ms = (10_000, 10_000);
+    world.run_for_ms = 3 * MINUTE_MS;
+    let outcomes = |t: &hooksim::trace::Trace| -> Vec<(u64, Outcome)> {
+        let finished = t.entries().iter().filter_map(|e| match &e.event {
+            TraceEvent::AttemptFinished { outcome, .. } => Some((e.at.as_millis(), *outcome)),
+            _ => None,
+        });
+        finished.collect()
+    };
+    let model = outcomes(&model::run(&world).unwrap().trace);
+    assert_eq!(model.first(), Some(&(30_000, Outcome::Timeout)), "{model:?}");
+    assert_eq!(model, outcomes(&hooksim::net::run(&world).unwrap().trace));
+}

@@ -314,3 +314,59 @@ fn a_release_or_restart_after_hundreds_of_attempts_floods_no_queue() {
     assert!(attempts(&out).len() > 1_000, "{} attempts", attempts(&out).len());
     assert_eq!(delivered(&out), (1..=400).collect());
 }
+
+/// Issue 8, defect 3: the mail host's answers are lost for 12 hours (one-way partition mail →
+/// dispatcher). The dispatcher never hears that its warning was taken and tries again every
+/// minute, each try traced; the mail host records each letter's key once, so the owner gets one
+/// warning (it used to get 700). Both engines tell the same story.
+#[test]
+fn lost_mail_answers_give_one_warning_and_traced_retries_on_both_engines() {
+    let mut spec = Profile::Snapbill.spec();
+    spec.warn_after_ms = Some(10 * MINUTE_MS);
+    spec.disable_after_ms = Some(DAY_MS);
+    let mut w = world("lost mail answers", spec.build().unwrap(), Behaviour::always(Reply::status(500)), 13 * HOUR_MS);
+    w.timeline = vec![
+        at(MINUTE_MS, Action::Partition { from: Host::Mail, to: Host::Dispatcher, one_way: true }),
+        at(2 * MINUTE_MS, Action::Change(client(1))),
+        at(12 * HOUR_MS + MINUTE_MS, Action::Repair { a: Host::Mail, b: Host::Dispatcher }),
+    ];
+    let count = |out: &RunOutput| {
+        let received = events(out).filter(|e| matches!(e.event, TraceEvent::EmailReceived { .. })).count();
+        let deferred: Vec<Outcome> = events(out)
+            .filter_map(|e| match &e.event {
+                TraceEvent::EmailDeferred { outcome, .. } => Some(*outcome),
+                _ => None,
+            })
+            .collect();
+        (received, deferred)
+    };
+    let (received, deferred) = count(&run(&w));
+    assert_eq!(received, 1);
+    assert!(deferred.len() > 600 && deferred.iter().all(|o| *o == Outcome::Timeout), "{}", deferred.len());
+    assert_eq!((received, deferred), count(&hooksim::model::run(&w).unwrap()));
+}
+
+/// Issue 8, defect 12: exchanges that linger in numbers. Everything between the dispatcher and
+/// the shop is held for ten hours while a delivery is retried a second after each 1 s timeout:
+/// over 17,000 connects whose SYN stays held. turmoil used to run out of the dispatcher's 16,384
+/// ports and panic (then hang); now lingering exchanges are bounded (`LINGERING_MAX`), the host
+/// has every unprivileged port, and a run that would still exhaust them stops with an error
+/// (`UNFINISHED_CONNECTS_MAX`).
+#[test]
+fn ten_hours_of_held_retries_every_two_seconds_run_to_the_end() {
+    let mut spec = Profile::Snapbill.spec();
+    spec.schedule.backoff = hooksim::policy::Backoff::List { delays_ms: vec![SECOND_MS] };
+    spec.attempt_timeout_ms = SECOND_MS;
+    spec.warn_after_ms = None;
+    spec.disable_after_ms = None;
+    let shop = Host::Receiver("shop".into());
+    let mut w = world("held for ten hours", spec.build().unwrap(), Behaviour::default(), 10 * HOUR_MS + MINUTE_MS);
+    w.timeline = vec![
+        at(SECOND_MS, Action::Hold { a: Host::Dispatcher, b: shop.clone() }),
+        at(2 * SECOND_MS, Action::Change(client(1))),
+        at(10 * HOUR_MS, Action::Release { a: Host::Dispatcher, b: shop }),
+    ];
+    let out = run(&w);
+    assert!(attempts(&out).len() > 17_000, "{}", attempts(&out).len());
+    assert_eq!(delivered(&out).len(), 1);
+}

@@ -1,9 +1,10 @@
 //! Messages in transit, ordered by arrival time then by send order (deterministic).
 
 use crate::core::{AttemptId, WarningEmail};
+use crate::shell::mail::MailTry;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::Outcome;
-use crate::world::Reply;
+use crate::world::{Host, Reply};
 use std::sync::Arc;
 
 /// What of an attempt travels to the receiver: the id its answer names, and the body.
@@ -13,20 +14,46 @@ pub(super) struct Wire {
     pub body: Arc<str>,
 }
 
-/// Kept small (emails are boxed: they are rare): the agenda heap moves messages on every push
+/// One try to hand a warning email to the mail host.
+#[derive(Clone, Debug)]
+pub(super) struct Letter {
+    pub attempt: MailTry,
+    pub email: WarningEmail,
+}
+
+/// Kept small (letters are boxed: they are rare): the agenda heap moves messages on every push
 /// and pop.
+///
+/// An exchange costs what it costs on a real network: a connection request (SYN) travels to the
+/// server, the connection opens (the SYN-ACK is immediate, as in turmoil), the request travels,
+/// the answer travels back. Three one-way latencies, each drawn on its own.
 #[derive(Clone, Debug)]
 pub(super) enum Message {
-    /// An attempt's request reaches its receiver.
-    Request { rx: usize, wire: Wire, incarnation: u32 },
-    /// The receiver finishes handling after its reply's latency.
-    Handle { rx: usize, wire: Wire, reply: Reply, incarnation: u32 },
-    /// An answer reaches the dispatcher (dropped if the dispatcher restarted since it was sent).
-    Answer { attempt: u64, outcome: Outcome, incarnation: u32 },
-    /// The dispatcher (re)tries to send a warning email; emails are kept durably until sent.
-    SendEmail(Box<WarningEmail>),
-    /// An email reaches the mail host.
-    Email(Box<WarningEmail>),
+    /// A connection request reaches a receiver; the connection opens if the dispatcher still
+    /// waits for it (its exchange is open).
+    Connect { rx: usize, wire: Wire },
+    /// An attempt's request reaches its receiver over the connection opened by the receiver's
+    /// process `life` (a restart since then: the connection is gone, reset).
+    Request { rx: usize, wire: Wire, life: u32 },
+    /// The receiver finishes handling after its reply's latency, unless its process died since.
+    Handle { rx: usize, wire: Wire, reply: Reply, life: u32 },
+    /// An answer reaches the dispatcher (taken only while its exchange is open).
+    Answer { attempt: AttemptId, outcome: Outcome },
+    /// A letter's connection request reaches the mail host.
+    MailConnect(Box<Letter>),
+    /// A letter reaches the mail host.
+    Mail(Box<Letter>),
+    /// The mail host reads the letter, a server turn after it arrived.
+    MailTake(Box<Letter>),
+    /// The mail host's answer reaches the dispatcher.
+    MailAnswer(MailTry),
+    /// The try's deadline: if it is still in flight, it failed.
+    MailTimeout(MailTry),
+    /// The mail host restarted with the letter's connection request waiting: refused.
+    MailRefused(MailTry),
+    /// A message on the wire since `cuts_made` cuts had been made (only once the world has had
+    /// a partition): dropped at arrival if its direction was cut meanwhile.
+    Wire { from: Host, to: Host, cuts_made: usize, message: Box<Message> },
 }
 
 /// Messages by arrival time, ties in send order ([`TimeQueue`]).

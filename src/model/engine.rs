@@ -1,19 +1,20 @@
-//! The model engine's event loop.
+//! The model engine's event loop. Link state, reply sequences, what a reply does, warning emails
+//! and lingering exchanges are the shared shell's ([`crate::shell`]); this file only moves
+//! messages through time.
 
-use super::agenda::{Agenda, Message, Wire};
-use super::network::{Network, Path};
-use crate::core::{AttemptRequest, Dispatcher, Input, Output, WarningEmail};
+use super::agenda::{Agenda, Letter, Message, Wire};
+use crate::core::{AttemptRequest, Dispatcher, Input, Output};
 use crate::receiver::{self, Book, ReceiverKind};
-use crate::time::{MINUTE_MS, SimTime};
+use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
+use crate::shell::mail::MailTry;
+use crate::shell::{Conduct, Lingering, Links, MailRecord, Outbox, Path, Respond, play, refuse_body};
+use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{
-    Action, Answer, Behaviour, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Stall, Step, World,
-    url_host,
+    Action, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Stall, Step, World, url_host,
 };
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-
-/// How long the dispatcher waits before trying again to send an email that could not go out.
-pub(crate) const EMAIL_RETRY_MS: u64 = MINUTE_MS;
 
 /// Runs `world` to its end and returns the trace; on an error, the trace up to it.
 pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
@@ -22,6 +23,7 @@ pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
 
 /// [`run`] within `limits`.
 pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
+    world.check_runnable()?;
     let mut engine = Engine::new(world, limits);
     match engine.run() {
         Ok(()) => Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms }),
@@ -35,10 +37,16 @@ pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFai
 struct ModelReceiver {
     host: Host,
     kind: ReceiverKind,
-    behaviour: Behaviour,
-    /// Requests since the behaviour took effect: indexes the behaviour's reply sequence.
-    served: u64,
+    conduct: Conduct,
+    /// Bumped at each crash: work the process had under way dies with it.
+    life: u32,
     book: Book,
+}
+
+/// Who waits for a connection to a crashed host.
+enum Waiter {
+    Attempt(crate::core::AttemptId),
+    Letter(MailTry),
 }
 
 struct Engine<'w> {
@@ -49,15 +57,19 @@ struct Engine<'w> {
     limits: RunLimits,
     /// Latency draws; seeded apart from the core's RNG so that latencies do not shift ids.
     rng: ChaCha8Rng,
-    network: Network,
+    links: Links,
     receivers: Vec<ModelReceiver>,
     /// For each webhook, the index of the receiver its URL names (`None`: no such host).
     webhook_receiver: Vec<Option<usize>>,
     agenda: Agenda,
-    /// Messages held on a link: (from, to, message), in the order they were held.
+    /// Messages on held links, in the order they were held.
     held: Vec<(Host, Host, Message)>,
-    /// Bumped at each dispatcher crash: answers on connections of an earlier process are lost.
-    incarnation: u32,
+    /// Connection requests that reached a crashed host: they wait, unanswered, and are refused
+    /// when it restarts (no listener yet), as turmoil does.
+    waiting: Vec<(Host, Waiter)>,
+    exchanges: Lingering,
+    outbox: Outbox,
+    mail: MailRecord,
     next_step: usize,
 }
 
@@ -69,8 +81,8 @@ impl<'w> Engine<'w> {
             .map(|r| ModelReceiver {
                 host: Host::Receiver(r.host.clone()),
                 kind: r.kind,
-                behaviour: r.behaviour.clone(),
-                served: 0,
+                conduct: Conduct::new(r.behaviour.clone()),
+                life: 0,
                 book: Book::default(),
             })
             .collect();
@@ -86,12 +98,15 @@ impl<'w> Engine<'w> {
             trace: Trace::with_entries_max(limits.trace_entries_max),
             limits,
             rng: crate::seed::rng(world.seed, crate::seed::Stream::ModelNetwork),
-            network: Network::new(world.latency_ms),
+            links: Links::new(world.latency_ms),
             receivers,
             webhook_receiver,
             agenda: Agenda::default(),
             held: Vec::new(),
-            incarnation: 0,
+            waiting: Vec::new(),
+            exchanges: Lingering::default(),
+            outbox: Outbox::default(),
+            mail: MailRecord::default(),
             next_step: 0,
         }
     }
@@ -116,6 +131,8 @@ impl<'w> Engine<'w> {
             }
             self.core.handle_timeout(next);
             self.drain_core();
+            self.exchanges.expire(next.as_millis());
+            self.send_letters();
             if self.trace.is_full() {
                 return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: next });
             }
@@ -126,9 +143,15 @@ impl<'w> Engine<'w> {
         Ok(())
     }
 
+    fn dispatcher_up(&self) -> bool {
+        !self.links.is_down(Host::Dispatcher.name())
+    }
+
     fn next_instant(&self) -> Option<SimTime> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
-        earliest(earliest(step, self.agenda.next_at()), self.core.poll_timeout())
+        let letter = if self.dispatcher_up() { self.outbox.next_due() } else { None };
+        let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
+        [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger].into_iter().flatten().min()
     }
 
     fn input(&mut self, input: Input) -> Result<(), crate::core::InputError> {
@@ -143,7 +166,9 @@ impl<'w> Engine<'w> {
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Send(request) => self.send_request(request),
-                Output::Email(email) => self.send_email(email),
+                Output::Email(email) => {
+                    self.outbox.add(email, self.now);
+                }
             }
         }
     }
@@ -161,51 +186,106 @@ impl<'w> Engine<'w> {
         match &step.action {
             Action::Behave { receiver, behaviour } => {
                 if let Some(rx) = self.receivers.iter_mut().find(|r| r.host.name() == receiver) {
-                    rx.behaviour = behaviour.clone();
-                    rx.served = 0;
+                    rx.conduct.behave(behaviour);
                 }
             }
-            Action::Partition { from, to, one_way } => self.network.partition(from, to, *one_way),
-            Action::Repair { a, b } => self.network.repair(a, b),
-            Action::Hold { a, b } => self.network.hold(a, b),
             Action::Release { a, b } => {
-                self.network.release(a, b);
+                self.links.record(&step.action);
                 self.release_held(a, b);
             }
-            Action::Latency { min_ms, max_ms } => self.network.set_latency(*min_ms, *max_ms),
+            Action::Partition { .. } => {
+                self.links.record(&step.action);
+                self.drop_cut_held();
+            }
             Action::Crash(host) => self.crash(host),
             Action::Restart(host) => self.restart(host),
-            Action::Change(_) | Action::EnableWebhook(_) => {}
+            other => self.links.record(other),
         }
         Ok(())
     }
 
     fn crash(&mut self, host: &Host) {
-        self.network.crash(host);
+        if !self.links.set_down(host, true) {
+            return;
+        }
+        if let Some(rx) = self.receivers.iter_mut().find(|r| r.host == *host) {
+            rx.life += 1;
+        }
         if *host == Host::Dispatcher {
-            self.incarnation += 1;
+            // The process and its connections die: no exchange waits for anything any more.
+            self.exchanges.clear();
+            self.outbox.crashed();
             let _ = self.input(Input::Crash);
         }
     }
 
     fn restart(&mut self, host: &Host) {
-        self.network.restart(host);
+        if !self.links.set_down(host, false) {
+            return;
+        }
+        let (refused, kept) = std::mem::take(&mut self.waiting).into_iter().partition(|(h, _)| h == host);
+        self.waiting = kept;
+        for (_, waiter) in refused {
+            let message = match waiter {
+                Waiter::Attempt(attempt) => Message::Answer { attempt, outcome: Outcome::Refused },
+                Waiter::Letter(attempt) => Message::MailRefused(attempt),
+            };
+            self.agenda.push(self.now, message);
+        }
         if *host == Host::Dispatcher {
+            self.outbox.restarted(self.now);
             let _ = self.input(Input::Restart);
         }
     }
 
-    /// Sends `message` from `from` to `to`, or holds it, or loses it.
-    fn transmit(&mut self, from: &Host, to: &Host, message: Message) {
-        let path = self.network.path(from, to, &mut self.rng);
-        self.route(path, from, to, message);
+    fn latency_ms(&mut self) -> u64 {
+        let (min, max) = self.links.latency_ms();
+        if min == max { min } else { self.rng.random_range(min..=max) }
     }
 
-    fn route(&mut self, path: Path, from: &Host, to: &Host, message: Message) {
+    /// Sends `message` from `from` to `to`: it arrives after a latency, is held, or is lost.
+    fn transmit(&mut self, from: &Host, to: &Host, message: Message) -> Path {
+        let path = self.links.path(from.name(), to.name());
         match path {
-            Path::Open { latency_ms } => self.agenda.push(self.now.plus_ms(latency_ms), message),
+            // A message to a crashed host travels all the same: what it finds is decided when
+            // it arrives (a connection request waits for the restart, anything else is lost).
+            Path::Open | Path::Down => {
+                let at = self.now.plus_ms(self.latency_ms());
+                let cuts_made = self.links.cuts_made();
+                if cuts_made == 0 {
+                    self.agenda.push(at, message);
+                } else {
+                    let (from, to, message) = (from.clone(), to.clone(), Box::new(message));
+                    self.agenda.push(at, Message::Wire { from, to, cuts_made, message });
+                }
+            }
             Path::Held => self.held.push((from.clone(), to.clone(), message)),
-            Path::Partitioned | Path::Down => {}
+            Path::Partitioned => self.lose(message),
+        }
+        path
+    }
+
+    /// A message the network dropped. A dropped connection request fails its connect (the
+    /// sender sees `refused`, as turmoil reports a SYN it dropped); anything else just vanishes.
+    fn lose(&mut self, message: Message) {
+        match message {
+            Message::Connect { wire, .. } => {
+                let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Refused };
+                self.agenda.push(self.now, message);
+            }
+            Message::MailConnect(letter) => self.agenda.push(self.now, Message::MailRefused(letter.attempt)),
+            _ => {}
+        }
+    }
+
+    /// A partition on a held link drops what the link held in the cut direction.
+    fn drop_cut_held(&mut self) {
+        let (cut, kept) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(from, to, _)| self.links.is_cut(from.name(), to.name()));
+        self.held = kept;
+        for (_, _, message) in cut {
+            self.lose(message);
         }
     }
 
@@ -220,111 +300,99 @@ impl<'w> Engine<'w> {
     }
 
     fn send_request(&mut self, request: AttemptRequest) {
+        let now_ms = self.now.as_millis();
+        // Lingering exchanges over the limit close now: what they left held never lands.
+        self.exchanges.open(request.attempt, now_ms, now_ms.saturating_add(request.timeout_ms));
         let Some(rx) = self.webhook_receiver.get(request.webhook.0 as usize).copied().flatten() else {
             // No such host on the network: the connect fails at once.
-            return self.answer_now(request.attempt, Outcome::Refused);
+            return self.agenda.push(self.now, Message::Answer { attempt: request.attempt, outcome: Outcome::Refused });
         };
-        // Fields borrowed apart, so that the common path clones no host name.
-        let path = self.network.path(&Host::Dispatcher, &self.receivers[rx].host, &mut self.rng);
-        if path == Path::Partitioned {
-            return self.answer_now(request.attempt, Outcome::Refused);
-        }
         let wire = Wire { attempt: request.attempt, body: request.body };
-        let message = Message::Request { rx, wire, incarnation: self.incarnation };
-        if let Path::Open { latency_ms } = path {
-            self.agenda.push(self.now.plus_ms(latency_ms), message);
-        } else {
-            let to = self.receivers[rx].host.clone();
-            self.route(path, &Host::Dispatcher, &to, message);
-        }
-    }
-
-    fn answer_now(&mut self, attempt: u64, outcome: Outcome) {
-        self.agenda.push(self.now, Message::Answer { attempt, outcome, incarnation: self.incarnation });
-    }
-
-    fn send_email(&mut self, email: WarningEmail) {
-        self.agenda.push(self.now, Message::SendEmail(Box::new(email)));
+        let to = self.receivers[rx].host.clone();
+        // Across a cut link the connect fails at once (`lose`).
+        self.transmit(&Host::Dispatcher, &to, Message::Connect { rx, wire });
     }
 
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
         match message {
-            Message::Request { rx, wire, incarnation } => self.request_arrives(rx, wire, incarnation),
-            Message::Handle { rx, wire, reply, incarnation } => self.handle(rx, wire, reply, incarnation),
-            Message::Answer { attempt, outcome, incarnation } => {
-                if incarnation == self.incarnation && !self.network.is_down(&Host::Dispatcher) {
+            Message::Wire { from, to, cuts_made, message } => {
+                if self.links.cut_since(cuts_made, from.name(), to.name()) {
+                    self.lose(*message);
+                } else {
+                    self.deliver(*message)?;
+                }
+            }
+            Message::Connect { rx, wire } => self.connect(rx, wire),
+            Message::Request { rx, wire, life } => self.request_arrives(rx, wire, life),
+            Message::Handle { rx, wire, reply, life } => self.handle(rx, wire, reply, life),
+            Message::Answer { attempt, outcome } => {
+                if self.exchanges.close(attempt) {
                     self.input(Input::Answer { attempt, outcome })
                         .map_err(|e| EngineError::Simulation(format!("answer to attempt {attempt}: {e}")))?;
                 }
             }
-            Message::SendEmail(email) => self.try_email(email),
-            Message::Email(email) => {
-                if self.network.is_down(&Host::Mail) {
-                    self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
-                } else {
-                    let event = TraceEvent::EmailReceived { to: email.to, webhook: email.webhook };
-                    self.trace.push(self.now, event);
-                }
+            Message::MailConnect(letter) => self.mail_connect(letter),
+            Message::Mail(letter) => self.mail_arrives(letter),
+            Message::MailAnswer(attempt) => {
+                self.outbox.tried(attempt, true, self.now);
             }
+            Message::MailTake(letter) => self.mail_take(&letter),
+            Message::MailTimeout(attempt) => self.letter_failed(attempt, Outcome::Timeout),
+            Message::MailRefused(attempt) => self.letter_failed(attempt, Outcome::Refused),
         }
         Ok(())
     }
 
-    fn try_email(&mut self, email: Box<WarningEmail>) {
-        if self.network.is_down(&Host::Dispatcher) {
-            // The outbox is durable: the restarted dispatcher sends it.
-            return self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::SendEmail(email));
+    /// A connection request reached a receiver: the connection opens (if the dispatcher still
+    /// waits for it), and the request goes out on it.
+    fn connect(&mut self, rx: usize, wire: Wire) {
+        let receiver = &self.receivers[rx];
+        if !self.exchanges.is_open(wire.attempt) {
+            return;
         }
-        let outcome = match self.network.path(&Host::Dispatcher, &Host::Mail, &mut self.rng) {
-            Path::Open { latency_ms } => return self.agenda.push(self.now.plus_ms(latency_ms), Message::Email(email)),
-            Path::Partitioned => Outcome::Refused,
-            Path::Held | Path::Down => Outcome::Timeout,
-        };
-        let retry_at = self.now.plus_ms(EMAIL_RETRY_MS);
-        self.trace.push(self.now, TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at });
-        self.agenda.push(retry_at, Message::SendEmail(email));
+        if self.links.is_down(receiver.host.name()) {
+            return self.waiting.push((receiver.host.clone(), Waiter::Attempt(wire.attempt)));
+        }
+        let (to, life) = (receiver.host.clone(), receiver.life);
+        self.transmit(&Host::Dispatcher, &to, Message::Request { rx, wire, life });
     }
 
-    fn request_arrives(&mut self, rx: usize, wire: Wire, incarnation: u32) {
+    fn request_arrives(&mut self, rx: usize, wire: Wire, life: u32) {
         let receiver = &mut self.receivers[rx];
-        if self.network.is_down(&receiver.host) {
+        if self.links.is_down(receiver.host.name()) {
             return;
         }
-        let reply = receiver.behaviour.reply(receiver.served);
-        receiver.served += 1;
-        if reply.latency_ms == 0 {
-            return self.handle(rx, wire, reply, incarnation);
+        if receiver.life != life {
+            // The connection died with the process that opened it: the sender sees a reset.
+            let from = receiver.host.clone();
+            let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Reset };
+            self.transmit(&from, &Host::Dispatcher, message);
+            return;
         }
-        let message = Message::Handle { rx, wire, reply, incarnation };
-        self.agenda.push(self.now.plus_ms(reply.latency_ms), message);
+        if let Some(outcome) = refuse_body(wire.body.len()) {
+            let from = receiver.host.clone();
+            let message = Message::Answer { attempt: wire.attempt, outcome };
+            self.transmit(&from, &Host::Dispatcher, message);
+            return;
+        }
+        let reply = receiver.conduct.next_reply();
+        let at = self.now.plus_ms(SERVER_TURN_MS.saturating_add(reply.latency_ms));
+        self.agenda.push(at, Message::Handle { rx, wire, reply, life });
     }
 
-    /// The receiver answers: maybe acts, then replies (or drops the connection).
-    fn handle(&mut self, rx: usize, wire: Wire, reply: Reply, incarnation: u32) {
-        if self.network.is_down(&self.receivers[rx].host) {
+    /// The receiver answers: maybe acts, then replies (or drops the connection). A receiver that
+    /// crashed since it took the request does neither: the crash ended what it was doing.
+    fn handle(&mut self, rx: usize, wire: Wire, reply: Reply, life: u32) {
+        let receiver = &self.receivers[rx];
+        if self.links.is_down(receiver.host.name()) || receiver.life != life {
             return;
         }
-        let outcome = match reply.answer {
-            Answer::Status(code) if (200..300).contains(&code) => Outcome::Status { code: self.act(rx, &wire) },
-            Answer::Status(code) => Outcome::Status { code },
-            Answer::ActThenStatus(code) => {
-                self.act(rx, &wire);
-                Outcome::Status { code }
-            }
-            Answer::ActThenDrop => {
-                self.act(rx, &wire);
-                Outcome::Reset
-            }
-            Answer::Drop => Outcome::Reset,
-        };
-        let message = Message::Answer { attempt: wire.attempt, outcome, incarnation };
-        let path = self.network.path(&self.receivers[rx].host, &Host::Dispatcher, &mut self.rng);
-        if let Path::Open { latency_ms } = path {
-            self.agenda.push(self.now.plus_ms(latency_ms), message);
-        } else {
-            let from = self.receivers[rx].host.clone();
-            self.route(path, &from, &Host::Dispatcher, message);
-        }
+        let play = play(reply.answer);
+        let logic_status = play.runs_logic.then(|| self.act(rx, &wire));
+        let outcome = play.respond.outcome(logic_status);
+        debug_assert!(play.respond != Respond::Drop || outcome == Outcome::Reset);
+        let from = self.receivers[rx].host.clone();
+        self.transmit(&from, &Host::Dispatcher, Message::Answer { attempt: wire.attempt, outcome });
     }
 
     /// Runs the reference logic; returns the status it answers.
@@ -336,11 +404,59 @@ impl<'w> Engine<'w> {
         }
         handled.status()
     }
-}
 
-fn earliest(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    /// Starts a try for every letter due, while the dispatcher runs.
+    fn send_letters(&mut self) {
+        if !self.dispatcher_up() {
+            return;
+        }
+        for (attempt, email) in self.outbox.take_due(self.now) {
+            self.agenda.push(self.now.plus_ms(MAIL_TIMEOUT_MS), Message::MailTimeout(attempt));
+            let letter = Box::new(Letter { attempt, email });
+            if self.links.path(Host::Dispatcher.name(), Host::Mail.name()) == Path::Partitioned {
+                // Refused at once, stamped now (as the network engine decides it before connecting).
+                self.letter_failed(attempt, Outcome::Refused);
+            } else {
+                self.transmit(&Host::Dispatcher, &Host::Mail, Message::MailConnect(letter));
+            }
+        }
+    }
+
+    fn mail_connect(&mut self, letter: Box<Letter>) {
+        if !self.outbox.is_trying(letter.attempt) {
+            return;
+        }
+        if self.links.is_down(Host::Mail.name()) {
+            return self.waiting.push((Host::Mail, Waiter::Letter(letter.attempt)));
+        }
+        self.transmit(&Host::Dispatcher, &Host::Mail, Message::Mail(letter));
+    }
+
+    /// A letter arrived: the mail host reads it a server turn later.
+    fn mail_arrives(&mut self, letter: Box<Letter>) {
+        if !self.links.is_down(Host::Mail.name()) {
+            self.agenda.push(self.now.plus_ms(SERVER_TURN_MS), Message::MailTake(letter));
+        }
+    }
+
+    /// The mail host reads a letter: the owner gets it the first time its key is seen; every
+    /// copy is answered as taken.
+    fn mail_take(&mut self, letter: &Letter) {
+        if self.links.is_down(Host::Mail.name()) {
+            return;
+        }
+        if self.mail.take(letter.attempt.key) {
+            let event = TraceEvent::EmailReceived { to: letter.email.to.clone(), webhook: letter.email.webhook };
+            self.trace.push(self.now, event);
+        }
+        self.transmit(&Host::Mail, &Host::Dispatcher, Message::MailAnswer(letter.attempt));
+    }
+
+    /// A try that is still in flight failed: traced, and tried again later.
+    fn letter_failed(&mut self, attempt: MailTry, outcome: Outcome) {
+        if let Some((email, retry_at)) = self.outbox.tried(attempt, false, self.now) {
+            let event = TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at };
+            self.trace.push(self.now, event);
+        }
     }
 }

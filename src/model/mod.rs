@@ -2,12 +2,12 @@
 //! sockets: messages are agenda entries with a delivery time, receivers are the reference logic
 //! called directly, and the clock jumps straight to the next thing that happens.
 //!
-//! It gives the same verdicts as the network engine on every scenario (same fault semantics,
-//! see [`crate::world::Action`]), in microseconds, which makes it the engine for property tests
-//! and sweeps.
+//! It tells the same story as the network engine (`tests/engine_parity.rs`): link state, reply
+//! sequences, emails and lingering exchanges are the shared shell's ([`crate::shell`]), and an
+//! exchange costs what it costs on the network (connect, request, answer, and a server turn). It
+//! runs in microseconds, which makes it the engine for property tests and sweeps.
 
 mod agenda;
 mod engine;
-mod network;
 
 pub use engine::{run, run_with};

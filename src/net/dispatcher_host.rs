@@ -7,34 +7,28 @@ use super::http;
 use super::journal::{Busy, Journal, Note, Work};
 use super::mail_host::Letter;
 use crate::core::{AttemptRequest, WarningEmail};
+use crate::shell::mail::{MailKey, MailTry};
 use crate::trace::Outcome;
 use crate::world::{DISPATCHER_HOST, MAIL_HOST, url_host};
 use bytes::Bytes;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use tokio::sync::Notify;
-
-/// The host gives the mail host this long to take a letter; then the try has failed.
-pub(crate) const MAIL_TIMEOUT_MS: u64 = 10_000;
-
-/// How long the host keeps an attempt's exchange going after the core timed the attempt out.
-/// The core decides at its timeout (a failed attempt, retried); the exchange itself is not torn
-/// down at once, so that a request held in the network still reaches its receiver when released
-/// and a slow answer still comes back, late (the core ignores it), as in the model engine. After
-/// this the host drops the connection.
-pub(crate) const LINGER_MS: u64 = 6 * 3_600_000;
+use tokio::sync::{Notify, oneshot};
 
 /// Work for the host, handed over by the driver between ticks, with the world instant at which
 /// the host gives up on it.
 pub(crate) enum Job {
-    /// `give_up_ms`: [`LINGER_MS`] after the core's own timeout of the attempt.
+    /// `give_up_ms`: [`crate::shell::limits::LINGER_MS`] after the core's own timeout of the
+    /// attempt. `close` ends the exchange early when the driver drops its sender (the lingering
+    /// limit, [`crate::shell::Lingering`]).
     Attempt {
         request: AttemptRequest,
         give_up_ms: u64,
+        close: oneshot::Receiver<()>,
     },
     Email {
-        id: u64,
+        attempt: MailTry,
         email: WarningEmail,
         deadline_ms: u64,
     },
@@ -45,6 +39,9 @@ pub(crate) enum Job {
 pub(crate) struct Inbox {
     jobs: RefCell<VecDeque<(Job, Busy)>>,
     notify: Notify,
+    /// Connects that never completed, over the whole run (see [`http::post_counting`]): each
+    /// holds one of the host's ports for good, as turmoil keeps its socket.
+    unfinished_connects: Cell<u64>,
 }
 
 impl Inbox {
@@ -52,6 +49,10 @@ impl Inbox {
         self.jobs.borrow_mut().push_back((job, busy));
         // Stores a permit if the host is not waiting yet: no wake-up is lost.
         self.notify.notify_one();
+    }
+
+    pub(crate) fn unfinished_connects(&self) -> u64 {
+        self.unfinished_connects.get()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -72,10 +73,10 @@ pub(crate) async fn software(inbox: Rc<Inbox>, journal: Journal, alarms: Alarms)
     loop {
         match inbox.pop() {
             Some((job, busy)) => {
-                let (journal, alarms) = (journal.clone(), alarms.clone());
+                let (journal, alarms, inbox) = (journal.clone(), alarms.clone(), inbox.clone());
                 tokio::task::spawn_local(async move {
                     let _busy = busy;
-                    journal.push(run(job, &alarms).await);
+                    journal.push(run(job, &alarms, &inbox.unfinished_connects).await);
                 });
             }
             None => inbox.notify.notified().await,
@@ -88,34 +89,38 @@ pub(crate) fn queue(inbox: &Inbox, work: &Work, job: Job) {
     inbox.push(job, work.start());
 }
 
-async fn run(job: Job, alarms: &Alarms) -> Note {
+async fn run(job: Job, alarms: &Alarms, unfinished: &Cell<u64>) -> Note {
     match job {
-        Job::Attempt { request, give_up_ms } => {
-            let outcome = within(alarms.until(give_up_ms), attempt(&request)).await;
-            Note::Answer { attempt: request.attempt, outcome: outcome.unwrap_or(Outcome::Timeout) }
+        Job::Attempt { request, give_up_ms, close } => {
+            let closed = async move {
+                let _ = close.await;
+            };
+            let outcome = within(alarms.until(give_up_ms), within(closed, attempt(&request, unfinished))).await;
+            Note::Answer { attempt: request.attempt, outcome: outcome.flatten().unwrap_or(Outcome::Timeout) }
         }
-        Job::Email { id, email, deadline_ms } => {
-            let outcome = within(alarms.until(deadline_ms), send_letter(&email)).await;
-            Note::EmailTried { id, outcome: outcome.unwrap_or(Outcome::Timeout) }
+        Job::Email { attempt, email, deadline_ms } => {
+            let outcome = within(alarms.until(deadline_ms), send_letter(attempt.key, &email, unfinished)).await;
+            Note::EmailTried { attempt, outcome: outcome.unwrap_or(Outcome::Timeout) }
         }
     }
 }
 
 /// One delivery attempt.
-async fn attempt(req: &AttemptRequest) -> Outcome {
+async fn attempt(req: &AttemptRequest, unfinished: &Cell<u64>) -> Outcome {
     // The dispatcher and mail hosts serve no webhooks: nothing listens for one there.
     let Some(host) = url_host(&req.url).filter(|h| *h != DISPATCHER_HOST && *h != MAIL_HOST) else {
         return Outcome::Refused;
     };
-    http::post(host, http::url_path(&req.url), Bytes::copy_from_slice(req.body.as_bytes())).await
+    let body = Bytes::copy_from_slice(req.body.as_bytes());
+    http::post_counting(host, http::url_path(&req.url), body, unfinished).await
 }
 
-async fn send_letter(email: &WarningEmail) -> Outcome {
-    let letter = Letter { to: email.to.clone(), webhook: email.webhook, url: email.url.to_string() };
+async fn send_letter(key: MailKey, email: &WarningEmail, unfinished: &Cell<u64>) -> Outcome {
+    let letter = Letter { key, to: email.to.clone(), webhook: email.webhook, url: email.url.to_string() };
     let body = match serde_json::to_vec(&letter) {
         Ok(body) => Bytes::from(body),
         // A letter of strings and an integer always serializes; treat the impossible as a failure.
         Err(_) => return Outcome::Reset,
     };
-    http::post(MAIL_HOST, "/mail", body).await
+    http::post_counting(MAIL_HOST, "/mail", body, unfinished).await
 }

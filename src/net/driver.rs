@@ -6,19 +6,22 @@
 //! a core timer, an email retry) or to the end of the world.
 
 use super::alarm::Alarms;
-use super::dispatcher_host::{self, Inbox, Job, LINGER_MS, MAIL_TIMEOUT_MS};
+use super::dispatcher_host::{self, Inbox, Job};
 use super::journal::{Journal, Note, Work};
-use super::links::Links;
-use super::outbox::Outbox;
 use super::receiver_host::Receiver;
-use super::stage::{Cast, Stage, TICK_MS, turmoil_seed};
-use crate::core::{Dispatcher, Input, Output};
+use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
+use crate::core::{AttemptId, AttemptRequest, Dispatcher, Input, Output};
+use crate::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
+use crate::shell::{Lingering, Links, MailRecord, Outbox, Path};
 use crate::time::SimTime;
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{
-    Action, DISPATCHER_HOST, EngineError, EngineFailure, Host, MAIL_HOST, RunLimits, RunOutput, Stall, World,
+    Action, DISPATCHER_HOST, EngineError, EngineFailure, Host, MAIL_HOST, RunLimits, RunOutput, Stall, World, url_host,
 };
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
+use tokio::sync::oneshot;
 
 /// Ticks one run may simulate, in all (quiet gaps cost none): a tick is 1 ms of simulated time
 /// with traffic on the wire, so this is 2 h 46 min 40 s of it, 700 times the busiest library
@@ -33,11 +36,6 @@ pub const BUSY_TICKS_MAX: u64 = 10_000_000;
 /// far above anything the in-flight limit allows. turmoil allocates none of it up front.
 const TCP_CAPACITY: usize = 1 << 20;
 
-/// At most this many attempts in flight at once over all webhooks (the policy's per-webhook limit
-/// times the webhooks), far below `TCP_CAPACITY`; a world that allows more is refused with an
-/// error rather than risking turmoil's panic on a full accept queue.
-pub const IN_FLIGHT_MAX: usize = 16_384;
-
 pub(crate) struct Driver<'w> {
     world: &'w World,
     core: Dispatcher,
@@ -46,6 +44,13 @@ pub(crate) struct Driver<'w> {
     next_step: usize,
     links: Links,
     outbox: Outbox,
+    /// Open exchanges, bounded; the sender of each exchange's `close` (dropping it closes it).
+    exchanges: Lingering,
+    closers: BTreeMap<AttemptId, oneshot::Sender<()>>,
+    /// Attempts sent while their receiver's process was down, by host: their connects wait, and
+    /// are refused when it restarts (no listener yet), as in the model engine. Kept here rather
+    /// than as SYNs inside turmoil, which would keep a port each for the rest of the run.
+    waiting: BTreeMap<String, Vec<AttemptId>>,
     cast: Cast,
     stage: Stage,
     busy_ticks: u64,
@@ -60,28 +65,17 @@ pub(crate) struct Driver<'w> {
 
 impl<'w> Driver<'w> {
     pub(crate) fn new(world: &'w World, limits: RunLimits) -> Result<Driver<'w>, EngineError> {
+        // Host names unique and not reserved, in-flight within the ports a host has, latency in
+        // order: what this engine needs is what `World::validate` (and `hooksim check`) checks.
+        world.check_runnable()?;
         let journal = Journal::default();
         let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
         let mut receivers = Vec::new();
         for spec in &world.receivers {
-            if names.contains(&spec.host) {
-                return Err(EngineError::Simulation(format!(
-                    "receiver host name {:?} is reserved or given twice",
-                    spec.host
-                )));
-            }
             names.push(spec.host.clone());
             receivers.push(Receiver::new(spec, &journal));
         }
         let policy = world.policy.clone();
-        let in_flight_max = (policy.in_flight_per_webhook_max() as usize).saturating_mul(world.webhooks.len());
-        if in_flight_max > IN_FLIGHT_MAX {
-            return Err(EngineError::Simulation(format!(
-                "{in_flight_max} attempts may be in flight at once (in_flight_per_webhook_max times {} webhooks); \
-                 the network engine takes at most {IN_FLIGHT_MAX}",
-                world.webhooks.len()
-            )));
-        }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
             inbox: Rc::new(Inbox::default()),
@@ -90,6 +84,7 @@ impl<'w> Driver<'w> {
             alarms: Alarms::default(),
             receivers,
             names,
+            mail_record: Rc::new(RefCell::new(MailRecord::default())),
             tcp_capacity: TCP_CAPACITY,
         };
         let stage = Stage::start(turmoil_seed(world.seed), &cast, &links)
@@ -101,6 +96,9 @@ impl<'w> Driver<'w> {
             next_step: 0,
             links,
             outbox: Outbox::default(),
+            exchanges: Lingering::default(),
+            closers: BTreeMap::new(),
+            waiting: BTreeMap::new(),
             cast,
             stage,
             busy_ticks: 0,
@@ -133,7 +131,10 @@ impl<'w> Driver<'w> {
             self.take_notes(at)?;
             self.core.handle_timeout(at);
             self.drain_core();
-            self.hand_out(at);
+            for attempt in self.exchanges.expire(now_ms) {
+                self.closers.remove(&attempt);
+            }
+            self.hand_out(at)?;
             if self.trace.is_full() {
                 return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at });
             }
@@ -230,27 +231,33 @@ impl<'w> Driver<'w> {
     }
 
     fn crash(&mut self, host: &Host, at: SimTime) {
-        if self.links.is_down(host.name()) {
+        if !self.links.set_down(host, true) {
             return;
         }
-        self.links.set_down(host, true);
         self.stage.crash(host.name(), &self.links, &self.cast.names);
         if *host == Host::Dispatcher {
-            // Jobs not yet taken die with the process; the core knows its attempts are lost.
+            // Jobs not yet taken and every open exchange die with the process; the core knows
+            // its attempts are lost.
             self.cast.inbox.clear();
-            self.outbox.forget_tries();
+            self.exchanges.clear();
+            self.closers.clear();
+            self.waiting.clear();
+            self.outbox.crashed();
             let _ = self.core.handle(at, Input::Crash);
         }
     }
 
     fn restart(&mut self, host: &Host, at: SimTime) {
-        if !self.links.is_down(host.name()) {
+        if !self.links.set_down(host, false) {
             return;
         }
-        self.links.set_down(host, false);
         self.stage.restart(host.name(), &self.cast.names);
+        for attempt in self.waiting.remove(host.name()).unwrap_or_default() {
+            // An answer to an attempt the core started cannot be refused as unknown.
+            let _ = self.answer(at, attempt, Outcome::Refused);
+        }
         if *host == Host::Dispatcher {
-            self.outbox.resume(at);
+            self.outbox.restarted(at);
             let _ = self.core.handle(at, Input::Restart);
         }
     }
@@ -259,17 +266,10 @@ impl<'w> Driver<'w> {
     fn take_notes(&mut self, at: SimTime) -> Result<(), EngineError> {
         for note in self.cast.journal.take() {
             match note {
-                Note::Answer { attempt, outcome } => {
-                    self.core
-                        .handle(at, Input::Answer { attempt, outcome })
-                        .map_err(|e| EngineError::Simulation(e.to_string()))?;
-                    self.drain_core();
-                }
-                Note::EmailTried { id, outcome } => {
-                    let webhook = self.outbox.webhook_of(id).map(|e| e.webhook);
-                    let retry_at = self.outbox.tried(id, outcome.is_success(), at);
-                    if let (Some(webhook), Some(retry_at)) = (webhook, retry_at) {
-                        let event = TraceEvent::EmailDeferred { webhook, outcome, retry_at };
+                Note::Answer { attempt, outcome } => self.answer(at, attempt, outcome)?,
+                Note::EmailTried { attempt, outcome } => {
+                    if let Some((email, retry_at)) = self.outbox.tried(attempt, outcome.is_success(), at) {
+                        let event = TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at };
                         self.trace.push(at, event);
                     }
                 }
@@ -279,24 +279,82 @@ impl<'w> Driver<'w> {
         Ok(())
     }
 
-    /// Gives the dispatcher host the core's sends and the emails due.
-    fn hand_out(&mut self, at: SimTime) {
+    /// The end of an exchange, as the core hears it; an exchange already closed (its linger
+    /// ran out, the lingering limit closed it) reports nothing, as in the model engine.
+    fn answer(&mut self, at: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), EngineError> {
+        self.closers.remove(&attempt);
+        if self.exchanges.close(attempt) {
+            self.core
+                .handle(at, Input::Answer { attempt, outcome })
+                .map_err(|e| EngineError::Simulation(e.to_string()))?;
+            self.drain_core();
+        }
+        Ok(())
+    }
+
+    /// Gives the dispatcher host the core's sends and the emails due. A connect the shared link
+    /// state refuses (no such host, a cut link) fails here, at once, as in the model engine.
+    fn hand_out(&mut self, at: SimTime) -> Result<(), EngineError> {
         while let Some(output) = self.core.poll_output() {
             match output {
-                Output::Send(request) => {
-                    let give_up_ms = at.as_millis().saturating_add(request.timeout_ms).saturating_add(LINGER_MS);
-                    self.queue(Job::Attempt { request, give_up_ms });
+                Output::Send(request) => self.send(at, request)?,
+                Output::Email(email) => {
+                    self.outbox.add(email, at);
                 }
-                Output::Email(email) => self.outbox.add(email, at),
             }
         }
         if !self.links.is_down(DISPATCHER_HOST) {
-            for (id, email) in self.outbox.take_due(at) {
+            for (attempt, email) in self.outbox.take_due(at) {
+                if self.links.path(DISPATCHER_HOST, MAIL_HOST) == Path::Partitioned {
+                    if let Some((email, retry_at)) = self.outbox.tried(attempt, false, at) {
+                        let event =
+                            TraceEvent::EmailDeferred { webhook: email.webhook, outcome: Outcome::Refused, retry_at };
+                        self.trace.push(at, event);
+                    }
+                    continue;
+                }
+                self.check_ports(at)?;
                 self.stage.wake_mail(&self.links);
                 let deadline_ms = at.as_millis().saturating_add(MAIL_TIMEOUT_MS);
-                self.queue(Job::Email { id, email, deadline_ms });
+                self.queue(Job::Email { attempt, email, deadline_ms });
             }
         }
+        Ok(())
+    }
+
+    /// Stops the run before turmoil runs out of ports (it would panic): see
+    /// [`UNFINISHED_CONNECTS_MAX`].
+    fn check_ports(&self, at: SimTime) -> Result<(), EngineError> {
+        let unfinished = self.cast.inbox.unfinished_connects();
+        if unfinished < UNFINISHED_CONNECTS_MAX {
+            return Ok(());
+        }
+        Err(EngineError::Simulation(format!(
+            "at {at}: {unfinished} connections of the dispatcher never completed (refused, or held or sent to a \
+             crashed host until given up); the network engine simulates at most {UNFINISHED_CONNECTS_MAX} in one run"
+        )))
+    }
+
+    fn send(&mut self, at: SimTime, request: AttemptRequest) -> Result<(), EngineError> {
+        self.check_ports(at)?;
+        let now_ms = at.as_millis();
+        let lingers_from_ms = now_ms.saturating_add(request.timeout_ms);
+        for closed in self.exchanges.open(request.attempt, now_ms, lingers_from_ms) {
+            self.closers.remove(&closed);
+        }
+        let host = url_host(&request.url).filter(|h| self.cast.receivers.iter().any(|r| r.host == *h));
+        if host.is_none_or(|h| self.links.path(DISPATCHER_HOST, h) == Path::Partitioned) {
+            return self.answer(at, request.attempt, Outcome::Refused);
+        }
+        if let Some(host) = host.filter(|h| self.links.path(DISPATCHER_HOST, h) == Path::Down) {
+            self.waiting.entry(host.to_string()).or_default().push(request.attempt);
+            return Ok(());
+        }
+        let (closer, close) = oneshot::channel();
+        self.closers.insert(request.attempt, closer);
+        let give_up_ms = lingers_from_ms.saturating_add(LINGER_MS);
+        self.queue(Job::Attempt { request, give_up_ms, close });
+        Ok(())
     }
 
     fn queue(&self, job: Job) {
@@ -321,7 +379,8 @@ impl<'w> Driver<'w> {
     fn next_deadline(&self, now: u64) -> u64 {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
         let email = (!self.links.is_down(DISPATCHER_HOST)).then(|| self.outbox.next_due()).flatten();
-        [step, self.core.poll_timeout(), email]
+        let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
+        [step, self.core.poll_timeout(), email, linger]
             .into_iter()
             .flatten()
             .map(SimTime::as_millis)

@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use std::cell::Cell;
 use std::future::Future;
 use tokio::task::JoinHandle;
 use turmoil::net::{TcpListener, TcpStream};
@@ -31,9 +32,32 @@ impl<T> Drop for AbortOnDrop<T> {
 /// POSTs `body` to `http://host/path` on a new connection and reports how it ended. No timeout
 /// here: the caller bounds the whole exchange.
 pub async fn post(host: &str, path: &str, body: Bytes) -> Outcome {
+    post_counting(host, path, body, &Cell::new(0)).await
+}
+
+/// Counts a connect that never completed (refused, or given up while its SYN was held or waiting
+/// for a crashed host) when dropped unfinished. turmoil keeps the socket of such a connect, and
+/// its port, for the rest of the run.
+struct Unfinished<'c> {
+    count: &'c Cell<u64>,
+    done: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.count.set(self.count.get().saturating_add(1));
+        }
+    }
+}
+
+/// [`post`], adding to `unfinished` each connect that never completes.
+pub(crate) async fn post_counting(host: &str, path: &str, body: Bytes, unfinished: &Cell<u64>) -> Outcome {
+    let mut connecting = Unfinished { count: unfinished, done: false };
     let Ok(stream) = TcpStream::connect((host, PORT)).await else {
         return Outcome::Refused;
     };
+    connecting.done = true;
     let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
         return Outcome::Reset;
     };

@@ -5,6 +5,7 @@
 //! drains them (the end of the tick in which they happened).
 
 use crate::core::AttemptId;
+use crate::shell::mail::MailTry;
 use crate::trace::{Outcome, TraceEvent};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -16,7 +17,7 @@ pub(crate) enum Note {
     /// The dispatcher host's report of how an attempt ended.
     Answer { attempt: AttemptId, outcome: Outcome },
     /// The dispatcher host's report of one try to hand a warning email to the mail host.
-    EmailTried { id: u64, outcome: Outcome },
+    EmailTried { attempt: MailTry, outcome: Outcome },
     /// A receiver or the mail host did something the trace records as is.
     Event(TraceEvent),
 }

@@ -5,9 +5,17 @@
 //! ## Hosts
 //! - `dispatcher` (`dispatcher_host.rs`): performs the core's outputs: one POST per attempt on a
 //!   new connection, and warning emails to `mail`. The core times attempts out itself; the host
-//!   keeps an exchange open a while longer so held requests and slow answers still land, late.
+//!   keeps an exchange open a while longer so held requests and slow answers still land, late
+//!   (`LINGER_MS`, at most `LINGERING_MAX` at once).
 //! - `mail` (`mail_host.rs`): takes warning emails over HTTP.
 //! - one host per receiver, named by the host part of its webhook URLs (`receiver_host.rs`).
+//!
+//! ## One shell truth
+//! What happens to a message (a cut link refuses a connect at once, a hold keeps it, a crashed
+//! receiver's connects wait for its restart), which reply a receiver plays and what it means,
+//! warning emails and their retries, and which exchanges still linger are the shared shell's
+//! ([`crate::shell`]), as in the model engine; the driver decides with it before anything reaches
+//! turmoil. `tests/engine_parity.rs` holds the two engines to one story.
 //!
 //! ## Time
 //! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation (`stage.rs`) hosts the
@@ -33,12 +41,12 @@ mod http;
 mod journal;
 mod links;
 mod mail_host;
-mod outbox;
 mod receiver_host;
 mod stage;
 
-pub use driver::{BUSY_TICKS_MAX, IN_FLIGHT_MAX};
-pub use stage::EPOCH_UNIX_SECS;
+pub use crate::shell::limits::IN_FLIGHT_MAX;
+pub use driver::BUSY_TICKS_MAX;
+pub use stage::{EPOCH_UNIX_SECS, UNFINISHED_CONNECTS_MAX};
 
 use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 

@@ -10,7 +10,8 @@ use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
 use crate::receiver::trace_event;
 use crate::receiver::{BODY_BYTES_MAX, Book, Handled, ReceiverState, router};
-use crate::world::{Answer, Behaviour, ReceiverSpec, Reply};
+use crate::shell::{Conduct, Respond, play};
+use crate::world::{Behaviour, ReceiverSpec, Reply};
 use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
@@ -19,21 +20,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use tower_service::Service;
-
-/// How a receiver currently behaves and how many requests it saw since (durable: a script
-/// property, not process memory).
-struct Conduct {
-    behaviour: Behaviour,
-    seen: u64,
-}
-
-impl Conduct {
-    fn next_reply(&mut self) -> Reply {
-        let reply = self.behaviour.reply(self.seen);
-        self.seen = self.seen.saturating_add(1);
-        reply
-    }
-}
 
 /// Everything about one receiver that outlives its process: its records and its script.
 #[derive(Clone)]
@@ -55,14 +41,14 @@ impl Receiver {
         });
         Receiver {
             host: spec.host.clone(),
-            conduct: Rc::new(RefCell::new(Conduct { behaviour: spec.behaviour.clone(), seen: 0 })),
+            conduct: Rc::new(RefCell::new(Conduct::new(spec.behaviour.clone()))),
             router: router(state),
         }
     }
 
     /// From now on the receiver behaves so; its reply sequence starts over.
     pub(crate) fn behave(&self, behaviour: &Behaviour) {
-        *self.conduct.borrow_mut() = Conduct { behaviour: behaviour.clone(), seen: 0 };
+        self.conduct.borrow_mut().behave(behaviour);
     }
 
     /// The host's software: started at each (re)start of the host.
@@ -101,6 +87,8 @@ async fn take(
     if parts.method == hyper::Method::POST {
         parts.uri = hyper::Uri::from_static("/webhook");
     }
+    // A body past the limit is refused before any reply of the sequence is used (the shell's
+    // `refuse_body`, which the model engine applies to the body's length).
     let Some(bytes) = http::read_body(body, BODY_BYTES_MAX).await else {
         return Ok(http::status(413));
     };
@@ -134,21 +122,19 @@ async fn handle(
     mut router: Router,
 ) -> Option<Response<Body>> {
     ready.await;
-    let act = async move || match router.call(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+    // The reply's meaning is the shared shell's (`play`); only the I/O is this host's.
+    let play = play(reply.answer);
+    let response = if play.runs_logic {
+        match router.call(request).await {
+            Ok(response) => Some(response),
+            Err(never) => match never {},
+        }
+    } else {
+        None
     };
-    match reply.answer {
-        Answer::Status(code) if (200..300).contains(&code) => Some(act().await),
-        Answer::Status(code) => Some(http::status(code)),
-        Answer::ActThenStatus(code) => {
-            act().await;
-            Some(http::status(code))
-        }
-        Answer::ActThenDrop => {
-            act().await;
-            None
-        }
-        Answer::Drop => None,
+    match play.respond {
+        Respond::LogicStatus => response,
+        Respond::Status(code) => Some(http::status(code)),
+        Respond::Drop => None,
     }
 }

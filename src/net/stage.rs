@@ -17,10 +17,14 @@
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox};
 use super::journal::{Journal, Work};
-use super::links::Links;
+use super::links::{install_latency, install_pair};
 use super::mail_host;
 use super::receiver_host::Receiver;
+use crate::shell::Links;
+use crate::shell::MailRecord;
+use crate::shell::limits::{IN_FLIGHT_MAX, LINGERING_MAX};
 use crate::world::{Action, DISPATCHER_HOST, Host, MAIL_HOST};
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
@@ -28,6 +32,17 @@ use turmoil::{Protocol, Segment, Sim};
 
 /// The virtual clock's origin: 2024-01-01T00:00:00Z, never the real time.
 pub const EPOCH_UNIX_SECS: u64 = 1_704_067_200;
+
+/// The ports a host's connects take theirs from: every port but the privileged ones (turmoil's
+/// default is a quarter of this). See [`UNFINISHED_CONNECTS_MAX`].
+const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 1024..=65535;
+
+/// At most this many connects of the dispatcher may end unfinished in one run (refused, or given
+/// up while their SYN was held; attempts to a crashed receiver wait in the driver instead). turmoil keeps the socket of such a
+/// connect, and so its port, for the rest of the run, and panics when a host runs out of ports.
+/// The run stops with an error at this limit instead: the ephemeral ports less room for every
+/// exchange that may be open at once (in flight, lingering, and one letter per webhook).
+pub const UNFINISHED_CONNECTS_MAX: u64 = (65535 - 1024 + 1) - (2 * IN_FLIGHT_MAX + LINGERING_MAX) as u64;
 
 /// Messages move at tick boundaries; an HTTP exchange costs a few ticks.
 pub(crate) const TICK_MS: u64 = 1;
@@ -41,6 +56,8 @@ pub(crate) struct Cast {
     pub(crate) receivers: Vec<Receiver>,
     /// Every host's name: the dispatcher, the mail host, then the receivers in world order.
     pub(crate) names: Vec<String>,
+    /// The mail host's record of the letters it took (durable: outlives its process).
+    pub(crate) mail_record: Rc<RefCell<MailRecord>>,
     /// Accept backlog and per-stream buffer; at most this many connections may arrive in one tick.
     pub(crate) tcp_capacity: usize,
 }
@@ -70,6 +87,7 @@ impl Stage {
             .min_message_latency(Duration::from_millis(min_ms))
             .max_message_latency(Duration::from_millis(max_ms))
             .tcp_capacity(cast.tcp_capacity)
+            .ephemeral_ports(EPHEMERAL_PORTS)
             .build();
         // Servers first, the dispatcher last: turmoil runs hosts in registration order, so within
         // one tick a server that just (re)started binds before the dispatcher connects, and the
@@ -79,7 +97,8 @@ impl Stage {
             sim.host(receiver.host.clone(), move || receiver.software(work.clone(), alarms.clone()));
         }
         let journal = cast.journal.clone();
-        sim.host(MAIL_HOST, move || mail_host::software(journal.clone()));
+        let record = cast.mail_record.clone();
+        sim.host(MAIL_HOST, move || mail_host::software(journal.clone(), record.clone()));
         let (inbox, journal, alarms) = (cast.inbox.clone(), cast.journal.clone(), cast.alarms.clone());
         sim.host(DISPATCHER_HOST, move || dispatcher_host::software(inbox.clone(), journal.clone(), alarms.clone()));
         sim.step()?;
@@ -145,7 +164,7 @@ impl Stage {
             | Action::Repair { a, b }
             | Action::Hold { a, b }
             | Action::Release { a, b } => (a, b),
-            Action::Latency { .. } => return links.install_latency(&mut self.sim, names),
+            Action::Latency { .. } => return install_latency(links, &mut self.sim, names),
             _ => return,
         };
         if !known(a) || !known(b) || a == b {
@@ -158,7 +177,7 @@ impl Stage {
             Action::Hold { .. } => self.sim.hold(a.name(), b.name()),
             _ => self.sim.release(a.name(), b.name()),
         }
-        links.install_pair(&mut self.sim, a.name(), b.name());
+        install_pair(links, &mut self.sim, a.name(), b.name());
     }
 
     /// The host's process dies: its tasks and connections with it.
@@ -185,7 +204,7 @@ impl Stage {
         self.sim.crash(host);
         for other in &others {
             self.sim.repair_oneway(host, other.as_str());
-            links.install_pair(&mut self.sim, host, other);
+            install_pair(links, &mut self.sim, host, other);
         }
     }
 

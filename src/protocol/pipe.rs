@@ -88,15 +88,30 @@ impl Pipe {
         String::from_utf8_lossy(&tail).into_owned()
     }
 
-    /// How the process ended, if it has (waits briefly: its stdout just closed).
+    /// How the process ended, if it has (waits briefly: its stdout just closed). Once it has, also
+    /// waits briefly for the stderr reader to reach the end of the pipe, so that the tail a report
+    /// quotes holds the last words the process wrote (a traceback, say).
     pub(crate) fn exit_status(&mut self) -> Option<String> {
         for _ in 0..50 {
             if let Ok(Some(status)) = self.child.try_wait() {
+                self.await_stderr();
                 return Some(status.to_string());
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    /// Waits at most half a second for the stderr reader (the last of `readers`) to finish: a
+    /// child of the process may hold the pipe open, so this never waits for good.
+    fn await_stderr(&self) {
+        let Some(reader) = self.readers.last() else { return };
+        for _ in 0..50 {
+            if reader.is_finished() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Ends the process at once (a crash gives no warning). The reader threads end when the

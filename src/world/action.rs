@@ -72,8 +72,9 @@ pub enum Action {
         min_ms: u64,
         max_ms: u64,
     },
-    /// The host's process dies: in-flight work is lost, durable records survive. Connections to
-    /// it hang until the caller's timeout.
+    /// The host's process dies: in-flight work is lost (a request it was handling is neither
+    /// acted on nor answered), durable records survive. Connections to it hang until the
+    /// caller's timeout; a connection request still waiting when it restarts is refused.
     Crash(Host),
     Restart(Host),
 }

@@ -5,9 +5,11 @@
 mod action;
 mod behaviour;
 pub mod sample;
+mod validate;
 
 pub use action::{Action, Host, Step};
 pub use behaviour::{Answer, Behaviour, Reply};
+pub use validate::WorldError;
 
 use crate::domain::WebhookConfig;
 use crate::policy::Policy;
@@ -90,6 +92,9 @@ pub enum EngineError {
     /// The watchdog: an engine went [`RunLimits::stall_steps_max`] steps without progress.
     #[error("{0}")]
     Stalled(Stall),
+    /// The world cannot run (see `World::validate`): the first reason, and how many there are.
+    #[error("the world cannot run: {0} ({1} reason(s) in all)")]
+    Invalid(WorldError, usize),
 }
 
 /// How an engine made no progress (see [`RunLimits::stall_steps_max`]).

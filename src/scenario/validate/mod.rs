@@ -80,7 +80,10 @@ impl Validator<'_> {
         let expectations =
             f.expect.iter().filter_map(|e| self.expectation(e, &webhook_names, &hosts, &events)).collect();
 
-        Scenario {
+        // Whatever an engine refuses is bad input found here (`World::validate`, which both
+        // engines run too): reported at the policy table, or the file's first line.
+        let world_span = f.policy.as_ref().map_or(0..0, |p| p.span());
+        let scenario = Scenario {
             name: f.name.get_ref().clone(),
             description: f.description.get_ref().trim().to_string(),
             file: file.to_path_buf(),
@@ -97,7 +100,11 @@ impl Validator<'_> {
             expectations,
             webhook_names,
             events,
+        };
+        for e in scenario.world.validate() {
+            self.err(world_span.clone(), e.to_string());
         }
+        scenario
     }
 
     // ---------------------------------------------------------------- receivers and webhooks

@@ -1,0 +1,426 @@
+//! The engines tell the same story: on every library scenario, and on generated worlds with
+//! faults (partitions, holds, crashes of every host, lost answers, latency changes), the model
+//! engine's and the network engine's traces are equal once normalised.
+//!
+//! ## Normalisation
+//! A trace is split by subject, and each subject's entries are compared in order:
+//! - a delivery (its uuid): queued, every attempt started (number, body) and finished (outcome),
+//!   late answers to its attempts, retries, delivered, abandoned, lost attempts, and the
+//!   receivers' acts and skips of it;
+//! - a webhook: refused deliveries, warning, disable, recovery, enable;
+//! - the warning mail about one webhook: every letter received, every deferral (its outcome);
+//! - the world: events recorded, scripted steps, dispatcher restarts.
+//!
+//! Virtual timestamps are dropped, and so are the fields that are times (`retry_at`, a retry's
+//! `at`, `failing_since`): network timing differs between the engines by a tick here and there
+//! (a turmoil host reads what arrived in one tick in the next). Entries of different subjects
+//! may interleave differently for the same reason; within one subject, the order is the
+//! decisions' order and must be the same.
+//!
+//! Differences that remain are inherent to a real network; ARCHITECTURE.md lists them. The
+//! generated worlds avoid them by construction (fixed latencies, steps on whole seconds, no
+//! answer due at the very millisecond of its timeout).
+
+use hooksim::domain::{Change, Client, Invoice, InvoiceState, WebhookConfig};
+use hooksim::policy::{Backoff, Policy, Profile};
+use hooksim::receiver::ReceiverKind;
+use hooksim::scenario::load_file;
+use hooksim::time::{MINUTE_MS, SECOND_MS, SimTime};
+use hooksim::trace::{Trace, TraceEvent};
+use hooksim::world::{Action, Answer, Behaviour, Host, ReceiverSpec, Reply, Step, World};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+/// One subject's entries, normalised to strings (time fields dropped).
+type Story = BTreeMap<String, Vec<String>>;
+
+fn normalise(trace: &Trace) -> Story {
+    let mut story = Story::new();
+    let mut delivery_of_attempt = BTreeMap::new();
+    for entry in trace.entries() {
+        let (subject, line) = match &entry.event {
+            TraceEvent::DeliveryQueued { delivery, webhook, event } => {
+                (format!("delivery {delivery}"), format!("queued for {webhook} (event {event})"))
+            }
+            TraceEvent::AttemptStarted { attempt, delivery, number, body, .. } => {
+                delivery_of_attempt.insert(*attempt, *delivery);
+                (format!("delivery {delivery}"), format!("attempt {attempt} (try {number}) {body}"))
+            }
+            TraceEvent::AttemptFinished { attempt, delivery, outcome, .. } => {
+                (format!("delivery {delivery}"), format!("attempt {attempt}: {outcome:?}"))
+            }
+            TraceEvent::LateAnswerIgnored { attempt, outcome } => {
+                let delivery = delivery_of_attempt.get(attempt).map_or("?".to_string(), |d| d.to_string());
+                (format!("delivery {delivery}"), format!("late answer to {attempt}: {outcome:?}"))
+            }
+            TraceEvent::AttemptLost { attempt, delivery, .. } => {
+                (format!("delivery {delivery}"), format!("attempt {attempt} lost"))
+            }
+            TraceEvent::RetryScheduled { delivery, failures, .. } => {
+                (format!("delivery {delivery}"), format!("retry after {failures} failure(s)"))
+            }
+            TraceEvent::Delivered { delivery, attempts, .. } => {
+                (format!("delivery {delivery}"), format!("delivered in {attempts}"))
+            }
+            TraceEvent::DeliveryAbandoned { delivery, attempts, reason, .. } => {
+                (format!("delivery {delivery}"), format!("abandoned after {attempts}: {reason:?}"))
+            }
+            TraceEvent::ReceiverActed { receiver, delivery, action, .. } => {
+                (format!("delivery {delivery}"), format!("{receiver} acted: {action}"))
+            }
+            TraceEvent::ReceiverSkipped { receiver, delivery, why, .. } => {
+                (format!("delivery {delivery}"), format!("{receiver} skipped: {why}"))
+            }
+            TraceEvent::DeliveryRefused { webhook, event, reason } => {
+                (format!("webhook {webhook}"), format!("refused event {event}: {reason:?}"))
+            }
+            TraceEvent::WarningSent { webhook, to, .. } => (format!("webhook {webhook}"), format!("warned {to}")),
+            TraceEvent::WebhookDisabled { webhook, .. } => (format!("webhook {webhook}"), "disabled".into()),
+            TraceEvent::WebhookRecovered { webhook } => (format!("webhook {webhook}"), "recovered".into()),
+            TraceEvent::WebhookEnabled { webhook } => (format!("webhook {webhook}"), "enabled".into()),
+            TraceEvent::EmailReceived { to, webhook } => (format!("mail about {webhook}"), format!("received by {to}")),
+            TraceEvent::EmailDeferred { webhook, outcome, .. } => {
+                (format!("mail about {webhook}"), format!("deferred: {outcome:?}"))
+            }
+            TraceEvent::EventRecorded { event, path, details, .. } => {
+                ("world".into(), format!("event {event} {path:?} {details}"))
+            }
+            TraceEvent::WorldChanged { what } => ("world".into(), what.clone()),
+            TraceEvent::DispatcherRestarted => ("world".into(), "dispatcher restarted".into()),
+        };
+        story.entry(subject).or_default().push(line);
+    }
+    story
+}
+
+/// The first subject whose story differs, with both versions, for the failure message.
+fn first_difference(model: &Story, net: &Story) -> Option<String> {
+    let subjects: std::collections::BTreeSet<&String> = model.keys().chain(net.keys()).collect();
+    for subject in subjects {
+        let (m, n) = (model.get(subject), net.get(subject));
+        if m != n {
+            return Some(format!("{subject}:\n  model: {m:#?}\n  net:   {n:#?}"));
+        }
+    }
+    None
+}
+
+fn assert_parity(world: &World) -> Result<(), String> {
+    let model = hooksim::model::run(world).map_err(|e| format!("model: {e}"))?;
+    let net = hooksim::net::run(world).map_err(|e| format!("net: {e}"))?;
+    match first_difference(&normalise(&model.trace), &normalise(&net.trace)) {
+        None => Ok(()),
+        Some(diff) => Err(format!("{}: the engines disagree on {diff}", world.name)),
+    }
+}
+
+#[test]
+fn every_library_scenario_tells_the_same_story_on_both_engines() {
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir("scenarios").expect("the library") {
+        let path = entry.expect("a file").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let scenario = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+            if let Err(e) = assert_parity(&scenario.world) {
+                failures.push(format!("{}: {e}", path.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ------------------------------------------------------------------ generated worlds
+
+const RECEIVERS: [&str; 2] = ["shop", "shed"];
+
+/// Retries after 10 s, 1 min, then every 5 min; warn at 10 min, disable at 30; 5 s timeout.
+fn quick_policy() -> Policy {
+    let mut spec = Profile::Snapbill.spec();
+    spec.schedule.backoff = Backoff::List { delays_ms: vec![10 * SECOND_MS, MINUTE_MS, 5 * MINUTE_MS] };
+    spec.warn_after_ms = Some(10 * MINUTE_MS);
+    spec.disable_after_ms = Some(30 * MINUTE_MS);
+    spec.attempt_timeout_ms = 5 * SECOND_MS;
+    spec.build().expect("a valid policy")
+}
+
+/// Fixed one-way latencies: the engines draw ranges from different generators. Chosen so that
+/// no exchange (three legs and a server turn, plus a reply's latency) ends at its timeout's
+/// millisecond, and small: the network engine steps every millisecond a message is on the wire
+/// (slow answers come from replies' latencies instead, which cost no ticks).
+const LATENCIES_MS: [u64; 4] = [1, 3, 20, 150];
+const REPLY_LATENCIES_MS: [u64; 3] = [0, 1_500, 7_000];
+
+fn host(which: u8) -> Host {
+    match which % 4 {
+        0 => Host::Dispatcher,
+        1 => Host::Mail,
+        n => Host::Receiver(RECEIVERS[(n - 2) as usize].to_string()),
+    }
+}
+
+fn reply(code: u8, latency: u8) -> Reply {
+    let answer = match code % 6 {
+        0 | 1 => Answer::Status(200),
+        2 => Answer::Status(500),
+        3 => Answer::ActThenStatus(500),
+        4 => Answer::ActThenDrop,
+        _ => Answer::Drop,
+    };
+    Reply { answer, latency_ms: REPLY_LATENCIES_MS[latency as usize % REPLY_LATENCIES_MS.len()] }
+}
+
+/// One raw step: (seconds after the previous step, what, a, b).
+fn step((what, a, b): (u8, u8, u8), invoices: &mut u64) -> Action {
+    match what % 12 {
+        0 | 1 => {
+            *invoices += 1;
+            let id = *invoices;
+            let invoice = Invoice {
+                id,
+                number: format!("INV-{id}"),
+                client_id: 1,
+                total_cents: 100,
+                state: InvoiceState::Unpaid,
+            };
+            Action::Change(Change::AddInvoice(invoice))
+        }
+        2 if *invoices > 0 => {
+            Action::Change(Change::SetInvoiceState { id: 1 + a as u64 % *invoices, state: InvoiceState::Paid })
+        }
+        3 => Action::Partition { from: host(a), to: host(b), one_way: b % 2 == 0 },
+        4 => Action::Repair { a: host(a), b: host(b) },
+        5 => Action::Hold { a: host(a), b: host(b) },
+        6 => Action::Release { a: host(a), b: host(b) },
+        7 => Action::Crash(host(a)),
+        8 => Action::Restart(host(a)),
+        9 => {
+            let ms = LATENCIES_MS[a as usize % LATENCIES_MS.len()];
+            Action::Latency { min_ms: ms, max_ms: ms }
+        }
+        10 => Action::Behave {
+            receiver: RECEIVERS[a as usize % 2].to_string(),
+            behaviour: Behaviour { replies: vec![reply(a, b), reply(b, a)], then: reply(b / 7, 0) },
+        },
+        _ => Action::EnableWebhook(hooksim::domain::WebhookId(u32::from(a % 2))),
+    }
+}
+
+fn world(seed: u64, latency: u8, kinds: (u8, u8), raw: &[(u8, (u8, u8, u8))]) -> World {
+    let client = Client { id: 1, name: "Ada".into(), email: "ada@example.com".into() };
+    let mut timeline = vec![Step { at: SimTime::ZERO, action: Action::Change(Change::AddClient(client)) }];
+    let (mut at, mut invoices) = (0, 0);
+    for &(gap_s, op) in raw {
+        at += 1 + u64::from(gap_s) % 240;
+        let action = step(op, &mut invoices);
+        timeline.push(Step { at: SimTime::from_millis(at * SECOND_MS), action });
+    }
+    let kind = |k: u8| [ReceiverKind::Dedup, ReceiverKind::Naive, ReceiverKind::Picky][k as usize % 3];
+    let latency_ms = LATENCIES_MS[latency as usize % LATENCIES_MS.len()];
+    World {
+        name: format!("generated (seed {seed})"),
+        seed,
+        policy: quick_policy(),
+        webhooks: RECEIVERS
+            .iter()
+            .map(|r| WebhookConfig {
+                url: format!("http://{r}/webhook"),
+                paths: vec![],
+                owner_email: format!("ops@{r}.example"),
+            })
+            .collect(),
+        receivers: vec![
+            ReceiverSpec { host: RECEIVERS[0].into(), kind: kind(kinds.0), behaviour: Behaviour::default() },
+            ReceiverSpec {
+                host: RECEIVERS[1].into(),
+                kind: kind(kinds.1),
+                behaviour: Behaviour::always(Reply::status(500)),
+            },
+        ],
+        timeline,
+        run_for_ms: at * SECOND_MS + 3_600_000,
+        latency_ms: (latency_ms, latency_ms),
+    }
+}
+
+/// 256 in CI; `PARITY_CASES=5000` for a longer search.
+fn cases() -> u32 {
+    std::env::var("PARITY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_worlds_with_faults_tell_the_same_story_on_both_engines(
+        seed in any::<u64>(),
+        latency in any::<u8>(),
+        kinds in (any::<u8>(), any::<u8>()),
+        raw in prop::collection::vec((any::<u8>(), (any::<u8>(), any::<u8>(), any::<u8>())), 1..12),
+    ) {
+        let world = world(seed, latency, kinds, &raw);
+        if let Err(e) = assert_parity(&world) {
+            prop_assert!(false, "{e}\nworld timeline: {:#?}", world.timeline);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ drifts that once were
+
+fn both(world: &World) -> [Trace; 2] {
+    let model = hooksim::model::run(world).unwrap_or_else(|e| panic!("model: {e}"));
+    let net = hooksim::net::run(world).unwrap_or_else(|e| panic!("net: {e}"));
+    [model.trace, net.trace]
+}
+
+fn shop() -> Host {
+    Host::Receiver("shop".into())
+}
+
+fn at_s(s: u64, action: Action) -> Step {
+    Step { at: SimTime::from_millis(s * SECOND_MS), action }
+}
+
+/// One `dedup` shop, one client added at 10 s, the quick policy, an hour.
+fn one_shop(behaviour: Behaviour, mut faults: Vec<Step>) -> World {
+    let client = Client { id: 1, name: "Ada".into(), email: "ada@example.com".into() };
+    faults.push(at_s(10, Action::Change(Change::AddClient(client))));
+    faults.sort_by_key(|s| s.at);
+    World {
+        name: "one shop".into(),
+        seed: 3,
+        policy: quick_policy(),
+        webhooks: vec![WebhookConfig {
+            url: "http://shop/webhook".into(),
+            paths: vec![],
+            owner_email: "ops@shop.example".into(),
+        }],
+        receivers: vec![ReceiverSpec { host: "shop".into(), kind: ReceiverKind::Dedup, behaviour }],
+        timeline: faults,
+        run_for_ms: 3_600_000,
+        latency_ms: (1, 1),
+    }
+}
+
+fn outcomes(trace: &Trace) -> Vec<String> {
+    let finished = trace.entries().iter().filter_map(|e| match &e.event {
+        TraceEvent::AttemptFinished { outcome, .. } => Some(format!("{outcome:?}")),
+        _ => None,
+    });
+    finished.collect()
+}
+
+#[test]
+fn a_reversed_latency_range_is_bad_input_for_both_engines() {
+    let mut world = one_shop(Behaviour::default(), vec![]);
+    world.latency_ms = (5, 1);
+    assert!(matches!(
+        hooksim::model::run(&world),
+        Err(hooksim::world::EngineFailure { error: hooksim::world::EngineError::Invalid(..), .. })
+    ));
+    assert!(matches!(
+        hooksim::net::run(&world),
+        Err(hooksim::world::EngineFailure { error: hooksim::world::EngineError::Invalid(..), .. })
+    ));
+}
+
+#[test]
+fn zero_latency_is_one_millisecond_on_both_engines() {
+    let mut zero = one_shop(Behaviour::default(), vec![]);
+    zero.latency_ms = (0, 0);
+    let one = one_shop(Behaviour::default(), vec![]);
+    let [model_zero, net_zero] = both(&zero);
+    let [model_one, net_one] = both(&one);
+    assert_eq!(model_zero.sha256(), model_one.sha256());
+    assert_eq!(net_zero.sha256(), net_one.sha256());
+    assert_eq!(model_one.sha256(), net_one.sha256(), "one shop, 1 ms: the very same trace");
+}
+
+#[test]
+fn a_partition_on_a_held_link_refuses_at_once_on_both_engines() {
+    let faults = vec![
+        at_s(1, Action::Hold { a: Host::Dispatcher, b: shop() }),
+        at_s(2, Action::Partition { from: Host::Dispatcher, to: shop(), one_way: true }),
+        at_s(100, Action::Repair { a: Host::Dispatcher, b: shop() }),
+        at_s(101, Action::Release { a: Host::Dispatcher, b: shop() }),
+    ];
+    for trace in both(&one_shop(Behaviour::default(), faults)) {
+        assert_eq!(outcomes(&trace)[..2], ["Refused", "Refused"]);
+    }
+}
+
+#[test]
+fn held_requests_of_a_crashed_dispatcher_never_land_on_either_engine() {
+    let faults = vec![
+        at_s(1, Action::Hold { a: Host::Dispatcher, b: shop() }),
+        at_s(12, Action::Crash(Host::Dispatcher)),
+        at_s(20, Action::Release { a: Host::Dispatcher, b: shop() }),
+        at_s(600, Action::Restart(Host::Dispatcher)),
+    ];
+    for trace in both(&one_shop(Behaviour::default(), faults)) {
+        let acted: Vec<_> = trace
+            .entries()
+            .iter()
+            .filter(|e| matches!(e.event, TraceEvent::ReceiverActed { .. }))
+            .map(|e| e.at.as_millis())
+            .collect();
+        assert_eq!(acted.len(), 1, "{acted:?}");
+        assert!(acted[0] >= 600 * SECOND_MS, "acted only on the attempt after the restart: {acted:?}");
+    }
+}
+
+#[test]
+fn a_restarted_dispatcher_sends_every_letter_at_once_on_both_engines() {
+    // The shop fails: the warning is due at 10 min, while the mail host is cut off; the
+    // dispatcher crashes at 15 min and restarts at 20 min 30 s, after the repair.
+    let faults = vec![
+        at_s(60, Action::Partition { from: Host::Dispatcher, to: Host::Mail, one_way: false }),
+        at_s(900, Action::Crash(Host::Dispatcher)),
+        at_s(1_200, Action::Repair { a: Host::Dispatcher, b: Host::Mail }),
+        at_s(1_230, Action::Restart(Host::Dispatcher)),
+    ];
+    for trace in both(&one_shop(Behaviour::always(Reply::status(500)), faults)) {
+        let received: Vec<_> = trace
+            .entries()
+            .iter()
+            .filter(|e| matches!(e.event, TraceEvent::EmailReceived { .. }))
+            .map(|e| e.at.as_millis())
+            .collect();
+        assert_eq!(received.len(), 1);
+        assert!(received[0] < 1_230 * SECOND_MS + SECOND_MS, "sent at the restart: {received:?}");
+    }
+}
+
+/// Issue 8, defect 7: what an engine refuses, `hooksim check` refuses (bad input, exit 2), at a
+/// position in the file; it used to pass `check` and fail on the network engine at run time.
+#[test]
+fn what_an_engine_refuses_check_refuses() {
+    let text = r#"
+name = "too many in flight"
+description = "more attempts in flight than the engines simulate"
+run_for = "1h"
+
+[policy]
+in_flight_max = 100000
+
+[webhooks.shop]
+url = "http://shop/webhook"
+owner = "ops@shop.example"
+
+[receivers.shop]
+"#;
+    let errors = hooksim::scenario::load_str("too-many.toml", text).expect_err("refused");
+    let message = errors.to_string();
+    assert!(message.starts_with("too-many.toml:6:1: `policy.in_flight_per_webhook_max`"), "{message}");
+}
+
+#[test]
+fn a_body_past_the_receivers_limit_is_413_on_both_engines() {
+    let mut world = one_shop(Behaviour::default(), vec![]);
+    let name = "x".repeat(hooksim::receiver::BODY_BYTES_MAX);
+    let client = Client { id: 2, name, email: "big@example.com".into() };
+    world.timeline.push(at_s(20, Action::Change(Change::AddClient(client))));
+    world.run_for_ms = 60 * SECOND_MS;
+    for trace in both(&world) {
+        assert_eq!(outcomes(&trace), ["Status { code: 200 }", "Status { code: 413 }", "Status { code: 413 }"]);
+    }
+}
