@@ -32,6 +32,7 @@ pub mod domain;
 pub mod model;
 pub mod net;
 pub mod policy;
+pub mod properties;
 pub mod receiver;
 pub mod runner;
 pub mod scenario;
