@@ -37,5 +37,6 @@ pub mod receiver;
 pub mod runner;
 pub mod scenario;
 pub mod time;
+pub mod timeline;
 pub mod trace;
 pub mod world;
