@@ -22,6 +22,10 @@ fn chromium() -> Option<PathBuf> {
 
 /// Runs headless Chromium on `page` with `args` added; returns its stdout.
 fn browse(browser: &Path, page: &Path, args: &[&str]) -> String {
+    browse_url(browser, &format!("file://{}", page.display()), args)
+}
+
+fn browse_url(browser: &Path, url: &str, args: &[&str]) -> String {
     let profile = tempdir("profile");
     // Into a file, not a pipe: a big DOM would fill the pipe while nothing reads it.
     let dump = profile.with_extension("out");
@@ -39,7 +43,7 @@ fn browse(browser: &Path, page: &Path, args: &[&str]) -> String {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
-        .arg(format!("file://{}", page.display()))
+        .arg(url)
         .stdout(std::fs::File::create(&dump).unwrap())
         .stderr(Stdio::null())
         .spawn()
@@ -116,7 +120,10 @@ fn the_page_renders_every_attempt_without_errors_in_chromium() {
         let file = dir.join("shot.html");
         std::fs::write(&file, html).unwrap();
         let shot = std::path::absolute(shot).unwrap();
-        browse(&browser, &file, &[&format!("--screenshot={}", shot.display()), "--window-size=1400,900"]);
+        // `TIMELINE_PIN=N` opens the page with attempt N's body shown.
+        let pin = std::env::var("TIMELINE_PIN").map(|n| format!("#attempt={n}")).unwrap_or_default();
+        let url = format!("file://{}{pin}", file.display());
+        browse_url(&browser, &url, &[&format!("--screenshot={}", shot.display()), "--window-size=1400,900"]);
         assert!(shot.exists(), "no screenshot at {}", shot.display());
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -14,7 +14,10 @@ var pinned = null; // the element whose detail stays shown
 
 function draw(D) {
   const NS = "http://www.w3.org/2000/svg";
-  const LANE_H = 66, TOP = 58, LEFT = 24, MIN_GAP = 12, MAX_GAP = 90, BREAK_W = 74;
+  const TOP = 58, LEFT = 24, MIN_GAP = 12, MAX_GAP = 90, BREAK_W = 56;
+  // Lanes share the height there is, within bounds.
+  const room = document.getElementById("scroll").clientHeight - TOP - 24;
+  const LANE_H = Math.max(66, Math.min(170, Math.floor(room / D.lanes.length)));
   const svg = document.getElementById("chart");
   const el = (tag, attrs, parent) => {
     const e = document.createElementNS(NS, tag);
@@ -22,7 +25,8 @@ function draw(D) {
     (parent || svg).appendChild(e);
     return e;
   };
-  const text = (s, attrs, parent) => { const t = el("text", attrs, parent); t.textContent = s; return t; };
+  // A colour as a style: the stylesheet's default text colour would beat a fill attribute.
+  const text = (s, attrs, parent) => { const t = el("text", attrs, parent); t.textContent = s; if (attrs.fill) t.style.fill = attrs.fill; return t; };
   const tip = (g, s) => { const t = document.createElementNS(NS, "title"); t.textContent = s; g.appendChild(t); };
 
   // ---- the axis: every instant where something happens, quiet gaps squeezed to a labelled break ----
@@ -37,15 +41,22 @@ function draw(D) {
   const gaps = ts.slice(1).map((t, i) => t - ts[i]).filter((g) => g > 0).sort((a, b) => a - b);
   const median = gaps.length ? gaps[Math.floor(gaps.length / 2)] : 1;
   const k = 30 / median; // px per ms: a typical gap is 30 px wide
+  const widths = ts.slice(1).map((t, i) => {
+    const w = (t - ts[i]) * k;
+    return w > MAX_GAP ? -BREAK_W : Math.max(MIN_GAP, w); // negative: a break
+  });
+  // A short run is stretched to the width there is.
+  const avail = document.getElementById("scroll").clientWidth - LEFT - 170;
+  const sum = widths.reduce((a, w) => a + Math.abs(w), 0);
+  const stretch = sum > 0 ? Math.max(1, avail / sum) : 1;
   const xs = new Map(), breaks = [];
   let x = LEFT;
-  ts.forEach((t, i) => {
-    if (i > 0) {
-      const g = t - ts[i - 1], w = g * k;
-      if (w > MAX_GAP) { breaks.push({ x0: x, x1: x + BREAK_W, g }); x += BREAK_W; }
-      else x += Math.max(MIN_GAP, w);
-    }
-    xs.set(t, x);
+  xs.set(ts[0], x);
+  widths.forEach((w, i) => {
+    const px = Math.abs(w) * stretch;
+    if (w < 0) breaks.push({ x0: x, x1: x + px, g: ts[i + 1] - ts[i] });
+    x += px;
+    xs.set(ts[i + 1], x);
   });
   const X = (t) => xs.get(t);
   const width = x + 160, lanes = D.lanes, height = TOP + lanes.length * LANE_H + 12;
@@ -54,7 +65,7 @@ function draw(D) {
 
   const defs = el("defs", {});
   const arrow = (id, color) => {
-    const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
+    const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, defs);
     el("path", { d: "M0,0 L10,5 L0,10 z", fill: color }, m);
   };
   [["a-req", "#2b6cb0"], ["a-ok", "#1f9d55"], ["a-fail", "#d64545"], ["a-broken", "#8e44ad"], ["a-grey", "#8a8f9c"], ["a-mail", "#6c5ce7"]].forEach(([i, c]) => arrow(i, c));
@@ -107,24 +118,26 @@ function draw(D) {
     if (px - lastX < 118) return;
     lastX = px;
     el("line", { x1: px, x2: px, y1: TOP - 4, y2: TOP, stroke: "#9aa1b0" }, axis);
-    text(fmt(t), { x: px, y: TOP - 24, "text-anchor": "middle" }, axis);
+    text(fmt(t, true), { x: px, y: TOP - 24, "text-anchor": "middle" }, axis);
   });
 
   // ---- attempts: a request arrow down to the receiver, an answer arrow back ----
   let drawn = 0;
   D.attempts.forEach((a) => {
     const x0 = X(a.t0), y0 = Y(0), y1 = Y(a.lane);
-    const arrived = typeof a.tr === "number";
-    const xr = arrived ? X(a.tr) : x0 + 8;
+    // A status means the request reached the receiver, even when the receiver traced nothing.
+    const answered = a.class === "ok" || a.class === "fail";
+    const arrived = typeof a.tr === "number" || answered;
+    const xr = typeof a.tr === "number" ? X(a.tr) : answered ? (x0 + X(a.t1)) / 2 : x0 + 8;
     const yr = arrived ? y1 - 4 : y0 + (y1 - y0) * 0.55;
     const g = el("g", { class: "attempt" + (arrived ? "" : " undelivered"), "data-attempt": a.id });
     el("line", { class: "hit", x1: x0, y1: y0, x2: xr, y2: yr }, g);
     el("line", { class: "vis", x1: x0, y1: y0 + 4, x2: xr, y2: yr, "marker-end": arrived ? "url(#a-req)" : "" }, g);
-    if (!arrived) text("\u2715", { x: xr - 4, y: yr + 4, fill: "#8a8f9c" }, g);
-    if (arrived) el("circle", { cx: xr, cy: y1, r: 3.2, fill: a.acted ? "#1f9d55" : "#ffffff", stroke: a.acted ? "#1f9d55" : "#8a8f9c" }, g);
+    if (!arrived) text("\u2715", { x: xr - 4, y: yr + 4, fill: a.class === "broken" ? "#8e44ad" : "#8a8f9c" }, g);
+    if (typeof a.tr === "number") el("circle", { cx: xr, cy: y1, r: 3.2, fill: a.acted ? "#1f9d55" : "#ffffff", stroke: a.acted ? "#1f9d55" : "#8a8f9c" }, g);
     const info = () => ["Attempt " + a.n + " of event " + a.event + " → " + lanes[a.lane],
       [a.webhook, "delivery " + a.delivery, "started " + fmt(a.t0),
-        arrived ? "receiver " + a.receiver + " at " + fmt(a.tr) : "never reached the receiver",
+        typeof a.tr === "number" ? "receiver " + a.receiver + " at " + fmt(a.tr) : arrived ? "" : "never reached the receiver",
         a.outcome ? "answer: " + a.outcome + " at " + fmt(a.t1) : "no answer by the end",
         a.retry || "", a.verdict || ""].filter(Boolean).join(" · "),
       pretty(a.body) + (a.body_cut ? "\n… (body cut for the page)" : "")];
@@ -140,12 +153,20 @@ function draw(D) {
       el("line", { class: "vis", x1: xr + 1, y1: y1 - 4, x2: x1, y2: y0 + 3, "marker-end": "url(#a-" + cls + ")" }, ga);
       const code = String(a.outcome).length <= 3 ? a.outcome : "";
       if (code) text(code, { x: x1 + 4, y: y0 + 16, fill: cls === "ok" ? "#1f9d55" : "#d64545" }, ga).style.fontWeight = "600";
+    } else if (!arrived && cls === "broken") {
+      // Refused or reset before the request got through: the request's own cross says it all.
     } else {
       // No answer came back: a timeout (or a crash) ends the attempt at the dispatcher.
       el("circle", { cx: x1, cy: y0, r: 4.5, fill: "#fff", stroke: "#8a8f9c", "stroke-width": 1.5 }, ga);
       el("line", { class: "vis", x1: x1, y1: y0 - 2.5, x2: x1, y2: y0, stroke: "#8a8f9c" }, ga);
       el("circle", { class: "hit", cx: x1, cy: y0, r: 8 }, ga);
-      if (cls === "broken") text("\u2715", { x: x1 - 3.5, y: y0 + 16, fill: "#8e44ad" }, ga);
+      if (arrived) {
+        // The receiver answered, but the answer never came back: it dies half way.
+        // (A request held past its timeout arrives after it: its answer still runs forward.)
+        const ym = y1 - (y1 - y0) * 0.45, xm = xr + Math.max(14, (x1 - xr) * 0.45);
+        el("line", { class: "vis", x1: xr + 1, y1: y1 - 4, x2: xm, y2: ym }, ga);
+        text("\u2715", { x: xm - 4, y: ym - 2, fill: "#8a8f9c" }, ga);
+      }
     }
     hover(ga, info);
     tip(ga, (a.outcome || "timeout") + " for attempt " + a.n + " of event " + a.event);
@@ -169,17 +190,19 @@ function draw(D) {
     disabled: ["\u25A0", "#d64545"], enabled: ["\u25B2", "#1f9d55"], world: ["\u25C6", "#b7791f"],
     late: ["\u25CB", "#8a8f9c"], acted: ["\u25CF", "#1f9d55"], skipped: ["\u25CB", "#8a8f9c"], email: ["\u2709", "#6c5ce7"],
   };
-  const labelled = { disabled: "disabled", enabled: "", abandoned: "gave up", refused: "refused" };
+  const labelled = { disabled: "disabled", enabled: "", abandoned: "gave up", refused: "refused", late: "late answer" };
+  // Marks closer than a label's width on one lane stack up (or down) instead of overlapping.
   const stack = new Map();
   D.marks.forEach((m) => {
     const [ch, color] = glyph[m.kind] || ["\u25C6", "#6b7385"];
-    const key = m.lane + ":" + m.t, n = stack.get(key) || 0;
-    stack.set(key, n + 1);
+    const prev = stack.get(m.lane), near = prev && X(m.t) - prev.x < 30;
+    const n = near ? prev.n + 1 : 0;
+    stack.set(m.lane, { x: near ? prev.x : X(m.t), n });
     const px = X(m.t), py = Y(m.lane) + (m.lane === 0 ? -14 - n * 11 : 20 + n * 11);
     const g = el("g", { class: "mark " + m.kind });
     el("circle", { class: "hit", cx: px, cy: py - 4, r: 8 }, g);
     text(ch, { x: px, y: py, "text-anchor": "middle", fill: color }, g).style.fontSize = m.kind === "event" ? "9px" : "12px";
-    const label = m.kind === "enabled" ? m.text.split(" ").slice(-1)[0] : labelled[m.kind];
+    const label = m.kind === "enabled" ? m.text.split(" ").slice(-1)[0] : m.kind === "event" ? m.text.split(":")[0].replace("event ", "e") : labelled[m.kind];
     if (label) text(label, { x: px + 8, y: py, fill: color }, g).style.fontWeight = "600";
     tip(g, fmt(m.t) + "  " + m.text);
     hover(g, () => [m.text, fmt(m.t), null]);
@@ -223,6 +246,10 @@ function draw(D) {
     i.className = "band"; i.style.background = c; span.appendChild(i); span.appendChild(document.createTextNode(s)); legend.appendChild(span);
   });
   const o = document.createElement("span"); o.textContent = "\u25CB timeout  \u25CF acted  \u25CB skipped  \u25A0 disabled  \u2298 refused"; legend.appendChild(o);
+  // `page.html#attempt=N` opens with attempt N shown and pinned.
+  const want = /attempt=(\d+)/.exec(location.hash);
+  const pin = want && svg.querySelector('.attempt[data-attempt="' + want[1] + '"]');
+  if (pin) { pin.dispatchEvent(new MouseEvent("click")); document.getElementById("scroll").scrollLeft = Math.max(0, pin.getBBox().x - 300); }
   document.body.dataset.rendered = "1";
 
   // ---- detail panel: hover shows, click pins ----
@@ -247,10 +274,10 @@ function draw(D) {
 function pretty(body) {
   try { return JSON.stringify(JSON.parse(body), null, 2); } catch (e) { return String(body); }
 }
-function fmt(ms) {
+function fmt(ms, coarse) {
   const d = Math.floor(ms / 86400000), h = Math.floor(ms / 3600000) % 24, m = Math.floor(ms / 60000) % 60;
   const s = Math.floor(ms / 1000) % 60, r = ms % 1000, p = (v, n) => String(v).padStart(n || 2, "0");
-  return (d ? d + "d " : "") + p(h) + ":" + p(m) + ":" + p(s) + (r ? "." + p(r, 3) : "");
+  return (d ? d + "d " : "") + p(h) + ":" + p(m) + ":" + p(s) + (r && !coarse ? "." + p(r, 3) : "");
 }
 function dur(ms) {
   const parts = [[86400000, "d"], [3600000, "h"], [60000, "m"], [1000, "s"], [1, "ms"]];
