@@ -115,6 +115,7 @@ fn the_page_renders_every_attempt_without_errors_in_chromium() {
         assert!(!dom.contains("<b>x</b>"), "{name}: a failure's text became markup");
         assert!(dom.contains("a marked failure"), "{name}: the failure is listed");
     }
+    huge_trace_is_cut_and_says_so(&browser, &dir);
     if let Ok(shot) = std::env::var("TIMELINE_SCREENSHOT") {
         let (html, _) = page_for(&std::env::var("TIMELINE_SCENARIO").unwrap_or("dispatcher-crash".into()), &[]);
         let file = dir.join("shot.html");
@@ -127,4 +128,21 @@ fn the_page_renders_every_attempt_without_errors_in_chromium() {
         assert!(shot.exists(), "no screenshot at {}", shot.display());
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The 10-day failing world with 20 invoices has thousands of attempts: the page draws the first
+/// `attempts_max`, says where it was cut, and still renders without errors.
+fn huge_trace_is_cut_and_says_so(browser: &Path, dir: &Path) {
+    let world = hooksim::world::sample::failing_world(10, 20);
+    let out = hooksim::model::run(&world).unwrap();
+    let total = out.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::AttemptStarted { .. })).count();
+    let mut options = TimelineOptions::for_world(&world);
+    options.attempts_max = 500;
+    assert!(total > options.attempts_max, "{total} attempts");
+    let file = dir.join("huge.html");
+    std::fs::write(&file, render(&out.trace, &options)).unwrap();
+    let dom = browse(browser, &file, &["--dump-dom"]);
+    assert_eq!(body_attr(&dom, "data-errors"), Some("0"), "{:?}", body_attr(&dom, "data-error-text"));
+    assert_eq!(body_attr(&dom, "data-attempts"), Some("500"));
+    assert!(dom.contains(&format!("the first 500 of {total} attempts are drawn")), "the page says it was cut");
 }
