@@ -1,5 +1,6 @@
 //! Every library scenario's trace on the model engine keeps every property of every world,
-//! under several seeds, with the exact store replay and with only what the trace implies.
+//! under several seeds, with the exact store replay and with only what the trace implies; and
+//! on the network engine.
 
 use hooksim::properties::{PropertyContext, check, fates};
 use hooksim::scenario::{discover, load_file};
@@ -35,4 +36,18 @@ fn the_library_keeps_every_property_on_the_model_engine() {
         assert!(seen.contains_key(fate), "no library delivery ends {fate}: the check of that fate is untested");
     }
     assert!(deliveries > 50, "only {deliveries} deliveries checked");
+}
+
+/// The network engine's traces keep them too: its timing differs, its semantics do not.
+#[test]
+fn the_library_keeps_every_property_on_the_network_engine() {
+    let mut problems = Vec::new();
+    for f in discover(&["scenarios"]) {
+        let scenario = load_file(&f).unwrap();
+        let out = hooksim::net::run(&scenario.world).unwrap();
+        for v in check(&out.trace, &PropertyContext::from_world(&scenario.world)) {
+            problems.push(format!("{}: {v}", f.display()));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
