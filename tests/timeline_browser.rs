@@ -122,7 +122,9 @@ fn the_page_renders_every_attempt_without_errors_in_chromium() {
         std::fs::write(&file, html).unwrap();
         let shot = std::path::absolute(shot).unwrap();
         // `TIMELINE_PIN=N` opens the page with attempt N's body shown.
+        // `TIMELINE_AT=ms` opens it scrolled to that time.
         let pin = std::env::var("TIMELINE_PIN").map(|n| format!("#attempt={n}")).unwrap_or_default();
+        let pin = std::env::var("TIMELINE_AT").map(|ms| format!("#at={ms}")).unwrap_or(pin);
         let url = format!("file://{}{pin}", file.display());
         browse_url(&browser, &url, &[&format!("--screenshot={}", shot.display()), "--window-size=1400,900"]);
         assert!(shot.exists(), "no screenshot at {}", shot.display());

@@ -250,6 +250,9 @@ function draw(D) {
   const want = /attempt=(\d+)/.exec(location.hash);
   const pin = want && svg.querySelector('.attempt[data-attempt="' + want[1] + '"]');
   if (pin) { pin.dispatchEvent(new MouseEvent("click")); document.getElementById("scroll").scrollLeft = Math.max(0, pin.getBBox().x - 300); }
+  // `page.html#at=MS` opens scrolled to the first instant at or after MS (a failure's time).
+  const at = /at=(\d+)/.exec(location.hash), near = at && ts.find((t) => t >= Number(at[1]));
+  if (near !== undefined && near !== null) document.getElementById("scroll").scrollLeft = Math.max(0, X(near) - 300);
   document.body.dataset.rendered = "1";
 
   // ---- detail panel: hover shows, click pins ----
