@@ -160,6 +160,17 @@ fn delivering_twice_or_attempting_after_the_end_is_caught() {
 }
 
 #[test]
+fn delivered_needs_a_2xx() {
+    let (mut e, ctx) = run("retry-through-5xx");
+    let delivered = find(&e, |ev| matches!(ev, TraceEvent::Delivered { .. }));
+    let answer = rfind(&e[..delivered], |ev| matches!(ev, TraceEvent::AttemptFinished { .. }));
+    if let TraceEvent::AttemptFinished { outcome, .. } = &mut e[answer].event {
+        *outcome = hooksim::trace::Outcome::Status { code: 503 };
+    }
+    caught(&e, &ctx, "delivered-without-2xx");
+}
+
+#[test]
 fn giving_up_needs_a_limit_of_the_policy_reached() {
     let (e, mut ctx) = run("stripe-profile-gives-up");
     assert!(fates(&rebuild(e.clone()), &ctx).iter().any(|(_, f)| matches!(f, Fate::Abandoned(_))));

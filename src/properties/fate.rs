@@ -53,6 +53,8 @@ struct Ledger {
     stage: Stage,
     /// The entries of this delivery, for a violation to show.
     entries: Vec<usize>,
+    /// Its latest attempt was answered with a 2xx: what a `delivered` needs.
+    answered_2xx: bool,
 }
 
 /// Every delivery's fate, in the order the deliveries were queued.
@@ -126,14 +128,20 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
             // A reused uuid is the identity property's to report; the first delivery keeps it.
             TraceEvent::DeliveryQueued { delivery, webhook, .. } if !book.contains_key(delivery) => {
                 order.push(*delivery);
-                book.insert(*delivery, Ledger { webhook: *webhook, stage: Stage::Ready, entries: vec![i] });
+                book.insert(
+                    *delivery,
+                    Ledger { webhook: *webhook, stage: Stage::Ready, entries: vec![i], answered_2xx: false },
+                );
             }
             TraceEvent::AttemptStarted { delivery, webhook, .. } => {
                 *end.in_flight.entry(*webhook).or_default() += 1;
                 advance(&mut book, *delivery, Stage::InFlight { started: at }, here, out);
             }
-            TraceEvent::AttemptFinished { delivery, webhook, .. } => {
+            TraceEvent::AttemptFinished { delivery, webhook, outcome, .. } => {
                 settle(&mut end, *webhook);
+                if let Some(l) = book.get_mut(delivery) {
+                    l.answered_2xx = outcome.is_success();
+                }
                 advance(&mut book, *delivery, Stage::Ready, here, out);
             }
             TraceEvent::AttemptLost { delivery, webhook, .. } => {
@@ -144,6 +152,10 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
                 advance(&mut book, *delivery, Stage::Timer { due: *due }, here, out)
             }
             TraceEvent::Delivered { delivery, .. } => {
+                if let Some(l) = book.get(delivery).filter(|l| !l.answered_2xx && !matches!(l.stage, Stage::Done(_))) {
+                    let detail = format!("delivery {delivery} of {} counted delivered with no 2xx answer", l.webhook);
+                    out.push(Violation::new(Breach::DeliveredWithout2xx, at, vec![i], detail));
+                }
                 advance(&mut book, *delivery, Stage::Done(Fate::Delivered), here, out)
             }
             TraceEvent::DeliveryAbandoned { delivery, attempts, reason, .. } => {

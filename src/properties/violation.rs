@@ -35,6 +35,7 @@ pub enum Breach {
     AttemptNeverFinished,
     AttemptAfterEnd,
     DeliveredTwice,
+    DeliveredWithout2xx,
     AbandonedWithoutLimit,
     AbandonedEarly,
     DedupActedTwice,
@@ -69,6 +70,7 @@ impl Breach {
             | AttemptNeverFinished
             | AttemptAfterEnd
             | DeliveredTwice
+            | DeliveredWithout2xx
             | AbandonedWithoutLimit
             | AbandonedEarly => Property::NothingLost,
             DedupActedTwice => Property::DedupActsOnce,
@@ -97,6 +99,7 @@ impl Breach {
             AttemptNeverFinished => "attempt-never-finished",
             AttemptAfterEnd => "attempt-after-delivery-ended",
             DeliveredTwice => "delivered-twice",
+            DeliveredWithout2xx => "delivered-without-2xx",
             AbandonedWithoutLimit => "abandoned-without-limit",
             AbandonedEarly => "abandoned-early",
             DedupActedTwice => "dedup-acted-twice",
