@@ -32,6 +32,9 @@
 //! - [`certify`]: grades a real receiver over the network (wall clock, bounded client).
 //! - [`signing`]: webhook signatures (Standard Webhooks, Stripe, GitHub): sign and verify, pure,
 //!   with `now` as a parameter.
+//! - [`properties`]: what holds in every world, checked over a finished trace (nothing lost,
+//!   dedup acts once, one uuid per delivery, warn a grace before disabling, bodies at send time).
+//! - [`timeline`]: one run's trace as a self-contained HTML page.
 //!
 //! Every engine produces a [`trace::Trace`]; same world and seed, byte-identical trace. An
 //! engine that stops early (an error, a limit, its watchdog) still returns the trace up to there.
@@ -43,6 +46,7 @@ pub mod domain;
 pub mod model;
 pub mod net;
 pub mod policy;
+pub mod properties;
 pub mod protocol;
 pub mod receiver;
 pub mod runner;
@@ -51,5 +55,6 @@ pub mod seed;
 pub mod shell;
 pub mod signing;
 pub mod time;
+pub mod timeline;
 pub mod trace;
 pub mod world;

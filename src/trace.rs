@@ -45,6 +45,17 @@ pub enum RefusedReason {
     QueueFull,
 }
 
+/// Why a webhook was disabled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisableReason {
+    /// Failing past `disable_after`, a grace after the warning (the health rule).
+    #[default]
+    FailingStreak,
+    /// The receiver answered `410 Gone` under a profile that unsubscribes on it.
+    Gone,
+}
+
 /// Why a delivery stopped being retried without a 2xx.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +144,9 @@ pub enum TraceEvent {
     WebhookDisabled {
         webhook: WebhookId,
         failing_since: SimTime,
+        /// Absent in traces written before it was recorded: those disables were all the streak's.
+        #[serde(default)]
+        reason: DisableReason,
     },
     /// A success ended a failing streak that had been warned about.
     WebhookRecovered {

@@ -199,7 +199,7 @@ proptest! {
                     prop_assert!(h.warned_at.is_none(), "two warnings in one streak");
                     h.warned_at = Some(at);
                 }
-                TraceEvent::WebhookDisabled { webhook, failing_since } => {
+                TraceEvent::WebhookDisabled { webhook, failing_since, .. } => {
                     let h = hooks.entry(*webhook).or_default();
                     let warned_at = h.warned_at.ok_or_else(|| TestCaseError::fail("disabled without a warning"))?;
                     prop_assert!(at.ms_since(warned_at) >= policy.disable_grace_ms().unwrap(),

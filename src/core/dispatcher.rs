@@ -7,6 +7,7 @@ use super::queues::InFlightTable;
 use crate::domain::{Change, ChangeError, Event, Store, WebhookConfig, WebhookId, WebhookStatus};
 use crate::policy::Policy;
 use crate::time::{SimTime, TimeQueue};
+use crate::trace::DisableReason;
 use crate::trace::{AbandonReason, Outcome, RefusedReason, TraceEntry, TraceEvent};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -466,7 +467,7 @@ impl Dispatcher {
         match verdict {
             Verdict::Nothing => {}
             Verdict::Warn { failing_since } => self.warn(now, webhook, failing_since),
-            Verdict::Disable { failing_since } => self.disable(now, webhook, failing_since),
+            Verdict::Disable { failing_since, reason } => self.disable(now, webhook, failing_since, reason),
         }
         if self.endpoints[webhook.0 as usize].health.status() == WebhookStatus::Disabled {
             self.park(idx);
@@ -483,8 +484,8 @@ impl Dispatcher {
         self.outputs.push_back(Output::Email(WarningEmail { to, webhook, url, failing_since }));
     }
 
-    fn disable(&mut self, now: SimTime, webhook: WebhookId, failing_since: SimTime) {
-        self.log(now, TraceEvent::WebhookDisabled { webhook, failing_since });
+    fn disable(&mut self, now: SimTime, webhook: WebhookId, failing_since: SimTime, reason: DisableReason) {
+        self.log(now, TraceEvent::WebhookDisabled { webhook, failing_since, reason });
         let ep = &mut self.endpoints[webhook.0 as usize];
         let ready: Vec<DeliveryIdx> = ep.ready.drain(..).collect();
         for idx in ready {

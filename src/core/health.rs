@@ -3,6 +3,7 @@
 use crate::domain::WebhookStatus;
 use crate::policy::Policy;
 use crate::time::SimTime;
+use crate::trace::DisableReason;
 
 /// What a failed attempt did to its webhook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +17,7 @@ pub enum Verdict {
     /// grace (`disable_after - warn_after`) ago.
     Disable {
         failing_since: SimTime,
+        reason: DisableReason,
     },
 }
 
@@ -67,7 +69,7 @@ impl Health {
             };
             if failing_ms >= disable_ms && now.ms_since(warned_at) >= grace_ms {
                 self.status = WebhookStatus::Disabled;
-                return Verdict::Disable { failing_since: since };
+                return Verdict::Disable { failing_since: since, reason: DisableReason::FailingStreak };
             }
             return Verdict::Nothing;
         }
@@ -87,7 +89,7 @@ impl Health {
         }
         let since = *self.failing_since.get_or_insert(now);
         self.status = WebhookStatus::Disabled;
-        Verdict::Disable { failing_since: since }
+        Verdict::Disable { failing_since: since, reason: DisableReason::Gone }
     }
 
     /// A 2xx ends the streak. Returns true when it ended a warned streak (the webhook recovered).
@@ -132,7 +134,10 @@ mod tests {
         let since = at(HOUR_MS);
         assert_eq!(h.on_failure(at(7 * DAY_MS + HOUR_MS), &p), Verdict::Warn { failing_since: since });
         assert_eq!(h.on_failure(at(7 * DAY_MS + 2 * HOUR_MS), &p), Verdict::Nothing, "one warning per streak");
-        assert_eq!(h.on_failure(at(8 * DAY_MS + HOUR_MS), &p), Verdict::Disable { failing_since: since });
+        assert_eq!(
+            h.on_failure(at(8 * DAY_MS + HOUR_MS), &p),
+            Verdict::Disable { failing_since: since, reason: DisableReason::FailingStreak }
+        );
         assert_eq!(h.status(), WebhookStatus::Disabled);
         assert_eq!(h.on_failure(at(9 * DAY_MS), &p), Verdict::Nothing);
     }
@@ -180,7 +185,7 @@ mod tests {
     #[test]
     fn gone_disables_at_once_and_only_once() {
         let mut h = Health::default();
-        assert_eq!(h.on_gone(at(5)), Verdict::Disable { failing_since: at(5) });
+        assert_eq!(h.on_gone(at(5)), Verdict::Disable { failing_since: at(5), reason: DisableReason::Gone });
         assert_eq!(h.status(), WebhookStatus::Disabled);
         assert_eq!(h.on_gone(at(6)), Verdict::Nothing);
         assert!(h.enable());

@@ -4,6 +4,7 @@ use super::{Dispatcher, Input, Output};
 use crate::domain::{Change, Client, WebhookConfig, WebhookId, WebhookStatus};
 use crate::policy::{PolicySpec, Profile};
 use crate::time::SimTime;
+use crate::trace::DisableReason;
 use crate::trace::{Outcome, RefusedReason, TraceEntry, TraceEvent};
 use uuid::Uuid;
 
@@ -196,7 +197,10 @@ fn gone_disables_at_once_where_the_profile_says_and_snapbill_keeps_retrying() {
     svix.handle(at(0), add_client(1)).unwrap();
     let events = answer_first(&mut svix, 7, gone);
     assert!(matches!(events[0], TraceEvent::AttemptFinished { outcome: Outcome::Status { code: 410 }, .. }));
-    assert_eq!(events[1], TraceEvent::WebhookDisabled { webhook: WebhookId(0), failing_since: at(7) });
+    assert_eq!(
+        events[1],
+        TraceEvent::WebhookDisabled { webhook: WebhookId(0), failing_since: at(7), reason: DisableReason::Gone }
+    );
     assert_eq!(events.len(), 2, "no warning and no retry: {events:?}");
     assert_eq!(svix.webhook_status(WebhookId(0)), Some(WebhookStatus::Disabled));
     assert_eq!(svix.poll_timeout(), None, "the delivery is parked");

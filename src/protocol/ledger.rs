@@ -231,10 +231,10 @@ impl Ledger {
                 self.check_attempt_count(delivery, webhook, event, attempts)?;
                 TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason: reason.into() }
             }
-            FromDispatcher::WebhookDisabled { webhook, failing_since } => {
+            FromDispatcher::WebhookDisabled { webhook, failing_since, reason } => {
                 self.check_webhook(webhook)?;
                 self.not_future("failing_since", failing_since, now)?;
-                TraceEvent::WebhookDisabled { webhook, failing_since }
+                TraceEvent::WebhookDisabled { webhook, failing_since, reason }
             }
             FromDispatcher::WebhookRecovered { webhook } => {
                 self.check_webhook(webhook)?;

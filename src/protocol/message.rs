@@ -9,6 +9,7 @@
 use crate::domain::{Change, Client, EntityKind, EventPath, Invoice, WebhookConfig, WebhookId};
 use crate::policy::PolicySpec;
 use crate::time::SimTime;
+use crate::trace::DisableReason;
 use crate::trace::{AbandonReason, Outcome, RefusedReason};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -173,6 +174,10 @@ pub enum FromDispatcher {
     WebhookDisabled {
         webhook: WebhookId,
         failing_since: SimTime,
+        /// `failing_streak` (the default when absent) or `gone` (a 410 under a profile that
+        /// unsubscribes on it).
+        #[serde(default)]
+        reason: DisableReason,
     },
     WebhookRecovered {
         webhook: WebhookId,

@@ -198,8 +198,8 @@ fn fact(event: TraceEvent) -> Option<FromDispatcher> {
         TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason } => {
             FromDispatcher::DeliveryAbandoned { delivery, webhook, event, attempts, reason: reason.into() }
         }
-        TraceEvent::WebhookDisabled { webhook, failing_since } => {
-            FromDispatcher::WebhookDisabled { webhook, failing_since }
+        TraceEvent::WebhookDisabled { webhook, failing_since, reason } => {
+            FromDispatcher::WebhookDisabled { webhook, failing_since, reason }
         }
         TraceEvent::WebhookRecovered { webhook } => FromDispatcher::WebhookRecovered { webhook },
         TraceEvent::WebhookEnabled { webhook } => FromDispatcher::WebhookEnabled { webhook },

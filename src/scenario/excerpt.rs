@@ -3,6 +3,7 @@
 
 use super::EventInfo;
 use crate::domain::WebhookId;
+use crate::trace::DisableReason;
 use crate::trace::{Outcome, TraceEntry, TraceEvent};
 use uuid::Uuid;
 
@@ -116,9 +117,10 @@ pub fn render_entry(entry: &TraceEntry, names: &Names<'_>) -> String {
         TraceEvent::WarningSent { webhook, to, failing_since } => {
             format!("warning about {} sent to {to} (failing since {failing_since})", w(webhook))
         }
-        TraceEvent::WebhookDisabled { webhook, failing_since } => {
-            format!("{} disabled (failing since {failing_since})", w(webhook))
-        }
+        TraceEvent::WebhookDisabled { webhook, failing_since, reason } => match reason {
+            DisableReason::FailingStreak => format!("{} disabled (failing since {failing_since})", w(webhook)),
+            DisableReason::Gone => format!("{} disabled: it answered 410 Gone", w(webhook)),
+        },
         TraceEvent::WebhookRecovered { webhook } => format!("{} recovered", w(webhook)),
         TraceEvent::WebhookEnabled { webhook } => format!("{} enabled", w(webhook)),
         TraceEvent::EmailDeferred { webhook, outcome: o, retry_at } => {

@@ -773,7 +773,7 @@ name = "inv"
         );
         attempt(&mut t, 10, 1, 1, 2, "unpaid", Outcome::Status { code: 500 });
         attempt(&mut t, 100, 2, 1, 2, "cancelled", Outcome::Status { code: 200 });
-        t.push(at(200), TraceEvent::WebhookDisabled { webhook: W, failing_since: at(10) });
+        t.push(at(200), TraceEvent::WebhookDisabled { webhook: W, failing_since: at(10), reason: Default::default() });
         attempt(&mut t, 300, 3, 2, 1, "x", Outcome::Timeout);
         t.push(at(400), TraceEvent::WebhookEnabled { webhook: W });
         attempt(&mut t, 500, 4, 3, 1, "x", Outcome::Status { code: 200 });

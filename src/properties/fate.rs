@@ -1,0 +1,229 @@
+//! Nothing is lost, to the end: how each delivery ended, as the trace says, and whether an
+//! unfinished one has a reason to be unfinished that lasts until the run's end.
+
+use super::{Breach, PropertyContext, Violation};
+use crate::domain::WebhookId;
+use crate::time::SimTime;
+use crate::trace::{AbandonReason, Trace, TraceEvent};
+use crate::world::{Action, Host};
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// How a delivery stands at the end of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    Delivered,
+    Abandoned(AbandonReason),
+    /// Its webhook is disabled: it waits for a re-enable.
+    Parked,
+    /// Unfinished for a reason that lasts until the end of the run.
+    Pending(Pending),
+    /// Unfinished with nothing left to move it: a lost delivery.
+    Stuck,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// An attempt is in flight and its timeout falls after the end.
+    InFlight,
+    /// Its next retry is due at or after the end.
+    RetryDue(SimTime),
+    /// Every in-flight slot of its webhook is taken.
+    WaitingForSlot,
+    /// The dispatcher was down at the end.
+    DispatcherDown,
+}
+
+/// Where a delivery stands while the trace is read.
+#[derive(Clone, Copy, Debug)]
+enum Stage {
+    /// Queued, lost in a crash, just failed, or re-enabled: waiting to be started.
+    Ready,
+    InFlight {
+        started: SimTime,
+    },
+    Timer {
+        due: SimTime,
+    },
+    Done(Fate),
+}
+
+struct Ledger {
+    webhook: WebhookId,
+    stage: Stage,
+    /// The entries of this delivery, for a violation to show.
+    entries: Vec<usize>,
+    /// Its latest attempt was answered with a 2xx: what a `delivered` needs.
+    answered_2xx: bool,
+}
+
+/// Every delivery's fate, in the order the deliveries were queued.
+pub fn fates(trace: &Trace, ctx: &PropertyContext) -> Vec<(Uuid, Fate)> {
+    let (book, end_state) = read(trace, ctx, &mut Vec::new());
+    book.into_iter().map(|(uuid, l)| (uuid, fate_at_end(&l, &end_state, ctx))).collect()
+}
+
+pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let (book, end_state) = read(trace, ctx, &mut out);
+    for (uuid, l) in &book {
+        let (breach, detail) = match (fate_at_end(l, &end_state, ctx), l.stage) {
+            (Fate::Stuck, Stage::InFlight { started }) => (
+                Breach::AttemptNeverFinished,
+                format!("its attempt started at {started} never finished, though its timeout fell before the end"),
+            ),
+            (Fate::Stuck, _) => (
+                Breach::DeliveryLost,
+                "unfinished at the end with nothing to move it (no retry due, no attempt in flight, webhook \
+                 enabled, a free slot, the dispatcher up)"
+                    .to_string(),
+            ),
+            _ => continue,
+        };
+        out.push(Violation::new(
+            breach,
+            ctx.end,
+            l.entries.clone(),
+            format!("delivery {uuid} of {}: {detail}", l.webhook),
+        ));
+    }
+    out
+}
+
+/// What holds at the end of the trace, whatever the delivery.
+struct EndState {
+    disabled: BTreeSet<WebhookId>,
+    in_flight: BTreeMap<WebhookId, u32>,
+    dispatcher_down: bool,
+}
+
+fn fate_at_end(l: &Ledger, end: &EndState, ctx: &PropertyContext) -> Fate {
+    let timeout_ms = ctx.policy.attempt_timeout_ms();
+    let stage = match l.stage {
+        Stage::Done(fate) => return fate,
+        _ if end.disabled.contains(&l.webhook) => return Fate::Parked,
+        _ if end.dispatcher_down => return Fate::Pending(Pending::DispatcherDown),
+        s => s,
+    };
+    let full = end.in_flight.get(&l.webhook).copied().unwrap_or(0) >= ctx.policy.in_flight_per_webhook_max();
+    match stage {
+        Stage::InFlight { started } if started.plus_ms(timeout_ms) >= ctx.end => Fate::Pending(Pending::InFlight),
+        Stage::Timer { due } if due >= ctx.end => Fate::Pending(Pending::RetryDue(due)),
+        Stage::Timer { .. } | Stage::Ready if full => Fate::Pending(Pending::WaitingForSlot),
+        _ => Fate::Stuck,
+    }
+}
+
+/// Reads the trace once: every delivery's last stage, and the violations seen on the way.
+fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<(Uuid, Ledger)>, EndState) {
+    let crash = Action::Crash(Host::Dispatcher).to_string();
+    let may_abandon = ctx.policy.attempts_max().is_some() || ctx.policy.retry_window_ms().is_some();
+    let mut order: Vec<Uuid> = Vec::new();
+    let mut book: BTreeMap<Uuid, Ledger> = BTreeMap::new();
+    let mut end = EndState { disabled: BTreeSet::new(), in_flight: BTreeMap::new(), dispatcher_down: false };
+    for (i, e) in trace.entries().iter().enumerate() {
+        let at = e.at;
+        let here = (i, at, matches!(e.event, TraceEvent::Delivered { .. }));
+        match &e.event {
+            // A reused uuid is the identity property's to report; the first delivery keeps it.
+            TraceEvent::DeliveryQueued { delivery, webhook, .. } if !book.contains_key(delivery) => {
+                order.push(*delivery);
+                book.insert(
+                    *delivery,
+                    Ledger { webhook: *webhook, stage: Stage::Ready, entries: vec![i], answered_2xx: false },
+                );
+            }
+            TraceEvent::AttemptStarted { delivery, webhook, .. } => {
+                *end.in_flight.entry(*webhook).or_default() += 1;
+                advance(&mut book, *delivery, Stage::InFlight { started: at }, here, out);
+            }
+            TraceEvent::AttemptFinished { delivery, webhook, outcome, .. } => {
+                settle(&mut end, *webhook);
+                if let Some(l) = book.get_mut(delivery) {
+                    l.answered_2xx = outcome.is_success();
+                }
+                advance(&mut book, *delivery, Stage::Ready, here, out);
+            }
+            TraceEvent::AttemptLost { delivery, webhook, .. } => {
+                settle(&mut end, *webhook);
+                advance(&mut book, *delivery, Stage::Ready, here, out);
+            }
+            TraceEvent::RetryScheduled { delivery, at: due, .. } => {
+                advance(&mut book, *delivery, Stage::Timer { due: *due }, here, out)
+            }
+            TraceEvent::Delivered { delivery, .. } => {
+                if let Some(l) = book.get(delivery).filter(|l| !l.answered_2xx && !matches!(l.stage, Stage::Done(_))) {
+                    let detail = format!("delivery {delivery} of {} counted delivered with no 2xx answer", l.webhook);
+                    out.push(Violation::new(Breach::DeliveredWithout2xx, at, vec![i], detail));
+                }
+                advance(&mut book, *delivery, Stage::Done(Fate::Delivered), here, out)
+            }
+            TraceEvent::DeliveryAbandoned { delivery, attempts, reason, .. } => {
+                advance(&mut book, *delivery, Stage::Done(Fate::Abandoned(*reason)), here, out);
+                if let Some(v) = abandon_breach(*attempts, *reason, may_abandon, ctx) {
+                    out.push(Violation::new(v.0, at, vec![i], format!("delivery {delivery}: {}", v.1)));
+                }
+            }
+            TraceEvent::WebhookDisabled { webhook, .. } => {
+                end.disabled.insert(*webhook);
+            }
+            TraceEvent::WebhookEnabled { webhook } => {
+                end.disabled.remove(webhook);
+            }
+            TraceEvent::WorldChanged { what } if *what == crash => end.dispatcher_down = true,
+            TraceEvent::DispatcherRestarted => end.dispatcher_down = false,
+            _ => {}
+        }
+    }
+    let book = order.into_iter().filter_map(|u| book.remove(&u).map(|l| (u, l))).collect();
+    (book, end)
+}
+
+/// Moves a delivery to `stage`; an entry for a delivery that had already ended is a violation
+/// (and the delivery stays ended). `(i, at, delivered)` describe the entry.
+fn advance(
+    book: &mut BTreeMap<Uuid, Ledger>,
+    uuid: Uuid,
+    stage: Stage,
+    (i, at, delivered): (usize, SimTime, bool),
+    out: &mut Vec<Violation>,
+) {
+    let Some(l) = book.get_mut(&uuid) else { return };
+    l.entries.push(i);
+    if let Stage::Done(_) = l.stage {
+        let breach = if delivered { Breach::DeliveredTwice } else { Breach::AttemptAfterEnd };
+        let detail = format!("delivery {uuid} of {} had already ended", l.webhook);
+        out.push(Violation::new(breach, at, l.entries.clone(), detail));
+        return;
+    }
+    l.stage = stage;
+}
+
+fn settle(end: &mut EndState, webhook: WebhookId) {
+    let n = end.in_flight.entry(webhook).or_default();
+    *n = n.saturating_sub(1);
+}
+
+/// A give-up needs a limit in the policy, reached.
+fn abandon_breach(
+    attempts: u32,
+    reason: AbandonReason,
+    may_abandon: bool,
+    ctx: &PropertyContext,
+) -> Option<(Breach, String)> {
+    if !may_abandon {
+        return Some((Breach::AbandonedWithoutLimit, "the policy has no attempts_max nor retry_window".into()));
+    }
+    match (reason, ctx.policy.attempts_max(), ctx.policy.retry_window_ms()) {
+        (AbandonReason::AttemptsExhausted, Some(max), _) if attempts < max => {
+            Some((Breach::AbandonedEarly, format!("gave up after {attempts} attempts, attempts_max is {max}")))
+        }
+        (AbandonReason::AttemptsExhausted, None, _) => {
+            Some((Breach::AbandonedWithoutLimit, "attempts exhausted, but the policy has no attempts_max".into()))
+        }
+        (AbandonReason::RetryWindowExpired, _, None) => {
+            Some((Breach::AbandonedWithoutLimit, "retry window expired, but the policy has no retry_window".into()))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,154 @@
+//! A disabled webhook gets no attempt, and is disabled only after a warning: the streak must
+//! have failed for `disable_after`, and the warning gone out `disable_after - warn_after`
+//! (the grace) before, in the same streak. A streak starts at the first failed attempt after a
+//! success and ends at the next 2xx (or a re-enable). A `410 Gone` under a profile that unsubscribes on it disables at once, with no warning.
+
+use super::{Breach, PropertyContext, Violation};
+use crate::domain::WebhookId;
+use crate::time::{SimTime, format_ms};
+use crate::trace::{DisableReason, Outcome, Trace, TraceEvent};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) fn check_disabled(trace: &Trace) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut disabled: BTreeMap<WebhookId, usize> = BTreeMap::new();
+    for (i, e) in trace.entries().iter().enumerate() {
+        match &e.event {
+            TraceEvent::WebhookDisabled { webhook, .. } => {
+                disabled.insert(*webhook, i);
+            }
+            TraceEvent::WebhookEnabled { webhook } => {
+                disabled.remove(webhook);
+            }
+            TraceEvent::AttemptStarted { webhook, delivery, number, .. } => {
+                if let Some(&since) = disabled.get(webhook) {
+                    let detail = format!("attempt {number} of delivery {delivery} while {webhook} was disabled");
+                    out.push(Violation::new(Breach::AttemptWhileDisabled, e.at, vec![since, i], detail));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// One webhook's failing streak as the trace shows it.
+#[derive(Default)]
+struct Streak {
+    /// The first failure of the streak: (time, entry).
+    since: Option<(SimTime, usize)>,
+    warned: Option<(SimTime, usize)>,
+    /// The status of the webhook's last answered attempt, and its entry.
+    last_status: Option<(u16, usize)>,
+}
+
+pub(super) fn check_warnings(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut streaks: BTreeMap<WebhookId, Streak> = BTreeMap::new();
+    let mut disabled = BTreeSet::new();
+    for (i, e) in trace.entries().iter().enumerate() {
+        match &e.event {
+            TraceEvent::AttemptFinished { webhook, outcome, .. } => {
+                let s = streaks.entry(*webhook).or_default();
+                s.last_status = match outcome {
+                    Outcome::Status { code } => Some((*code, i)),
+                    _ => None,
+                };
+                if outcome.is_success() {
+                    *s = Streak::default();
+                } else if !disabled.contains(webhook) && s.since.is_none() {
+                    s.since = Some((e.at, i));
+                }
+            }
+            TraceEvent::WarningSent { webhook, .. } => {
+                let s = streaks.entry(*webhook).or_default();
+                out.extend(on_warning(s, *webhook, e.at, i, ctx));
+                s.warned.get_or_insert((e.at, i));
+            }
+            TraceEvent::WebhookDisabled { webhook, reason, .. } => {
+                disabled.insert(*webhook);
+                let s = streaks.entry(*webhook).or_default();
+                out.extend(on_disable(s, *webhook, *reason, e.at, i, ctx));
+            }
+            // Re-enabling a disabled webhook starts afresh; enabling an active one changes nothing.
+            TraceEvent::WebhookEnabled { webhook } if disabled.contains(webhook) => {
+                disabled.remove(webhook);
+                streaks.insert(*webhook, Streak::default());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn on_warning(s: &Streak, webhook: WebhookId, at: SimTime, i: usize, ctx: &PropertyContext) -> Option<Violation> {
+    if let Some((_, first)) = s.warned {
+        let detail = format!("{webhook} was warned twice in one failing streak");
+        return Some(Violation::new(Breach::WarnedTwiceInStreak, at, vec![first, i], detail));
+    }
+    let failing_ms = s.since.map_or(0, |(t, _)| at.ms_since(t));
+    let warn_ms = ctx.policy.warn_after_ms();
+    if warn_ms.is_some_and(|w| failing_ms >= w) {
+        return None;
+    }
+    let entries = s.since.map(|(_, e)| e).into_iter().chain([i]).collect();
+    let need = warn_ms.map_or("the policy never warns".to_string(), |w| format!("warn_after is {}", format_ms(w)));
+    let detail = format!("{webhook} warned after failing {}; {need}", format_ms(failing_ms));
+    Some(Violation::new(Breach::WarnBeforeThreshold, at, entries, detail))
+}
+
+fn on_disable(
+    s: &Streak,
+    webhook: WebhookId,
+    reason: DisableReason,
+    at: SimTime,
+    i: usize,
+    ctx: &PropertyContext,
+) -> Option<Violation> {
+    if reason == DisableReason::Gone {
+        return on_gone(s, webhook, at, i, ctx);
+    }
+    let Some((warned_at, warned_i)) = s.warned else {
+        let entries = s.since.map(|(_, e)| e).into_iter().chain([i]).collect();
+        let detail = format!("{webhook} disabled with no warning in its failing streak");
+        return Some(Violation::new(Breach::DisableWithoutWarning, at, entries, detail));
+    };
+    let failing_ms = s.since.map_or(0, |(t, _)| at.ms_since(t));
+    let (warn_ms, disable_ms) = (ctx.policy.warn_after_ms(), ctx.policy.disable_after_ms());
+    let since_i = s.since.map(|(_, e)| e);
+    if disable_ms.is_none_or(|d| failing_ms < d) {
+        let need =
+            disable_ms.map_or("the policy never disables".into(), |d| format!("disable_after is {}", format_ms(d)));
+        let detail = format!("{webhook} disabled after failing {}; {need}", format_ms(failing_ms));
+        let entries = since_i.into_iter().chain([i]).collect();
+        return Some(Violation::new(Breach::DisableBeforeThreshold, at, entries, detail));
+    }
+    let grace_ms = disable_ms.unwrap_or(0).saturating_sub(warn_ms.unwrap_or(0));
+    let since_warning = at.ms_since(warned_at);
+    if since_warning < grace_ms {
+        let detail = format!(
+            "{webhook} disabled {} after its warning; the grace (disable_after - warn_after) is {}",
+            format_ms(since_warning),
+            format_ms(grace_ms)
+        );
+        return Some(Violation::new(Breach::DisableBeforeGrace, at, vec![warned_i, i], detail));
+    }
+    None
+}
+
+/// A disable for `410 Gone` needs no warning, but it needs the profile to say so and the
+/// webhook's last answer to have been that 410.
+fn on_gone(s: &Streak, webhook: WebhookId, at: SimTime, i: usize, ctx: &PropertyContext) -> Option<Violation> {
+    match s.last_status {
+        Some((code, _)) if ctx.policy.disables_at_once(code) => None,
+        last => {
+            let entries = last.map(|(_, e)| e).into_iter().chain([i]).collect();
+            let why = match last {
+                Some((code, _)) => format!("its last answer was {code}, and the profile disables at once only on 410"),
+                None => "no answer of it came before".to_string(),
+            };
+            let detail = format!("{webhook} disabled as gone, with no warning: {why}");
+            Some(Violation::new(Breach::DisableWithoutWarning, at, entries, detail))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! A uuid names one delivery: minted once, never reused across webhooks or events, and sent
+//! unchanged in the body of every attempt of that delivery (receivers deduplicate on it).
+
+use super::{Breach, Violation};
+use crate::domain::WebhookId;
+use crate::trace::{Trace, TraceEvent};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+pub(super) fn check(trace: &Trace) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut minted: BTreeMap<Uuid, (WebhookId, u64, usize)> = BTreeMap::new();
+    // The last body of each delivery whose uuid was right: a retry that resends the same bytes
+    // (the usual case) needs no second parse.
+    let mut checked: BTreeMap<Uuid, &str> = BTreeMap::new();
+    for (i, e) in trace.entries().iter().enumerate() {
+        match &e.event {
+            TraceEvent::DeliveryQueued { delivery, webhook, event } => {
+                if let Some(&(w, ev, first)) = minted.get(delivery) {
+                    let detail =
+                        format!("uuid {delivery} of event {ev} for {w} minted again for event {event} for {webhook}");
+                    out.push(Violation::new(Breach::UuidReused, e.at, vec![first, i], detail));
+                } else {
+                    minted.insert(*delivery, (*webhook, *event, i));
+                }
+            }
+            TraceEvent::AttemptStarted { delivery, webhook, event, body, number, .. } => {
+                let Some(&(w, ev, first)) = minted.get(delivery) else {
+                    let detail = format!("attempt {number} of delivery {delivery}, which was never queued");
+                    out.push(Violation::new(Breach::AttemptOfUnknownDelivery, e.at, vec![i], detail));
+                    continue;
+                };
+                if (w, ev) != (*webhook, *event) {
+                    let detail = format!(
+                        "delivery {delivery} is event {ev} for {w}, its attempt says event {event} for {webhook}"
+                    );
+                    out.push(Violation::new(Breach::AttemptIdentityMismatch, e.at, vec![first, i], detail));
+                }
+                if checked.get(delivery) == Some(&&**body) {
+                    continue;
+                }
+                let sent = body_uuid(body);
+                if sent.as_deref() == Some(delivery.to_string().as_str()) {
+                    checked.insert(*delivery, body);
+                } else {
+                    let detail = format!("attempt {number} of delivery {delivery} sent uuid {sent:?}");
+                    out.push(Violation::new(Breach::BodyUuidMismatch, e.at, vec![first, i], detail));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The envelope's top-level `uuid`, if the body is JSON with one.
+fn body_uuid(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    v.get("uuid")?.as_str().map(str::to_string)
+}

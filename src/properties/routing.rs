@@ -1,0 +1,112 @@
+//! Nothing is lost, at the door: every event routed to a webhook becomes exactly one delivery
+//! or one refusal, a refusal names a limit that was really reached, and nothing is queued past
+//! one.
+
+use super::{Breach, PropertyContext, Violation};
+use crate::domain::{EventPath, WebhookId};
+use crate::trace::{RefusedReason, Trace, TraceEvent};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut events: BTreeMap<u64, (EventPath, usize)> = BTreeMap::new();
+    // (webhook, event) -> the entries that queued or refused it.
+    let mut routed: BTreeMap<(WebhookId, u64), Vec<usize>> = BTreeMap::new();
+    let mut disabled = BTreeSet::new();
+    let mut pending: BTreeMap<WebhookId, u32> = BTreeMap::new();
+    let pending_max = ctx.policy.pending_per_webhook_max();
+    for (i, e) in trace.entries().iter().enumerate() {
+        let at = e.at;
+        match &e.event {
+            TraceEvent::EventRecorded { event, path, .. } => {
+                events.insert(*event, (*path, i));
+            }
+            TraceEvent::DeliveryQueued { webhook, event, .. } => {
+                routed.entry((*webhook, *event)).or_default().push(i);
+                if disabled.contains(webhook) {
+                    out.push(Violation::new(
+                        Breach::QueuedWhileDisabled,
+                        at,
+                        vec![i],
+                        format!("event {event} was queued for {webhook} while it was disabled"),
+                    ));
+                }
+                let n = pending.entry(*webhook).or_default();
+                if *n >= pending_max {
+                    let detail = format!("{webhook} already had {n} pending (pending_per_webhook_max {pending_max})");
+                    out.push(Violation::new(Breach::QueuedPastLimit, at, vec![i], detail));
+                }
+                *n += 1;
+            }
+            TraceEvent::DeliveryRefused { webhook, event, reason } => {
+                routed.entry((*webhook, *event)).or_default().push(i);
+                let n = pending.get(webhook).copied().unwrap_or(0);
+                let (breach, detail) = match reason {
+                    RefusedReason::WebhookDisabled if !disabled.contains(webhook) => {
+                        (Breach::RefusedWhileEnabled, format!("{webhook} was not disabled"))
+                    }
+                    RefusedReason::QueueFull if n < pending_max => (
+                        Breach::RefusedBelowLimit,
+                        format!("{webhook} had {n} pending, below pending_per_webhook_max {pending_max}"),
+                    ),
+                    _ => continue,
+                };
+                out.push(Violation::new(breach, at, vec![i], format!("event {event} refused: {detail}")));
+            }
+            TraceEvent::Delivered { webhook, .. } | TraceEvent::DeliveryAbandoned { webhook, .. } => {
+                let n = pending.entry(*webhook).or_default();
+                *n = n.saturating_sub(1);
+            }
+            TraceEvent::WebhookDisabled { webhook, .. } => {
+                disabled.insert(*webhook);
+            }
+            TraceEvent::WebhookEnabled { webhook } => {
+                disabled.remove(webhook);
+            }
+            _ => {}
+        }
+    }
+    if let Some(webhooks) = &ctx.webhooks {
+        out.extend(against_filters(trace, webhooks, &events, &routed));
+    }
+    out
+}
+
+/// Each recorded event reaches exactly the webhooks whose filters want its path, once each.
+fn against_filters(
+    trace: &Trace,
+    webhooks: &[crate::domain::WebhookConfig],
+    events: &BTreeMap<u64, (EventPath, usize)>,
+    routed: &BTreeMap<(WebhookId, u64), Vec<usize>>,
+) -> Vec<Violation> {
+    let at = |i: usize| trace.entries()[i].at;
+    let mut out = Vec::new();
+    for (&event, &(path, i)) in events {
+        for (w, config) in webhooks.iter().enumerate() {
+            let webhook = WebhookId(w as u32);
+            let seen = routed.get(&(webhook, event)).map_or(&[][..], Vec::as_slice);
+            let wanted = config.wants(path);
+            let (breach, detail) = match (wanted, seen.len()) {
+                (true, 0) => (Breach::EventNotRouted, "neither queued nor refused"),
+                (true, 1) | (false, 0) => continue,
+                (true, _) => (Breach::EventRoutedTwice, "queued or refused more than once"),
+                (false, _) => (Breach::RoutedAgainstFilter, "routed to a webhook whose filters refuse its path"),
+            };
+            let entries: Vec<usize> = std::iter::once(i).chain(seen.iter().copied()).collect();
+            let when = at(*entries.last().unwrap_or(&i));
+            out.push(Violation::new(
+                breach,
+                when,
+                entries,
+                format!("event {event} ({}) for {webhook}: {detail}", path.as_str()),
+            ));
+        }
+    }
+    for (&(webhook, event), seen) in routed {
+        if !events.contains_key(&event) {
+            let detail = format!("{webhook} got event {event}, which was never recorded");
+            out.push(Violation::new(Breach::RoutedAgainstFilter, at(seen[0]), seen.clone(), detail));
+        }
+    }
+    out
+}
