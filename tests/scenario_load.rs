@@ -388,3 +388,62 @@ fn the_readme_examples_are_valid() {
         load_str("README behaviour example", &text).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// Lines and first words of every error of `text`, in the order reported.
+fn every_error(text: &str) -> Vec<(usize, String)> {
+    let errors = load_str("all.toml", text).expect_err("the file is broken");
+    errors.0.iter().map(|e| (e.line, e.message.clone())).collect()
+}
+
+#[test]
+fn a_type_error_hides_nothing_after_it() {
+    // A bad `event = 0` first; then a misspelt key and an unknown invoice further down.
+    let text = format!(
+        "{}\n[[timeline]]\nat = \"3m\"\nadd_invoice = {{ id = 5, clinet = 1 }}\n\n[[timeline]]\nat = \"4m\"\ninvoice_state = {{ id = 9, state = \"paid\" }}\n",
+        replace("event = \"paid\"", "event = 0")
+    );
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(errors[0].0 == 33 && errors[0].1.contains("event number 0 is out of range"), "{errors:?}");
+    // The table (missing `client`) starts before its misspelt key.
+    assert!(errors[1].1.contains("missing field `client`"), "{errors:?}");
+    assert!(errors[2].1.contains("unknown field `clinet`"), "{errors:?}");
+    assert!(errors[3].1.contains("no invoice 9"), "{errors:?}");
+    let lines: Vec<usize> = errors.iter().map(|e| e.0).collect();
+    assert!(lines.is_sorted(), "in file order: {errors:?}");
+}
+
+#[test]
+fn every_bad_reply_is_reported() {
+    let text = replace("replies = [\"500\"]", "replies = [\"five hundred\", \"2000\", \"act then\"]");
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors.iter().all(|(line, m)| *line == 16 && m.contains("unknown reply")), "{errors:?}");
+    let columns: Vec<usize> = load_str("r.toml", &text).unwrap_err().0.iter().map(|e| e.column).collect();
+    assert_eq!(columns, [26, 42, 50]);
+}
+
+#[test]
+fn every_policy_error_is_reported() {
+    let text = replace(
+        "profile = \"snapbill\"",
+        "profile = \"snapbill\"\njitter_percent = 101\nretries = [\"1m\", \"0s\"]\nattempt_timeout = \"0s\"",
+    );
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].1.contains("`jitter_percent` must be at most 100"), "{errors:?}");
+    assert!(errors[1].1.contains("`retries[1]` must be greater than zero"), "{errors:?}");
+    assert!(errors[2].1.contains("`attempt_timeout` must be greater than zero"), "{errors:?}");
+    // Type errors too: one per key, each where it is written.
+    let text = replace("profile = \"snapbill\"", "profile = 7\njitter_percent = \"x\"\npending_max = -1");
+    let errors = every_error(&text);
+    assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), [7, 8, 9], "{errors:?}");
+}
+
+#[test]
+fn only_a_syntax_error_stops_the_file() {
+    let text = format!("{}\nwhat = = 1\n", replace("event = \"paid\"", "event = 0"));
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, 36, "{errors:?}");
+}

@@ -101,6 +101,10 @@ impl<'a> Collector<'a> {
         self.errors.push((start, e));
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.errors.len()
+    }
+
     /// `Ok(value)` when nothing went wrong; otherwise every error, in file order (stable for
     /// errors at the same place, so the order they were found in is kept).
     pub(crate) fn finish<T>(mut self, value: T) -> Result<T, ScenarioErrors> {

@@ -10,6 +10,7 @@
 //!
 //! [`Trace`]: crate::trace::Trace
 
+mod body;
 mod duration;
 mod error;
 mod excerpt;
@@ -17,13 +18,15 @@ mod expect;
 mod file;
 mod load;
 mod matching;
+mod reader;
 mod reply;
 mod validate;
 
+pub use body::{BODY_DEPTH_MAX, KEY_BYTES_MAX};
 pub use duration::{Duration, LatencyRange, parse_duration, parse_latency};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use excerpt::{Names, render_entry};
-pub use expect::{Count, Expectation, Failure, OutcomeFilter, Window, evaluate};
+pub use expect::{Count, Expectation, Failure, OutcomeFilter, Qualifier, Subject, Window, evaluate};
 pub use load::{CheckReport, check_paths, discover, load_bytes, load_file, load_file_all, load_str};
 pub use reply::parse_reply;
 

@@ -26,8 +26,14 @@ use toml::Spanned;
 /// the same instant its request left (which no network does).
 const DEFAULT_LATENCY_MS: (u64, u64) = (1, 1);
 
-pub(crate) fn validate(file: &Path, text: &str, parsed: ScenarioFile) -> Result<Scenario, ScenarioErrors> {
-    let mut v = Validator { errors: Collector::new(Locator::new(file, text)), locator: Locator::new(file, text) };
+/// Checks `parsed` (read from `text`, with the reading's `errors` so far) and builds the scenario.
+pub(crate) fn validate(
+    file: &Path,
+    text: &str,
+    parsed: ScenarioFile,
+    errors: Collector<'_>,
+) -> Result<Scenario, ScenarioErrors> {
+    let mut v = Validator { errors, locator: Locator::new(file, text) };
     let scenario = v.scenario(file, parsed);
     v.errors.finish(scenario)
 }
@@ -55,14 +61,19 @@ impl Validator<'_> {
 
     fn scenario(&mut self, file: &Path, f: ScenarioFile) -> Scenario {
         for (key, s) in [("name", &f.name), ("description", &f.description)] {
-            if s.get_ref().trim().is_empty() {
+            if let Some(s) = s
+                && s.get_ref().trim().is_empty()
+            {
                 self.err(s.span(), format!("`{key}` must not be empty"));
             }
         }
         let seed = f.seed.as_ref().map_or(0, |s| *s.get_ref());
-        let run_for = f.run_for.get_ref().ms();
-        if run_for == 0 {
-            self.err(f.run_for.span(), "`run_for` must be longer than zero");
+        // Missing or unreadable (reported): no step is "after the end".
+        let run_for = f.run_for.as_ref().map_or(u64::MAX, |r| r.get_ref().ms());
+        if let Some(r) = &f.run_for
+            && run_for == 0
+        {
+            self.err(r.span(), "`run_for` must be longer than zero");
         }
         let latency_ms =
             f.latency.as_ref().map_or(DEFAULT_LATENCY_MS, |l| (l.get_ref().min.ms(), l.get_ref().max.ms()));
@@ -80,20 +91,12 @@ impl Validator<'_> {
         let expectations =
             f.expect.iter().filter_map(|e| self.expectation(e, &webhook_names, &hosts, &events)).collect();
 
+        let name = f.name.map(Spanned::into_inner).unwrap_or_default();
         Scenario {
-            name: f.name.get_ref().clone(),
-            description: f.description.get_ref().trim().to_string(),
+            name: name.clone(),
+            description: f.description.map(|d| d.get_ref().trim().to_string()).unwrap_or_default(),
             file: file.to_path_buf(),
-            world: World {
-                name: f.name.into_inner(),
-                seed,
-                policy,
-                webhooks,
-                receivers,
-                timeline,
-                run_for_ms: run_for,
-                latency_ms,
-            },
+            world: World { name, seed, policy, webhooks, receivers, timeline, run_for_ms: run_for, latency_ms },
             expectations,
             webhook_names,
             events,
@@ -102,9 +105,9 @@ impl Validator<'_> {
 
     // ---------------------------------------------------------------- receivers and webhooks
 
-    fn receivers(&mut self, files: &BTreeMap<Spanned<String>, Spanned<ReceiverFile>>) -> Vec<ReceiverSpec> {
+    fn receivers(&mut self, files: &[(Spanned<String>, Spanned<ReceiverFile>)]) -> Vec<ReceiverSpec> {
         let mut out = Vec::new();
-        for (host, r) in in_file_order(files) {
+        for (host, r) in files {
             let name = host.get_ref();
             if let Err(why) = check_host_name(name) {
                 self.err(host.span(), why);
@@ -128,25 +131,17 @@ impl Validator<'_> {
 
     fn webhooks(
         &mut self,
-        files: &BTreeMap<Spanned<String>, Spanned<WebhookFile>>,
+        files: &[(Spanned<String>, Spanned<WebhookFile>)],
         hosts: &BTreeSet<String>,
     ) -> (Vec<String>, Vec<WebhookConfig>) {
         let mut names = Vec::new();
         let mut configs = Vec::new();
-        for (name, w) in in_file_order(files) {
+        for (name, w) in files {
             let w = w.get_ref();
-            let url = w.url.get_ref();
-            match receiver_url(url) {
-                Err(why) => self.err(w.url.span(), why),
-                Ok(host) if !hosts.contains(host) => self.err(
-                    w.url.span(),
-                    format!(
-                        "webhook URL {url:?} names host {host:?}, which is not a receiver ({})",
-                        known(hosts.iter().map(String::as_str), "no receivers are declared")
-                    ),
-                ),
-                Ok(_) => {}
+            if let Some(u) = &w.url {
+                self.url(u, hosts);
             }
+            let url = w.url.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default();
             let mut paths = Vec::new();
             for p in &w.paths {
                 let filter = PathFilter(p.get_ref().clone());
@@ -165,18 +160,25 @@ impl Validator<'_> {
             let owner_email =
                 w.owner.as_ref().map_or_else(|| format!("owner@{}.example", name.get_ref()), |o| o.get_ref().clone());
             names.push(name.get_ref().clone());
-            configs.push(WebhookConfig { url: url.clone(), paths, owner_email });
+            configs.push(WebhookConfig { url, paths, owner_email });
         }
         (names, configs)
     }
-}
 
-/// Tables come out of serde sorted by name; users expect the order they wrote (webhook ids
-/// follow it), which the key spans give back.
-fn in_file_order<V>(map: &BTreeMap<Spanned<String>, V>) -> Vec<(&Spanned<String>, &V)> {
-    let mut v: Vec<_> = map.iter().collect();
-    v.sort_by_key(|(k, _)| k.span().start);
-    v
+    fn url(&mut self, u: &Spanned<String>, hosts: &BTreeSet<String>) {
+        let url = u.get_ref();
+        match receiver_url(url) {
+            Err(why) => self.err(u.span(), why),
+            Ok(host) if !hosts.contains(host) => self.err(
+                u.span(),
+                format!(
+                    "webhook URL {url:?} names host {host:?}, which is not a receiver ({})",
+                    known(hosts.iter().map(String::as_str), "no receivers are declared")
+                ),
+            ),
+            Ok(_) => {}
+        }
+    }
 }
 
 /// The receiver host of a webhook URL. Both engines serve the reference receivers at

@@ -29,7 +29,19 @@ impl Validator<'_> {
             let span = step.span();
             let s = step.get_ref();
             let Some(at) = &s.at else {
-                self.err(span, format!("timeline step {n} has no `at` (when it happens, such as at = \"2h\")"));
+                // An unreadable `at` has been reported where it is written.
+                if !s.broken {
+                    self.err(
+                        span.clone(),
+                        format!("timeline step {n} has no `at` (when it happens, such as at = \"2h\")"),
+                    );
+                }
+                if s.records_event {
+                    // Still an event: the events after it keep their numbers.
+                    let at = SimTime::from_millis(previous.as_ref().map_or(0, |p| p.0));
+                    let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
+                    events.push(EventInfo { id: events.len() as u64 + 1, name, at, line: self.line(&span).0 });
+                }
                 continue;
             };
             let at_ms = at.get_ref().ms();
@@ -56,10 +68,7 @@ impl Validator<'_> {
                 );
             }
             previous = Some((at_ms.max(previous.map_or(0, |p| p.0)), at.span()));
-            let is_change = s.add_client.is_some()
-                || s.update_client.is_some()
-                || s.add_invoice.is_some()
-                || s.invoice_state.is_some();
+            let is_change = s.records_event;
             let action = self.action(n, step, hosts, webhooks, &mut entities);
             if is_change {
                 let id = events.len() as u64 + 1;
@@ -112,6 +121,8 @@ impl Validator<'_> {
         .filter_map(|(k, sp)| sp.map(|sp| (k, sp)))
         .collect();
         match present.as_slice() {
+            // A value that could not be read has been reported where it is written.
+            [] if s.broken => return None,
             [] => {
                 self.err(
                     step.span(),

@@ -1,6 +1,10 @@
 //! Expectations and their evaluation against a trace. A failure says what was expected, what the
 //! trace shows, and quotes the trace lines that matter.
 
+mod subject;
+
+pub use subject::{Qualifier, Subject, Target};
+
 use super::Scenario;
 use super::excerpt::{Names, excerpt, render_entry};
 use super::matching::{actual_at, contains, describe};
