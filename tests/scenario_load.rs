@@ -447,3 +447,16 @@ fn only_a_syntax_error_stops_the_file() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].0, 36, "{errors:?}");
 }
+
+#[test]
+fn the_readme_documents_every_subject_and_qualifier() {
+    use hooksim::scenario::{Qualifier, Subject};
+    use strum::IntoEnumIterator;
+    let readme = std::fs::read_to_string("scenarios/README.md").unwrap();
+    let keys = Subject::iter().map(Subject::key).chain(Qualifier::iter().map(Qualifier::key));
+    let missing: Vec<&str> = keys.filter(|k| !readme.contains(&format!("`{k}"))).collect();
+    assert!(missing.is_empty(), "scenarios/README.md does not mention {missing:?}");
+    // The message of an entry with no subject lists them all, from the same enum.
+    let e = load_str("none.toml", &replace("delivered = \"shop\"\n", "")).unwrap_err();
+    assert!(e.0[0].message.contains(&Subject::all_keys()), "{e}");
+}
