@@ -460,3 +460,53 @@ fn the_readme_documents_every_subject_and_qualifier() {
     let e = load_str("none.toml", &replace("delivered = \"shop\"\n", "")).unwrap_err();
     assert!(e.0[0].message.contains(&Subject::all_keys()), "{e}");
 }
+
+/// An expectation that names something that cannot happen would pass with `exactly = 0`
+/// whatever the run does: it is an error instead, at the qualifier, saying what exists.
+#[test]
+fn checks_that_cannot_fail_are_errors() {
+    let expect = |lines: &str| format!("{BASE}\n[[expect]]\n{lines}\nexactly = 0\n");
+    let cases = [
+        (
+            "acted = \"shop\"\naction = \"fulfill invoice 4\"",
+            "38:10",
+            "the reference receivers do \"cancel invoice <id>\", \"create client <id>\", \"fulfil invoice <id>\"",
+        ),
+        ("acted = \"shop\"\naction = \"fulfil invoice 44\"", "38:10", "the timeline has no invoice 44"),
+        ("acted = \"shop\"\nevent = 1\naction = \"fulfil invoice 4\"", "39:10", "that event is about client 1"),
+        ("warned = \"shop\"\nto = \"ops@shoop.example\"", "38:6", "go to its owner \"ops@shop.example\""),
+        (
+            "delivered = \"shop\"\nbody.invoice.sate = \"paid\"",
+            "38:14",
+            "fields of `body.invoice`: client_id, id, number, state, total_cents",
+        ),
+        (
+            "delivered = \"shop\"\nevent = \"paid\"\nbody.client.id = 1",
+            "39:13",
+            "not a field of the body of /invoice/update/state events",
+        ),
+        ("delivered = \"shop\"\nbody.invoice.id = \"4\"", "38:14", "is a number in the envelope"),
+        ("attempts = \"shop\"\nbody = { \"invoice.state.x\" = 1 }", "38:10", "is a value, not a table of fields"),
+    ];
+    let mut wrong = Vec::new();
+    for (lines, at, message) in cases {
+        match load_str("vacuous.toml", &expect(lines)) {
+            Ok(_) => wrong.push(format!("{lines:?}: loaded")),
+            Err(e) => {
+                let first = e.first().unwrap().to_string();
+                if !first.starts_with(&format!("vacuous.toml:{at}: ")) || !first.contains(message) {
+                    wrong.push(format!("{lines:?}: got {first:?}, expected {at} …{message}…"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+    // What can happen still loads.
+    for ok in [
+        "acted = \"shop\"\naction = \"fulfil invoice 4\"",
+        "warned = \"shop\"\nto = \"ops@shop.example\"",
+        "delivered = \"shop\"\nbody.invoice.state = \"paid\"\nbody.details = \"paid\"",
+    ] {
+        load_str("ok.toml", &expect(ok)).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+    }
+}

@@ -30,7 +30,7 @@ pub use expect::{Count, Expectation, Failure, OutcomeFilter, Qualifier, Subject,
 pub use load::{CheckReport, check_paths, discover, load_bytes, load_file, load_file_all, load_str};
 pub use reply::parse_reply;
 
-use crate::domain::WebhookId;
+use crate::domain::{EntityRef, EventPath, WebhookId};
 use crate::time::SimTime;
 use crate::world::World;
 use std::path::PathBuf;
@@ -84,4 +84,7 @@ pub struct EventInfo {
     pub at: SimTime,
     /// The line of the change step.
     pub line: usize,
+    /// The event's path and entity; `None` when its change step is in error.
+    pub path: Option<EventPath>,
+    pub entity: Option<EntityRef>,
 }

@@ -1,7 +1,8 @@
 //! `[[expect]]`: one subject, the qualifiers that apply to it, references resolved.
 
-use super::{Validator, known, unknown_receiver};
-use crate::domain::WebhookId;
+use super::vocabulary::vocabulary;
+use super::{Known, Validator, known, unknown_receiver};
+use crate::domain::{EntityKind, EntityRef, EventPath, WebhookId};
 use crate::scenario::expect::{Count, Expectation, OutcomeFilter, Qualifier, Subject, Target, Window};
 use crate::scenario::file::{EventRef, ExpectFile};
 use crate::scenario::{EventInfo, Located};
@@ -18,13 +19,8 @@ enum Resolved {
 }
 
 impl Validator<'_> {
-    pub(super) fn expectation(
-        &mut self,
-        e: &Spanned<ExpectFile>,
-        webhooks: &[String],
-        hosts: &BTreeSet<String>,
-        events: &[EventInfo],
-    ) -> Option<Located<Expectation>> {
+    pub(super) fn expectation(&mut self, e: &Spanned<ExpectFile>, known: &Known<'_>) -> Option<Located<Expectation>> {
+        let (webhooks, hosts, events) = (known.webhooks, known.hosts, known.events);
         let x = e.get_ref();
         let (subject, named) = match x.subjects.as_slice() {
             // An unreadable subject has been reported where it is written.
@@ -73,6 +69,15 @@ impl Validator<'_> {
             Target::Receiver => self.receiver(named, hosts).map(Resolved::Receiver),
             Target::Events => self.order(x, webhooks, events),
         };
+        // Qualifiers that name something that cannot happen would make `exactly = 0` pass
+        // whatever the run does: each is checked against what can happen.
+        if let (Some(Resolved::Webhook(w)), true) = (&target, ok) {
+            self.owner(x, *w, known);
+            self.body(x, *w, event, known);
+        }
+        if ok {
+            self.receiver_action(x, event, known);
+        }
         // Every part has been checked (and its errors reported); build only from a whole.
         if !ok || x.broken || (x.event.is_some() && event.is_none()) {
             return None;
@@ -112,6 +117,74 @@ impl Validator<'_> {
         };
         let (line, column) = self.line(&e.span());
         Some(Located { line, column, value: expectation })
+    }
+
+    /// `to` must be the address warnings about the webhook go to.
+    fn owner(&mut self, x: &ExpectFile, webhook: WebhookId, known: &Known<'_>) {
+        let (Some(to), Some(config)) = (&x.to, known.configs.get(webhook.0 as usize)) else { return };
+        if *to.get_ref() != config.owner_email {
+            self.err(
+                to.span(),
+                format!(
+                    "warnings about {:?} go to its owner {:?}, never to {:?} (set the webhook's `owner` to change it)",
+                    known.webhooks[webhook.0 as usize],
+                    config.owner_email,
+                    to.get_ref()
+                ),
+            );
+        }
+    }
+
+    /// Every `body` field must exist in the envelope of the events it can match: those of
+    /// `event` when given, else those the webhook subscribes to.
+    fn body(&mut self, x: &ExpectFile, webhook: WebhookId, event: Option<u64>, known: &Known<'_>) {
+        let Some(body) = &x.body else { return };
+        let paths: BTreeSet<EventPath> = match event {
+            Some(id) => match known.events.get(id as usize - 1).and_then(|e| e.path) {
+                Some(p) => [p].into(),
+                None => return,
+            },
+            None => {
+                let Some(config) = known.configs.get(webhook.0 as usize) else { return };
+                EventPath::ALL.into_iter().filter(|p| config.wants(*p)).collect()
+            }
+        };
+        for f in &body.get_ref().fields {
+            if let Err(why) = vocabulary().check_body_path(&paths, &f.path, &f.value) {
+                self.err(f.span.clone(), why);
+            }
+        }
+    }
+
+    /// `action` must be something a reference receiver does, to an entity the timeline makes
+    /// (and to the entity of `event`, when given).
+    fn receiver_action(&mut self, x: &ExpectFile, event: Option<u64>, known: &Known<'_>) {
+        let Some(a) = &x.action else { return };
+        let v = vocabulary();
+        let text = a.get_ref();
+        let parsed = text.rsplit_once(' ').and_then(|(verb, id)| Some((v.actions.get(verb)?, id.parse::<u64>().ok()?)));
+        let Some((kind, id)) = parsed else {
+            self.err(a.span(), format!("no receiver does {text:?}; the reference receivers do {}", v.actions_text()));
+            return;
+        };
+        let exists = match kind {
+            EntityKind::Client => known.entities.clients.contains_key(&id),
+            EntityKind::Invoice => known.entities.invoices.contains(&id),
+        };
+        let entity = EntityRef { kind: *kind, id };
+        if !exists {
+            self.err(a.span(), format!("{text:?} can never happen: the timeline has no {entity}"));
+            return;
+        }
+        let about = event.and_then(|id| known.events.get(id as usize - 1)).and_then(|e| e.entity);
+        if let Some(about) = about
+            && about != entity
+        {
+            self.err(
+                a.span(),
+                format!("{text:?} can never happen on event {}: that event is about {about}", event.unwrap_or(0)),
+            );
+        }
     }
 
     fn receiver(&mut self, r: &Spanned<String>, hosts: &BTreeSet<String>) -> Option<String> {

@@ -9,11 +9,13 @@
 mod expectations;
 mod policy;
 mod timeline;
+mod vocabulary;
 
+use super::EventInfo;
 use super::Scenario;
 use super::error::{Collector, Locator, ScenarioErrors};
 use super::file::{ReceiverFile, ScenarioFile, WebhookFile};
-use crate::domain::{Client, EventPath, PathFilter, WebhookConfig};
+use crate::domain::{Client, EventPath, PathFilter, Store, WebhookConfig};
 use crate::policy::Policy;
 use crate::receiver::ReceiverKind;
 use crate::world::{Behaviour, DISPATCHER_HOST, MAIL_HOST, ReceiverSpec, World, url_host};
@@ -48,6 +50,17 @@ struct Validator<'a> {
 struct Entities {
     clients: BTreeMap<u64, Client>,
     invoices: BTreeSet<u64>,
+    /// The valid changes applied in order: what each event is about.
+    store: Store,
+}
+
+/// What the file declares, for expectations to refer to.
+struct Known<'a> {
+    webhooks: &'a [String],
+    configs: &'a [WebhookConfig],
+    hosts: &'a BTreeSet<String>,
+    events: &'a [EventInfo],
+    entities: &'a Entities,
 }
 
 impl Validator<'_> {
@@ -87,9 +100,11 @@ impl Validator<'_> {
         let (webhook_names, webhooks) = self.webhooks(&f.webhooks, &hosts);
 
         let mut events = Vec::new();
-        let timeline = self.timeline(&f.timeline, &hosts, &webhook_names, run_for, &mut events);
-        let expectations =
-            f.expect.iter().filter_map(|e| self.expectation(e, &webhook_names, &hosts, &events)).collect();
+        let mut entities = Entities::default();
+        let timeline = self.timeline(&f.timeline, &hosts, &webhook_names, run_for, &mut events, &mut entities);
+        let known =
+            Known { webhooks: &webhook_names, configs: &webhooks, hosts: &hosts, events: &events, entities: &entities };
+        let expectations = f.expect.iter().filter_map(|e| self.expectation(e, &known)).collect();
 
         let name = f.name.map(Spanned::into_inner).unwrap_or_default();
         Scenario {

@@ -19,9 +19,9 @@ impl Validator<'_> {
         webhooks: &[String],
         run_for: u64,
         events: &mut Vec<EventInfo>,
+        entities: &mut Entities,
     ) -> Vec<Step> {
         let mut out = Vec::new();
-        let mut entities = Entities::default();
         let mut previous: Option<(u64, Range<usize>)> = None;
         let mut names: BTreeMap<String, ()> = BTreeMap::new();
         for (i, step) in steps.iter().enumerate() {
@@ -40,7 +40,8 @@ impl Validator<'_> {
                     // Still an event: the events after it keep their numbers.
                     let at = SimTime::from_millis(previous.as_ref().map_or(0, |p| p.0));
                     let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
-                    events.push(EventInfo { id: events.len() as u64 + 1, name, at, line: self.line(&span).0 });
+                    let line = self.line(&span).0;
+                    events.push(EventInfo { id: events.len() as u64 + 1, name, at, line, path: None, entity: None });
                 }
                 continue;
             };
@@ -69,7 +70,7 @@ impl Validator<'_> {
             }
             previous = Some((at_ms.max(previous.map_or(0, |p| p.0)), at.span()));
             let is_change = s.records_event;
-            let action = self.action(n, step, hosts, webhooks, &mut entities);
+            let action = self.action(n, step, hosts, webhooks, entities);
             if is_change {
                 let id = events.len() as u64 + 1;
                 let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
@@ -78,7 +79,19 @@ impl Validator<'_> {
                 {
                     self.err(nm.span(), format!("another change step is already named {:?}", nm.get_ref()));
                 }
-                events.push(EventInfo { id, name, at: SimTime::from_millis(at_ms), line: self.line(&span).0 });
+                // What the event is about, for expectations on it (none when the change is in error).
+                let about = match &action {
+                    Some(Action::Change(c)) => c.apply(&mut entities.store).ok(),
+                    _ => None,
+                };
+                events.push(EventInfo {
+                    id,
+                    name,
+                    at: SimTime::from_millis(at_ms),
+                    line: self.line(&span).0,
+                    path: about.map(|a| a.0),
+                    entity: about.map(|a| a.2),
+                });
             } else if let Some(nm) = &s.name {
                 self.err(nm.span(), "`name` names the event a change records; this step records no event");
             }
