@@ -510,3 +510,26 @@ fn checks_that_cannot_fail_are_errors() {
         load_str("ok.toml", &expect(ok)).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
     }
 }
+
+/// Webhook URLs are read by the `url` crate: IPv6 literals, ports, schemes and spellings each get
+/// their own reason.
+#[test]
+fn webhook_urls_say_what_is_wrong_with_them() {
+    for (url, message) in [
+        ("http://[::1]/webhook", "it names an IP address"),
+        ("http://[::1]:80/webhook", "it names an IP address"),
+        ("http://127.0.0.1/webhook", "it names an IP address"),
+        ("http://SHOP/webhook", "write the host as \"shop\""),
+        ("http://shop:8080/webhook", "port 8080 is not 80"),
+        ("https://shop/webhook", "the scheme is \"https\""),
+        ("http://ops@shop/webhook", "a user name or password"),
+        ("http://shop/webhook?x=1", "the path is not /webhook"),
+        ("http://shop/hook", "the path is not /webhook"),
+        ("shop/webhook", "relative URL without a base"),
+    ] {
+        let e = load_str("u.toml", &replace("http://shop/webhook", url)).expect_err(url);
+        let first = e.first().unwrap().to_string();
+        assert!(first.starts_with("u.toml:10:7: ") && first.contains(message), "{url}: {first}");
+    }
+    load_str("u.toml", &replace("http://shop/webhook", "http://shop:80/webhook")).unwrap();
+}

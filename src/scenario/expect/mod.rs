@@ -173,7 +173,9 @@ fn receiver_fallback(scenario: &Scenario, x: &Expectation, ix: &Index<'_>) -> Ve
         .webhooks
         .iter()
         .enumerate()
-        .filter(|(_, w)| crate::world::url_host(&w.url) == Some(receiver.as_str()))
+        .filter(|(_, w)| {
+            url::Url::parse(&w.url).ok().and_then(|u| u.host_str().map(str::to_string)).as_ref() == Some(receiver)
+        })
         .filter_map(|(i, _)| u32::try_from(i).ok().map(WebhookId))
         .collect();
     select(ix, |e| {

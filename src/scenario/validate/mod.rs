@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
+use url::{Host, Url};
 
 /// When a scenario gives no `latency`: every message takes 1 ms, so an answer never arrives in
 /// the same instant its request left (which no network does).
@@ -184,7 +185,7 @@ impl Validator<'_> {
         let url = u.get_ref();
         match receiver_url(url) {
             Err(why) => self.err(u.span(), why),
-            Ok(host) if !hosts.contains(host) => self.err(
+            Ok(host) if !hosts.contains(&host) => self.err(
                 u.span(),
                 format!(
                     "webhook URL {url:?} names host {host:?}, which is not a receiver ({})",
@@ -199,17 +200,35 @@ impl Validator<'_> {
 /// The receiver host of a webhook URL. Both engines serve the reference receivers at
 /// `POST http://<host>/webhook` (port 80); a URL the network engine would answer with 404 or a
 /// refused connect, while the model engine delivered it, would make the engines disagree.
-fn receiver_url(url: &str) -> Result<&str, String> {
-    let bad = || {
+fn receiver_url(text: &str) -> Result<String, String> {
+    let bad = |why: &str| {
         format!(
-            "webhook URL {url:?} must be \"http://<receiver host>/webhook\" (the reference receivers take deliveries there)"
+            "webhook URL {text:?} must be \"http://<receiver host>/webhook\" (the reference receivers take deliveries there): {why}"
         )
     };
-    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
-    let (authority, path) = rest.split_once('/').ok_or_else(bad)?;
-    let host = authority.strip_suffix(":80").unwrap_or(authority);
-    if path != "webhook" || host.is_empty() || host.contains([':', '@']) || url_host(url) != Some(host) {
-        return Err(bad());
+    let url = Url::parse(text).map_err(|e| bad(&e.to_string()))?;
+    if url.scheme() != "http" {
+        return Err(bad(&format!("the scheme is {:?}, not \"http\"", url.scheme())));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it has a user name or password"));
+    }
+    // `Url` drops the default port, so a port left is not 80.
+    if let Some(port) = url.port() {
+        return Err(bad(&format!("port {port} is not 80")));
+    }
+    if url.path() != "/webhook" || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("the path is not /webhook"));
+    }
+    let host = match url.host() {
+        Some(Host::Domain(d)) => d.to_string(),
+        Some(Host::Ipv4(_) | Host::Ipv6(_)) => return Err(bad("it names an IP address; receivers are host names")),
+        None => return Err(bad("it has no host")),
+    };
+    // The engines route by the host as written: it must be the one `Url` reads (no upper case,
+    // no escapes), or the engines would look for another host.
+    if url_host(text) != Some(host.as_str()) {
+        return Err(bad(&format!("write the host as {host:?}")));
     }
     Ok(host)
 }
