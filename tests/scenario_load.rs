@@ -533,3 +533,106 @@ fn webhook_urls_say_what_is_wrong_with_them() {
     }
     load_str("u.toml", &replace("http://shop/webhook", "http://shop:80/webhook")).unwrap();
 }
+
+/// A file with `n` timeline steps (clients added one a second) and an expectation per 100th.
+fn long_file(n: usize) -> String {
+    let mut text = String::from(
+        "name = \"long\"\ndescription = \"many steps\"\nrun_for = \"30d\"\n[webhooks.shop]\nurl = \"http://shop/webhook\"\n[receivers.shop]\n",
+    );
+    for i in 1..=n {
+        text.push_str(&format!("[[timeline]]\nat = \"{i}s\"\nadd_client = {{ id = {i} }}\nname = \"c{i}\"\n"));
+    }
+    for i in (1..=n).step_by(100) {
+        text.push_str(&format!("[[expect]]\ndelivered = \"shop\"\nevent = \"c{i}\"\n"));
+    }
+    text
+}
+
+/// Checking is linear in the file: a long timeline loads, and one with an error in every step
+/// reports the first errors and says how many more there are.
+#[test]
+fn long_timelines_load_and_report() {
+    let n = 20_000;
+    let s = load_str("long.toml", &long_file(n)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.events.len(), n);
+    let broken = long_file(n).replace("add_client = { id = ", "add_client = { id = -");
+    let errors = load_str("long.toml", &broken).unwrap_err();
+    let max = hooksim::scenario::ERRORS_PER_FILE_MAX;
+    assert_eq!(errors.0.len(), max + 1, "the first errors, then how many more");
+    assert!(errors.0[max].message.starts_with(&format!("{} more error(s)", n - max)), "{}", errors.0[max]);
+    assert!(errors.0.windows(2).all(|w| w[0].line <= w[1].line));
+}
+
+/// What made the loader abort or run for seconds: a very long dotted key in `body` (stack
+/// overflow) and a deeply nested `body` (seconds and gigabytes per run). Both are refused with
+/// the limit they break.
+#[test]
+fn body_keys_and_depth_are_bounded() {
+    let expect = |body: &str| format!("{BASE}\n[[expect]]\ndelivered = \"shop\"\n{body}\n");
+    let long_key = format!("body = {{ \"{}\" = 1 }}", vec!["invoice"; 15_000].join("."));
+    let deep = format!("{} = 1", vec!["body"; 20].join("."));
+    let deeper_than_toml = format!("{} = 1", vec!["body"; 3_000].join("."));
+    let deep_quoted = format!("body = {{ \"{}\" = 1 }}", vec!["a"; 30].join("."));
+    for (text, message) in [
+        (expect(&long_key), "at most 64 bytes long"),
+        (expect(&deep), "nests deeper than 8 fields"),
+        (expect(&deep_quoted), "nests deeper than 8 fields"),
+        (expect(&deeper_than_toml), "more than 80 levels deep"),
+    ] {
+        let e = load_str("big.toml", &text).expect_err(message);
+        assert!(e.0[0].message.contains(message), "{e}");
+    }
+    assert_eq!(hooksim::scenario::BODY_DEPTH_MAX, 8);
+    assert_eq!(hooksim::scenario::KEY_BYTES_MAX, 64);
+}
+
+/// The library files, read once.
+fn library() -> &'static [(String, Vec<u8>)] {
+    static FILES: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        discover(&["scenarios"]).into_iter().map(|p| (p.display().to_string(), std::fs::read(&p).unwrap())).collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Mutants of the library files (what the fuzzer starts from): each loads, or gives errors
+    /// at real positions of the file; none panics.
+    #[test]
+    fn mutated_library_files_load_or_say_where(
+        file in any::<proptest::sample::Index>(),
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), 0usize..64, any::<u8>(), 0u8..5), 1..4),
+    ) {
+        let (name, original) = &library()[file.index(library().len())];
+        let mut b = original.clone();
+        for (at, len, byte, kind) in edits {
+            if b.is_empty() {
+                break;
+            }
+            let at = at.index(b.len());
+            let end = (at + len).min(b.len());
+            match kind {
+                0 => b[at] = byte,
+                1 => { b.drain(at..end); }
+                2 => { let piece: Vec<u8> = b[at..end].to_vec(); b.splice(at..at, piece); }
+                3 => b.insert(at, byte),
+                // A line of another library file, where keys of other tables end up.
+                _ => {
+                    let other = &library()[usize::from(byte) % library().len()].1;
+                    let line: Vec<u8> = other.split(|c| *c == b'\n').nth(len).unwrap_or_default().to_vec();
+                    b.splice(at..at, line.into_iter().chain([b'\n']));
+                }
+            }
+        }
+        if let Err(errors) = load_bytes(name, &b) {
+            let lines = b.split(|c| *c == b'\n').count();
+            prop_assert!(!errors.0.is_empty());
+            for e in &errors.0 {
+                prop_assert!(e.line >= 1 && e.line <= lines && e.column >= 1 && !e.message.is_empty(), "{e}");
+                let prefix = format!("{name}:{}:{}: ", e.line, e.column);
+                prop_assert!(e.to_string().starts_with(&prefix), "{}", e);
+            }
+        }
+    }
+}

@@ -35,7 +35,14 @@ pub fn load_str(name: impl AsRef<Path>, text: &str) -> Result<Scenario, Scenario
     // Only a syntax error stops the file: after it, nothing can be read reliably.
     let root = DeTable::parse(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        ScenarioErrors(vec![locator.error(span, e.message().trim_end())])
+        let message = match e.message().trim_end() {
+            // toml stops at 80 levels of tables, arrays and dotted keys, without a position.
+            "recursion limit" | "cannot recurse further; max recursion depth met" => {
+                "the file nests tables, arrays or dotted keys more than 80 levels deep".to_string()
+            }
+            m => m.to_string(),
+        };
+        ScenarioErrors(vec![locator.error(span, message)])
     })?;
     let root = Spanned::new(root.span(), DeValue::Table(root.into_inner()));
     let mut errors = Collector::new(locator.clone());

@@ -24,7 +24,7 @@ mod validate;
 
 pub use body::{BODY_DEPTH_MAX, KEY_BYTES_MAX};
 pub use duration::{Duration, LatencyRange, parse_duration, parse_latency};
-pub use error::{ScenarioError, ScenarioErrors};
+pub use error::{ERRORS_PER_FILE_MAX, ScenarioError, ScenarioErrors};
 pub use excerpt::{Names, render_entry};
 pub use expect::{Count, Expectation, Failure, OutcomeFilter, Qualifier, Subject, Window, evaluate};
 pub use load::{CheckReport, check_paths, discover, load_bytes, load_file, load_file_all, load_str};

@@ -3,9 +3,9 @@
 use super::vocabulary::vocabulary;
 use super::{Known, Validator, known, unknown_receiver};
 use crate::domain::{EntityKind, EntityRef, EventPath, WebhookId};
+use crate::scenario::Located;
 use crate::scenario::expect::{Count, Expectation, OutcomeFilter, Qualifier, Subject, Target, Window};
 use crate::scenario::file::{EventRef, ExpectFile};
-use crate::scenario::{EventInfo, Located};
 use crate::time::SimTime;
 use std::collections::BTreeSet;
 use strum::IntoEnumIterator;
@@ -20,7 +20,7 @@ enum Resolved {
 
 impl Validator<'_> {
     pub(super) fn expectation(&mut self, e: &Spanned<ExpectFile>, known: &Known<'_>) -> Option<Located<Expectation>> {
-        let (webhooks, hosts, events) = (known.webhooks, known.hosts, known.events);
+        let (webhooks, hosts) = (known.webhooks, known.hosts);
         let x = e.get_ref();
         let (subject, named) = match x.subjects.as_slice() {
             // An unreadable subject has been reported where it is written.
@@ -55,7 +55,7 @@ impl Validator<'_> {
         }
         let count = self.count(x, subject);
         let window = self.window(x);
-        let event = x.event.as_ref().and_then(|r| self.event(r, events));
+        let event = x.event.as_ref().and_then(|r| self.event(r, known));
         let body = x.body.as_ref().map(|b| b.get_ref().to_json());
         let outcome = x.outcome.as_ref().and_then(|o| match o.get_ref().parse::<OutcomeFilter>() {
             Ok(f) => Some(f),
@@ -67,7 +67,7 @@ impl Validator<'_> {
         let target = match subject.target() {
             Target::Webhook => self.webhook(named, webhooks).map(Resolved::Webhook),
             Target::Receiver => self.receiver(named, hosts).map(Resolved::Receiver),
-            Target::Events => self.order(x, webhooks, events),
+            Target::Events => self.order(x, known),
         };
         // Qualifiers that name something that cannot happen would make `exactly = 0` pass
         // whatever the run does: each is checked against what can happen.
@@ -196,17 +196,17 @@ impl Validator<'_> {
     }
 
     /// `delivered_in_order = [...]` with `webhook = "..."`.
-    fn order(&mut self, x: &ExpectFile, webhooks: &[String], events: &[EventInfo]) -> Option<Resolved> {
+    fn order(&mut self, x: &ExpectFile, known: &Known<'_>) -> Option<Resolved> {
         let list = x.order.as_ref()?;
         let Some(w) = &x.webhook else {
             self.err(list.span(), "`delivered_in_order` needs `webhook = \"<name>\"`");
             return None;
         };
-        let webhook = self.webhook(w, webhooks);
+        let webhook = self.webhook(w, known.webhooks);
         if list.get_ref().len() < 2 {
             self.err(list.span(), "`delivered_in_order` needs at least two events");
         }
-        let evs: Vec<Option<u64>> = list.get_ref().iter().map(|r| self.event(r, events)).collect();
+        let evs: Vec<Option<u64>> = list.get_ref().iter().map(|r| self.event(r, known)).collect();
         let mut seen = BTreeSet::new();
         for (r, e) in list.get_ref().iter().zip(&evs) {
             if let Some(e) = e
@@ -260,7 +260,8 @@ impl Validator<'_> {
         Some(Window { after, before })
     }
 
-    fn event(&mut self, r: &Spanned<EventRef>, events: &[EventInfo]) -> Option<u64> {
+    fn event(&mut self, r: &Spanned<EventRef>, k: &Known<'_>) -> Option<u64> {
+        let events = k.events;
         match r.get_ref() {
             EventRef::Index(n) => {
                 if *n >= 1 && *n <= events.len() as u64 {
@@ -276,16 +277,13 @@ impl Validator<'_> {
                     None
                 }
             }
-            EventRef::Name(name) => match events.iter().find(|e| e.name.as_deref() == Some(name)) {
-                Some(e) => Some(e.id),
+            EventRef::Name(name) => match k.event_names.get(name.as_str()) {
+                Some(id) => Some(*id),
                 None => {
-                    let named: Vec<&str> = events.iter().filter_map(|e| e.name.as_deref()).collect();
+                    let named = k.event_names.keys().copied();
                     self.err(
                         r.span(),
-                        format!(
-                            "no change step is named {name:?} ({})",
-                            known(named.into_iter(), "no change step has a name")
-                        ),
+                        format!("no change step is named {name:?} ({})", known(named, "no change step has a name")),
                     );
                     None
                 }

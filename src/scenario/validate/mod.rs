@@ -61,6 +61,8 @@ struct Known<'a> {
     configs: &'a [WebhookConfig],
     hosts: &'a BTreeSet<String>,
     events: &'a [EventInfo],
+    /// Event ids by step name: an expectation's reference is a lookup, not a scan.
+    event_names: BTreeMap<&'a str, u64>,
     entities: &'a Entities,
 }
 
@@ -103,8 +105,14 @@ impl Validator<'_> {
         let mut events = Vec::new();
         let mut entities = Entities::default();
         let timeline = self.timeline(&f.timeline, &hosts, &webhook_names, run_for, &mut events, &mut entities);
-        let known =
-            Known { webhooks: &webhook_names, configs: &webhooks, hosts: &hosts, events: &events, entities: &entities };
+        let known = Known {
+            webhooks: &webhook_names,
+            configs: &webhooks,
+            hosts: &hosts,
+            events: &events,
+            event_names: events.iter().filter_map(|e| Some((e.name.as_deref()?, e.id))).collect(),
+            entities: &entities,
+        };
         let expectations = f.expect.iter().filter_map(|e| self.expectation(e, &known)).collect();
 
         let name = f.name.map(Spanned::into_inner).unwrap_or_default();
@@ -252,7 +260,16 @@ fn unknown_receiver(name: &str, hosts: &BTreeSet<String>) -> String {
     format!("unknown receiver {name:?} ({})", known(hosts.iter().map(String::as_str), "no receivers are declared"))
 }
 
+/// At most this many names are listed in a message: a file may declare thousands.
+const NAMES_LISTED_MAX: usize = 20;
+
 fn known<'a>(names: impl Iterator<Item = &'a str>, none: &str) -> String {
-    let names: Vec<String> = names.map(|n| format!("{n:?}")).collect();
-    if names.is_empty() { none.to_string() } else { format!("known: {}", names.join(", ")) }
+    let mut names = names.peekable();
+    if names.peek().is_none() {
+        return none.to_string();
+    }
+    let listed: Vec<String> = names.by_ref().take(NAMES_LISTED_MAX).map(|n| format!("{n:?}")).collect();
+    let more = names.count();
+    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+    format!("known: {}{tail}", listed.join(", "))
 }
