@@ -5,8 +5,11 @@
 //!   [`check_paths`] loads them all and reports every error (what `hooksim check` prints).
 //! - [`evaluate`] matches a scenario's expectations against the [`Trace`] of a run.
 //!
-//! The loader never panics on input, whatever the bytes: every problem is a [`ScenarioError`]
-//! with `file:line:column`.
+//! The loader never panics on input, whatever the bytes, and costs time in proportion to the
+//! file: every problem is a [`ScenarioError`] with `file:line:column`, all of a file's errors
+//! are reported (up to [`ERRORS_PER_FILE_MAX`]; only a TOML syntax error stops a file), and
+//! `body` expectations are bounded by [`BODY_DEPTH_MAX`] and [`KEY_BYTES_MAX`]. `fuzz/` holds
+//! the loader's fuzzer.
 //!
 //! [`Trace`]: crate::trace::Trace
 
