@@ -636,3 +636,23 @@ proptest! {
         }
     }
 }
+
+/// Many webhooks, each referred to by a step and an expectation: lookups, not scans.
+#[test]
+fn many_webhooks_load() {
+    let n = 5_000;
+    let mut text =
+        String::from("name = \"wide\"\ndescription = \"many webhooks\"\nrun_for = \"1d\"\n[receivers.shop]\n");
+    for i in 0..n {
+        text.push_str(&format!("[webhooks.w{i}]\nurl = \"http://shop/webhook\"\n"));
+    }
+    for i in 0..n {
+        text.push_str(&format!("[[timeline]]\nat = \"1s\"\nenable = \"w{i}\"\n"));
+    }
+    for i in 0..n {
+        text.push_str(&format!("[[expect]]\nnot_disabled = \"w{i}\"\n"));
+    }
+    let s = load_str("wide.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.webhook_names.len(), n);
+    assert_eq!(s.expectations.len(), n);
+}

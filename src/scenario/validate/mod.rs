@@ -15,7 +15,7 @@ use super::EventInfo;
 use super::Scenario;
 use super::error::{Collector, Locator, ScenarioErrors};
 use super::file::{ReceiverFile, ScenarioFile, WebhookFile};
-use crate::domain::{Client, EventPath, PathFilter, Store, WebhookConfig};
+use crate::domain::{Client, EventPath, PathFilter, Store, WebhookConfig, WebhookId};
 use crate::policy::Policy;
 use crate::receiver::ReceiverKind;
 use crate::world::{Behaviour, DISPATCHER_HOST, MAIL_HOST, ReceiverSpec, World, url_host};
@@ -36,7 +36,7 @@ pub(crate) fn validate(
     parsed: ScenarioFile,
     errors: Collector<'_>,
 ) -> Result<Scenario, ScenarioErrors> {
-    let mut v = Validator { errors, locator: Locator::new(file, text) };
+    let mut v = Validator { errors, locator: Locator::new(file, text), webhook_ids: BTreeMap::new() };
     let scenario = v.scenario(file, parsed);
     v.errors.finish(scenario)
 }
@@ -44,6 +44,8 @@ pub(crate) fn validate(
 struct Validator<'a> {
     errors: Collector<'a>,
     locator: Locator<'a>,
+    /// Webhook ids by name: a reference is a lookup, not a scan of every webhook.
+    webhook_ids: BTreeMap<String, WebhookId>,
 }
 
 /// What the timeline has made exist so far, to check that later steps refer to real things.
@@ -101,6 +103,7 @@ impl Validator<'_> {
         let receivers = self.receivers(&f.receivers);
         let hosts: BTreeSet<String> = receivers.iter().map(|r| r.host.clone()).collect();
         let (webhook_names, webhooks) = self.webhooks(&f.webhooks, &hosts);
+        self.webhook_ids = (0..).zip(&webhook_names).map(|(i, n)| (n.clone(), WebhookId(i))).collect();
 
         let mut events = Vec::new();
         let mut entities = Entities::default();

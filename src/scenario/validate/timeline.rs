@@ -313,8 +313,8 @@ impl Validator<'_> {
     }
 
     pub(super) fn webhook(&mut self, w: &Spanned<String>, webhooks: &[String]) -> Option<WebhookId> {
-        match webhooks.iter().position(|n| n == w.get_ref()) {
-            Some(i) => u32::try_from(i).ok().map(WebhookId),
+        match self.webhook_ids.get(w.get_ref()) {
+            Some(id) => Some(*id),
             None => {
                 self.err(
                     w.span(),
