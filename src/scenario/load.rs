@@ -47,6 +47,8 @@ pub fn load_str(name: impl AsRef<Path>, text: &str) -> Result<Scenario, Scenario
     let root = Spanned::new(root.span(), DeValue::Table(root.into_inner()));
     let mut errors = Collector::new(locator.clone());
     let parsed = ScenarioFile::read(&mut Reader::new(&mut errors), &root);
+    // The tree is read: free it before validation builds the world (a long file's peak).
+    drop(root);
     validate(file, text, parsed, errors)
 }
 
