@@ -388,3 +388,272 @@ fn the_readme_examples_are_valid() {
         load_str("README behaviour example", &text).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// Lines and first words of every error of `text`, in the order reported.
+fn every_error(text: &str) -> Vec<(usize, String)> {
+    let errors = load_str("all.toml", text).expect_err("the file is broken");
+    errors.0.iter().map(|e| (e.line, e.message.clone())).collect()
+}
+
+#[test]
+fn a_type_error_hides_nothing_after_it() {
+    // A bad `event = 0` first; then a misspelt key and an unknown invoice further down.
+    let text = format!(
+        "{}\n[[timeline]]\nat = \"3m\"\nadd_invoice = {{ id = 5, clinet = 1 }}\n\n[[timeline]]\nat = \"4m\"\ninvoice_state = {{ id = 9, state = \"paid\" }}\n",
+        replace("event = \"paid\"", "event = 0")
+    );
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(errors[0].0 == 33 && errors[0].1.contains("event number 0 is out of range"), "{errors:?}");
+    // The table (missing `client`) starts before its misspelt key.
+    assert!(errors[1].1.contains("missing field `client`"), "{errors:?}");
+    assert!(errors[2].1.contains("unknown field `clinet`"), "{errors:?}");
+    assert!(errors[3].1.contains("no invoice 9"), "{errors:?}");
+    let lines: Vec<usize> = errors.iter().map(|e| e.0).collect();
+    assert!(lines.is_sorted(), "in file order: {errors:?}");
+}
+
+#[test]
+fn every_bad_reply_is_reported() {
+    let text = replace("replies = [\"500\"]", "replies = [\"five hundred\", \"2000\", \"act then\"]");
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors.iter().all(|(line, m)| *line == 16 && m.contains("unknown reply")), "{errors:?}");
+    let columns: Vec<usize> = load_str("r.toml", &text).unwrap_err().0.iter().map(|e| e.column).collect();
+    assert_eq!(columns, [26, 42, 50]);
+}
+
+#[test]
+fn every_policy_error_is_reported() {
+    let text = replace(
+        "profile = \"snapbill\"",
+        "profile = \"snapbill\"\njitter_percent = 101\nretries = [\"1m\", \"0s\"]\nattempt_timeout = \"0s\"",
+    );
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].1.contains("`jitter_percent` must be at most 100"), "{errors:?}");
+    assert!(errors[1].1.contains("`retries[1]` must be greater than zero"), "{errors:?}");
+    assert!(errors[2].1.contains("`attempt_timeout` must be greater than zero"), "{errors:?}");
+    // Type errors too: one per key, each where it is written.
+    let text = replace("profile = \"snapbill\"", "profile = 7\njitter_percent = \"x\"\npending_max = -1");
+    let errors = every_error(&text);
+    assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), [7, 8, 9], "{errors:?}");
+}
+
+#[test]
+fn only_a_syntax_error_stops_the_file() {
+    let text = format!("{}\nwhat = = 1\n", replace("event = \"paid\"", "event = 0"));
+    let errors = every_error(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, 36, "{errors:?}");
+}
+
+#[test]
+fn the_readme_documents_every_subject_and_qualifier() {
+    use hooksim::scenario::{Qualifier, Subject};
+    use strum::IntoEnumIterator;
+    let readme = std::fs::read_to_string("scenarios/README.md").unwrap();
+    let keys = Subject::iter().map(Subject::key).chain(Qualifier::iter().map(Qualifier::key));
+    let missing: Vec<&str> = keys.filter(|k| !readme.contains(&format!("`{k}"))).collect();
+    assert!(missing.is_empty(), "scenarios/README.md does not mention {missing:?}");
+    // The message of an entry with no subject lists them all, from the same enum.
+    let e = load_str("none.toml", &replace("delivered = \"shop\"\n", "")).unwrap_err();
+    assert!(e.0[0].message.contains(&Subject::all_keys()), "{e}");
+}
+
+/// An expectation that names something that cannot happen would pass with `exactly = 0`
+/// whatever the run does: it is an error instead, at the qualifier, saying what exists.
+#[test]
+fn checks_that_cannot_fail_are_errors() {
+    let expect = |lines: &str| format!("{BASE}\n[[expect]]\n{lines}\nexactly = 0\n");
+    let cases = [
+        (
+            "acted = \"shop\"\naction = \"fulfill invoice 4\"",
+            "38:10",
+            "the reference receivers do \"cancel invoice <id>\", \"create client <id>\", \"fulfil invoice <id>\"",
+        ),
+        ("acted = \"shop\"\naction = \"fulfil invoice 44\"", "38:10", "the timeline has no invoice 44"),
+        ("acted = \"shop\"\nevent = 1\naction = \"fulfil invoice 4\"", "39:10", "that event is about client 1"),
+        ("warned = \"shop\"\nto = \"ops@shoop.example\"", "38:6", "go to its owner \"ops@shop.example\""),
+        (
+            "delivered = \"shop\"\nbody.invoice.sate = \"paid\"",
+            "38:14",
+            "fields of `body.invoice`: client_id, id, number, state, total_cents",
+        ),
+        (
+            "delivered = \"shop\"\nevent = \"paid\"\nbody.client.id = 1",
+            "39:13",
+            "not a field of the body of /invoice/update/state events",
+        ),
+        ("delivered = \"shop\"\nbody.invoice.id = \"4\"", "38:14", "is a number in the envelope"),
+        ("attempts = \"shop\"\nbody = { \"invoice.state.x\" = 1 }", "38:10", "is a value, not a table of fields"),
+    ];
+    let mut wrong = Vec::new();
+    for (lines, at, message) in cases {
+        match load_str("vacuous.toml", &expect(lines)) {
+            Ok(_) => wrong.push(format!("{lines:?}: loaded")),
+            Err(e) => {
+                let first = e.first().unwrap().to_string();
+                if !first.starts_with(&format!("vacuous.toml:{at}: ")) || !first.contains(message) {
+                    wrong.push(format!("{lines:?}: got {first:?}, expected {at} …{message}…"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+    // What can happen still loads.
+    for ok in [
+        "acted = \"shop\"\naction = \"fulfil invoice 4\"",
+        "warned = \"shop\"\nto = \"ops@shop.example\"",
+        "delivered = \"shop\"\nbody.invoice.state = \"paid\"\nbody.details = \"paid\"",
+    ] {
+        load_str("ok.toml", &expect(ok)).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+    }
+}
+
+/// Webhook URLs are read by the `url` crate: IPv6 literals, ports, schemes and spellings each get
+/// their own reason.
+#[test]
+fn webhook_urls_say_what_is_wrong_with_them() {
+    for (url, message) in [
+        ("http://[::1]/webhook", "it names an IP address"),
+        ("http://[::1]:80/webhook", "it names an IP address"),
+        ("http://127.0.0.1/webhook", "it names an IP address"),
+        ("http://SHOP/webhook", "write the host as \"shop\""),
+        ("http://shop:8080/webhook", "port 8080 is not 80"),
+        ("https://shop/webhook", "the scheme is \"https\""),
+        ("http://ops@shop/webhook", "a user name or password"),
+        ("http://shop/webhook?x=1", "the path is not /webhook"),
+        ("http://shop/hook", "the path is not /webhook"),
+        ("shop/webhook", "relative URL without a base"),
+    ] {
+        let e = load_str("u.toml", &replace("http://shop/webhook", url)).expect_err(url);
+        let first = e.first().unwrap().to_string();
+        assert!(first.starts_with("u.toml:10:7: ") && first.contains(message), "{url}: {first}");
+    }
+    load_str("u.toml", &replace("http://shop/webhook", "http://shop:80/webhook")).unwrap();
+}
+
+/// A file with `n` timeline steps (clients added one a second) and an expectation per 100th.
+fn long_file(n: usize) -> String {
+    let mut text = String::from(
+        "name = \"long\"\ndescription = \"many steps\"\nrun_for = \"30d\"\n[webhooks.shop]\nurl = \"http://shop/webhook\"\n[receivers.shop]\n",
+    );
+    for i in 1..=n {
+        text.push_str(&format!("[[timeline]]\nat = \"{i}s\"\nadd_client = {{ id = {i} }}\nname = \"c{i}\"\n"));
+    }
+    for i in (1..=n).step_by(100) {
+        text.push_str(&format!("[[expect]]\ndelivered = \"shop\"\nevent = \"c{i}\"\n"));
+    }
+    text
+}
+
+/// Checking is linear in the file: a long timeline loads, and one with an error in every step
+/// reports the first errors and says how many more there are.
+#[test]
+fn long_timelines_load_and_report() {
+    let n = 20_000;
+    let s = load_str("long.toml", &long_file(n)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.events.len(), n);
+    let broken = long_file(n).replace("add_client = { id = ", "add_client = { id = -");
+    let errors = load_str("long.toml", &broken).unwrap_err();
+    let max = hooksim::scenario::ERRORS_PER_FILE_MAX;
+    assert_eq!(errors.0.len(), max + 1, "the first errors, then how many more");
+    assert!(errors.0[max].message.starts_with(&format!("{} more error(s)", n - max)), "{}", errors.0[max]);
+    assert!(errors.0.windows(2).all(|w| w[0].line <= w[1].line));
+}
+
+/// What made the loader abort or run for seconds: a very long dotted key in `body` (stack
+/// overflow) and a deeply nested `body` (seconds and gigabytes per run). Both are refused with
+/// the limit they break.
+#[test]
+fn body_keys_and_depth_are_bounded() {
+    let expect = |body: &str| format!("{BASE}\n[[expect]]\ndelivered = \"shop\"\n{body}\n");
+    let long_key = format!("body = {{ \"{}\" = 1 }}", vec!["invoice"; 15_000].join("."));
+    let deep = format!("{} = 1", vec!["body"; 20].join("."));
+    let deeper_than_toml = format!("{} = 1", vec!["body"; 3_000].join("."));
+    let deep_quoted = format!("body = {{ \"{}\" = 1 }}", vec!["a"; 30].join("."));
+    for (text, message) in [
+        (expect(&long_key), "at most 64 bytes long"),
+        (expect(&deep), "nests deeper than 8 fields"),
+        (expect(&deep_quoted), "nests deeper than 8 fields"),
+        (expect(&deeper_than_toml), "more than 80 levels deep"),
+    ] {
+        let e = load_str("big.toml", &text).expect_err(message);
+        assert!(e.0[0].message.contains(message), "{e}");
+    }
+    assert_eq!(hooksim::scenario::BODY_DEPTH_MAX, 8);
+    assert_eq!(hooksim::scenario::KEY_BYTES_MAX, 64);
+}
+
+/// The library files, read once.
+fn library() -> &'static [(String, Vec<u8>)] {
+    static FILES: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        discover(&["scenarios"]).into_iter().map(|p| (p.display().to_string(), std::fs::read(&p).unwrap())).collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Mutants of the library files (what the fuzzer starts from): each loads, or gives errors
+    /// at real positions of the file; none panics.
+    #[test]
+    fn mutated_library_files_load_or_say_where(
+        file in any::<proptest::sample::Index>(),
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), 0usize..64, any::<u8>(), 0u8..5), 1..4),
+    ) {
+        let (name, original) = &library()[file.index(library().len())];
+        let mut b = original.clone();
+        for (at, len, byte, kind) in edits {
+            if b.is_empty() {
+                break;
+            }
+            let at = at.index(b.len());
+            let end = (at + len).min(b.len());
+            match kind {
+                0 => b[at] = byte,
+                1 => { b.drain(at..end); }
+                2 => { let piece: Vec<u8> = b[at..end].to_vec(); b.splice(at..at, piece); }
+                3 => b.insert(at, byte),
+                // A line of another library file, where keys of other tables end up.
+                _ => {
+                    let other = &library()[usize::from(byte) % library().len()].1;
+                    let line: Vec<u8> = other.split(|c| *c == b'\n').nth(len).unwrap_or_default().to_vec();
+                    b.splice(at..at, line.into_iter().chain([b'\n']));
+                }
+            }
+        }
+        if let Err(errors) = load_bytes(name, &b) {
+            let lines = b.split(|c| *c == b'\n').count();
+            prop_assert!(!errors.0.is_empty());
+            for e in &errors.0 {
+                prop_assert!(e.line >= 1 && e.line <= lines && e.column >= 1 && !e.message.is_empty(), "{e}");
+                let prefix = format!("{name}:{}:{}: ", e.line, e.column);
+                prop_assert!(e.to_string().starts_with(&prefix), "{}", e);
+            }
+        }
+    }
+}
+
+/// Many webhooks, each referred to by a step and an expectation: lookups, not scans.
+#[test]
+fn many_webhooks_load() {
+    let n = 5_000;
+    let mut text =
+        // One attempt in flight per webhook: 5,000 in all stays within what the engines simulate.
+        String::from("name = \"wide\"\ndescription = \"many webhooks\"\nrun_for = \"1d\"\n[policy]\nin_flight_max = 1\n[receivers.shop]\n");
+    for i in 0..n {
+        text.push_str(&format!("[webhooks.w{i}]\nurl = \"http://shop/webhook\"\n"));
+    }
+    for i in 0..n {
+        text.push_str(&format!("[[timeline]]\nat = \"1s\"\nenable = \"w{i}\"\n"));
+    }
+    for i in 0..n {
+        text.push_str(&format!("[[expect]]\nnot_disabled = \"w{i}\"\n"));
+    }
+    let s = load_str("wide.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.webhook_names.len(), n);
+    assert_eq!(s.expectations.len(), n);
+}

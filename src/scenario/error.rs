@@ -51,16 +51,24 @@ impl ScenarioErrors {
     }
 }
 
+/// At most this many errors are reported per file; beyond it, one more line says how many
+/// were left out (a file of 100,000 bad lines needs its first ones fixed, not all listed).
+pub const ERRORS_PER_FILE_MAX: usize = 1000;
+
 /// Turns byte offsets of one text into line and column numbers.
 #[derive(Clone, Debug)]
 pub(crate) struct Locator<'a> {
     file: &'a Path,
     text: &'a str,
+    /// Byte offset of the start of every line: a position is a binary search, not a scan of
+    /// the text before it (which made checking a long file quadratic).
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Locator<'a> {
     pub(crate) fn new(file: &'a Path, text: &'a str) -> Self {
-        Locator { file, text }
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Locator { file, text, line_starts }
     }
 
     /// Line and column (1-based, in characters) of byte `offset`; an offset past the end or
@@ -70,10 +78,9 @@ impl<'a> Locator<'a> {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
+        let line = self.line_starts.partition_point(|start| *start <= offset);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
         (line, column)
     }
 
@@ -87,7 +94,8 @@ impl<'a> Locator<'a> {
 #[derive(Debug)]
 pub(crate) struct Collector<'a> {
     locator: Locator<'a>,
-    errors: Vec<(usize, ScenarioError)>,
+    /// Positions are worked out at the end, for the errors shown only.
+    errors: Vec<(usize, String)>,
 }
 
 impl<'a> Collector<'a> {
@@ -96,20 +104,34 @@ impl<'a> Collector<'a> {
     }
 
     pub(crate) fn push(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let start = span.start;
-        let e = self.locator.error(span, message);
-        self.errors.push((start, e));
+        self.errors.push((span.start, message.into()));
     }
 
-    /// `Ok(value)` when nothing went wrong; otherwise every error, in file order (stable for
-    /// errors at the same place, so the order they were found in is kept).
+    pub(crate) fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// `Ok(value)` when nothing went wrong; otherwise every error (up to
+    /// [`ERRORS_PER_FILE_MAX`]), in file order (stable for errors at the same place, so the
+    /// order they were found in is kept).
     pub(crate) fn finish<T>(mut self, value: T) -> Result<T, ScenarioErrors> {
         if self.errors.is_empty() {
             return Ok(value);
         }
         self.errors.sort_by_key(|(start, _)| *start);
-        self.errors.dedup_by(|a, b| a.1 == b.1);
-        Err(ScenarioErrors(self.errors.into_iter().map(|(_, e)| e).collect()))
+        self.errors.dedup();
+        let more = self.errors.len().saturating_sub(ERRORS_PER_FILE_MAX);
+        self.errors.truncate(ERRORS_PER_FILE_MAX);
+        let mut out: Vec<ScenarioError> =
+            self.errors.iter().map(|(start, m)| self.locator.error(*start..*start, m.clone())).collect();
+        if more > 0 {
+            let last = self.errors.last().map_or(0, |(start, _)| *start);
+            out.push(self.locator.error(
+                last..last,
+                format!("{more} more error(s) after this one are not shown (at most {ERRORS_PER_FILE_MAX} per file)"),
+            ));
+        }
+        Err(ScenarioErrors(out))
     }
 }
 

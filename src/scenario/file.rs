@@ -1,38 +1,40 @@
-//! The TOML format of a scenario, as serde structs. Every table refuses unknown keys (a typo is
-//! an error, not a silently ignored setting), and values whose position matters for a later
-//! check are kept `Spanned`. `scenarios/README.md` documents every key.
+//! The TOML format of a scenario: its tables as structs, read key by key from the parsed tree
+//! (see [`Reader`]) so that every bad value of a file is reported, not just the first. Every
+//! table refuses unknown keys (a typo is an error, not a silently ignored setting), and values
+//! whose position matters for a later check are kept `Spanned`. `scenarios/README.md` documents
+//! every key.
 
+use super::body::{Body, read_body};
 use super::duration::{Duration, LatencyRange};
-use super::reply::BehaviourSpec;
+use super::expect::{Qualifier, Subject};
+use super::reader::{Node, Reader};
+use super::reply::{BehaviourSpec, read_behaviour};
 use crate::domain::InvoiceState;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
-use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A whole scenario file.
+#[derive(Debug, Default)]
 pub struct ScenarioFile {
-    pub name: Spanned<String>,
-    pub description: Spanned<String>,
+    /// Absent when the key is missing or its value unreadable (an error says which).
+    pub name: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
     pub seed: Option<Spanned<u64>>,
-    pub run_for: Spanned<Duration>,
+    pub run_for: Option<Spanned<Duration>>,
     pub latency: Option<Spanned<LatencyRange>>,
     pub policy: Option<Spanned<PolicyFile>>,
-    #[serde(default)]
-    pub webhooks: BTreeMap<Spanned<String>, Spanned<WebhookFile>>,
-    #[serde(default)]
-    pub receivers: BTreeMap<Spanned<String>, Spanned<ReceiverFile>>,
-    #[serde(default)]
+    /// In file order (webhook ids follow it).
+    pub webhooks: Vec<(Spanned<String>, Spanned<WebhookFile>)>,
+    pub receivers: Vec<(Spanned<String>, Spanned<ReceiverFile>)>,
     pub timeline: Vec<Spanned<StepFile>>,
-    #[serde(default)]
     pub expect: Vec<Spanned<ExpectFile>>,
 }
 
 /// `[policy]`: a named profile, then any field overridden.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct PolicyFile {
     pub profile: Option<Spanned<String>>,
     /// Delays after the 1st, 2nd, ... failure; the last repeats.
@@ -46,11 +48,12 @@ pub struct PolicyFile {
     pub retry_window: Option<Spanned<Never<Duration>>>,
     pub in_flight_max: Option<Spanned<u32>>,
     pub pending_max: Option<Spanned<u32>>,
+    /// Some value could not be read (and was reported): the policy is not built.
+    pub broken: bool,
 }
 
 /// `backoff = { initial = "1m", multiplier = 2, max = "12h" }`: exponential backoff.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct BackoffFile {
     pub initial: Spanned<Duration>,
     pub multiplier: Spanned<u32>,
@@ -129,28 +132,25 @@ impl<'de> Deserialize<'de> for Never<u32> {
 }
 
 /// `[webhooks.<name>]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct WebhookFile {
-    pub url: Spanned<String>,
+    /// Absent when missing or unreadable (reported).
+    pub url: Option<Spanned<String>>,
     /// Empty or absent: every path.
-    #[serde(default)]
     pub paths: Vec<Spanned<String>>,
     /// Who gets the warning email.
     pub owner: Option<Spanned<String>>,
 }
 
 /// `[receivers.<host>]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct ReceiverFile {
     pub kind: Option<Spanned<String>>,
     pub behaviour: Option<Spanned<BehaviourSpec>>,
 }
 
 /// One `[[timeline]]` entry: `at` plus exactly one action (checked in `validate`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct StepFile {
     pub at: Option<Spanned<Duration>>,
     /// A name for the event a change records, for expectations to refer to.
@@ -170,18 +170,20 @@ pub struct StepFile {
     pub latency: Option<Spanned<LatencyRange>>,
     pub crash: Option<Spanned<String>>,
     pub restart: Option<Spanned<String>>,
+    /// The step changes an entity (so it records an event), even if the change could not be read.
+    pub records_event: bool,
+    /// Some value of the step could not be read (and was reported).
+    pub broken: bool,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct ClientFile {
     pub id: Spanned<u64>,
     pub name: Option<String>,
     pub email: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct InvoiceFile {
     pub id: Spanned<u64>,
     pub client: Spanned<u64>,
@@ -190,8 +192,7 @@ pub struct InvoiceFile {
     pub state: Option<InvoiceState>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct InvoiceStateFile {
     pub id: Spanned<u64>,
     pub state: InvoiceState,
@@ -199,27 +200,16 @@ pub struct InvoiceStateFile {
 
 /// One `[[expect]]` entry: exactly one subject key (`delivered`, `warned`, ...) and the
 /// qualifiers that apply to it (checked in `validate`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct ExpectFile {
-    // ---- subjects: which trace facts are counted ----
-    pub delivered: Option<Spanned<String>>,
-    pub never_delivered: Option<Spanned<String>>,
-    pub attempts: Option<Spanned<String>>,
-    pub warned: Option<Spanned<String>>,
-    pub not_warned: Option<Spanned<String>>,
-    pub emailed: Option<Spanned<String>>,
-    pub disabled: Option<Spanned<String>>,
-    pub not_disabled: Option<Spanned<String>>,
-    pub no_attempt_after_disable: Option<Spanned<String>>,
-    pub abandoned: Option<Spanned<String>>,
-    pub acted: Option<Spanned<String>>,
-    pub skipped: Option<Spanned<String>>,
-    pub delivered_in_order: Option<Spanned<Vec<Spanned<EventRef>>>>,
+    /// The subject keys present, in file order, with the receiver or webhook they name.
+    pub subjects: Vec<(Subject, Spanned<String>)>,
+    /// `delivered_in_order`: its list of events.
+    pub order: Option<Spanned<Vec<Spanned<EventRef>>>>,
     // ---- qualifiers ----
     pub webhook: Option<Spanned<String>>,
     pub event: Option<Spanned<EventRef>>,
-    pub body: Option<Spanned<toml::Table>>,
+    pub body: Option<Spanned<Body>>,
     pub outcome: Option<Spanned<String>>,
     pub to: Option<Spanned<String>>,
     pub action: Option<Spanned<String>>,
@@ -228,6 +218,8 @@ pub struct ExpectFile {
     pub at_most: Option<Spanned<u64>>,
     pub after: Option<Spanned<Duration>>,
     pub before: Option<Spanned<Duration>>,
+    /// Some value of the entry could not be read (and was reported).
+    pub broken: bool,
 }
 
 /// An event, named by its change step's `name` or by the 1-based index of the change among the
@@ -270,4 +262,265 @@ impl fmt::Display for EventRef {
             EventRef::Name(s) => write!(f, "{s:?}"),
         }
     }
+}
+
+// ------------------------------------------------------------------------------- reading
+
+const SCENARIO_KEYS: &[&str] =
+    &["name", "description", "seed", "run_for", "latency", "policy", "webhooks", "receivers", "timeline", "expect"];
+const POLICY_KEYS: &[&str] = &[
+    "profile",
+    "retries",
+    "backoff",
+    "jitter_percent",
+    "warn_after",
+    "disable_after",
+    "attempt_timeout",
+    "attempts_max",
+    "retry_window",
+    "in_flight_max",
+    "pending_max",
+];
+const BACKOFF_KEYS: &[&str] = &["initial", "multiplier", "max"];
+const WEBHOOK_KEYS: &[&str] = &["url", "paths", "owner"];
+const RECEIVER_KEYS: &[&str] = &["kind", "behaviour"];
+/// The keys of a step that change an entity: such a step records an event.
+const CHANGE_KEYS: &[&str] = &["add_client", "update_client", "add_invoice", "invoice_state"];
+const STEP_KEYS: &[&str] = &[
+    "at",
+    "name",
+    "add_client",
+    "update_client",
+    "add_invoice",
+    "invoice_state",
+    "enable",
+    "receiver",
+    "behave",
+    "partition",
+    "one_way",
+    "repair",
+    "hold",
+    "release",
+    "latency",
+    "crash",
+    "restart",
+];
+const CLIENT_KEYS: &[&str] = &["id", "name", "email"];
+const INVOICE_KEYS: &[&str] = &["id", "client", "number", "total_cents", "state"];
+const INVOICE_STATE_KEYS: &[&str] = &["id", "state"];
+
+impl ScenarioFile {
+    pub(crate) fn read(r: &mut Reader<'_, '_>, root: &Node<'_>) -> ScenarioFile {
+        let Some(f) = r.table(root, "a scenario", SCENARIO_KEYS) else {
+            return ScenarioFile::default();
+        };
+        let mut file = ScenarioFile {
+            name: r.req(&f, "name"),
+            description: r.req(&f, "description"),
+            seed: r.opt(&f, "seed"),
+            run_for: r.req(&f, "run_for"),
+            latency: r.opt(&f, "latency"),
+            policy: f.get("policy").and_then(|p| PolicyFile::read(r, p)),
+            ..ScenarioFile::default()
+        };
+        if let Some(webhooks) = f.get("webhooks").and_then(|n| r.named(n, "a table of webhooks")) {
+            for (name, node) in webhooks.entries() {
+                let w = WebhookFile::read(r, node).unwrap_or_default();
+                file.webhooks.push((name, Spanned::new(node.span(), w)));
+            }
+        }
+        if let Some(receivers) = f.get("receivers").and_then(|n| r.named(n, "a table of receivers")) {
+            for (host, node) in receivers.entries() {
+                let rf = ReceiverFile::read(r, node).unwrap_or_default();
+                file.receivers.push((host, Spanned::new(node.span(), rf)));
+            }
+        }
+        if let Some(steps) = f.get("timeline").and_then(|n| r.array(n, "an array of [[timeline]] steps")) {
+            for node in steps {
+                let step = StepFile::read(r, node);
+                file.timeline.push(Spanned::new(node.span(), step));
+            }
+        }
+        if let Some(entries) = f.get("expect").and_then(|n| r.array(n, "an array of [[expect]] entries")) {
+            for node in entries {
+                if let Some(x) = ExpectFile::read(r, node) {
+                    file.expect.push(Spanned::new(node.span(), x));
+                }
+            }
+        }
+        file
+    }
+}
+
+impl PolicyFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<PolicyFile>> {
+        let before = r.error_count();
+        let f = r.table(node, "a [policy] table", POLICY_KEYS)?;
+        let retries = f.get("retries").and_then(|n| {
+            let items = r.array(n, "an array of delays, like [\"1m\", \"1h\"]")?;
+            let delays: Vec<Option<Spanned<Duration>>> = items.iter().map(|d| r.value(d)).collect();
+            delays.into_iter().collect::<Option<Vec<_>>>().map(|d| Spanned::new(n.span(), d))
+        });
+        let backoff = f.get("backoff").and_then(|n| {
+            let b = r.table(n, "a table { initial, multiplier, max }", BACKOFF_KEYS)?;
+            let (initial, multiplier, max) = (r.req(&b, "initial"), r.req(&b, "multiplier"), r.req(&b, "max"));
+            Some(Spanned::new(n.span(), BackoffFile { initial: initial?, multiplier: multiplier?, max: max? }))
+        });
+        let mut p = PolicyFile {
+            profile: r.opt(&f, "profile"),
+            retries,
+            backoff,
+            jitter_percent: r.opt(&f, "jitter_percent"),
+            warn_after: r.opt(&f, "warn_after"),
+            disable_after: r.opt(&f, "disable_after"),
+            attempt_timeout: r.opt(&f, "attempt_timeout"),
+            attempts_max: r.opt(&f, "attempts_max"),
+            retry_window: r.opt(&f, "retry_window"),
+            in_flight_max: r.opt(&f, "in_flight_max"),
+            pending_max: r.opt(&f, "pending_max"),
+            broken: false,
+        };
+        p.broken = r.error_count() > before;
+        Some(Spanned::new(node.span(), p))
+    }
+}
+
+impl WebhookFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<WebhookFile> {
+        let f = r.table(node, "a webhook table { url, paths, owner }", WEBHOOK_KEYS)?;
+        let paths = f
+            .get("paths")
+            .and_then(|n| r.array(n, "an array of paths, like [\"/invoice/*\"]"))
+            .map(|items| items.iter().filter_map(|p| r.value(p)).collect())
+            .unwrap_or_default();
+        Some(WebhookFile { url: r.req(&f, "url"), paths, owner: r.opt(&f, "owner") })
+    }
+}
+
+impl ReceiverFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<ReceiverFile> {
+        let f = r.table(node, "a receiver table { kind, behaviour }", RECEIVER_KEYS)?;
+        Some(ReceiverFile { kind: r.opt(&f, "kind"), behaviour: f.get("behaviour").and_then(|b| read_behaviour(r, b)) })
+    }
+}
+
+impl StepFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> StepFile {
+        let before = r.error_count();
+        let Some(f) = r.table(node, "a [[timeline]] step", STEP_KEYS) else {
+            return StepFile { broken: true, ..StepFile::default() };
+        };
+        let mut s = StepFile {
+            at: r.opt(&f, "at"),
+            name: r.opt(&f, "name"),
+            add_client: f.get("add_client").and_then(|n| ClientFile::read(r, n)),
+            update_client: f.get("update_client").and_then(|n| ClientFile::read(r, n)),
+            add_invoice: f.get("add_invoice").and_then(|n| InvoiceFile::read(r, n)),
+            invoice_state: f.get("invoice_state").and_then(|n| InvoiceStateFile::read(r, n)),
+            enable: r.opt(&f, "enable"),
+            receiver: r.opt(&f, "receiver"),
+            behave: f.get("behave").and_then(|b| read_behaviour(r, b)),
+            partition: r.opt(&f, "partition"),
+            one_way: r.opt(&f, "one_way"),
+            repair: r.opt(&f, "repair"),
+            hold: r.opt(&f, "hold"),
+            release: r.opt(&f, "release"),
+            latency: r.opt(&f, "latency"),
+            crash: r.opt(&f, "crash"),
+            restart: r.opt(&f, "restart"),
+            records_event: CHANGE_KEYS.iter().any(|k| f.has(k)),
+            broken: false,
+        };
+        s.broken = r.error_count() > before;
+        s
+    }
+}
+
+impl ClientFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<ClientFile>> {
+        let f = r.table(node, "a table { id, name, email }", CLIENT_KEYS)?;
+        let (id, name, email) = (r.req(&f, "id"), r.opt::<String>(&f, "name"), r.opt::<String>(&f, "email"));
+        let c = ClientFile { id: id?, name: name.map(Spanned::into_inner), email: email.map(Spanned::into_inner) };
+        Some(Spanned::new(node.span(), c))
+    }
+}
+
+impl InvoiceFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<InvoiceFile>> {
+        let f = r.table(node, "a table { id, client, number, total_cents, state }", INVOICE_KEYS)?;
+        let (id, client) = (r.req(&f, "id"), r.req(&f, "client"));
+        let number = r.opt::<String>(&f, "number").map(Spanned::into_inner);
+        let total_cents = r.opt::<i64>(&f, "total_cents").map(Spanned::into_inner);
+        let state = r.opt::<InvoiceState>(&f, "state").map(Spanned::into_inner);
+        let inv = InvoiceFile { id: id?, client: client?, number, total_cents, state };
+        Some(Spanned::new(node.span(), inv))
+    }
+}
+
+impl InvoiceStateFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<InvoiceStateFile>> {
+        let f = r.table(node, "a table { id, state }", INVOICE_STATE_KEYS)?;
+        let (id, state) = (r.req(&f, "id"), r.req::<InvoiceState>(&f, "state"));
+        Some(Spanned::new(node.span(), InvoiceStateFile { id: id?, state: state?.into_inner() }))
+    }
+}
+
+impl ExpectFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<ExpectFile> {
+        let before = r.error_count();
+        let keys = expect_keys();
+        let f = r.table(node, "an [[expect]] entry", &keys)?;
+        let mut x = ExpectFile::default();
+        for (key, value) in f.entries() {
+            let Ok(subject) = key.get_ref().parse::<Subject>() else { continue };
+            if subject == Subject::DeliveredInOrder {
+                x.order = r.value(value);
+                // Listed as a subject too, so that "more than one subject" sees it.
+                x.subjects.push((subject, Spanned::new(value.span(), String::new())));
+            } else if let Some(v) = r.value(value) {
+                x.subjects.push((subject, v));
+            }
+        }
+        x.webhook = r.opt(&f, "webhook");
+        x.event = r.opt(&f, "event");
+        x.body = f.get("body").and_then(|b| read_body(r, b));
+        x.outcome = r.opt(&f, "outcome");
+        x.to = r.opt(&f, "to");
+        x.action = r.opt(&f, "action");
+        x.exactly = r.opt(&f, "exactly");
+        x.at_least = r.opt(&f, "at_least");
+        x.at_most = r.opt(&f, "at_most");
+        x.after = r.opt(&f, "after");
+        x.before = r.opt(&f, "before");
+        x.broken = r.error_count() > before;
+        Some(x)
+    }
+}
+
+impl ExpectFile {
+    /// Where qualifier `q` is written, if it is.
+    pub fn span_of(&self, q: Qualifier) -> Option<Range<usize>> {
+        fn at<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
+            v.as_ref().map(Spanned::span)
+        }
+        match q {
+            Qualifier::Webhook => at(&self.webhook),
+            Qualifier::Event => at(&self.event),
+            Qualifier::Body => at(&self.body),
+            Qualifier::Outcome => at(&self.outcome),
+            Qualifier::To => at(&self.to),
+            Qualifier::Action => at(&self.action),
+            Qualifier::Exactly => at(&self.exactly),
+            Qualifier::AtLeast => at(&self.at_least),
+            Qualifier::AtMost => at(&self.at_most),
+            Qualifier::After => at(&self.after),
+            Qualifier::Before => at(&self.before),
+        }
+    }
+}
+
+/// The keys an `[[expect]]` entry may have: every subject, every qualifier.
+fn expect_keys() -> Vec<&'static str> {
+    use strum::IntoEnumIterator;
+    Subject::iter().map(Subject::key).chain(Qualifier::iter().map(Qualifier::key)).collect()
 }

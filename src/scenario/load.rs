@@ -1,10 +1,13 @@
 //! Reading scenario files: bytes to text to TOML to a validated [`Scenario`].
 
 use super::Scenario;
-use super::error::{Locator, ScenarioError, ScenarioErrors};
+use super::error::{Collector, Locator, ScenarioError, ScenarioErrors};
 use super::file::ScenarioFile;
+use super::reader::Reader;
 use super::validate::validate;
 use std::path::Path;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 /// Loads one scenario file; on failure, the first error by position.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
@@ -15,11 +18,24 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
 pub fn load_str(name: impl AsRef<Path>, text: &str) -> Result<Scenario, ScenarioErrors> {
     let file = name.as_ref();
     let locator = Locator::new(file, text);
-    let parsed: ScenarioFile = toml::from_str(text).map_err(|e| {
+    // Only a syntax error stops the file: after it, nothing can be read reliably.
+    let root = DeTable::parse(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        ScenarioErrors(vec![locator.error(span, tidy(e.message()))])
+        let message = match e.message().trim_end() {
+            // toml stops at 80 levels of tables, arrays and dotted keys, without a position.
+            "recursion limit" | "cannot recurse further; max recursion depth met" => {
+                "the file nests tables, arrays or dotted keys more than 80 levels deep".to_string()
+            }
+            m => m.to_string(),
+        };
+        ScenarioErrors(vec![locator.error(span, message)])
     })?;
-    validate(file, text, parsed)
+    let root = Spanned::new(root.span(), DeValue::Table(root.into_inner()));
+    let mut errors = Collector::new(locator.clone());
+    let parsed = ScenarioFile::read(&mut Reader::new(&mut errors), &root);
+    // The tree is read: free it before validation builds the world (a long file's peak).
+    drop(root);
+    validate(file, text, parsed, errors)
 }
 
 /// Loads a scenario from raw bytes (which need not be UTF-8; if not, that is the error).
@@ -35,32 +51,4 @@ pub fn load_bytes(name: impl AsRef<Path>, bytes: &[u8]) -> Result<Scenario, Scen
             Err(ScenarioErrors(vec![locator.error(text.len()..text.len(), "the file is not UTF-8 text")]))
         }
     }
-}
-
-/// serde's messages name Rust types ("expected u64"); say what a person writes instead.
-fn tidy(message: &str) -> String {
-    let mut m = message.trim_end().to_string();
-    for (rust, toml) in [
-        ("struct ScenarioFile", "a scenario"),
-        ("struct PolicyFile", "a [policy] table"),
-        ("struct BackoffFile", "a table { initial, multiplier, max }"),
-        ("struct WebhookFile", "a webhook table { url, paths, owner }"),
-        ("struct ReceiverFile", "a receiver table { kind, behaviour }"),
-        ("struct StepFile", "a [[timeline]] step"),
-        ("struct ClientFile", "a table { id, name, email }"),
-        ("struct InvoiceFile", "a table { id, client, number, total_cents, state }"),
-        ("struct InvoiceStateFile", "a table { id, state }"),
-        ("struct ExpectFile", "an [[expect]] entry"),
-    ] {
-        m = m.replace(&format!("expected {rust}"), &format!("expected {toml}"));
-    }
-    m.replace("expected u64", "expected a whole number (0 or more)")
-        .replace("expected u32", "expected a whole number (0 or more)")
-        .replace("expected u8", "expected a whole number from 0 to 255")
-        .replace("expected i64", "expected a whole number")
-        .replace("expected a boolean", "expected true or false")
-        .replace("expected struct ", "expected a table ")
-        .replace("expected a sequence", "expected an array, like [\"a\", \"b\"]")
-        .replace("expected a map", "expected a table, like { key = \"value\" }")
-        .replace("expected a tuple of size 2", "expected two host names, like [\"dispatcher\", \"shop\"]")
 }

@@ -1,66 +1,7 @@
 //! Partial matching of delivery bodies: the expectation names only the fields it cares about
 //! (`body.invoice.state = "cancelled"`), everything else in the body may be anything.
 
-use serde_json::{Map, Value};
-
-/// Converts an expectation's `body` table to JSON. Dotted keys written quoted
-/// (`"invoice.state" = "paid"`) are split like TOML's own dotted keys, so both spellings work.
-pub(crate) fn toml_to_json(table: &toml::Table) -> Result<Value, String> {
-    let mut out = Map::new();
-    for (key, value) in table {
-        let value = value_to_json(value)?;
-        insert_path(&mut out, key, value)?;
-    }
-    Ok(Value::Object(out))
-}
-
-fn value_to_json(v: &toml::Value) -> Result<Value, String> {
-    Ok(match v {
-        toml::Value::String(s) => Value::String(s.clone()),
-        toml::Value::Integer(i) => Value::from(*i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(Value::Number)
-            .ok_or_else(|| format!("`body` value {f} is not a number JSON can hold"))?,
-        toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Array(a) => Value::Array(a.iter().map(value_to_json).collect::<Result<_, _>>()?),
-        toml::Value::Table(t) => toml_to_json(t)?,
-        toml::Value::Datetime(d) => {
-            return Err(format!("`body` value {d} is a TOML date; webhook bodies hold no dates, write it as a string"));
-        }
-    })
-}
-
-fn insert_path(map: &mut Map<String, Value>, key: &str, value: Value) -> Result<(), String> {
-    let mut parts = key.split('.').peekable();
-    let mut cur = map;
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
-            return match cur.get_mut(part) {
-                Some(Value::Object(existing)) if value.is_object() => {
-                    if let Value::Object(new) = value {
-                        for (k, v) in new {
-                            insert_path(existing, &k, v)?;
-                        }
-                    }
-                    Ok(())
-                }
-                Some(_) => Err(format!("`body` gives field {key:?} twice")),
-                None => {
-                    cur.insert(part.to_string(), value);
-                    Ok(())
-                }
-            };
-        }
-        let slot = cur.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
-        cur = match slot {
-            Value::Object(m) => m,
-            _ => {
-                return Err(format!("`body` gives field {part:?} both a value and fields"));
-            }
-        };
-    }
-    Ok(())
-}
+use serde_json::Value;
 
 /// True when `actual` has every field of `expected` with an equal value. Objects match
 /// partially at every depth; arrays must have the same length and match element by element;
@@ -131,12 +72,6 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<String>) {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn dotted_and_nested_keys_mean_the_same() {
-        let t: toml::Table = toml::from_str("invoice.state = \"paid\"\n\"invoice.id\" = 4\n").unwrap();
-        assert_eq!(toml_to_json(&t).unwrap(), json!({"invoice": {"state": "paid", "id": 4}}));
-    }
 
     #[test]
     fn partial_match_ignores_what_is_not_asked() {

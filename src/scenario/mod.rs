@@ -5,11 +5,15 @@
 //!   [`check_paths`] loads them all and reports every error (what `hooksim check` prints).
 //! - [`evaluate`] matches a scenario's expectations against the [`Trace`] of a run.
 //!
-//! The loader never panics on input, whatever the bytes: every problem is a [`ScenarioError`]
-//! with `file:line:column`.
+//! The loader never panics on input, whatever the bytes, and costs time in proportion to the
+//! file: every problem is a [`ScenarioError`] with `file:line:column`, all of a file's errors
+//! are reported (up to [`ERRORS_PER_FILE_MAX`]; only a TOML syntax error stops a file), and
+//! `body` expectations are bounded by [`BODY_DEPTH_MAX`] and [`KEY_BYTES_MAX`]. `fuzz/` holds
+//! the loader's fuzzer.
 //!
 //! [`Trace`]: crate::trace::Trace
 
+mod body;
 mod duration;
 mod error;
 mod excerpt;
@@ -18,18 +22,20 @@ mod file;
 mod files;
 mod load;
 mod matching;
+mod reader;
 mod reply;
 mod validate;
 
+pub use body::{BODY_DEPTH_MAX, KEY_BYTES_MAX};
 pub use duration::{Duration, LatencyRange, parse_duration, parse_latency};
-pub use error::{ScenarioError, ScenarioErrors};
+pub use error::{ERRORS_PER_FILE_MAX, ScenarioError, ScenarioErrors};
 pub use excerpt::{Names, render_entry};
-pub use expect::{Count, Expectation, Failure, OutcomeFilter, Window, evaluate};
+pub use expect::{Count, Expectation, Failure, OutcomeFilter, Qualifier, Subject, Window, evaluate};
 pub use files::{CheckReport, SCENARIO_FILE_BYTES_MAX, check_paths, discover, load_file_all};
 pub use load::{load_bytes, load_file, load_str};
 pub use reply::parse_reply;
 
-use crate::domain::WebhookId;
+use crate::domain::{EntityRef, EventPath, WebhookId};
 use crate::time::SimTime;
 use crate::world::World;
 use std::path::PathBuf;
@@ -83,4 +89,7 @@ pub struct EventInfo {
     pub at: SimTime,
     /// The line of the change step.
     pub line: usize,
+    /// The event's path and entity; `None` when its change step is in error.
+    pub path: Option<EventPath>,
+    pub entity: Option<EntityRef>,
 }

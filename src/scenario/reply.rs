@@ -2,10 +2,13 @@
 //! `"act then drop"`, `"drop"`; and behaviours made of them.
 
 use super::duration::{Duration, parse_duration};
+use super::reader::{Node, Reader};
 use crate::world::{Answer, Behaviour, Reply};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
+use toml::Spanned;
+use toml::de::DeValue;
 
 const REPLY_HINT: &str = r#"a reply is "200" (any status 100-599), "act then 500", "act then drop" or "drop", optionally followed by " after 45s""#;
 
@@ -68,56 +71,41 @@ impl<'de> Deserialize<'de> for ReplyText {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BehaviourSpec(pub Behaviour);
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BehaviourTable {
-    #[serde(default)]
-    replies: Vec<ReplyText>,
-    #[serde(default)]
-    then: Option<ReplyText>,
-    #[serde(default)]
-    latency: Option<Duration>,
-}
+const BEHAVIOUR_KEYS: &[&str] = &["replies", "then", "latency"];
 
-impl BehaviourTable {
-    fn build(self) -> Result<Behaviour, String> {
-        let latency = self.latency.map_or(0, Duration::ms);
-        let replies = self.replies.iter().map(|r| parse_reply(&r.0, latency)).collect::<Result<Vec<_>, _>>()?;
-        let then = match &self.then {
-            Some(r) => parse_reply(&r.0, latency)?,
-            None => Reply { latency_ms: latency, ..Reply::OK },
-        };
-        Ok(Behaviour { replies, then })
-    }
-}
-
-impl<'de> Deserialize<'de> for BehaviourSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = BehaviourSpec;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    r#"a reply such as "500" or a table such as { replies = ["500"], then = "200", latency = "45s" }"#,
-                )
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<BehaviourSpec, E> {
-                parse_reply(v, 0).map(|r| BehaviourSpec(Behaviour::always(r))).map_err(E::custom)
-            }
-
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<BehaviourSpec, E> {
-                self.visit_str(&v.to_string())
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BehaviourSpec, A::Error> {
-                let table = BehaviourTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                table.build().map(BehaviourSpec).map_err(de::Error::custom)
-            }
+/// Reads a behaviour; every bad reply of it is reported, not just the first.
+pub(crate) fn read_behaviour(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<BehaviourSpec>> {
+    let behaviour = match node.get_ref() {
+        DeValue::String(_) | DeValue::Integer(_) => {
+            let reply = r.value::<ReplyText>(node)?;
+            Behaviour::always(parse_reply(&reply.get_ref().0, 0).ok()?)
         }
-        d.deserialize_any(V)
-    }
+        _ => {
+            let before = r.error_count();
+            let f = r.table(
+                node,
+                r#"a reply such as "500" or a table such as { replies = ["500"], then = "200", latency = "45s" }"#,
+                BEHAVIOUR_KEYS,
+            )?;
+            let replies: Vec<Option<Spanned<ReplyText>>> = match f.get("replies") {
+                Some(n) => r.array(n, "an array, like [\"500\", \"200\"]")?.iter().map(|x| r.value(x)).collect(),
+                None => Vec::new(),
+            };
+            let then = r.opt::<ReplyText>(&f, "then");
+            let latency = r.opt::<Duration>(&f, "latency").map_or(0, |d| d.get_ref().ms());
+            if r.error_count() > before {
+                return None;
+            }
+            let replies = replies.into_iter().flatten().map(|t| parse_reply(&t.get_ref().0, latency));
+            let replies = replies.collect::<Result<Vec<_>, _>>().ok()?;
+            let then = match then {
+                Some(t) => parse_reply(&t.get_ref().0, latency).ok()?,
+                None => Reply { latency_ms: latency, ..Reply::OK },
+            };
+            Behaviour { replies, then }
+        }
+    };
+    Some(Spanned::new(node.span(), BehaviourSpec(behaviour)))
 }
 
 #[cfg(test)]

@@ -1,119 +1,62 @@
 //! `[[expect]]`: one subject, the qualifiers that apply to it, references resolved.
 
-use super::{Validator, known, unknown_receiver};
-use crate::scenario::expect::{Count, Expectation, OutcomeFilter, Window};
+use super::vocabulary::vocabulary;
+use super::{Known, Validator, known, unknown_receiver};
+use crate::domain::{EntityKind, EntityRef, EventPath, WebhookId};
+use crate::scenario::Located;
+use crate::scenario::expect::{Count, Expectation, OutcomeFilter, Qualifier, Subject, Target, Window};
 use crate::scenario::file::{EventRef, ExpectFile};
-use crate::scenario::{EventInfo, Located};
 use crate::time::SimTime;
 use std::collections::BTreeSet;
-use std::ops::Range;
+use strum::IntoEnumIterator;
 use toml::Spanned;
 
+/// What an expectation's subject key names, looked up.
+enum Resolved {
+    Webhook(WebhookId),
+    Receiver(String),
+    Order(WebhookId, Vec<u64>),
+}
+
 impl Validator<'_> {
-    pub(super) fn expectation(
-        &mut self,
-        e: &Spanned<ExpectFile>,
-        webhooks: &[String],
-        hosts: &BTreeSet<String>,
-        events: &[EventInfo],
-    ) -> Option<Located<Expectation>> {
+    pub(super) fn expectation(&mut self, e: &Spanned<ExpectFile>, known: &Known<'_>) -> Option<Located<Expectation>> {
+        let (webhooks, hosts) = (known.webhooks, known.hosts);
         let x = e.get_ref();
-        let subjects: Vec<(&str, Range<usize>)> = [
-            ("delivered", x.delivered.as_ref().map(|s| s.span())),
-            ("never_delivered", x.never_delivered.as_ref().map(|s| s.span())),
-            ("attempts", x.attempts.as_ref().map(|s| s.span())),
-            ("warned", x.warned.as_ref().map(|s| s.span())),
-            ("not_warned", x.not_warned.as_ref().map(|s| s.span())),
-            ("emailed", x.emailed.as_ref().map(|s| s.span())),
-            ("disabled", x.disabled.as_ref().map(|s| s.span())),
-            ("not_disabled", x.not_disabled.as_ref().map(|s| s.span())),
-            ("no_attempt_after_disable", x.no_attempt_after_disable.as_ref().map(|s| s.span())),
-            ("abandoned", x.abandoned.as_ref().map(|s| s.span())),
-            ("acted", x.acted.as_ref().map(|s| s.span())),
-            ("skipped", x.skipped.as_ref().map(|s| s.span())),
-            ("delivered_in_order", x.delivered_in_order.as_ref().map(|s| s.span())),
-        ]
-        .into_iter()
-        .filter_map(|(k, sp)| sp.map(|sp| (k, sp)))
-        .collect();
-        let subject = match subjects.as_slice() {
+        let (subject, named) = match x.subjects.as_slice() {
+            // An unreadable subject has been reported where it is written.
+            [] if x.broken => return None,
             [] => {
-                self.err(
-                    e.span(),
-                    "expectation has nothing to check; give one of delivered, never_delivered, attempts, warned, not_warned, emailed, disabled, not_disabled, no_attempt_after_disable, abandoned, acted, skipped, delivered_in_order",
-                );
+                self.err(e.span(), format!("expectation has nothing to check; give one of {}", Subject::all_keys()));
                 return None;
             }
-            [(k, _)] => *k,
+            [(subject, named)] => (*subject, named),
             [(first, _), (second, sp), ..] => {
                 self.err(
-                    sp.clone(),
+                    sp.span(),
                     format!(
-                        "expectation checks more than one thing (`{first}` and `{second}`); write one [[expect]] each"
+                        "expectation checks more than one thing (`{}` and `{}`); write one [[expect]] each",
+                        first.key(),
+                        second.key()
                     ),
                 );
                 return None;
             }
         };
-        let allowed: &[&str] = match subject {
-            "delivered" => &["event", "body", "count", "window"],
-            "attempts" => &["event", "body", "outcome", "count", "window"],
-            "never_delivered" => &["event", "body", "window"],
-            "warned" | "emailed" => &["to", "count", "window"],
-            "disabled" => &["count", "window"],
-            "abandoned" | "skipped" => &["event", "count", "window"],
-            "acted" => &["event", "action", "count", "window"],
-            "not_warned" | "not_disabled" => &["window"],
-            "delivered_in_order" => &["webhook"],
-            _ => &[],
-        };
-        let takes: Vec<&str> = allowed
-            .iter()
-            .map(|k| match *k {
-                "count" => "exactly/at_least/at_most",
-                "window" => "after/before",
-                k => k,
-            })
-            .collect();
-        let takes = if takes.is_empty() { "nothing else".to_string() } else { takes.join(", ") };
-        let allowed = |q: &str| -> bool {
-            match q {
-                "exactly" | "at_least" | "at_most" => allowed.contains(&"count"),
-                "after" | "before" => allowed.contains(&"window"),
-                q => allowed.contains(&q),
-            }
-        };
-        let qualifiers: [(&str, Option<Range<usize>>); 10] = [
-            ("webhook", x.webhook.as_ref().map(|s| s.span())),
-            ("event", x.event.as_ref().map(|s| s.span())),
-            ("body", x.body.as_ref().map(|s| s.span())),
-            ("outcome", x.outcome.as_ref().map(|s| s.span())),
-            ("to", x.to.as_ref().map(|s| s.span())),
-            ("action", x.action.as_ref().map(|s| s.span())),
-            ("exactly", x.exactly.as_ref().map(|s| s.span())),
-            ("at_least", x.at_least.as_ref().map(|s| s.span())),
-            ("at_most", x.at_most.as_ref().map(|s| s.span())),
-            ("after", x.after.as_ref().map(|s| s.span())),
-        ];
         let mut ok = true;
-        for (q, sp) in qualifiers.into_iter().chain([("before", x.before.as_ref().map(|s| s.span()))]) {
-            if let Some(sp) = sp
-                && !allowed(q)
+        for q in Qualifier::iter() {
+            if let Some(sp) = x.span_of(q)
+                && !subject.takes(q)
             {
-                self.err(sp, format!("`{q}` does not apply to `{subject}` (it takes: {takes})"));
+                let message =
+                    format!("`{}` does not apply to `{}` (it takes: {})", q.key(), subject.key(), subject.takes_text());
+                self.err(sp, message);
                 ok = false;
             }
         }
         let count = self.count(x, subject);
         let window = self.window(x);
-        let event = x.event.as_ref().and_then(|r| self.event(r, events));
-        let body = x.body.as_ref().and_then(|b| match crate::scenario::matching::toml_to_json(b.get_ref()) {
-            Ok(v) => Some(v),
-            Err(why) => {
-                self.err(b.span(), why);
-                None
-            }
-        });
+        let event = x.event.as_ref().and_then(|r| self.event(r, known));
+        let body = x.body.as_ref().map(|b| b.get_ref().to_json());
         let outcome = x.outcome.as_ref().and_then(|o| match o.get_ref().parse::<OutcomeFilter>() {
             Ok(f) => Some(f),
             Err(why) => {
@@ -121,97 +64,162 @@ impl Validator<'_> {
                 None
             }
         });
-        let what = |s: &Option<Spanned<String>>| s.clone();
-        let subject_value = [
-            what(&x.delivered),
-            what(&x.never_delivered),
-            what(&x.attempts),
-            what(&x.warned),
-            what(&x.not_warned),
-            what(&x.emailed),
-            what(&x.disabled),
-            what(&x.not_disabled),
-            what(&x.no_attempt_after_disable),
-            what(&x.abandoned),
-            what(&x.acted),
-            what(&x.skipped),
-        ]
-        .into_iter()
-        .flatten()
-        .next();
-        // Unresolvable references have been reported; what is left is only checked, not built.
-        let expectation = match subject {
-            "acted" | "skipped" => {
-                let r = subject_value?;
-                if !hosts.contains(r.get_ref()) {
-                    self.err(r.span(), unknown_receiver(r.get_ref(), hosts));
-                    return None;
-                }
-                let receiver = r.get_ref().clone();
-                if subject == "acted" {
-                    Expectation::Acted {
-                        receiver,
-                        event,
-                        action: x.action.as_ref().map(|a| a.get_ref().clone()),
-                        count: count?,
-                        window: window?,
-                    }
-                } else {
-                    Expectation::Skipped { receiver, event, count: count?, window: window? }
-                }
-            }
-            "delivered_in_order" => {
-                let list = x.delivered_in_order.as_ref()?;
-                let Some(w) = &x.webhook else {
-                    self.err(list.span(), "`delivered_in_order` needs `webhook = \"<name>\"`");
-                    return None;
-                };
-                let webhook = self.webhook(w, webhooks);
-                if list.get_ref().len() < 2 {
-                    self.err(list.span(), "`delivered_in_order` needs at least two events");
-                }
-                let evs: Vec<Option<u64>> = list.get_ref().iter().map(|r| self.event(r, events)).collect();
-                let mut seen = BTreeSet::new();
-                for (r, e) in list.get_ref().iter().zip(&evs) {
-                    if let Some(e) = e
-                        && !seen.insert(*e)
-                    {
-                        self.err(r.span(), format!("event {e} is listed twice; each event comes once in an order"));
-                    }
-                }
-                Expectation::DeliveredInOrder {
-                    webhook: webhook?,
-                    events: evs.into_iter().collect::<Option<Vec<_>>>()?,
-                }
-            }
-            _ => {
-                let w = subject_value?;
-                let webhook = self.webhook(&w, webhooks)?;
-                let (count, window) = (count?, window?);
-                match subject {
-                    "delivered" | "never_delivered" => Expectation::Delivered { webhook, event, body, count, window },
-                    "attempts" => Expectation::Attempts { webhook, event, body, outcome, count, window },
-                    "warned" | "not_warned" => {
-                        Expectation::Warned { webhook, to: x.to.as_ref().map(|t| t.get_ref().clone()), count, window }
-                    }
-                    "emailed" => {
-                        Expectation::Emailed { webhook, to: x.to.as_ref().map(|t| t.get_ref().clone()), count, window }
-                    }
-                    "disabled" | "not_disabled" => Expectation::Disabled { webhook, count, window },
-                    "abandoned" => Expectation::Abandoned { webhook, event, count, window },
-                    _ => Expectation::NoAttemptAfterDisable { webhook },
-                }
-            }
+        let target = match subject.target() {
+            Target::Webhook => self.webhook(named, webhooks).map(Resolved::Webhook),
+            Target::Receiver => self.receiver(named, hosts).map(Resolved::Receiver),
+            Target::Events => self.order(x, known),
         };
-        if !ok || (x.event.is_some() && event.is_none()) {
+        // Qualifiers that name something that cannot happen would make `exactly = 0` pass
+        // whatever the run does: each is checked against what can happen.
+        if let (Some(Resolved::Webhook(w)), true) = (&target, ok) {
+            self.owner(x, *w, known);
+            self.body(x, *w, event, known);
+        }
+        if ok {
+            self.receiver_action(x, event, known);
+        }
+        // Every part has been checked (and its errors reported); build only from a whole.
+        if !ok || x.broken || (x.event.is_some() && event.is_none()) {
             return None;
         }
+        let (count, window, target) = (count?, window?, target?);
+        let to = x.to.as_ref().map(|t| t.get_ref().clone());
+        let expectation = match (subject, target) {
+            (Subject::Delivered | Subject::NeverDelivered, Resolved::Webhook(webhook)) => {
+                Expectation::Delivered { webhook, event, body, count, window }
+            }
+            (Subject::Attempts, Resolved::Webhook(webhook)) => {
+                Expectation::Attempts { webhook, event, body, outcome, count, window }
+            }
+            (Subject::Warned | Subject::NotWarned, Resolved::Webhook(webhook)) => {
+                Expectation::Warned { webhook, to, count, window }
+            }
+            (Subject::Emailed, Resolved::Webhook(webhook)) => Expectation::Emailed { webhook, to, count, window },
+            (Subject::Disabled | Subject::NotDisabled, Resolved::Webhook(webhook)) => {
+                Expectation::Disabled { webhook, count, window }
+            }
+            (Subject::NoAttemptAfterDisable, Resolved::Webhook(webhook)) => {
+                Expectation::NoAttemptAfterDisable { webhook }
+            }
+            (Subject::Abandoned, Resolved::Webhook(webhook)) => {
+                Expectation::Abandoned { webhook, event, count, window }
+            }
+            (Subject::Acted, Resolved::Receiver(receiver)) => {
+                let action = x.action.as_ref().map(|a| a.get_ref().clone());
+                Expectation::Acted { receiver, event, action, count, window }
+            }
+            (Subject::Skipped, Resolved::Receiver(receiver)) => Expectation::Skipped { receiver, event, count, window },
+            (Subject::DeliveredInOrder, Resolved::Order(webhook, events)) => {
+                Expectation::DeliveredInOrder { webhook, events }
+            }
+            // `Subject::target` decides the resolution, so a mismatch cannot come from a file.
+            (_, Resolved::Webhook(_) | Resolved::Receiver(_) | Resolved::Order(..)) => return None,
+        };
         let (line, column) = self.line(&e.span());
         Some(Located { line, column, value: expectation })
     }
 
-    fn count(&mut self, x: &ExpectFile, subject: &str) -> Option<Count> {
-        if matches!(subject, "never_delivered" | "not_warned" | "not_disabled") {
+    /// `to` must be the address warnings about the webhook go to.
+    fn owner(&mut self, x: &ExpectFile, webhook: WebhookId, known: &Known<'_>) {
+        let (Some(to), Some(config)) = (&x.to, known.configs.get(webhook.0 as usize)) else { return };
+        if *to.get_ref() != config.owner_email {
+            self.err(
+                to.span(),
+                format!(
+                    "warnings about {:?} go to its owner {:?}, never to {:?} (set the webhook's `owner` to change it)",
+                    known.webhooks[webhook.0 as usize],
+                    config.owner_email,
+                    to.get_ref()
+                ),
+            );
+        }
+    }
+
+    /// Every `body` field must exist in the envelope of the events it can match: those of
+    /// `event` when given, else those the webhook subscribes to.
+    fn body(&mut self, x: &ExpectFile, webhook: WebhookId, event: Option<u64>, known: &Known<'_>) {
+        let Some(body) = &x.body else { return };
+        let paths: BTreeSet<EventPath> = match event {
+            Some(id) => match known.events.get(id as usize - 1).and_then(|e| e.path) {
+                Some(p) => [p].into(),
+                None => return,
+            },
+            None => {
+                let Some(config) = known.configs.get(webhook.0 as usize) else { return };
+                EventPath::ALL.into_iter().filter(|p| config.wants(*p)).collect()
+            }
+        };
+        for f in &body.get_ref().fields {
+            if let Err(why) = vocabulary().check_body_path(&paths, &f.path, &f.value) {
+                self.err(f.span.clone(), why);
+            }
+        }
+    }
+
+    /// `action` must be something a reference receiver does, to an entity the timeline makes
+    /// (and to the entity of `event`, when given).
+    fn receiver_action(&mut self, x: &ExpectFile, event: Option<u64>, known: &Known<'_>) {
+        let Some(a) = &x.action else { return };
+        let v = vocabulary();
+        let text = a.get_ref();
+        let parsed = text.rsplit_once(' ').and_then(|(verb, id)| Some((v.actions.get(verb)?, id.parse::<u64>().ok()?)));
+        let Some((kind, id)) = parsed else {
+            self.err(a.span(), format!("no receiver does {text:?}; the reference receivers do {}", v.actions_text()));
+            return;
+        };
+        let exists = match kind {
+            EntityKind::Client => known.entities.clients.contains_key(&id),
+            EntityKind::Invoice => known.entities.invoices.contains(&id),
+        };
+        let entity = EntityRef { kind: *kind, id };
+        if !exists {
+            self.err(a.span(), format!("{text:?} can never happen: the timeline has no {entity}"));
+            return;
+        }
+        let about = event.and_then(|id| known.events.get(id as usize - 1)).and_then(|e| e.entity);
+        if let Some(about) = about
+            && about != entity
+        {
+            self.err(
+                a.span(),
+                format!("{text:?} can never happen on event {}: that event is about {about}", event.unwrap_or(0)),
+            );
+        }
+    }
+
+    fn receiver(&mut self, r: &Spanned<String>, hosts: &BTreeSet<String>) -> Option<String> {
+        if hosts.contains(r.get_ref()) {
+            return Some(r.get_ref().clone());
+        }
+        self.err(r.span(), unknown_receiver(r.get_ref(), hosts));
+        None
+    }
+
+    /// `delivered_in_order = [...]` with `webhook = "..."`.
+    fn order(&mut self, x: &ExpectFile, known: &Known<'_>) -> Option<Resolved> {
+        let list = x.order.as_ref()?;
+        let Some(w) = &x.webhook else {
+            self.err(list.span(), "`delivered_in_order` needs `webhook = \"<name>\"`");
+            return None;
+        };
+        let webhook = self.webhook(w, known.webhooks);
+        if list.get_ref().len() < 2 {
+            self.err(list.span(), "`delivered_in_order` needs at least two events");
+        }
+        let evs: Vec<Option<u64>> = list.get_ref().iter().map(|r| self.event(r, known)).collect();
+        let mut seen = BTreeSet::new();
+        for (r, e) in list.get_ref().iter().zip(&evs) {
+            if let Some(e) = e
+                && !seen.insert(*e)
+            {
+                self.err(r.span(), format!("event {e} is listed twice; each event comes once in an order"));
+            }
+        }
+        Some(Resolved::Order(webhook?, evs.into_iter().collect::<Option<Vec<_>>>()?))
+    }
+
+    fn count(&mut self, x: &ExpectFile, subject: Subject) -> Option<Count> {
+        if subject.expects_none() {
             return Some(Count::NONE);
         }
         let get = |c: &Option<Spanned<u64>>| c.as_ref().map(|c| *c.get_ref());
@@ -252,7 +260,8 @@ impl Validator<'_> {
         Some(Window { after, before })
     }
 
-    fn event(&mut self, r: &Spanned<EventRef>, events: &[EventInfo]) -> Option<u64> {
+    fn event(&mut self, r: &Spanned<EventRef>, k: &Known<'_>) -> Option<u64> {
+        let events = k.events;
         match r.get_ref() {
             EventRef::Index(n) => {
                 if *n >= 1 && *n <= events.len() as u64 {
@@ -268,16 +277,13 @@ impl Validator<'_> {
                     None
                 }
             }
-            EventRef::Name(name) => match events.iter().find(|e| e.name.as_deref() == Some(name)) {
-                Some(e) => Some(e.id),
+            EventRef::Name(name) => match k.event_names.get(name.as_str()) {
+                Some(id) => Some(*id),
                 None => {
-                    let named: Vec<&str> = events.iter().filter_map(|e| e.name.as_deref()).collect();
+                    let named = k.event_names.keys().copied();
                     self.err(
                         r.span(),
-                        format!(
-                            "no change step is named {name:?} ({})",
-                            known(named.into_iter(), "no change step has a name")
-                        ),
+                        format!("no change step is named {name:?} ({})", known(named, "no change step has a name")),
                     );
                     None
                 }

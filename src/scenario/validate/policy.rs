@@ -7,6 +7,9 @@ use crate::scenario::file::{Never, PolicyFile};
 use std::ops::Range;
 use toml::Spanned;
 
+/// How many different errors `PolicySpec::build` can find in one table, at most.
+const POLICY_ERROR_KINDS: usize = 12;
+
 impl Validator<'_> {
     pub(super) fn policy(&mut self, p: &Spanned<PolicyFile>) -> Policy {
         let table = p.get_ref();
@@ -58,15 +61,52 @@ impl Validator<'_> {
         if let Some(n) = &table.pending_max {
             spec.pending_per_webhook_max = *n.get_ref();
         }
-        let (warn, disable) = (spec.warn_after_ms, spec.disable_after_ms);
-        match spec.build() {
-            Ok(policy) => policy,
-            Err(e) => {
-                let (span, message) = self.policy_error(p, profile, e, warn, disable);
-                self.err(span, message);
-                Policy::default()
+        if table.broken {
+            // A value could not be read (reported): what is left would be judged without it.
+            return Policy::default();
+        }
+        self.build(p, profile, spec)
+    }
+
+    /// `PolicySpec::build` stops at its first error; every error of the table is wanted. So after
+    /// each one, the value at fault is put back to the profile's (valid) value and the policy
+    /// built again, at most once per kind of error.
+    fn build(&mut self, p: &Spanned<PolicyFile>, profile: Profile, mut spec: PolicySpec) -> Policy {
+        let valid = profile.spec();
+        let mut failed = false;
+        for _ in 0..POLICY_ERROR_KINDS {
+            let (warn, disable) = (spec.warn_after_ms, spec.disable_after_ms);
+            let e = match spec.clone().build() {
+                Ok(policy) => return if failed { Policy::default() } else { policy },
+                Err(e) => e,
+            };
+            let (span, message) = self.policy_error(p, profile, e.clone(), warn, disable);
+            self.err(span, message);
+            failed = true;
+            match e {
+                PolicyError::Zero { field: "attempt_timeout_ms" } => spec.attempt_timeout_ms = valid.attempt_timeout_ms,
+                PolicyError::Zero { field: "in_flight_per_webhook_max" } => {
+                    spec.in_flight_per_webhook_max = valid.in_flight_per_webhook_max
+                }
+                PolicyError::Zero { field: "pending_per_webhook_max" } => {
+                    spec.pending_per_webhook_max = valid.pending_per_webhook_max
+                }
+                PolicyError::Zero { field: "attempts_max" } => spec.attempts_max = valid.attempts_max,
+                PolicyError::Zero { field: "retry_window_ms" } => spec.retry_window_ms = valid.retry_window_ms,
+                PolicyError::Zero { field: "warn_after_ms" | "disable_after_ms" }
+                | PolicyError::DisableNotAfterWarn { .. }
+                | PolicyError::DisableWithoutWarn => {
+                    (spec.warn_after_ms, spec.disable_after_ms) = (valid.warn_after_ms, valid.disable_after_ms)
+                }
+                PolicyError::Jitter(_) => spec.schedule.jitter_percent = valid.schedule.jitter_percent,
+                PolicyError::Zero { .. }
+                | PolicyError::EmptySchedule
+                | PolicyError::ZeroDelay { .. }
+                | PolicyError::Multiplier
+                | PolicyError::CapBelowInitial => spec.schedule.backoff = valid.schedule.backoff.clone(),
             }
         }
+        Policy::default()
     }
 
     /// Says what is wrong in the file's words (`warn_after`, not `warn_after_ms`) at the key the

@@ -19,9 +19,9 @@ impl Validator<'_> {
         webhooks: &[String],
         run_for: u64,
         events: &mut Vec<EventInfo>,
+        entities: &mut Entities,
     ) -> Vec<Step> {
         let mut out = Vec::new();
-        let mut entities = Entities::default();
         let mut previous: Option<(u64, Range<usize>)> = None;
         let mut names: BTreeMap<String, ()> = BTreeMap::new();
         for (i, step) in steps.iter().enumerate() {
@@ -29,7 +29,20 @@ impl Validator<'_> {
             let span = step.span();
             let s = step.get_ref();
             let Some(at) = &s.at else {
-                self.err(span, format!("timeline step {n} has no `at` (when it happens, such as at = \"2h\")"));
+                // An unreadable `at` has been reported where it is written.
+                if !s.broken {
+                    self.err(
+                        span.clone(),
+                        format!("timeline step {n} has no `at` (when it happens, such as at = \"2h\")"),
+                    );
+                }
+                if s.records_event {
+                    // Still an event: the events after it keep their numbers.
+                    let at = SimTime::from_millis(previous.as_ref().map_or(0, |p| p.0));
+                    let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
+                    let line = self.line(&span).0;
+                    events.push(EventInfo { id: events.len() as u64 + 1, name, at, line, path: None, entity: None });
+                }
                 continue;
             };
             let at_ms = at.get_ref().ms();
@@ -56,11 +69,8 @@ impl Validator<'_> {
                 );
             }
             previous = Some((at_ms.max(previous.map_or(0, |p| p.0)), at.span()));
-            let is_change = s.add_client.is_some()
-                || s.update_client.is_some()
-                || s.add_invoice.is_some()
-                || s.invoice_state.is_some();
-            let action = self.action(n, step, hosts, webhooks, &mut entities);
+            let is_change = s.records_event;
+            let action = self.action(n, step, hosts, webhooks, entities);
             if is_change {
                 let id = events.len() as u64 + 1;
                 let name = s.name.as_ref().map(|nm| nm.get_ref().clone());
@@ -69,7 +79,19 @@ impl Validator<'_> {
                 {
                     self.err(nm.span(), format!("another change step is already named {:?}", nm.get_ref()));
                 }
-                events.push(EventInfo { id, name, at: SimTime::from_millis(at_ms), line: self.line(&span).0 });
+                // What the event is about, for expectations on it (none when the change is in error).
+                let about = match &action {
+                    Some(Action::Change(c)) => c.apply(&mut entities.store).ok(),
+                    _ => None,
+                };
+                events.push(EventInfo {
+                    id,
+                    name,
+                    at: SimTime::from_millis(at_ms),
+                    line: self.line(&span).0,
+                    path: about.map(|a| a.0),
+                    entity: about.map(|a| a.2),
+                });
             } else if let Some(nm) = &s.name {
                 self.err(nm.span(), "`name` names the event a change records; this step records no event");
             }
@@ -112,6 +134,8 @@ impl Validator<'_> {
         .filter_map(|(k, sp)| sp.map(|sp| (k, sp)))
         .collect();
         match present.as_slice() {
+            // A value that could not be read has been reported where it is written.
+            [] if s.broken => return None,
             [] => {
                 self.err(
                     step.span(),
@@ -289,8 +313,8 @@ impl Validator<'_> {
     }
 
     pub(super) fn webhook(&mut self, w: &Spanned<String>, webhooks: &[String]) -> Option<WebhookId> {
-        match webhooks.iter().position(|n| n == w.get_ref()) {
-            Some(i) => u32::try_from(i).ok().map(WebhookId),
+        match self.webhook_ids.get(w.get_ref()) {
+            Some(id) => Some(*id),
             None => {
                 self.err(
                     w.span(),

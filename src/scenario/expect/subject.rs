@@ -1,0 +1,175 @@
+//! What an `[[expect]]` entry can check (its subject) and the qualifiers each subject takes. One
+//! enum drives reading (the keys), validation (which qualifiers apply), the help in error
+//! messages, and evaluation (see [`super::Expectation`]); a new subject is a compile error in
+//! every `match` until it is handled everywhere.
+
+use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
+
+/// The subject keys of an `[[expect]]` entry, as written in the file (`never_delivered`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, EnumString, IntoStaticStr, EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum Subject {
+    Delivered,
+    NeverDelivered,
+    Attempts,
+    Warned,
+    NotWarned,
+    Emailed,
+    Disabled,
+    NotDisabled,
+    NoAttemptAfterDisable,
+    Abandoned,
+    Acted,
+    Skipped,
+    DeliveredInOrder,
+}
+
+/// What the subject key's value names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Webhook,
+    Receiver,
+    /// A list of events (`delivered_in_order`), with the webhook in `webhook`.
+    Events,
+}
+
+/// The keys that narrow what a subject counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, EnumString, IntoStaticStr, EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum Qualifier {
+    Webhook,
+    Event,
+    Body,
+    Outcome,
+    To,
+    Action,
+    Exactly,
+    AtLeast,
+    AtMost,
+    After,
+    Before,
+}
+
+use Qualifier as Q;
+
+/// `exactly`, `at_least`, `at_most`: how many.
+const COUNT: [Qualifier; 3] = [Q::Exactly, Q::AtLeast, Q::AtMost];
+/// `after`, `before`: when.
+const WINDOW: [Qualifier; 2] = [Q::After, Q::Before];
+
+impl Qualifier {
+    pub fn key(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl Subject {
+    pub fn key(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn target(self) -> Target {
+        match self {
+            Self::Delivered
+            | Self::NeverDelivered
+            | Self::Attempts
+            | Self::Warned
+            | Self::NotWarned
+            | Self::Emailed
+            | Self::Disabled
+            | Self::NotDisabled
+            | Self::NoAttemptAfterDisable
+            | Self::Abandoned => Target::Webhook,
+            Self::Acted | Self::Skipped => Target::Receiver,
+            Self::DeliveredInOrder => Target::Events,
+        }
+    }
+
+    /// The qualifiers this subject takes; any other is an error.
+    pub fn qualifiers(self) -> &'static [Qualifier] {
+        use Q::{AtLeast, AtMost, Exactly};
+        const DELIVERED: &[Qualifier] = &[Q::Event, Q::Body, Exactly, AtLeast, AtMost, Q::After, Q::Before];
+        const ATTEMPTS: &[Qualifier] = &[Q::Event, Q::Body, Q::Outcome, Exactly, AtLeast, AtMost, Q::After, Q::Before];
+        const NEVER_DELIVERED: &[Qualifier] = &[Q::Event, Q::Body, Q::After, Q::Before];
+        const MAIL: &[Qualifier] = &[Q::To, Exactly, AtLeast, AtMost, Q::After, Q::Before];
+        const DISABLED: &[Qualifier] = &[Exactly, AtLeast, AtMost, Q::After, Q::Before];
+        const OF_EVENT: &[Qualifier] = &[Q::Event, Exactly, AtLeast, AtMost, Q::After, Q::Before];
+        const ACTED: &[Qualifier] = &[Q::Event, Q::Action, Exactly, AtLeast, AtMost, Q::After, Q::Before];
+        match self {
+            Self::Delivered => DELIVERED,
+            Self::Attempts => ATTEMPTS,
+            Self::NeverDelivered => NEVER_DELIVERED,
+            Self::Warned | Self::Emailed => MAIL,
+            Self::Disabled => DISABLED,
+            Self::Abandoned | Self::Skipped => OF_EVENT,
+            Self::Acted => ACTED,
+            Self::NotWarned | Self::NotDisabled => &WINDOW,
+            Self::DeliveredInOrder => &[Q::Webhook],
+            Self::NoAttemptAfterDisable => &[],
+        }
+    }
+
+    pub fn takes(self, q: Qualifier) -> bool {
+        self.qualifiers().contains(&q)
+    }
+
+    /// Subjects that say something never happens: their count is always "none".
+    pub fn expects_none(self) -> bool {
+        match self {
+            Self::NeverDelivered | Self::NotWarned | Self::NotDisabled => true,
+            Self::Delivered
+            | Self::Attempts
+            | Self::Warned
+            | Self::Emailed
+            | Self::Disabled
+            | Self::NoAttemptAfterDisable
+            | Self::Abandoned
+            | Self::Acted
+            | Self::Skipped
+            | Self::DeliveredInOrder => false,
+        }
+    }
+
+    /// The qualifiers it takes, for messages: `event, body, exactly/at_least/at_most, after/before`.
+    pub fn takes_text(self) -> String {
+        let qs = self.qualifiers();
+        let mut parts: Vec<String> = Vec::new();
+        for q in qs {
+            let part = if COUNT.contains(q) {
+                COUNT.map(Qualifier::key).join("/")
+            } else if WINDOW.contains(q) {
+                WINDOW.map(Qualifier::key).join("/")
+            } else {
+                q.key().to_string()
+            };
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+        if parts.is_empty() { "nothing else".to_string() } else { parts.join(", ") }
+    }
+
+    /// Every subject key, for the message of an entry that has none.
+    pub fn all_keys() -> String {
+        Subject::iter().map(Subject::key).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_and_every_subject_takes_what_it_counts_with() {
+        for s in Subject::iter() {
+            assert_eq!(s.key().parse::<Subject>(), Ok(s));
+            let counts = s.takes(Q::Exactly);
+            assert_eq!(counts, s.takes(Q::AtLeast), "{s:?}");
+            assert_eq!(counts, s.takes(Q::AtMost), "{s:?}");
+            assert!(!(counts && s.expects_none()), "{s:?} cannot both count and expect none");
+            assert_eq!(s.target() == Target::Events, s.takes(Q::Webhook), "{s:?}");
+        }
+        assert_eq!(Subject::Delivered.takes_text(), "event, body, exactly/at_least/at_most, after/before");
+        assert_eq!(Subject::NoAttemptAfterDisable.takes_text(), "nothing else");
+    }
+}
