@@ -3,7 +3,8 @@
 
 use crate::time::HOUR_MS;
 
-/// Bytes of one request body. Past it the request is answered 413 (a failed attempt, recorded).
+/// Bytes of one request body. Past it the request is answered 413 before the body is read, and
+/// is not graded (the sender sees a failed attempt).
 pub const BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// Bytes of one request head. Past it the request is answered 431.
 pub const HEADER_BYTES_MAX: usize = 64 * 1024;
