@@ -317,6 +317,10 @@ fn redirect_not_followed(ledger: &Ledger, ctx: &Context) -> Findings {
     f
 }
 
+/// "No sooner than" is judged with this slack: the endpoint notes an answer as sent once it is
+/// written, a moment after the sender may have read it and started its wait.
+pub const MEASUREMENT_SLACK_MS: u64 = 10;
+
 fn retry_after(ledger: &Ledger, ctx: &Context) -> Findings {
     let mut f = Findings::default();
     let Some(first) = failed_attempts(ledger, Failure::RateLimited).into_iter().find(|a| a.attempt == 1) else {
@@ -328,7 +332,7 @@ fn retry_after(ledger: &Ledger, ctx: &Context) -> Findings {
     match next_after(ledger, ctx, Failure::RateLimited, first) {
         Next::Came { delay_ms, .. } if ctx.timing.honours_retry_after() => {
             let expected = next_delay_ms(ctx.timing, ctx.plan, Some(Failure::RateLimited), first);
-            if delay_ms >= expected {
+            if delay_ms + MEASUREMENT_SLACK_MS >= expected {
                 f.ok.push(format!("next attempt {delay_ms} ms after `Retry-After: {}`", ctx.plan.retry_after_s));
             } else {
                 f.bad.push(format!(
