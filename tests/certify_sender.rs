@@ -113,7 +113,9 @@ fn a_signed_sender_passes_the_signature_check_and_a_wrong_secret_fails_only_it()
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let other = "whsec_c2VjcmV0LW9mLWFub3RoZXItZW5kcG9pbnQ=";
     let signed = format!("--secret {secret}");
-    let ok = certify("signed", &["--secret", secret, "--scheme", "standard-webhooks"], &signed);
+    // The delivery id read from the signature's own header this time.
+    let ok =
+        certify("signed", &["--secret", secret, "--scheme", "standard-webhooks", "--id", "header:webhook-id"], &signed);
     assert_eq!(ok.verdicts["signature"], "passed");
     assert_eq!(ok.failed(), Vec::<&str>::new());
     let wrong = certify("wrong-secret", &["--secret", other, "--scheme", "standard-webhooks"], &signed);
