@@ -4,9 +4,9 @@
 //! envelope, concurrency, distinct ids, Gone under a disabling profile) live here.
 
 use hooksim::certify::sender::grade::{Context, grade};
-use hooksim::certify::sender::observe::{Incoming, Outcome, Reading};
+use hooksim::certify::sender::observe::{Incoming, Outcome};
 use hooksim::certify::sender::script::{Answer, REDIRECT_TARGET_PATH};
-use hooksim::certify::sender::{Envelope, Failure, Ledger, Plan, Timing, Verdict};
+use hooksim::certify::sender::{Envelope, Failure, Ledger, Plan, Reading, Timing, Verdict};
 use hooksim::policy::Profile;
 
 const SCALE: u32 = 100;

@@ -4,26 +4,31 @@
 //!
 //! - [`script`]: what the endpoint answers per event and attempt, and the profile's timing
 //!   (scaled by `--time-scale`, with its tolerance).
-//! - [`observe`]: the ledger of what arrived, when, and how it was answered; ids and envelopes.
+//! - [`reading`]: delivery ids, events, envelopes, signatures; [`observe`]: the ledger of what
+//!   arrived, when, and how it was answered.
 //! - [`due`]: when the next attempt is due, and when an event is settled.
-//! - [`grade`]: the checks and their verdicts (passed, failed, not observed).
+//! - [`check`]: the catalogue of checks; [`grade`]: their verdicts (passed, failed, not observed).
 //! - [`report`]: table, JSON, JUnit.
 //! - `serve`, `wire`, `trigger`: the socket, HTTP/1.1 on it, and `--trigger` commands.
 //!
 //! Everything but `serve` is pure: the clock is read there, and passed in as milliseconds.
 
+pub mod check;
 pub mod due;
 pub mod grade;
 pub mod limits;
 pub mod observe;
+pub mod reading;
 pub mod report;
 pub mod script;
 mod serve;
 mod trigger;
 mod wire;
 
-pub use grade::{CheckId, CheckResult, Verdict};
-pub use observe::{Envelope, IdSource, Ledger};
+pub use check::{CheckId, CheckInfo};
+pub use grade::{CheckResult, Verdict};
+pub use observe::Ledger;
+pub use reading::{Envelope, IdSource, Reading};
 pub use report::{EndReason, SenderReport};
 pub use script::{Failure, Plan, Timing};
 pub use serve::{Bound, bind};
@@ -66,7 +71,7 @@ impl SenderOptions {
             trigger: None,
             profile: Profile::Snapbill,
             budget_ms: 10 * crate::time::MINUTE_MS,
-            id: IdSource::Pointer(observe::SNAPBILL_ID_POINTER.into()),
+            id: IdSource::Pointer(reading::SNAPBILL_ID_POINTER.into()),
             event_id: None,
             envelope: Envelope::Snapbill,
             verifier: None,
@@ -106,8 +111,8 @@ impl SenderOptions {
         }
     }
 
-    fn reading(&self) -> observe::Reading {
-        observe::Reading {
+    fn reading(&self) -> Reading {
+        Reading {
             id: self.id.clone(),
             event_id: self.event_id.clone(),
             envelope: self.envelope,

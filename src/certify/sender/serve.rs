@@ -43,7 +43,7 @@ pub async fn bind(opts: SenderOptions) -> Result<Bound, SenderError> {
 struct Shared {
     start: Instant,
     ledger: Mutex<Ledger>,
-    reading: super::observe::Reading,
+    reading: super::Reading,
     plan: Plan,
 }
 
