@@ -240,3 +240,13 @@ fn bad_flags_and_an_address_that_cannot_listen_exit_2() {
         assert_eq!(exit, 2, "{args:?}");
     }
 }
+
+#[test]
+fn a_failing_trigger_is_noted_and_what_did_not_arrive_is_not_observed() {
+    let (exit, stdout) =
+        run_bounded(&["certify", "sender", "--listen", "127.0.0.1:0", "--budget", "1s", "--trigger", "exit 3"]);
+    assert!(stdout.contains("note: trigger for event 1 exited with exit status: 3"), "{stdout}");
+    assert!(stdout.contains("note: the budget (1000 ms) ended the run"), "{stdout}");
+    assert!(stdout.contains("0 passed, 0 failed, 11 not observed"), "{stdout}");
+    assert_eq!(exit, 0, "nothing observed failed");
+}
