@@ -16,6 +16,7 @@ pub mod effects;
 pub mod payload;
 pub mod report;
 pub mod script;
+pub mod sender;
 pub mod verdict;
 
 pub use case::{CaseId, CaseInfo, Group};

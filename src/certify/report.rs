@@ -113,8 +113,8 @@ impl Report {
     }
 }
 
-const DETAIL_W: usize = 60;
-const FIX_W: usize = 50;
+pub(crate) const DETAIL_W: usize = 60;
+pub(crate) const FIX_W: usize = 50;
 
 fn verdict_word(v: Verdict) -> &'static str {
     match v {
@@ -124,7 +124,7 @@ fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-fn write_row(out: &mut String, cells: &[String; 4], widths: &[usize; 4]) {
+pub(crate) fn write_row(out: &mut String, cells: &[String; 4], widths: &[usize; 4]) {
     let wrapped: Vec<Vec<String>> = cells.iter().zip(widths).map(|(cell, w)| wrap(cell, *w)).collect();
     let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
     for line in 0..height {

@@ -8,10 +8,14 @@ use clap::{Args, Subcommand};
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
 use std::path::PathBuf;
 
+mod sender;
+
 #[derive(Subcommand, Debug)]
 pub enum CertifyCommand {
     /// Send SnapBill-shaped webhooks to a running receiver and grade it case by case.
     Receiver(CertifyReceiverArgs),
+    /// Serve an endpoint, play failures to the sender pointed at it, and grade what arrives.
+    Sender(sender::CertifySenderArgs),
 }
 
 #[derive(Args, Debug)]
@@ -48,7 +52,10 @@ pub struct CertifyReceiverArgs {
 }
 
 pub fn run(cmd: CertifyCommand) -> u8 {
-    let CertifyCommand::Receiver(args) = cmd;
+    let args = match cmd {
+        CertifyCommand::Receiver(args) => args,
+        CertifyCommand::Sender(args) => return sender::run(args),
+    };
     match certify_receiver(&args) {
         Ok(report) if report.has_failures() => EXIT_FAILED,
         Ok(_) => EXIT_OK,

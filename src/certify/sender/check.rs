@@ -1,0 +1,105 @@
+//! The check catalogue: each check's name, what it checks, how to fix a failure. How each is
+//! graded is in [`super::grade`].
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckId {
+    Retried,
+    SameId,
+    DistinctIds,
+    RedirectNotFollowed,
+    RetryAfter,
+    Gone,
+    Timeout,
+    Schedule,
+    Envelope,
+    Signature,
+    Concurrency,
+}
+
+/// The catalogue entry of one check.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CheckInfo {
+    pub name: &'static str,
+    pub checks: &'static str,
+    pub fix: &'static str,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 11] = [
+        Self::Retried,
+        Self::SameId,
+        Self::DistinctIds,
+        Self::RedirectNotFollowed,
+        Self::RetryAfter,
+        Self::Gone,
+        Self::Timeout,
+        Self::Schedule,
+        Self::Envelope,
+        Self::Signature,
+        Self::Concurrency,
+    ];
+
+    pub fn info(self) -> CheckInfo {
+        let (name, checks, fix) = match self {
+            Self::Retried => (
+                "retried",
+                "after a 500, a timeout, a reset, a 429, a 3xx (and a 410 where the profile keeps retrying) another attempt comes, until a 2xx",
+                "treat every non-2xx answer, timeout and connection error as a failed attempt and schedule a retry",
+            ),
+            Self::SameId => (
+                "same-id",
+                "every attempt of one delivery carries the same delivery id (--id)",
+                "create the delivery id once, when the delivery is created, and send it on every retry",
+            ),
+            Self::DistinctIds => (
+                "distinct-ids",
+                "each event's delivery has an id of its own",
+                "derive the delivery id from (webhook, event), never a constant or a counter that restarts",
+            ),
+            Self::RedirectNotFollowed => (
+                "redirect-not-followed",
+                "a 3xx is a failed attempt: its Location (also served) sees nothing",
+                "disable redirect following in the HTTP client (e.g. allow_redirects=False, redirect::Policy::none())",
+            ),
+            Self::RetryAfter => (
+                "retry-after",
+                "after a 429 with Retry-After, the next attempt comes as the profile says: no sooner than Retry-After where it honours it, at the plain backoff where it does not",
+                "read Retry-After on 429/503 and wait at least that long (capped as the profile says), or not at all if the profile ignores it",
+            ),
+            Self::Gone => (
+                "gone",
+                "a 410 is handled as the profile says: disable the endpoint (no request after it) or retry like any failure",
+                "follow the profile's rule for 410 Gone (disable_on_gone)",
+            ),
+            Self::Timeout => (
+                "timeout",
+                "on a silent endpoint the sender gives up after the profile's attempt timeout (within the tolerance)",
+                "set a per-attempt timeout equal to the declared one, covering connect, send and waiting for the answer",
+            ),
+            Self::Schedule => (
+                "schedule",
+                "the delays between the server-error event's attempts match the profile's schedule, for the first retries that fit in the budget",
+                "retry on the profile's schedule (with its jitter only), measured from when the failed attempt ended",
+            ),
+            Self::Envelope => (
+                "envelope",
+                "every attempt's body is JSON of the declared envelope",
+                "send the documented envelope on every attempt",
+            ),
+            Self::Signature => (
+                "signature",
+                "with --secret, every attempt (retries included) verifies over its raw body bytes",
+                "sign every attempt over the exact bytes sent, with a fresh timestamp, after the body is rendered",
+            ),
+            Self::Concurrency => (
+                "concurrency",
+                "never more requests in flight at once than the profile allows (in_flight_per_webhook_max)",
+                "cap the requests in flight per endpoint",
+            ),
+        };
+        CheckInfo { name, checks, fix }
+    }
+}

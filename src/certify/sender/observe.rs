@@ -1,0 +1,201 @@
+//! What arrived, when, and how it was answered: the ledger the grades are read from. Pure: the
+//! endpoint passes times in (milliseconds since the run started).
+//!
+//! Requests are grouped into *events* by the event key (see [`super::reading`]), and within an
+//! event by *delivery id* (`--id`).
+
+use super::reading::{Reading, event_key};
+use super::script::{Answer, Failure, Plan};
+use serde::Serialize;
+use serde_json::Value;
+
+/// How a request was answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Still being answered (a held request when the run ended).
+    Open,
+    Answered {
+        status: u16,
+    },
+    /// Held; the sender closed the connection first (its timeout).
+    SenderGaveUp,
+    /// Held until the cap; the sender was still waiting.
+    HoldCapReached,
+    Reset,
+}
+
+/// One request.
+#[derive(Clone, Debug, Serialize)]
+pub struct Arrival {
+    /// When the request was whole.
+    pub at_ms: u64,
+    /// When it was answered, reset, or given up on.
+    pub ended_ms: Option<u64>,
+    pub path: String,
+    /// A request to the redirect's target (followed the redirect).
+    pub redirect_target: bool,
+    /// The event (0-based, in order of first arrival); `None` for the redirect target.
+    pub event: Option<usize>,
+    /// 1-based, within the event.
+    pub attempt: u32,
+    pub id: Result<String, String>,
+    pub answer: Answer,
+    pub outcome: Outcome,
+    pub envelope: Result<(), String>,
+    /// `None` without `--secret`.
+    pub signature: Option<Result<(), String>>,
+    /// Requests open when this one arrived, itself included.
+    pub in_flight: u32,
+}
+
+impl Arrival {
+    /// When the sender learnt this attempt failed: the answer, the reset, or its own timeout.
+    pub fn failed_at_ms(&self) -> Option<u64> {
+        if self.answer.is_failure() { self.ended_ms } else { None }
+    }
+}
+
+/// One event: its key, the failure it plays, the arrivals that are its attempts.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventRecord {
+    #[serde(skip)]
+    pub key: String,
+    pub failure: Option<Failure>,
+    /// Indices into [`Ledger::arrivals`], in order.
+    pub attempts: Vec<usize>,
+}
+
+/// A request as the endpoint read it.
+pub struct Incoming<'a> {
+    pub path: &'a str,
+    pub headers: &'a [(String, Vec<u8>)],
+    pub body: &'a [u8],
+}
+
+/// Everything that arrived, in order.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Ledger {
+    pub arrivals: Vec<Arrival>,
+    pub events: Vec<EventRecord>,
+    #[serde(skip)]
+    open: u32,
+    pub in_flight_peak: u32,
+}
+
+impl Ledger {
+    /// Records a request whole at `now_ms` (signature timestamps judged at `now_s`, unix
+    /// seconds) and returns its index and the answer the script gives it.
+    pub fn admit(
+        &mut self,
+        req: &Incoming,
+        reading: &Reading,
+        plan: &Plan,
+        now_ms: u64,
+        now_s: i64,
+    ) -> (usize, Answer) {
+        let json: Option<Value> = serde_json::from_slice(req.body).ok();
+        let id = reading.id.read(req.headers, json.as_ref());
+        let redirect_target = req.path == super::script::REDIRECT_TARGET_PATH;
+        let (event, attempt, answer) = if redirect_target {
+            (None, 0, plan.redirect_target_answer())
+        } else {
+            let key = event_key(reading, json.clone(), req.body);
+            let index = self.events.iter().position(|e| e.key == key).unwrap_or_else(|| {
+                let failure = Failure::of_event(self.events.len());
+                self.events.push(EventRecord { key, failure, attempts: Vec::new() });
+                self.events.len() - 1
+            });
+            let attempt = self.events[index].attempts.len() as u32 + 1;
+            self.events[index].attempts.push(self.arrivals.len());
+            (Some(index), attempt, plan.answer(self.events[index].failure, attempt))
+        };
+        self.open += 1;
+        self.in_flight_peak = self.in_flight_peak.max(self.open);
+        let signature =
+            reading.verifier.as_ref().map(|v| v.verify(req.headers, req.body, now_s).map_err(|e| e.to_string()));
+        self.arrivals.push(Arrival {
+            at_ms: now_ms,
+            ended_ms: None,
+            path: req.path.to_string(),
+            redirect_target,
+            event,
+            attempt,
+            id,
+            answer: answer.clone(),
+            outcome: Outcome::Open,
+            envelope: reading.envelope.check(json.as_ref()),
+            signature,
+            in_flight: self.open,
+        });
+        (self.arrivals.len() - 1, answer)
+    }
+
+    /// The request at `index` was answered (or reset, or given up on) at `now_ms`.
+    pub fn finish(&mut self, index: usize, outcome: Outcome, now_ms: u64) {
+        let Some(a) = self.arrivals.get_mut(index) else { return };
+        if a.ended_ms.is_none() {
+            self.open = self.open.saturating_sub(1);
+        }
+        a.ended_ms = Some(now_ms);
+        a.outcome = outcome;
+    }
+
+    /// Requests to the endpoint (not the redirect target).
+    pub fn endpoint(&self) -> impl Iterator<Item = &Arrival> {
+        self.arrivals.iter().filter(|a| !a.redirect_target)
+    }
+
+    /// The event playing `failure`, if one arrived.
+    pub fn event(&self, failure: Failure) -> Option<&EventRecord> {
+        self.events.iter().find(|e| e.failure == Some(failure))
+    }
+
+    pub fn attempts<'a>(&'a self, event: &'a EventRecord) -> impl Iterator<Item = &'a Arrival> + 'a {
+        event.attempts.iter().map(|i| &self.arrivals[*i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certify::sender::reading::Envelope;
+    use crate::certify::sender::script::Timing;
+    use crate::policy::Profile;
+
+    fn reading() -> Reading {
+        Reading { id: "/uuid".parse().unwrap(), event_id: None, envelope: Envelope::Snapbill, verifier: None }
+    }
+
+    fn plan() -> Plan {
+        Plan::new(&Timing { policy: Profile::Snapbill.policy(), time_scale: 100, tolerance_floor_ms: 50 }, 3_000, "")
+    }
+
+    fn body(uuid: &str, event: u64) -> Vec<u8> {
+        serde_json::json!({"uuid": uuid, "body": {"id": event, "path": "/invoice/create", "details": null, "invoice": {"id": 1}}})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn admit(ledger: &mut Ledger, bytes: &[u8]) -> (usize, Answer) {
+        ledger.admit(&Incoming { path: "/webhook", headers: &[], body: bytes }, &reading(), &plan(), 0, 0)
+    }
+
+    #[test]
+    fn a_retry_with_a_new_id_is_still_the_same_event_and_events_get_scripts_in_order() {
+        let mut ledger = Ledger::default();
+        let (_, first) = admit(&mut ledger, &body("a", 1));
+        assert_eq!(first, Answer::Status { status: 500, headers: vec![] });
+        admit(&mut ledger, &body("b", 1));
+        let (_, other) = admit(&mut ledger, &body("c", 2));
+        assert!(matches!(other, Answer::Hold { .. }), "the second event plays the timeout");
+        assert_eq!(ledger.events.len(), 2);
+        assert_eq!(ledger.events[0].attempts, [0, 1]);
+        assert_eq!(ledger.arrivals[1].attempt, 2);
+        assert_eq!(ledger.in_flight_peak, 3);
+        ledger.finish(0, Outcome::Answered { status: 500 }, 5);
+        ledger.finish(0, Outcome::Answered { status: 500 }, 6);
+        let (_, _) = admit(&mut ledger, &body("d", 3));
+        assert_eq!(ledger.arrivals[3].in_flight, 3, "a request finished twice is counted out once");
+    }
+}

@@ -1,0 +1,176 @@
+//! The sender's certificate: the table people read (the receiver report's shape), JSON with every
+//! request as evidence, and JUnit XML for CI (a check not observed is `<skipped>`).
+
+use super::SenderOptions;
+use super::grade::{CheckResult, Verdict};
+use super::limits;
+use super::observe::Ledger;
+use super::script::Plan;
+use crate::certify::report::{DETAIL_W, FIX_W, write_row};
+use crate::policy::Profile;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Why the run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndReason {
+    /// Every event reached its 2xx, or missed a retry, or stopped after a 410 as the profile says.
+    Settled,
+    /// `--budget` was spent first.
+    Budget,
+    /// The sender sent [`limits::REQUESTS_MAX`] requests.
+    RequestsCap,
+}
+
+/// The limits in force, as the report states them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Limits {
+    pub body_bytes_max: usize,
+    pub header_bytes_max: usize,
+    pub connections_max: usize,
+    pub requests_max: usize,
+    pub budget_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SenderReport {
+    pub url: String,
+    pub profile: Profile,
+    pub time_scale: u32,
+    pub tolerance_floor_ms: u64,
+    pub id: String,
+    pub plan: Plan,
+    pub ended: EndReason,
+    pub elapsed_ms: u64,
+    pub limits: Limits,
+    pub notes: Vec<String>,
+    pub checks: Vec<CheckResult>,
+    /// Every request, in order: what arrived, when, and how it was answered.
+    pub evidence: Ledger,
+}
+
+impl SenderReport {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        opts: &SenderOptions,
+        url: String,
+        plan: Plan,
+        ended: EndReason,
+        elapsed_ms: u64,
+        mut notes: Vec<String>,
+        checks: Vec<CheckResult>,
+        evidence: Ledger,
+    ) -> SenderReport {
+        match ended {
+            EndReason::Budget => notes.push(format!("the budget ({} ms) ended the run", opts.budget_ms)),
+            EndReason::RequestsCap => notes.push(format!("the run stopped at {} requests", limits::REQUESTS_MAX)),
+            EndReason::Settled => {}
+        }
+        SenderReport {
+            url,
+            profile: opts.profile,
+            time_scale: opts.time_scale,
+            tolerance_floor_ms: opts.tolerance_floor_ms,
+            id: opts.id.to_string(),
+            plan,
+            ended,
+            elapsed_ms,
+            limits: Limits {
+                body_bytes_max: limits::BODY_BYTES_MAX,
+                header_bytes_max: limits::HEADER_BYTES_MAX,
+                connections_max: limits::CONNECTIONS_MAX,
+                requests_max: limits::REQUESTS_MAX,
+                budget_ms: opts.budget_ms,
+            },
+            notes,
+            checks,
+            evidence,
+        }
+    }
+
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.checks.iter().filter(|c| c.verdict == verdict).count()
+    }
+
+    /// True when a check failed (checks not observed are not failures).
+    pub fn has_failures(&self) -> bool {
+        self.count(Verdict::Failed) > 0
+    }
+
+    pub fn check(&self, name: &str) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serializing cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn to_junit(&self) -> Result<String, quick_junit::SerializeError> {
+        use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+        let mut suite = TestSuite::new("hooksim certify sender");
+        for c in &self.checks {
+            let status = match c.verdict {
+                Verdict::Passed => TestCaseStatus::success(),
+                Verdict::Failed => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(c.detail.as_str()).set_description(format!("fix: {}", c.fix));
+                    s
+                }
+                Verdict::NotObserved => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(c.detail.as_str());
+                    s
+                }
+            };
+            let mut case = TestCase::new(c.name, status);
+            case.set_classname(self.url.as_str()).set_system_out(format!("checks: {}", c.checks));
+            suite.add_test_case(case);
+        }
+        let mut report = quick_junit::Report::new("hooksim");
+        report.add_test_suite(suite);
+        report.to_string()
+    }
+
+    pub fn to_table(&self) -> String {
+        let mut out = format!(
+            "hooksim certify sender {} (profile {}; time scale {}; tolerance max({} ms, 10%) + jitter; {} requests in {} ms)\n",
+            self.url,
+            serde_json::to_value(self.profile).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            self.time_scale,
+            self.tolerance_floor_ms,
+            self.evidence.arrivals.len(),
+            self.elapsed_ms,
+        );
+        for note in &self.notes {
+            let _ = writeln!(out, "note: {note}");
+        }
+        out.push('\n');
+        let name_w = self.checks.iter().map(|c| c.name.len()).max().unwrap_or(5).max(5);
+        let header = ["CHECK", "VERDICT", "DETAIL", "HOW TO FIX"].map(String::from);
+        let rows = self
+            .checks
+            .iter()
+            .map(|c| [c.name.to_string(), word(c.verdict).to_string(), c.detail.clone(), c.fix.to_string()]);
+        for row in std::iter::once(header).chain(rows) {
+            write_row(&mut out, &row, &[name_w, 12, DETAIL_W, FIX_W]);
+        }
+        let _ = writeln!(
+            out,
+            "\n{} passed, {} failed, {} not observed",
+            self.count(Verdict::Passed),
+            self.count(Verdict::Failed),
+            self.count(Verdict::NotObserved)
+        );
+        out
+    }
+}
+
+fn word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Passed => "passed",
+        Verdict::Failed => "FAILED",
+        Verdict::NotObserved => "not observed",
+    }
+}

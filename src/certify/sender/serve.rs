@@ -1,0 +1,183 @@
+//! The endpoint on a real socket, and the run: accept, answer by the script, fire triggers, stop
+//! when every event is settled or the budget is spent. The only place that reads the wall clock
+//! (`Instant` for what arrived when, `SystemTime` for signature timestamps).
+
+use super::due::state;
+use super::grade::{Context, grade};
+use super::limits::{CONNECTIONS_MAX, REQUESTS_MAX};
+use super::observe::{Incoming, Ledger, Outcome};
+use super::report::{EndReason, SenderReport};
+use super::script::{Answer, Failure, Plan};
+use super::trigger::Triggers;
+use super::wire::{self, Unread};
+use super::{SenderError, SenderOptions};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// How often the run looks at its events, its triggers and its budget.
+const TICK_MS: u64 = 10;
+
+/// An endpoint bound to its address, not yet serving.
+pub struct Bound {
+    listener: TcpListener,
+    url: String,
+    opts: SenderOptions,
+}
+
+/// Binds the endpoint; an address that cannot be listened on is an error (exit 2).
+pub async fn bind(opts: SenderOptions) -> Result<Bound, SenderError> {
+    opts.check()?;
+    let listener = TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| SenderError::Listen { addr: opts.listen.to_string(), why: e.to_string() })?;
+    let addr =
+        listener.local_addr().map_err(|e| SenderError::Listen { addr: opts.listen.to_string(), why: e.to_string() })?;
+    let url = format!("{}/webhook", crate::receiver::base_url(addr));
+    Ok(Bound { listener, url, opts })
+}
+
+/// What connections share with the run.
+struct Shared {
+    start: Instant,
+    ledger: Mutex<Ledger>,
+    reading: super::Reading,
+    plan: Plan,
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        // A panicking connection task cannot leave the ledger half-written: every update is one
+        // push or one assignment. Take it back rather than poison the run.
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Bound {
+    /// Where senders deliver: `http://host:port/webhook`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Serves until every event is settled, the budget is spent, or [`REQUESTS_MAX`] requests
+    /// came; then grades what arrived.
+    pub async fn run(self) -> SenderReport {
+        let Bound { listener, url, opts } = self;
+        let timing = opts.timing();
+        let base = url.trim_end_matches("/webhook").to_string();
+        let plan = Plan::new(&timing, opts.budget_ms, &base);
+        let shared = Arc::new(Shared {
+            start: Instant::now(),
+            ledger: Mutex::new(Ledger::default()),
+            reading: opts.reading(),
+            plan,
+        });
+        let acceptor = tokio::spawn(accept(listener, Arc::clone(&shared)));
+        let mut triggers = opts.trigger.clone().map(|cmd| Triggers::new(cmd, url.clone()));
+        // Every event but the 410 at once; the 410 once they are settled, since a profile that
+        // disables on it would stop the others.
+        if let Some(t) = &mut triggers {
+            (1..Failure::ALL.len() as u32).for_each(|n| t.fire(n));
+        }
+        let mut gone_fired = false;
+        let ended = loop {
+            tokio::time::sleep(Duration::from_millis(TICK_MS)).await;
+            let now = shared.now_ms();
+            if now >= opts.budget_ms {
+                break EndReason::Budget;
+            }
+            let ledger = shared.ledger();
+            if ledger.arrivals.len() >= REQUESTS_MAX {
+                break EndReason::RequestsCap;
+            }
+            let settled = |range: std::ops::Range<usize>| {
+                range.into_iter().all(|i| {
+                    ledger.events.get(i).is_some_and(|e| state(&ledger, e, &timing, &shared.plan, now).settled())
+                })
+            };
+            let others = settled(0..Failure::ALL.len() - 1);
+            let all = others && settled(Failure::ALL.len() - 1..Failure::ALL.len());
+            drop(ledger);
+            if all {
+                break EndReason::Settled;
+            }
+            if let Some(t) = &mut triggers {
+                if others && !gone_fired {
+                    t.fire(Failure::ALL.len() as u32);
+                    gone_fired = true;
+                }
+                t.poll();
+            }
+        };
+        acceptor.abort();
+        let _ = acceptor.await;
+        let end_ms = shared.now_ms();
+        let mut notes = Vec::new();
+        if let Some(mut t) = triggers {
+            t.stop();
+            notes.append(&mut t.notes);
+        }
+        let ledger = shared.ledger().clone();
+        let ctx = Context { timing: &timing, plan: &shared.plan, signing: opts.verifier.is_some(), end_ms };
+        let checks = grade(&ledger, &ctx);
+        SenderReport::new(&opts, url, shared.plan.clone(), ended, end_ms, notes, checks, ledger)
+    }
+}
+
+/// Accepts connections, at most [`CONNECTIONS_MAX`] at once, each served in its own task.
+async fn accept(listener: TcpListener, shared: Arc<Shared>) {
+    let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
+    let mut tasks = JoinSet::new();
+    loop {
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let shared = Arc::clone(&shared);
+                tasks.spawn(async move {
+                    connection(stream, shared).await;
+                    drop(slot);
+                });
+            }
+            // Out of file descriptors, most likely: wait rather than spin.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+        while tasks.try_join_next().is_some() {}
+    }
+}
+
+/// One connection, one request: read it, record it, answer it by the script.
+async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
+    let request = match wire::read_request(&mut stream).await {
+        Ok(request) => request,
+        Err(Unread::Refused(status)) => return wire::answer(&mut stream, status, &[]).await,
+        Err(Unread::Gone) => return,
+    };
+    let now_s = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let incoming = Incoming { path: &request.path, headers: &request.headers, body: &request.body };
+    let (index, answer) = shared.ledger().admit(&incoming, &shared.reading, &shared.plan, shared.now_ms(), now_s);
+    let outcome = match answer {
+        Answer::Status { status, headers } => {
+            wire::answer(&mut stream, status, &headers).await;
+            Outcome::Answered { status }
+        }
+        Answer::Hold { cap_ms } => {
+            if wire::hold(&mut stream, cap_ms).await {
+                Outcome::SenderGaveUp
+            } else {
+                Outcome::HoldCapReached
+            }
+        }
+        Answer::Reset => {
+            wire::reset(stream);
+            Outcome::Reset
+        }
+    };
+    let now = shared.now_ms();
+    shared.ledger().finish(index, outcome, now);
+}

@@ -1,0 +1,122 @@
+//! `hooksim certify sender --listen ADDR`: serve an endpoint, print its URL first, play the
+//! failure script to the sender pointed at it, and grade what arrives. Exit 0 when every observed
+//! check passed, 1 when a check failed, 2 for bad flags, an address that cannot be listened on,
+//! or a report that cannot be written.
+
+use super::super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use anyhow::Context as _;
+use clap::Args;
+use hooksim::certify::sender::{Envelope, IdSource, SenderOptions, SenderReport, bind};
+use hooksim::policy::Profile;
+use hooksim::signing::{Scheme, Verifier};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct CertifySenderArgs {
+    /// Where the endpoint listens, e.g. 127.0.0.1:8090 (port 0 picks a free one). Its URL is the
+    /// first line printed.
+    #[arg(long)]
+    listen: SocketAddr,
+    /// A shell command run once per event, with HOOKSIM_EVENT=1..6 and HOOKSIM_URL in its
+    /// environment (e.g. a curl to the product's API). Without it the sender must send six events
+    /// on its own.
+    #[arg(long, value_name = "CMD")]
+    trigger: Option<String>,
+    /// The policy the sender declares: snapbill, svix, stripe, shopify, hook0, standard-webhooks.
+    #[arg(long, default_value = "snapbill")]
+    profile: Profile,
+    /// Wall time the run may take (`90s`, `10m`, `1h`): the schedule is measured for the retries
+    /// that fit, and what the budget did not cover is reported "not observed".
+    #[arg(long, default_value = "10m", value_parser = parse_budget)]
+    budget: u64,
+    /// Where the delivery id is: a JSON pointer into the body (`/uuid`) or `header:NAME`
+    /// (`header:webhook-id`).
+    #[arg(long, default_value = "/uuid")]
+    id: IdSource,
+    /// A JSON pointer to the event's own id (`/body/id`), for senders whose retries change the
+    /// body; by default attempts are grouped by body, the delivery id left out.
+    #[arg(long, value_name = "POINTER")]
+    event_id: Option<String>,
+    /// The body every attempt must carry: snapbill or json (any JSON).
+    #[arg(long, default_value = "snapbill")]
+    envelope: Envelope,
+    /// Verify every attempt's signature with this secret (repeat for a rotation).
+    #[arg(long, requires = "scheme")]
+    secret: Vec<String>,
+    /// The signature scheme: standard-webhooks, stripe, github.
+    #[arg(long, requires = "secret")]
+    scheme: Option<Scheme>,
+    /// Divide the profile's delays and timeout by N, for a sender that scales its own the same
+    /// way: how CI keeps a run short. Retry-After stays in real seconds.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    time_scale: u32,
+    /// The least tolerance on a measured delay (wall ms); default 1000 / time scale, at least 50.
+    #[arg(long)]
+    tolerance_ms: Option<u64>,
+    /// Also write the report (every request included) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also write the report as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+}
+
+fn parse_budget(text: &str) -> Result<u64, String> {
+    let d = humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 90s, 10m, 1h)"))?;
+    Ok(d.as_millis().min(u64::MAX as u128) as u64)
+}
+
+pub fn run(args: CertifySenderArgs) -> u8 {
+    match certify_sender(&args) {
+        Ok(report) if report.has_failures() => EXIT_FAILED,
+        Ok(_) => EXIT_OK,
+        Err(e) => {
+            eprintln!("hooksim certify sender: {e:#}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+fn options(args: &CertifySenderArgs) -> anyhow::Result<SenderOptions> {
+    let verifier = match &args.scheme {
+        Some(scheme) => {
+            let secrets: Vec<&str> = args.secret.iter().map(String::as_str).collect();
+            Some(Verifier::new(*scheme, &secrets).context("--secret")?)
+        }
+        None => None,
+    };
+    Ok(SenderOptions {
+        trigger: args.trigger.clone(),
+        profile: args.profile,
+        budget_ms: args.budget,
+        id: args.id.clone(),
+        event_id: args.event_id.clone(),
+        envelope: args.envelope,
+        verifier,
+        time_scale: args.time_scale,
+        tolerance_floor_ms: args.tolerance_ms.unwrap_or(SenderOptions::default_tolerance_floor_ms(args.time_scale)),
+        ..SenderOptions::new(args.listen)
+    })
+}
+
+fn certify_sender(args: &CertifySenderArgs) -> anyhow::Result<SenderReport> {
+    let opts = options(args)?;
+    let runtime = super::super::runtime()?;
+    let bound = runtime.block_on(bind(opts))?;
+    // The URL first, alone on its line, so a script can point the sender at it.
+    println!("{}", bound.url());
+    let _ = std::io::stdout().flush();
+    eprintln!("hooksim certify sender: point the sender at {} (budget {} ms)", bound.url(), args.budget);
+    let report = runtime.block_on(bound.run());
+    print!("{}", report.to_table());
+    if let Some(path) = &args.json {
+        std::fs::write(path, report.to_json()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        let xml = report.to_junit()?;
+        std::fs::write(path, xml).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(report)
+}
