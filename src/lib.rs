@@ -36,6 +36,7 @@
 pub mod certify;
 pub mod core;
 pub mod domain;
+pub mod live;
 pub mod model;
 pub mod net;
 pub mod policy;
