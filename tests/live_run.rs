@@ -343,7 +343,8 @@ fn bad_flags_are_each_named() {
     assert!(matches!(&errors[4], BindError::EffectsWithoutReceiver { name } if name == "c"));
 }
 
-/// An effects URL nothing answers at is bad input before the run (not "not verified").
+/// An effects URL nothing answers at is bad input before the run (not "not verified"), and so is
+/// a receiver URL nothing listens at.
 #[test]
 fn an_unreadable_effects_url_is_refused_before_the_run() {
     let dedup = serve_kind(ReceiverKind::Dedup);
@@ -359,6 +360,10 @@ fn an_unreadable_effects_url_is_refused_before_the_run() {
     let webhook_by_mistake =
         Bindings::parse(&[format!("shop={}/webhook", dedup.base)], &[format!("shop={}/webhook", dedup.base)]).unwrap();
     assert_eq!(hooksim::live::probe(&webhook_by_mistake).len(), 1);
+    // And a receiver nothing listens at (a typo in the port) is refused too.
+    let nobody = Bindings::parse(&[format!("shop=http://127.0.0.1:{port}/webhook")], &[]).unwrap();
+    let errors = hooksim::live::probe(&nobody);
+    assert!(matches!(&errors[..], [BindError::Unreachable { name, .. }] if name == "shop"), "{errors:?}");
 }
 
 const TEN_DAYS: &str = r#"

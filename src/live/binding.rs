@@ -48,6 +48,8 @@ pub enum BindError {
          cannot {verb} a real process. Remove that step, or run the file on a simulated engine"
     )]
     Fault { name: String, at: String, what: &'static str, verb: &'static str },
+    #[error("receiver {name:?}: nothing answers at {url}: {why}")]
+    Unreachable { name: String, url: String, why: String },
     #[error("the effects of receiver {name:?} cannot be read: {why}")]
     EffectsUnreadable { name: String, why: String },
 }

@@ -377,6 +377,8 @@ impl<'w> Driver<'w> {
     /// dispatcher through the links (a partition loses it: the core's timeout decides).
     fn land(&mut self, exchange: Exchange) -> Result<(), EngineError> {
         self.flights -= 1;
+        // Reap finished tasks: a long run must not keep a handle per attempt.
+        while self.tasks.try_join_next().is_some() {}
         if let Some(job) = self.waiting.pop_front() {
             self.launch(job);
         }

@@ -62,8 +62,9 @@ pub fn run_with(world: &World, bindings: &Bindings, limits: RunLimits) -> Result
     }
 }
 
-/// Reads every given effects URL once: one that cannot be read is bad input before the run
-/// (a typo must not turn acts into "not verified" or an error halfway through).
+/// Connects once to every bound receiver and reads every given effects URL once: a receiver
+/// nothing listens at, or an effects list that cannot be read, is bad input before the run (a
+/// typo must not turn a run into a week of refused connections, or acts into "not verified").
 pub fn probe(bindings: &Bindings) -> Vec<BindError> {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         return Vec::new();
@@ -72,6 +73,9 @@ pub fn probe(bindings: &Bindings) -> Vec<BindError> {
     runtime.block_on(async {
         let mut errors = Vec::new();
         for (name, binding) in bindings.iter() {
+            if let Err(why) = reachable(&binding.url).await {
+                errors.push(BindError::Unreachable { name: name.to_string(), url: binding.url.to_string(), why });
+            }
             if let Some(url) = &binding.effects
                 && let Err(why) = couriers.read_effects(url).await
             {
@@ -80,4 +84,16 @@ pub fn probe(bindings: &Bindings) -> Vec<BindError> {
         }
         errors
     })
+}
+
+/// A TCP connect to the URL's host and port, within [`EFFECTS_TIMEOUT_MS`].
+async fn reachable(url: &reqwest::Url) -> Result<(), String> {
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let deadline = std::time::Duration::from_millis(EFFECTS_TIMEOUT_MS);
+    match tokio::time::timeout(deadline, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no connection within {EFFECTS_TIMEOUT_MS} ms")),
+    }
 }
