@@ -4,7 +4,7 @@
 //! refused before anything runs.
 
 use hooksim::live::{BindError, Bindings};
-use hooksim::receiver::{ReceiverKind, ServeOptions, app, base_url, serve};
+use hooksim::receiver::{ReceiverKind, ReceiverState, ServeOptions, app, base_url, serve};
 use hooksim::runner::{Engine, ScenarioRun, run_scenario, run_scenario_live};
 use hooksim::scenario::{Scenario, load_file, load_str};
 use hooksim::trace::TraceEvent;
@@ -40,6 +40,14 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn serve_kind(kind: ReceiverKind) -> Served {
+    serve_with(kind, ServeOptions::default())
+}
+
+fn serve_with(kind: ReceiverKind, options: ServeOptions) -> Served {
+    serve_router(app(kind, options).0)
+}
+
+fn serve_router(router: axum::Router) -> Served {
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop, stopped) = oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -49,7 +57,7 @@ fn serve_kind(kind: ReceiverKind) -> Served {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            serve(listener, app(kind, ServeOptions::default()).0, shutdown).await.unwrap();
+            serve(listener, router, shutdown).await.unwrap();
         });
     });
     Served { base: rx.recv().unwrap(), stop: Some(stop), thread: Some(thread) }
@@ -430,4 +438,81 @@ fn a_ten_day_story_runs_against_a_real_receiver() {
     let model = run_scenario(&scenario, Engine::Model, None);
     assert!(model.passed(), "{}", failures(&model));
     println!("10 days: {} attempts in {:.1} ms wall", run.attempts(), run.wall_us as f64 / 1000.0);
+}
+
+const CRASH: &str = r#"
+name = "dispatcher-crash-live"
+description = "The library's dispatcher-crash story, the slowness real: the shop acts, then takes 2 s to answer; the dispatcher dies 1 s into the attempt."
+seed = 5
+run_for = "1h"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+paths = ["/invoice/update/state"]
+owner = "ops@shop.example"
+
+[receivers.shop]
+kind = "dedup"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[[timeline]]
+at = "0s"
+add_invoice = { id = 4, client = 1 }
+
+[[timeline]]
+at = "1m"
+invoice_state = { id = 4, state = "paid" }
+name = "paid"
+
+[[timeline]]
+at = "1m 1s"
+crash = "dispatcher"
+
+[[timeline]]
+at = "5m"
+restart = "dispatcher"
+
+[[expect]]
+attempts = "shop"
+event = "paid"
+outcome = "lost"
+exactly = 1
+
+[[expect]]
+delivered = "shop"
+event = "paid"
+exactly = 1
+after = "5m"
+
+[[expect]]
+acted = "shop"
+event = "paid"
+exactly = 1
+before = "1m 3s"
+
+[[expect]]
+skipped = "shop"
+event = "paid"
+exactly = 1
+after = "5m"
+"#;
+
+/// A timeline step falls due while a real request is in flight (virtual time runs at wall
+/// speed): the dispatcher crashes mid-attempt, its answer is lost, the restart resends the
+/// delivery, and the receiver's dedup skips it.
+#[test]
+fn a_dispatcher_crash_in_flight_loses_the_answer_and_the_restart_resends() {
+    let scenario = load_str(Path::new("crash.toml"), CRASH).unwrap();
+    let (router, book) = app(ReceiverKind::Dedup, ServeOptions { answer_delay_ms: 2_000, ..ServeOptions::default() });
+    let slow = serve_router(router);
+    // Its effects list, from the same records, served without the delay on a port of its own.
+    let state = ReceiverState { name: "shop".into(), kind: ReceiverKind::Dedup, book, on_handled: None };
+    let effects = serve_router(hooksim::receiver::router(Arc::new(state)));
+    let bindings =
+        Bindings::parse(&[format!("shop={}/webhook", slow.base)], &[format!("shop={}/effects", effects.base)]).unwrap();
+    let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
+    assert!(run.passed(), "{}", failures(&run));
 }
