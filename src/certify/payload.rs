@@ -160,7 +160,8 @@ mod tests {
             assert_eq!(u.get_variant(), uuid::Variant::RFC4122, "{u}");
         }
         let mut again = Deck::new(7);
-        let event = again.set_state(again.invoice(), InvoiceState::Paid);
+        let invoice = again.invoice();
+        let event = again.set_state(invoice, InvoiceState::Paid);
         assert_eq!(again.deliver(&event).uuid, uuids[0], "the same seed sends the same uuids");
     }
 }
