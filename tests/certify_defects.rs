@@ -52,3 +52,45 @@ async fn a_receiver_that_validates_uuid_v4_passes() {
     let failed: Vec<&str> = report.cases.iter().filter(|c| c.verdict != Verdict::Passed).map(|c| c.name).collect();
     assert!(failed.is_empty(), "{failed:?}\n{}", report.to_table());
 }
+
+const HOOKSIM: &str = env!("CARGO_BIN_EXE_hooksim");
+
+/// `hooksim certify receiver ARGS`, off the runtime's threads: exit status and stdout, stderr.
+async fn certify_cli(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(HOOKSIM).args(["certify", "receiver"]).args(&args).output().unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    })
+    .await
+    .unwrap()
+}
+
+/// #6: an effects URL given but unreadable (a dead port, the webhook URL by mistake) made the
+/// dedup cases "not verified" and exited 0: a receiver with no dedup at all turned CI green.
+/// Now it is exit 2; `--require-effects` refuses a run without one; and a run that leaves cases
+/// unchecked says so loudly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_effects_url_is_bad_input_and_unchecked_cases_are_loud() {
+    let (router, _) = app(ReceiverKind::Naive, ServeOptions::default());
+    let base = serve_router(router).await;
+    let url = format!("{base}/webhook");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    for effects in [format!("http://127.0.0.1:{dead_port}/effects"), url.clone(), format!("{base}/nothing-here")] {
+        let (code, out, err) =
+            certify_cli(vec!["--url".into(), url.clone(), "--effects-url".into(), effects.clone()]).await;
+        assert_eq!(code, 2, "{effects}: {out}{err}");
+        assert!(err.contains("the effects list at"), "{err}");
+    }
+    let (code, _, err) = certify_cli(vec!["--url".into(), url.clone(), "--require-effects".into()]).await;
+    assert_eq!(code, 2, "{err}");
+    let (code, out, _) = certify_cli(vec!["--url".into(), url.clone()]).await;
+    assert_eq!(code, 0, "only verified cases count: {out}");
+    assert!(out.contains("NOT VERIFIED: 4 case(s) were not checked"), "{out}");
+    let (code, out, _) =
+        certify_cli(vec!["--url".into(), url.clone(), "--effects-url".into(), format!("{base}/effects")]).await;
+    assert_eq!(code, 1, "with its effects read, the naive receiver fails: {out}");
+    assert!(!out.contains("NOT VERIFIED"), "{out}");
+}

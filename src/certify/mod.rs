@@ -84,6 +84,10 @@ pub enum CertifyError {
     Limit(String),
     #[error("cannot reach {url}: {why}")]
     Unreachable { url: String, why: String },
+    /// An effects URL was given and cannot be read: the cases about side effects would be
+    /// "not verified", and a receiver with no dedup at all would not fail.
+    #[error("the effects list at {url} cannot be read: {why}")]
+    EffectsUnreadable { url: String, why: String },
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
 }
@@ -96,6 +100,14 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     check_options(opts)?;
     reachable(&opts.url, opts.limits.timeout_ms).await?;
     let client = client::Client::new(opts.limits)?;
+    // Read the effects list before any case: a typo (dead port, 404, the webhook URL by mistake)
+    // is bad input, not a run whose dedup cases quietly go unverified.
+    if let Some(url) = &opts.effects_url
+        && let effects::Effects::Unavailable(why) =
+            effects::fetch(&client, Some(url), opts.limits.effects_bytes_max).await
+    {
+        return Err(CertifyError::EffectsUnreadable { url: url.clone(), why });
+    }
     let target = script::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
     let mut deck = payload::Deck::new(opts.seed);
     let mut sent = Vec::new();
@@ -104,6 +116,9 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     }
     // Read once, after every delivery was answered: receivers record before they answer.
     let effects = effects::fetch(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max).await;
+    if let (Some(url), effects::Effects::Unavailable(why)) = (&opts.effects_url, &effects) {
+        return Err(CertifyError::EffectsUnreadable { url: url.clone(), why: why.clone() });
+    }
     let cases = sent
         .iter()
         .map(|(id, s)| {

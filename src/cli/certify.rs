@@ -1,6 +1,6 @@
 //! `hooksim certify receiver --url URL`: exit 0 when every verified case passed, 1 when a case
-//! failed, 2 for bad flags (clap's own status), an unreachable URL, or a report that cannot be
-//! written.
+//! failed, 2 for bad flags (clap's own status), an unreachable URL, an effects URL that cannot be
+//! read, or a report that cannot be written.
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
@@ -23,6 +23,10 @@ pub struct CertifyReceiverArgs {
     /// are reported "not verified".
     #[arg(long)]
     effects_url: Option<String>,
+    /// Refuse to run without --effects-url (for CI: no case may be left "not verified" because
+    /// the flag was forgotten). A given effects URL that cannot be read is always exit 2.
+    #[arg(long, requires = "effects_url")]
+    require_effects: bool,
     /// Seeds the uuids, event ids and entities sent: the same seed sends the same deliveries.
     #[arg(long, default_value_t = SEED_DEFAULT)]
     seed: u64,
