@@ -94,3 +94,27 @@ async fn an_unreadable_effects_url_is_bad_input_and_unchecked_cases_are_loud() {
     assert_eq!(code, 1, "with its effects read, the naive receiver fails: {out}");
     assert!(!out.contains("NOT VERIFIED"), "{out}");
 }
+
+/// #11: the request timeout was 5 s whatever the sender; now it is the profile's attempt
+/// timeout (snapbill 30 s by default), and `--timeout-ms` still overrides it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_timeout_is_the_profiles_attempt_timeout() {
+    assert_eq!(Limits::default().timeout_ms, 30_000);
+    assert_eq!(Limits::for_profile(hooksim::policy::Profile::Shopify).timeout_ms, 5_000);
+    let (router, _) = app(ReceiverKind::Dedup, ServeOptions::default());
+    let base = serve_router(router).await;
+    let url = format!("{base}/webhook");
+    for (flags, says) in [
+        (vec![], "timeout 30000 ms"),
+        (vec!["--profile", "shopify"], "timeout 5000 ms"),
+        (vec!["--profile", "shopify", "--timeout-ms", "1234"], "timeout 1234 ms"),
+    ] {
+        let mut args = vec!["--url".to_string(), url.clone()];
+        args.extend(flags.iter().map(|f| f.to_string()));
+        let (code, out, err) = certify_cli(args).await;
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.lines().next().unwrap_or_default().contains(says), "{flags:?}: {out}");
+    }
+    let (code, _, err) = certify_cli(vec!["--url".into(), url, "--profile".into(), "nosuch".into()]).await;
+    assert_eq!(code, 2, "{err}");
+}

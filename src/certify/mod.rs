@@ -28,7 +28,8 @@ use std::time::Duration;
 /// Every bound the harness puts on a receiver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {
-    /// One request, connect to last body byte read. At the limit the attempt is a timeout.
+    /// One request, connect to last body byte read. At the limit the attempt is a timeout. By
+    /// default the policy profile's attempt timeout ([`Limits::for_profile`]).
     pub timeout_ms: u64,
     /// Bytes of a delivery's answer read; the rest is left unread and the connection dropped.
     pub response_bytes_max: usize,
@@ -36,11 +37,19 @@ pub struct Limits {
     pub effects_bytes_max: usize,
 }
 
+impl Limits {
+    /// The limits with the request timeout a sender of `profile` gives an attempt: a receiver is
+    /// graded against the deadline it will really get.
+    pub fn for_profile(profile: crate::policy::Profile) -> Limits {
+        Limits { timeout_ms: profile.spec().attempt_timeout_ms, ..Limits::default() }
+    }
+}
+
 impl Default for Limits {
+    /// The `snapbill` profile's attempt timeout (30 s, hooksim's reading of the documentation).
     fn default() -> Self {
         Limits {
-            // SnapBill does not publish its attempt timeout; 5 s is Hook0's and Shopify's total.
-            timeout_ms: 5_000,
+            timeout_ms: crate::policy::Profile::Snapbill.spec().attempt_timeout_ms,
             response_bytes_max: 64 * 1024,
             effects_bytes_max: 8 * 1024 * 1024,
         }

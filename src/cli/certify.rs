@@ -6,6 +6,7 @@ use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
+use hooksim::policy::Profile;
 use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
@@ -30,10 +31,14 @@ pub struct CertifyReceiverArgs {
     /// Seeds the uuids, event ids and entities sent: the same seed sends the same deliveries.
     #[arg(long, default_value_t = SEED_DEFAULT)]
     seed: u64,
-    /// Per request, connect to last byte; a slower answer is a timeout.
-    #[arg(long, default_value_t = Limits::default().timeout_ms,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    timeout_ms: u64,
+    /// The sender whose deadline the receiver is graded against: its attempt timeout is the
+    /// request timeout (snapbill: 30 s; svix, stripe, shopify, hook0, standard-webhooks).
+    #[arg(long, default_value = "snapbill")]
+    profile: Profile,
+    /// Per request, connect to last byte; a slower answer is a timeout. Default: the profile's
+    /// attempt timeout.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout_ms: Option<u64>,
     /// Bytes of each answer read; the rest is dropped unread.
     #[arg(long, default_value_t = Limits::default().response_bytes_max)]
     response_bytes_max: usize,
@@ -69,7 +74,7 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
         effects_url: args.effects_url.clone(),
         seed: args.seed,
         limits: Limits {
-            timeout_ms: args.timeout_ms,
+            timeout_ms: args.timeout_ms.unwrap_or(Limits::for_profile(args.profile).timeout_ms),
             response_bytes_max: args.response_bytes_max,
             effects_bytes_max: args.effects_bytes_max,
         },
