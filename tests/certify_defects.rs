@@ -118,3 +118,31 @@ async fn the_request_timeout_is_the_profiles_attempt_timeout() {
     let (code, _, err) = certify_cli(vec!["--url".into(), url, "--profile".into(), "nosuch".into()]).await;
     assert_eq!(code, 2, "{err}");
 }
+
+/// Accepts every connection and resets it at once (SO_LINGER 0), before reading anything.
+async fn resets_after_accept() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = base_url(listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            // Linger 0 makes the close a reset; it does not block with nothing left to send.
+            #[allow(deprecated)]
+            let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+            drop(socket);
+        }
+    });
+    base
+}
+
+/// #13: a reset right after accept gave exit 2 on some runs (the reachability probe saw the
+/// reset) and 1 on others. A listener that accepted is there: every run grades every case failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_right_after_accept_fails_every_case_every_run() {
+    let base = resets_after_accept().await;
+    let mut opts = options(&base);
+    opts.effects_url = None;
+    for run in 0..10 {
+        let report = certify(&opts).await.unwrap_or_else(|e| panic!("run {run}: {e}"));
+        assert_eq!(report.count(Verdict::Failed), report.cases.len(), "run {run}\n{}", report.to_table());
+    }
+}

@@ -93,6 +93,8 @@ async fn reachable(url: &reqwest::Url) -> Result<(), String> {
     let deadline = std::time::Duration::from_millis(EFFECTS_TIMEOUT_MS);
     match tokio::time::timeout(deadline, tokio::net::TcpStream::connect((host.as_str(), port))).await {
         Ok(Ok(_)) => Ok(()),
+        // Accepted, then reset: a receiver is there (its attempts will say the rest).
+        Ok(Err(e)) if crate::certify::accepted_then_dropped(&e) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no connection within {EFFECTS_TIMEOUT_MS} ms")),
     }
