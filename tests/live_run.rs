@@ -72,7 +72,7 @@ fn bind(receivers: &[(&str, &Served)], effects: bool) -> Bindings {
 }
 
 fn library(name: &str) -> Scenario {
-    load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))).unwrap()
+    load_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))).unwrap()
 }
 
 fn failures(run: &ScenarioRun) -> String {
