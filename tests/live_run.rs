@@ -516,3 +516,53 @@ fn a_dispatcher_crash_in_flight_loses_the_answer_and_the_restart_resends() {
     let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
     assert!(run.passed(), "{}", failures(&run));
 }
+
+/// A receiver in another language: Python's standard library, acting once per uuid on a paid
+/// invoice the body says is paid, with the effects contract at `/effects`. It prints its port
+/// and stops by itself after a minute.
+const PYTHON_RECEIVER: &str = r#"
+import json, threading
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+lock, effects = threading.Lock(), []
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args): pass
+    def answer(self, status, body=b''):
+        self.send_response(status); self.send_header('content-length', str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_POST(self):
+        try: d = json.loads(self.rfile.read(int(self.headers.get('content-length') or 0)))
+        except ValueError: d = None
+        if not isinstance(d, dict) or not isinstance(d.get('body'), dict): return self.answer(400)
+        body = d['body']; invoice = body.get('invoice') or {}
+        with lock:
+            if body.get('path') == '/invoice/update/state' and invoice.get('state') == 'paid' and d.get('uuid') not in {e['uuid'] for e in effects}:
+                effects.append({'uuid': d['uuid'], 'event': body.get('id'), 'action': 'fulfil invoice %s' % invoice.get('id')})
+        self.answer(200)
+    def do_GET(self):
+        with lock: listed = json.dumps({'effects': effects}).encode()
+        self.answer(200 if self.path == '/effects' else 404, listed)
+server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+print(server.server_address[1], flush=True)
+threading.Timer(60, server.shutdown).start()
+server.serve_forever()
+"#;
+
+/// The scenario worlds against a receiver written in Python: the same verdicts.
+#[test]
+fn a_python_receiver_meets_the_worlds() {
+    use std::io::BufRead as _;
+    for name in ["hold-and-release", "lost-answers-one-way-partition", "slow-network-timeouts"] {
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", PYTHON_RECEIVER])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 is installed");
+        let mut port = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut port).unwrap();
+        let base = format!("http://127.0.0.1:{}", port.trim());
+        let bindings = Bindings::parse(&[format!("shop={base}/webhook")], &[format!("shop={base}/effects")]).unwrap();
+        let run = run_scenario_live(&library(name), &bindings, None, RunLimits::default());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(run.passed(), "{name}: {}", failures(&run));
+    }
+}
