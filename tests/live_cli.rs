@@ -93,10 +93,15 @@ fn a_naive_receiver_fails_the_scenario_with_a_reproduce_line() {
 #[test]
 fn without_effects_the_acts_are_loudly_not_verified() {
     let dedup = serve("dedup");
-    let mut args = vec![library("hold-and-release")];
+    let json = tmp("not-verified.json");
+    let mut args = vec![library("hold-and-release"), "--json".into(), json.display().to_string()];
     args.extend(bound("shop", &dedup, false));
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "every verified expectation passed: {out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let listed = &report["scenarios"][0]["not_verified"];
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{report}");
+    assert!(listed[0]["why"].as_str().unwrap_or_default().contains("acted"), "{listed}");
     assert!(out.contains("(1 not verified)"), "{out}");
     assert!(out.contains("NOT VERIFIED: 1 expectation(s)"), "{out}");
 }
