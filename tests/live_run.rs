@@ -584,3 +584,70 @@ fn a_python_receiver_meets_the_worlds() {
         assert!(run.passed(), "{name}: {}", failures(&run));
     }
 }
+
+const SILENT: &str = r#"
+name = "silent-receiver"
+description = "A receiver that reads every request and never answers: each attempt costs its real timeout."
+seed = 9
+run_for = "3s"
+
+[policy]
+retries = ["1s"]
+attempt_timeout = "300ms"
+warn_after = "1h"
+disable_after = "2h"
+attempts_max = "never"
+retry_window = "never"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+owner = "ops@shop.example"
+
+[receivers.shop]
+kind = "dedup"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[[expect]]
+attempts = "shop"
+outcome = "timeout"
+at_least = 2
+"#;
+
+/// A receiver that never answers: the attempt timeout is real (the flight is cut at it, and
+/// the core times the attempt out), and the run still ends at the world's end.
+#[test]
+fn a_receiver_that_never_answers_times_out_for_real_and_the_run_ends() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(base_url(listener.local_addr().unwrap())).unwrap();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    accepted = listener.accept() => {
+                        let (mut stream, _) = accepted.unwrap();
+                        tokio::spawn(async move {
+                            let mut sink = [0u8; 4096];
+                            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+                        });
+                    }
+                }
+            }
+        });
+    });
+    let base: String = rx.recv().unwrap();
+    let scenario = load_str(Path::new("silent.toml"), SILENT).unwrap();
+    let bindings = Bindings::parse(&[format!("shop={base}/webhook")], &[]).unwrap();
+    let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
+    let _ = stop.send(());
+    thread.join().unwrap();
+    assert!(run.passed(), "{}", failures(&run));
+    assert_eq!(run.sim_elapsed_ms, 3_000);
+    let late = run.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::LateAnswerIgnored { .. })).count();
+    assert_eq!(late, 0, "a cut flight reports nothing: the core's own timeout decided");
+}
