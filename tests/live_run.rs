@@ -651,3 +651,68 @@ fn a_receiver_that_never_answers_times_out_for_real_and_the_run_ends() {
     let late = run.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::LateAnswerIgnored { .. })).count();
     assert_eq!(late, 0, "a cut flight reports nothing: the core's own timeout decided");
 }
+
+const MAIL_OUTAGE: &str = r#"
+name = "mail-outage-live"
+description = "The library's mail outage, the failing receiver real: a picky shop refuses a client update for a week; the mail host is cut off when the warning is due."
+seed = 19
+run_for = "7d 18h"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+owner = "ops@shop.example"
+
+[receivers.shop]
+kind = "picky"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[[timeline]]
+at = "1m"
+update_client = { id = 1, name = "Ada Lovelace" }
+
+[[timeline]]
+at = "6d"
+partition = ["dispatcher", "mail"]
+
+[[timeline]]
+at = "7d 12h"
+repair = ["dispatcher", "mail"]
+
+[[expect]]
+warned = "shop"
+to = "ops@shop.example"
+exactly = 1
+after = "7d"
+before = "7d 1h"
+
+[[expect]]
+emailed = "shop"
+exactly = 0
+before = "7d 12h"
+
+[[expect]]
+emailed = "shop"
+to = "ops@shop.example"
+exactly = 1
+after = "7d 12h"
+before = "7d 12h 2m"
+
+[[expect]]
+not_disabled = "shop"
+"#;
+
+/// The mail host stays simulated in a live run: a partition from it defers the warning, which
+/// reaches it once repaired; the same decisions as the model engine.
+#[test]
+fn the_simulated_mail_host_takes_the_warning_after_its_outage() {
+    let scenario = load_str(Path::new("mail-outage.toml"), MAIL_OUTAGE).unwrap();
+    let picky = serve_kind(ReceiverKind::Picky);
+    let run = run_scenario_live(&scenario, &bind(&[("shop", &picky)], true), None, RunLimits::default());
+    assert!(run.passed(), "{}", failures(&run));
+    let model = run_scenario(&scenario, Engine::Model, None);
+    assert!(model.passed(), "{}", failures(&model));
+    assert_eq!(decisions(&run), decisions(&model));
+}

@@ -151,3 +151,24 @@ fn retry_after_ms(code: u16, headers: &reqwest::header::HeaderMap) -> Option<u64
     let seconds: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
     Some(seconds.saturating_mul(1_000))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after_ms;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_on_429_and_503_only() {
+        assert_eq!(retry_after_ms(503, &headers("2")), Some(2_000));
+        assert_eq!(retry_after_ms(429, &headers(" 120 ")), Some(120_000));
+        assert_eq!(retry_after_ms(500, &headers("2")), None);
+        assert_eq!(retry_after_ms(503, &headers("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(retry_after_ms(503, &HeaderMap::new()), None);
+    }
+}
