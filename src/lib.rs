@@ -23,6 +23,9 @@
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
 //! - [`net`]: the network engine: the same core over real HTTP (hyper, axum) on turmoil's
 //!   simulated network, skipping idle time.
+//! - [`live`]: the live shell: the same core with the scenario's receivers bound to real
+//!   endpoints (reqwest, a new connection per attempt); virtual time jumps while nothing is in
+//!   flight and runs at wall speed while a request is.
 //! - [`scenario`]: scenario files (TOML): loading with `file:line:column` errors, expectations
 //!   evaluated over a trace.
 //! - [`runner`]: runs scenarios on an engine; human, JSON and JUnit reports.
@@ -43,6 +46,7 @@
 pub mod certify;
 pub mod core;
 pub mod domain;
+pub mod live;
 pub mod model;
 pub mod net;
 pub mod policy;

@@ -15,7 +15,10 @@
 //! `at`, `failing_since`): network timing differs between the engines by a tick here and there
 //! (a turmoil host reads what arrived in one tick in the next). Entries of different subjects
 //! may interleave differently for the same reason; within one subject, the order is the
-//! decisions' order and must be the same.
+//! decisions' order and must be the same. For the same reason an attempt is named by its place
+//! among its delivery's attempts (`#1`, `#2`, ...), not by its id: ids count attempts of every
+//! delivery, so two retries due at one instant take them in the order their failures were seen,
+//! which is network timing.
 //!
 //! Differences that remain are inherent to a real network; ARCHITECTURE.md lists them. The
 //! generated worlds avoid them by construction (fixed latencies, steps on whole seconds, no
@@ -37,6 +40,11 @@ type Story = BTreeMap<String, Vec<String>>;
 fn normalise(trace: &Trace) -> Story {
     let mut story = Story::new();
     let mut delivery_of_attempt = BTreeMap::new();
+    // An attempt's place among its delivery's attempts, by attempt id.
+    let mut place = BTreeMap::new();
+    let mut started: BTreeMap<uuid::Uuid, usize> = BTreeMap::new();
+    let name =
+        |place: &BTreeMap<u64, usize>, attempt: &u64| place.get(attempt).map_or("#?".to_string(), |n| format!("#{n}"));
     for entry in trace.entries() {
         let (subject, line) = match &entry.event {
             TraceEvent::DeliveryQueued { delivery, webhook, event } => {
@@ -44,17 +52,20 @@ fn normalise(trace: &Trace) -> Story {
             }
             TraceEvent::AttemptStarted { attempt, delivery, number, body, .. } => {
                 delivery_of_attempt.insert(*attempt, *delivery);
-                (format!("delivery {delivery}"), format!("attempt {attempt} (try {number}) {body}"))
+                let n = started.entry(*delivery).or_default();
+                *n += 1;
+                place.insert(*attempt, *n);
+                (format!("delivery {delivery}"), format!("attempt #{n} (try {number}) {body}"))
             }
             TraceEvent::AttemptFinished { attempt, delivery, outcome, .. } => {
-                (format!("delivery {delivery}"), format!("attempt {attempt}: {outcome:?}"))
+                (format!("delivery {delivery}"), format!("attempt {}: {outcome:?}", name(&place, attempt)))
             }
             TraceEvent::LateAnswerIgnored { attempt, outcome } => {
                 let delivery = delivery_of_attempt.get(attempt).map_or("?".to_string(), |d| d.to_string());
-                (format!("delivery {delivery}"), format!("late answer to {attempt}: {outcome:?}"))
+                (format!("delivery {delivery}"), format!("late answer to {}: {outcome:?}", name(&place, attempt)))
             }
             TraceEvent::AttemptLost { attempt, delivery, .. } => {
-                (format!("delivery {delivery}"), format!("attempt {attempt} lost"))
+                (format!("delivery {delivery}"), format!("attempt {} lost", name(&place, attempt)))
             }
             TraceEvent::RetryScheduled { delivery, failures, .. } => {
                 (format!("delivery {delivery}"), format!("retry after {failures} failure(s)"))

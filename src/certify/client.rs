@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 /// How one request ended, as a sender would see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// A status line arrived and the body was read (up to the cap) within the deadline.
+    /// A status line arrived and the whole body was read within the deadline (kept up to the
+    /// cap).
     Status {
         code: u16,
         /// The start of the body, at most [`Limits::response_bytes_max`] bytes.
         body: Bytes,
-        /// The receiver sent more than the cap; the rest was not read.
+        /// The receiver sent more than the cap; the rest was read and dropped.
         truncated: bool,
     },
     /// No whole answer within the deadline.
@@ -78,44 +79,56 @@ impl Client {
     /// POSTs `body` as JSON to `url`, like one SnapBill delivery attempt.
     pub async fn post(&self, url: &str, body: Bytes) -> Answer {
         let request = self.http.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-        self.exchange(request, self.limits.response_bytes_max).await
+        self.exchange(request, self.limits.response_bytes_max, Past::ReadToEnd).await
     }
 
     /// GETs `url`, reading at most `bytes_max` bytes of the answer.
     pub async fn get(&self, url: &str, bytes_max: usize) -> Answer {
-        self.exchange(self.http.get(url), bytes_max).await
+        self.exchange(self.http.get(url), bytes_max, Past::Stop).await
     }
 
-    async fn exchange(&self, request: reqwest::RequestBuilder, bytes_max: usize) -> Answer {
+    async fn exchange(&self, request: reqwest::RequestBuilder, bytes_max: usize, past: Past) -> Answer {
         let deadline = Duration::from_millis(self.limits.timeout_ms);
         // reqwest's timeout covers the body too; this outer one also bounds our own reading loop.
-        match tokio::time::timeout(deadline, send_and_read(request, bytes_max)).await {
+        match tokio::time::timeout(deadline, send_and_read(request, bytes_max, past)).await {
             Ok(answer) => answer,
             Err(_) => Answer::Timeout,
         }
     }
 }
 
-async fn send_and_read(request: reqwest::RequestBuilder, bytes_max: usize) -> Answer {
+/// What to do with an answer's bytes past the cap.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Past {
+    /// A delivery's answer: read and drop them, the answer counts only once it has ended.
+    ReadToEnd,
+    /// A document (the effects list): stop at once, it is too large to use.
+    Stop,
+}
+
+async fn send_and_read(request: reqwest::RequestBuilder, bytes_max: usize, past: Past) -> Answer {
     let mut response = match request.send().await {
         Ok(r) => r,
         Err(e) => return from_error(&e),
     };
     let code = response.status().as_u16();
     let mut body = Vec::new();
+    let mut truncated = false;
+    // The answer counts only when it ends within the deadline, as a sender sees it: past the
+    // cap the rest is read and dropped (memory stays bounded), and a body that never ends runs
+    // into the deadline and is a timeout, not a 200.
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 let room = bytes_max - body.len();
-                if chunk.len() > room {
-                    // At the cap: keep what fits and drop the connection with the rest unread.
-                    body.extend_from_slice(&chunk[..room]);
-                    return Answer::Status { code, body: body.into(), truncated: true };
+                truncated |= chunk.len() > room;
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if truncated && past == Past::Stop {
+                    return Answer::Status { code, body: body.into(), truncated };
                 }
-                body.extend_from_slice(&chunk);
             }
             Ok(None) => {
-                return Answer::Status { code, body: body.into(), truncated: false };
+                return Answer::Status { code, body: body.into(), truncated };
             }
             Err(e) => return from_error(&e),
         }

@@ -29,7 +29,8 @@ use std::time::Duration;
 /// Every bound the harness puts on a receiver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {
-    /// One request, connect to last body byte read. At the limit the attempt is a timeout.
+    /// One request, connect to last body byte read. At the limit the attempt is a timeout. By
+    /// default the policy profile's attempt timeout ([`Limits::for_profile`]).
     pub timeout_ms: u64,
     /// Bytes of a delivery's answer read; the rest is left unread and the connection dropped.
     pub response_bytes_max: usize,
@@ -37,11 +38,19 @@ pub struct Limits {
     pub effects_bytes_max: usize,
 }
 
+impl Limits {
+    /// The limits with the request timeout a sender of `profile` gives an attempt: a receiver is
+    /// graded against the deadline it will really get.
+    pub fn for_profile(profile: crate::policy::Profile) -> Limits {
+        Limits { timeout_ms: profile.spec().attempt_timeout_ms, ..Limits::default() }
+    }
+}
+
 impl Default for Limits {
+    /// The `snapbill` profile's attempt timeout (30 s, hooksim's reading of the documentation).
     fn default() -> Self {
         Limits {
-            // SnapBill does not publish its attempt timeout; 5 s is Hook0's and Shopify's total.
-            timeout_ms: 5_000,
+            timeout_ms: crate::policy::Profile::Snapbill.spec().attempt_timeout_ms,
             response_bytes_max: 64 * 1024,
             effects_bytes_max: 8 * 1024 * 1024,
         }
@@ -85,6 +94,10 @@ pub enum CertifyError {
     Limit(String),
     #[error("cannot reach {url}: {why}")]
     Unreachable { url: String, why: String },
+    /// An effects URL was given and cannot be read: the cases about side effects would be
+    /// "not verified", and a receiver with no dedup at all would not fail.
+    #[error("the effects list at {url} cannot be read: {why}")]
+    EffectsUnreadable { url: String, why: String },
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
 }
@@ -97,6 +110,14 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     check_options(opts)?;
     reachable(&opts.url, opts.limits.timeout_ms).await?;
     let client = client::Client::new(opts.limits)?;
+    // Read the effects list before any case: a typo (dead port, 404, the webhook URL by mistake)
+    // is bad input, not a run whose dedup cases quietly go unverified.
+    if let Some(url) = &opts.effects_url
+        && let effects::Effects::Unavailable(why) =
+            effects::fetch(&client, Some(url), opts.limits.effects_bytes_max).await
+    {
+        return Err(CertifyError::EffectsUnreadable { url: url.clone(), why });
+    }
     let target = script::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
     let mut deck = payload::Deck::new(opts.seed);
     let mut sent = Vec::new();
@@ -105,6 +126,9 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     }
     // Read once, after every delivery was answered: receivers record before they answer.
     let effects = effects::fetch(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max).await;
+    if let (Some(url), effects::Effects::Unavailable(why)) = (&opts.effects_url, &effects) {
+        return Err(CertifyError::EffectsUnreadable { url: url.clone(), why: why.clone() });
+    }
     let cases = sent
         .iter()
         .map(|(id, s)| {
@@ -158,7 +182,19 @@ async fn reachable(url: &str, timeout_ms: u64) -> Result<(), CertifyError> {
     let connect = tokio::net::TcpStream::connect((host, port));
     match tokio::time::timeout(Duration::from_millis(timeout_ms), connect).await {
         Ok(Ok(_stream)) => Ok(()),
+        // Something accepted the connection and then dropped it (a reset right after accept
+        // can beat the connect's completion): the receiver is there, and its cases fail, every
+        // run alike.
+        Ok(Err(e)) if accepted_then_dropped(&e) => Ok(()),
         Ok(Err(e)) => Err(unreachable(e.to_string())),
         Err(_) => Err(unreachable(format!("no connection within {timeout_ms} ms"))),
     }
+}
+
+/// A connect error that means a listener was there: it accepted, then reset or closed.
+pub(crate) fn accepted_then_dropped(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe
+    )
 }

@@ -5,7 +5,7 @@ use crate::core::render;
 use crate::domain::{Change, Client, Event, Invoice, InvoiceState, Store};
 use crate::time::SimTime;
 use bytes::Bytes;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -29,7 +29,8 @@ pub struct Deck {
 
 impl Deck {
     pub fn new(seed: u64) -> Deck {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // The world's seed discipline: certification draws from its own stream of the seed.
+        let mut rng = crate::seed::rng(seed, crate::seed::Stream::Certify);
         // Ids start at a seeded offset: runs with different seeds do not collide in a receiver
         // that remembers event ids.
         let next_event = rng.random_range(1_000..1_000_000_000);
@@ -64,9 +65,11 @@ impl Deck {
         self.apply(Change::UpdateClient(renamed))
     }
 
-    /// A new delivery of `event`, rendered now, under a fresh uuid.
+    /// A new delivery of `event`, rendered now, under a fresh uuid: an RFC 4122 version 4 uuid
+    /// (random bits, with the version and variant bits set), as real senders send and as
+    /// receivers that validate uuids expect.
     pub fn deliver(&mut self, event: &Event) -> Delivery {
-        let uuid = Uuid::from_u128(self.rng.random());
+        let uuid = uuid::Builder::from_random_bytes(self.rng.random()).into_uuid();
         Delivery { uuid, event: event.id, body: render(uuid, event, &self.store).into() }
     }
 
@@ -140,4 +143,25 @@ pub fn malformed() -> Vec<(&'static str, Bytes)> {
 pub fn describe(event: &Event) -> String {
     let what = format!("{} {}", event.path.as_str(), event.details);
     format!("{} ({})", what.trim_end(), event.entity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_uuids_are_rfc_4122_version_4_and_seeded() {
+        let mut deck = Deck::new(7);
+        let invoice = deck.invoice();
+        let event = deck.set_state(invoice, InvoiceState::Paid);
+        let uuids: Vec<Uuid> = (0..200).map(|_| deck.deliver(&event).uuid).collect();
+        for u in &uuids {
+            assert_eq!(u.get_version(), Some(uuid::Version::Random), "{u}");
+            assert_eq!(u.get_variant(), uuid::Variant::RFC4122, "{u}");
+        }
+        let mut again = Deck::new(7);
+        let invoice = again.invoice();
+        let event = again.set_state(invoice, InvoiceState::Paid);
+        assert_eq!(again.deliver(&event).uuid, uuids[0], "the same seed sends the same uuids");
+    }
 }

@@ -109,6 +109,18 @@ impl Report {
             self.count(Verdict::Failed),
             self.count(Verdict::NotVerified)
         );
+        let unchecked: Vec<&str> =
+            self.cases.iter().filter(|c| c.verdict == Verdict::NotVerified).map(|c| c.name).collect();
+        if !unchecked.is_empty() {
+            // Loud: exit 0 with cases unchecked must not read as a pass in a CI log.
+            let _ = writeln!(
+                out,
+                "NOT VERIFIED: {} case(s) were not checked ({}): they did not pass. Serve the effects \
+                 contract and give --effects-url (and --require-effects in CI)",
+                unchecked.len(),
+                unchecked.join(", ")
+            );
+        }
         out
     }
 }

@@ -1,11 +1,12 @@
 //! `hooksim certify receiver --url URL`: exit 0 when every verified case passed, 1 when a case
-//! failed, 2 for bad flags (clap's own status), an unreachable URL, or a report that cannot be
-//! written.
+//! failed, 2 for bad flags (clap's own status), an unreachable URL, an effects URL that cannot be
+//! read, or a report that cannot be written.
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
+use hooksim::policy::Profile;
 use std::path::PathBuf;
 
 mod sender;
@@ -27,13 +28,21 @@ pub struct CertifyReceiverArgs {
     /// are reported "not verified".
     #[arg(long)]
     effects_url: Option<String>,
+    /// Refuse to run without --effects-url (for CI: no case may be left "not verified" because
+    /// the flag was forgotten). A given effects URL that cannot be read is always exit 2.
+    #[arg(long, requires = "effects_url")]
+    require_effects: bool,
     /// Seeds the uuids, event ids and entities sent: the same seed sends the same deliveries.
     #[arg(long, default_value_t = SEED_DEFAULT)]
     seed: u64,
-    /// Per request, connect to last byte; a slower answer is a timeout.
-    #[arg(long, default_value_t = Limits::default().timeout_ms,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    timeout_ms: u64,
+    /// The sender whose deadline the receiver is graded against: its attempt timeout is the
+    /// request timeout (snapbill: 30 s; svix, stripe, shopify, hook0, standard-webhooks).
+    #[arg(long, default_value = "snapbill")]
+    profile: Profile,
+    /// Per request, connect to last byte; a slower answer is a timeout. Default: the profile's
+    /// attempt timeout.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout_ms: Option<u64>,
     /// Bytes of each answer read; the rest is dropped unread.
     #[arg(long, default_value_t = Limits::default().response_bytes_max)]
     response_bytes_max: usize,
@@ -72,7 +81,7 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
         effects_url: args.effects_url.clone(),
         seed: args.seed,
         limits: Limits {
-            timeout_ms: args.timeout_ms,
+            timeout_ms: args.timeout_ms.unwrap_or(Limits::for_profile(args.profile).timeout_ms),
             response_bytes_max: args.response_bytes_max,
             effects_bytes_max: args.effects_bytes_max,
         },

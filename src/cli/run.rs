@@ -1,12 +1,17 @@
 //! `hooksim run [PATH...]`: run scenarios, print a line each and the failures in detail, write
 //! the requested reports. Exit 0 when all passed, 1 when an expectation failed (or a report
 //! could not be written), 2 on bad input (then nothing runs).
+//!
+//! With `--receiver NAME=URL` the run is live: the scenario's receiver NAME is a real endpoint,
+//! and the core, the timeline and the mail host run around it in virtual time.
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
 use clap::Args;
+use hooksim::live::{BindError, Bindings};
 use hooksim::runner::{
-    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario_within, to_json, to_junit, trace_file_names,
+    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario_live, run_scenario_within, to_json, to_junit,
+    trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
 use hooksim::trace::TRACE_ENTRIES_MAX;
@@ -20,9 +25,18 @@ pub struct RunArgs {
     /// Run with this seed instead of each file's own.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// net: real HTTP over a simulated network; model: the pure model; both: each, and both must pass.
-    #[arg(long, default_value = "net")]
-    pub engine: EngineChoice,
+    /// net (the default): real HTTP over a simulated network; model: the pure model; both: each,
+    /// and both must pass. Not with --receiver, which runs on the real network.
+    #[arg(long, conflicts_with = "receiver")]
+    pub engine: Option<EngineChoice>,
+    /// Bind the scenario's receiver NAME to a real endpoint: deliveries are real POSTs to URL,
+    /// each attempt on a new connection. Repeat for each receiver that gets deliveries.
+    #[arg(long, value_name = "NAME=URL")]
+    pub receiver: Vec<String>,
+    /// The effects contract of a bound receiver (GET URL lists what it acted on): without it,
+    /// expectations about its acts (acted, skipped) are not verified.
+    #[arg(long, value_name = "NAME=URL", requires = "receiver")]
+    pub effects: Vec<String>,
     /// Write a JSON report here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -53,7 +67,11 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("nothing was run");
         return EXIT_BAD_INPUT;
     }
-    let runs = run_all(&report.loaded, &args);
+    let bindings = match bind(&report.loaded, &args) {
+        Ok(bindings) => bindings,
+        Err(code) => return code,
+    };
+    let runs = run_all(&report.loaded, &args, bindings.as_ref());
     for run in runs.iter().filter(|r| !r.passed()) {
         println!();
         print!("{}", render_failures(run));
@@ -61,6 +79,13 @@ pub fn run(args: RunArgs) -> u8 {
     let passed = runs.iter().filter(|r| r.passed()).count();
     println!();
     println!("{} passed, {} failed", passed, runs.len() - passed);
+    let not_verified: usize = runs.iter().map(|r| r.not_verified.len()).sum();
+    if not_verified > 0 {
+        println!(
+            "NOT VERIFIED: {not_verified} expectation(s) about receivers' acts neither passed nor failed \
+             (give --effects NAME=URL for each bound receiver to check them)"
+        );
+    }
     if let Err(e) = write_reports(&runs, &args) {
         // The scenarios ran (exit 2 would say nothing did); a report that could not be written
         // fails the run.
@@ -70,11 +95,56 @@ pub fn run(args: RunArgs) -> u8 {
     if passed == runs.len() { EXIT_OK } else { EXIT_FAILED }
 }
 
-fn run_all(scenarios: &[Scenario], args: &RunArgs) -> Vec<ScenarioRun> {
-    let mut runs = Vec::new();
+/// The bindings of a live run (`None`: a simulated run), every file checked against them; on
+/// bad input, every error is printed and the exit status returned.
+fn bind(scenarios: &[Scenario], args: &RunArgs) -> Result<Option<Bindings>, u8> {
+    if args.receiver.is_empty() {
+        return Ok(None);
+    }
+    let bindings = Bindings::parse(&args.receiver, &args.effects).map_err(|errors| refuse(&errors, None))?;
+    let mut bad = false;
     for scenario in scenarios {
-        for engine in args.engine.engines() {
-            let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
+        let errors = bindings.check(&scenario.world);
+        if !errors.is_empty() {
+            refuse(&errors, Some(&scenario.file));
+            bad = true;
+        }
+    }
+    if !bad {
+        let errors = hooksim::live::probe(&bindings);
+        if !errors.is_empty() {
+            refuse(&errors, None);
+            bad = true;
+        }
+    }
+    if bad {
+        eprintln!("nothing was run");
+        return Err(EXIT_BAD_INPUT);
+    }
+    Ok(Some(bindings))
+}
+
+fn refuse(errors: &[BindError], file: Option<&Path>) -> u8 {
+    for error in errors {
+        match file {
+            Some(file) => eprintln!("{}: {error}", file.display()),
+            None => eprintln!("error: {error}"),
+        }
+    }
+    EXIT_BAD_INPUT
+}
+
+fn run_all(scenarios: &[Scenario], args: &RunArgs, bindings: Option<&Bindings>) -> Vec<ScenarioRun> {
+    let mut runs = Vec::new();
+    let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
+    for scenario in scenarios {
+        if let Some(bindings) = bindings {
+            let run = run_scenario_live(scenario, bindings, args.seed, limits);
+            println!("{}", render_line(&run));
+            runs.push(run);
+            continue;
+        }
+        for engine in args.engine.unwrap_or(EngineChoice::Net).engines() {
             let run = run_scenario_within(scenario, *engine, args.seed, limits);
             println!("{}", render_line(&run));
             runs.push(run);

@@ -9,19 +9,28 @@ use std::fmt::Write as _;
 /// `PASS  net    week-of-failure-disables   10d 00:00:00.000 simulated    12.3 ms wall`
 pub fn render_line(run: &ScenarioRun) -> String {
     let verdict = if run.passed() { "PASS" } else { "FAIL" };
-    format!(
+    let mut line = format!(
         "{verdict}  {:<5}  {:<40}  {} simulated  {:>9.1} ms wall  {:>6} attempts",
         run.engine.as_str(),
         run.name,
         SimTime::from_millis(run.sim_elapsed_ms),
         run.wall_us as f64 / 1000.0,
         run.attempts()
-    )
+    );
+    if !run.not_verified.is_empty() {
+        line.push_str(&format!("  ({} not verified)", run.not_verified.len()));
+    }
+    line
 }
 
 /// The command that runs exactly this scenario, engine, seed and limits again.
 pub fn reproduce_command(run: &ScenarioRun) -> String {
-    let mut command = format!("hooksim run {} --engine {} --seed {}", run.file.display(), run.engine, run.seed);
+    let mut command = if run.engine == super::Engine::Live {
+        // The real network has no engine flag: the bound receivers choose it.
+        format!("hooksim run {} {} --seed {}", run.file.display(), run.bindings.join(" "), run.seed)
+    } else {
+        format!("hooksim run {} --engine {} --seed {}", run.file.display(), run.engine, run.seed)
+    };
     if run.limits.trace_entries_max != RunLimits::default().trace_entries_max {
         command.push_str(&format!(" --trace-entries-max {}", run.limits.trace_entries_max));
     }
@@ -46,6 +55,9 @@ pub fn render_failures(run: &ScenarioRun) -> String {
     }
     for failure in &run.failures {
         let _ = writeln!(out, "{failure}");
+    }
+    for not_verified in &run.not_verified {
+        let _ = writeln!(out, "{not_verified}");
     }
     let _ = writeln!(out, "reproduce: {}", reproduce_command(run));
     out

@@ -33,7 +33,7 @@ fn run_json(run: &ScenarioRun) -> Value {
             "excerpt": stop.excerpt,
         }));
     }
-    json!({
+    let mut value = json!({
         "name": run.name,
         "file": run.file.display().to_string(),
         "engine": run.engine,
@@ -44,5 +44,16 @@ fn run_json(run: &ScenarioRun) -> Value {
         "attempts": run.attempts(),
         "trace_sha256": run.trace.sha256(),
         "failures": failures,
-    })
+    });
+    if run.engine == super::Engine::Live {
+        // Only live runs can leave expectations unchecked (a receiver without an effects URL).
+        let not_verified: Vec<Value> = run
+            .not_verified
+            .iter()
+            .map(|n| json!({"file": n.file.display().to_string(), "line": n.line, "column": n.column, "why": n.why}))
+            .collect();
+        value["not_verified"] = Value::Array(not_verified);
+        value["receivers"] = json!(run.bindings);
+    }
+    value
 }

@@ -23,6 +23,10 @@ pub fn to_junit(runs: &[ScenarioRun]) -> Result<String, quick_junit::SerializeEr
         let mut case = TestCase::new(format!("{} [{}]", run.name, run.engine), status);
         case.set_classname(run.file.display().to_string());
         case.set_time(Duration::from_micros(run.wall_us));
+        if !run.not_verified.is_empty() {
+            let lines: Vec<String> = run.not_verified.iter().map(ToString::to_string).collect();
+            case.set_system_out(lines.join("\n"));
+        }
         suite.add_test_case(case);
     }
     report.add_test_suite(suite);

@@ -12,7 +12,7 @@ pub use human::{render_failures, render_line, reproduce_command};
 pub use json::to_json;
 pub use junit::to_junit;
 
-use crate::scenario::{Failure, Scenario, evaluate, render_entry};
+use crate::scenario::{Expectation, Failure, Scenario, evaluate, render_entry};
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 use serde::Serialize;
@@ -28,6 +28,9 @@ pub enum Engine {
     Net,
     /// The pure discrete-event model.
     Model,
+    /// The live shell: receivers bound to real endpoints (`--receiver`); run it with
+    /// [`run_scenario_live`], which carries the bindings.
+    Live,
 }
 
 impl Engine {
@@ -35,10 +38,12 @@ impl Engine {
         match self {
             Engine::Net => "net",
             Engine::Model => "model",
+            Engine::Live => "live",
         }
     }
 
-    /// On an error, the failure keeps the trace up to it.
+    /// On an error, the failure keeps the trace up to it. [`Engine::Live`] needs its receivers
+    /// bound: here it fails at once, and [`run_scenario_live`] runs it.
     pub fn run(self, world: &World) -> Result<RunOutput, EngineFailure> {
         self.run_within(world, RunLimits::default())
     }
@@ -48,6 +53,7 @@ impl Engine {
         match self {
             Engine::Net => crate::net::run_with(world, limits),
             Engine::Model => crate::model::run_with(world, limits),
+            Engine::Live => crate::live::run_with(world, &crate::live::Bindings::default(), limits),
         }
     }
 }
@@ -109,6 +115,26 @@ pub struct ScenarioRun {
     /// The engine stopped before the world's end (the scenario fails). `trace` then holds what
     /// was recorded until it stopped, and `sim_elapsed_ms` the virtual time reached.
     pub error: Option<EngineStop>,
+    /// Expectations that could not be checked, so neither passed nor failed (the live shell:
+    /// acts of a receiver without an effects URL). Empty on the simulated engines.
+    pub not_verified: Vec<NotVerified>,
+    /// The `--receiver`/`--effects` flags of a live run (for the reproduce line).
+    pub bindings: Vec<String>,
+}
+
+/// An expectation that was not checked, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotVerified {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub why: String,
+}
+
+impl fmt::Display for NotVerified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: not verified: {}", self.file.display(), self.line, self.column, self.why)
+    }
 }
 
 /// Why an engine stopped early, and the last entries it recorded, readable (the evidence).
@@ -140,13 +166,61 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
 
 /// [`run_scenario`] within `limits`.
 pub fn run_scenario_within(scenario: &Scenario, engine: Engine, seed: Option<u64>, limits: RunLimits) -> ScenarioRun {
+    run_on(scenario, engine, seed, limits, |world| engine.run_within(world, limits))
+}
+
+/// Runs `scenario` with its receivers bound to real endpoints (the live shell). Expectations
+/// about the acts of a receiver that has no effects URL are reported not verified.
+pub fn run_scenario_live(
+    scenario: &Scenario,
+    bindings: &crate::live::Bindings,
+    seed: Option<u64>,
+    limits: RunLimits,
+) -> ScenarioRun {
+    let (verifiable, not_verified) = split_unverifiable(scenario, bindings);
+    let mut run =
+        run_on(&verifiable, Engine::Live, seed, limits, |world| crate::live::run_with(world, bindings, limits));
+    run.not_verified = not_verified;
+    run.bindings = bindings.flags();
+    run
+}
+
+/// The scenario without the expectations the bindings cannot check, and those expectations.
+fn split_unverifiable(scenario: &Scenario, bindings: &crate::live::Bindings) -> (Scenario, Vec<NotVerified>) {
+    let mut verifiable = scenario.clone();
+    let mut not_verified = Vec::new();
+    verifiable.expectations.retain(|e| {
+        let (subject, receiver) = match &e.value {
+            Expectation::Acted { receiver, .. } => ("acted", receiver),
+            Expectation::Skipped { receiver, .. } => ("skipped", receiver),
+            _ => return true,
+        };
+        if bindings.get(receiver).is_none_or(|b| b.effects.is_some()) {
+            return true;
+        }
+        let why = format!(
+            "`{subject} = \"{receiver}\"`: receiver {receiver} has no --effects URL, so what it did cannot be seen"
+        );
+        not_verified.push(NotVerified { file: scenario.file.clone(), line: e.line, column: e.column, why });
+        false
+    });
+    (verifiable, not_verified)
+}
+
+fn run_on(
+    scenario: &Scenario,
+    engine: Engine,
+    seed: Option<u64>,
+    limits: RunLimits,
+    run: impl FnOnce(&World) -> Result<RunOutput, EngineFailure>,
+) -> ScenarioRun {
     let mut world = scenario.world.clone();
     if let Some(seed) = seed {
         world.seed = seed;
     }
     // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
     let started = Instant::now();
-    let result = engine.run_within(&world, limits);
+    let result = run(&world);
     let wall_us = started.elapsed().as_micros() as u64;
     let (trace, sim_elapsed_ms, error) = match result {
         Ok(out) => (out.trace, out.sim_elapsed_ms, None),
@@ -167,6 +241,8 @@ pub fn run_scenario_within(scenario: &Scenario, engine: Engine, seed: Option<u64
         trace,
         failures,
         error,
+        not_verified: Vec::new(),
+        bindings: Vec::new(),
     }
 }
 

@@ -1,0 +1,174 @@
+//! One delivery attempt on the real network: a POST on a new connection, bounded by the
+//! attempt's timeout and a cap on the answer's bytes, never following a redirect; then, when the
+//! receiver has an effects URL, a read of its effects list (what it did with the delivery).
+//!
+//! This file reads the wall clock (`Instant::now`, when the answer came back): it is on
+//! ARCHITECTURE.md's allow-list.
+
+use crate::certify::effects::{self, EffectRecord, Effects};
+use crate::trace::Outcome;
+use reqwest::Url;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Bytes of an answer's body read; a longer body is not waited for: the connection is dropped
+/// and the attempt fails as `reset` (a sender does not wait on an endless answer).
+pub const ANSWER_BYTES_MAX: usize = 1024 * 1024;
+/// Deadline of one read of an effects list.
+pub const EFFECTS_TIMEOUT_MS: u64 = 5_000;
+/// Bytes of an effects list read; a longer list is an error.
+pub const EFFECTS_BYTES_MAX: usize = 8 * 1024 * 1024;
+
+/// What the driver hands a flight.
+#[derive(Clone, Debug)]
+pub(super) struct Job {
+    pub rx: usize,
+    pub attempt: u64,
+    pub delivery: Uuid,
+    pub body: Arc<str>,
+    pub timeout_ms: u64,
+    /// The dispatcher process that sent it: an answer to an earlier, crashed one is lost.
+    pub incarnation: u32,
+}
+
+/// How the POST ended, as a sender sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reply {
+    /// An outcome to report; `retry_after_ms` from a `Retry-After: <seconds>` on a 429 or 503.
+    Answered { outcome: Outcome, retry_after_ms: Option<u64> },
+    /// No whole answer within the attempt timeout: the core times the attempt out by itself.
+    NoAnswer,
+}
+
+/// A flight that came back.
+#[derive(Debug)]
+pub(super) struct Exchange {
+    pub job: Job,
+    pub reply: Reply,
+    /// When the answer (or its absence) was known, on the wall clock.
+    pub answered_at: Instant,
+    /// The effects list read after the answer, when the receiver has an effects URL.
+    pub effects: Option<Result<Vec<EffectRecord>, String>>,
+}
+
+/// The HTTP clients of a live run.
+#[derive(Clone)]
+pub(super) struct Couriers {
+    /// Deliveries: no idle connection is ever kept, so every attempt opens a new one (a retry
+    /// days later never rides the first try's keep-alive connection).
+    deliveries: reqwest::Client,
+    effects: crate::certify::client::Client,
+}
+
+impl Couriers {
+    pub fn new() -> Result<Couriers, reqwest::Error> {
+        let deliveries = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            // A 3xx is a failed attempt (SnapBill), not a place to go.
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("hooksim/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let limits = crate::certify::Limits {
+            timeout_ms: EFFECTS_TIMEOUT_MS,
+            effects_bytes_max: EFFECTS_BYTES_MAX,
+            ..crate::certify::Limits::default()
+        };
+        Ok(Couriers { deliveries, effects: crate::certify::client::Client::new(limits)? })
+    }
+
+    /// POSTs the job's body to `url`, then reads `effects_url`.
+    pub async fn fly(&self, job: Job, url: Url, effects_url: Option<Url>) -> Exchange {
+        let deadline = Duration::from_millis(job.timeout_ms);
+        let reply = match tokio::time::timeout(deadline, self.post(url, &job, deadline)).await {
+            Ok(reply) => reply,
+            Err(_) => Reply::NoAnswer,
+        };
+        let answered_at = Instant::now();
+        let effects = match effects_url {
+            Some(u) => Some(self.read_effects(&u).await),
+            None => None,
+        };
+        Exchange { job, reply, answered_at, effects }
+    }
+
+    /// The effects list at `url`, or why it cannot be read.
+    pub async fn read_effects(&self, url: &Url) -> Result<Vec<EffectRecord>, String> {
+        match effects::fetch(&self.effects, Some(url.as_str()), EFFECTS_BYTES_MAX).await {
+            Effects::Read(records) => Ok(records),
+            Effects::Unavailable(why) => Err(why),
+        }
+    }
+
+    async fn post(&self, url: Url, job: &Job, deadline: Duration) -> Reply {
+        let request = self
+            .deliveries
+            .post(url)
+            .timeout(deadline)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(job.body.to_string());
+        let mut response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return failed(&e),
+        };
+        let code = response.status().as_u16();
+        let retry_after_ms = retry_after_ms(code, response.headers());
+        // The whole answer counts: a status line followed by a body that never ends is no answer.
+        let mut read = 0usize;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    read += chunk.len();
+                    if read > ANSWER_BYTES_MAX {
+                        return Reply::Answered { outcome: Outcome::Reset, retry_after_ms: None };
+                    }
+                }
+                Ok(None) => return Reply::Answered { outcome: Outcome::Status { code }, retry_after_ms },
+                Err(e) => return failed(&e),
+            }
+        }
+    }
+}
+
+fn failed(e: &reqwest::Error) -> Reply {
+    let outcome = if e.is_timeout() {
+        return Reply::NoAnswer;
+    } else if e.is_connect() {
+        Outcome::Refused
+    } else {
+        Outcome::Reset
+    };
+    Reply::Answered { outcome, retry_after_ms: None }
+}
+
+/// `Retry-After: <seconds>` on a 429 or 503 (an HTTP date is not read: the virtual clock has no
+/// calendar).
+fn retry_after_ms(code: u16, headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    if code != 429 && code != 503 {
+        return None;
+    }
+    let seconds: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(seconds.saturating_mul(1_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after_ms;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_on_429_and_503_only() {
+        assert_eq!(retry_after_ms(503, &headers("2")), Some(2_000));
+        assert_eq!(retry_after_ms(429, &headers(" 120 ")), Some(120_000));
+        assert_eq!(retry_after_ms(500, &headers("2")), None);
+        assert_eq!(retry_after_ms(503, &headers("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(retry_after_ms(503, &HeaderMap::new()), None);
+    }
+}

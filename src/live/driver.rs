@@ -1,0 +1,479 @@
+//! The live shell's loop: the core, the timeline and the simulated mail host in virtual time;
+//! deliveries to bound receivers as real HTTP requests.
+//!
+//! The loop does everything due at the clock's reading, in virtual-time order; then, with
+//! nothing on the real network, jumps to the next deadline, or, with requests in flight, waits
+//! for one to come back or for the wall instant of the next deadline, whichever is first.
+
+use super::attempt::{Couriers, Exchange, Job, Reply};
+use super::clock::Clock;
+use super::ledger::Ledger;
+use super::links::{Links, Path};
+use super::mail::{EMAIL_RETRY_MS, Letter};
+use super::{Bindings, FLIGHTS_MAX, SETTLE_INTERVAL_MS, SETTLE_READS_MAX};
+use crate::core::{Dispatcher, Input, Output};
+use crate::time::{SimTime, TimeQueue};
+use crate::trace::{Outcome, Trace, TraceEvent};
+use crate::world::{Action, EngineError, Host, RunLimits, Stall, Step, World, url_host};
+use rand_chacha::ChaCha8Rng;
+use reqwest::Url;
+use std::collections::{BTreeMap, VecDeque};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+/// What travels in virtual time.
+enum Message {
+    /// A request reaches the edge of the harness: it goes out on the real network.
+    Request(Job),
+    Answer {
+        attempt: u64,
+        outcome: Outcome,
+        retry_after_ms: Option<u64>,
+        incarnation: u32,
+    },
+    Mail(Letter),
+}
+
+/// A receiver of the world that is a real endpoint.
+struct Target {
+    host: Host,
+    url: Url,
+    effects: Option<(Url, Ledger)>,
+}
+
+pub(super) struct Driver<'w> {
+    world: &'w World,
+    core: Dispatcher,
+    /// The instant processed last; the trace never goes back before it.
+    pub now: SimTime,
+    pub trace: Trace,
+    limits: RunLimits,
+    /// Latency draws, seeded (the model engine's stream: the same draws for the same links).
+    rng: ChaCha8Rng,
+    links: Links,
+    /// Indexed like `world.receivers`; `None` for a receiver that is not bound (it gets nothing).
+    targets: Vec<Option<Target>>,
+    webhook_target: Vec<Option<usize>>,
+    agenda: TimeQueue<Message>,
+    held: Vec<(Host, Host, Message)>,
+    incarnation: u32,
+    next_step: usize,
+    clock: Clock,
+    couriers: Couriers,
+    flights: usize,
+    /// Requests waiting for a free flight slot ([`FLIGHTS_MAX`]), oldest first.
+    waiting: VecDeque<Job>,
+    tasks: JoinSet<()>,
+    landed_tx: mpsc::UnboundedSender<Exchange>,
+    landed: mpsc::UnboundedReceiver<Exchange>,
+    /// The event of each delivery of this run, from the core's trace.
+    delivery_events: BTreeMap<Uuid, u64>,
+    scanned: usize,
+    steps_here: u64,
+}
+
+impl<'w> Driver<'w> {
+    pub fn new(world: &'w World, bindings: &Bindings, limits: RunLimits, couriers: Couriers) -> Driver<'w> {
+        let targets = world
+            .receivers
+            .iter()
+            .map(|r| {
+                bindings.get(&r.host).map(|b| Target {
+                    host: Host::Receiver(r.host.clone()),
+                    url: b.url.clone(),
+                    effects: b.effects.clone().map(|u| (u, Ledger::default())),
+                })
+            })
+            .collect::<Vec<_>>();
+        let webhook_target = world
+            .webhooks
+            .iter()
+            .map(|w| url_host(&w.url).and_then(|h| world.receivers.iter().position(|r| r.host == h)))
+            .map(|rx| rx.filter(|rx| targets[*rx].is_some()))
+            .collect();
+        let (landed_tx, landed) = mpsc::unbounded_channel();
+        Driver {
+            world,
+            core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
+            now: SimTime::ZERO,
+            trace: Trace::with_entries_max(limits.trace_entries_max),
+            limits,
+            rng: crate::seed::rng(world.seed, crate::seed::Stream::ModelNetwork),
+            links: Links::new(world.latency_ms),
+            targets,
+            webhook_target,
+            agenda: TimeQueue::default(),
+            held: Vec::new(),
+            incarnation: 0,
+            next_step: 0,
+            clock: Clock::new(),
+            couriers,
+            flights: 0,
+            waiting: VecDeque::new(),
+            tasks: JoinSet::new(),
+            landed_tx,
+            landed,
+            delivery_events: BTreeMap::new(),
+            scanned: 0,
+            steps_here: 0,
+        }
+    }
+
+    pub async fn run(&mut self) -> Result<(), EngineError> {
+        self.read_baselines().await?;
+        let end = self.world.end();
+        loop {
+            self.advance_to(self.clock.now().min(end))?;
+            if self.clock.now() >= end {
+                break;
+            }
+            let next = self.next_instant().filter(|t| *t <= end);
+            if self.flights == 0 {
+                self.clock.jump(next.unwrap_or(end));
+                continue;
+            }
+            let wake = self.clock.wall_at(next.unwrap_or(end));
+            tokio::select! {
+                Some(exchange) = self.landed.recv() => {
+                    let at = self.clock.at(exchange.answered_at).min(end);
+                    self.advance_to(at)?;
+                    self.land(exchange)?;
+                }
+                () = tokio::time::sleep_until(wake.into()) => {}
+            }
+        }
+        self.now = self.now.max(end);
+        self.settle().await
+    }
+
+    /// Runs every instant due at or before `t`, in order; then stands at `t`.
+    fn advance_to(&mut self, t: SimTime) -> Result<(), EngineError> {
+        while let Some(next) = self.next_instant().filter(|n| *n <= t) {
+            self.step(next)?;
+        }
+        self.now = self.now.max(t);
+        Ok(())
+    }
+
+    fn next_instant(&self) -> Option<SimTime> {
+        let step = self.world.timeline.get(self.next_step).map(|s| s.at);
+        [step, self.agenda.next_at(), self.core.poll_timeout()].into_iter().flatten().min()
+    }
+
+    /// One instant: the timeline's steps, the messages due, the core's timers (as the model
+    /// engine does, with the same watchdog).
+    fn step(&mut self, at: SimTime) -> Result<(), EngineError> {
+        self.steps_here = if at == self.now { self.steps_here + 1 } else { 0 };
+        self.now = self.now.max(at);
+        while let Some(step) = self.world.timeline.get(self.next_step).filter(|s| s.at <= at) {
+            self.next_step += 1;
+            self.apply(self.next_step - 1, step)?;
+        }
+        while let Some((_, message)) = self.agenda.pop_due(at) {
+            self.steps_here += 1;
+            self.stall_check()?;
+            self.deliver(message)?;
+        }
+        self.core.handle_timeout(self.now);
+        self.drain_core();
+        if self.trace.is_full() {
+            return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: self.now });
+        }
+        self.stall_check()
+    }
+
+    fn stall_check(&self) -> Result<(), EngineError> {
+        if self.steps_here > self.limits.stall_steps_max {
+            return Err(EngineError::Stalled(Stall::ClockStopped { steps: self.steps_here, at: self.now }));
+        }
+        Ok(())
+    }
+
+    fn input(&mut self, input: Input) -> Result<(), crate::core::InputError> {
+        let result = self.core.handle(self.now, input);
+        self.drain_core();
+        result
+    }
+
+    fn drain_core(&mut self) {
+        self.core.drain_trace_into(&mut self.trace);
+        for entry in &self.trace.entries()[self.scanned..] {
+            if let TraceEvent::DeliveryQueued { delivery, event, .. } = &entry.event {
+                self.delivery_events.insert(*delivery, *event);
+            }
+        }
+        self.scanned = self.trace.len();
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Send(request) => {
+                    let Some(rx) = self.webhook_target.get(request.webhook.0 as usize).copied().flatten() else {
+                        // No receiver of that name: the connect fails at once.
+                        self.answer_now(request.attempt, Outcome::Refused);
+                        continue;
+                    };
+                    let job = Job {
+                        rx,
+                        attempt: request.attempt,
+                        delivery: request.delivery,
+                        body: request.body,
+                        timeout_ms: request.timeout_ms,
+                        incarnation: self.incarnation,
+                    };
+                    self.send_request(job);
+                }
+                Output::Email(email) => self.agenda.push(self.now, Message::Mail(Letter::Send(Box::new(email)))),
+            }
+        }
+    }
+
+    fn apply(&mut self, index: usize, step: &Step) -> Result<(), EngineError> {
+        let step_error = |source| EngineError::Step { index, at: step.at, source };
+        match &step.action {
+            Action::Change(change) => return self.input(Input::Change(change.clone())).map_err(step_error),
+            Action::EnableWebhook(w) => return self.input(Input::Enable(*w)).map_err(step_error),
+            _ => {}
+        }
+        self.trace.push(self.now, TraceEvent::WorldChanged { what: step.action.to_string() });
+        match &step.action {
+            // Bound receivers cannot be scripted or crashed (refused before the run); an unbound
+            // one gets no deliveries, so its behaviour does not matter.
+            Action::Behave { .. } | Action::Change(_) | Action::EnableWebhook(_) => {}
+            Action::Partition { from, to, one_way } => self.links.partition(from, to, *one_way),
+            Action::Repair { a, b } => self.links.repair(a, b),
+            Action::Hold { a, b } => self.links.hold(a, b),
+            Action::Release { a, b } => {
+                self.links.release(a, b);
+                self.release_held(a, b);
+            }
+            Action::Latency { min_ms, max_ms } => self.links.set_latency(*min_ms, *max_ms),
+            Action::Crash(host) => {
+                self.links.crash(host);
+                if *host == Host::Dispatcher {
+                    self.incarnation += 1;
+                    let _ = self.input(Input::Crash);
+                }
+            }
+            Action::Restart(host) => {
+                self.links.restart(host);
+                if *host == Host::Dispatcher {
+                    let _ = self.input(Input::Restart);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn route(&mut self, path: Path, from: &Host, to: &Host, message: Message) {
+        match path {
+            Path::Open { latency_ms } => self.agenda.push(self.now.plus_ms(latency_ms), message),
+            Path::Held => self.held.push((from.clone(), to.clone(), message)),
+            Path::Partitioned | Path::Down => {}
+        }
+    }
+
+    fn transmit(&mut self, from: &Host, to: &Host, message: Message) {
+        let path = self.links.path(from, to, &mut self.rng);
+        self.route(path, from, to, message);
+    }
+
+    fn release_held(&mut self, a: &Host, b: &Host) {
+        let (released, kept) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|(from, to, _)| (from == a && to == b) || (from == b && to == a));
+        self.held = kept;
+        for (from, to, message) in released {
+            self.transmit(&from, &to, message);
+        }
+    }
+
+    /// A partition refuses at once; a hold keeps the request until the release; latency delays
+    /// it in virtual time. Only then does it go on the real network.
+    fn send_request(&mut self, job: Job) {
+        let to = self.target(job.rx).host.clone();
+        let path = self.links.path(&Host::Dispatcher, &to, &mut self.rng);
+        if path == Path::Partitioned {
+            return self.answer_now(job.attempt, Outcome::Refused);
+        }
+        self.route(path, &Host::Dispatcher, &to, Message::Request(job));
+    }
+
+    fn answer_now(&mut self, attempt: u64, outcome: Outcome) {
+        let message = Message::Answer { attempt, outcome, retry_after_ms: None, incarnation: self.incarnation };
+        self.agenda.push(self.now, message);
+    }
+
+    fn target(&self, rx: usize) -> &Target {
+        self.targets[rx].as_ref().expect("jobs go to bound receivers only")
+    }
+
+    fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
+        match message {
+            Message::Request(job) => self.launch(job),
+            Message::Answer { attempt, outcome, retry_after_ms, incarnation } => {
+                if incarnation == self.incarnation && !self.links.is_down(&Host::Dispatcher) {
+                    let input = match (outcome, retry_after_ms) {
+                        (Outcome::Status { code }, Some(ms)) => {
+                            Input::AnswerRetryAfter { attempt, status: code, retry_after_ms: ms }
+                        }
+                        _ => Input::Answer { attempt, outcome },
+                    };
+                    self.input(input)
+                        .map_err(|e| EngineError::Simulation(format!("answer to attempt {attempt}: {e}")))?;
+                }
+            }
+            Message::Mail(letter) => self.mail(letter),
+        }
+        Ok(())
+    }
+
+    /// The simulated mail host, as in the model engine.
+    fn mail(&mut self, letter: Letter) {
+        match letter {
+            Letter::Send(email) => {
+                if self.links.is_down(&Host::Dispatcher) {
+                    // The outbox is durable: the restarted dispatcher sends it.
+                    let retry_at = self.now.plus_ms(EMAIL_RETRY_MS);
+                    return self.agenda.push(retry_at, Message::Mail(Letter::Send(email)));
+                }
+                let outcome = match self.links.path(&Host::Dispatcher, &Host::Mail, &mut self.rng) {
+                    Path::Open { latency_ms } => {
+                        return self.agenda.push(self.now.plus_ms(latency_ms), Message::Mail(Letter::Arrive(email)));
+                    }
+                    Path::Partitioned => Outcome::Refused,
+                    Path::Held | Path::Down => Outcome::Timeout,
+                };
+                let retry_at = self.now.plus_ms(EMAIL_RETRY_MS);
+                self.trace.push(self.now, TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at });
+                self.agenda.push(retry_at, Message::Mail(Letter::Send(email)));
+            }
+            Letter::Arrive(email) => {
+                if self.links.is_down(&Host::Mail) {
+                    self.agenda.push(self.now.plus_ms(EMAIL_RETRY_MS), Message::Mail(Letter::Send(email)));
+                } else {
+                    self.trace.push(self.now, TraceEvent::EmailReceived { to: email.to, webhook: email.webhook });
+                }
+            }
+        }
+    }
+
+    /// Puts a request on the real network, or in line for a flight slot.
+    fn launch(&mut self, job: Job) {
+        if self.flights >= FLIGHTS_MAX {
+            return self.waiting.push_back(job);
+        }
+        self.flights += 1;
+        self.clock.run();
+        let target = self.target(job.rx);
+        let (url, effects) = (target.url.clone(), target.effects.as_ref().map(|(u, _)| u.clone()));
+        let (couriers, landed) = (self.couriers.clone(), self.landed_tx.clone());
+        self.tasks.spawn(async move {
+            let exchange = couriers.fly(job, url, effects).await;
+            let _ = landed.send(exchange);
+        });
+    }
+
+    /// A flight came back: its acts into the trace, then its answer travels back to the
+    /// dispatcher through the links (a partition loses it: the core's timeout decides).
+    fn land(&mut self, exchange: Exchange) -> Result<(), EngineError> {
+        self.flights -= 1;
+        // Reap finished tasks: a long run must not keep a handle per attempt.
+        while self.tasks.try_join_next().is_some() {}
+        if let Some(job) = self.waiting.pop_front() {
+            self.launch(job);
+        }
+        if self.flights == 0 {
+            self.clock.stop();
+        }
+        let Exchange { job, reply, effects, .. } = exchange;
+        self.record_acts(&job, reply, effects)?;
+        let Reply::Answered { outcome, retry_after_ms } = reply else {
+            return Ok(()); // no answer within the timeout: the core times the attempt out itself
+        };
+        let from = self.target(job.rx).host.clone();
+        let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
+        self.transmit(&from, &Host::Dispatcher, answer);
+        Ok(())
+    }
+
+    /// New effects of the delivery become `receiver_acted`; an answered delivery with none is
+    /// `receiver_skipped` (the receiver saw it and chose not to act).
+    fn record_acts(
+        &mut self,
+        job: &Job,
+        reply: Reply,
+        effects: Option<Result<Vec<crate::certify::effects::EffectRecord>, String>>,
+    ) -> Result<(), EngineError> {
+        let Some(effects) = effects else { return Ok(()) };
+        let receiver = self.target(job.rx).host.name().to_string();
+        let records = effects.map_err(|why| {
+            EngineError::Simulation(format!("the effects of receiver {receiver:?} could not be read: {why}"))
+        })?;
+        let event = self.delivery_events.get(&job.delivery).copied().unwrap_or_default();
+        let Some((_, ledger)) = self.targets[job.rx].as_mut().and_then(|t| t.effects.as_mut()) else { return Ok(()) };
+        let acts = ledger.new_acts(&records, job.delivery);
+        let delivery = job.delivery;
+        match (acts.is_empty(), reply) {
+            (true, Reply::Answered { outcome: Outcome::Status { code }, .. }) => {
+                let why = format!("answered {code}, no effect recorded");
+                self.trace.push(self.now, TraceEvent::ReceiverSkipped { receiver, delivery, event, why });
+            }
+            _ => {
+                for action in acts {
+                    let entry = TraceEvent::ReceiverActed { receiver: receiver.clone(), delivery, event, action };
+                    self.trace.push(self.now, entry);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads each effects list once before anything is sent: what is there already is not this
+    /// run's doing.
+    async fn read_baselines(&mut self) -> Result<(), EngineError> {
+        for target in self.targets.iter_mut().flatten() {
+            if let Some((url, ledger)) = &mut target.effects {
+                let records = self.couriers.read_effects(url).await.map_err(|why| {
+                    EngineError::Simulation(format!(
+                        "the effects of receiver {:?} could not be read: {why}",
+                        target.host.name()
+                    ))
+                })?;
+                *ledger = Ledger::after(&records);
+            }
+        }
+        Ok(())
+    }
+
+    /// The world's end: flights still out are cut, and each effects list is read until it
+    /// settles (two equal reads, at most [`SETTLE_READS_MAX`]): acts done after an answer (from
+    /// a queue) are traced at the end.
+    async fn settle(&mut self) -> Result<(), EngineError> {
+        self.tasks.abort_all();
+        let known = self.delivery_events.clone();
+        for rx in 0..self.targets.len() {
+            let Some(Target { host, effects: Some((url, _)), .. }) = &self.targets[rx] else { continue };
+            let (receiver, url) = (host.name().to_string(), url.clone());
+            let mut last: Option<Vec<_>> = None;
+            for _ in 0..SETTLE_READS_MAX {
+                let read = self.couriers.read_effects(&url).await.map_err(|why| {
+                    EngineError::Simulation(format!("the effects of receiver {receiver:?} could not be read: {why}"))
+                })?;
+                let settled = last.as_ref() == Some(&read);
+                last = Some(read);
+                if settled {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(SETTLE_INTERVAL_MS)).await;
+            }
+            let records = last.unwrap_or_default();
+            let Some((_, ledger)) = self.targets[rx].as_mut().and_then(|t| t.effects.as_mut()) else { continue };
+            for (delivery, action) in ledger.all_new(&records, |u| known.contains_key(&u)) {
+                let event = known.get(&delivery).copied().unwrap_or_default();
+                let entry = TraceEvent::ReceiverActed { receiver: receiver.clone(), delivery, event, action };
+                self.trace.push(self.now, entry);
+            }
+        }
+        Ok(())
+    }
+}
