@@ -37,8 +37,9 @@ impl Outcome {
 }
 
 /// Why an event did not become a delivery for a webhook that subscribes to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RefusedReason {
     WebhookDisabled,
     /// `pending_per_webhook_max` reached.
@@ -57,8 +58,9 @@ pub enum DisableReason {
 }
 
 /// Why a delivery stopped being retried without a 2xx.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AbandonReason {
     AttemptsExhausted,
     RetryWindowExpired,

@@ -519,7 +519,6 @@ fn webhook_urls_say_what_is_wrong_with_them() {
         ("http://[::1]/webhook", "it names an IP address"),
         ("http://[::1]:80/webhook", "it names an IP address"),
         ("http://127.0.0.1/webhook", "it names an IP address"),
-        ("http://SHOP/webhook", "write the host as \"shop\""),
         ("http://shop:8080/webhook", "port 8080 is not 80"),
         ("https://shop/webhook", "the scheme is \"https\""),
         ("http://ops@shop/webhook", "a user name or password"),
@@ -532,6 +531,8 @@ fn webhook_urls_say_what_is_wrong_with_them() {
         assert!(first.starts_with("u.toml:10:7: ") && first.contains(message), "{url}: {first}");
     }
     load_str("u.toml", &replace("http://shop/webhook", "http://shop:80/webhook")).unwrap();
+    // Host names are case-insensitive: the engines route by the host as the url crate reads it.
+    load_str("u.toml", &replace("http://shop/webhook", "http://SHOP/webhook")).unwrap();
 }
 
 /// A file with `n` timeline steps (clients added one a second) and an expectation per 100th.

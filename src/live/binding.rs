@@ -151,7 +151,7 @@ impl Bindings {
 
 /// Some webhook of the world names this receiver's host in its URL.
 fn gets_deliveries(world: &World, receiver: &str) -> bool {
-    world.webhooks.iter().any(|w| url_host(&w.url) == Some(receiver))
+    world.webhooks.iter().any(|w| url_host(&w.url).as_deref() == Some(receiver))
 }
 
 /// `NAME=URL`, the URL absolute http(s) with a host.

@@ -9,9 +9,10 @@ use super::attempt::{Couriers, Exchange, Job, Reply};
 use super::clock::Clock;
 use super::ledger::Ledger;
 use super::links::{Links, Path};
-use super::mail::{EMAIL_RETRY_MS, Letter};
+use super::mail::Letter;
 use super::{Bindings, FLIGHTS_MAX, SETTLE_INTERVAL_MS, SETTLE_READS_MAX};
 use crate::core::{Dispatcher, Input, Output};
+use crate::shell::limits::EMAIL_RETRY_MS;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, EngineError, Host, RunLimits, Stall, Step, World, url_host};
@@ -239,23 +240,23 @@ impl<'w> Driver<'w> {
             // Bound receivers cannot be scripted or crashed (refused before the run); an unbound
             // one gets no deliveries, so its behaviour does not matter.
             Action::Behave { .. } | Action::Change(_) | Action::EnableWebhook(_) => {}
-            Action::Partition { from, to, one_way } => self.links.partition(from, to, *one_way),
-            Action::Repair { a, b } => self.links.repair(a, b),
-            Action::Hold { a, b } => self.links.hold(a, b),
-            Action::Release { a, b } => {
-                self.links.release(a, b);
+            action @ (Action::Partition { .. }
+            | Action::Repair { .. }
+            | Action::Hold { .. }
+            | Action::Latency { .. }) => self.links.record(action),
+            action @ Action::Release { a, b } => {
+                self.links.record(action);
                 self.release_held(a, b);
             }
-            Action::Latency { min_ms, max_ms } => self.links.set_latency(*min_ms, *max_ms),
             Action::Crash(host) => {
-                self.links.crash(host);
+                self.links.set_down(host, true);
                 if *host == Host::Dispatcher {
                     self.incarnation += 1;
                     let _ = self.input(Input::Crash);
                 }
             }
             Action::Restart(host) => {
-                self.links.restart(host);
+                self.links.set_down(host, false);
                 if *host == Host::Dispatcher {
                     let _ = self.input(Input::Restart);
                 }

@@ -108,11 +108,11 @@ async fn run(job: Job, alarms: &Alarms, unfinished: &Cell<u64>) -> Note {
 /// One delivery attempt.
 async fn attempt(req: &AttemptRequest, unfinished: &Cell<u64>) -> Outcome {
     // The dispatcher and mail hosts serve no webhooks: nothing listens for one there.
-    let Some(host) = url_host(&req.url).filter(|h| *h != DISPATCHER_HOST && *h != MAIL_HOST) else {
+    let Some(host) = url_host(&req.url).filter(|h| h != DISPATCHER_HOST && h != MAIL_HOST) else {
         return Outcome::Refused;
     };
     let body = Bytes::copy_from_slice(req.body.as_bytes());
-    http::post_counting(host, http::url_path(&req.url), body, unfinished).await
+    http::post_counting(&host, &http::url_path(&req.url), body, unfinished).await
 }
 
 async fn send_letter(key: MailKey, email: &WarningEmail, unfinished: &Cell<u64>) -> Outcome {

@@ -343,7 +343,7 @@ impl<'w> Driver<'w> {
             self.closers.remove(&closed);
         }
         let host = url_host(&request.url).filter(|h| self.cast.receivers.iter().any(|r| r.host == *h));
-        if host.is_none_or(|h| self.links.path(DISPATCHER_HOST, h) == Path::Partitioned) {
+        if host.as_deref().is_none_or(|h| self.links.path(DISPATCHER_HOST, h) == Path::Partitioned) {
             return self.answer(at, request.attempt, Outcome::Refused);
         }
         if let Some(host) = host.filter(|h| self.links.path(DISPATCHER_HOST, h) == Path::Down) {

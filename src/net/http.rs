@@ -117,9 +117,12 @@ pub(crate) fn status<B: Default>(code: u16) -> Response<B> {
 }
 
 /// The path part of a URL (`http://shop/webhook?x` gives `/webhook?x`), `/` when it has none.
-pub(crate) fn url_path(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.find('/').map_or("/", |i| &rest[i..])
+pub(crate) fn url_path(url: &str) -> String {
+    let Some(parsed) = crate::world::parse_url(url) else { return "/".to_string() };
+    match parsed.query() {
+        Some(query) => format!("{}?{query}", parsed.path()),
+        None => parsed.path().to_string(),
+    }
 }
 
 #[cfg(test)]

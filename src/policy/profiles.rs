@@ -10,8 +10,9 @@ use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Profile {
     Snapbill,
     Svix,
@@ -220,8 +221,9 @@ mod tests {
     fn every_profile_builds_and_round_trips_its_name() {
         for p in Profile::ALL {
             p.spec().build().unwrap();
-            let name = serde_json::to_value(p).unwrap();
-            assert_eq!(name.as_str().unwrap().parse::<Profile>().unwrap(), p);
+            let name: &str = p.into();
+            assert_eq!(serde_json::to_value(p).unwrap(), name, "one name for serde and for people");
+            assert_eq!(name.parse::<Profile>().unwrap(), p);
         }
         assert!("nope".parse::<Profile>().is_err());
     }

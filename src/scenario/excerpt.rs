@@ -79,12 +79,9 @@ pub fn render_entry(entry: &TraceEntry, names: &Names<'_>) -> String {
         TraceEvent::DeliveryQueued { delivery, webhook, event } => {
             format!("delivery {} of {} queued for {}", short(delivery), e(event), w(webhook))
         }
-        TraceEvent::DeliveryRefused { webhook, event, reason } => format!(
-            "{} not queued for {}: {}",
-            e(event),
-            w(webhook),
-            serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-        ),
+        TraceEvent::DeliveryRefused { webhook, event, reason } => {
+            format!("{} not queued for {}: {}", e(event), w(webhook), <&str>::from(reason))
+        }
         TraceEvent::AttemptStarted { attempt, delivery, webhook, event, number, body } => format!(
             "attempt {attempt} to {} (try {number} of delivery {}, {}): {}",
             w(webhook),
@@ -112,7 +109,7 @@ pub fn render_entry(entry: &TraceEntry, names: &Names<'_>) -> String {
             short(delivery),
             e(event),
             w(webhook),
-            serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            <&str>::from(reason)
         ),
         TraceEvent::WarningSent { webhook, to, failing_since } => {
             format!("warning about {} sent to {to} (failing since {failing_since})", w(webhook))

@@ -49,7 +49,7 @@ impl TimelineOptions {
             .webhooks
             .iter()
             .enumerate()
-            .map(|(i, w)| url_host(&w.url).map_or_else(|| format!("webhook#{i}"), str::to_string))
+            .map(|(i, w)| url_host(&w.url).unwrap_or_else(|| format!("webhook#{i}")))
             .collect();
         TimelineOptions { webhook_lanes: lanes, ..TimelineOptions::new(world.name.clone()) }
     }

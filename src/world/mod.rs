@@ -56,12 +56,19 @@ impl World {
 }
 
 /// The host part of a webhook URL: `http://shop.example:8080/hook` gives `shop.example`.
-pub fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.split(':').next()?;
-    (!host.is_empty()).then_some(host)
+pub fn url_host(url: &str) -> Option<String> {
+    let parsed = parse_url(url)?;
+    parsed.host_str().filter(|h| !h.is_empty()).map(str::to_string)
+}
+
+/// `url` read by the `url` crate (IPv6 literals, users, ports and all); a bare `host/path` is
+/// read as `http://host/path`.
+pub(crate) fn parse_url(url: &str) -> Option<url::Url> {
+    match url::Url::parse(url) {
+        Ok(parsed) => Some(parsed),
+        Err(url::ParseError::RelativeUrlWithoutBase) => url::Url::parse(&format!("http://{url}")).ok(),
+        Err(_) => None,
+    }
 }
 
 /// What an engine returns: the trace, and how much virtual time it covered.
@@ -161,9 +168,10 @@ mod tests {
 
     #[test]
     fn url_host_takes_the_authority_without_port_or_user() {
-        assert_eq!(url_host("http://shop.example/webhook"), Some("shop.example"));
-        assert_eq!(url_host("http://u:p@shop:8080/x?y"), Some("shop"));
-        assert_eq!(url_host("shop"), Some("shop"));
-        assert_eq!(url_host("http:///x"), None);
+        assert_eq!(url_host("http://shop.example/webhook").as_deref(), Some("shop.example"));
+        assert_eq!(url_host("http://u:p@shop:8080/x?y").as_deref(), Some("shop"));
+        assert_eq!(url_host("shop").as_deref(), Some("shop"));
+        assert_eq!(url_host("http://[::1]:8080/x").as_deref(), Some("[::1]"));
+        assert_eq!(url_host("http://").as_deref(), None);
     }
 }

@@ -137,7 +137,7 @@ impl SenderReport {
         let mut out = format!(
             "hooksim certify sender {} (profile {}; time scale {}; tolerance max({} ms, 10%) + jitter; {} requests in {} ms)\n",
             self.url,
-            serde_json::to_value(self.profile).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            <&str>::from(self.profile),
             self.time_scale,
             self.tolerance_floor_ms,
             self.evidence.arrivals.len(),

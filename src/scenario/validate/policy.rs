@@ -182,9 +182,6 @@ impl Validator<'_> {
 fn profile_note(t: &PolicyFile, profile: Profile) -> String {
     match (&t.profile, &t.warn_after, &t.disable_after) {
         (_, Some(_), Some(_)) => String::new(),
-        _ => format!(
-            " (the `{}` profile supplies the value not given here)",
-            serde_json::to_value(profile).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-        ),
+        _ => format!(" (the `{}` profile supplies the value not given here)", <&str>::from(profile)),
     }
 }
