@@ -1,4 +1,9 @@
+//! Exploring worlds: a seed becomes a world with faults (the nemesis), every property is
 //! checked on its trace, and the results are written so that shards run on many machines merge
 //! into one report.
 
+pub mod nemesis;
 pub mod page;
+pub mod report;
+pub mod search;
+pub mod shard;
