@@ -50,6 +50,10 @@ pub struct ExploreArgs {
     /// At most this many webhook re-enables per world.
     #[arg(long, default_value_t = Rates::default().enables_max)]
     pub enables_max: u32,
+    /// Shrink the first failing seed of each signature and write it as a scenario file here:
+    /// <signature>.seed<N>.toml.
+    #[arg(long, value_name = "DIR")]
+    pub shrink: Option<PathBuf>,
     /// Hold every receiver, naive ones too, to acting once per uuid (a negative control).
     #[arg(long)]
     pub claim_dedup: bool,
@@ -161,17 +165,65 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
     for g in group(&results) {
         println!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
     }
-    if let Some(g) = group(&results).first() {
-        let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-        println!(
-            "reproduce: hooksim explore {} --seeds {}..{} --engine {}",
-            files.join(" "),
-            g.seeds[0],
-            g.seeds[0] + 1,
-            manifest.engine
-        );
+    for g in group(&results) {
+        let seed = g.seeds[0];
+        println!("reproduce {}: {}", g.signature, reproduce(args, seed));
+        if let Some(dir) = &args.shrink {
+            let path = write_shrunk(plan, args, dir, &g.signature, seed)?;
+            println!("  shrunk to {}: hooksim run {} --engine {}", path.display(), path.display(), manifest.engine);
+        }
     }
     Ok(if failed == 0 { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// The command that runs `seed` alone with the same plan.
+fn reproduce(args: &ExploreArgs, seed: u64) -> String {
+    let mut cmd = String::from("hooksim explore");
+    for f in &args.files {
+        cmd.push_str(&format!(" {}", f.display()));
+    }
+    cmd.push_str(&format!(" --seeds {seed}..{} --engine {}", seed + 1, args.engine));
+    let r = Rates::default();
+    let flags = [
+        ("--faults-max", args.faults_max, r.faults_max),
+        ("--latency-changes-max", args.latency_changes_max, r.latency_changes_max),
+        ("--reply-mixes-max", args.reply_mixes_max, r.reply_mixes_max),
+        ("--invoices-max", args.invoices_max, r.invoices_max),
+        ("--enables-max", args.enables_max, r.enables_max),
+    ];
+    for (flag, v, default) in flags {
+        if v != default {
+            cmd.push_str(&format!(" {flag} {v}"));
+        }
+    }
+    if args.claim_dedup {
+        cmd.push_str(" --claim-dedup");
+    }
+    cmd
+}
+
+fn write_shrunk(
+    plan: &Plan,
+    args: &ExploreArgs,
+    dir: &std::path::Path,
+    signature: &str,
+    seed: u64,
+) -> anyhow::Result<PathBuf> {
+    use hooksim::explore::{scenario_file, shrink};
+    let shrunk = shrink::shrink(plan, plan.world(seed), signature);
+    let expect = shrink::expectation(plan, &shrunk.world, signature);
+    let description = format!(
+        "Shrunk by hooksim explore ({} runs) from seed {seed}, failing with {signature}. Reproduce the search: {}",
+        shrunk.runs,
+        reproduce(args, seed)
+    );
+    let mut world = shrunk.world;
+    world.name = format!("{signature} (seed {seed}, shrunk)");
+    let text = scenario_file::render(&world, &description, expect.as_ref());
+    std::fs::create_dir_all(dir).with_context(|| format!("--shrink: creating {}", dir.display()))?;
+    let path = dir.join(format!("{signature}.seed{seed}.toml"));
+    std::fs::write(&path, text).with_context(|| format!("--shrink: writing {}", path.display()))?;
+    Ok(path)
 }
 
 /// indicatif on a terminal; a plain line every 10% otherwise.

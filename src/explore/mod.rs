@@ -5,5 +5,7 @@
 pub mod nemesis;
 pub mod page;
 pub mod report;
+pub mod scenario_file;
 pub mod search;
 pub mod shard;
+pub mod shrink;
