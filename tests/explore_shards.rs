@@ -84,3 +84,25 @@ fn a_naive_receiver_held_to_dedup_is_found() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("dedup-acted-twice"), "{stdout}");
 }
+
+/// The CI examples in docs/explore.md use the variables explore reads and the binary's flags.
+#[test]
+fn the_ci_examples_name_the_shard_the_way_explore_reads_it() {
+    let github = std::fs::read_to_string("examples/ci/github-actions-explore.yml").unwrap();
+    let k8s = std::fs::read_to_string("examples/ci/k8s-explore-job.yaml").unwrap();
+    let vars: Vec<&str> = hooksim::explore::shard::ENV_SHARDS.iter().flat_map(|(i, t, _)| [*i, *t]).collect();
+    for (file, index) in [(&github, "HOOKSIM_SHARD_INDEX"), (&k8s, "JOB_COMPLETION_INDEX")] {
+        assert!(vars.contains(&index) && file.contains(index) && file.contains("HOOKSIM_SHARDS"));
+        assert!(file.contains("hooksim explore --seeds") && file.contains("merge"));
+    }
+    assert!(github.contains("shard: [0, 1, 2, 3, 4, 5, 6, 7]") && k8s.contains("completionMode: Indexed"));
+    // The shard variables as the GitHub matrix sets them run shard 7 of 8.
+    let out = Command::new(env!("CARGO_BIN_EXE_hooksim"))
+        .args(["explore", "--seeds", "0..16"])
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env("HOOKSIM_SHARD_INDEX", "7")
+        .env("HOOKSIM_SHARDS", "8")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seeds 14..16 (shard 7/8 of 0..16)"));
+}
