@@ -56,7 +56,9 @@ fn explore_shrink_writes_the_scenario_and_its_commands() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("reproduce dedup-acted-twice: hooksim explore"), "{stdout}");
-    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let file = dir.join("dedup-acted-twice.seed3.toml");
+    let page = std::fs::read_to_string(file.with_extension("html")).unwrap();
+    assert!(page.contains("dedup-acted-twice: "), "the page marks the violation");
     assert!(stdout.contains(&format!("hooksim run {}", file.display())), "{stdout}");
     let run =
         Command::new(env!("CARGO_BIN_EXE_hooksim")).arg("run").arg(&file).args(["--engine", "model"]).output().unwrap();

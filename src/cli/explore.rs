@@ -223,7 +223,23 @@ fn write_shrunk(
     std::fs::create_dir_all(dir).with_context(|| format!("--shrink: creating {}", dir.display()))?;
     let path = dir.join(format!("{signature}.seed{seed}.toml"));
     std::fs::write(&path, text).with_context(|| format!("--shrink: writing {}", path.display()))?;
+    let page = path.with_extension("html");
+    std::fs::write(&page, shrunk_page(plan, &world))
+        .with_context(|| format!("--shrink: writing {}", page.display()))?;
     Ok(path)
+}
+
+/// The shrunk world's timeline page, each violation marked where it became visible.
+fn shrunk_page(plan: &Plan, world: &hooksim::world::World) -> String {
+    let mut options = hooksim::timeline::TimelineOptions::for_world(world);
+    let trace = match plan.engine.run(world) {
+        Ok(out) => out.trace,
+        Err(failure) => failure.partial.trace,
+    };
+    for v in hooksim::properties::check(&trace, &plan.context(world)) {
+        options.failures.push((v.at, format!("{}: {}", v.signature(), v.detail)));
+    }
+    hooksim::timeline::render(&trace, &options)
 }
 
 /// indicatif on a terminal; a plain line every 10% otherwise.
