@@ -93,7 +93,7 @@ impl Shrinker<'_> {
                 continue;
             }
             let mut w = best.clone();
-            let then = w.receivers[i].behaviour.then.clone();
+            let then = w.receivers[i].behaviour.then;
             w.receivers[i].behaviour = Behaviour { replies: vec![], then };
             if self.fails(&w) {
                 best = w;
