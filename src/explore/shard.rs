@@ -18,8 +18,8 @@ pub enum ShardError {
     BadRange(String),
     #[error("--shard: expected K/N with 0 <= K < N (K counts from 0), got {0:?}")]
     BadShard(String),
-    #[error("{var}: expected a number below {total}, got {value:?}")]
-    BadEnv { var: String, value: String, total: String },
+    #[error("{var}: expected {expected}, got {value:?}")]
+    BadEnv { var: String, value: String, expected: String },
     #[error("{index} is set but {total} is not: the shard count is needed too")]
     NoTotal { index: String, total: String },
 }
@@ -106,14 +106,21 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, S
         let Some(index) = var(index_var) else { continue };
         let total =
             var(total_var).ok_or_else(|| ShardError::NoTotal { index: index_var.into(), total: total_var.into() })?;
-        let bad =
-            |v: &str, value: &str| ShardError::BadEnv { var: v.into(), value: value.into(), total: total.clone() };
-        let n: u64 = total.trim().parse().ok().filter(|&n| n > 0).ok_or_else(|| bad(total_var, &total))?;
-        let k: u64 = index.trim().parse().map_err(|_| bad(index_var, &index))?;
-        let k = if from_one { k.checked_sub(1).ok_or_else(|| bad(index_var, &index))? } else { k };
-        if k >= n {
-            return Err(bad(index_var, &index));
-        }
+        let bad = |v: &str, value: &str, expected: String| ShardError::BadEnv {
+            var: v.into(),
+            value: value.into(),
+            expected,
+        };
+        let n: u64 = total
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| bad(total_var, &total, "a shard count of at least 1".into()))?;
+        let first = u64::from(from_one);
+        let range = || format!("a shard index from {first} to {}", n - 1 + first);
+        let k: u64 = index.trim().parse().map_err(|_| bad(index_var, &index, range()))?;
+        let k = k.checked_sub(first).filter(|&k| k < n).ok_or_else(|| bad(index_var, &index, range()))?;
         return Ok(Some(Shard { index: k, total: n }));
     }
     Ok(None)
