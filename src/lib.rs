@@ -38,6 +38,8 @@
 //! - [`properties`]: what holds in every world, checked over a finished trace (nothing lost,
 //!   dedup acts once, one uuid per delivery, warn a grace before disabling, bodies at send time).
 //! - [`timeline`]: one run's trace as a self-contained HTML page.
+//! - [`explore`]: seeds become worlds with faults, checked against every property; shards of a
+//!   seed range merge into one report; a failing seed shrinks to a scenario file.
 //!
 //! Every engine produces a [`trace::Trace`]; same world and seed, byte-identical trace. An
 //! engine that stops early (an error, a limit, its watchdog) still returns the trace up to there.
@@ -46,6 +48,7 @@
 pub mod certify;
 pub mod core;
 pub mod domain;
+pub mod explore;
 pub mod live;
 pub mod model;
 pub mod net;

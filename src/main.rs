@@ -21,6 +21,10 @@ enum Cli {
     Sign(cli::sign::SignArgs),
     /// Serve the reference dispatcher over the dispatcher protocol (docs/protocol.md).
     Dispatcher(cli::dispatcher::DispatcherArgs),
+    /// Search seeded worlds with faults for breaches of the properties of every world.
+    Explore(cli::explore::ExploreArgs),
+    /// Merge explore shards' out files into one JSON and JUnit report.
+    Merge(cli::merge::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
         Cli::Receiver(args) => cli::receiver::run(args),
         Cli::Sign(args) => cli::sign::run(args),
         Cli::Dispatcher(args) => cli::dispatcher::run(args),
+        Cli::Explore(args) => cli::explore::run(args),
+        Cli::Merge(args) => cli::merge::run(args),
     };
     ExitCode::from(code)
 }

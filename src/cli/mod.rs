@@ -3,6 +3,8 @@
 pub mod certify;
 pub mod check;
 pub mod dispatcher;
+pub mod explore;
+pub mod merge;
 pub mod receiver;
 pub mod run;
 pub mod sign;

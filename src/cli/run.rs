@@ -52,6 +52,10 @@ pub struct RunArgs {
     /// share a stem).
     #[arg(long, value_name = "DIR")]
     pub trace: Option<PathBuf>,
+    /// Write each run's timeline page into this folder (self-contained HTML, failed expectations
+    /// marked): <file stem>.<engine>.seed<seed>.html, named as the traces are.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -86,7 +90,7 @@ pub fn run(args: RunArgs) -> u8 {
              (give --effects NAME=URL for each bound receiver to check them)"
         );
     }
-    if let Err(e) = write_reports(&runs, &args) {
+    if let Err(e) = write_reports(&runs, &args).and_then(|()| write_pages(&report.loaded, &runs, &args)) {
         // The scenarios ran (exit 2 would say nothing did); a report that could not be written
         // fails the run.
         eprintln!("error: {e:#}");
@@ -168,6 +172,19 @@ fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
             let path = dir.join(name);
             write_trace(&path, run).with_context(|| format!("--trace: writing {}", path.display()))?;
         }
+    }
+    Ok(())
+}
+
+/// `--html DIR`: one timeline page per run, named as its trace file; a run's world is its
+/// scenario file's.
+fn write_pages(scenarios: &[Scenario], runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
+    let Some(dir) = &args.html else { return Ok(()) };
+    for (run, name) in runs.iter().zip(trace_file_names(runs)) {
+        let Some(world) = scenarios.iter().find(|s| s.file == run.file).map(|s| &s.world) else { continue };
+        let path = dir.join(hooksim::explore::page::page_file_name(&name));
+        let page = hooksim::explore::page::run_page(run, world);
+        write_file(&path, page.as_bytes()).context("--html")?;
     }
     Ok(())
 }

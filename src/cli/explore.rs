@@ -1,0 +1,289 @@
+//! `hooksim explore [FILE...] --seeds A..B`: a world with faults per seed, every property
+//! checked, a sample of seeds re-run for determinism. Exit 0 when every seed passed, 1 when
+//! one failed, 2 on bad input (nothing runs).
+
+use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
+use anyhow::Context;
+use clap::Args;
+use hooksim::explore::nemesis::Rates;
+use hooksim::explore::report::{Manifest, ScenarioHash, group, manifest_line, seed_line};
+use hooksim::explore::search::{Plan, SeedResult};
+use hooksim::explore::shard::{SeedRange, Shard, from_env};
+use hooksim::runner::Engine;
+use sha2::{Digest, Sha256};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    /// Scenario files used as templates (seed s takes file s mod count); none: a built-in random world.
+    pub files: Vec<PathBuf>,
+    /// The seeds, A..B (A included, B not).
+    #[arg(long)]
+    pub seeds: SeedRange,
+    /// model (default) or net.
+    #[arg(long, default_value = "model", value_parser = parse_engine)]
+    pub engine: Engine,
+    /// This machine's part, K/N (K from 0). Absent: from JOB_COMPLETION_INDEX + HOOKSIM_SHARDS,
+    /// HOOKSIM_SHARD_INDEX + HOOKSIM_SHARDS, CI_NODE_INDEX + CI_NODE_TOTAL, CIRCLE_NODE_INDEX +
+    /// CIRCLE_NODE_TOTAL or BUILDKITE_PARALLEL_JOB + BUILDKITE_PARALLEL_JOB_COUNT; else all.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Write a manifest line and one JSON line per seed here.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Run every Nth seed twice and compare trace hashes (0: never).
+    #[arg(long, default_value_t = 16)]
+    pub rerun_every: u64,
+    /// At most this many crashes, partitions and holds per world.
+    #[arg(long, default_value_t = Rates::default().faults_max)]
+    pub faults_max: u32,
+    /// At most this many latency changes per world.
+    #[arg(long, default_value_t = Rates::default().latency_changes_max)]
+    pub latency_changes_max: u32,
+    /// At most this many new reply mixes of receivers per world.
+    #[arg(long, default_value_t = Rates::default().reply_mixes_max)]
+    pub reply_mixes_max: u32,
+    /// At most this many invoices (paid, cancelled while retrying) per built-in world.
+    #[arg(long, default_value_t = Rates::default().invoices_max)]
+    pub invoices_max: u32,
+    /// At most this many webhook re-enables per world.
+    #[arg(long, default_value_t = Rates::default().enables_max)]
+    pub enables_max: u32,
+    /// Shrink the first failing seed of each signature and write it as a scenario file here:
+    /// <signature>.seed<N>.toml.
+    #[arg(long, value_name = "DIR")]
+    pub shrink: Option<PathBuf>,
+    /// Hold every receiver, naive ones too, to acting once per uuid (a negative control).
+    #[arg(long)]
+    pub claim_dedup: bool,
+}
+
+fn parse_engine(s: &str) -> Result<Engine, String> {
+    match s {
+        "model" => Ok(Engine::Model),
+        "net" => Ok(Engine::Net),
+        other => Err(format!("expected model or net, got {other:?}")),
+    }
+}
+
+pub fn run(args: ExploreArgs) -> u8 {
+    match prepare(&args) {
+        Ok((plan, manifest)) => match explore(&plan, &manifest, &args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                EXIT_FAILED
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {e:#}\nnothing was run");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
+    let shard = match args.shard {
+        Some(s) => s,
+        None => from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::WHOLE),
+    };
+    let mut templates = Vec::new();
+    let mut scenarios = Vec::new();
+    for file in &args.files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let scenario = hooksim::scenario::load_file_all(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        templates.push(scenario.world);
+        scenarios.push(ScenarioHash { file: file.display().to_string(), sha256: hex::encode(Sha256::digest(&bytes)) });
+    }
+    let rates = Rates {
+        faults_max: args.faults_max,
+        latency_changes_max: args.latency_changes_max,
+        reply_mixes_max: args.reply_mixes_max,
+        invoices_max: args.invoices_max,
+        enables_max: args.enables_max,
+    };
+    let plan =
+        Plan { templates, rates, engine: args.engine, rerun_every: args.rerun_every, claim_dedup: args.claim_dedup };
+    let manifest = Manifest {
+        hooksim: env!("CARGO_PKG_VERSION").into(),
+        binary_sha256: binary_sha256()?,
+        scenarios,
+        engine: args.engine.as_str().into(),
+        rates,
+        claim_dedup: args.claim_dedup,
+        rerun_every: args.rerun_every,
+        seeds: args.seeds,
+        shard,
+        shard_seeds: shard.of(args.seeds),
+    };
+    Ok((plan, manifest))
+}
+
+fn binary_sha256() -> anyhow::Result<String> {
+    let exe = std::env::current_exe().context("finding this binary")?;
+    let bytes = std::fs::read(&exe).with_context(|| format!("reading {}", exe.display()))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Result<u8> {
+    let mut out = match &args.out {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(path).with_context(|| format!("--out {}", path.display()))?,
+            );
+            writeln!(f, "{}", manifest_line(manifest))?;
+            Some(f)
+        }
+        None => None,
+    };
+    let seeds = manifest.shard_seeds;
+    let progress = Progress::new(seeds.len());
+    let mut results: Vec<SeedResult> = Vec::new();
+    for seed in seeds.start..seeds.end {
+        let r = plan.run_seed(seed);
+        if let Some(f) = out.as_mut() {
+            writeln!(f, "{}", seed_line(&r))?;
+        }
+        progress.seed_done(&r);
+        results.push(r);
+    }
+    if let Some(mut f) = out {
+        f.flush()?;
+    }
+    progress.finish();
+    let failed = results.iter().filter(|r| !r.passed()).count();
+    println!(
+        "seeds {seeds} (shard {} of {}): {} passed, {failed} failed",
+        manifest.shard,
+        manifest.seeds,
+        results.len() - failed
+    );
+    for g in group(&results) {
+        println!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
+    }
+    for g in group(&results) {
+        let seed = g.seeds[0];
+        println!("reproduce {}: {}", g.signature, reproduce(args, seed));
+        if let Some(dir) = &args.shrink {
+            let path = write_shrunk(plan, args, dir, &g.signature, seed)?;
+            println!("  shrunk to {}: hooksim run {} --engine {}", path.display(), path.display(), manifest.engine);
+        }
+    }
+    Ok(if failed == 0 { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// The command that runs `seed` alone with the same plan.
+fn reproduce(args: &ExploreArgs, seed: u64) -> String {
+    let mut cmd = String::from("hooksim explore");
+    for f in &args.files {
+        cmd.push_str(&format!(" {}", f.display()));
+    }
+    cmd.push_str(&format!(" --seeds {seed}..{} --engine {}", seed + 1, args.engine));
+    let r = Rates::default();
+    let flags = [
+        ("--faults-max", args.faults_max, r.faults_max),
+        ("--latency-changes-max", args.latency_changes_max, r.latency_changes_max),
+        ("--reply-mixes-max", args.reply_mixes_max, r.reply_mixes_max),
+        ("--invoices-max", args.invoices_max, r.invoices_max),
+        ("--enables-max", args.enables_max, r.enables_max),
+    ];
+    for (flag, v, default) in flags {
+        if v != default {
+            cmd.push_str(&format!(" {flag} {v}"));
+        }
+    }
+    if args.claim_dedup {
+        cmd.push_str(" --claim-dedup");
+    }
+    cmd
+}
+
+fn write_shrunk(
+    plan: &Plan,
+    args: &ExploreArgs,
+    dir: &std::path::Path,
+    signature: &str,
+    seed: u64,
+) -> anyhow::Result<PathBuf> {
+    use hooksim::explore::{scenario_file, shrink};
+    let shrunk = shrink::shrink(plan, plan.world(seed), signature);
+    let expect = shrink::expectation(plan, &shrunk.world, signature);
+    let description = format!(
+        "Shrunk by hooksim explore ({} runs) from seed {seed}, failing with {signature}. Reproduce the search: {}",
+        shrunk.runs,
+        reproduce(args, seed)
+    );
+    let mut world = shrunk.world;
+    world.name = format!("{signature} (seed {seed}, shrunk)");
+    let text = scenario_file::render(&world, &description, expect.as_ref());
+    std::fs::create_dir_all(dir).with_context(|| format!("--shrink: creating {}", dir.display()))?;
+    let path = dir.join(format!("{signature}.seed{seed}.toml"));
+    std::fs::write(&path, text).with_context(|| format!("--shrink: writing {}", path.display()))?;
+    let page = path.with_extension("html");
+    std::fs::write(&page, shrunk_page(plan, &world))
+        .with_context(|| format!("--shrink: writing {}", page.display()))?;
+    Ok(path)
+}
+
+/// The shrunk world's timeline page, each violation marked where it became visible.
+fn shrunk_page(plan: &Plan, world: &hooksim::world::World) -> String {
+    let mut options = hooksim::timeline::TimelineOptions::for_world(world);
+    let trace = match plan.engine.run(world) {
+        Ok(out) => out.trace,
+        Err(failure) => failure.partial.trace,
+    };
+    for v in hooksim::properties::check(&trace, &plan.context(world)) {
+        options.failures.push((v.at, format!("{}: {}", v.signature(), v.detail)));
+    }
+    hooksim::timeline::render(&trace, &options)
+}
+
+/// indicatif on a terminal; a plain line every 10% otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    done: std::cell::Cell<u64>,
+    failed: std::cell::Cell<u64>,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            let style =
+                indicatif::ProgressStyle::with_template("{pos}/{len} seeds {per_sec} {msg} ETA {eta} {wide_bar}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress { bar, total, done: 0.into(), failed: 0.into() }
+    }
+
+    fn seed_done(&self, r: &SeedResult) {
+        self.done.set(self.done.get() + 1);
+        if !r.passed() {
+            self.failed.set(self.failed.get() + 1);
+        }
+        let (done, failed) = (self.done.get(), self.failed.get());
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(format!("{failed} failed"));
+                bar.inc(1);
+            }
+            None if done.is_multiple_of((self.total / 10).max(1)) => {
+                eprintln!("{done}/{} seeds, {failed} failed", self.total)
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
