@@ -6,7 +6,8 @@ use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
 use clap::Args;
 use hooksim::runner::{
-    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario_within, to_json, to_junit, trace_file_names,
+    EngineChoice, ExternalDispatcher, ScenarioRun, render_failures, render_line, run_scenario_dispatched,
+    run_scenario_within, to_json, to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
 use hooksim::trace::TRACE_ENTRIES_MAX;
@@ -38,6 +39,15 @@ pub struct RunArgs {
     /// share a stem).
     #[arg(long, value_name = "DIR")]
     pub trace: Option<PathBuf>,
+    /// Run every scenario with this dispatcher process in place of the reference core (see
+    /// docs/protocol.md): program and arguments, split on whitespace. Each run gets a fresh state
+    /// directory, removed after it.
+    #[arg(long, value_name = "CMD")]
+    pub dispatcher: Option<String>,
+    /// With --dispatcher: wall-clock milliseconds to wait for each line the process owes.
+    #[arg(long, default_value_t = hooksim::protocol::REPLY_TIMEOUT_MS, requires = "dispatcher",
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
+    pub reply_timeout_ms: u64,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -72,10 +82,17 @@ pub fn run(args: RunArgs) -> u8 {
 
 fn run_all(scenarios: &[Scenario], args: &RunArgs) -> Vec<ScenarioRun> {
     let mut runs = Vec::new();
+    let external = args
+        .dispatcher
+        .as_ref()
+        .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
     for scenario in scenarios {
         for engine in args.engine.engines() {
             let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
-            let run = run_scenario_within(scenario, *engine, args.seed, limits);
+            let run = match &external {
+                Some(d) => run_scenario_dispatched(scenario, *engine, args.seed, limits, d),
+                None => run_scenario_within(scenario, *engine, args.seed, limits),
+            };
             println!("{}", render_line(&run));
             runs.push(run);
         }

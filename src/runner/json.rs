@@ -33,7 +33,7 @@ fn run_json(run: &ScenarioRun) -> Value {
             "excerpt": stop.excerpt,
         }));
     }
-    json!({
+    let mut out = json!({
         "name": run.name,
         "file": run.file.display().to_string(),
         "engine": run.engine,
@@ -44,5 +44,10 @@ fn run_json(run: &ScenarioRun) -> Value {
         "attempts": run.attempts(),
         "trace_sha256": run.trace.sha256(),
         "failures": failures,
-    })
+    });
+    if let Some(d) = &run.dispatcher {
+        out["dispatcher"] =
+            json!({ "command": d.command, "reply_timeout_ms": d.reply_timeout_ms, "stderr_tail": run.stderr_tail });
+    }
+    out
 }

@@ -4,14 +4,17 @@
 //! Wall-clock time is read here, and only here, to report how long a run took: it never reaches
 //! the simulation or the trace.
 
+mod external;
 mod human;
 mod json;
 mod junit;
 
+pub use external::{ExternalDispatcher, run_scenario_dispatched};
 pub use human::{render_failures, render_line, reproduce_command};
 pub use json::to_json;
 pub use junit::to_junit;
 
+use crate::core::Dispatch;
 use crate::scenario::{Failure, Scenario, evaluate, render_entry};
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{EngineFailure, RunLimits, RunOutput, World};
@@ -48,6 +51,19 @@ impl Engine {
         match self {
             Engine::Net => crate::net::run_with(world, limits),
             Engine::Model => crate::model::run_with(world, limits),
+        }
+    }
+
+    /// [`Engine::run_within`] with `dispatcher` in place of the reference core.
+    pub fn run_dispatched<D: Dispatch>(
+        self,
+        world: &World,
+        limits: RunLimits,
+        dispatcher: D,
+    ) -> Result<RunOutput, EngineFailure> {
+        match self {
+            Engine::Net => crate::net::run_dispatched(world, limits, dispatcher),
+            Engine::Model => crate::model::run_dispatched(world, limits, dispatcher),
         }
     }
 }
@@ -109,6 +125,10 @@ pub struct ScenarioRun {
     /// The engine stopped before the world's end (the scenario fails). `trace` then holds what
     /// was recorded until it stopped, and `sim_elapsed_ms` the virtual time reached.
     pub error: Option<EngineStop>,
+    /// The dispatcher process that ran in place of the reference core (`--dispatcher`), if any.
+    pub dispatcher: Option<ExternalDispatcher>,
+    /// The tail of that process's stderr (empty for the reference core).
+    pub stderr_tail: String,
 }
 
 /// Why an engine stopped early, and the last entries it recorded, readable (the evidence).
@@ -140,14 +160,31 @@ pub fn run_scenario(scenario: &Scenario, engine: Engine, seed: Option<u64>) -> S
 
 /// [`run_scenario`] within `limits`.
 pub fn run_scenario_within(scenario: &Scenario, engine: Engine, seed: Option<u64>, limits: RunLimits) -> ScenarioRun {
-    let mut world = scenario.world.clone();
-    if let Some(seed) = seed {
-        world.seed = seed;
-    }
+    let world = seeded_world(scenario, seed);
     // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
     let started = Instant::now();
     let result = engine.run_within(&world, limits);
     let wall_us = started.elapsed().as_micros() as u64;
+    finish(scenario, engine, world.seed, limits, wall_us, result)
+}
+
+fn seeded_world(scenario: &Scenario, seed: Option<u64>) -> World {
+    let mut world = scenario.world.clone();
+    if let Some(seed) = seed {
+        world.seed = seed;
+    }
+    world
+}
+
+/// A finished run judged: its expectations evaluated, or the engine's stop kept as evidence.
+fn finish(
+    scenario: &Scenario,
+    engine: Engine,
+    seed: u64,
+    limits: RunLimits,
+    wall_us: u64,
+    result: Result<RunOutput, EngineFailure>,
+) -> ScenarioRun {
     let (trace, sim_elapsed_ms, error) = match result {
         Ok(out) => (out.trace, out.sim_elapsed_ms, None),
         Err(EngineFailure { error, partial }) => {
@@ -160,13 +197,15 @@ pub fn run_scenario_within(scenario: &Scenario, engine: Engine, seed: Option<u64
         name: scenario.name.clone(),
         file: scenario.file.clone(),
         engine,
-        seed: world.seed,
+        seed,
         limits,
         sim_elapsed_ms,
         wall_us,
         trace,
         failures,
         error,
+        dispatcher: None,
+        stderr_tail: String::new(),
     }
 }
 
