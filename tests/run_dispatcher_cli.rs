@@ -37,10 +37,11 @@ fn the_reference_core_over_the_protocol_passes_on_both_engines() {
 #[test]
 fn a_protocol_error_fails_the_run_with_the_trace_so_far_and_the_stderr() {
     let script = temp("bad").join("bad.sh");
-    // Answers hello, then says something that is not a protocol message to the first change.
+    // Answers hello, then says something that is not a protocol message to the first change
+    // (its stderr line written a moment before, so the harness has read it when it quotes it).
     std::fs::write(
         &script,
-        "read hello\necho '{\"type\":\"hello\",\"version\":1}'\nread change\necho 'about to misbehave' >&2\necho 'not json'\nsleep 1\n",
+        "read hello\necho '{\"type\":\"hello\",\"version\":1}'\nread change\necho 'about to misbehave' >&2\nsleep 0.5\necho 'not json'\nsleep 1\n",
     )
     .unwrap();
     let command = format!("sh {}", script.display());
@@ -71,4 +72,50 @@ fn a_dispatcher_that_cannot_start_fails_every_run() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
     assert!(stdout.contains("could not start the dispatcher `/no/such/program`"), "{stdout}");
+}
+
+fn conformance(command: &str, name: &str) -> (String, serde_json::Value) {
+    let json = temp(name).join("report.json");
+    let out = Command::new(BIN)
+        .args(["run", "scenarios", "--engine", "model", "--dispatcher", command, "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), report)
+}
+
+fn broken(report: &serde_json::Value) -> Vec<String> {
+    let rows = report["conformance"].as_array().expect("a conformance section");
+    assert_eq!(rows.len(), 6, "{report}");
+    rows.iter().filter(|r| r["kept"] == false).map(|r| r["promise"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn the_conformance_summary_of_the_reference_core_keeps_every_promise() {
+    let (stdout, report) = conformance(&served(), "kept");
+    assert!(stdout.contains("conformance of `"), "{stdout}");
+    assert!(!stdout.contains("BROKEN"), "{stdout}");
+    assert!(broken(&report).is_empty(), "{report}");
+}
+
+/// The negative control: a dispatcher that renders the payload when the event happens breaks
+/// that promise, and only that one.
+#[test]
+fn the_conformance_summary_names_the_broken_promise() {
+    if !Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        println!("SKIPPED: `python3` is not installed, so the broken example dispatcher is not run");
+        return;
+    }
+    let source = std::fs::read_to_string("examples/dispatchers/python/dispatcher.py").unwrap();
+    let source = source.replacen("dict(event, at=now)", "dict(event, at=now, entity=message[\"entity\"])", 1).replacen(
+        "event[\"kind\"]: self.entities.get((event[\"kind\"], event[\"entity_id\"]))",
+        "event[\"kind\"]: event[\"entity\"]",
+        1,
+    );
+    let script = temp("event-time").join("dispatcher.py");
+    std::fs::write(&script, source).unwrap();
+    let (stdout, report) = conformance(&format!("python3 {}", script.display()), "broken");
+    assert_eq!(broken(&report), ["payload at send time"], "{stdout}");
+    assert!(stdout.contains("BROKEN  payload at send time"), "{stdout}");
 }

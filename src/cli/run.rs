@@ -6,8 +6,8 @@ use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
 use clap::Args;
 use hooksim::runner::{
-    EngineChoice, ExternalDispatcher, ScenarioRun, render_failures, render_line, run_scenario_dispatched,
-    run_scenario_within, to_json, to_junit, trace_file_names,
+    EngineChoice, ExternalDispatcher, ScenarioRun, render_conformance, render_failures, render_line,
+    run_scenario_dispatched, run_scenario_within, to_json, to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
 use hooksim::trace::TRACE_ENTRIES_MAX;
@@ -71,6 +71,10 @@ pub fn run(args: RunArgs) -> u8 {
     let passed = runs.iter().filter(|r| r.passed()).count();
     println!();
     println!("{} passed, {} failed", passed, runs.len() - passed);
+    if args.dispatcher.is_some() {
+        println!();
+        print!("{}", render_conformance(&runs));
+    }
     if let Err(e) = write_reports(&runs, &args) {
         // The scenarios ran (exit 2 would say nothing did); a report that could not be written
         // fails the run.

@@ -3,6 +3,7 @@
 //! from what the process said (`crate::protocol::ProcessDispatcher`).
 
 use super::{Engine, ScenarioRun, finish, seeded_world};
+use crate::properties::{self, PropertyContext};
 use crate::protocol::{ProcessConfig, ProcessDispatcher, REPLY_TIMEOUT_MS};
 use crate::scenario::Scenario;
 use crate::world::{EngineFailure, RunLimits, RunOutput};
@@ -63,5 +64,8 @@ pub fn run_scenario_dispatched(
     let mut run = finish(scenario, engine, world.seed, limits, wall_us, result);
     run.dispatcher = Some(dispatcher.clone());
     run.stderr_tail = stderr_tail;
+    if run.error.is_none() {
+        run.violations = properties::check(&run.trace, &PropertyContext::from_world(&world));
+    }
     run
 }

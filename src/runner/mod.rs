@@ -4,11 +4,13 @@
 //! Wall-clock time is read here, and only here, to report how long a run took: it never reaches
 //! the simulation or the trace.
 
+mod conformance;
 mod external;
 mod human;
 mod json;
 mod junit;
 
+pub use conformance::{PromiseRow, conformance, render_conformance};
 pub use external::{ExternalDispatcher, run_scenario_dispatched};
 pub use human::{render_failures, render_line, reproduce_command};
 pub use json::to_json;
@@ -129,6 +131,8 @@ pub struct ScenarioRun {
     pub dispatcher: Option<ExternalDispatcher>,
     /// The tail of that process's stderr (empty for the reference core).
     pub stderr_tail: String,
+    /// The trace properties it broke (judged for `--dispatcher` runs that finished; else empty).
+    pub violations: Vec<crate::properties::Violation>,
 }
 
 /// Why an engine stopped early, and the last entries it recorded, readable (the evidence).
@@ -206,6 +210,7 @@ fn finish(
         error,
         dispatcher: None,
         stderr_tail: String::new(),
+        violations: Vec::new(),
     }
 }
 
