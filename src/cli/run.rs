@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Args;
 use hooksim::live::{BindError, Bindings};
 use hooksim::runner::{
-    EngineChoice, ScenarioRun, render_failures, render_line, run_scenario_live, run_scenario_within, to_json, to_junit,
-    trace_file_names,
+    EngineChoice, ExternalDispatcher, ScenarioRun, render_conformance, render_failures, render_line,
+    run_scenario_dispatched, run_scenario_live, run_scenario_within, to_json, to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
 use hooksim::trace::TRACE_ENTRIES_MAX;
@@ -56,6 +56,15 @@ pub struct RunArgs {
     /// marked): <file stem>.<engine>.seed<seed>.html, named as the traces are.
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
+    /// Run every scenario with this dispatcher process in place of the reference core (see
+    /// docs/protocol.md): program and arguments, split on whitespace. Each run gets a fresh state
+    /// directory, removed after it.
+    #[arg(long, value_name = "CMD", conflicts_with = "receiver")]
+    pub dispatcher: Option<String>,
+    /// With --dispatcher: wall-clock milliseconds to wait for each line the process owes.
+    #[arg(long, default_value_t = hooksim::protocol::REPLY_TIMEOUT_MS, requires = "dispatcher",
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
+    pub reply_timeout_ms: u64,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -89,6 +98,10 @@ pub fn run(args: RunArgs) -> u8 {
             "NOT VERIFIED: {not_verified} expectation(s) about receivers' acts neither passed nor failed \
              (give --effects NAME=URL for each bound receiver to check them)"
         );
+    }
+    if args.dispatcher.is_some() {
+        println!();
+        print!("{}", render_conformance(&runs));
     }
     if let Err(e) = write_reports(&runs, &args).and_then(|()| write_pages(&report.loaded, &runs, &args)) {
         // The scenarios ran (exit 2 would say nothing did); a report that could not be written
@@ -141,6 +154,10 @@ fn refuse(errors: &[BindError], file: Option<&Path>) -> u8 {
 fn run_all(scenarios: &[Scenario], args: &RunArgs, bindings: Option<&Bindings>) -> Vec<ScenarioRun> {
     let mut runs = Vec::new();
     let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
+    let external = args
+        .dispatcher
+        .as_ref()
+        .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
     for scenario in scenarios {
         if let Some(bindings) = bindings {
             let run = run_scenario_live(scenario, bindings, args.seed, limits);
@@ -149,7 +166,10 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, bindings: Option<&Bindings>) 
             continue;
         }
         for engine in args.engine.unwrap_or(EngineChoice::Net).engines() {
-            let run = run_scenario_within(scenario, *engine, args.seed, limits);
+            let run = match &external {
+                Some(d) => run_scenario_dispatched(scenario, *engine, args.seed, limits, d),
+                None => run_scenario_within(scenario, *engine, args.seed, limits),
+            };
             println!("{}", render_line(&run));
             runs.push(run);
         }

@@ -54,3 +54,29 @@ impl Dispatch for Dispatcher {
         Dispatcher::drain_trace_into(self, trace)
     }
 }
+
+/// A dispatcher lent to an engine: the caller keeps it, to read what it left behind after the run
+/// (a process's stderr).
+impl<D: Dispatch + ?Sized> Dispatch for &mut D {
+    type Error = D::Error;
+
+    fn handle(&mut self, now: SimTime, input: Input) -> Result<(), D::Error> {
+        (**self).handle(now, input)
+    }
+
+    fn handle_timeout(&mut self, now: SimTime) -> Result<(), D::Error> {
+        (**self).handle_timeout(now)
+    }
+
+    fn poll_timeout(&self) -> Option<SimTime> {
+        (**self).poll_timeout()
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        (**self).poll_output()
+    }
+
+    fn drain_trace_into(&mut self, trace: &mut Trace) {
+        (**self).drain_trace_into(trace)
+    }
+}

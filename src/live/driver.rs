@@ -229,7 +229,8 @@ impl<'w> Driver<'w> {
     }
 
     fn apply(&mut self, index: usize, step: &Step) -> Result<(), EngineError> {
-        let step_error = |source| EngineError::Step { index, at: step.at, source };
+        let step_error =
+            |source: crate::core::InputError| EngineError::Step { index, at: step.at, message: source.to_string() };
         match &step.action {
             Action::Change(change) => return self.input(Input::Change(change.clone())).map_err(step_error),
             Action::EnableWebhook(w) => return self.input(Input::Enable(*w)).map_err(step_error),

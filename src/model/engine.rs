@@ -3,7 +3,7 @@
 //! messages through time.
 
 use super::agenda::{Agenda, Letter, Message, Wire};
-use crate::core::{AttemptRequest, Dispatcher, Input, Output};
+use crate::core::{AttemptRequest, Dispatch, Dispatcher, Input, Output};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
 use crate::shell::mail::MailTry;
@@ -23,8 +23,16 @@ pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
 
 /// [`run`] within `limits`.
 pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
+    let core = Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed);
+    run_dispatched(world, limits, core)
+}
+
+/// [`run_with`] with a dispatcher the caller built (for a process, `crate::protocol::ProcessDispatcher`
+/// spawned with the world's policy, webhooks and seed) in place of the reference core. Generic, so
+/// the in-process core pays nothing for the choice.
+pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) -> Result<RunOutput, EngineFailure> {
     world.check_runnable()?;
-    let mut engine = Engine::new(world, limits);
+    let mut engine = Engine::new(world, limits, core);
     match engine.run() {
         Ok(()) => Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms }),
         Err(error) => {
@@ -32,6 +40,11 @@ pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFai
             Err(EngineFailure { error, partial })
         }
     }
+}
+
+/// A dispatcher's failure on an input that is not a timeline step.
+fn dispatcher_error(at: SimTime, during: &str, error: impl std::error::Error) -> EngineError {
+    EngineError::Dispatcher { at, during: during.to_string(), message: error.to_string() }
 }
 
 struct ModelReceiver {
@@ -49,9 +62,9 @@ enum Waiter {
     Letter(MailTry),
 }
 
-struct Engine<'w> {
+struct Engine<'w, D> {
     world: &'w World,
-    core: Dispatcher,
+    core: D,
     now: SimTime,
     trace: Trace,
     limits: RunLimits,
@@ -73,8 +86,8 @@ struct Engine<'w> {
     next_step: usize,
 }
 
-impl<'w> Engine<'w> {
-    fn new(world: &'w World, limits: RunLimits) -> Self {
+impl<'w, D: Dispatch> Engine<'w, D> {
+    fn new(world: &'w World, limits: RunLimits, core: D) -> Self {
         let receivers = world
             .receivers
             .iter()
@@ -93,7 +106,7 @@ impl<'w> Engine<'w> {
             .collect();
         Engine {
             world,
-            core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
+            core,
             now: SimTime::ZERO,
             trace: Trace::with_entries_max(limits.trace_entries_max),
             limits,
@@ -129,8 +142,9 @@ impl<'w> Engine<'w> {
                 }
                 self.deliver(message)?;
             }
-            self.core.handle_timeout(next);
+            let fired = self.core.handle_timeout(next);
             self.drain_core();
+            fired.map_err(|e| dispatcher_error(next, "timers", e))?;
             self.exchanges.expire(next.as_millis());
             self.send_letters();
             if self.trace.is_full() {
@@ -154,7 +168,7 @@ impl<'w> Engine<'w> {
         [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger].into_iter().flatten().min()
     }
 
-    fn input(&mut self, input: Input) -> Result<(), crate::core::InputError> {
+    fn input(&mut self, input: Input) -> Result<(), D::Error> {
         let result = self.core.handle(self.now, input);
         self.drain_core();
         result
@@ -174,7 +188,7 @@ impl<'w> Engine<'w> {
     }
 
     fn apply(&mut self, index: usize, step: &Step) -> Result<(), EngineError> {
-        let step_error = |source| EngineError::Step { index, at: step.at, source };
+        let step_error = |source: D::Error| EngineError::Step { index, at: step.at, message: source.to_string() };
         match &step.action {
             Action::Change(change) => {
                 return self.input(Input::Change(change.clone())).map_err(step_error);
@@ -197,16 +211,16 @@ impl<'w> Engine<'w> {
                 self.links.record(&step.action);
                 self.drop_cut_held();
             }
-            Action::Crash(host) => self.crash(host),
-            Action::Restart(host) => self.restart(host),
+            Action::Crash(host) => self.crash(host)?,
+            Action::Restart(host) => self.restart(host)?,
             other => self.links.record(other),
         }
         Ok(())
     }
 
-    fn crash(&mut self, host: &Host) {
+    fn crash(&mut self, host: &Host) -> Result<(), EngineError> {
         if !self.links.set_down(host, true) {
-            return;
+            return Ok(());
         }
         if let Some(rx) = self.receivers.iter_mut().find(|r| r.host == *host) {
             rx.life += 1;
@@ -215,13 +229,14 @@ impl<'w> Engine<'w> {
             // The process and its connections die: no exchange waits for anything any more.
             self.exchanges.clear();
             self.outbox.crashed();
-            let _ = self.input(Input::Crash);
+            self.input(Input::Crash).map_err(|e| dispatcher_error(self.now, "crash", e))?;
         }
+        Ok(())
     }
 
-    fn restart(&mut self, host: &Host) {
+    fn restart(&mut self, host: &Host) -> Result<(), EngineError> {
         if !self.links.set_down(host, false) {
-            return;
+            return Ok(());
         }
         let (refused, kept) = std::mem::take(&mut self.waiting).into_iter().partition(|(h, _)| h == host);
         self.waiting = kept;
@@ -234,8 +249,9 @@ impl<'w> Engine<'w> {
         }
         if *host == Host::Dispatcher {
             self.outbox.restarted(self.now);
-            let _ = self.input(Input::Restart);
+            self.input(Input::Restart).map_err(|e| dispatcher_error(self.now, "restart", e))?;
         }
+        Ok(())
     }
 
     fn latency_ms(&mut self) -> u64 {
@@ -328,7 +344,7 @@ impl<'w> Engine<'w> {
             Message::Answer { attempt, outcome } => {
                 if self.exchanges.close(attempt) {
                     self.input(Input::Answer { attempt, outcome })
-                        .map_err(|e| EngineError::Simulation(format!("answer to attempt {attempt}: {e}")))?;
+                        .map_err(|e| dispatcher_error(self.now, &format!("answer to attempt {attempt}"), e))?;
                 }
             }
             Message::MailConnect(letter) => self.mail_connect(letter),

@@ -10,4 +10,4 @@
 mod agenda;
 mod engine;
 
-pub use engine::{run, run_with};
+pub use engine::{run, run_dispatched, run_with};

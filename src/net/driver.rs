@@ -10,7 +10,7 @@ use super::dispatcher_host::{self, Inbox, Job};
 use super::journal::{Journal, Note, Work};
 use super::receiver_host::Receiver;
 use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
-use crate::core::{AttemptId, AttemptRequest, Dispatcher, Input, Output};
+use crate::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use crate::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
 use crate::shell::{Lingering, Links, MailRecord, Outbox, Path};
 use crate::time::SimTime;
@@ -36,9 +36,14 @@ pub const BUSY_TICKS_MAX: u64 = 10_000_000;
 /// far above anything the in-flight limit allows. turmoil allocates none of it up front.
 const TCP_CAPACITY: usize = 1 << 20;
 
-pub(crate) struct Driver<'w> {
+/// A dispatcher's failure on an input that is not a timeline step.
+fn dispatcher_error(at: SimTime, during: &str, error: impl std::error::Error) -> EngineError {
+    EngineError::Dispatcher { at, during: during.to_string(), message: error.to_string() }
+}
+
+pub(crate) struct Driver<'w, D> {
     world: &'w World,
-    core: Dispatcher,
+    core: D,
     trace: Trace,
     /// Index of the next timeline step to apply.
     next_step: usize,
@@ -63,8 +68,8 @@ pub(crate) struct Driver<'w> {
     changed: bool,
 }
 
-impl<'w> Driver<'w> {
-    pub(crate) fn new(world: &'w World, limits: RunLimits) -> Result<Driver<'w>, EngineError> {
+impl<'w, D: Dispatch> Driver<'w, D> {
+    pub(crate) fn new(world: &'w World, limits: RunLimits, core: D) -> Result<Driver<'w, D>, EngineError> {
         // Host names unique and not reserved, in-flight within the ports a host has, latency in
         // order: what this engine needs is what `World::validate` (and `hooksim check`) checks.
         world.check_runnable()?;
@@ -75,7 +80,6 @@ impl<'w> Driver<'w> {
             names.push(spec.host.clone());
             receivers.push(Receiver::new(spec, &journal));
         }
-        let policy = world.policy.clone();
         let links = Links::new(world.latency_ms);
         let cast = Cast {
             inbox: Rc::new(Inbox::default()),
@@ -91,7 +95,7 @@ impl<'w> Driver<'w> {
             .map_err(|e| EngineError::Simulation(e.to_string()))?;
         Ok(Driver {
             world,
-            core: Dispatcher::new(policy, world.webhooks.clone(), world.seed),
+            core,
             trace: Trace::with_entries_max(limits.trace_entries_max),
             next_step: 0,
             links,
@@ -129,8 +133,9 @@ impl<'w> Driver<'w> {
             let at = SimTime::from_millis(now_ms);
             self.apply_steps(at)?;
             self.take_notes(at)?;
-            self.core.handle_timeout(at);
+            let fired = self.core.handle_timeout(at);
             self.drain_core();
+            fired.map_err(|e| dispatcher_error(at, "timers", e))?;
             for attempt in self.exchanges.expire(now_ms) {
                 self.closers.remove(&attempt);
             }
@@ -185,7 +190,7 @@ impl<'w> Driver<'w> {
     }
 
     fn drain_core(&mut self) {
-        self.trace.extend(self.core.drain_trace());
+        self.core.drain_trace_into(&mut self.trace);
     }
 
     fn apply_steps(&mut self, at: SimTime) -> Result<(), EngineError> {
@@ -201,38 +206,42 @@ impl<'w> Driver<'w> {
                 Action::EnableWebhook(webhook) => Some(Input::Enable(*webhook)),
                 other => {
                     self.trace.push(at, TraceEvent::WorldChanged { what: other.to_string() });
-                    self.act(other, at);
+                    self.act(other, at)?;
                     None
                 }
             };
             if let Some(input) = input {
-                self.core.handle(at, input).map_err(|source| EngineError::Step { index, at, source })?;
+                let result = self.core.handle(at, input);
+                self.drain_core();
+                result.map_err(|source| EngineError::Step { index, at, message: source.to_string() })?;
+            } else {
+                self.drain_core();
             }
-            self.drain_core();
         }
         Ok(())
     }
 
     /// A scripted fault or behaviour change.
-    fn act(&mut self, action: &Action, at: SimTime) {
+    fn act(&mut self, action: &Action, at: SimTime) -> Result<(), EngineError> {
         match action {
             Action::Behave { receiver, behaviour } => {
                 if let Some(r) = self.cast.receivers.iter().find(|r| &r.host == receiver) {
                     r.behave(behaviour);
                 }
             }
-            Action::Crash(host) => self.crash(host, at),
-            Action::Restart(host) => self.restart(host, at),
+            Action::Crash(host) => return self.crash(host, at),
+            Action::Restart(host) => return self.restart(host, at),
             _ => {
                 self.links.record(action);
                 self.stage.apply(action, &self.links, &self.cast.names);
             }
         }
+        Ok(())
     }
 
-    fn crash(&mut self, host: &Host, at: SimTime) {
+    fn crash(&mut self, host: &Host, at: SimTime) -> Result<(), EngineError> {
         if !self.links.set_down(host, true) {
-            return;
+            return Ok(());
         }
         self.stage.crash(host.name(), &self.links, &self.cast.names);
         if *host == Host::Dispatcher {
@@ -243,23 +252,24 @@ impl<'w> Driver<'w> {
             self.closers.clear();
             self.waiting.clear();
             self.outbox.crashed();
-            let _ = self.core.handle(at, Input::Crash);
+            self.core.handle(at, Input::Crash).map_err(|e| dispatcher_error(at, "crash", e))?;
         }
+        Ok(())
     }
 
-    fn restart(&mut self, host: &Host, at: SimTime) {
+    fn restart(&mut self, host: &Host, at: SimTime) -> Result<(), EngineError> {
         if !self.links.set_down(host, false) {
-            return;
+            return Ok(());
         }
         self.stage.restart(host.name(), &self.cast.names);
         for attempt in self.waiting.remove(host.name()).unwrap_or_default() {
-            // An answer to an attempt the core started cannot be refused as unknown.
-            let _ = self.answer(at, attempt, Outcome::Refused);
+            self.answer(at, attempt, Outcome::Refused)?;
         }
         if *host == Host::Dispatcher {
             self.outbox.restarted(at);
-            let _ = self.core.handle(at, Input::Restart);
+            self.core.handle(at, Input::Restart).map_err(|e| dispatcher_error(at, "restart", e))?;
         }
+        Ok(())
     }
 
     /// What the hosts reported during the tick that ended at `at`, in the order it happened.
@@ -284,10 +294,9 @@ impl<'w> Driver<'w> {
     fn answer(&mut self, at: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), EngineError> {
         self.closers.remove(&attempt);
         if self.exchanges.close(attempt) {
-            self.core
-                .handle(at, Input::Answer { attempt, outcome })
-                .map_err(|e| EngineError::Simulation(e.to_string()))?;
+            let result = self.core.handle(at, Input::Answer { attempt, outcome });
             self.drain_core();
+            result.map_err(|e| dispatcher_error(at, &format!("answer to attempt {attempt}"), e))?;
         }
         Ok(())
     }

@@ -48,6 +48,7 @@ pub use crate::shell::limits::IN_FLIGHT_MAX;
 pub use driver::BUSY_TICKS_MAX;
 pub use stage::{EPOCH_UNIX_SECS, UNFINISHED_CONNECTS_MAX};
 
+use crate::core::{Dispatch, Dispatcher};
 use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 
 /// Runs `world` to `world.end()` over the simulated network.
@@ -57,13 +58,24 @@ pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
 
 /// [`run`] within `limits`.
 pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
-    driver::Driver::new(world, limits)?.run().map(|(out, _)| out)
+    run_dispatched(world, limits, reference_core(world))
+}
+
+/// [`run_with`] with a dispatcher the caller built (for a process, `crate::protocol::ProcessDispatcher`
+/// spawned with the world's policy, webhooks and seed) in place of the reference core. Generic, so
+/// the in-process core pays nothing for the choice.
+pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) -> Result<RunOutput, EngineFailure> {
+    driver::Driver::new(world, limits, core)?.run().map(|(out, _)| out)
+}
+
+fn reference_core(world: &World) -> Dispatcher {
+    Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed)
 }
 
 /// [`run`], and how many 1 ms ticks turmoil simulated (quiet time skipped costs none): the
 /// deterministic measure of how well idle time is skipped. On an error, the trace up to it.
 pub fn run_counting_ticks(world: &World) -> Result<(RunOutput, u64), EngineFailure> {
-    driver::Driver::new(world, RunLimits::default())?.run()
+    driver::Driver::new(world, RunLimits::default(), reference_core(world))?.run()
 }
 
 /// One POST on a new connection, as the dispatcher host sends it; for benchmarks that compare

@@ -6,6 +6,9 @@ use crate::time::SimTime;
 use crate::world::RunLimits;
 use std::fmt::Write as _;
 
+/// Lines of a dispatcher process's stderr a failure report quotes (the JSON report has the tail).
+const STDERR_LINES_SHOWN: usize = 20;
+
 /// `PASS  net    week-of-failure-disables   10d 00:00:00.000 simulated    12.3 ms wall`
 pub fn render_line(run: &ScenarioRun) -> String {
     let verdict = if run.passed() { "PASS" } else { "FAIL" };
@@ -34,6 +37,12 @@ pub fn reproduce_command(run: &ScenarioRun) -> String {
     if run.limits.trace_entries_max != RunLimits::default().trace_entries_max {
         command.push_str(&format!(" --trace-entries-max {}", run.limits.trace_entries_max));
     }
+    if let Some(d) = &run.dispatcher {
+        command.push_str(&format!(" --dispatcher {:?}", d.command));
+        if d.reply_timeout_ms != crate::protocol::REPLY_TIMEOUT_MS {
+            command.push_str(&format!(" --reply-timeout-ms {}", d.reply_timeout_ms));
+        }
+    }
     command
 }
 
@@ -58,6 +67,16 @@ pub fn render_failures(run: &ScenarioRun) -> String {
     }
     for not_verified in &run.not_verified {
         let _ = writeln!(out, "{not_verified}");
+    }
+    if let Some(d) = run.dispatcher.as_ref() {
+        let _ = writeln!(out, "dispatcher: {}", d.command);
+        if !run.stderr_tail.trim().is_empty() {
+            let _ = writeln!(out, "its stderr ends with:");
+            let lines: Vec<&str> = run.stderr_tail.lines().collect();
+            for line in &lines[lines.len().saturating_sub(STDERR_LINES_SHOWN)..] {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
     }
     let _ = writeln!(out, "reproduce: {}", reproduce_command(run));
     out

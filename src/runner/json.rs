@@ -6,7 +6,11 @@ use serde_json::{Value, json};
 pub fn to_json(runs: &[ScenarioRun]) -> Value {
     let passed = runs.iter().filter(|r| r.passed()).count();
     let scenarios: Vec<Value> = runs.iter().map(run_json).collect();
-    json!({ "passed": passed, "failed": runs.len() - passed, "scenarios": scenarios })
+    let mut report = json!({ "passed": passed, "failed": runs.len() - passed, "scenarios": scenarios });
+    if runs.iter().any(|r| r.dispatcher.is_some()) {
+        report["conformance"] = json!(super::conformance(runs));
+    }
+    report
 }
 
 fn run_json(run: &ScenarioRun) -> Value {
@@ -54,6 +58,10 @@ fn run_json(run: &ScenarioRun) -> Value {
             .collect();
         value["not_verified"] = Value::Array(not_verified);
         value["receivers"] = json!(run.bindings);
+    }
+    if let Some(d) = &run.dispatcher {
+        value["dispatcher"] =
+            json!({ "command": d.command, "reply_timeout_ms": d.reply_timeout_ms, "stderr_tail": run.stderr_tail });
     }
     value
 }

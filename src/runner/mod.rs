@@ -4,14 +4,19 @@
 //! Wall-clock time is read here, and only here, to report how long a run took: it never reaches
 //! the simulation or the trace.
 
+mod conformance;
+mod external;
 mod human;
 mod json;
 mod junit;
 
+pub use conformance::{PromiseRow, conformance, render_conformance};
+pub use external::{ExternalDispatcher, run_scenario_dispatched};
 pub use human::{render_failures, render_line, reproduce_command};
 pub use json::to_json;
 pub use junit::to_junit;
 
+use crate::core::Dispatch;
 use crate::scenario::{Expectation, Failure, Scenario, evaluate, render_entry};
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{EngineFailure, RunLimits, RunOutput, World};
@@ -54,6 +59,24 @@ impl Engine {
             Engine::Net => crate::net::run_with(world, limits),
             Engine::Model => crate::model::run_with(world, limits),
             Engine::Live => crate::live::run_with(world, &crate::live::Bindings::default(), limits),
+        }
+    }
+
+    /// [`Engine::run_within`] with `dispatcher` in place of the reference core.
+    pub fn run_dispatched<D: Dispatch>(
+        self,
+        world: &World,
+        limits: RunLimits,
+        dispatcher: D,
+    ) -> Result<RunOutput, EngineFailure> {
+        match self {
+            Engine::Net => crate::net::run_dispatched(world, limits, dispatcher),
+            Engine::Model => crate::model::run_dispatched(world, limits, dispatcher),
+            // `--dispatcher` and `--receiver` do not mix (refused by the command line).
+            Engine::Live => Err(crate::world::EngineError::Simulation(
+                "the live shell runs the reference dispatcher only".to_string(),
+            )
+            .into()),
         }
     }
 }
@@ -120,6 +143,12 @@ pub struct ScenarioRun {
     pub not_verified: Vec<NotVerified>,
     /// The `--receiver`/`--effects` flags of a live run (for the reproduce line).
     pub bindings: Vec<String>,
+    /// The dispatcher process that ran in place of the reference core (`--dispatcher`), if any.
+    pub dispatcher: Option<ExternalDispatcher>,
+    /// The tail of that process's stderr (empty for the reference core).
+    pub stderr_tail: String,
+    /// The trace properties it broke (judged for `--dispatcher` runs that finished; else empty).
+    pub violations: Vec<crate::properties::Violation>,
 }
 
 /// An expectation that was not checked, and why.
@@ -214,14 +243,31 @@ fn run_on(
     limits: RunLimits,
     run: impl FnOnce(&World) -> Result<RunOutput, EngineFailure>,
 ) -> ScenarioRun {
-    let mut world = scenario.world.clone();
-    if let Some(seed) = seed {
-        world.seed = seed;
-    }
+    let world = seeded_world(scenario, seed);
     // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
     let started = Instant::now();
     let result = run(&world);
     let wall_us = started.elapsed().as_micros() as u64;
+    finish(scenario, engine, world.seed, limits, wall_us, result)
+}
+
+fn seeded_world(scenario: &Scenario, seed: Option<u64>) -> World {
+    let mut world = scenario.world.clone();
+    if let Some(seed) = seed {
+        world.seed = seed;
+    }
+    world
+}
+
+/// A finished run judged: its expectations evaluated, or the engine's stop kept as evidence.
+fn finish(
+    scenario: &Scenario,
+    engine: Engine,
+    seed: u64,
+    limits: RunLimits,
+    wall_us: u64,
+    result: Result<RunOutput, EngineFailure>,
+) -> ScenarioRun {
     let (trace, sim_elapsed_ms, error) = match result {
         Ok(out) => (out.trace, out.sim_elapsed_ms, None),
         Err(EngineFailure { error, partial }) => {
@@ -234,7 +280,7 @@ fn run_on(
         name: scenario.name.clone(),
         file: scenario.file.clone(),
         engine,
-        seed: world.seed,
+        seed,
         limits,
         sim_elapsed_ms,
         wall_us,
@@ -243,6 +289,9 @@ fn run_on(
         error,
         not_verified: Vec::new(),
         bindings: Vec::new(),
+        dispatcher: None,
+        stderr_tail: String::new(),
+        violations: Vec::new(),
     }
 }
 

@@ -80,8 +80,14 @@ pub struct RunOutput {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("step {index} at {at}: {source}")]
-    Step { index: usize, at: SimTime, source: crate::core::InputError },
+    /// The dispatcher refused a timeline step's input (for the core, an impossible input; for a
+    /// dispatcher process, also a protocol violation). The message is the dispatcher's error.
+    #[error("step {index} at {at}: {message}")]
+    Step { index: usize, at: SimTime, message: String },
+    /// The dispatcher failed on an input other than a timeline step (an answer, a timer, a crash
+    /// or restart): a dispatcher process that broke the protocol, went quiet or went away.
+    #[error("the dispatcher failed at {at} ({during}): {message}")]
+    Dispatcher { at: SimTime, during: String, message: String },
     #[error("the simulation failed: {0}")]
     Simulation(String),
     /// The run recorded as many trace entries as [`RunLimits::trace_entries_max`] allows.

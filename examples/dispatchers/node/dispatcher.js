@@ -235,11 +235,23 @@ class Dispatcher {
       if (wasWarned) this.emit({ type: 'webhook_recovered', webhook: w });
     } else {
       d.failures += 1;
-      this.healthOnFailure(now, w);
+      if (outcome.kind === 'status' && outcome.code === 410 && this.policy.disable_on_gone) this.disableGone(now, w);
+      else this.healthOnFailure(now, w);
       if (hook.status === 'disabled') hook.parked.push(index);
       else this.scheduleRetry(now, index);
     }
     this.pump(now, w);
+  }
+
+  // 410 Gone under a policy that unsubscribes on it: disabled at once, no warning, no grace.
+  disableGone(now, w) {
+    const hook = this.webhooks[w];
+    if (hook.status === 'disabled') return;
+    if (hook.failingSince === null) hook.failingSince = now;
+    hook.status = 'disabled';
+    this.emit({ type: 'webhook_disabled', webhook: w, failing_since: hook.failingSince, reason: 'gone' });
+    hook.parked.push(...hook.ready);
+    hook.ready = [];
   }
 
   healthOnFailure(now, w) {

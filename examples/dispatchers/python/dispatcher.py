@@ -204,12 +204,28 @@ class Dispatcher:
                 self.emit({"type": "webhook_recovered", "webhook": w})
         else:
             d["failures"] += 1
-            self.health_on_failure(now, w)
+            if outcome["kind"] == "status" and outcome["code"] == 410 and self.policy.get("disable_on_gone"):
+                self.disable_gone(now, w)
+            else:
+                self.health_on_failure(now, w)
             if hook["status"] == "disabled":
                 hook["parked"].append(index)
             else:
                 self.schedule_retry(now, index)
         self.pump(now, w)
+
+    def disable_gone(self, now, w):
+        """410 Gone under a policy that unsubscribes on it: disabled at once, no warning, no grace."""
+        hook = self.webhooks[w]
+        if hook["status"] == "disabled":
+            return
+        if hook["failing_since"] is None:
+            hook["failing_since"] = now
+        hook["status"] = "disabled"
+        self.emit({"type": "webhook_disabled", "webhook": w, "failing_since": hook["failing_since"],
+                   "reason": "gone"})
+        hook["parked"].extend(hook["ready"])
+        hook["ready"].clear()
 
     def health_on_failure(self, now, w):
         hook, p = self.webhooks[w], self.policy

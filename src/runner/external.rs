@@ -1,0 +1,71 @@
+//! Scenarios run with a dispatcher process (`hooksim run --dispatcher "CMD"`) in place of the
+//! reference core: the same worlds, engines and expectations, the core's part of the trace derived
+//! from what the process said (`crate::protocol::ProcessDispatcher`).
+
+use super::{Engine, ScenarioRun, finish, seeded_world};
+use crate::properties::{self, PropertyContext};
+use crate::protocol::{ProcessConfig, ProcessDispatcher, REPLY_TIMEOUT_MS};
+use crate::scenario::Scenario;
+use crate::world::{EngineFailure, RunLimits, RunOutput};
+use serde::Serialize;
+use std::time::Instant;
+
+/// The dispatcher command a run used, as given, and the limit it ran under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExternalDispatcher {
+    /// Program and arguments split on whitespace (no shell, no quoting).
+    pub command: String,
+    pub reply_timeout_ms: u64,
+}
+
+impl ExternalDispatcher {
+    pub fn new(command: impl Into<String>) -> Self {
+        ExternalDispatcher { command: command.into(), reply_timeout_ms: REPLY_TIMEOUT_MS }
+    }
+
+    /// A fresh state directory per run (`state_dir: None`: a temporary one, removed after it).
+    fn config(&self) -> ProcessConfig {
+        ProcessConfig { reply_timeout_ms: self.reply_timeout_ms, ..ProcessConfig::from_command_line(&self.command) }
+    }
+}
+
+/// Runs `scenario` on `engine` with `dispatcher` in place of the reference core. A process that
+/// cannot start, breaks the protocol or goes away stops the run like any engine error: the
+/// scenario fails with the trace so far and the process's stderr.
+pub fn run_scenario_dispatched(
+    scenario: &Scenario,
+    engine: Engine,
+    seed: Option<u64>,
+    limits: RunLimits,
+    dispatcher: &ExternalDispatcher,
+) -> ScenarioRun {
+    let world = seeded_world(scenario, seed);
+    // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
+    let started = Instant::now();
+    let spawned = ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed);
+    let (result, stderr_tail) = match spawned {
+        Ok(mut process) => {
+            let result = engine.run_dispatched(&world, limits, &mut process);
+            (result, process.stderr_tail())
+            // `process` drops here: the process is ended and its state directory removed.
+        }
+        Err(error) => {
+            let error = crate::world::EngineError::Dispatcher {
+                at: crate::time::SimTime::ZERO,
+                during: "start".to_string(),
+                message: error.to_string(),
+            };
+            let partial =
+                RunOutput { trace: crate::trace::Trace::with_entries_max(limits.trace_entries_max), sim_elapsed_ms: 0 };
+            (Err(EngineFailure { error, partial }), String::new())
+        }
+    };
+    let wall_us = started.elapsed().as_micros() as u64;
+    let mut run = finish(scenario, engine, world.seed, limits, wall_us, result);
+    run.dispatcher = Some(dispatcher.clone());
+    run.stderr_tail = stderr_tail;
+    if run.error.is_none() {
+        run.violations = properties::check(&run.trace, &PropertyContext::from_world(&world));
+    }
+    run
+}

@@ -1,0 +1,121 @@
+//! `hooksim run --dispatcher "CMD"`: every scenario runs with that process in place of the
+//! reference core; a process that breaks the protocol fails its run (exit 1, the trace so far,
+//! its stderr), never panics; the reproduce line names the command.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hooksim");
+
+fn served() -> String {
+    format!("{BIN} dispatcher --stdio")
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hooksim-run-dispatcher-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_reference_core_over_the_protocol_passes_on_both_engines() {
+    let json = temp("ok").join("report.json");
+    let out = Command::new(BIN)
+        .args(["run", "scenarios/retry-through-5xx.toml", "scenarios/dispatcher-crash.toml", "--engine", "both"])
+        .args(["--dispatcher", &served(), "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for run in report["scenarios"].as_array().unwrap() {
+        assert_eq!(run["dispatcher"]["command"], served().as_str(), "{run}");
+    }
+}
+
+#[test]
+fn a_protocol_error_fails_the_run_with_the_trace_so_far_and_the_stderr() {
+    let script = temp("bad").join("bad.sh");
+    // Answers hello, then says something that is not a protocol message to the first change
+    // (its stderr line written a moment before, so the harness has read it when it quotes it).
+    std::fs::write(
+        &script,
+        "read hello\necho '{\"type\":\"hello\",\"version\":1}'\nread change\necho 'about to misbehave' >&2\nsleep 0.5\necho 'not json'\nsleep 1\n",
+    )
+    .unwrap();
+    let command = format!("sh {}", script.display());
+    let out = Command::new(BIN)
+        .args(["run", "scenarios/retry-through-5xx.toml", "--engine", "model", "--dispatcher", &command])
+        .args(["--reply-timeout-ms", "5000"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stdout.contains("the engine stopped at"), "{stdout}");
+    assert!(stdout.contains("dispatcher line 2: not a protocol message"), "{stdout}");
+    assert!(stdout.contains("about to misbehave"), "the stderr tail is quoted: {stdout}");
+    assert!(stdout.contains("the trace so far: 1 entries"), "the change was recorded: {stdout}");
+    let reproduce = format!("--dispatcher {command:?} --reply-timeout-ms 5000");
+    assert!(stdout.contains(&reproduce), "{stdout}");
+}
+
+#[test]
+fn a_dispatcher_that_cannot_start_fails_every_run() {
+    let out = Command::new(BIN)
+        .args(["run", "scenarios/retry-through-5xx.toml", "--engine", "both", "--dispatcher", "/no/such/program"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
+    assert!(stdout.contains("could not start the dispatcher `/no/such/program`"), "{stdout}");
+}
+
+fn conformance(command: &str, name: &str) -> (String, serde_json::Value) {
+    let json = temp(name).join("report.json");
+    let out = Command::new(BIN)
+        .args(["run", "scenarios", "--engine", "model", "--dispatcher", command, "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), report)
+}
+
+fn broken(report: &serde_json::Value) -> Vec<String> {
+    let rows = report["conformance"].as_array().expect("a conformance section");
+    assert_eq!(rows.len(), 6, "{report}");
+    rows.iter().filter(|r| r["kept"] == false).map(|r| r["promise"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn the_conformance_summary_of_the_reference_core_keeps_every_promise() {
+    let (stdout, report) = conformance(&served(), "kept");
+    assert!(stdout.contains("conformance of `"), "{stdout}");
+    assert!(!stdout.contains("BROKEN"), "{stdout}");
+    assert!(broken(&report).is_empty(), "{report}");
+}
+
+/// The negative control: a dispatcher that renders the payload when the event happens breaks
+/// that promise, and only that one.
+#[test]
+fn the_conformance_summary_names_the_broken_promise() {
+    if !Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        println!("SKIPPED: `python3` is not installed, so the broken example dispatcher is not run");
+        return;
+    }
+    let source = std::fs::read_to_string("examples/dispatchers/python/dispatcher.py").unwrap();
+    let source = source.replacen("dict(event, at=now)", "dict(event, at=now, entity=message[\"entity\"])", 1).replacen(
+        "event[\"kind\"]: self.entities.get((event[\"kind\"], event[\"entity_id\"]))",
+        "event[\"kind\"]: event[\"entity\"]",
+        1,
+    );
+    let script = temp("event-time").join("dispatcher.py");
+    std::fs::write(&script, source).unwrap();
+    let (stdout, report) = conformance(&format!("python3 {}", script.display()), "broken");
+    assert_eq!(broken(&report), ["payload at send time"], "{stdout}");
+    assert!(stdout.contains("BROKEN  payload at send time"), "{stdout}");
+}
