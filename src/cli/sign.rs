@@ -75,6 +75,7 @@ fn default_id(body: &[u8]) -> String {
 }
 
 fn unix_now_s() -> i64 {
+    // A signature made for a real receiver carries the real time (`--timestamp` overrides it).
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
 }

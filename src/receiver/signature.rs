@@ -33,6 +33,8 @@ impl SignatureCheck {
     /// with its own wall clock, and the tolerance exists to absorb the skew between the two.
     pub fn wall_clock(verifier: Verifier) -> Self {
         let now_s = || {
+            // A receiver on the real network judges timestamps by the machine's clock; simulated
+            // engines pass their virtual time through `SignatureCheck::new` instead.
             let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
             i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
         };

@@ -2,13 +2,12 @@
 //! reference core: the same worlds, engines and expectations, the core's part of the trace derived
 //! from what the process said (`crate::protocol::ProcessDispatcher`).
 
-use super::{Engine, ScenarioRun, finish, seeded_world};
+use super::{Engine, ScenarioRun, run_on};
 use crate::properties::{self, PropertyContext};
 use crate::protocol::{ProcessConfig, ProcessDispatcher, REPLY_TIMEOUT_MS};
 use crate::scenario::Scenario;
 use crate::world::{EngineFailure, RunLimits, RunOutput};
 use serde::Serialize;
-use std::time::Instant;
 
 /// The dispatcher command a run used, as given, and the limit it ran under.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -39,33 +38,32 @@ pub fn run_scenario_dispatched(
     limits: RunLimits,
     dispatcher: &ExternalDispatcher,
 ) -> ScenarioRun {
-    let world = seeded_world(scenario, seed);
-    // Wall clock for the report's `wall_us` only; the run itself sees virtual time.
-    let started = Instant::now();
-    let spawned = ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed);
-    let (result, stderr_tail) = match spawned {
-        Ok(mut process) => {
-            let result = engine.run_dispatched(&world, limits, &mut process);
-            (result, process.stderr_tail())
-            // `process` drops here: the process is ended and its state directory removed.
+    let mut stderr_tail = String::new();
+    let mut context = None;
+    let mut run = run_on(scenario, engine, seed, limits, |world| {
+        context = Some(PropertyContext::from_world(world));
+        match ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed) {
+            Ok(mut process) => {
+                let result = engine.run_dispatched(world, limits, &mut process);
+                stderr_tail = process.stderr_tail();
+                result
+                // `process` drops here: the process is ended and its state directory removed.
+            }
+            Err(error) => {
+                let error = crate::world::EngineError::Dispatcher {
+                    at: crate::time::SimTime::ZERO,
+                    during: "start".to_string(),
+                    message: error.to_string(),
+                };
+                let trace = crate::trace::Trace::with_entries_max(limits.trace_entries_max);
+                Err(EngineFailure { error, partial: RunOutput { trace, sim_elapsed_ms: 0 } })
+            }
         }
-        Err(error) => {
-            let error = crate::world::EngineError::Dispatcher {
-                at: crate::time::SimTime::ZERO,
-                during: "start".to_string(),
-                message: error.to_string(),
-            };
-            let partial =
-                RunOutput { trace: crate::trace::Trace::with_entries_max(limits.trace_entries_max), sim_elapsed_ms: 0 };
-            (Err(EngineFailure { error, partial }), String::new())
-        }
-    };
-    let wall_us = started.elapsed().as_micros() as u64;
-    let mut run = finish(scenario, engine, world.seed, limits, wall_us, result);
+    });
     run.dispatcher = Some(dispatcher.clone());
     run.stderr_tail = stderr_tail;
-    if run.error.is_none() {
-        run.violations = properties::check(&run.trace, &PropertyContext::from_world(&world));
+    if let (None, Some(context)) = (&run.error, &context) {
+        run.violations = properties::check(&run.trace, context);
     }
     run
 }

@@ -236,6 +236,7 @@ fn split_unverifiable(scenario: &Scenario, bindings: &crate::live::Bindings) -> 
     (verifiable, not_verified)
 }
 
+/// Runs `scenario` (with `seed` in place of the file's) through `run`, timed, and judges it.
 fn run_on(
     scenario: &Scenario,
     engine: Engine,

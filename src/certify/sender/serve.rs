@@ -73,6 +73,7 @@ impl Bound {
         let base = url.trim_end_matches("/webhook").to_string();
         let plan = Plan::new(&timing, opts.budget_ms, &base);
         let shared = Arc::new(Shared {
+            // Real senders in real time: arrivals are measured from here.
             start: Instant::now(),
             ledger: Mutex::new(Ledger::default()),
             reading: opts.reading(),
@@ -158,6 +159,7 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
         Err(Unread::Refused(status)) => return wire::answer(&mut stream, status, &[]).await,
         Err(Unread::Gone) => return,
     };
+    // A real sender signs with the real time: its timestamp is judged against the machine's clock.
     let now_s = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let incoming = Incoming { path: &request.path, headers: &request.headers, body: &request.body };
     let (index, answer) = shared.ledger().admit(&incoming, &shared.reading, &shared.plan, shared.now_ms(), now_s);
