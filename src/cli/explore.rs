@@ -156,21 +156,21 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
     }
     progress.finish();
     let failed = results.iter().filter(|r| !r.passed()).count();
-    println!(
+    outln!(
         "seeds {seeds} (shard {} of {}): {} passed, {failed} failed",
         manifest.shard,
         manifest.seeds,
         results.len() - failed
     );
     for g in group(&results) {
-        println!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
+        outln!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
     }
     for g in group(&results) {
         let seed = g.seeds[0];
-        println!("reproduce {}: {}", g.signature, reproduce(args, seed));
+        outln!("reproduce {}: {}", g.signature, reproduce(args, seed));
         if let Some(dir) = &args.shrink {
             let path = write_shrunk(plan, args, dir, &g.signature, seed)?;
-            println!("  shrunk to {}: hooksim run {} --engine {}", path.display(), path.display(), manifest.engine);
+            outln!("  shrunk to {}: hooksim run {} --engine {}", path.display(), path.display(), manifest.engine);
         }
     }
     Ok(if failed == 0 { EXIT_OK } else { EXIT_FAILED })

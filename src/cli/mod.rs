@@ -1,5 +1,7 @@
 //! The binary's subcommands: flags in, a library call, a report and an exit status out.
 
+#[macro_use]
+pub mod stdout;
 pub mod certify;
 pub mod check;
 pub mod dispatcher;
