@@ -180,9 +180,12 @@ fn reply(code: u8, latency: u8) -> Reply {
     Reply { answer, latency_ms: REPLY_LATENCIES_MS[latency as usize % REPLY_LATENCIES_MS.len()] }
 }
 
+/// How long a `delay_attempts` step holds attempts: within the quick policy's timeout, and past it.
+const DELAYS_MS: [u64; 3] = [2 * SECOND_MS, 45 * SECOND_MS, 3 * MINUTE_MS];
+
 /// One raw step: (seconds after the previous step, what, a, b).
 fn step((what, a, b): (u8, u8, u8), invoices: &mut u64) -> Action {
-    match what % 12 {
+    match what % 13 {
         0 | 1 => {
             *invoices += 1;
             let id = *invoices;
@@ -211,6 +214,11 @@ fn step((what, a, b): (u8, u8, u8), invoices: &mut u64) -> Action {
         10 => Action::Behave {
             receiver: RECEIVERS[a as usize % 2].to_string(),
             behaviour: Behaviour { replies: vec![reply(a, b), reply(b, a)], then: reply(b / 7, 0) },
+        },
+        12 => Action::DelayAttempts {
+            receiver: RECEIVERS[a as usize % 2].to_string(),
+            count: 1 + u32::from(b % 3),
+            by_ms: DELAYS_MS[b as usize % DELAYS_MS.len()],
         },
         _ => Action::EnableWebhook(hooksim::domain::WebhookId(u32::from(a % 2))),
     }

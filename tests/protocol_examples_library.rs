@@ -162,19 +162,22 @@ fn keeps_sending_after_the_disable() {
     caught("sends-disabled", &edits, SENDS_DISABLED);
 }
 
-/// Payload at send time: the bodies the payload scenarios read, and the receivers that act on them.
+/// Payload at send time: the bodies the payload scenarios read. (The dedup receiver judges by
+/// event order too, so a `paid` body rendered at event time and delivered after the `cancelled`
+/// one fulfils nothing there: only the bodies show this defect.)
 const EVENT_TIME: &[(&str, &str)] = &[
+    (
+        "delayed-paid-overtaken",
+        "exactly 1 attempt to careful of event 3 \"paid\" with a body containing invoice.state = \"paid\"",
+    ),
     (
         "naive-fulfils-cancelled-invoice",
         "at least 1 successful delivery to legacy of event 3 \"paid\" with a body containing invoice.state = \"cancelled\"",
     ),
-    ("naive-fulfils-cancelled-invoice", "receiver careful to act no times with \"fulfil invoice 4\""),
-    ("naive-fulfils-cancelled-invoice", "receiver careful to skip exactly 1 delivery of event 3 \"paid\""),
     (
         "out-of-order",
         "exactly 1 successful delivery to shop of event 3 \"paid\" with a body containing invoice.state = \"cancelled\"",
     ),
-    ("out-of-order", "receiver shop to act no times with \"fulfil invoice 4\""),
     (
         "paid-carries-cancelled-invoice",
         "exactly 1 successful delivery to shop of event 3 \"paid\" with a body containing details = \"paid\", invoice.state = \"cancelled\"",
@@ -183,7 +186,6 @@ const EVENT_TIME: &[(&str, &str)] = &[
         "paid-carries-cancelled-invoice",
         "no successful deliveries to shop of event 3 \"paid\" with a body containing invoice.state = \"paid\"",
     ),
-    ("paid-carries-cancelled-invoice", "receiver shop to act no times with \"fulfil invoice 4\""),
 ];
 /// One uuid across retries: every deduplicating receiver that sees a retry acts twice.
 const NEW_UUID: &[(&str, &str)] = &[

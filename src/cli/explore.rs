@@ -50,6 +50,9 @@ pub struct ExploreArgs {
     /// At most this many webhook re-enables per world.
     #[arg(long, default_value_t = Rates::default().enables_max)]
     pub enables_max: u32,
+    /// At most this many `delay_attempts` steps (attempts held at the sender) per world.
+    #[arg(long, default_value_t = Rates::default().delays_max)]
+    pub delays_max: u32,
     /// Shrink the first failing seed of each signature and write it as a scenario file here:
     /// <signature>.seed<N>.toml.
     #[arg(long, value_name = "DIR")]
@@ -102,6 +105,7 @@ fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
         reply_mixes_max: args.reply_mixes_max,
         invoices_max: args.invoices_max,
         enables_max: args.enables_max,
+        delays_max: args.delays_max,
     };
     let plan =
         Plan { templates, rates, engine: args.engine, rerun_every: args.rerun_every, claim_dedup: args.claim_dedup };
@@ -190,6 +194,7 @@ fn reproduce(args: &ExploreArgs, seed: u64) -> String {
         ("--reply-mixes-max", args.reply_mixes_max, r.reply_mixes_max),
         ("--invoices-max", args.invoices_max, r.invoices_max),
         ("--enables-max", args.enables_max, r.enables_max),
+        ("--delays-max", args.delays_max, r.delays_max),
     ];
     for (flag, v, default) in flags {
         if v != default {

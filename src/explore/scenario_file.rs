@@ -161,5 +161,8 @@ fn action(a: &Action, names: &[String]) -> String {
         Action::Latency { min_ms, max_ms } => format!("latency = {}", q(&format!("{min_ms}ms..{max_ms}ms"))),
         Action::Crash(h) => format!("crash = {}", q(h.name())),
         Action::Restart(h) => format!("restart = {}", q(h.name())),
+        Action::DelayAttempts { receiver, count, by_ms } => {
+            format!("delay_attempts = {{ receiver = {}, count = {count}, by = {} }}", q(receiver), ms(*by_ms))
+        }
     }
 }

@@ -12,6 +12,7 @@ use super::links::{Links, Path};
 use super::mail::Letter;
 use super::{Bindings, FLIGHTS_MAX, SETTLE_INTERVAL_MS, SETTLE_READS_MAX};
 use crate::core::{Dispatcher, Input, Output};
+use crate::shell::Delays;
 use crate::shell::limits::EMAIL_RETRY_MS;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::{Outcome, Trace, TraceEvent};
@@ -58,6 +59,8 @@ pub(super) struct Driver<'w> {
     webhook_target: Vec<Option<usize>>,
     agenda: TimeQueue<Message>,
     held: Vec<(Host, Host, Message)>,
+    /// Requests held at the harness before they are sent (`delay_attempts`), in virtual time.
+    delays: Delays<Job>,
     incarnation: u32,
     next_step: usize,
     clock: Clock,
@@ -106,6 +109,7 @@ impl<'w> Driver<'w> {
             webhook_target,
             agenda: TimeQueue::default(),
             held: Vec::new(),
+            delays: Delays::default(),
             incarnation: 0,
             next_step: 0,
             clock: Clock::new(),
@@ -159,7 +163,7 @@ impl<'w> Driver<'w> {
 
     fn next_instant(&self) -> Option<SimTime> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
-        [step, self.agenda.next_at(), self.core.poll_timeout()].into_iter().flatten().min()
+        [step, self.agenda.next_at(), self.core.poll_timeout(), self.delays.next_at()].into_iter().flatten().min()
     }
 
     /// One instant: the timeline's steps, the messages due, the core's timers (as the model
@@ -178,6 +182,9 @@ impl<'w> Driver<'w> {
         }
         self.core.handle_timeout(self.now);
         self.drain_core();
+        while let Some(job) = self.delays.pop_due(at) {
+            self.send_request(job);
+        }
         if self.trace.is_full() {
             return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: self.now });
         }
@@ -221,7 +228,10 @@ impl<'w> Driver<'w> {
                         timeout_ms: request.timeout_ms,
                         incarnation: self.incarnation,
                     };
-                    self.send_request(job);
+                    let receiver = self.target(rx).host.name().to_string();
+                    if let Some(job) = self.delays.send(&receiver, self.now, job) {
+                        self.send_request(job);
+                    }
                 }
                 Output::Email(email) => self.agenda.push(self.now, Message::Mail(Letter::Send(Box::new(email)))),
             }
@@ -249,9 +259,11 @@ impl<'w> Driver<'w> {
                 self.links.record(action);
                 self.release_held(a, b);
             }
+            action @ Action::DelayAttempts { .. } => self.delays.record(action),
             Action::Crash(host) => {
                 self.links.set_down(host, true);
                 if *host == Host::Dispatcher {
+                    self.delays.crashed();
                     self.incarnation += 1;
                     let _ = self.input(Input::Crash);
                 }

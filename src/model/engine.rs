@@ -7,7 +7,7 @@ use crate::core::{AttemptRequest, Dispatch, Dispatcher, Input, Output};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
 use crate::shell::mail::MailTry;
-use crate::shell::{Conduct, Lingering, Links, MailRecord, Outbox, Path, Respond, play, refuse_body};
+use crate::shell::{Conduct, Delays, Lingering, Links, MailRecord, Outbox, Path, Respond, play, refuse_body};
 use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{
@@ -80,6 +80,8 @@ struct Engine<'w, D> {
     /// Connection requests that reached a crashed host: they wait, unanswered, and are refused
     /// when it restarts (no listener yet), as turmoil does.
     waiting: Vec<(Host, Waiter)>,
+    /// Attempts held at the dispatcher before they connect (`delay_attempts`).
+    delays: Delays<(usize, Wire)>,
     exchanges: Lingering,
     outbox: Outbox,
     mail: MailRecord,
@@ -117,6 +119,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             agenda: Agenda::default(),
             held: Vec::new(),
             waiting: Vec::new(),
+            delays: Delays::default(),
             exchanges: Lingering::default(),
             outbox: Outbox::default(),
             mail: MailRecord::default(),
@@ -146,6 +149,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             self.drain_core();
             fired.map_err(|e| dispatcher_error(next, "timers", e))?;
             self.exchanges.expire(next.as_millis());
+            self.send_delayed(next);
             self.send_letters();
             if self.trace.is_full() {
                 return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: next });
@@ -165,7 +169,8 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
         let letter = if self.dispatcher_up() { self.outbox.next_due() } else { None };
         let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
-        [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger].into_iter().flatten().min()
+        let delayed = self.delays.next_at();
+        [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger, delayed].into_iter().flatten().min()
     }
 
     fn input(&mut self, input: Input) -> Result<(), D::Error> {
@@ -213,6 +218,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             }
             Action::Crash(host) => self.crash(host)?,
             Action::Restart(host) => self.restart(host)?,
+            delay @ Action::DelayAttempts { .. } => self.delays.record(delay),
             other => self.links.record(other),
         }
         Ok(())
@@ -228,6 +234,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         if *host == Host::Dispatcher {
             // The process and its connections die: no exchange waits for anything any more.
             self.exchanges.clear();
+            self.delays.crashed();
             self.outbox.crashed();
             self.input(Input::Crash).map_err(|e| dispatcher_error(self.now, "crash", e))?;
         }
@@ -324,9 +331,25 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             return self.agenda.push(self.now, Message::Answer { attempt: request.attempt, outcome: Outcome::Refused });
         };
         let wire = Wire { attempt: request.attempt, body: request.body };
+        if let Some((rx, wire)) = self.delays.send(self.receivers[rx].host.name(), self.now, (rx, wire)) {
+            self.connect_to(rx, wire);
+        }
+    }
+
+    /// The attempt goes on the wire. Across a cut link the connect fails at once (`lose`).
+    fn connect_to(&mut self, rx: usize, wire: Wire) {
         let to = self.receivers[rx].host.clone();
-        // Across a cut link the connect fails at once (`lose`).
         self.transmit(&Host::Dispatcher, &to, Message::Connect { rx, wire });
+    }
+
+    /// Held attempts whose delay is over go on the wire, if their exchange is still open (the
+    /// lingering limit may have closed it).
+    fn send_delayed(&mut self, now: SimTime) {
+        while let Some((rx, wire)) = self.delays.pop_due(now) {
+            if self.exchanges.is_open(wire.attempt) {
+                self.connect_to(rx, wire);
+            }
+        }
     }
 
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {

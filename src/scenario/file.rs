@@ -170,6 +170,7 @@ pub struct StepFile {
     pub latency: Option<Spanned<LatencyRange>>,
     pub crash: Option<Spanned<String>>,
     pub restart: Option<Spanned<String>>,
+    pub delay_attempts: Option<Spanned<DelayAttemptsFile>>,
     /// The step changes an entity (so it records an event), even if the change could not be read.
     pub records_event: bool,
     /// Some value of the step could not be read (and was reported).
@@ -190,6 +191,16 @@ pub struct InvoiceFile {
     pub number: Option<String>,
     pub total_cents: Option<i64>,
     pub state: Option<InvoiceState>,
+}
+
+/// `delay_attempts = { receiver = "shop", count = 1, by = "2m" }`: the next `count` attempts to
+/// the receiver are held `by` at the sender.
+#[derive(Debug)]
+pub struct DelayAttemptsFile {
+    pub receiver: Spanned<String>,
+    /// 1 when not given.
+    pub count: Option<Spanned<u32>>,
+    pub by: Spanned<Duration>,
 }
 
 #[derive(Debug)]
@@ -304,10 +315,12 @@ const STEP_KEYS: &[&str] = &[
     "latency",
     "crash",
     "restart",
+    "delay_attempts",
 ];
 const CLIENT_KEYS: &[&str] = &["id", "name", "email"];
 const INVOICE_KEYS: &[&str] = &["id", "client", "number", "total_cents", "state"];
 const INVOICE_STATE_KEYS: &[&str] = &["id", "state"];
+const DELAY_ATTEMPTS_KEYS: &[&str] = &["receiver", "count", "by"];
 
 impl ScenarioFile {
     pub(crate) fn read(r: &mut Reader<'_, '_>, root: &Node<'_>) -> ScenarioFile {
@@ -428,6 +441,7 @@ impl StepFile {
             latency: r.opt(&f, "latency"),
             crash: r.opt(&f, "crash"),
             restart: r.opt(&f, "restart"),
+            delay_attempts: f.get("delay_attempts").and_then(|n| DelayAttemptsFile::read(r, n)),
             records_event: CHANGE_KEYS.iter().any(|k| f.has(k)),
             broken: false,
         };
@@ -462,6 +476,14 @@ impl InvoiceStateFile {
         let f = r.table(node, "a table { id, state }", INVOICE_STATE_KEYS)?;
         let (id, state) = (r.req(&f, "id"), r.req::<InvoiceState>(&f, "state"));
         Some(Spanned::new(node.span(), InvoiceStateFile { id: id?, state: state?.into_inner() }))
+    }
+}
+
+impl DelayAttemptsFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<DelayAttemptsFile>> {
+        let f = r.table(node, "a table { receiver, count, by }", DELAY_ATTEMPTS_KEYS)?;
+        let (receiver, count, by) = (r.req(&f, "receiver"), r.opt(&f, "count"), r.req(&f, "by"));
+        Some(Spanned::new(node.span(), DelayAttemptsFile { receiver: receiver?, count, by: by? }))
     }
 }
 
