@@ -13,6 +13,7 @@ use super::mail::Letter;
 use super::{Bindings, FLIGHTS_MAX, SETTLE_INTERVAL_MS, SETTLE_READS_MAX};
 use crate::core::{Dispatcher, Input, Output};
 use crate::shell::limits::EMAIL_RETRY_MS;
+use crate::shell::signing;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, EngineError, Host, RunLimits, Stall, Step, World, url_host};
@@ -220,6 +221,7 @@ impl<'w> Driver<'w> {
                         body: request.body,
                         timeout_ms: request.timeout_ms,
                         incarnation: self.incarnation,
+                        signer: self.world.signing.sender.as_ref().and_then(|k| signing::signer_at(k, self.now)),
                     };
                     self.send_request(job);
                 }

@@ -12,6 +12,7 @@ use super::receiver_host::Receiver;
 use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
 use crate::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use crate::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
+use crate::shell::replies::answer_input;
 use crate::shell::{Lingering, Links, MailRecord, Outbox, Path};
 use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEvent};
@@ -78,7 +79,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let mut receivers = Vec::new();
         for spec in &world.receivers {
             names.push(spec.host.clone());
-            receivers.push(Receiver::new(spec, &journal));
+            receivers.push(Receiver::new(spec, &world.signing, &journal));
         }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
@@ -276,7 +277,9 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     fn take_notes(&mut self, at: SimTime) -> Result<(), EngineError> {
         for note in self.cast.journal.take() {
             match note {
-                Note::Answer { attempt, outcome } => self.answer(at, attempt, outcome)?,
+                Note::Answer { attempt, outcome, retry_after } => {
+                    self.answer_with(at, attempt, outcome, retry_after.as_deref())?
+                }
                 Note::EmailTried { attempt, outcome } => {
                     if let Some((email, retry_at)) = self.outbox.tried(attempt, outcome.is_success(), at) {
                         let event = TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at };
@@ -292,9 +295,20 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     /// The end of an exchange, as the core hears it; an exchange already closed (its linger
     /// ran out, the lingering limit closed it) reports nothing, as in the model engine.
     fn answer(&mut self, at: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), EngineError> {
+        self.answer_with(at, attempt, outcome, None)
+    }
+
+    /// [`Driver::answer`] with the answer's `Retry-After`, read at `at` (the shell's one reading).
+    fn answer_with(
+        &mut self,
+        at: SimTime,
+        attempt: AttemptId,
+        outcome: Outcome,
+        retry_after: Option<&str>,
+    ) -> Result<(), EngineError> {
         self.closers.remove(&attempt);
         if self.exchanges.close(attempt) {
-            let result = self.core.handle(at, Input::Answer { attempt, outcome });
+            let result = self.core.handle(at, answer_input(attempt, outcome, retry_after, at));
             self.drain_core();
             result.map_err(|e| dispatcher_error(at, &format!("answer to attempt {attempt}"), e))?;
         }
@@ -362,7 +376,9 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let (closer, close) = oneshot::channel();
         self.closers.insert(request.attempt, closer);
         let give_up_ms = lingers_from_ms.saturating_add(LINGER_MS);
-        self.queue(Job::Attempt { request, give_up_ms, close });
+        // Signed as it leaves: now, over the bytes it carries (the shell's one signing).
+        let headers = crate::shell::signing::sign(&self.world.signing, at, &request);
+        self.queue(Job::Attempt { request, headers, give_up_ms, close });
         Ok(())
     }
 

@@ -9,6 +9,8 @@
 //! - [`mail`]: warning emails kept until the mail host took them: retries, their timing, and the
 //!   idempotency key the mail host records once.
 //! - [`lingering`]: exchanges kept open after the core timed their attempt out, bounded.
+//! - [`signing`]: the headers that sign an attempt when it leaves, and a verifying receiver's
+//!   check of them, both in virtual time.
 //! - [`limits`]: the shell's named limits, each with its unit last.
 
 pub mod limits;
@@ -16,6 +18,7 @@ pub mod lingering;
 pub mod links;
 pub mod mail;
 pub mod replies;
+pub mod signing;
 
 pub use lingering::Lingering;
 pub use links::{Links, Path};

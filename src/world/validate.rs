@@ -58,6 +58,9 @@ impl World {
                 ));
             }
         }
+        for (field, message) in self.signing.problems() {
+            errors.push(error(field, message));
+        }
         errors
     }
 
