@@ -101,3 +101,62 @@ fn no_scheme(profile: Profile, what: &str) -> String {
          standard-webhooks and stripe do): add `scheme` to [signing] (standard-webhooks, stripe, github)"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::load_str;
+
+    const HEAD: &str = r#"
+name = "t"
+description = "signing"
+run_for = "1h"
+[webhooks.shop]
+url = "http://shop/webhook"
+"#;
+
+    fn errors(text: &str) -> String {
+        match load_str("t.toml", &format!("{HEAD}{text}")) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_profile_implies_its_scheme_and_a_rotation_overlaps() {
+        let text = r#"
+[policy]
+profile = "svix"
+[signing]
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+rotate = { at = "1h", secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", overlap = "10m" }
+[receivers.shop]
+secret = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+tolerance = "1m"
+"#;
+        let s = load_str("t.toml", &format!("{HEAD}{text}")).unwrap_or_else(|e| panic!("{e}"));
+        let sender = s.world.signing.sender.as_ref().unwrap();
+        assert_eq!(sender.scheme, crate::signing::Scheme::StandardWebhooks);
+        let at = crate::time::SimTime::from_millis;
+        assert_eq!(sender.secrets_at(at(3_600_000)).len(), 2);
+        assert_eq!(sender.secrets_at(at(4_200_000)).len(), 1);
+        assert_eq!(s.world.signing.receivers["shop"].tolerance_s, 60);
+    }
+
+    #[test]
+    fn every_bad_signing_value_is_reported_at_its_place() {
+        // snapbill implies no scheme.
+        let e = errors("[signing]\nsecret = \"k\"\n[receivers.shop]\n");
+        assert!(e.contains("t.toml:7:1") && e.contains("add `scheme` to [signing]"), "{e}");
+        let e = errors("[signing]\nscheme = \"pgp\"\nsecret = \"k\"\n[receivers.shop]\n");
+        assert!(e.contains("unknown signature scheme \"pgp\""), "{e}");
+        let e =
+            errors("[signing]\nscheme = \"standard-webhooks\"\nsecret = \"whsec_\"\n[receivers.shop]\nsecret = \"\"\n");
+        assert!(e.contains("bare `whsec_` prefix") && e.contains("the secret is empty"), "{e}");
+        let e = errors("[receivers.shop]\ntolerance = \"1m\"\n");
+        assert!(e.contains("give it a `secret`"), "{e}");
+        let e = errors("[receivers.shop]\nsecret = \"k\"\n");
+        assert!(e.contains("receiver's `secret` needs a signature scheme"), "{e}");
+        let e = errors("[signing]\nscheme = \"github\"\nrotate = { at = \"1h\" }\n[receivers.shop]\n");
+        assert!(e.contains("secret"), "{e}");
+    }
+}
