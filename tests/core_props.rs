@@ -109,6 +109,7 @@ fn world(
         timeline: steps,
         run_for_ms,
         latency_ms: (1, 20),
+        signing: Default::default(),
     }
 }
 

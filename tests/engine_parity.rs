@@ -82,6 +82,9 @@ fn normalise(trace: &Trace) -> Story {
             TraceEvent::ReceiverSkipped { receiver, delivery, why, .. } => {
                 (format!("delivery {delivery}"), format!("{receiver} skipped: {why}"))
             }
+            TraceEvent::ReceiverRejected { receiver, delivery, why, .. } => {
+                (format!("delivery {delivery:?}"), format!("{receiver} rejected: {why}"))
+            }
             TraceEvent::DeliveryRefused { webhook, event, reason } => {
                 (format!("webhook {webhook}"), format!("refused event {event}: {reason:?}"))
             }
@@ -258,6 +261,7 @@ fn world(seed: u64, latency: u8, kinds: (u8, u8), raw: &[(u8, (u8, u8, u8))]) ->
         timeline,
         run_for_ms: at * SECOND_MS + 3_600_000,
         latency_ms: (latency_ms, latency_ms),
+        signing: Default::default(),
     }
 }
 
@@ -317,6 +321,7 @@ fn one_shop(behaviour: Behaviour, mut faults: Vec<Step>) -> World {
         timeline: faults,
         run_for_ms: 3_600_000,
         latency_ms: (1, 1),
+        signing: Default::default(),
     }
 }
 

@@ -135,6 +135,7 @@ fn world(seed: u64) -> World {
         timeline,
         run_for_ms,
         latency_ms: (1, 20),
+        signing: Default::default(),
     }
 }
 

@@ -129,6 +129,7 @@ fn builtin(rng: &mut ChaCha8Rng) -> World {
         timeline: vec![Step { at: SimTime::ZERO, action: Action::Change(Change::AddClient(client)) }],
         run_for_ms: rng.random_range(HOUR_MS..12 * DAY_MS),
         latency_ms: (1, 20),
+        signing: Default::default(),
     }
 }
 

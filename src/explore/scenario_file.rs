@@ -41,6 +41,7 @@ fn reply(r: &Reply) -> String {
     use crate::world::Answer::*;
     let answer = match r.answer {
         Status(c) => c.to_string(),
+        StatusRetryAfter(c, wait) => format!("{c} {wait}"),
         ActThenStatus(c) => format!("act then {c}"),
         ActThenDrop => "act then drop".into(),
         Drop => "drop".into(),

@@ -2,7 +2,8 @@
 //! attempt's timeout and a cap on the answer's bytes, never following a redirect; then, when the
 //! receiver has an effects URL, a read of its effects list (what it did with the delivery).
 //!
-//! This file reads the wall clock (`Instant::now`, when the answer came back): it is on
+//! This file reads the wall clock (`Instant::now`, when the answer came back; `SystemTime::now`,
+//! a signature's timestamp, which a real receiver judges by its own clock): it is on
 //! ARCHITECTURE.md's allow-list.
 
 use crate::certify::effects::{self, EffectRecord, Effects};
@@ -30,6 +31,8 @@ pub(super) struct Job {
     pub timeout_ms: u64,
     /// The dispatcher process that sent it: an answer to an earlier, crashed one is lost.
     pub incarnation: u32,
+    /// Signs the request when the world signs (the keys in use at the attempt's virtual time).
+    pub signer: Option<crate::signing::Signer>,
 }
 
 /// How the POST ended, as a sender sees it.
@@ -102,12 +105,13 @@ impl Couriers {
     }
 
     async fn post(&self, url: Url, job: &Job, deadline: Duration) -> Reply {
-        let request = self
-            .deliveries
-            .post(url)
-            .timeout(deadline)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(job.body.to_string());
+        let request =
+            self.deliveries.post(url).timeout(deadline).header(reqwest::header::CONTENT_TYPE, "application/json");
+        let request = match &job.signer {
+            Some(signer) => signed(request, signer, job),
+            None => request,
+        };
+        let request = request.body(job.body.to_string());
         let mut response = match request.send().await {
             Ok(r) => r,
             Err(e) => return failed(&e),
@@ -129,6 +133,17 @@ impl Couriers {
             }
         }
     }
+}
+
+/// The request with the headers that sign the job's body, stamped with the wall clock: a real
+/// receiver judges the timestamp by its own clock, not by the run's virtual one.
+fn signed(request: reqwest::RequestBuilder, signer: &crate::signing::Signer, job: &Job) -> reqwest::RequestBuilder {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now_s = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
+    signer
+        .sign(&job.delivery.to_string(), now_s, job.body.as_bytes())
+        .into_iter()
+        .fold(request, |request, (name, value)| request.header(name, value))
 }
 
 fn failed(e: &reqwest::Error) -> Reply {

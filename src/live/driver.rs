@@ -14,6 +14,7 @@ use super::{Bindings, FLIGHTS_MAX, SETTLE_INTERVAL_MS, SETTLE_READS_MAX};
 use crate::core::{Dispatcher, Input, Output};
 use crate::shell::Delays;
 use crate::shell::limits::EMAIL_RETRY_MS;
+use crate::shell::signing;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, EngineError, Host, RunLimits, Stall, Step, World, url_host};
@@ -227,6 +228,7 @@ impl<'w> Driver<'w> {
                         body: request.body,
                         timeout_ms: request.timeout_ms,
                         incarnation: self.incarnation,
+                        signer: self.world.signing.sender.as_ref().and_then(|k| signing::signer_at(k, self.now)),
                     };
                     let receiver = self.target(rx).host.name().to_string();
                     if let Some(job) = self.delays.send(&receiver, self.now, job) {

@@ -12,6 +12,8 @@ use super::receiver_host::Receiver;
 use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
 use crate::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use crate::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
+use crate::shell::replies::answer_input;
+use crate::shell::signing::SignedHeaders;
 use crate::shell::{Delays, Lingering, Links, MailRecord, Outbox, Path};
 use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEvent};
@@ -59,7 +61,7 @@ pub(crate) struct Driver<'w, D> {
     /// Attempts held before they connect (`delay_attempts`), with when their timeout passes.
     /// Held here, on the world clock, so a delay costs no ticks and the links judge the connect
     /// when it happens, as in the model engine.
-    delays: Delays<(u64, AttemptRequest)>,
+    delays: Delays<(u64, AttemptRequest, Option<SignedHeaders>)>,
     cast: Cast,
     stage: Stage,
     busy_ticks: u64,
@@ -82,7 +84,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let mut receivers = Vec::new();
         for spec in &world.receivers {
             names.push(spec.host.clone());
-            receivers.push(Receiver::new(spec, &journal));
+            receivers.push(Receiver::new(spec, &world.signing, &journal));
         }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
@@ -283,7 +285,9 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     fn take_notes(&mut self, at: SimTime) -> Result<(), EngineError> {
         for note in self.cast.journal.take() {
             match note {
-                Note::Answer { attempt, outcome } => self.answer(at, attempt, outcome)?,
+                Note::Answer { attempt, outcome, retry_after } => {
+                    self.answer_with(at, attempt, outcome, retry_after.as_deref())?
+                }
                 Note::EmailTried { attempt, outcome } => {
                     if let Some((email, retry_at)) = self.outbox.tried(attempt, outcome.is_success(), at) {
                         let event = TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at };
@@ -299,9 +303,20 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     /// The end of an exchange, as the core hears it; an exchange already closed (its linger
     /// ran out, the lingering limit closed it) reports nothing, as in the model engine.
     fn answer(&mut self, at: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), EngineError> {
+        self.answer_with(at, attempt, outcome, None)
+    }
+
+    /// [`Driver::answer`] with the answer's `Retry-After`, read at `at` (the shell's one reading).
+    fn answer_with(
+        &mut self,
+        at: SimTime,
+        attempt: AttemptId,
+        outcome: Outcome,
+        retry_after: Option<&str>,
+    ) -> Result<(), EngineError> {
         self.closers.remove(&attempt);
         if self.exchanges.close(attempt) {
-            let result = self.core.handle(at, Input::Answer { attempt, outcome });
+            let result = self.core.handle(at, answer_input(attempt, outcome, retry_after, at));
             self.drain_core();
             result.map_err(|e| dispatcher_error(at, &format!("answer to attempt {attempt}"), e))?;
         }
@@ -313,11 +328,11 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     fn hand_out(&mut self, at: SimTime) -> Result<(), EngineError> {
         // Held attempts first: one refused here frees an in-flight slot, and what the core sends
         // into it goes out below, at this instant.
-        while let Some((lingers_from_ms, request)) = self.delays.pop_due(at) {
+        while let Some((lingers_from_ms, request, headers)) = self.delays.pop_due(at) {
             // The lingering limit may have closed the exchange while the attempt was held.
             if self.exchanges.is_open(request.attempt) {
                 let host = url_host(&request.url).unwrap_or_default();
-                self.connect(at, &host, lingers_from_ms, request)?;
+                self.connect(at, &host, lingers_from_ms, (request, headers))?;
             }
         }
         while let Some(output) = self.core.poll_output() {
@@ -370,8 +385,11 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         }
         let host = url_host(&request.url).filter(|h| self.cast.receivers.iter().any(|r| r.host == *h));
         let Some(host) = host else { return self.answer(at, request.attempt, Outcome::Refused) };
-        match self.delays.send(&host, at, (lingers_from_ms, request)) {
-            Some((lingers_from_ms, request)) => self.connect(at, &host, lingers_from_ms, request),
+        // Signed when the core sends it, over the bytes it carries: an attempt the sender then
+        // holds (a delay) arrives with its older timestamp, as a paused worker's would.
+        let headers = crate::shell::signing::sign(&self.world.signing, at, &request);
+        match self.delays.send(&host, at, (lingers_from_ms, request, headers)) {
+            Some((lingers_from_ms, request, headers)) => self.connect(at, &host, lingers_from_ms, (request, headers)),
             None => Ok(()),
         }
     }
@@ -383,7 +401,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         at: SimTime,
         host: &str,
         lingers_from_ms: u64,
-        request: AttemptRequest,
+        (request, headers): (AttemptRequest, Option<SignedHeaders>),
     ) -> Result<(), EngineError> {
         self.check_ports(at)?;
         match self.links.path(DISPATCHER_HOST, host) {
@@ -397,7 +415,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let (closer, close) = oneshot::channel();
         self.closers.insert(request.attempt, closer);
         let give_up_ms = lingers_from_ms.saturating_add(LINGER_MS);
-        self.queue(Job::Attempt { request, give_up_ms, close });
+        self.queue(Job::Attempt { request, headers, give_up_ms, close });
         Ok(())
     }
 

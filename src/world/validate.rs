@@ -62,6 +62,9 @@ impl World {
                 _ => {}
             }
         }
+        for (field, message) in self.signing.problems() {
+            errors.push(error(field, message));
+        }
         errors
     }
 
