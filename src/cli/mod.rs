@@ -2,6 +2,7 @@
 
 pub mod certify;
 pub mod check;
+pub mod dispatch;
 pub mod dispatcher;
 pub mod explore;
 pub mod merge;

@@ -6,7 +6,7 @@
 //! for one to come back or for the wall instant of the next deadline, whichever is first.
 
 use super::attempt::{Couriers, Exchange, Job, Reply};
-use super::clock::Clock;
+use super::clock::{Clock, Pace};
 use super::ledger::Ledger;
 use super::links::{Links, Path};
 use super::mail::Letter;
@@ -75,7 +75,7 @@ pub(super) struct Driver<'w> {
 }
 
 impl<'w> Driver<'w> {
-    pub fn new(world: &'w World, bindings: &Bindings, limits: RunLimits, couriers: Couriers) -> Driver<'w> {
+    pub fn new(world: &'w World, bindings: &Bindings, limits: RunLimits, couriers: Couriers, pace: Pace) -> Driver<'w> {
         let targets = world
             .receivers
             .iter()
@@ -108,7 +108,7 @@ impl<'w> Driver<'w> {
             held: Vec::new(),
             incarnation: 0,
             next_step: 0,
-            clock: Clock::new(),
+            clock: Clock::new(pace),
             couriers,
             flights: 0,
             waiting: VecDeque::new(),
@@ -130,7 +130,8 @@ impl<'w> Driver<'w> {
                 break;
             }
             let next = self.next_instant().filter(|t| *t <= end);
-            if self.flights == 0 {
+            // At real-time pace quiet time is waited out, below, as a flight is.
+            if self.flights == 0 && self.clock.jumps() {
                 self.clock.jump(next.unwrap_or(end));
                 continue;
             }
@@ -218,7 +219,8 @@ impl<'w> Driver<'w> {
                         attempt: request.attempt,
                         delivery: request.delivery,
                         body: request.body,
-                        timeout_ms: request.timeout_ms,
+                        // The flight's deadline is on the wall clock.
+                        timeout_ms: self.clock.wall_ms(request.timeout_ms),
                         incarnation: self.incarnation,
                     };
                     self.send_request(job);
@@ -393,6 +395,8 @@ impl<'w> Driver<'w> {
             return Ok(()); // no answer within the timeout: the core times the attempt out itself
         };
         let from = self.target(job.rx).host.clone();
+        // `Retry-After` is the receiver's real seconds: in virtual time, scaled like the rest.
+        let retry_after_ms = retry_after_ms.map(|ms| self.clock.virtual_ms_of_wall(ms));
         let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
         self.transmit(&from, &Host::Dispatcher, answer);
         Ok(())
