@@ -4,6 +4,7 @@
 pub mod stdout;
 pub mod certify;
 pub mod check;
+pub mod dispatch;
 pub mod dispatcher;
 pub mod explore;
 pub mod merge;

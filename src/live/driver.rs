@@ -6,7 +6,7 @@
 //! for one to come back or for the wall instant of the next deadline, whichever is first.
 
 use super::attempt::{Couriers, Exchange, Job, Reply};
-use super::clock::Clock;
+use super::clock::{Clock, Pace};
 use super::ledger::Ledger;
 use super::links::{Links, Path};
 use super::mail::Letter;
@@ -79,7 +79,7 @@ pub(super) struct Driver<'w> {
 }
 
 impl<'w> Driver<'w> {
-    pub fn new(world: &'w World, bindings: &Bindings, limits: RunLimits, couriers: Couriers) -> Driver<'w> {
+    pub fn new(world: &'w World, bindings: &Bindings, limits: RunLimits, couriers: Couriers, pace: Pace) -> Driver<'w> {
         let targets = world
             .receivers
             .iter()
@@ -113,7 +113,7 @@ impl<'w> Driver<'w> {
             delays: Delays::default(),
             incarnation: 0,
             next_step: 0,
-            clock: Clock::new(),
+            clock: Clock::new(pace),
             couriers,
             flights: 0,
             waiting: VecDeque::new(),
@@ -135,7 +135,8 @@ impl<'w> Driver<'w> {
                 break;
             }
             let next = self.next_instant().filter(|t| *t <= end);
-            if self.flights == 0 {
+            // At real-time pace quiet time is waited out, below, as a flight is.
+            if self.flights == 0 && self.clock.jumps() {
                 self.clock.jump(next.unwrap_or(end));
                 continue;
             }
@@ -226,7 +227,8 @@ impl<'w> Driver<'w> {
                         attempt: request.attempt,
                         delivery: request.delivery,
                         body: request.body,
-                        timeout_ms: request.timeout_ms,
+                        // The flight's deadline is on the wall clock.
+                        timeout_ms: self.clock.wall_ms(request.timeout_ms),
                         incarnation: self.incarnation,
                         signer: self.world.signing.sender.as_ref().and_then(|k| signing::signer_at(k, self.now)),
                     };
@@ -407,6 +409,8 @@ impl<'w> Driver<'w> {
             return Ok(()); // no answer within the timeout: the core times the attempt out itself
         };
         let from = self.target(job.rx).host.clone();
+        // `Retry-After` is the receiver's real seconds: in virtual time, scaled like the rest.
+        let retry_after_ms = retry_after_ms.map(|ms| self.clock.virtual_ms_of_wall(ms));
         let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
         self.transmit(&from, &Host::Dispatcher, answer);
         Ok(())

@@ -8,6 +8,8 @@
 //!   attempt to a bound receiver is a real POST (`attempt.rs`) on a new connection.
 //! - `clock.rs`: virtual time jumps while nothing is in flight and runs at wall speed while a
 //!   request is: the attempt timeout is real, a 10-day story takes seconds.
+//!   At [`Pace::RealTime`] (`hooksim dispatch`) it never jumps: the timeline plays in wall time
+//!   divided by the scale, and attempt timeouts and `Retry-After` are converted by it.
 //! - `links.rs`: partitions, holds, latency at the harness's edge (a partition refuses without
 //!   sending, a hold sends on release, latency delays in virtual time); `mail.rs`: the
 //!   simulated mail host.
@@ -28,6 +30,7 @@ mod mail;
 
 pub use attempt::{ANSWER_BYTES_MAX, EFFECTS_BYTES_MAX, EFFECTS_TIMEOUT_MS};
 pub use binding::{BindError, Binding, Bindings};
+pub use clock::Pace;
 
 use crate::world::{EngineError, EngineFailure, RunLimits, RunOutput, World};
 
@@ -42,6 +45,17 @@ pub const SETTLE_INTERVAL_MS: u64 = 50;
 /// Runs `world` with its receivers bound to real endpoints, to the world's end; on an error, the
 /// trace up to it. Builds its own tokio runtime: call it from outside one.
 pub fn run_with(world: &World, bindings: &Bindings, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
+    run_paced(world, bindings, limits, Pace::Jumping)
+}
+
+/// [`run_with`] at `pace`: [`Pace::RealTime`] plays the timeline in wall time divided by its
+/// scale (`hooksim dispatch`).
+pub fn run_paced(
+    world: &World,
+    bindings: &Bindings,
+    limits: RunLimits,
+    pace: Pace,
+) -> Result<RunOutput, EngineFailure> {
     let problems = bindings.check(world);
     if !problems.is_empty() {
         let all = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
@@ -53,7 +67,7 @@ pub fn run_with(world: &World, bindings: &Bindings, limits: RunLimits) -> Result
         .map_err(|e| EngineError::Simulation(format!("cannot start the network runtime: {e}")))?;
     let couriers =
         attempt::Couriers::new().map_err(|e| EngineError::Simulation(format!("cannot build the HTTP client: {e}")))?;
-    let mut driver = driver::Driver::new(world, bindings, limits, couriers);
+    let mut driver = driver::Driver::new(world, bindings, limits, couriers, pace);
     let result = runtime.block_on(driver.run());
     let output = RunOutput { sim_elapsed_ms: driver.now.as_millis(), trace: std::mem::take(&mut driver.trace) };
     match result {
