@@ -9,7 +9,7 @@ use hooksim::explore::nemesis::Rates;
 use hooksim::explore::report::{Manifest, ScenarioHash, group, manifest_line, seed_line};
 use hooksim::explore::search::{Plan, SeedResult};
 use hooksim::explore::shard::{SeedRange, Shard, from_env};
-use hooksim::runner::Engine;
+use hooksim::runner::{Engine, ExternalDispatcher};
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -57,6 +57,13 @@ pub struct ExploreArgs {
     /// Hold every receiver, naive ones too, to acting once per uuid (a negative control).
     #[arg(long)]
     pub claim_dedup: bool,
+    /// Explore this dispatcher process in place of the reference core (docs/protocol.md): a
+    /// fresh process per run, program and arguments split on whitespace.
+    #[arg(long, value_name = "CMD")]
+    pub dispatcher: Option<String>,
+    /// With --dispatcher: wall-clock milliseconds to wait for each line the process owes.
+    #[arg(long, default_value_t = hooksim::protocol::REPLY_TIMEOUT_MS, requires = "dispatcher")]
+    pub reply_timeout_ms: u64,
 }
 
 fn parse_engine(s: &str) -> Result<Engine, String> {
@@ -103,8 +110,18 @@ fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
         invoices_max: args.invoices_max,
         enables_max: args.enables_max,
     };
-    let plan =
-        Plan { templates, rates, engine: args.engine, rerun_every: args.rerun_every, claim_dedup: args.claim_dedup };
+    let dispatcher = args
+        .dispatcher
+        .as_ref()
+        .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
+    let plan = Plan {
+        templates,
+        rates,
+        engine: args.engine,
+        rerun_every: args.rerun_every,
+        claim_dedup: args.claim_dedup,
+        dispatcher,
+    };
     let manifest = Manifest {
         hooksim: env!("CARGO_PKG_VERSION").into(),
         binary_sha256: binary_sha256()?,
@@ -112,6 +129,7 @@ fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
         engine: args.engine.as_str().into(),
         rates,
         claim_dedup: args.claim_dedup,
+        dispatcher: args.dispatcher.clone(),
         rerun_every: args.rerun_every,
         seeds: args.seeds,
         shard,
@@ -170,7 +188,13 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
         println!("reproduce {}: {}", g.signature, reproduce(args, seed));
         if let Some(dir) = &args.shrink {
             let path = write_shrunk(plan, args, dir, &g.signature, seed)?;
-            println!("  shrunk to {}: hooksim run {} --engine {}", path.display(), path.display(), manifest.engine);
+            let with = args.dispatcher.as_ref().map(|d| format!(" --dispatcher {d:?}")).unwrap_or_default();
+            println!(
+                "  shrunk to {}: hooksim run {} --engine {}{with}",
+                path.display(),
+                path.display(),
+                manifest.engine
+            );
         }
     }
     Ok(if failed == 0 { EXIT_OK } else { EXIT_FAILED })
@@ -198,6 +222,9 @@ fn reproduce(args: &ExploreArgs, seed: u64) -> String {
     }
     if args.claim_dedup {
         cmd.push_str(" --claim-dedup");
+    }
+    if let Some(d) = &args.dispatcher {
+        cmd.push_str(&format!(" --dispatcher {d:?}"));
     }
     cmd
 }
@@ -232,7 +259,7 @@ fn write_shrunk(
 /// The shrunk world's timeline page, each violation marked where it became visible.
 fn shrunk_page(plan: &Plan, world: &hooksim::world::World) -> String {
     let mut options = hooksim::timeline::TimelineOptions::for_world(world);
-    let trace = match plan.engine.run(world) {
+    let trace = match plan.run(world) {
         Ok(out) => out.trace,
         Err(failure) => failure.partial.trace,
     };

@@ -3,8 +3,8 @@
 
 use super::nemesis::{self, Rates};
 use crate::properties::{PropertyContext, check};
-use crate::runner::Engine;
-use crate::world::{EngineFailure, World};
+use crate::runner::{Engine, ExternalDispatcher, run_world_dispatched};
+use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 use serde::{Deserialize, Serialize};
 
 /// Signature of a seed whose second run gave another trace.
@@ -25,6 +25,9 @@ pub struct Plan {
     /// Hold every receiver, `naive` ones too, to acting once per delivery uuid: a negative
     /// control (a naive receiver acts again on a redelivery, so `dedup-acted-twice` must show).
     pub claim_dedup: bool,
+    /// A dispatcher process in place of the reference core (`--dispatcher`), a fresh one per
+    /// run; `None`: the core, in process.
+    pub dispatcher: Option<ExternalDispatcher>,
 }
 
 /// One seed's result: one JSON line of an explore out file.
@@ -74,9 +77,17 @@ impl Plan {
         SeedResult { seed, verdict: verdict.into(), trace_sha256: sha, signatures }
     }
 
+    /// Runs `world` on the plan's engine, with its dispatcher.
+    pub fn run(&self, world: &World) -> Result<RunOutput, EngineFailure> {
+        match &self.dispatcher {
+            None => self.engine.run(world),
+            Some(d) => run_world_dispatched(world, self.engine, RunLimits::default(), d).0,
+        }
+    }
+
     /// The trace's hash and the signatures of what failed on `world`.
     pub fn verdict(&self, world: &World) -> (String, Vec<String>) {
-        match self.engine.run(world) {
+        match self.run(world) {
             Ok(out) => {
                 let sigs = check(&out.trace, &self.context(world)).iter().map(|v| v.signature().to_string()).collect();
                 (out.trace.sha256(), sigs)
@@ -86,7 +97,7 @@ impl Plan {
     }
 
     fn trace_sha(&self, world: &World) -> String {
-        match self.engine.run(world) {
+        match self.run(world) {
             Ok(out) => out.trace.sha256(),
             Err(EngineFailure { partial, .. }) => partial.trace.sha256(),
         }
@@ -105,6 +116,7 @@ mod tests {
             engine: Engine::Model,
             rerun_every: 1,
             claim_dedup: false,
+            dispatcher: None,
         };
         for seed in 0..40 {
             let r = plan.run_seed(seed);
