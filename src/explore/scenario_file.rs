@@ -81,15 +81,20 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
             behaviour(&r.behaviour)
         );
     }
-    for s in &world.timeline {
+    // A step after the end is never reached, and a scenario file may not hold one.
+    let (within, after): (Vec<_>, Vec<_>) = world.timeline.iter().partition(|s| s.at.as_millis() <= world.run_for_ms);
+    for s in within {
         let _ = writeln!(f, "\n[[timeline]]\nat = {}\n{}", ms(s.at.as_millis()), action(&s.action, &names));
+    }
+    if !after.is_empty() {
+        let _ = writeln!(f, "\n# {} step(s) after the run's end left out: never reached.", after.len());
     }
     match expect {
         Some(lines) => {
             let _ = writeln!(f, "\n[[expect]]\n{}", lines.join("\n"));
         }
         None => f.push_str(
-            "\n# No expectation kind states this property: `hooksim explore` checks it (see the reproduce command).\n",
+            "\n# No expectation kind states the failing property: the command in the description checks it.\n",
         ),
     }
     f
