@@ -7,5 +7,6 @@ pub mod page;
 pub mod report;
 pub mod scenario_file;
 pub mod search;
+pub mod shape;
 pub mod shard;
 pub mod shrink;
