@@ -5,8 +5,9 @@
 //! ## Normalisation
 //! A trace is split by subject, and each subject's entries are compared in order:
 //! - a delivery (its uuid): queued, every attempt started (number, body) and finished (outcome),
-//!   late answers to its attempts, retries, delivered, abandoned, lost attempts, and the
-//!   receivers' acts and skips of it;
+//!   late answers to its attempts (a run of them sorted: held attempts released at one instant
+//!   answer in one tick, in network order, and the core ignores them), retries, delivered,
+//!   abandoned, lost attempts, and the receivers' acts and skips of it;
 //! - a webhook: refused deliveries, warning, disable, recovery, enable;
 //! - the warning mail about one webhook: every letter received, every deferral (its outcome);
 //! - the world: events recorded, scripted steps, dispatcher restarts.
@@ -103,7 +104,23 @@ fn normalise(trace: &Trace) -> Story {
         };
         story.entry(subject).or_default().push(line);
     }
+    for lines in story.values_mut() {
+        sort_late_answers(lines);
+    }
     story
+}
+
+/// Sorts each run of consecutive late answers. A late answer is no decision (the core ignores
+/// it), and held attempts released at one instant come back in one tick, in an order that is
+/// network timing.
+fn sort_late_answers(lines: &mut [String]) {
+    let late = |l: &String| l.starts_with("late answer to ");
+    let mut i = 0;
+    while i < lines.len() {
+        let run = lines[i..].iter().take_while(|l| late(l)).count();
+        lines[i..i + run].sort();
+        i += run.max(1);
+    }
 }
 
 /// The first subject whose story differs, with both versions, for the failure message.
