@@ -2,6 +2,7 @@
 //! checked on its trace, and the results are written so that shards run on many machines merge
 //! into one report.
 
+pub mod fingerprint;
 pub mod nemesis;
 pub mod page;
 pub mod report;

@@ -1,6 +1,7 @@
 //! One seed: its world, a run, every property checked, and (on a sample of seeds) a second run
 //! whose trace must hash the same.
 
+use super::fingerprint::trace_hash;
 use super::nemesis::{self, Rates};
 use crate::properties::{PropertyContext, check};
 use crate::runner::{Engine, ExternalDispatcher, run_world_dispatched};
@@ -36,7 +37,8 @@ pub struct SeedResult {
     pub seed: u64,
     /// `pass` or `fail`.
     pub verdict: String,
-    pub trace_sha256: String,
+    /// [`super::fingerprint::trace_hash`] of its trace.
+    pub trace_hash: String,
     /// The distinct signatures of its failures, sorted; empty when it passed.
     pub signatures: Vec<String>,
 }
@@ -74,7 +76,7 @@ impl Plan {
         signatures.sort();
         signatures.dedup();
         let verdict = if signatures.is_empty() { "pass" } else { "fail" };
-        SeedResult { seed, verdict: verdict.into(), trace_sha256: sha, signatures }
+        SeedResult { seed, verdict: verdict.into(), trace_hash: sha, signatures }
     }
 
     /// Runs `world` on the plan's engine, with its dispatcher.
@@ -90,16 +92,16 @@ impl Plan {
         match self.run(world) {
             Ok(out) => {
                 let sigs = check(&out.trace, &self.context(world)).iter().map(|v| v.signature().to_string()).collect();
-                (out.trace.sha256(), sigs)
+                (trace_hash(&out.trace), sigs)
             }
-            Err(EngineFailure { partial, .. }) => (partial.trace.sha256(), vec![ENGINE_STOPPED.to_string()]),
+            Err(EngineFailure { partial, .. }) => (trace_hash(&partial.trace), vec![ENGINE_STOPPED.to_string()]),
         }
     }
 
     fn trace_sha(&self, world: &World) -> String {
         match self.run(world) {
-            Ok(out) => out.trace.sha256(),
-            Err(EngineFailure { partial, .. }) => partial.trace.sha256(),
+            Ok(out) => trace_hash(&out.trace),
+            Err(EngineFailure { partial, .. }) => trace_hash(&partial.trace),
         }
     }
 }
