@@ -67,7 +67,7 @@ pub fn run(args: DispatchArgs) -> u8 {
     let scale = args.time_scale;
     let run_for = SimTime::from_millis(scenario.world.run_for_ms);
     let wall = SimTime::from_millis(scenario.world.run_for_ms.div_ceil(u64::from(scale)));
-    println!(
+    outln!(
         "dispatching {} ({run_for} of scenario time) to {}: time scale {scale}, every delay divided by \
          {scale}, about {wall} of wall time",
         scenario.name,
@@ -75,17 +75,17 @@ pub fn run(args: DispatchArgs) -> u8 {
     );
     let run = dispatch(&scenario, &bindings, &args);
     print_story(&scenario, &run);
-    println!();
-    println!("{}", render_line(&run));
-    println!("time scale {scale}: the scenario's delays were divided by {scale} (wall time = scenario time / {scale})");
+    outln!();
+    outln!("{}", render_line(&run));
+    outln!("time scale {scale}: the scenario's delays were divided by {scale} (wall time = scenario time / {scale})");
     if let Some(stop) = &run.error {
-        println!("{}: the dispatcher stopped: {}", run.file.display(), stop.message);
+        outln!("{}: the dispatcher stopped: {}", run.file.display(), stop.message);
     }
     for failure in &run.failures {
-        println!("{failure}");
+        outln!("{failure}");
     }
     for not_verified in &run.not_verified {
-        println!("{not_verified}");
+        outln!("{not_verified}");
     }
     if let Some(path) = &args.trace
         && let Err(e) = write_trace(path, &run)
@@ -220,10 +220,10 @@ fn print_story(scenario: &Scenario, run: &ScenarioRun) {
     let mut shown = 0;
     for entry in told {
         if shown == STORY_LINES_MAX {
-            println!("... (more in --trace)");
+            outln!("... (more in --trace)");
             break;
         }
-        println!("  {}", render_entry(entry, &names));
+        outln!("  {}", render_entry(entry, &names));
         shown += 1;
     }
 }
