@@ -19,7 +19,7 @@
 //!   behaviour, a timeline of changes and faults; what a run may cost ([`world::RunLimits`]) and
 //!   how an engine that stops early keeps its trace ([`world::EngineFailure`]).
 //! - [`shell`]: what every engine needs around the core, written once and pure: link state,
-//!   reply sequences, warning emails, lingering exchanges, limits.
+//!   reply sequences, warning emails, lingering exchanges, attempts held at the sender, limits.
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
 //! - [`net`]: the network engine: the same core over real HTTP (hyper, axum) on turmoil's
 //!   simulated network, skipping idle time.

@@ -6,7 +6,7 @@
 
 use hooksim::live::Bindings;
 use hooksim::receiver::{ReceiverKind, ServeOptions, app, base_url, serve};
-use hooksim::runner::{ScenarioRun, run_scenario_live};
+use hooksim::runner::{Engine, ScenarioRun, run_scenario, run_scenario_live};
 use hooksim::scenario::{Scenario, load_file};
 use hooksim::trace::TraceEvent;
 use hooksim::world::RunLimits;
@@ -83,6 +83,22 @@ fn the_delay_reorders_real_deliveries_too() {
     // The naive receiver cancelled first, then got the held `paid` (and later its retry).
     assert_eq!(acts(&run, "legacy"), ["cancel invoice 4", "fulfil invoice 4", "fulfil invoice 4"]);
     assert_eq!(acts(&run, "careful"), ["cancel invoice 4"]);
+    let model = run_scenario(&scenario(), Engine::Model, None);
+    assert_eq!(decisions(&run), decisions(&model), "the simulated engines' decisions, timing aside");
+}
+
+/// Every trace entry with its times and free-text reasons taken out, counted (as in
+/// `tests/live_run.rs`): the live shell only sees that a receiver skipped, not why.
+fn decisions(run: &ScenarioRun) -> std::collections::BTreeMap<String, usize> {
+    let mut counted = std::collections::BTreeMap::new();
+    for entry in run.trace.entries() {
+        let mut value = serde_json::to_value(&entry.event).unwrap();
+        for timing in ["due", "failing_since", "retry_at", "why"] {
+            value.as_object_mut().map(|o| o.remove(timing));
+        }
+        *counted.entry(value.to_string()).or_default() += 1;
+    }
+    counted
 }
 
 /// A Python receiver: acts once per uuid on `/invoice/update/state`, by the state the body

@@ -242,4 +242,21 @@ mod tests {
             assert_eq!(format!("{:?}", a.timeline), format!("{:?}", b.timeline));
         }
     }
+
+    /// Delay steps come on top of the worlds other rates make (drawn last), and are valid.
+    #[test]
+    fn delays_are_added_on_top_of_the_same_world() {
+        let rates = Rates::default();
+        let none = Rates { delays_max: 0, ..rates };
+        let is_delay = |s: &&Step| matches!(s.action, Action::DelayAttempts { .. });
+        let mut delays = 0;
+        for seed in 0..64 {
+            let (with, without) = (world(seed, None, &rates), world(seed, None, &none));
+            assert_eq!(with.validate(), vec![], "seed {seed}");
+            delays += with.timeline.iter().filter(is_delay).count();
+            let others: Vec<&Step> = with.timeline.iter().filter(|s| !is_delay(s)).collect();
+            assert_eq!(format!("{others:?}"), format!("{:?}", without.timeline.iter().collect::<Vec<_>>()));
+        }
+        assert!(delays > 10, "{delays} delay steps in 64 worlds");
+    }
 }

@@ -17,8 +17,9 @@ pub struct Effect {
 pub struct Book {
     acted: BTreeSet<Uuid>,
     effects: Vec<Effect>,
-    /// Per invoice, the newest event (by id) acted on about it: what a stale delivery is judged by.
-    invoice_events: BTreeMap<u64, u64>,
+    /// Per invoice, the newest event (by id) acted on about it and the state it acted on: what a
+    /// stale delivery is judged by.
+    invoice_events: BTreeMap<u64, (u64, String)>,
 }
 
 impl Book {
@@ -31,15 +32,17 @@ impl Book {
         self.effects.push(effect);
     }
 
-    /// Acted on event `event` about invoice `invoice`.
-    pub fn record_invoice_event(&mut self, invoice: u64, event: u64) {
-        let newest = self.invoice_events.entry(invoice).or_insert(event);
-        *newest = (*newest).max(event);
+    /// Acted on event `event` about invoice `invoice`, which was then in `state`.
+    pub fn record_invoice_event(&mut self, invoice: u64, event: u64, state: &str) {
+        let newest = self.invoice_events.entry(invoice).or_insert_with(|| (event, state.to_string()));
+        if event > newest.0 {
+            *newest = (event, state.to_string());
+        }
     }
 
-    /// The newest event acted on about `invoice`.
-    pub fn newest_invoice_event(&self, invoice: u64) -> Option<u64> {
-        self.invoice_events.get(&invoice).copied()
+    /// The newest event acted on about `invoice`, and the state it acted on.
+    pub fn newest_invoice_event(&self, invoice: u64) -> Option<(u64, &str)> {
+        self.invoice_events.get(&invoice).map(|(event, state)| (*event, state.as_str()))
     }
 
     pub fn effects(&self) -> &[Effect] {

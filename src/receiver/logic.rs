@@ -74,7 +74,7 @@ pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
     if let Decision::Act { action } = &decision {
         book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone() });
         if let Some(inv) = &env.body.invoice {
-            book.record_invoice_event(inv.id, env.body.id);
+            book.record_invoice_event(inv.id, env.body.id, &inv.state);
         }
     }
     Handled { uuid: Some(env.uuid), event: Some(env.body.id), decision }
@@ -159,12 +159,15 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
             // connections, so a `paid` attempt rendered while the invoice was paid can arrive
             // after the `cancelled` delivery that followed it, still saying `paid`. Event ids
             // (`body.id`) grow in the order events happen, so an event older than one already
-            // acted on for the same invoice is stale whatever its body says: acting on it would
-            // undo the later state (fulfil a cancelled invoice).
-            if let Some(newer) = book.newest_invoice_event(inv.id).filter(|newer| careful && *newer > body.id) {
+            // acted on for the same invoice, in another state, is stale whatever its body says:
+            // acting on it would undo the later state (fulfil a cancelled invoice). An older event
+            // of the same state undoes nothing, and acting on it keeps the decisions independent
+            // of the order in which two deliveries of one state arrive together.
+            let newer = book.newest_invoice_event(inv.id).filter(|(e, state)| *e > body.id && *state != inv.state);
+            if let Some((newer, state)) = newer.filter(|_| careful) {
                 return Decision::Skip {
                     why: format!(
-                        "stale {} event {}: event {newer} about invoice {} was acted on already",
+                        "stale {} event {}: event {newer} about invoice {} ({state}) was acted on already",
                         body.details, body.id, inv.id
                     ),
                 };
@@ -233,6 +236,10 @@ mod tests {
         let late = handle(ReceiverKind::Dedup, &mut book, &state_event(1, 5, "paid"));
         assert!(matches!(&late.decision, Decision::Skip { why } if why.contains("event 6")), "{late:?}");
         assert_eq!(book.effects().len(), 1);
+        // An older event of the same state undoes nothing: it acts.
+        handle(ReceiverKind::Dedup, &mut book, &state_event(3, 6, "cancelled"));
+        handle(ReceiverKind::Dedup, &mut book, &state_event(4, 4, "cancelled"));
+        assert_eq!(book.effects().len(), 3);
         // In order, both act; a newer event is never stale.
         let mut book = Book::default();
         handle(ReceiverKind::Dedup, &mut book, &state_event(1, 5, "paid"));

@@ -212,6 +212,14 @@ impl Model {
             "restart" => Some("crash"),
             "repair" => Some("partition"),
             "release" => Some("hold"),
+            // Held attempts have no end step to close a band: the step is a mark on the
+            // receiver's lane, and each held attempt's request arrow is as long as it was held.
+            "delay" => {
+                let receiver = rest.split_once(" to ").and_then(|(_, r)| r.rsplit_once(" by ")).map(|(h, _)| h);
+                let lane = receiver.map_or(0, |h| self.lane(h));
+                self.mark(t, lane, "world", what.to_string());
+                return;
+            }
             _ => {
                 let lane = self.lanes.iter().position(|l| what.starts_with(l.as_str())).unwrap_or(0);
                 self.mark(t, lane, "world", what.to_string());
@@ -259,5 +267,23 @@ fn outcome_class(o: Outcome) -> &'static str {
         Outcome::Status { .. } => "fail",
         Outcome::Timeout => "timeout",
         Outcome::Refused | Outcome::Reset => "broken",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimTime;
+    use crate::world::Action;
+
+    #[test]
+    fn a_delay_step_is_marked_on_its_receivers_lane() {
+        let mut trace = Trace::default();
+        let what = Action::DelayAttempts { receiver: "shop".into(), count: 2, by_ms: 120_000 }.to_string();
+        trace.push(SimTime::from_millis(5), TraceEvent::WorldChanged { what: what.clone() });
+        let model = build(&trace, &TimelineOptions::new("delay"));
+        assert_eq!(model["lanes"], json!(["dispatcher", "shop", "mail"]));
+        assert_eq!(model["marks"], json!([{"t": 5, "lane": 1, "kind": "world", "text": what}]));
+        assert_eq!(model["bands"], json!([]));
     }
 }
