@@ -65,6 +65,7 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
     let _ = writeln!(f, "run_for = {}", ms(world.run_for_ms));
     let _ = writeln!(f, "latency = {}", q(&format!("{}ms..{}ms", world.latency_ms.0, world.latency_ms.1)));
     policy(&mut f, world);
+    signing(&mut f, world);
     let names = webhook_names(world);
     for (w, name) in world.webhooks.iter().zip(&names) {
         let _ = writeln!(f, "\n[webhooks.{}]\nurl = {}\nowner = {}", q(name), q(&w.url), q(&w.owner_email));
@@ -81,6 +82,11 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
             q(r.kind.as_str()),
             behaviour(&r.behaviour)
         );
+        if let Some(keys) = world.signing.receivers.get(&r.host) {
+            let secrets: Vec<String> = keys.secrets.iter().map(|k| q(k)).collect();
+            let _ =
+                writeln!(f, "secret = [{}]\ntolerance = {}", secrets.join(", "), ms(keys.tolerance_s as u64 * 1_000));
+        }
     }
     for s in &world.timeline {
         let _ = writeln!(f, "\n[[timeline]]\nat = {}\n{}", ms(s.at.as_millis()), action(&s.action, &names));
@@ -94,6 +100,19 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
         ),
     }
     f
+}
+
+/// `[signing]`: the scheme, the first secret, and a rotation to the second (the old key signing
+/// until its end), which is all a scenario file can say.
+fn signing(f: &mut String, world: &World) {
+    let Some(sender) = &world.signing.sender else { return };
+    let Some(first) = sender.keys.first() else { return };
+    let _ = writeln!(f, "\n[signing]\nscheme = {}\nsecret = {}", q(sender.scheme.as_str()), q(&first.secret));
+    if let Some(next) = sender.keys.get(1) {
+        let overlap_ms = first.until.map_or(0, |until| until.ms_since(next.from));
+        let at = ms(next.from.as_millis());
+        let _ = writeln!(f, "rotate = {{ at = {at}, secret = {}, overlap = {} }}", q(&next.secret), ms(overlap_ms));
+    }
 }
 
 fn policy(f: &mut String, world: &World) {
