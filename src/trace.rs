@@ -477,6 +477,12 @@ mod tests {
                 outcome: Outcome::Status { code: 500 },
             },
             retry(),
+            TraceEvent::ReceiverRejected {
+                receiver: "shop".into(),
+                delivery: None,
+                event: None,
+                why: "signature rejected: missing header `webhook-signature`".into(),
+            },
             TraceEvent::EmailDeferred {
                 webhook: WebhookId(0),
                 outcome: Outcome::Timeout,

@@ -65,6 +65,7 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
     let _ = writeln!(f, "run_for = {}", ms(world.run_for_ms));
     let _ = writeln!(f, "latency = {}", q(&format!("{}ms..{}ms", world.latency_ms.0, world.latency_ms.1)));
     policy(&mut f, world);
+    signing(&mut f, world);
     let names = webhook_names(world);
     for (w, name) in world.webhooks.iter().zip(&names) {
         let _ = writeln!(f, "\n[webhooks.{}]\nurl = {}\nowner = {}", q(name), q(&w.url), q(&w.owner_email));

@@ -60,6 +60,13 @@ pub(super) enum Message {
     Wire { from: Host, to: Host, cuts_made: usize, message: Box<Message> },
 }
 
+impl Message {
+    /// An answer without `Retry-After`.
+    pub fn answer(attempt: AttemptId, outcome: Outcome) -> Message {
+        Message::Answer { attempt, outcome, retry_after: None }
+    }
+}
+
 /// Messages by arrival time, ties in send order ([`TimeQueue`]).
 #[derive(Default)]
 pub(super) struct Agenda {

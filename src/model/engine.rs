@@ -254,7 +254,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         self.waiting = kept;
         for (_, waiter) in refused {
             let message = match waiter {
-                Waiter::Attempt(attempt) => Message::Answer { attempt, outcome: Outcome::Refused, retry_after: None },
+                Waiter::Attempt(attempt) => Message::answer(attempt, Outcome::Refused),
                 Waiter::Letter(attempt) => Message::MailRefused(attempt),
             };
             self.agenda.push(self.now, message);
@@ -298,7 +298,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     fn lose(&mut self, message: Message) {
         match message {
             Message::Connect { wire, .. } => {
-                let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Refused, retry_after: None };
+                let message = Message::answer(wire.attempt, Outcome::Refused);
                 self.agenda.push(self.now, message);
             }
             Message::MailConnect(letter) => self.agenda.push(self.now, Message::MailRefused(letter.attempt)),
@@ -333,10 +333,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         self.exchanges.open(request.attempt, now_ms, now_ms.saturating_add(request.timeout_ms));
         let Some(rx) = self.webhook_receiver.get(request.webhook.0 as usize).copied().flatten() else {
             // No such host on the network: the connect fails at once.
-            return self.agenda.push(
-                self.now,
-                Message::Answer { attempt: request.attempt, outcome: Outcome::Refused, retry_after: None },
-            );
+            return self.agenda.push(self.now, Message::answer(request.attempt, Outcome::Refused));
         };
         // Signed when the core sends it, over the bytes it carries: an attempt the sender then
         // holds (a delay) arrives with its older timestamp, as a paused worker's would.
@@ -415,13 +412,13 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         if receiver.life != life {
             // The connection died with the process that opened it: the sender sees a reset.
             let from = receiver.host.clone();
-            let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Reset, retry_after: None };
+            let message = Message::answer(wire.attempt, Outcome::Reset);
             self.transmit(&from, &Host::Dispatcher, message);
             return;
         }
         if let Some(outcome) = refuse_body(wire.body.len()) {
             let from = receiver.host.clone();
-            let message = Message::Answer { attempt: wire.attempt, outcome, retry_after: None };
+            let message = Message::answer(wire.attempt, outcome);
             self.transmit(&from, &Host::Dispatcher, message);
             return;
         }

@@ -75,9 +75,9 @@ impl Receiver {
     ) -> impl Future<Output = turmoil::Result> + 'static + use<> {
         let (router, conduct, door) = (self.router.clone(), self.conduct.clone(), self.door.clone());
         http::serve(move |request| {
-            let host =
-                Host { router: router.clone(), conduct: conduct.clone(), door: door.clone(), alarms: alarms.clone() };
-            take(request, host, work.clone())
+            let served =
+                Served { router: router.clone(), conduct: conduct.clone(), door: door.clone(), alarms: alarms.clone() };
+            take(request, served, work.clone())
         })
     }
 }
@@ -93,7 +93,7 @@ fn on_handled(receiver: String, journal: Journal) -> crate::receiver::OnHandled 
 }
 
 /// The receiver's parts one request needs.
-struct Host {
+struct Served {
     router: Router,
     conduct: Rc<RefCell<Conduct>>,
     door: Rc<Door>,
@@ -102,8 +102,8 @@ struct Host {
 
 /// Reads the request, picks the scripted reply, and plays it; a reply with latency is played in a
 /// detached task, so that the receiver acts even if the connection dies while it waits.
-async fn take(request: Request<Incoming>, host: Host, work: Work) -> Result<Response<Body>, Dropped> {
-    let Host { router, conduct, door, alarms } = host;
+async fn take(request: Request<Incoming>, served: Served, work: Work) -> Result<Response<Body>, Dropped> {
+    let Served { router, conduct, door, alarms } = served;
     let (mut parts, body) = request.into_parts();
     // A receiver is reached by host, whatever path its webhook URL names (as in the model
     // engine): every POST goes to the reference router's delivery endpoint.

@@ -222,14 +222,18 @@ fn split_unverifiable(scenario: &Scenario, bindings: &crate::live::Bindings) -> 
         let (subject, receiver) = match &e.value {
             Expectation::Acted { receiver, .. } => ("acted", receiver),
             Expectation::Skipped { receiver, .. } => ("skipped", receiver),
+            Expectation::Rejected { receiver, .. } => ("rejected", receiver),
             _ => return true,
         };
-        if bindings.get(receiver).is_none_or(|b| b.effects.is_some()) {
+        let Some(binding) = bindings.get(receiver) else { return true };
+        let why = if subject == "rejected" {
+            // The effects contract lists acts; a real receiver's signature checks leave no record.
+            format!("`rejected = \"{receiver}\"`: a real receiver's signature rejections are not recorded anywhere hooksim can read")
+        } else if binding.effects.is_none() {
+            format!("`{subject} = \"{receiver}\"`: receiver {receiver} has no --effects URL, so what it did cannot be seen")
+        } else {
             return true;
-        }
-        let why = format!(
-            "`{subject} = \"{receiver}\"`: receiver {receiver} has no --effects URL, so what it did cannot be seen"
-        );
+        };
         not_verified.push(NotVerified { file: scenario.file.clone(), line: e.line, column: e.column, why });
         false
     });

@@ -4,6 +4,7 @@
 
 use super::signing::unix_s;
 use crate::core::{AttemptId, Input};
+use crate::policy::SLOW_DOWN_STATUSES;
 use crate::receiver::BODY_BYTES_MAX;
 use crate::time::SimTime;
 use crate::trace::Outcome;
@@ -111,12 +112,14 @@ pub fn retry_after_ms(value: &str, at: SimTime) -> Option<u64> {
     Some(date_ms.saturating_sub(now_ms))
 }
 
-/// How an engine tells the core that an attempt ended: an answer with a `Retry-After` (read at
-/// `at`) becomes [`Input::AnswerRetryAfter`], whose wait the policy honours or not; anything
-/// else a plain [`Input::Answer`].
+/// How an engine tells the core that an attempt ended: a `429` or `503` with a readable
+/// `Retry-After` (read at `at`) becomes [`Input::AnswerRetryAfter`], whose wait the policy
+/// honours or not; anything else (a `Retry-After` on another status included, as the protocol
+/// carries it only on those two) a plain [`Input::Answer`].
 pub fn answer_input(attempt: AttemptId, outcome: Outcome, retry_after: Option<&str>, at: SimTime) -> Input {
-    match (outcome, retry_after.and_then(|v| retry_after_ms(v, at))) {
-        (Outcome::Status { code: status }, Some(retry_after_ms)) => {
+    let wait_ms = retry_after.and_then(|v| retry_after_ms(v, at));
+    match (outcome, wait_ms) {
+        (Outcome::Status { code: status }, Some(retry_after_ms)) if SLOW_DOWN_STATUSES.contains(&status) => {
             Input::AnswerRetryAfter { attempt, status, retry_after_ms }
         }
         _ => Input::Answer { attempt, outcome },
