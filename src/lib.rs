@@ -25,7 +25,8 @@
 //!   simulated network, skipping idle time.
 //! - [`live`]: the live shell: the same core with the scenario's receivers bound to real
 //!   endpoints (reqwest, a new connection per attempt); virtual time jumps while nothing is in
-//!   flight and runs at wall speed while a request is.
+//!   flight and runs at wall speed while a request is, or, for `hooksim dispatch`, runs always at
+//!   wall speed times a scale (`live::Pace`).
 //! - [`scenario`]: scenario files (TOML): loading with `file:line:column` errors, expectations
 //!   evaluated over a trace.
 //! - [`runner`]: runs scenarios on an engine; human, JSON and JUnit reports.

@@ -6,7 +6,7 @@
 //! Python sender's `--defect`s, in `tests/certify_sender.rs`.
 
 use serde_json::Value;
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -217,14 +217,12 @@ fn print_story(scenario: &Scenario, run: &ScenarioRun) {
                 | TraceEvent::WarningSent { .. }
         )
     });
-    let mut shown = 0;
-    for entry in told {
+    for (shown, entry) in told.enumerate() {
         if shown == STORY_LINES_MAX {
             outln!("... (more in --trace)");
             break;
         }
         outln!("  {}", render_entry(entry, &names));
-        shown += 1;
     }
 }
 
