@@ -6,6 +6,8 @@
 //!   hashed, and every 16th seed runs twice (target: >= 5,000 seeds/s per core, 200 us a seed).
 //! - `explore/model_run_baseline`: the model engine alone over the very same worlds, built in
 //!   advance: the irreducible part of a seed.
+//! - `explore/seed_json_hash_before`: a seed as it was before its trace hash was
+//!   `explore::fingerprint` (the trace's JSON-lines SHA-256), for the before/after ratio.
 //!
 //! Both cycle through the same `SEEDS` seeds, so their means are over the same worlds.
 //! `cargo bench --bench explore -- --measurement-time 5` prints both; the ratio is
@@ -45,6 +47,13 @@ fn explore_seed(c: &mut Criterion) {
             black_box(plan.run_seed(seed))
         })
     });
+    let mut before = 0;
+    group.bench_function("seed_json_hash_before", |b| {
+        b.iter(|| {
+            before = (before + 1) % SEEDS;
+            black_box(seed_as_before(&plan, before))
+        })
+    });
     let mut i = 0;
     group.bench_function("model_run_baseline", |b| {
         b.iter(|| {
@@ -53,6 +62,18 @@ fn explore_seed(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// What a seed cost before: the same run and checks, the trace hashed as JSON lines.
+fn seed_as_before(plan: &Plan, seed: u64) -> (String, usize) {
+    let world = plan.world(seed);
+    let out = hooksim::model::run(&world).expect("the bench's worlds run");
+    let violations = hooksim::properties::check(&out.trace, &plan.context(&world)).len();
+    let sha = out.trace.sha256();
+    if seed.is_multiple_of(plan.rerun_every) {
+        assert_eq!(hooksim::model::run(&world).expect("runs").trace.sha256(), sha);
+    }
+    (sha, violations)
 }
 
 criterion_group!(benches, explore_seed);

@@ -19,8 +19,9 @@ const SIGNATURE: &str = "body-stale";
 /// run starts a Python process).
 const SEEDS_TO_FIND: u64 = 4;
 
-/// `python3 <the example>`, or `python3 <a copy with the defect>`; `None` without python3.
-fn dispatcher(broken: bool) -> Option<String> {
+/// `python3 <the example>`, or `python3 <a copy with the defect>` (named for the test `name`,
+/// removed by [`remove`]); `None` without python3.
+fn dispatcher(broken: bool, name: &str) -> Option<String> {
     let found = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
         println!("SKIPPED: python3 is not installed, so no dispatcher process is explored");
@@ -42,9 +43,16 @@ fn dispatcher(broken: bool) -> Option<String> {
         assert!(source.contains(from), "{from:?} is in the example");
         source = source.replacen(from, to, 1);
     }
-    let path = std::env::temp_dir().join(format!("hooksim-explore-event-time-{}.py", std::process::id()));
+    let path = std::env::temp_dir().join(format!("hooksim-explore-{name}-{}.py", std::process::id()));
     std::fs::write(&path, source).unwrap();
     Some(format!("python3 {}", path.display()))
+}
+
+/// Removes the copy `command` runs.
+fn remove(command: &str) {
+    if let Some(path) = command.strip_prefix("python3 ") {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn plan(command: &str) -> Plan {
@@ -60,7 +68,7 @@ fn plan(command: &str) -> Plan {
 
 #[test]
 fn a_dispatcher_rendering_at_event_time_is_found_and_shrunk() {
-    let Some(command) = dispatcher(true) else { return };
+    let Some(command) = dispatcher(true, "found") else { return };
     let plan = plan(&command);
     let seed = (0..SEEDS_TO_FIND)
         .find(|&s| plan.run_seed(s).signatures.iter().any(|x| x == SIGNATURE))
@@ -76,13 +84,14 @@ fn a_dispatcher_rendering_at_event_time_is_found_and_shrunk() {
     let scenario = hooksim::scenario::load_str("shrunk.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert!(plan.verdict(&scenario.world).1.iter().any(|s| s == SIGNATURE), "the file fails the same way:\n{text}");
     println!("found at seed {seed}, shrunk in {} runs to {steps} steps:\n{text}", shrunk.runs);
+    remove(&command);
 }
 
 /// Through the binary: the defect fails (exit 1, its signature in the summary), the example as
 /// it is passes the same seeds (exit 0).
 #[test]
 fn explore_with_a_dispatcher_process_exits_by_its_verdict() {
-    let (Some(broken), Some(good)) = (dispatcher(true), dispatcher(false)) else { return };
+    let (Some(broken), Some(good)) = (dispatcher(true, "exits"), dispatcher(false, "exits")) else { return };
     let explore = |command: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_hooksim"))
             .current_dir(ROOT)
@@ -95,6 +104,7 @@ fn explore_with_a_dispatcher_process_exits_by_its_verdict() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains(&format!("{SIGNATURE}:")), "{stdout}");
     assert!(stdout.contains("--dispatcher"), "the reproduce command names the dispatcher: {stdout}");
+    remove(&broken);
     let (code, stdout) = explore(&good);
     assert_eq!(code, Some(0), "{stdout}");
 }

@@ -64,6 +64,7 @@ fn explore_shrink_writes_the_scenario_and_its_commands() {
     let run =
         Command::new(env!("CARGO_BIN_EXE_hooksim")).arg("run").arg(&file).args(["--engine", "model"]).output().unwrap();
     assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The scenario writer is exact: every library scenario written back runs to the same trace.
