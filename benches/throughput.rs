@@ -92,6 +92,7 @@ fn busy_world(in_flight: u32, seed: u64) -> World {
         timeline,
         run_for_ms: HOUR_MS,
         latency_ms: (0, 0),
+        signing: Default::default(),
     }
 }
 
