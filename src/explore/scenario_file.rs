@@ -74,7 +74,6 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
             let _ = writeln!(f, "paths = [{}]", paths.join(", "));
         }
     }
-    signing(&mut f, world);
     for r in &world.receivers {
         let _ = writeln!(
             f,
