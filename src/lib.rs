@@ -16,10 +16,14 @@
 //! - [`trace`]: the closed enum of everything that happens, with virtual timestamps; a versioned
 //!   JSON-lines form that reads back, and a budget of entries.
 //! - [`world`]: a simulated world, independent of the engine that runs it: receivers and their
-//!   behaviour, a timeline of changes and faults; what a run may cost ([`world::RunLimits`]) and
-//!   how an engine that stops early keeps its trace ([`world::EngineFailure`]).
+//!   behaviour (`Retry-After` answers included), a timeline of changes and faults, how attempts
+//!   are signed and which receivers verify ([`world::Signing`]); what a run may cost
+//!   ([`world::RunLimits`]) and how an engine that stops early keeps its trace
+//!   ([`world::EngineFailure`]).
 //! - [`shell`]: what every engine needs around the core, written once and pure: link state,
-//!   reply sequences, warning emails, lingering exchanges, attempts held at the sender, limits.
+//!   reply sequences and `Retry-After`, warning emails, lingering exchanges, attempts held at the
+//!   sender, limits, and the signing of every attempt as the core sends it (so any dispatcher's
+//!   attempts are signed alike).
 //! - [`model`]: the model engine, a pure discrete-event driver of the core.
 //! - [`net`]: the network engine: the same core over real HTTP (hyper, axum) on turmoil's
 //!   simulated network, skipping idle time.
