@@ -2,8 +2,9 @@
 //! sender: every check it can observe passes, under snapbill and under standard-webhooks (which
 //! honours Retry-After and stops at a 410). Both sides run at time scale 1000 (snapbill's 10 s,
 //! 1 min, 5 min become 10 ms, 60 ms, 300 ms), so each run takes a few seconds; each process is
-//! killed if it outlives [`RUN_WALL_MAX`]. The broken senders that fail each check are the
-//! Python sender's `--defect`s, in `tests/certify_sender.rs`.
+//! killed if it outlives [`RUN_WALL_MAX`]. The negative control here: the same dispatcher on the
+//! wrong profile fails exactly the checks that profile decides. The broken senders that fail
+//! each check one by one are the Python sender's `--defect`s, in `tests/certify_sender.rs`.
 
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader};
@@ -61,8 +62,9 @@ impl Certified {
     }
 }
 
-/// `certify sender --profile PROFILE` first; `dispatch SCENARIO` pointed at the URL it prints.
-fn certify_dispatch(name: &str, profile: &str, scenario: &str) -> Certified {
+/// `certify sender --profile PROFILE` first; `dispatch SCENARIO` pointed at the URL it prints,
+/// with `dispatch_args` added.
+fn certify_dispatch(name: &str, profile: &str, scenario: &str, dispatch_args: &[&str]) -> Certified {
     let json = temp(&format!("{name}.json"));
     let mut certify = Command::new(BIN)
         .args(["certify", "sender", "--listen", "127.0.0.1:0", "--profile", profile, "--time-scale", SCALE])
@@ -77,6 +79,7 @@ fn certify_dispatch(name: &str, profile: &str, scenario: &str) -> Certified {
     assert!(url.starts_with("http://127.0.0.1:"), "certify sender prints its URL first: {url:?}");
     let mut dispatch = Command::new(BIN)
         .args(["dispatch", &example(scenario), "--receiver", &format!("shop={url}"), "--time-scale", SCALE])
+        .args(dispatch_args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("dispatch starts");
@@ -91,7 +94,7 @@ fn certify_dispatch(name: &str, profile: &str, scenario: &str) -> Certified {
 
 #[test]
 fn the_reference_dispatcher_passes_certify_sender_under_snapbill() {
-    let run = certify_dispatch("snapbill", "snapbill", "six-events.toml");
+    let run = certify_dispatch("snapbill", "snapbill", "six-events.toml", &[]);
     assert_eq!(run.verdicts("failed"), Vec::<&str>::new());
     assert_eq!(run.verdicts("not_observed"), ["signature"], "only the signature: no --secret was given");
     assert_eq!(run.report["ended"], "settled", "every event settled within the budget");
@@ -102,7 +105,7 @@ fn the_reference_dispatcher_passes_certify_sender_under_snapbill() {
 
 #[test]
 fn the_reference_dispatcher_passes_certify_sender_under_standard_webhooks() {
-    let run = certify_dispatch("standard-webhooks", "standard-webhooks", "six-events-standard-webhooks.toml");
+    let run = certify_dispatch("standard-webhooks", "standard-webhooks", "six-events-standard-webhooks.toml", &[]);
     assert_eq!(run.verdicts("failed"), Vec::<&str>::new());
     for check in ["retried", "same-id", "distinct-ids", "redirect-not-followed", "retry-after", "gone", "timeout"] {
         assert!(run.verdicts("passed").contains(&check), "{check} observed and passed");
@@ -110,6 +113,17 @@ fn the_reference_dispatcher_passes_certify_sender_under_standard_webhooks() {
     assert_eq!(run.certify_exit, 0);
     assert_eq!(run.dispatch_exit, 0, "{}", run.dispatch_stdout);
     assert!(run.dispatch_stdout.contains("disabled"), "the 410 disabled the webhook");
+}
+
+#[test]
+fn a_dispatcher_on_another_profile_fails_what_the_declared_profile_decides() {
+    // The endpoint expects standard-webhooks; the dispatcher retries on snapbill's rules: a 410
+    // retried, Retry-After ignored, snapbill's delays (10 ms, 60 ms, 300 ms against 5 ms,
+    // 300 ms, 1800 ms: the third is off by 1.5 s, far past the tolerance).
+    let args = ["--profile", "snapbill"];
+    let run = certify_dispatch("wrong-profile", "standard-webhooks", "six-events-standard-webhooks.toml", &args);
+    assert_eq!(run.verdicts("failed"), ["retry-after", "gone", "schedule"], "in the catalogue's order");
+    assert_eq!(run.certify_exit, 1);
 }
 
 #[test]
