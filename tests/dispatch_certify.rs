@@ -62,13 +62,24 @@ impl Certified {
     }
 }
 
-/// `certify sender --profile PROFILE` first; `dispatch SCENARIO` pointed at the URL it prints,
-/// with `dispatch_args` added.
-fn certify_dispatch(name: &str, profile: &str, scenario: &str, dispatch_args: &[&str]) -> Certified {
+/// The secret `six-events-standard-webhooks.toml` signs with (its `[signing]` table).
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Another secret of the same scheme: every signature checked with it fails.
+const OTHER_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// `certify sender --profile PROFILE` first (with `certify_args`); `dispatch SCENARIO` pointed
+/// at the URL it prints, with `dispatch_args` added.
+fn certify_dispatch(
+    name: &str,
+    profile: &str,
+    scenario: &str,
+    (certify_args, dispatch_args): (&[&str], &[&str]),
+) -> Certified {
     let json = temp(&format!("{name}.json"));
     let mut certify = Command::new(BIN)
         .args(["certify", "sender", "--listen", "127.0.0.1:0", "--profile", profile, "--time-scale", SCALE])
         .args(["--budget", BUDGET, "--tolerance-ms", TOLERANCE_MS, "--json", json.to_str().unwrap()])
+        .args(certify_args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("certify sender starts");
@@ -94,7 +105,7 @@ fn certify_dispatch(name: &str, profile: &str, scenario: &str, dispatch_args: &[
 
 #[test]
 fn the_reference_dispatcher_passes_certify_sender_under_snapbill() {
-    let run = certify_dispatch("snapbill", "snapbill", "six-events.toml", &[]);
+    let run = certify_dispatch("snapbill", "snapbill", "six-events.toml", (&[], &[]));
     assert_eq!(run.verdicts("failed"), Vec::<&str>::new());
     assert_eq!(run.verdicts("not_observed"), ["signature"], "only the signature: no --secret was given");
     assert_eq!(run.report["ended"], "settled", "every event settled within the budget");
@@ -105,9 +116,18 @@ fn the_reference_dispatcher_passes_certify_sender_under_snapbill() {
 
 #[test]
 fn the_reference_dispatcher_passes_certify_sender_under_standard_webhooks() {
-    let run = certify_dispatch("standard-webhooks", "standard-webhooks", "six-events-standard-webhooks.toml", &[]);
+    let certify = ["--secret", SECRET];
+    let run = certify_dispatch(
+        "standard-webhooks",
+        "standard-webhooks",
+        "six-events-standard-webhooks.toml",
+        (&certify, &[]),
+    );
     assert_eq!(run.verdicts("failed"), Vec::<&str>::new());
-    for check in ["retried", "same-id", "distinct-ids", "redirect-not-followed", "retry-after", "gone", "timeout"] {
+    assert_eq!(run.verdicts("not_observed"), Vec::<&str>::new(), "with --secret every check is observed");
+    for check in
+        ["retried", "same-id", "distinct-ids", "redirect-not-followed", "retry-after", "gone", "timeout", "signature"]
+    {
         assert!(run.verdicts("passed").contains(&check), "{check} observed and passed");
     }
     assert_eq!(run.certify_exit, 0);
@@ -121,8 +141,18 @@ fn a_dispatcher_on_another_profile_fails_what_the_declared_profile_decides() {
     // retried, Retry-After ignored, snapbill's delays (10 ms, 60 ms, 300 ms against 5 ms,
     // 300 ms, 1800 ms: the third is off by 1.5 s, far past the tolerance).
     let args = ["--profile", "snapbill"];
-    let run = certify_dispatch("wrong-profile", "standard-webhooks", "six-events-standard-webhooks.toml", &args);
+    let run = certify_dispatch("wrong-profile", "standard-webhooks", "six-events-standard-webhooks.toml", (&[], &args));
     assert_eq!(run.verdicts("failed"), ["retry-after", "gone", "schedule"], "in the catalogue's order");
+    assert_eq!(run.certify_exit, 1);
+}
+
+/// The signature check's control: the endpoint holds another key, so every attempt's signature
+/// fails it, and nothing else does.
+#[test]
+fn signatures_checked_with_another_key_fail_the_signature_check_only() {
+    let certify = ["--secret", OTHER_SECRET];
+    let run = certify_dispatch("other-key", "standard-webhooks", "six-events-standard-webhooks.toml", (&certify, &[]));
+    assert_eq!(run.verdicts("failed"), ["signature"]);
     assert_eq!(run.certify_exit, 1);
 }
 

@@ -43,9 +43,10 @@ pub struct CertifySenderArgs {
     #[arg(long, default_value = "snapbill")]
     envelope: Envelope,
     /// Verify every attempt's signature with this secret (repeat for a rotation).
-    #[arg(long, requires = "scheme")]
+    #[arg(long)]
     secret: Vec<String>,
-    /// The signature scheme: standard-webhooks, stripe, github.
+    /// The signature scheme: standard-webhooks, stripe, github. Default: the profile's (svix and
+    /// standard-webhooks: standard-webhooks; stripe: stripe; the others sign nothing, so name it).
     #[arg(long, requires = "secret")]
     scheme: Option<Scheme>,
     /// Divide the profile's delays and timeout by N, for a sender that scales its own the same
@@ -80,12 +81,17 @@ pub fn run(args: CertifySenderArgs) -> u8 {
 }
 
 fn options(args: &CertifySenderArgs) -> anyhow::Result<SenderOptions> {
-    let verifier = match &args.scheme {
-        Some(scheme) => {
-            let secrets: Vec<&str> = args.secret.iter().map(String::as_str).collect();
-            Some(Verifier::new(*scheme, &secrets).context("--secret")?)
-        }
-        None => None,
+    let verifier = if args.secret.is_empty() {
+        None
+    } else {
+        let Some(scheme) = args.scheme.or(args.profile.signing_scheme()) else {
+            anyhow::bail!(
+                "--secret: the {} profile implies no signature scheme; name one with --scheme",
+                <&'static str>::from(args.profile)
+            );
+        };
+        let secrets: Vec<&str> = args.secret.iter().map(String::as_str).collect();
+        Some(Verifier::new(scheme, &secrets).context("--secret")?)
     };
     Ok(SenderOptions {
         trigger: args.trigger.clone(),
