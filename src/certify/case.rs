@@ -1,5 +1,12 @@
-//! The case catalogue: each case's name, what it checks, why it matters, how to fix a failure.
-//! What a case sends is in [`super::script`]; how it is graded, in [`super::verdict`].
+//! The case catalogue: each case's name, what it checks, why it matters, how to fix a failure
+//! of its acts (a failed answer gets advice derived from the failure, [`super::hint`]).
+//!
+//! Most cases are scenarios of the certification library (`certification/*.toml`, played
+//! through the live shell by [`super::trial`]). The others are sent by hand ([`super::script`],
+//! graded by [`super::verdict`]) because a scenario cannot say them: the dispatcher only ever
+//! renders well-formed envelopes of the domain as it is (no unknown fields, no padding, no
+//! malformed JSON), and hooksim's domain has no change that edits a paid invoice, so no
+//! scenario can re-render a redelivery of one differently.
 
 use serde::Serialize;
 
@@ -9,6 +16,7 @@ pub enum CaseId {
     ValidDelivery,
     UnhandledPath,
     Redelivery,
+    RedeliveryReRendered,
     ConcurrentRedelivery,
     PaidCarryingCancelled,
     OutOfOrder,
@@ -41,10 +49,11 @@ pub struct CaseInfo {
 impl CaseId {
     /// In the order they run: later cases do not depend on earlier ones, but a reader of the
     /// receiver's log sees the simple ones first.
-    pub const ALL: [CaseId; 9] = [
+    pub const ALL: [CaseId; 10] = [
         Self::ValidDelivery,
         Self::UnhandledPath,
         Self::Redelivery,
+        Self::RedeliveryReRendered,
         Self::ConcurrentRedelivery,
         Self::PaidCarryingCancelled,
         Self::OutOfOrder,
@@ -52,6 +61,19 @@ impl CaseId {
         Self::LargeBody,
         Self::MalformedJson,
     ];
+
+    /// The certification scenario the case plays, or `None` for a case sent by hand.
+    pub fn scenario_file(self) -> Option<&'static str> {
+        match self {
+            Self::ValidDelivery => Some("valid-delivery.toml"),
+            Self::UnhandledPath => Some("unhandled-path.toml"),
+            Self::Redelivery => Some("redelivery-once.toml"),
+            Self::ConcurrentRedelivery => Some("concurrent-redelivery-once.toml"),
+            Self::PaidCarryingCancelled => Some("paid-carrying-cancelled.toml"),
+            Self::OutOfOrder => Some("out-of-order.toml"),
+            Self::RedeliveryReRendered | Self::UnknownFields | Self::LargeBody | Self::MalformedJson => None,
+        }
+    }
 
     pub fn info(self) -> CaseInfo {
         let (name, group, checks, why, fix) = match self {
@@ -72,14 +94,21 @@ impl CaseId {
             Self::Redelivery => (
                 "redelivery-once",
                 Group::Dedup,
-                "a second delivery of the same `uuid` gets a 2xx and is not acted on again",
-                "delivery is at least once: a lost answer or a timeout makes SnapBill send the same delivery again",
-                "record each `uuid` you acted on, durably, and skip (with a 2xx) a uuid already recorded",
+                "after an answer lost past the act, the redelivery of the same `uuid` (on a new connection) gets a 2xx and is not acted on again",
+                "delivery is at least once: a lost answer or a timeout makes SnapBill send the same delivery again, on a new connection",
+                "record each `uuid` you acted on, durably (not per connection or per process), and skip (with a 2xx) a uuid already recorded",
+            ),
+            Self::RedeliveryReRendered => (
+                "redelivery-re-rendered",
+                Group::Dedup,
+                "a redelivery of the same `uuid` whose body was rendered again (the invoice changed in between) is not acted on again",
+                "SnapBill renders every attempt at send time: a redelivery is the same delivery, not the same bytes",
+                "deduplicate on the delivery `uuid`, never on a hash of the body",
             ),
             Self::ConcurrentRedelivery => (
                 "concurrent-redelivery-once",
                 Group::Dedup,
-                "two concurrent deliveries of one `uuid` are acted on once",
+                "bursts of concurrent deliveries of one `uuid` (held copies released at once) are each acted on once",
                 "a retry can arrive while the first attempt is still being handled (after a sender timeout)",
                 "claim the uuid atomically before acting: a unique key insert, or a lock around check-and-record",
             ),

@@ -57,8 +57,21 @@ pub struct Client {
 
 impl Client {
     pub fn new(limits: Limits) -> Result<Client, reqwest::Error> {
+        Client::trusting(limits, None)
+    }
+
+    /// A client that also trusts the PEM certificates in `ca_cert_pem` (`--ca-cert`, a private CA).
+    pub fn trusting(limits: Limits, ca_cert_pem: Option<&[u8]>) -> Result<Client, reqwest::Error> {
         let timeout = Duration::from_millis(limits.timeout_ms);
+        let roots = match ca_cert_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)?,
+            None => Vec::new(),
+        };
         let http = reqwest::Client::builder()
+            .tls_certs_merge(roots)
+            // Each request on a new connection, as each attempt of a real sender is: a receiver
+            // that deduplicates per connection must not pass.
+            .pool_max_idle_per_host(0)
             // Wall-clock timeouts: this talks to a real receiver, not the simulation.
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -139,12 +152,7 @@ fn from_error(e: &reqwest::Error) -> Answer {
     if e.is_timeout() {
         return Answer::Timeout;
     }
-    // The innermost cause says most ("connection refused", "connection reset").
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    Answer::Broken(cause.to_string())
+    Answer::Broken(super::wire::describe_error(e))
 }
 
 /// Elapsed wall-clock milliseconds since `start`, for reports.

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""A SnapBill webhook receiver written to hooksim's effects contract, with defects on demand.
+
+Standard library only. It prints its base URL on the first line of stdout, then serves
+`POST /webhook` and `GET /effects` until killed:
+
+    python3 examples/receivers/contract_receiver.py [--port 0] [--defect D]
+    hooksim certify receiver --url BASE/webhook --effects-url BASE/effects
+
+Without --defect it is correct: it claims each delivery uuid under one lock before acting, decides
+on the invoice in the body (fulfils a `paid` event only while the invoice is paid, and never an
+invoice it saw cancelled by a newer event), answers 2xx to every readable delivery and 400 to
+what it cannot read. Each act is one entry of the effects list, with a machine-readable `kind`.
+
+Defects (each one is caught by a certification case, or, for the last three, must not be):
+  body-hash        deduplicates on a hash of the body instead of the uuid
+  per-connection   remembers uuids per connection (keep-alive), not per receiver
+  racy             checks the uuid, then records it a millisecond later (check-then-act race)
+  never-acts       answers 2xx and records nothing
+  last-write-wins  acts on the state in the body, with no memory of newer events
+  queue            correct, but answers at once and acts from a queue 200 ms later
+  other-work       correct, and also records "marked invoice cancelled" (kind other) under a
+                   stale paid delivery
+  other-work-untyped   the same record without `kind` (it then reads as the work the delivery
+                   calls for: the contract's backward-compatible reading)
+"""
+
+import argparse
+import hashlib
+import json
+import queue
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+EFFECTS = []          # the effects list: one entry per act
+CLAIMED = set()       # uuids (or body hashes) acted on
+NEWEST = {}           # invoice id -> (event id, state) of the newest event seen
+WORK = queue.Queue()  # the `queue` defect's deferred work
+DEFECT = None
+
+
+def decide(envelope):
+    """The act a delivery calls for, or None: fulfil a paid invoice that no newer event cancelled."""
+    body = envelope["body"]
+    invoice = body.get("invoice") or {}
+    if body.get("path") != "/invoice/update/state" or not isinstance(invoice, dict):
+        return None
+    inv_id, event_id, state = invoice.get("id"), body.get("id"), invoice.get("state")
+    if DEFECT != "last-write-wins":
+        newest = NEWEST.get(inv_id)
+        if newest is not None and isinstance(event_id, int) and newest[0] > event_id:
+            state = newest[1]  # an older event delivered late: the newer one's state holds
+        if newest is None or (isinstance(event_id, int) and event_id > newest[0]):
+            NEWEST[inv_id] = (event_id, state)
+    if body.get("details") == "paid" and state == "paid":
+        return ("fulfil", "fulfil invoice %s" % inv_id)
+    if body.get("details") == "paid" and DEFECT in ("other-work", "other-work-untyped"):
+        return ("other", "marked invoice %s cancelled, no fulfilment" % inv_id)
+    return None
+
+
+def record(envelope, act):
+    kind, action = act
+    entry = {"uuid": envelope["uuid"], "event": envelope["body"].get("id"), "action": action}
+    if DEFECT != "other-work-untyped":
+        entry["kind"] = kind
+    EFFECTS.append(entry)
+
+
+def handle(envelope, raw, connection_seen):
+    if DEFECT == "never-acts":
+        return
+    key = hashlib.sha256(raw).hexdigest() if DEFECT == "body-hash" else envelope["uuid"]
+    if DEFECT == "racy":
+        if key in CLAIMED:
+            return
+        time.sleep(0.001)  # the window between the check and the act
+        CLAIMED.add(key)
+        with LOCK:
+            act = decide(envelope)
+            if act:
+                record(envelope, act)
+        return
+    with LOCK:
+        seen = connection_seen if DEFECT == "per-connection" else CLAIMED
+        if key in seen:
+            return
+        seen.add(key)
+        act = decide(envelope)
+        if act:
+            record(envelope, act)
+
+
+def worker():
+    # A pool's worth of workers: each job is done 200 ms after it was queued.
+    while True:
+        envelope, raw = WORK.get()
+        threading.Timer(0.2, handle, (envelope, raw, set())).start()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the per-connection defect needs connections
+
+    def setup(self):
+        super().setup()
+        self.connection_seen = set()
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, code, body=b""):
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            envelope = json.loads(raw)
+            if not isinstance(envelope, dict) or not isinstance(envelope.get("body"), dict):
+                raise ValueError("not an envelope")
+            str(envelope["uuid"])
+        except (ValueError, KeyError):
+            return self.answer(400)
+        if DEFECT == "queue":
+            WORK.put((envelope, raw))
+        else:
+            handle(envelope, raw, self.connection_seen)
+        self.answer(200)
+
+    def do_GET(self):
+        with LOCK:
+            doc = json.dumps({"effects": EFFECTS}).encode()
+        self.answer(200, doc)
+
+
+def main():
+    global DEFECT
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--defect", default=None)
+    args = parser.parse_args()
+    DEFECT = args.defect
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    if DEFECT == "queue":
+        threading.Thread(target=worker, daemon=True).start()
+    print("http://127.0.0.1:%d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
