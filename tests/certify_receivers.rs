@@ -24,8 +24,12 @@ impl Drop for Python {
 
 /// Starts the contract receiver with `defect` (or none) and waits for its URL.
 fn python(defect: Option<&str>) -> Python {
+    python_with(defect, &[])
+}
+
+fn python_with(defect: Option<&str>, args: &[&str]) -> Python {
     let mut cmd = Command::new("python3");
-    cmd.arg(RECEIVER).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    cmd.arg(RECEIVER).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit());
     if let Some(d) = defect {
         cmd.args(["--defect", d]);
     }
@@ -66,7 +70,7 @@ async fn the_contract_receiver_passes_every_case() {
 async fn a_receiver_that_never_acts_leaves_the_stale_payload_cases_not_verified() {
     let report = certify_python(Some("never-acts"), |_| {}).await;
     let table = report.to_table();
-    for name in ["paid-carrying-cancelled", "out-of-order"] {
+    for name in ["paid-carrying-cancelled", "out-of-order", "paid-failing-for-days"] {
         let case = report.case(name).unwrap();
         assert_eq!(case.verdict, Verdict::NotVerified, "{table}");
         assert!(case.detail.contains("control delivery"), "{table}");
@@ -92,7 +96,7 @@ async fn other_work_under_a_stale_delivery_passes_when_its_kind_says_so() {
     let untyped = certify_python(Some("other-work-untyped"), |_| {}).await;
     assert_eq!(
         names_with(&untyped, Verdict::Failed),
-        BTreeSet::from(["paid-carrying-cancelled", "out-of-order"]),
+        BTreeSet::from(["paid-carrying-cancelled", "out-of-order", "paid-failing-for-days"]),
         "{}",
         untyped.to_table()
     );
@@ -114,6 +118,7 @@ async fn a_receiver_deduplicating_per_connection_fails() {
     let failed = names_with(&report, Verdict::Failed);
     assert!(failed.contains("redelivery-once"), "{}", report.to_table());
     assert!(failed.contains("redelivery-re-rendered"), "{}", report.to_table());
+    assert!(failed.contains("lost-answer-redelivered-hours-later"), "{}", report.to_table());
 }
 
 /// #4: bursts of held copies of one uuid, released at once, catch a 1 ms check-then-act race;
@@ -124,4 +129,73 @@ async fn a_racy_receiver_fails_the_concurrency_case_and_the_report_says_how_many
     let case = report.case("concurrent-redelivery-once").unwrap();
     assert_eq!(case.verdict, Verdict::Failed, "{}", report.to_table());
     assert!(case.detail.contains("answer(s)"), "{}", case.detail);
+}
+
+/// A private CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`; returns
+/// (CA certificate, leaf certificate, leaf key) paths.
+fn private_ca(dir: &std::path::Path) -> (String, String, String) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    openssl(
+        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem"]
+            .into_iter()
+            .chain(["-days", "2", "-subj", "/CN=hooksim test CA"])
+            .collect::<Vec<_>>(),
+    );
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    ]);
+    (path("ca.pem"), path("leaf.pem"), path("leaf.key"))
+}
+
+/// #12: a TLS failure is a sentence with TLS advice (not dedup advice), and `--ca-cert` makes a
+/// receiver behind a private CA certifiable.
+#[tokio::test]
+async fn a_private_ca_is_a_tls_sentence_until_its_certificate_is_given() {
+    let dir = std::env::temp_dir().join(format!("hooksim-certify-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = private_ca(&dir);
+    let receiver = python_with(None, &["--tls", &cert, &key]);
+    let mut opts = options(&receiver.base);
+    opts.effects_url = None;
+    let report = certify(&opts).await.unwrap();
+    let valid = report.case("valid-delivery").unwrap();
+    assert_eq!(valid.verdict, Verdict::Failed, "{}", report.to_table());
+    assert!(valid.detail.contains("TLS handshake failed: the receiver's certificate is signed by"), "{}", valid.detail);
+    assert!(valid.fix.contains("--ca-cert"), "{}", valid.fix);
+    let mut trusted = options(&receiver.base);
+    trusted.ca_cert_pem = Some(std::fs::read(&ca).unwrap());
+    let report = certify(&trusted).await.unwrap();
+    assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
+    let _ = std::fs::remove_dir_all(&dir);
 }

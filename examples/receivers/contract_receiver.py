@@ -4,7 +4,7 @@
 Standard library only. It prints its base URL on the first line of stdout, then serves
 `POST /webhook` and `GET /effects` until killed:
 
-    python3 examples/receivers/contract_receiver.py [--port 0] [--defect D]
+    python3 examples/receivers/contract_receiver.py [--port 0] [--defect D] [--tls CERT KEY]
     hooksim certify receiver --url BASE/webhook --effects-url BASE/effects
 
 Without --defect it is correct: it claims each delivery uuid under one lock before acting, decides
@@ -144,13 +144,21 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--defect", default=None)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https with this PEM pair")
     args = parser.parse_args()
     DEFECT = args.defect
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
+    scheme = "http"
+    if args.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*args.tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     if DEFECT == "queue":
         threading.Thread(target=worker, daemon=True).start()
-    print("http://127.0.0.1:%d" % server.server_address[1], flush=True)
+    print("%s://127.0.0.1:%d" % (scheme, server.server_address[1]), flush=True)
     server.serve_forever()
 
 

@@ -20,6 +20,9 @@ pub enum CaseId {
     ConcurrentRedelivery,
     PaidCarryingCancelled,
     OutOfOrder,
+    PaidFailingForDays,
+    LostAnswerHoursLater,
+    BurstWhileRetryHeld,
     UnknownFields,
     LargeBody,
     MalformedJson,
@@ -49,7 +52,7 @@ pub struct CaseInfo {
 impl CaseId {
     /// In the order they run: later cases do not depend on earlier ones, but a reader of the
     /// receiver's log sees the simple ones first.
-    pub const ALL: [CaseId; 10] = [
+    pub const ALL: [CaseId; 13] = [
         Self::ValidDelivery,
         Self::UnhandledPath,
         Self::Redelivery,
@@ -57,6 +60,9 @@ impl CaseId {
         Self::ConcurrentRedelivery,
         Self::PaidCarryingCancelled,
         Self::OutOfOrder,
+        Self::PaidFailingForDays,
+        Self::LostAnswerHoursLater,
+        Self::BurstWhileRetryHeld,
         Self::UnknownFields,
         Self::LargeBody,
         Self::MalformedJson,
@@ -71,6 +77,9 @@ impl CaseId {
             Self::ConcurrentRedelivery => Some("concurrent-redelivery-once.toml"),
             Self::PaidCarryingCancelled => Some("paid-carrying-cancelled.toml"),
             Self::OutOfOrder => Some("out-of-order.toml"),
+            Self::PaidFailingForDays => Some("paid-failing-for-days.toml"),
+            Self::LostAnswerHoursLater => Some("lost-answer-redelivered-hours-later.toml"),
+            Self::BurstWhileRetryHeld => Some("burst-while-retry-held.toml"),
             Self::RedeliveryReRendered | Self::UnknownFields | Self::LargeBody | Self::MalformedJson => None,
         }
     }
@@ -125,6 +134,27 @@ impl CaseId {
                 "after the `cancelled` state change, the older `paid` one (delivered late) is not acted on as paid",
                 "retries reorder events: a stale `paid` must not fulfil an invoice already cancelled",
                 "decide on the entity's current state in the body (or compare event ids), never on arrival order",
+            ),
+            Self::PaidFailingForDays => (
+                "paid-failing-for-days",
+                Group::StalePayload,
+                "a `paid` event whose attempts fail at the network for two days, the invoice cancelled on day one, is not fulfilled when it finally arrives (ten days of virtual time)",
+                "a sender retries for days, and renders each attempt at send time: the late `paid` carries the invoice as it is now",
+                "decide on `body.invoice.state` when the delivery arrives, however late, never on `body.details`",
+            ),
+            Self::LostAnswerHoursLater => (
+                "lost-answer-redelivered-hours-later",
+                Group::Dedup,
+                "a delivery acted on whose answer was lost, redelivered three hours later on a new connection, is not acted on again",
+                "a lost answer looks like a failure to the sender: the same delivery comes back, maybe hours later, after a restart of your process",
+                "record acted-on uuids durably (a database table with a unique key), not in memory or per connection, and keep them for longer than the sender retries",
+            ),
+            Self::BurstWhileRetryHeld => (
+                "burst-while-retry-held",
+                Group::Dedup,
+                "a burst of new events arriving together with held retries of an older one: each invoice is fulfilled exactly once",
+                "after a network hold, a sender's backlog arrives at once: retries of old deliveries race new ones",
+                "claim each uuid atomically before acting, and keep handling concurrent deliveries of different events independently",
             ),
             Self::UnknownFields => (
                 "unknown-fields",

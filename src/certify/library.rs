@@ -25,6 +25,12 @@ pub const FILES: &[(&str, &str)] = &[
     ("concurrent-redelivery-once.toml", include_str!("../../certification/concurrent-redelivery-once.toml")),
     ("paid-carrying-cancelled.toml", include_str!("../../certification/paid-carrying-cancelled.toml")),
     ("out-of-order.toml", include_str!("../../certification/out-of-order.toml")),
+    ("paid-failing-for-days.toml", include_str!("../../certification/paid-failing-for-days.toml")),
+    (
+        "lost-answer-redelivered-hours-later.toml",
+        include_str!("../../certification/lost-answer-redelivered-hours-later.toml"),
+    ),
+    ("burst-while-retry-held.toml", include_str!("../../certification/burst-while-retry-held.toml")),
 ];
 
 /// The text of the library file `name` (`valid-delivery.toml`).

@@ -98,7 +98,10 @@ pub async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent {
         | CaseId::Redelivery
         | CaseId::ConcurrentRedelivery
         | CaseId::PaidCarryingCancelled
-        | CaseId::OutOfOrder => {}
+        | CaseId::OutOfOrder
+        | CaseId::PaidFailingForDays
+        | CaseId::LostAnswerHoursLater
+        | CaseId::BurstWhileRetryHeld => {}
         CaseId::UnknownFields => unknown_fields(deck, t, &mut sent).await,
         CaseId::LargeBody => large_body(deck, t, &mut sent).await,
         CaseId::MalformedJson => malformed_json(t, &mut sent).await,

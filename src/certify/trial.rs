@@ -45,6 +45,7 @@ pub async fn play(info: &CaseInfo, file: &str, index: u64, opts: &CertifyOptions
         ca_cert_pem: opts.ca_cert_pem.clone(),
         earlier_effects: EarlierEffects::Counted,
         event_id_offset: offset,
+        stop_at_first_failure: true,
     };
     let world = scenario.world.clone();
     // The live shell drives its own runtime: off this one's threads.
@@ -194,11 +195,13 @@ fn summary(trace: &Trace, notes: &[WireNote]) -> String {
 /// set up leave no note, and are the scenario's doing).
 fn first_problem(trace: &Trace, notes: &[WireNote], timeout_ms: u64) -> Option<Problem> {
     let by_attempt: BTreeMap<u64, &str> = notes.iter().map(|n| (n.attempt, n.what.as_str())).collect();
-    attempts(trace).into_iter().find_map(|(attempt, _, outcome)| match outcome {
+    let traced = attempts(trace).into_iter().find_map(|(attempt, _, outcome)| match outcome {
         Outcome::Status { code } if !(200..300).contains(&code) => Some(Problem::from_status(code)),
         Outcome::Status { .. } => None,
         _ => by_attempt.get(&attempt).and_then(|note| Problem::from_note(note, timeout_ms)),
-    })
+    });
+    // A flight cut at its deadline as the run ended may have no outcome in the trace yet.
+    traced.or_else(|| notes.iter().find_map(|n| Problem::from_note(&n.what, timeout_ms)))
 }
 
 /// `; acted: fulfil invoice 1000401 ×1` (what the receiver was seen to do), or nothing.

@@ -85,7 +85,7 @@ impl Couriers {
             effects_bytes_max: EFFECTS_BYTES_MAX,
             ..crate::certify::Limits::default()
         };
-        Ok(Couriers { deliveries, effects: crate::certify::client::Client::new(limits)? })
+        Ok(Couriers { deliveries, effects: crate::certify::client::Client::trusting(limits, ca_cert_pem)? })
     }
 
     /// POSTs the job's body to `url`, then reads `effects_url`.

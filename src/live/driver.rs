@@ -78,6 +78,8 @@ pub(super) struct Driver<'w> {
     options: LiveOptions,
     /// How attempts failed on the wire, in words (at most [`WIRE_NOTES_MAX`]).
     pub notes: Vec<WireNote>,
+    /// The receiver failed an attempt and the options say to stop there.
+    cut_short: bool,
     scanned: usize,
     steps_here: u64,
 }
@@ -133,6 +135,7 @@ impl<'w> Driver<'w> {
             events: BTreeMap::new(),
             options,
             notes: Vec::new(),
+            cut_short: false,
             scanned: 0,
             steps_here: 0,
         }
@@ -143,7 +146,7 @@ impl<'w> Driver<'w> {
         let end = self.world.end();
         loop {
             self.advance_to(self.clock.now().min(end))?;
-            if self.clock.now() >= end {
+            if self.clock.now() >= end || self.cut_short {
                 break;
             }
             let next = self.next_instant().filter(|t| *t <= end);
@@ -161,7 +164,9 @@ impl<'w> Driver<'w> {
                 () = tokio::time::sleep_until(wake.into()) => {}
             }
         }
-        self.now = self.now.max(end);
+        if !self.cut_short {
+            self.now = self.now.max(end);
+        }
         self.settle().await
     }
 
@@ -413,6 +418,9 @@ impl<'w> Driver<'w> {
             self.clock.stop();
         }
         let Exchange { job, reply, effects, note, .. } = exchange;
+        let failed = note.is_some() || matches!(reply, Reply::Answered { outcome, .. } if !outcome.is_success());
+        let stop = self.options.stop_at_first_failure && failed;
+        self.cut_short |= stop;
         if let Some(what) = note
             && self.notes.len() < WIRE_NOTES_MAX
         {
@@ -426,6 +434,8 @@ impl<'w> Driver<'w> {
         let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
         match self.links.path(&from, &Host::Dispatcher, &mut self.rng) {
             Path::Partitioned => self.answer_now(job.attempt, Outcome::Reset),
+            // The run ends here: the failing answer reaches the core (and the trace) first.
+            _ if stop => self.answer_now(job.attempt, outcome),
             path => self.route(path, &from, &Host::Dispatcher, answer),
         }
         Ok(())

@@ -27,6 +27,11 @@ pub struct LiveOptions {
     /// their events from 1, and a receiver that remembers event ids must not meet the same id
     /// from two runs, or from two worlds of one certification.
     pub event_id_offset: u64,
+    /// End the run at the first attempt the receiver fails (a non-2xx answer, a timeout, a
+    /// broken connection: not a fault the timeline set up): certification has its verdict
+    /// then, and a receiver that never answers must not cost a ten-day story's every retry in
+    /// real timeouts.
+    pub stop_at_first_failure: bool,
 }
 
 /// Notes kept of how attempts failed on the wire (at most this many per run; later ones are
