@@ -5,6 +5,7 @@ Standard library only. It prints its base URL on the first line of stdout, then 
 `POST /webhook` and `GET /effects` until killed:
 
     python3 examples/receivers/contract_receiver.py [--port 0] [--defect D] [--tls CERT KEY]
+        [--secret whsec_...]   (verify Standard Webhooks signatures: 401 and no act otherwise)
     hooksim certify receiver --url BASE/webhook --effects-url BASE/effects
 
 Without --defect it is correct: it claims each delivery uuid under one lock before acting, decides
@@ -23,10 +24,14 @@ Defects (each one is caught by a certification case, or, for the last three, mus
                    stale paid delivery
   other-work-untyped   the same record without `kind` (it then reads as the work the delivery
                    calls for: the contract's backward-compatible reading)
+  reserialises     (with --secret) verifies the signature over the body parsed and written
+                   again, not over the bytes received
 """
 
 import argparse
+import base64
 import hashlib
+import hmac
 import json
 import queue
 import sys
@@ -40,6 +45,22 @@ CLAIMED = set()       # uuids (or body hashes) acted on
 NEWEST = {}           # invoice id -> (event id, state) of the newest event seen
 WORK = queue.Queue()  # the `queue` defect's deferred work
 DEFECT = None
+SECRET = None         # Standard Webhooks HMAC key, when --secret is given
+TOLERANCE_S = 300
+
+
+def signature_ok(headers, raw):
+    """Standard Webhooks: v1,<base64 HMAC-SHA256 of id.timestamp.body>, any of several matching."""
+    msg_id, ts, sigs = headers.get("webhook-id"), headers.get("webhook-timestamp"), headers.get("webhook-signature")
+    if not (msg_id and ts and sigs) or not ts.isdigit() or abs(time.time() - int(ts)) > TOLERANCE_S:
+        return False
+    body = raw
+    if DEFECT == "reserialises":
+        body = json.dumps(json.loads(raw), separators=(",", ":")).encode()
+    expected = base64.b64encode(hmac.new(SECRET, b"%s.%s.%s" % (msg_id.encode(), ts.encode(), body), hashlib.sha256).digest())
+    return any(
+        part.startswith("v1,") and hmac.compare_digest(part[3:].encode(), expected) for part in sigs.split(" ")
+    )
 
 
 def decide(envelope):
@@ -121,6 +142,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
+            if SECRET is not None and not signature_ok(self.headers, raw):
+                return self.answer(401)
+        except ValueError:
+            return self.answer(401)
+        try:
             envelope = json.loads(raw)
             if not isinstance(envelope, dict) or not isinstance(envelope.get("body"), dict):
                 raise ValueError("not an envelope")
@@ -140,13 +166,16 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global DEFECT
+    global DEFECT, SECRET
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--defect", default=None)
+    parser.add_argument("--secret", default=None)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https with this PEM pair")
     args = parser.parse_args()
     DEFECT = args.defect
+    if args.secret:
+        SECRET = base64.b64decode(args.secret.removeprefix("whsec_"))
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     scheme = "http"

@@ -26,6 +26,11 @@ pub enum CaseId {
     UnknownFields,
     LargeBody,
     MalformedJson,
+    SignatureValid,
+    SignatureForgeries,
+    SignatureStale,
+    SignatureRotation,
+    SignatureRawBytes,
 }
 
 /// What a case is about; `naive` receivers fail exactly the `dedup` and `stale-payload` groups.
@@ -36,6 +41,8 @@ pub enum Group {
     Dedup,
     StalePayload,
     Robustness,
+    /// Only with `--secret`.
+    Signature,
 }
 
 /// The catalogue entry of one case.
@@ -68,6 +75,20 @@ impl CaseId {
         Self::MalformedJson,
     ];
 
+    /// The signature cases run with `--secret` for `scheme`: GitHub's scheme signs no timestamp
+    /// and carries one signature, so it has no stale or rotation case.
+    pub fn signed(scheme: crate::signing::Scheme) -> Vec<CaseId> {
+        let all = [
+            Self::SignatureValid,
+            Self::SignatureForgeries,
+            Self::SignatureStale,
+            Self::SignatureRotation,
+            Self::SignatureRawBytes,
+        ];
+        let github = scheme == crate::signing::Scheme::Github;
+        all.into_iter().filter(|c| !(github && matches!(c, Self::SignatureStale | Self::SignatureRotation))).collect()
+    }
+
     /// The certification scenario the case plays, or `None` for a case sent by hand.
     pub fn scenario_file(self) -> Option<&'static str> {
         match self {
@@ -80,7 +101,7 @@ impl CaseId {
             Self::PaidFailingForDays => Some("paid-failing-for-days.toml"),
             Self::LostAnswerHoursLater => Some("lost-answer-redelivered-hours-later.toml"),
             Self::BurstWhileRetryHeld => Some("burst-while-retry-held.toml"),
-            Self::RedeliveryReRendered | Self::UnknownFields | Self::LargeBody | Self::MalformedJson => None,
+            _ => None,
         }
     }
 
@@ -176,6 +197,41 @@ impl CaseId {
                 "bodies that are not an envelope get an answer that is not a 5xx",
                 "a 5xx asks the sender to retry: an unreadable body would be retried forever (a 5xx storm)",
                 "answer 400 (or 2xx) when the body does not parse; never let a parse error escape as a 500",
+            ),
+            Self::SignatureValid => (
+                "signature-valid",
+                Group::Signature,
+                "a delivery signed with your secret, as the scheme's senders sign, gets a 2xx and is acted on once",
+                "a verifier that refuses genuine deliveries turns every event into a week of retries and a disabled webhook",
+                "verify with the secret and scheme your sender uses, over the raw request body, against your clock",
+            ),
+            Self::SignatureForgeries => (
+                "signature-forgeries",
+                Group::Signature,
+                "an unsigned delivery, one signed with another secret, one with an unknown signature version and one with a truncated signature each get a 4xx and are never acted on",
+                "anyone can POST to a webhook URL: an unverified delivery can fulfil an invoice nobody paid",
+                "verify the signature before doing anything, answer 400/401 when it does not match (never a 5xx, which asks for the forgery again), and compare in constant time",
+            ),
+            Self::SignatureStale => (
+                "signature-stale-timestamp",
+                Group::Signature,
+                "a delivery correctly signed an hour ago gets a 4xx and is not acted on",
+                "a captured delivery replayed later is validly signed: only the signed timestamp tells it apart",
+                "refuse a signature whose timestamp is outside a tolerance (5 minutes is usual)",
+            ),
+            Self::SignatureRotation => (
+                "signature-rotation",
+                Group::Signature,
+                "a delivery whose header carries several signatures (a key rotation), one of them yours, gets a 2xx and is acted on once",
+                "during a rotation senders sign with the old and the new secret: a verifier reading only the first signature refuses genuine deliveries",
+                "accept the delivery when any of the signatures in the header matches one of your secrets",
+            ),
+            Self::SignatureRawBytes => (
+                "signature-raw-bytes",
+                Group::Signature,
+                "a delivery written unusually (indented, keys in another order, `/` escaped), signed over its exact bytes, gets a 2xx and is acted on once",
+                "the signature covers the bytes sent: a verifier that parses and re-serialises the body computes another signature",
+                "verify over the raw request body bytes, before any JSON parsing",
             ),
         };
         CaseInfo { id: self, name, group, checks, why, fix }

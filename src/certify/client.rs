@@ -95,6 +95,15 @@ impl Client {
         self.exchange(request, self.limits.response_bytes_max, Past::ReadToEnd).await
     }
 
+    /// POSTs `body` with extra `headers` (a signature).
+    pub async fn post_with(&self, url: &str, body: Bytes, headers: &[(String, String)]) -> Answer {
+        let mut request = self.http.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        self.exchange(request, self.limits.response_bytes_max, Past::ReadToEnd).await
+    }
+
     /// GETs `url`, reading at most `bytes_max` bytes of the answer.
     pub async fn get(&self, url: &str, bytes_max: usize) -> Answer {
         self.exchange(self.http.get(url), bytes_max, Past::Stop).await

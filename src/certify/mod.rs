@@ -23,6 +23,7 @@ pub mod payload;
 pub mod report;
 pub mod script;
 pub mod sender;
+pub mod signature;
 pub mod trial;
 pub mod verdict;
 pub mod wire;
@@ -85,6 +86,9 @@ pub struct CertifyOptions {
     pub settle: crate::live::Settle,
     /// PEM certificates of a private CA to trust (`--ca-cert`).
     pub ca_cert_pem: Option<Vec<u8>>,
+    /// The receiver's signing secret and scheme (`--secret`, `--scheme`): adds the signature
+    /// cases.
+    pub signing: Option<signature::Signing>,
 }
 
 impl CertifyOptions {
@@ -97,6 +101,7 @@ impl CertifyOptions {
             large_body_bytes: 1024 * 1024,
             settle: crate::live::Settle::default(),
             ca_cert_pem: None,
+            signing: None,
         }
     }
 }
@@ -133,11 +138,17 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     {
         return Err(CertifyError::EffectsUnreadable { url: url.clone(), why });
     }
-    let target = script::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
+    let target = script::Target {
+        client: &client,
+        url: &opts.url,
+        large_body_bytes: opts.large_body_bytes,
+        signing: opts.signing.as_ref(),
+    };
+    let signed = opts.signing.as_ref().map(|s| CaseId::signed(s.scheme)).unwrap_or_default();
     let mut deck = payload::Deck::new(opts.seed);
     let mut played: Vec<Option<CaseResult>> = Vec::new();
     let mut sent = Vec::new();
-    for (index, id) in CaseId::ALL.into_iter().enumerate() {
+    for (index, id) in CaseId::ALL.into_iter().chain(signed).enumerate() {
         let info = id.info();
         match id.scenario_file() {
             Some(file) => {
@@ -185,6 +196,9 @@ fn check_options(opts: &CertifyOptions) -> Result<(), CertifyError> {
     }
     if opts.limits.timeout_ms == 0 {
         return Err(CertifyError::Limit("timeout_ms must be at least 1".into()));
+    }
+    if let Some(s) = &opts.signing {
+        s.signer().map_err(|e| CertifyError::Limit(format!("--secret: {e}")))?;
     }
     if opts.large_body_bytes > LARGE_BODY_BYTES_MAX {
         let why = format!("large_body_bytes {} is above {LARGE_BODY_BYTES_MAX}", opts.large_body_bytes);

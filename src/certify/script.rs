@@ -4,6 +4,7 @@ use super::case::CaseId;
 use super::client::{Answer, Client};
 use super::hint::Problem;
 use super::payload::{self, Deck, Delivery};
+use super::signature::{self, Signing};
 use crate::domain::InvoiceState;
 use uuid::Uuid;
 
@@ -45,14 +46,15 @@ pub struct Sent {
 }
 
 impl Sent {
-    fn require_2xx(&mut self, what: &str, answer: &Answer, client: &Client) {
+    pub(super) fn require_2xx(&mut self, what: &str, answer: &Answer, client: &Client) {
         let line = format!("{what}: {}", answer.describe(client.limits()));
         if answer.is_2xx() { self.notes.push(line) } else { self.fail(line, answer, client) }
     }
 
     fn fail(&mut self, line: String, answer: &Answer, client: &Client) {
         self.failures.push(line);
-        if self.problem.is_none() {
+        // A 2xx where a refusal was due: the case's own advice applies.
+        if self.problem.is_none() && !answer.is_2xx() {
             self.problem = Some(match answer {
                 Answer::Status { code, .. } => Problem::from_status(*code),
                 Answer::Timeout => Problem::Timeout { timeout_ms: client.limits().timeout_ms },
@@ -68,7 +70,14 @@ impl Sent {
         if answered && !answer.is_5xx() { self.notes.push(line) } else { self.fail(line, answer, client) }
     }
 
-    fn expect(&mut self, d: &Delivery, acts: Acts, what: &str, essential: bool) {
+    /// A 4xx: a refusal that is not a retry request (a 5xx) nor an acceptance (a 2xx).
+    pub(super) fn require_4xx(&mut self, what: &str, answer: &Answer, client: &Client) {
+        let line = format!("{what}: {}", answer.describe(client.limits()));
+        let refused = matches!(answer, Answer::Status { code, .. } if (400..500).contains(code));
+        if refused { self.notes.push(line) } else { self.fail(line, answer, client) }
+    }
+
+    pub(super) fn expect(&mut self, d: &Delivery, acts: Acts, what: &str, essential: bool) {
         self.expects.push(Expect { uuid: d.uuid, acts, what: what.to_string(), essential });
     }
 }
@@ -78,12 +87,38 @@ pub struct Target<'a> {
     pub client: &'a Client,
     pub url: &'a str,
     pub large_body_bytes: usize,
+    /// The receiver's signing secret and scheme (`--secret`), for the signature cases.
+    pub signing: Option<&'a Signing>,
 }
 
 impl Target<'_> {
+    /// POSTs the delivery, signed when the receiver has a secret (as every delivery of its
+    /// sender is).
     async fn post(&self, d: &Delivery) -> Answer {
-        self.client.post(self.url, d.body.clone()).await
+        self.post_bytes(d.uuid, d.body.clone()).await
     }
+
+    async fn post_bytes(&self, uuid: uuid::Uuid, body: bytes::Bytes) -> Answer {
+        match self.signing.map(Signing::signer) {
+            Some(Ok(signer)) => {
+                let headers = signer.sign(&uuid.to_string(), now_s(), &body);
+                let headers: Vec<(String, String)> = headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+                self.client.post_with(self.url, body, &headers).await
+            }
+            _ => self.client.post(self.url, body).await,
+        }
+    }
+
+    pub(super) async fn post_with(&self, body: bytes::Bytes, headers: &[(String, String)]) -> Answer {
+        self.client.post_with(self.url, body, headers).await
+    }
+}
+
+/// Unix seconds now, on the wall clock: a real receiver judges signature timestamps against its
+/// own clock.
+fn now_s() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// Sends the case's deliveries and records how they were answered.
@@ -105,8 +140,28 @@ pub async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent {
         CaseId::UnknownFields => unknown_fields(deck, t, &mut sent).await,
         CaseId::LargeBody => large_body(deck, t, &mut sent).await,
         CaseId::MalformedJson => malformed_json(t, &mut sent).await,
+        CaseId::SignatureValid
+        | CaseId::SignatureForgeries
+        | CaseId::SignatureStale
+        | CaseId::SignatureRotation
+        | CaseId::SignatureRawBytes => signature_case(case, deck, t, &mut sent).await,
     }
     sent
+}
+
+async fn signature_case(case: CaseId, deck: &mut Deck, t: &Target<'_>, sent: &mut Sent) {
+    let Some(s) = t.signing else { return };
+    let now = now_s();
+    match case {
+        CaseId::SignatureValid => signature::valid(&paid_delivery(deck), s, now, t, sent).await,
+        CaseId::SignatureForgeries => {
+            let ds = [paid_delivery(deck), paid_delivery(deck), paid_delivery(deck), paid_delivery(deck)];
+            signature::forgeries(ds, s, now, t, sent).await;
+        }
+        CaseId::SignatureStale => signature::stale(&paid_delivery(deck), s, now, t, sent).await,
+        CaseId::SignatureRotation => signature::rotation(&paid_delivery(deck), s, now, t, sent).await,
+        _ => signature::raw_bytes(&paid_delivery(deck), s, now, t, sent).await,
+    }
 }
 
 /// The same uuid twice, the invoice corrected in between: the bytes differ, the delivery does not.
@@ -139,7 +194,8 @@ async fn large_body(deck: &mut Deck, t: &Target<'_>, sent: &mut Sent) {
 
 async fn malformed_json(t: &Target<'_>, sent: &mut Sent) {
     for (what, body) in payload::malformed() {
-        let a = t.client.post(t.url, body).await;
+        // Signed too (when there is a secret): the body, not the signature, is at fault.
+        let a = t.post_bytes(uuid::Uuid::nil(), body).await;
         sent.require_no_5xx(what, &a, t.client);
     }
 }

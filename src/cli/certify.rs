@@ -5,9 +5,11 @@
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
 use hooksim::live::Settle;
 use hooksim::policy::Profile;
+use hooksim::signing::Scheme;
 use std::path::PathBuf;
 
 mod sender;
@@ -64,6 +66,13 @@ pub struct CertifyReceiverArgs {
     /// built-in roots).
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
+    /// The receiver's signing secret: adds the signature cases (valid, forgeries, stale
+    /// timestamp, key rotation, raw bytes).
+    #[arg(long)]
+    secret: Option<String>,
+    /// The signature scheme of --secret: standard-webhooks, stripe or github.
+    #[arg(long, default_value = "standard-webhooks", requires = "secret")]
+    scheme: Scheme,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -103,6 +112,7 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
             Some(path) => Some(std::fs::read(path).with_context(|| format!("--ca-cert {}", path.display()))?),
             None => None,
         },
+        signing: args.secret.clone().map(|secret| Signing { scheme: args.scheme, secret }),
     };
     let report = super::runtime()?.block_on(certify(&opts))?;
     print!("{}", report.to_table());

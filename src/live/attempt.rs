@@ -32,6 +32,8 @@ pub(super) struct Job {
     pub incarnation: u32,
     /// Added to the event id on the wire ([`super::LiveOptions::event_id_offset`]).
     pub event_id_offset: u64,
+    /// Signs the attempt ([`super::LiveOptions::signer`]).
+    pub signer: Option<Arc<crate::signing::Signer>>,
 }
 
 /// How the POST ended, as a sender sees it.
@@ -113,12 +115,15 @@ impl Couriers {
 
     /// How the POST ended, and in words what went wrong when the outcome alone does not say it.
     async fn post(&self, url: Url, job: &Job, deadline: Duration) -> (Reply, Option<String>) {
-        let request = self
-            .deliveries
-            .post(url)
-            .timeout(deadline)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(with_event_id_offset(&job.body, job.event_id_offset));
+        let body = with_event_id_offset(&job.body, job.event_id_offset);
+        let mut request =
+            self.deliveries.post(url).timeout(deadline).header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Some(signer) = &job.signer {
+            for (name, value) in signer.sign(&job.delivery.to_string(), unix_now_s(), body.as_bytes()) {
+                request = request.header(name, value);
+            }
+        }
+        let request = request.body(body);
         let mut response = match request.send().await {
             Ok(r) => r,
             Err(e) => return failed(&e, job.timeout_ms),
@@ -154,6 +159,13 @@ fn failed(e: &reqwest::Error, timeout_ms: u64) -> (Reply, Option<String>) {
         Outcome::Reset
     };
     (Reply::Answered { outcome, retry_after_ms: None }, Some(crate::certify::wire::describe_error(e)))
+}
+
+/// Unix seconds on the wall clock: a real receiver judges a signature's timestamp against its
+/// own clock, not the world's virtual one.
+fn unix_now_s() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The envelope with its event id (`"body":{"id":N`, where the core's renderer puts it) moved

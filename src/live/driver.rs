@@ -22,6 +22,7 @@ use crate::world::{Action, EngineError, Host, RunLimits, Stall, Step, World, url
 use rand_chacha::ChaCha8Rng;
 use reqwest::Url;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -80,6 +81,7 @@ pub(super) struct Driver<'w> {
     pub notes: Vec<WireNote>,
     /// The receiver failed an attempt and the options say to stop there.
     cut_short: bool,
+    signer: Option<Arc<crate::signing::Signer>>,
     scanned: usize,
     steps_here: u64,
 }
@@ -110,6 +112,7 @@ impl<'w> Driver<'w> {
             .map(|rx| rx.filter(|rx| targets[*rx].is_some()))
             .collect();
         let (landed_tx, landed) = mpsc::unbounded_channel();
+        let signer = options.signer.clone().map(Arc::new);
         Driver {
             world,
             core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
@@ -136,6 +139,7 @@ impl<'w> Driver<'w> {
             options,
             notes: Vec::new(),
             cut_short: false,
+            signer,
             scanned: 0,
             steps_here: 0,
         }
@@ -249,6 +253,7 @@ impl<'w> Driver<'w> {
                         timeout_ms: request.timeout_ms,
                         incarnation: self.incarnation,
                         event_id_offset: self.options.event_id_offset,
+                        signer: self.signer.clone(),
                     };
                     self.send_request(job);
                 }

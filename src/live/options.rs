@@ -32,6 +32,9 @@ pub struct LiveOptions {
     /// then, and a receiver that never answers must not cost a ten-day story's every retry in
     /// real timeouts.
     pub stop_at_first_failure: bool,
+    /// Signs every attempt (over the bytes sent, the delivery uuid as message id, the wall
+    /// clock's time: a real receiver judges the timestamp against its own clock).
+    pub signer: Option<crate::signing::Signer>,
 }
 
 /// Notes kept of how attempts failed on the wire (at most this many per run; later ones are
