@@ -72,6 +72,7 @@ fn busy_world() -> World {
         timeline,
         run_for_ms: HOUR_MS,
         latency_ms: (1, 1),
+        signing: Default::default(),
     }
 }
 

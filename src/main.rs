@@ -19,6 +19,8 @@ enum Cli {
     Receiver(cli::receiver::ReceiverArgs),
     /// Print the headers that sign a body (read from standard input), and a curl line.
     Sign(cli::sign::SignArgs),
+    /// Send a scenario's deliveries to real endpoints in real time (divided by --time-scale).
+    Dispatch(cli::dispatch::DispatchArgs),
     /// Serve the reference dispatcher over the dispatcher protocol (docs/protocol.md).
     Dispatcher(cli::dispatcher::DispatcherArgs),
     /// Search seeded worlds with faults for breaches of the properties of every world.
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Cli::Certify(cmd) => cli::certify::run(cmd),
         Cli::Receiver(args) => cli::receiver::run(args),
         Cli::Sign(args) => cli::sign::run(args),
+        Cli::Dispatch(args) => cli::dispatch::run(args),
         Cli::Dispatcher(args) => cli::dispatcher::run(args),
         Cli::Explore(args) => cli::explore::run(args),
         Cli::Merge(args) => cli::merge::run(args),

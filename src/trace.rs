@@ -177,6 +177,17 @@ pub enum TraceEvent {
         event: u64,
         why: String,
     },
+    /// A verifying receiver refused a request whose signature it could not accept (missing,
+    /// forged, of another version, truncated, or outside its time tolerance): answered with a 4xx
+    /// (the status is the attempt's outcome), never acted on. The ids are those the body names,
+    /// recorded for the reader (the receiver does not trust an unverified body); `null` when the
+    /// body names none.
+    ReceiverRejected {
+        receiver: String,
+        delivery: Option<Uuid>,
+        event: Option<u64>,
+        why: String,
+    },
     /// The mail host received a warning email.
     EmailReceived {
         to: String,

@@ -19,6 +19,7 @@ fn plan() -> Plan {
         engine: Engine::Model,
         rerun_every: 0,
         claim_dedup: true,
+        dispatcher: None,
     }
 }
 

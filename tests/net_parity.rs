@@ -89,6 +89,7 @@ fn world(kind: ReceiverKind, behaviour: Behaviour, timeline: Vec<Step>, run_for_
         timeline,
         run_for_ms,
         latency_ms: (1, 3),
+        signing: Default::default(),
     }
 }
 

@@ -82,6 +82,13 @@ fn a_failed_attempt_with_no_retry_scheduled_is_lost() {
 }
 
 #[test]
+fn a_parked_delivery_forgotten_at_the_enable_is_caught() {
+    let (mut e, ctx) = run("disabled-then-reenabled");
+    e.truncate(find(&e, |ev| matches!(ev, TraceEvent::WebhookEnabled { .. })) + 1);
+    caught(&e, &ctx, "parked-never-resumed");
+}
+
+#[test]
 fn an_attempt_that_never_finishes_before_the_end_is_caught() {
     let (mut e, ctx) = run("retry-through-5xx");
     let started = find(&e, |ev| matches!(ev, TraceEvent::AttemptStarted { .. }));

@@ -147,6 +147,12 @@ fn disables_without_a_warning() {
 }
 
 #[test]
+fn ignores_retry_after() {
+    let edits = [("past_max_ms = policy.get(\"retry_after_past_backoff_max_ms\")", "past_max_ms = None")];
+    caught("retry-after", &edits, IGNORES_RETRY_AFTER);
+}
+
+#[test]
 fn keeps_sending_after_the_disable() {
     let edits = [
         (
@@ -162,19 +168,22 @@ fn keeps_sending_after_the_disable() {
     caught("sends-disabled", &edits, SENDS_DISABLED);
 }
 
-/// Payload at send time: the bodies the payload scenarios read, and the receivers that act on them.
+/// Payload at send time: the bodies the payload scenarios read. (The dedup receiver judges by
+/// event order too, so a `paid` body rendered at event time and delivered after the `cancelled`
+/// one fulfils nothing there: only the bodies show this defect.)
 const EVENT_TIME: &[(&str, &str)] = &[
+    (
+        "delayed-paid-overtaken",
+        "exactly 1 attempt to careful of event 3 \"paid\" with a body containing invoice.state = \"paid\"",
+    ),
     (
         "naive-fulfils-cancelled-invoice",
         "at least 1 successful delivery to legacy of event 3 \"paid\" with a body containing invoice.state = \"cancelled\"",
     ),
-    ("naive-fulfils-cancelled-invoice", "receiver careful to act no times with \"fulfil invoice 4\""),
-    ("naive-fulfils-cancelled-invoice", "receiver careful to skip exactly 1 delivery of event 3 \"paid\""),
     (
         "out-of-order",
         "exactly 1 successful delivery to shop of event 3 \"paid\" with a body containing invoice.state = \"cancelled\"",
     ),
-    ("out-of-order", "receiver shop to act no times with \"fulfil invoice 4\""),
     (
         "paid-carries-cancelled-invoice",
         "exactly 1 successful delivery to shop of event 3 \"paid\" with a body containing details = \"paid\", invoice.state = \"cancelled\"",
@@ -183,7 +192,26 @@ const EVENT_TIME: &[(&str, &str)] = &[
         "paid-carries-cancelled-invoice",
         "no successful deliveries to shop of event 3 \"paid\" with a body containing invoice.state = \"paid\"",
     ),
-    ("paid-carries-cancelled-invoice", "receiver shop to act no times with \"fulfil invoice 4\""),
+    (
+        "signed-svix-verified",
+        "exactly 1 successful delivery to shop of event 1 \"client\" with a body containing client.name = \"Ada Lovelace\"",
+    ),
+];
+/// `Retry-After` honoured where the profile says: the retries that come too soon.
+const IGNORES_RETRY_AFTER: &[(&str, &str)] = &[
+    (
+        "retry-after-429-svix",
+        "exactly 1 successful delivery to shop of event 1 \"client\" between 0d 00:30:00.000 and 0d 00:30:01.000",
+    ),
+    ("retry-after-429-svix", "no attempts to shop of event 1 \"client\" between 0d 00:00:01.000 and 0d 00:30:00.000"),
+    (
+        "retry-after-503-date-svix",
+        "exactly 1 successful delivery to shop of event 1 \"client\" between 0d 00:01:59.000 and 0d 00:02:01.000",
+    ),
+    (
+        "retry-after-capped-svix",
+        "exactly 1 successful delivery to shop of event 1 \"client\" between 0d 02:00:00.000 and 0d 02:01:00.000",
+    ),
 ];
 /// One uuid across retries: every deduplicating receiver that sees a retry acts twice.
 const NEW_UUID: &[(&str, &str)] = &[
@@ -251,6 +279,7 @@ const NO_WARNING: &[(&str, &str)] = &[
     ),
     ("picky-receiver-disabled", "exactly 1 warning email about shop"),
     ("recovers-after-warning", "exactly 1 warning email about shop between 7d 00:00:00.000 and 7d 01:00:00.000"),
+    ("signing-wrong-secret-warned", "exactly 1 warning email about shop at or after 0d 00:35:00.000"),
     ("stripe-profile-gives-up", "exactly 1 warning email about shop at or after 2d 00:00:00.000"),
     (
         "warning-grace-after-outage",

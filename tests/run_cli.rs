@@ -265,3 +265,24 @@ fn the_trace_budget_stops_a_run_that_would_grow_without_end() {
         assert_eq!(back.len(), 3000, "{engine}");
     }
 }
+
+/// `hooksim run | head`: the reader leaves early. The run goes on quietly, writes its reports
+/// and exits as usual, never panicking on the closed pipe.
+#[test]
+fn a_reader_that_closes_the_pipe_early_costs_no_panic() {
+    let dir = scratch("closed-pipe");
+    let json = dir.join("report.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hooksim"))
+        .args(["run", "scenarios", "--engine", "model", "--json"])
+        .arg(&json)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(json.exists(), "the report is written though nobody read the lines");
+}

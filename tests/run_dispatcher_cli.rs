@@ -74,48 +74,89 @@ fn a_dispatcher_that_cannot_start_fails_every_run() {
     assert!(stdout.contains("could not start the dispatcher `/no/such/program`"), "{stdout}");
 }
 
-fn conformance(command: &str, name: &str) -> (String, serde_json::Value) {
-    let json = temp(name).join("report.json");
+/// The library on the model engine through `command`: stdout, the JSON report, the JUnit XML.
+fn conformance(command: &str, name: &str) -> (String, serde_json::Value, String) {
+    let dir = temp(name);
+    let (json, junit) = (dir.join("report.json"), dir.join("report.xml"));
     let out = Command::new(BIN)
         .args(["run", "scenarios", "--engine", "model", "--dispatcher", command, "--json"])
         .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
         .output()
         .unwrap();
     let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), report)
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), report, junit)
+}
+
+/// The JUnit suite `conformance`: one case per promise, a failure for each broken one.
+fn junit_failures(junit: &str) -> Vec<String> {
+    let suite = junit.split("<testsuite name=\"conformance\"").nth(1).expect("a conformance suite");
+    assert_eq!(suite.matches("<testcase ").count(), 7, "{junit}");
+    suite
+        .split("<testcase ")
+        .filter(|case| case.contains("<failure"))
+        .map(|case| case.split('"').nth(1).unwrap().to_string())
+        .collect()
+}
+
+fn python_with(edits: &[(&str, &str)], name: &str) -> Option<String> {
+    if !Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        println!("SKIPPED: `python3` is not installed, so the broken example dispatcher is not run");
+        return None;
+    }
+    let mut source = std::fs::read_to_string("examples/dispatchers/python/dispatcher.py").unwrap();
+    for (from, to) in edits {
+        assert!(source.contains(from), "{from:?} is in the example");
+        source = source.replacen(from, to, 1);
+    }
+    let script = temp(name).join("dispatcher.py");
+    std::fs::write(&script, source).unwrap();
+    Some(format!("python3 {}", script.display()))
 }
 
 fn broken(report: &serde_json::Value) -> Vec<String> {
     let rows = report["conformance"].as_array().expect("a conformance section");
-    assert_eq!(rows.len(), 6, "{report}");
+    assert_eq!(rows.len(), 7, "{report}");
     rows.iter().filter(|r| r["kept"] == false).map(|r| r["promise"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
 fn the_conformance_summary_of_the_reference_core_keeps_every_promise() {
-    let (stdout, report) = conformance(&served(), "kept");
+    let (stdout, report, junit) = conformance(&served(), "kept");
     assert!(stdout.contains("conformance of `"), "{stdout}");
     assert!(!stdout.contains("BROKEN"), "{stdout}");
     assert!(broken(&report).is_empty(), "{report}");
+    assert!(junit_failures(&junit).is_empty(), "{junit}");
 }
 
 /// The negative control: a dispatcher that renders the payload when the event happens breaks
 /// that promise, and only that one.
 #[test]
 fn the_conformance_summary_names_the_broken_promise() {
-    if !Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
-        println!("SKIPPED: `python3` is not installed, so the broken example dispatcher is not run");
-        return;
-    }
-    let source = std::fs::read_to_string("examples/dispatchers/python/dispatcher.py").unwrap();
-    let source = source.replacen("dict(event, at=now)", "dict(event, at=now, entity=message[\"entity\"])", 1).replacen(
-        "event[\"kind\"]: self.entities.get((event[\"kind\"], event[\"entity_id\"]))",
-        "event[\"kind\"]: event[\"entity\"]",
-        1,
-    );
-    let script = temp("event-time").join("dispatcher.py");
-    std::fs::write(&script, source).unwrap();
-    let (stdout, report) = conformance(&format!("python3 {}", script.display()), "broken");
+    let edits = [
+        ("dict(event, at=now)", "dict(event, at=now, entity=message[\"entity\"])"),
+        (
+            "event[\"kind\"]: self.entities.get((event[\"kind\"], event[\"entity_id\"]))",
+            "event[\"kind\"]: event[\"entity\"]",
+        ),
+    ];
+    let Some(command) = python_with(&edits, "event-time") else { return };
+    let (stdout, report, junit) = conformance(&command, "broken");
     assert_eq!(broken(&report), ["payload at send time"], "{stdout}");
     assert!(stdout.contains("BROKEN  payload at send time"), "{stdout}");
+    assert_eq!(junit_failures(&junit), ["payload at send time"], "{junit}");
+}
+
+/// A dispatcher that forgets what it parked when a webhook is enabled again breaks the promise
+/// that parked deliveries resume, and only that one.
+#[test]
+fn a_dispatcher_that_drops_parked_deliveries_breaks_that_promise() {
+    let edits = [("hook[\"ready\"].extend(hook[\"parked\"])", "pass")];
+    let Some(command) = python_with(&edits, "drops-parked") else { return };
+    let (stdout, report, junit) = conformance(&command, "drops-parked");
+    let promise = "parked deliveries resume when the webhook is enabled again";
+    assert_eq!(broken(&report), [promise], "{stdout}");
+    assert_eq!(junit_failures(&junit), [promise], "{junit}");
 }

@@ -331,6 +331,12 @@ fn step_strategy() -> impl Strategy<Value = String> {
         1 => (host.clone(), host.clone()).prop_map(|(a, b)| format!("release = [\"{a}\", \"{b}\"]")),
         1 => host.clone().prop_map(|h| format!("crash = \"{h}\"")),
         1 => host.prop_map(|h| format!("restart = \"{h}\"")),
+        1 => (
+            prop_oneof![4 => Just("shop"), 2 => Just("crm"), 1 => Just("gone")],
+            0u32..4,
+            prop_oneof![Just("0s"), Just("5s"), Just("3m"), Just("6h"), Just("7h")]
+        )
+            .prop_map(|(r, c, b)| format!("delay_attempts = {{ receiver = \"{r}\", count = {c}, by = \"{b}\" }}")),
     ]
 }
 

@@ -1,7 +1,8 @@
 //! Tidy: the source obeys the invariants that no type can enforce (ARCHITECTURE.md,
 //! "Invariants"). The sans-IO core names no async runtime or network crate; no hash-ordered
 //! collection anywhere under `src/`; the wall clock and the OS's entropy only in the files that
-//! ARCHITECTURE.md allows, read from ARCHITECTURE.md itself so the list and the check cannot drift.
+//! ARCHITECTURE.md allows, read from ARCHITECTURE.md itself so the list and the check cannot drift;
+//! the binary prints through `outln!`, which survives a closed pipe.
 //!
 //! The scan is textual, over code lines (comment lines are skipped so that a doc may name what
 //! it avoids). Each rule has a negative control: a planted violation it reports.
@@ -54,6 +55,11 @@ fn violations(path: &str, text: &str, wall_clock_allowed: &[String]) -> Vec<Stri
             if line.contains(name) {
                 found.push(format!("{path}:{n}: `{name}` iterates in hash order; use a BTreeMap/BTreeSet or a Vec"));
             }
+        }
+        let prints = ["println!(", "print!("].iter().any(|m| line.contains(m) && !line.contains(&format!("e{m}")));
+        if path.starts_with("src/cli/") && path != "src/cli/stdout.rs" && prints {
+            found
+                .push(format!("{path}:{n}: `println!` panics when a pipe closes (`hooksim run | head`); use `outln!`"));
         }
         if !clock_allowed {
             for read in WALL_CLOCK {
@@ -157,6 +163,15 @@ fn the_wall_clock_only_where_allowed() {
     assert!(found[0].starts_with("src/model/engine.rs:1: `Instant::now`"));
     let allowed = vec!["src/model/engine.rs".to_string()];
     assert!(violations("src/model/engine.rs", code, &allowed).is_empty());
+}
+
+#[test]
+fn the_binary_prints_through_its_pipe_tolerant_macros() {
+    let code = "println!(\"x\");\neprintln!(\"y\");\noutln!(\"z\");\n";
+    let found = violations("src/cli/run.rs", code, &[]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("src/cli/run.rs:1: `println!`"));
+    assert!(violations("src/cli/stdout.rs", code, &[]).is_empty());
 }
 
 #[test]

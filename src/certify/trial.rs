@@ -47,6 +47,7 @@ pub async fn play(info: &CaseInfo, file: &str, index: u64, opts: &CertifyOptions
         event_id_offset: offset,
         stop_at_first_failure: true,
         signer: opts.signing.as_ref().and_then(|s| s.signer().ok()),
+        ..LiveOptions::default()
     };
     let world = scenario.world.clone();
     // The live shell drives its own runtime: off this one's threads.

@@ -115,7 +115,7 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
         signing: args.secret.clone().map(|secret| Signing { scheme: args.scheme, secret }),
     };
     let report = super::runtime()?.block_on(certify(&opts))?;
-    print!("{}", report.to_table());
+    out!("{}", report.to_table());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json()).with_context(|| format!("writing {}", path.display()))?;
     }

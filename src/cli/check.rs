@@ -17,7 +17,7 @@ pub fn run(args: CheckArgs) -> u8 {
         eprintln!("{error}");
     }
     if report.is_ok() {
-        println!("{} scenario file(s) OK", report.files.len());
+        outln!("{} scenario file(s) OK", report.files.len());
         EXIT_OK
     } else {
         eprintln!("{}", super::bad_files_summary(&report));

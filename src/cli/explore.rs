@@ -9,7 +9,7 @@ use hooksim::explore::nemesis::Rates;
 use hooksim::explore::report::{Manifest, ScenarioHash, group, manifest_line, seed_line};
 use hooksim::explore::search::{Plan, SeedResult};
 use hooksim::explore::shard::{SeedRange, Shard, from_env};
-use hooksim::runner::Engine;
+use hooksim::runner::{Engine, ExternalDispatcher};
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -50,6 +50,9 @@ pub struct ExploreArgs {
     /// At most this many webhook re-enables per world.
     #[arg(long, default_value_t = Rates::default().enables_max)]
     pub enables_max: u32,
+    /// At most this many `delay_attempts` steps (attempts held at the sender) per world.
+    #[arg(long, default_value_t = Rates::default().delays_max)]
+    pub delays_max: u32,
     /// Shrink the first failing seed of each signature and write it as a scenario file here:
     /// <signature>.seed<N>.toml.
     #[arg(long, value_name = "DIR")]
@@ -57,6 +60,13 @@ pub struct ExploreArgs {
     /// Hold every receiver, naive ones too, to acting once per uuid (a negative control).
     #[arg(long)]
     pub claim_dedup: bool,
+    /// Explore this dispatcher process in place of the reference core (docs/protocol.md): a
+    /// fresh process per run, program and arguments split on whitespace.
+    #[arg(long, value_name = "CMD")]
+    pub dispatcher: Option<String>,
+    /// With --dispatcher: wall-clock milliseconds to wait for each line the process owes.
+    #[arg(long, default_value_t = hooksim::protocol::REPLY_TIMEOUT_MS, requires = "dispatcher")]
+    pub reply_timeout_ms: u64,
 }
 
 fn parse_engine(s: &str) -> Result<Engine, String> {
@@ -102,16 +112,29 @@ fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
         reply_mixes_max: args.reply_mixes_max,
         invoices_max: args.invoices_max,
         enables_max: args.enables_max,
+        delays_max: args.delays_max,
     };
-    let plan =
-        Plan { templates, rates, engine: args.engine, rerun_every: args.rerun_every, claim_dedup: args.claim_dedup };
+    let dispatcher = args
+        .dispatcher
+        .as_ref()
+        .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
+    let plan = Plan {
+        templates,
+        rates,
+        engine: args.engine,
+        rerun_every: args.rerun_every,
+        claim_dedup: args.claim_dedup,
+        dispatcher,
+    };
     let manifest = Manifest {
         hooksim: env!("CARGO_PKG_VERSION").into(),
-        binary_sha256: binary_sha256()?,
+        // Only an out file carries it; hashing a release binary costs tens of milliseconds.
+        binary_sha256: if args.out.is_some() { binary_sha256()? } else { String::new() },
         scenarios,
         engine: args.engine.as_str().into(),
         rates,
         claim_dedup: args.claim_dedup,
+        dispatcher: args.dispatcher.clone(),
         rerun_every: args.rerun_every,
         seeds: args.seeds,
         shard,
@@ -156,21 +179,22 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
     }
     progress.finish();
     let failed = results.iter().filter(|r| !r.passed()).count();
-    println!(
+    outln!(
         "seeds {seeds} (shard {} of {}): {} passed, {failed} failed",
         manifest.shard,
         manifest.seeds,
         results.len() - failed
     );
     for g in group(&results) {
-        println!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
+        outln!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
     }
     for g in group(&results) {
         let seed = g.seeds[0];
-        println!("reproduce {}: {}", g.signature, reproduce(args, seed));
+        outln!("reproduce {}: {}", g.signature, reproduce(args, seed));
         if let Some(dir) = &args.shrink {
             let path = write_shrunk(plan, args, dir, &g.signature, seed)?;
-            println!("  shrunk to {}: hooksim run {} --engine {}", path.display(), path.display(), manifest.engine);
+            let with = args.dispatcher.as_ref().map(|d| format!(" --dispatcher {d:?}")).unwrap_or_default();
+            outln!("  shrunk to {}: hooksim run {} --engine {}{with}", path.display(), path.display(), manifest.engine);
         }
     }
     Ok(if failed == 0 { EXIT_OK } else { EXIT_FAILED })
@@ -190,6 +214,7 @@ fn reproduce(args: &ExploreArgs, seed: u64) -> String {
         ("--reply-mixes-max", args.reply_mixes_max, r.reply_mixes_max),
         ("--invoices-max", args.invoices_max, r.invoices_max),
         ("--enables-max", args.enables_max, r.enables_max),
+        ("--delays-max", args.delays_max, r.delays_max),
     ];
     for (flag, v, default) in flags {
         if v != default {
@@ -198,6 +223,9 @@ fn reproduce(args: &ExploreArgs, seed: u64) -> String {
     }
     if args.claim_dedup {
         cmd.push_str(" --claim-dedup");
+    }
+    if let Some(d) = &args.dispatcher {
+        cmd.push_str(&format!(" --dispatcher {d:?}"));
     }
     cmd
 }
@@ -232,7 +260,7 @@ fn write_shrunk(
 /// The shrunk world's timeline page, each violation marked where it became visible.
 fn shrunk_page(plan: &Plan, world: &hooksim::world::World) -> String {
     let mut options = hooksim::timeline::TimelineOptions::for_world(world);
-    let trace = match plan.engine.run(world) {
+    let trace = match plan.run(world) {
         Ok(out) => out.trace,
         Err(failure) => failure.partial.trace,
     };

@@ -41,9 +41,9 @@ pub fn run(args: MergeArgs) -> u8 {
             return bad(&errors);
         }
     };
-    println!("seeds {}: {} passed, {} failed", merged.run.seeds, merged.passed, merged.failed);
+    outln!("seeds {}: {} passed, {} failed", merged.run.seeds, merged.passed, merged.failed);
     for g in &merged.failures {
-        println!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
+        outln!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
     }
     let written = (|| -> anyhow::Result<()> {
         if let Some(p) = &args.json {

@@ -1,7 +1,10 @@
 //! The binary's subcommands: flags in, a library call, a report and an exit status out.
 
+#[macro_use]
+pub mod stdout;
 pub mod certify;
 pub mod check;
+pub mod dispatch;
 pub mod dispatcher;
 pub mod explore;
 pub mod merge;

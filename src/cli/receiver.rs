@@ -71,7 +71,7 @@ fn serve_receiver(args: &ReceiverArgs) -> anyhow::Result<()> {
         writeln!(stdout, "{}", certify_command(addr))?;
         stdout.flush()?;
         drop(stdout);
-        eprintln!("{} receiver listening on {addr}", args.kind);
+        eprintln!("{} receiver listening on {addr}; its page: {}/", args.kind, hooksim::receiver::base_url(addr));
         let limit = args.serve_for_ms;
         let shutdown = async move {
             match limit {

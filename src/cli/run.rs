@@ -86,22 +86,22 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let runs = run_all(&report.loaded, &args, bindings.as_ref());
     for run in runs.iter().filter(|r| !r.passed()) {
-        println!();
-        print!("{}", render_failures(run));
+        outln!();
+        out!("{}", render_failures(run));
     }
     let passed = runs.iter().filter(|r| r.passed()).count();
-    println!();
-    println!("{} passed, {} failed", passed, runs.len() - passed);
+    outln!();
+    outln!("{} passed, {} failed", passed, runs.len() - passed);
     let not_verified: usize = runs.iter().map(|r| r.not_verified.len()).sum();
     if not_verified > 0 {
-        println!(
+        outln!(
             "NOT VERIFIED: {not_verified} expectation(s) about receivers' acts neither passed nor failed \
              (give --effects NAME=URL for each bound receiver to check them)"
         );
     }
     if args.dispatcher.is_some() {
-        println!();
-        print!("{}", render_conformance(&runs));
+        outln!();
+        out!("{}", render_conformance(&runs));
     }
     if let Err(e) = write_reports(&runs, &args).and_then(|()| write_pages(&report.loaded, &runs, &args)) {
         // The scenarios ran (exit 2 would say nothing did); a report that could not be written
@@ -161,7 +161,7 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, bindings: Option<&Bindings>) 
     for scenario in scenarios {
         if let Some(bindings) = bindings {
             let run = run_scenario_live(scenario, bindings, args.seed, limits);
-            println!("{}", render_line(&run));
+            outln!("{}", render_line(&run));
             runs.push(run);
             continue;
         }
@@ -170,7 +170,7 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, bindings: Option<&Bindings>) 
                 Some(d) => run_scenario_dispatched(scenario, *engine, args.seed, limits, d),
                 None => run_scenario_within(scenario, *engine, args.seed, limits),
             };
-            println!("{}", render_line(&run));
+            outln!("{}", render_line(&run));
             runs.push(run);
         }
     }

@@ -1,14 +1,15 @@
 //! The nemesis: a seed becomes a world with faults. The world is a scenario file's (its
 //! receivers, webhooks, policy and changes kept) or a built-in random one; onto it go crashes
 //! and restarts of every host, partitions both ways and one way, holds, latency changes, reply
-//! mixes (lost answers among them) and invoice changes while deliveries retry.
+//! mixes (lost answers among them), attempts held at the sender (overtaken by later ones) and
+//! invoice changes while deliveries retry.
 //!
 //! Everything is drawn from one ChaCha8 generator keyed by the seed: same seed, same world.
 
 use crate::domain::{Change, Client, Invoice, InvoiceState, WebhookConfig, WebhookId};
 use crate::policy::Profile;
 use crate::receiver::ReceiverKind;
-use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SimTime};
+use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, SimTime};
 use crate::world::{Action, Answer, Behaviour, Host, ReceiverSpec, Reply, Step, World};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -28,11 +29,22 @@ pub struct Rates {
     pub invoices_max: u32,
     /// Re-enables of a (maybe disabled) webhook.
     pub enables_max: u32,
+    /// `delay_attempts` steps: the next attempts to a receiver held at the sender, so later ones
+    /// overtake them. Absent from manifests written before it existed, which had none.
+    #[serde(default)]
+    pub delays_max: u32,
 }
 
 impl Default for Rates {
     fn default() -> Self {
-        Rates { faults_max: 6, latency_changes_max: 2, reply_mixes_max: 3, invoices_max: 4, enables_max: 1 }
+        Rates {
+            faults_max: 6,
+            latency_changes_max: 2,
+            reply_mixes_max: 3,
+            invoices_max: 4,
+            enables_max: 1,
+            delays_max: 1,
+        }
     }
 }
 
@@ -74,6 +86,13 @@ pub fn world(seed: u64, template: Option<&World>, rates: &Rates) -> World {
             steps.push((rng.random_range(0..end), Action::EnableWebhook(id)));
         }
     }
+    // Drawn last, so that the worlds of every other rate are those they were before delays.
+    if !receivers.is_empty() {
+        for _ in 0..rng.random_range(0..=rates.delays_max) {
+            let receiver = receivers[rng.random_range(0..receivers.len())].clone();
+            steps.push((rng.random_range(0..end), delay(&mut rng, receiver)));
+        }
+    }
     world.timeline = in_store_order(steps);
     world
 }
@@ -110,6 +129,7 @@ fn builtin(rng: &mut ChaCha8Rng) -> World {
         timeline: vec![Step { at: SimTime::ZERO, action: Action::Change(Change::AddClient(client)) }],
         run_for_ms: rng.random_range(HOUR_MS..12 * DAY_MS),
         latency_ms: (1, 20),
+        signing: Default::default(),
     }
 }
 
@@ -162,6 +182,13 @@ fn fault(rng: &mut ChaCha8Rng, end: u64, receivers: &[String], steps: &mut Vec<(
     if rng.random_bool(0.85) {
         steps.push((at + for_ms, stop));
     }
+}
+
+/// The next one to three attempts to `receiver` held a few seconds (within the attempt timeout:
+/// overtaken, still answered) to twenty minutes (past it: retried meanwhile, answered late).
+fn delay(rng: &mut ChaCha8Rng, receiver: String) -> Action {
+    const BY_MS: [u64; 4] = [5 * SECOND_MS, 45 * SECOND_MS, 2 * MINUTE_MS, 20 * MINUTE_MS];
+    Action::DelayAttempts { receiver, count: rng.random_range(1..=3), by_ms: BY_MS[rng.random_range(0..BY_MS.len())] }
 }
 
 fn reply(rng: &mut ChaCha8Rng) -> Reply {

@@ -30,6 +30,9 @@ pub struct Manifest {
     pub engine: String,
     pub rates: Rates,
     pub claim_dedup: bool,
+    /// The dispatcher command (`--dispatcher`), as given; absent: the reference core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatcher: Option<String>,
     pub rerun_every: u64,
     /// The whole run's seeds, and this shard's part of them.
     pub seeds: SeedRange,

@@ -41,6 +41,7 @@ fn reply(r: &Reply) -> String {
     use crate::world::Answer::*;
     let answer = match r.answer {
         Status(c) => c.to_string(),
+        StatusRetryAfter(c, wait) => format!("{c} {wait}"),
         ActThenStatus(c) => format!("act then {c}"),
         ActThenDrop => "act then drop".into(),
         Drop => "drop".into(),
@@ -72,6 +73,7 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
             let _ = writeln!(f, "paths = [{}]", paths.join(", "));
         }
     }
+    signing(&mut f, world);
     for r in &world.receivers {
         let _ = writeln!(
             f,
@@ -80,19 +82,51 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
             q(r.kind.as_str()),
             behaviour(&r.behaviour)
         );
+        if let Some(keys) = world.signing.receivers.get(&r.host) {
+            let secrets: Vec<String> = keys.secrets.iter().map(|s| q(s)).collect();
+            let _ = writeln!(
+                f,
+                "secret = [{}]\ntolerance = {}",
+                secrets.join(", "),
+                ms(keys.tolerance_s.max(0) as u64 * 1_000)
+            );
+        }
     }
-    for s in &world.timeline {
+    // A step after the end is never reached, and a scenario file may not hold one.
+    let (within, after): (Vec<_>, Vec<_>) = world.timeline.iter().partition(|s| s.at.as_millis() <= world.run_for_ms);
+    for s in within {
         let _ = writeln!(f, "\n[[timeline]]\nat = {}\n{}", ms(s.at.as_millis()), action(&s.action, &names));
+    }
+    if !after.is_empty() {
+        let _ = writeln!(f, "\n# {} step(s) after the run's end left out: never reached.", after.len());
     }
     match expect {
         Some(lines) => {
             let _ = writeln!(f, "\n[[expect]]\n{}", lines.join("\n"));
         }
         None => f.push_str(
-            "\n# No expectation kind states this property: `hooksim explore` checks it (see the reproduce command).\n",
+            "\n# No expectation kind states the failing property: the command in the description checks it.\n",
         ),
     }
     f
+}
+
+/// The sender's keys as a file says them: a secret, and at most one rotation (what a file can
+/// hold; a verifying receiver without a `[signing]` table takes the profile's scheme).
+fn signing(f: &mut String, world: &World) {
+    let Some(sender) = &world.signing.sender else { return };
+    let Some(first) = sender.keys.first() else { return };
+    let _ = writeln!(f, "\n[signing]\nscheme = {}\nsecret = {}", q(sender.scheme.as_str()), q(&first.secret));
+    if let Some(next) = sender.keys.get(1) {
+        let overlap_ms = first.until.map_or(0, |u| u.as_millis().saturating_sub(next.from.as_millis()));
+        let _ = writeln!(
+            f,
+            "rotate = {{ at = {}, secret = {}, overlap = {} }}",
+            ms(next.from.as_millis()),
+            q(&next.secret),
+            ms(overlap_ms)
+        );
+    }
 }
 
 fn policy(f: &mut String, world: &World) {
@@ -161,5 +195,8 @@ fn action(a: &Action, names: &[String]) -> String {
         Action::Latency { min_ms, max_ms } => format!("latency = {}", q(&format!("{min_ms}ms..{max_ms}ms"))),
         Action::Crash(h) => format!("crash = {}", q(h.name())),
         Action::Restart(h) => format!("restart = {}", q(h.name())),
+        Action::DelayAttempts { receiver, count, by_ms } => {
+            format!("delay_attempts = {{ receiver = {}, count = {count}, by = {} }}", q(receiver), ms(*by_ms))
+        }
     }
 }

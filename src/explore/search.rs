@@ -1,10 +1,11 @@
 //! One seed: its world, a run, every property checked, and (on a sample of seeds) a second run
 //! whose trace must hash the same.
 
+use super::fingerprint::trace_hash;
 use super::nemesis::{self, Rates};
 use crate::properties::{PropertyContext, check};
-use crate::runner::Engine;
-use crate::world::{EngineFailure, World};
+use crate::runner::{Engine, ExternalDispatcher, run_world_dispatched};
+use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 use serde::{Deserialize, Serialize};
 
 /// Signature of a seed whose second run gave another trace.
@@ -25,6 +26,9 @@ pub struct Plan {
     /// Hold every receiver, `naive` ones too, to acting once per delivery uuid: a negative
     /// control (a naive receiver acts again on a redelivery, so `dedup-acted-twice` must show).
     pub claim_dedup: bool,
+    /// A dispatcher process in place of the reference core (`--dispatcher`), a fresh one per
+    /// run; `None`: the core, in process.
+    pub dispatcher: Option<ExternalDispatcher>,
 }
 
 /// One seed's result: one JSON line of an explore out file.
@@ -33,7 +37,8 @@ pub struct SeedResult {
     pub seed: u64,
     /// `pass` or `fail`.
     pub verdict: String,
-    pub trace_sha256: String,
+    /// [`super::fingerprint::trace_hash`] of its trace.
+    pub trace_hash: String,
     /// The distinct signatures of its failures, sorted; empty when it passed.
     pub signatures: Vec<String>,
 }
@@ -71,24 +76,32 @@ impl Plan {
         signatures.sort();
         signatures.dedup();
         let verdict = if signatures.is_empty() { "pass" } else { "fail" };
-        SeedResult { seed, verdict: verdict.into(), trace_sha256: sha, signatures }
+        SeedResult { seed, verdict: verdict.into(), trace_hash: sha, signatures }
+    }
+
+    /// Runs `world` on the plan's engine, with its dispatcher.
+    pub fn run(&self, world: &World) -> Result<RunOutput, EngineFailure> {
+        match &self.dispatcher {
+            None => self.engine.run(world),
+            Some(d) => run_world_dispatched(world, self.engine, RunLimits::default(), d).0,
+        }
     }
 
     /// The trace's hash and the signatures of what failed on `world`.
     pub fn verdict(&self, world: &World) -> (String, Vec<String>) {
-        match self.engine.run(world) {
+        match self.run(world) {
             Ok(out) => {
                 let sigs = check(&out.trace, &self.context(world)).iter().map(|v| v.signature().to_string()).collect();
-                (out.trace.sha256(), sigs)
+                (trace_hash(&out.trace), sigs)
             }
-            Err(EngineFailure { partial, .. }) => (partial.trace.sha256(), vec![ENGINE_STOPPED.to_string()]),
+            Err(EngineFailure { partial, .. }) => (trace_hash(&partial.trace), vec![ENGINE_STOPPED.to_string()]),
         }
     }
 
     fn trace_sha(&self, world: &World) -> String {
-        match self.engine.run(world) {
-            Ok(out) => out.trace.sha256(),
-            Err(EngineFailure { partial, .. }) => partial.trace.sha256(),
+        match self.run(world) {
+            Ok(out) => trace_hash(&out.trace),
+            Err(EngineFailure { partial, .. }) => trace_hash(&partial.trace),
         }
     }
 }
@@ -105,6 +118,7 @@ mod tests {
             engine: Engine::Model,
             rerun_every: 1,
             claim_dedup: false,
+            dispatcher: None,
         };
         for seed in 0..40 {
             let r = plan.run_seed(seed);

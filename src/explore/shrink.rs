@@ -121,7 +121,7 @@ impl Shrinker<'_> {
 pub fn expectation(plan: &Plan, world: &World, signature: &str) -> Option<super::scenario_file::Expectation> {
     use crate::properties::check;
     use crate::trace::TraceEvent;
-    let out = plan.engine.run(world).ok()?;
+    let out = plan.run(world).ok()?;
     let v = check(&out.trace, &plan.context(world)).into_iter().find(|v| v.signature() == signature)?;
     if signature != "dedup-acted-twice" {
         return None;

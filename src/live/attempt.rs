@@ -2,7 +2,8 @@
 //! attempt's timeout and a cap on the answer's bytes, never following a redirect; then, when the
 //! receiver has an effects URL, a read of its effects list (what it did with the delivery).
 //!
-//! This file reads the wall clock (`Instant::now`, when the answer came back): it is on
+//! This file reads the wall clock (`Instant::now`, when the answer came back; `SystemTime::now`,
+//! a signature's timestamp, which a real receiver judges by its own clock): it is on
 //! ARCHITECTURE.md's allow-list.
 
 use crate::certify::effects::{self, EffectRecord, Effects};
@@ -32,8 +33,8 @@ pub(super) struct Job {
     pub incarnation: u32,
     /// Added to the event id on the wire ([`super::LiveOptions::event_id_offset`]).
     pub event_id_offset: u64,
-    /// Signs the attempt ([`super::LiveOptions::signer`]).
-    pub signer: Option<Arc<crate::signing::Signer>>,
+    /// Signs the request when the world signs (the keys in use at the attempt's virtual time).
+    pub signer: Option<crate::signing::Signer>,
 }
 
 /// How the POST ended, as a sender sees it.
@@ -116,13 +117,12 @@ impl Couriers {
     /// How the POST ended, and in words what went wrong when the outcome alone does not say it.
     async fn post(&self, url: Url, job: &Job, deadline: Duration) -> (Reply, Option<String>) {
         let body = with_event_id_offset(&job.body, job.event_id_offset);
-        let mut request =
+        let request =
             self.deliveries.post(url).timeout(deadline).header(reqwest::header::CONTENT_TYPE, "application/json");
-        if let Some(signer) = &job.signer {
-            for (name, value) in signer.sign(&job.delivery.to_string(), unix_now_s(), body.as_bytes()) {
-                request = request.header(name, value);
-            }
-        }
+        let request = match &job.signer {
+            Some(signer) => signed(request, signer, job, body.as_bytes()),
+            None => request,
+        };
         let request = request.body(body);
         let mut response = match request.send().await {
             Ok(r) => r,
@@ -150,6 +150,22 @@ impl Couriers {
     }
 }
 
+/// The request with the headers that sign `body` (the bytes sent), stamped with the wall clock: a real
+/// receiver judges the timestamp by its own clock, not by the run's virtual one.
+fn signed(
+    request: reqwest::RequestBuilder,
+    signer: &crate::signing::Signer,
+    job: &Job,
+    body: &[u8],
+) -> reqwest::RequestBuilder {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now_s = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
+    signer
+        .sign(&job.delivery.to_string(), now_s, body)
+        .into_iter()
+        .fold(request, |request, (name, value)| request.header(name, value))
+}
+
 fn failed(e: &reqwest::Error, timeout_ms: u64) -> (Reply, Option<String>) {
     let outcome = if e.is_timeout() {
         return (Reply::NoAnswer, Some(format!("no answer within {timeout_ms} ms")));
@@ -159,13 +175,6 @@ fn failed(e: &reqwest::Error, timeout_ms: u64) -> (Reply, Option<String>) {
         Outcome::Reset
     };
     (Reply::Answered { outcome, retry_after_ms: None }, Some(crate::certify::wire::describe_error(e)))
-}
-
-/// Unix seconds on the wall clock: a real receiver judges a signature's timestamp against its
-/// own clock, not the world's virtual one.
-fn unix_now_s() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The envelope with its event id (`"body":{"id":N`, where the core's renderer puts it) moved

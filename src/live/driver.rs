@@ -15,14 +15,15 @@ use super::{Bindings, FLIGHTS_MAX};
 use crate::certify::effects::{ActContext, EffectRecord, act_name};
 use crate::core::{Dispatcher, Input, Output};
 use crate::domain::{EntityRef, EventPath};
+use crate::shell::Delays;
 use crate::shell::limits::EMAIL_RETRY_MS;
+use crate::shell::signing;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{Action, EngineError, Host, RunLimits, Stall, Step, World, url_host};
 use rand_chacha::ChaCha8Rng;
 use reqwest::Url;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -62,6 +63,8 @@ pub(super) struct Driver<'w> {
     webhook_target: Vec<Option<usize>>,
     agenda: TimeQueue<Message>,
     held: Vec<(Host, Host, Message)>,
+    /// Requests held at the harness before they are sent (`delay_attempts`), in virtual time.
+    delays: Delays<Job>,
     incarnation: u32,
     next_step: usize,
     clock: Clock,
@@ -81,7 +84,6 @@ pub(super) struct Driver<'w> {
     pub notes: Vec<WireNote>,
     /// The receiver failed an attempt and the options say to stop there.
     cut_short: bool,
-    signer: Option<Arc<crate::signing::Signer>>,
     scanned: usize,
     steps_here: u64,
 }
@@ -112,7 +114,6 @@ impl<'w> Driver<'w> {
             .map(|rx| rx.filter(|rx| targets[*rx].is_some()))
             .collect();
         let (landed_tx, landed) = mpsc::unbounded_channel();
-        let signer = options.signer.clone().map(Arc::new);
         Driver {
             world,
             core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
@@ -125,9 +126,10 @@ impl<'w> Driver<'w> {
             webhook_target,
             agenda: TimeQueue::default(),
             held: Vec::new(),
+            delays: Delays::default(),
             incarnation: 0,
             next_step: 0,
-            clock: Clock::new(),
+            clock: Clock::new(options.pace),
             couriers,
             flights: 0,
             waiting: VecDeque::new(),
@@ -139,7 +141,6 @@ impl<'w> Driver<'w> {
             options,
             notes: Vec::new(),
             cut_short: false,
-            signer,
             scanned: 0,
             steps_here: 0,
         }
@@ -154,7 +155,8 @@ impl<'w> Driver<'w> {
                 break;
             }
             let next = self.next_instant().filter(|t| *t <= end);
-            if self.flights == 0 {
+            // At real-time pace quiet time is waited out, below, as a flight is.
+            if self.flights == 0 && self.clock.jumps() {
                 self.clock.jump(next.unwrap_or(end));
                 continue;
             }
@@ -185,7 +187,7 @@ impl<'w> Driver<'w> {
 
     fn next_instant(&self) -> Option<SimTime> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
-        [step, self.agenda.next_at(), self.core.poll_timeout()].into_iter().flatten().min()
+        [step, self.agenda.next_at(), self.core.poll_timeout(), self.delays.next_at()].into_iter().flatten().min()
     }
 
     /// One instant: the timeline's steps, the messages due, the core's timers (as the model
@@ -204,6 +206,9 @@ impl<'w> Driver<'w> {
         }
         self.core.handle_timeout(self.now);
         self.drain_core();
+        while let Some(job) = self.delays.pop_due(at) {
+            self.send_request(job);
+        }
         if self.trace.is_full() {
             return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: self.now });
         }
@@ -250,12 +255,24 @@ impl<'w> Driver<'w> {
                         attempt: request.attempt,
                         delivery: request.delivery,
                         body: request.body,
-                        timeout_ms: request.timeout_ms,
+                        // The flight's deadline is on the wall clock.
+                        timeout_ms: self.clock.wall_ms(request.timeout_ms),
                         incarnation: self.incarnation,
                         event_id_offset: self.options.event_id_offset,
-                        signer: self.signer.clone(),
+                        // The world's keys in use at the attempt's virtual time; else the
+                        // caller's (certify --secret).
+                        signer: self
+                            .world
+                            .signing
+                            .sender
+                            .as_ref()
+                            .and_then(|k| signing::signer_at(k, self.now))
+                            .or_else(|| self.options.signer.clone()),
                     };
-                    self.send_request(job);
+                    let receiver = self.target(rx).host.name().to_string();
+                    if let Some(job) = self.delays.send(&receiver, self.now, job) {
+                        self.send_request(job);
+                    }
                 }
                 Output::Email(email) => self.agenda.push(self.now, Message::Mail(Letter::Send(Box::new(email)))),
             }
@@ -283,9 +300,11 @@ impl<'w> Driver<'w> {
                 self.links.record(action);
                 self.release_held(a, b);
             }
+            action @ Action::DelayAttempts { .. } => self.delays.record(action),
             Action::Crash(host) => {
                 self.links.set_down(host, true);
                 if *host == Host::Dispatcher {
+                    self.delays.crashed();
                     self.incarnation += 1;
                     let _ = self.input(Input::Crash);
                 }
@@ -436,6 +455,8 @@ impl<'w> Driver<'w> {
             return Ok(()); // no answer within the timeout: the core times the attempt out itself
         };
         let from = self.target(job.rx).host.clone();
+        // `Retry-After` is the receiver's real seconds: in virtual time, scaled like the rest.
+        let retry_after_ms = retry_after_ms.map(|ms| self.clock.virtual_ms_of_wall(ms));
         let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
         match self.links.path(&from, &Host::Dispatcher, &mut self.rng) {
             Path::Partitioned => self.answer_now(job.attempt, Outcome::Reset),

@@ -8,6 +8,8 @@
 //!   attempt to a bound receiver is a real POST (`attempt.rs`) on a new connection.
 //! - `clock.rs`: virtual time jumps while nothing is in flight and runs at wall speed while a
 //!   request is: the attempt timeout is real, a 10-day story takes seconds.
+//!   At [`Pace::RealTime`] (`hooksim dispatch`) it never jumps: the timeline plays in wall time
+//!   divided by the scale, and attempt timeouts and `Retry-After` are converted by it.
 //! - `links.rs`: partitions, holds, latency at the harness's edge (a partition refuses without
 //!   sending, a hold sends on release, latency delays in virtual time); `mail.rs`: the
 //!   simulated mail host.
@@ -30,6 +32,7 @@ mod settle;
 
 pub use attempt::{ANSWER_BYTES_MAX, EFFECTS_BYTES_MAX, EFFECTS_TIMEOUT_MS};
 pub use binding::{BindError, Binding, Bindings};
+pub use clock::Pace;
 pub use options::{EarlierEffects, LiveOptions, WIRE_NOTES_MAX, WireNote};
 pub use settle::Settle;
 
@@ -42,6 +45,17 @@ pub const FLIGHTS_MAX: usize = 256;
 /// trace up to it. Builds its own tokio runtime: call it from outside one.
 pub fn run_with(world: &World, bindings: &Bindings, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
     run_observed(world, bindings, limits, &LiveOptions::default()).0
+}
+
+/// [`run_with`] at `pace`: [`Pace::RealTime`] plays the timeline in wall time divided by its
+/// scale (`hooksim dispatch`).
+pub fn run_paced(
+    world: &World,
+    bindings: &Bindings,
+    limits: RunLimits,
+    pace: Pace,
+) -> Result<RunOutput, EngineFailure> {
+    run_observed(world, bindings, limits, &LiveOptions { pace, ..LiveOptions::default() }).0
 }
 
 /// [`run_with`] with `options`; also what went wrong on the wire, attempt by attempt, in words

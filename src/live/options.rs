@@ -14,10 +14,12 @@ pub enum EarlierEffects {
     Counted,
 }
 
-use super::Settle;
+use super::{Pace, Settle};
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct LiveOptions {
+    /// How virtual time relates to the wall clock (`hooksim dispatch` plays in real time).
+    pub pace: Pace,
     pub settle: Settle,
     /// PEM certificates of private certificate authorities to trust (`--ca-cert`), besides the
     /// built-in roots.
@@ -35,6 +37,20 @@ pub struct LiveOptions {
     /// Signs every attempt (over the bytes sent, the delivery uuid as message id, the wall
     /// clock's time: a real receiver judges the timestamp against its own clock).
     pub signer: Option<crate::signing::Signer>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            pace: Pace::Jumping,
+            settle: Settle::default(),
+            ca_cert_pem: None,
+            earlier_effects: EarlierEffects::default(),
+            event_id_offset: 0,
+            stop_at_first_failure: false,
+            signer: None,
+        }
+    }
 }
 
 /// Notes kept of how attempts failed on the wire (at most this many per run; later ones are

@@ -2,16 +2,19 @@
 
 use crate::core::{AttemptId, WarningEmail};
 use crate::shell::mail::MailTry;
+use crate::shell::signing::SignedHeaders;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::Outcome;
 use crate::world::{Host, Reply};
 use std::sync::Arc;
 
-/// What of an attempt travels to the receiver: the id its answer names, and the body.
+/// What of an attempt travels to the receiver: the id its answer names, the body, and the
+/// headers that sign it (`None`: unsigned).
 #[derive(Clone, Debug)]
 pub(super) struct Wire {
     pub attempt: AttemptId,
     pub body: Arc<str>,
+    pub headers: Option<SignedHeaders>,
 }
 
 /// One try to hand a warning email to the mail host.
@@ -37,8 +40,9 @@ pub(super) enum Message {
     Request { rx: usize, wire: Wire, life: u32 },
     /// The receiver finishes handling after its reply's latency, unless its process died since.
     Handle { rx: usize, wire: Wire, reply: Reply, life: u32 },
-    /// An answer reaches the dispatcher (taken only while its exchange is open).
-    Answer { attempt: AttemptId, outcome: Outcome },
+    /// An answer reaches the dispatcher (taken only while its exchange is open), with the
+    /// `Retry-After` header value it carries, if any.
+    Answer { attempt: AttemptId, outcome: Outcome, retry_after: Option<Box<str>> },
     /// A letter's connection request reaches the mail host.
     MailConnect(Box<Letter>),
     /// A letter reaches the mail host.

@@ -7,7 +7,9 @@ use crate::core::{AttemptRequest, Dispatch, Dispatcher, Input, Output};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
 use crate::shell::mail::MailTry;
-use crate::shell::{Conduct, Lingering, Links, MailRecord, Outbox, Path, Respond, play, refuse_body};
+use crate::shell::replies::answer_input;
+use crate::shell::signing::{self, Gate, UNSIGNED};
+use crate::shell::{Conduct, Delays, Lingering, Links, MailRecord, Outbox, Path, play, refuse_body};
 use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{
@@ -50,6 +52,8 @@ fn dispatcher_error(at: SimTime, during: &str, error: impl std::error::Error) ->
 struct ModelReceiver {
     host: Host,
     kind: ReceiverKind,
+    /// Its signature check, when it verifies.
+    gate: Option<Gate>,
     conduct: Conduct,
     /// Bumped at each crash: work the process had under way dies with it.
     life: u32,
@@ -80,6 +84,8 @@ struct Engine<'w, D> {
     /// Connection requests that reached a crashed host: they wait, unanswered, and are refused
     /// when it restarts (no listener yet), as turmoil does.
     waiting: Vec<(Host, Waiter)>,
+    /// Attempts held at the dispatcher before they connect (`delay_attempts`).
+    delays: Delays<(usize, Wire)>,
     exchanges: Lingering,
     outbox: Outbox,
     mail: MailRecord,
@@ -94,6 +100,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             .map(|r| ModelReceiver {
                 host: Host::Receiver(r.host.clone()),
                 kind: r.kind,
+                gate: Gate::of(&world.signing, &r.host),
                 conduct: Conduct::new(r.behaviour.clone()),
                 life: 0,
                 book: Book::default(),
@@ -117,6 +124,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             agenda: Agenda::default(),
             held: Vec::new(),
             waiting: Vec::new(),
+            delays: Delays::default(),
             exchanges: Lingering::default(),
             outbox: Outbox::default(),
             mail: MailRecord::default(),
@@ -146,6 +154,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             self.drain_core();
             fired.map_err(|e| dispatcher_error(next, "timers", e))?;
             self.exchanges.expire(next.as_millis());
+            self.send_delayed(next);
             self.send_letters();
             if self.trace.is_full() {
                 return Err(EngineError::TraceFull { entries_max: self.trace.entries_max(), at: next });
@@ -165,7 +174,8 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
         let letter = if self.dispatcher_up() { self.outbox.next_due() } else { None };
         let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
-        [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger].into_iter().flatten().min()
+        let delayed = self.delays.next_at();
+        [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger, delayed].into_iter().flatten().min()
     }
 
     fn input(&mut self, input: Input) -> Result<(), D::Error> {
@@ -213,6 +223,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             }
             Action::Crash(host) => self.crash(host)?,
             Action::Restart(host) => self.restart(host)?,
+            delay @ Action::DelayAttempts { .. } => self.delays.record(delay),
             other => self.links.record(other),
         }
         Ok(())
@@ -228,6 +239,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         if *host == Host::Dispatcher {
             // The process and its connections die: no exchange waits for anything any more.
             self.exchanges.clear();
+            self.delays.crashed();
             self.outbox.crashed();
             self.input(Input::Crash).map_err(|e| dispatcher_error(self.now, "crash", e))?;
         }
@@ -242,7 +254,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         self.waiting = kept;
         for (_, waiter) in refused {
             let message = match waiter {
-                Waiter::Attempt(attempt) => Message::Answer { attempt, outcome: Outcome::Refused },
+                Waiter::Attempt(attempt) => Message::Answer { attempt, outcome: Outcome::Refused, retry_after: None },
                 Waiter::Letter(attempt) => Message::MailRefused(attempt),
             };
             self.agenda.push(self.now, message);
@@ -286,7 +298,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     fn lose(&mut self, message: Message) {
         match message {
             Message::Connect { wire, .. } => {
-                let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Refused };
+                let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Refused, retry_after: None };
                 self.agenda.push(self.now, message);
             }
             Message::MailConnect(letter) => self.agenda.push(self.now, Message::MailRefused(letter.attempt)),
@@ -321,12 +333,34 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         self.exchanges.open(request.attempt, now_ms, now_ms.saturating_add(request.timeout_ms));
         let Some(rx) = self.webhook_receiver.get(request.webhook.0 as usize).copied().flatten() else {
             // No such host on the network: the connect fails at once.
-            return self.agenda.push(self.now, Message::Answer { attempt: request.attempt, outcome: Outcome::Refused });
+            return self.agenda.push(
+                self.now,
+                Message::Answer { attempt: request.attempt, outcome: Outcome::Refused, retry_after: None },
+            );
         };
-        let wire = Wire { attempt: request.attempt, body: request.body };
+        // Signed when the core sends it, over the bytes it carries: an attempt the sender then
+        // holds (a delay) arrives with its older timestamp, as a paused worker's would.
+        let headers = signing::sign(&self.world.signing, self.now, &request);
+        let wire = Wire { attempt: request.attempt, body: request.body, headers };
+        if let Some((rx, wire)) = self.delays.send(self.receivers[rx].host.name(), self.now, (rx, wire)) {
+            self.connect_to(rx, wire);
+        }
+    }
+
+    /// The attempt goes on the wire. Across a cut link the connect fails at once (`lose`).
+    fn connect_to(&mut self, rx: usize, wire: Wire) {
         let to = self.receivers[rx].host.clone();
-        // Across a cut link the connect fails at once (`lose`).
         self.transmit(&Host::Dispatcher, &to, Message::Connect { rx, wire });
+    }
+
+    /// Held attempts whose delay is over go on the wire, if their exchange is still open (the
+    /// lingering limit may have closed it).
+    fn send_delayed(&mut self, now: SimTime) {
+        while let Some((rx, wire)) = self.delays.pop_due(now) {
+            if self.exchanges.is_open(wire.attempt) {
+                self.connect_to(rx, wire);
+            }
+        }
     }
 
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
@@ -341,9 +375,9 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             Message::Connect { rx, wire } => self.connect(rx, wire),
             Message::Request { rx, wire, life } => self.request_arrives(rx, wire, life),
             Message::Handle { rx, wire, reply, life } => self.handle(rx, wire, reply, life),
-            Message::Answer { attempt, outcome } => {
+            Message::Answer { attempt, outcome, retry_after } => {
                 if self.exchanges.close(attempt) {
-                    self.input(Input::Answer { attempt, outcome })
+                    self.input(answer_input(attempt, outcome, retry_after.as_deref(), self.now))
                         .map_err(|e| dispatcher_error(self.now, &format!("answer to attempt {attempt}"), e))?;
                 }
             }
@@ -381,13 +415,13 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         if receiver.life != life {
             // The connection died with the process that opened it: the sender sees a reset.
             let from = receiver.host.clone();
-            let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Reset };
+            let message = Message::Answer { attempt: wire.attempt, outcome: Outcome::Reset, retry_after: None };
             self.transmit(&from, &Host::Dispatcher, message);
             return;
         }
         if let Some(outcome) = refuse_body(wire.body.len()) {
             let from = receiver.host.clone();
-            let message = Message::Answer { attempt: wire.attempt, outcome };
+            let message = Message::Answer { attempt: wire.attempt, outcome, retry_after: None };
             self.transmit(&from, &Host::Dispatcher, message);
             return;
         }
@@ -404,11 +438,28 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             return;
         }
         let play = play(reply.answer);
-        let logic_status = play.runs_logic.then(|| self.act(rx, &wire));
-        let outcome = play.respond.outcome(logic_status);
-        debug_assert!(play.respond != Respond::Drop || outcome == Outcome::Reset);
+        let outcome = match play.runs_logic.then(|| self.verify(rx, &wire)) {
+            Some(Err(rejection)) => rejection.outcome(),
+            Some(Ok(())) => play.respond.outcome(Some(self.act(rx, &wire))),
+            None => play.respond.outcome(None),
+        };
         let from = self.receivers[rx].host.clone();
-        self.transmit(&from, &Host::Dispatcher, Message::Answer { attempt: wire.attempt, outcome });
+        // Written at the receiver's now, read back by the dispatcher at its own (as on the wire).
+        let retry_after = play.respond.retry_after(self.now).map(String::into_boxed_str);
+        self.transmit(&from, &Host::Dispatcher, Message::Answer { attempt: wire.attempt, outcome, retry_after });
+    }
+
+    /// A verifying receiver's check, before its logic sees the request; a rejection is traced.
+    fn verify(&mut self, rx: usize, wire: &Wire) -> Result<(), signing::Rejection> {
+        let receiver = &self.receivers[rx];
+        let Some(gate) = &receiver.gate else { return Ok(()) };
+        let headers = wire.headers.as_deref().unwrap_or(UNSIGNED);
+        let checked = gate.check(headers, wire.body.as_bytes(), self.now);
+        if let Err(rejection) = &checked {
+            let event = rejection.trace_event(receiver.host.name(), wire.body.as_bytes());
+            self.trace.push(self.now, event);
+        }
+        checked
     }
 
     /// Runs the reference logic; returns the status it answers.

@@ -8,6 +8,7 @@ use super::journal::{Busy, Journal, Note, Work};
 use super::mail_host::Letter;
 use crate::core::{AttemptRequest, WarningEmail};
 use crate::shell::mail::{MailKey, MailTry};
+use crate::shell::signing::SignedHeaders;
 use crate::trace::Outcome;
 use crate::world::{DISPATCHER_HOST, MAIL_HOST, url_host};
 use bytes::Bytes;
@@ -24,6 +25,8 @@ pub(crate) enum Job {
     /// limit, [`crate::shell::Lingering`]).
     Attempt {
         request: AttemptRequest,
+        /// The headers that sign it, if the world signs.
+        headers: Option<SignedHeaders>,
         give_up_ms: u64,
         close: oneshot::Receiver<()>,
     },
@@ -91,36 +94,43 @@ pub(crate) fn queue(inbox: &Inbox, work: &Work, job: Job) {
 
 async fn run(job: Job, alarms: &Alarms, unfinished: &Cell<u64>) -> Note {
     match job {
-        Job::Attempt { request, give_up_ms, close } => {
+        Job::Attempt { request, headers, give_up_ms, close } => {
             let closed = async move {
                 let _ = close.await;
             };
-            let outcome = within(alarms.until(give_up_ms), within(closed, attempt(&request, unfinished))).await;
-            Note::Answer { attempt: request.attempt, outcome: outcome.flatten().unwrap_or(Outcome::Timeout) }
+            let headers = headers.as_deref().unwrap_or_default();
+            let sent = attempt(&request, headers, unfinished);
+            let posted = within(alarms.until(give_up_ms), within(closed, sent)).await.flatten();
+            let (outcome, retry_after) = match posted {
+                Some(posted) => (posted.outcome, posted.retry_after),
+                None => (Outcome::Timeout, None),
+            };
+            Note::Answer { attempt: request.attempt, outcome, retry_after }
         }
         Job::Email { attempt, email, deadline_ms } => {
             let outcome = within(alarms.until(deadline_ms), send_letter(attempt.key, &email, unfinished)).await;
+            let outcome = outcome.map(|posted| posted.outcome);
             Note::EmailTried { attempt, outcome: outcome.unwrap_or(Outcome::Timeout) }
         }
     }
 }
 
 /// One delivery attempt.
-async fn attempt(req: &AttemptRequest, unfinished: &Cell<u64>) -> Outcome {
+async fn attempt(req: &AttemptRequest, headers: &[(&'static str, String)], unfinished: &Cell<u64>) -> http::Posted {
     // The dispatcher and mail hosts serve no webhooks: nothing listens for one there.
     let Some(host) = url_host(&req.url).filter(|h| h != DISPATCHER_HOST && h != MAIL_HOST) else {
-        return Outcome::Refused;
+        return Outcome::Refused.into();
     };
     let body = Bytes::copy_from_slice(req.body.as_bytes());
-    http::post_counting(&host, &http::url_path(&req.url), body, unfinished).await
+    http::post_counting(&host, &http::url_path(&req.url), headers, body, unfinished).await
 }
 
-async fn send_letter(key: MailKey, email: &WarningEmail, unfinished: &Cell<u64>) -> Outcome {
+async fn send_letter(key: MailKey, email: &WarningEmail, unfinished: &Cell<u64>) -> http::Posted {
     let letter = Letter { key, to: email.to.clone(), webhook: email.webhook, url: email.url.to_string() };
     let body = match serde_json::to_vec(&letter) {
         Ok(body) => Bytes::from(body),
         // A letter of strings and an integer always serializes; treat the impossible as a failure.
-        Err(_) => return Outcome::Reset,
+        Err(_) => return Outcome::Reset.into(),
     };
-    http::post_counting(MAIL_HOST, "/mail", body, unfinished).await
+    http::post_counting(MAIL_HOST, "/mail", &[], body, unfinished).await
 }

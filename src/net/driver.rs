@@ -12,7 +12,9 @@ use super::receiver_host::Receiver;
 use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
 use crate::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use crate::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
-use crate::shell::{Lingering, Links, MailRecord, Outbox, Path};
+use crate::shell::replies::answer_input;
+use crate::shell::signing::SignedHeaders;
+use crate::shell::{Delays, Lingering, Links, MailRecord, Outbox, Path};
 use crate::time::SimTime;
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::{
@@ -56,6 +58,10 @@ pub(crate) struct Driver<'w, D> {
     /// are refused when it restarts (no listener yet), as in the model engine. Kept here rather
     /// than as SYNs inside turmoil, which would keep a port each for the rest of the run.
     waiting: BTreeMap<String, Vec<AttemptId>>,
+    /// Attempts held before they connect (`delay_attempts`), with when their timeout passes.
+    /// Held here, on the world clock, so a delay costs no ticks and the links judge the connect
+    /// when it happens, as in the model engine.
+    delays: Delays<(u64, AttemptRequest, Option<SignedHeaders>)>,
     cast: Cast,
     stage: Stage,
     busy_ticks: u64,
@@ -78,7 +84,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let mut receivers = Vec::new();
         for spec in &world.receivers {
             names.push(spec.host.clone());
-            receivers.push(Receiver::new(spec, &journal));
+            receivers.push(Receiver::new(spec, &world.signing, &journal));
         }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
@@ -103,6 +109,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             exchanges: Lingering::default(),
             closers: BTreeMap::new(),
             waiting: BTreeMap::new(),
+            delays: Delays::default(),
             cast,
             stage,
             busy_ticks: 0,
@@ -231,6 +238,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             }
             Action::Crash(host) => return self.crash(host, at),
             Action::Restart(host) => return self.restart(host, at),
+            Action::DelayAttempts { .. } => self.delays.record(action),
             _ => {
                 self.links.record(action);
                 self.stage.apply(action, &self.links, &self.cast.names);
@@ -251,6 +259,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             self.exchanges.clear();
             self.closers.clear();
             self.waiting.clear();
+            self.delays.crashed();
             self.outbox.crashed();
             self.core.handle(at, Input::Crash).map_err(|e| dispatcher_error(at, "crash", e))?;
         }
@@ -276,7 +285,9 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     fn take_notes(&mut self, at: SimTime) -> Result<(), EngineError> {
         for note in self.cast.journal.take() {
             match note {
-                Note::Answer { attempt, outcome } => self.answer(at, attempt, outcome)?,
+                Note::Answer { attempt, outcome, retry_after } => {
+                    self.answer_with(at, attempt, outcome, retry_after.as_deref())?
+                }
                 Note::EmailTried { attempt, outcome } => {
                     if let Some((email, retry_at)) = self.outbox.tried(attempt, outcome.is_success(), at) {
                         let event = TraceEvent::EmailDeferred { webhook: email.webhook, outcome, retry_at };
@@ -292,9 +303,20 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     /// The end of an exchange, as the core hears it; an exchange already closed (its linger
     /// ran out, the lingering limit closed it) reports nothing, as in the model engine.
     fn answer(&mut self, at: SimTime, attempt: AttemptId, outcome: Outcome) -> Result<(), EngineError> {
+        self.answer_with(at, attempt, outcome, None)
+    }
+
+    /// [`Driver::answer`] with the answer's `Retry-After`, read at `at` (the shell's one reading).
+    fn answer_with(
+        &mut self,
+        at: SimTime,
+        attempt: AttemptId,
+        outcome: Outcome,
+        retry_after: Option<&str>,
+    ) -> Result<(), EngineError> {
         self.closers.remove(&attempt);
         if self.exchanges.close(attempt) {
-            let result = self.core.handle(at, Input::Answer { attempt, outcome });
+            let result = self.core.handle(at, answer_input(attempt, outcome, retry_after, at));
             self.drain_core();
             result.map_err(|e| dispatcher_error(at, &format!("answer to attempt {attempt}"), e))?;
         }
@@ -304,6 +326,15 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     /// Gives the dispatcher host the core's sends and the emails due. A connect the shared link
     /// state refuses (no such host, a cut link) fails here, at once, as in the model engine.
     fn hand_out(&mut self, at: SimTime) -> Result<(), EngineError> {
+        // Held attempts first: one refused here frees an in-flight slot, and what the core sends
+        // into it goes out below, at this instant.
+        while let Some((lingers_from_ms, request, headers)) = self.delays.pop_due(at) {
+            // The lingering limit may have closed the exchange while the attempt was held.
+            if self.exchanges.is_open(request.attempt) {
+                let host = url_host(&request.url).unwrap_or_default();
+                self.connect(at, &host, lingers_from_ms, (request, headers))?;
+            }
+        }
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Send(request) => self.send(at, request)?,
@@ -344,25 +375,47 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         )))
     }
 
+    /// The core sent an attempt: its exchange opens now (its timeout runs from now); it
+    /// connects now, or when its delay is over ([`Delays`]).
     fn send(&mut self, at: SimTime, request: AttemptRequest) -> Result<(), EngineError> {
-        self.check_ports(at)?;
         let now_ms = at.as_millis();
         let lingers_from_ms = now_ms.saturating_add(request.timeout_ms);
         for closed in self.exchanges.open(request.attempt, now_ms, lingers_from_ms) {
             self.closers.remove(&closed);
         }
         let host = url_host(&request.url).filter(|h| self.cast.receivers.iter().any(|r| r.host == *h));
-        if host.as_deref().is_none_or(|h| self.links.path(DISPATCHER_HOST, h) == Path::Partitioned) {
-            return self.answer(at, request.attempt, Outcome::Refused);
+        let Some(host) = host else { return self.answer(at, request.attempt, Outcome::Refused) };
+        // Signed when the core sends it, over the bytes it carries: an attempt the sender then
+        // holds (a delay) arrives with its older timestamp, as a paused worker's would.
+        let headers = crate::shell::signing::sign(&self.world.signing, at, &request);
+        match self.delays.send(&host, at, (lingers_from_ms, request, headers)) {
+            Some((lingers_from_ms, request, headers)) => self.connect(at, &host, lingers_from_ms, (request, headers)),
+            None => Ok(()),
         }
-        if let Some(host) = host.filter(|h| self.links.path(DISPATCHER_HOST, h) == Path::Down) {
-            self.waiting.entry(host.to_string()).or_default().push(request.attempt);
-            return Ok(());
+    }
+
+    /// The attempt goes on the wire: refused at once across a cut link, kept for the restart of
+    /// a crashed receiver, else handed to the dispatcher host.
+    fn connect(
+        &mut self,
+        at: SimTime,
+        host: &str,
+        lingers_from_ms: u64,
+        (request, headers): (AttemptRequest, Option<SignedHeaders>),
+    ) -> Result<(), EngineError> {
+        self.check_ports(at)?;
+        match self.links.path(DISPATCHER_HOST, host) {
+            Path::Partitioned => return self.answer(at, request.attempt, Outcome::Refused),
+            Path::Down => {
+                self.waiting.entry(host.to_string()).or_default().push(request.attempt);
+                return Ok(());
+            }
+            Path::Open | Path::Held => {}
         }
         let (closer, close) = oneshot::channel();
         self.closers.insert(request.attempt, closer);
         let give_up_ms = lingers_from_ms.saturating_add(LINGER_MS);
-        self.queue(Job::Attempt { request, give_up_ms, close });
+        self.queue(Job::Attempt { request, headers, give_up_ms, close });
         Ok(())
     }
 
@@ -389,7 +442,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let step = self.world.timeline.get(self.next_step).map(|s| s.at);
         let email = (!self.links.is_down(DISPATCHER_HOST)).then(|| self.outbox.next_due()).flatten();
         let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
-        [step, self.core.poll_timeout(), email, linger]
+        [step, self.core.poll_timeout(), email, linger, self.delays.next_at()]
             .into_iter()
             .flatten()
             .map(SimTime::as_millis)

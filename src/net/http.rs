@@ -32,7 +32,20 @@ impl<T> Drop for AbortOnDrop<T> {
 /// POSTs `body` to `http://host/path` on a new connection and reports how it ended. No timeout
 /// here: the caller bounds the whole exchange.
 pub async fn post(host: &str, path: &str, body: Bytes) -> Outcome {
-    post_counting(host, path, body, &Cell::new(0)).await
+    post_counting(host, path, &[], body, &Cell::new(0)).await.outcome
+}
+
+/// How a POST ended, and the `Retry-After` header of its answer (as text), if it had one. A
+/// redirect's `Location` is never followed: a 3xx is an answer like any other.
+pub(crate) struct Posted {
+    pub outcome: Outcome,
+    pub retry_after: Option<String>,
+}
+
+impl From<Outcome> for Posted {
+    fn from(outcome: Outcome) -> Self {
+        Posted { outcome, retry_after: None }
+    }
 }
 
 /// Counts a connect that never completed (refused, or given up while its SYN was held or waiting
@@ -51,26 +64,41 @@ impl Drop for Unfinished<'_> {
     }
 }
 
-/// [`post`], adding to `unfinished` each connect that never completes.
-pub(crate) async fn post_counting(host: &str, path: &str, body: Bytes, unfinished: &Cell<u64>) -> Outcome {
+/// [`post`] with `headers` (a signature's), adding to `unfinished` each connect that never
+/// completes.
+pub(crate) async fn post_counting(
+    host: &str,
+    path: &str,
+    headers: &[(&'static str, String)],
+    body: Bytes,
+    unfinished: &Cell<u64>,
+) -> Posted {
     let mut connecting = Unfinished { count: unfinished, done: false };
     let Ok(stream) = TcpStream::connect((host, PORT)).await else {
-        return Outcome::Refused;
+        return Outcome::Refused.into();
     };
     connecting.done = true;
     let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
-        return Outcome::Reset;
+        return Outcome::Reset.into();
     };
     let _conn = AbortOnDrop(tokio::task::spawn_local(conn));
-    let request = Request::post(path).header(HOST, host).header(CONTENT_TYPE, "application/json").body(Full::new(body));
+    let mut request = Request::post(path).header(HOST, host).header(CONTENT_TYPE, "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, value.as_str());
+    }
+    let request = request.body(Full::new(body));
     let Ok(request) = request else {
         // Only a path that is not a valid URI gets here: nothing was sent.
-        return Outcome::Refused;
+        return Outcome::Refused.into();
     };
     match sender.send_request(request).await {
-        Ok(response) => Outcome::Status { code: response.status().as_u16() },
+        Ok(response) => {
+            let retry_after = response.headers().get(hyper::header::RETRY_AFTER);
+            let retry_after = retry_after.and_then(|v| v.to_str().ok()).map(str::to_string);
+            Posted { outcome: Outcome::Status { code: response.status().as_u16() }, retry_after }
+        }
         // Closed or reset before a whole answer came back.
-        Err(_) => Outcome::Reset,
+        Err(_) => Outcome::Reset.into(),
     }
 }
 
@@ -109,10 +137,14 @@ where
     }
 }
 
-/// An empty answer with this status.
+/// An empty answer with this status. A 3xx names a place to go (`Location`), which the sender
+/// must not follow: the attempt failed.
 pub(crate) fn status<B: Default>(code: u16) -> Response<B> {
     let mut response = Response::new(B::default());
     *response.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    if response.status().is_redirection() {
+        response.headers_mut().insert(hyper::header::LOCATION, hyper::header::HeaderValue::from_static("/moved"));
+    }
     response
 }
 

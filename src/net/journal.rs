@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 /// One thing a host observed during a tick.
 #[derive(Debug)]
 pub(crate) enum Note {
-    /// The dispatcher host's report of how an attempt ended.
-    Answer { attempt: AttemptId, outcome: Outcome },
+    /// The dispatcher host's report of how an attempt ended, with the answer's `Retry-After`.
+    Answer { attempt: AttemptId, outcome: Outcome, retry_after: Option<String> },
     /// The dispatcher host's report of one try to hand a warning email to the mail host.
     EmailTried { attempt: MailTry, outcome: Outcome },
     /// A receiver or the mail host did something the trace records as is.

@@ -10,8 +10,10 @@ use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
 use crate::receiver::trace_event;
 use crate::receiver::{BODY_BYTES_MAX, Book, Handled, ReceiverState, router};
+use crate::shell::signing::Gate;
 use crate::shell::{Conduct, Respond, play};
-use crate::world::{Behaviour, ReceiverSpec, Reply};
+use crate::time::SimTime;
+use crate::world::{Behaviour, ReceiverSpec, Reply, Signing};
 use axum::Router;
 use axum::body::Body;
 use hyper::body::Incoming;
@@ -28,10 +30,19 @@ pub(crate) struct Receiver {
     conduct: Rc<RefCell<Conduct>>,
     /// Built once per run; a restart serves a clone (routers are cheap to clone).
     router: Router,
+    /// Its signature check, when it verifies; a rejection goes to the journal.
+    door: Rc<Door>,
+}
+
+/// What stands before a verifying receiver's logic.
+struct Door {
+    host: String,
+    gate: Option<Gate>,
+    journal: Journal,
 }
 
 impl Receiver {
-    pub(crate) fn new(spec: &ReceiverSpec, journal: &Journal) -> Receiver {
+    pub(crate) fn new(spec: &ReceiverSpec, signing: &Signing, journal: &Journal) -> Receiver {
         // The book is the receiver's database: the router's state, which outlives the host.
         let state = Arc::new(ReceiverState {
             name: spec.host.clone(),
@@ -43,6 +54,11 @@ impl Receiver {
             host: spec.host.clone(),
             conduct: Rc::new(RefCell::new(Conduct::new(spec.behaviour.clone()))),
             router: router(state),
+            door: Rc::new(Door {
+                host: spec.host.clone(),
+                gate: Gate::of(signing, &spec.host),
+                journal: journal.clone(),
+            }),
         }
     }
 
@@ -57,8 +73,12 @@ impl Receiver {
         work: Work,
         alarms: Alarms,
     ) -> impl Future<Output = turmoil::Result> + 'static + use<> {
-        let (router, conduct) = (self.router.clone(), self.conduct.clone());
-        http::serve(move |request| take(request, router.clone(), conduct.clone(), work.clone(), alarms.clone()))
+        let (router, conduct, door) = (self.router.clone(), self.conduct.clone(), self.door.clone());
+        http::serve(move |request| {
+            let host =
+                Host { router: router.clone(), conduct: conduct.clone(), door: door.clone(), alarms: alarms.clone() };
+            take(request, host, work.clone())
+        })
     }
 }
 
@@ -72,15 +92,18 @@ fn on_handled(receiver: String, journal: Journal) -> crate::receiver::OnHandled 
     })
 }
 
-/// Reads the request, picks the scripted reply, and plays it; a reply with latency is played in a
-/// detached task, so that the receiver acts even if the connection dies while it waits.
-async fn take(
-    request: Request<Incoming>,
+/// The receiver's parts one request needs.
+struct Host {
     router: Router,
     conduct: Rc<RefCell<Conduct>>,
-    work: Work,
+    door: Rc<Door>,
     alarms: Alarms,
-) -> Result<Response<Body>, Dropped> {
+}
+
+/// Reads the request, picks the scripted reply, and plays it; a reply with latency is played in a
+/// detached task, so that the receiver acts even if the connection dies while it waits.
+async fn take(request: Request<Incoming>, host: Host, work: Work) -> Result<Response<Body>, Dropped> {
+    let Host { router, conduct, door, alarms } = host;
     let (mut parts, body) = request.into_parts();
     // A receiver is reached by host, whatever path its webhook URL names (as in the model
     // engine): every POST goes to the reference router's delivery endpoint.
@@ -97,7 +120,7 @@ async fn take(
     if reply.latency_ms == 0 {
         // Nothing to wait for: the handling completes within this poll, so the connection cannot
         // fail under it and there is nothing to detach.
-        return handle(reply, std::future::ready(()), request, router).await.ok_or(Dropped);
+        return handle(reply, std::future::ready(()), request, router, &door, &alarms).await.ok_or(Dropped);
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let busy = work.start();
@@ -105,7 +128,7 @@ async fn take(
     let ready = alarms.until(alarms.now_ms().saturating_add(reply.latency_ms));
     tokio::task::spawn_local(async move {
         let _busy = busy;
-        let _ = tx.send(handle(reply, ready, request, router).await);
+        let _ = tx.send(handle(reply, ready, request, router, &door, &alarms).await);
     });
     match rx.await {
         Ok(Some(response)) => Ok(response),
@@ -120,10 +143,16 @@ async fn handle(
     ready: impl Future<Output = ()>,
     request: Request<Body>,
     mut router: Router,
+    door: &Door,
+    alarms: &Alarms,
 ) -> Option<Response<Body>> {
     ready.await;
     // The reply's meaning is the shared shell's (`play`); only the I/O is this host's.
     let play = play(reply.answer);
+    let (request, rejected) = if play.runs_logic { verify(request, door, alarms).await } else { (request, None) };
+    if let Some(status) = rejected {
+        return Some(http::status(status));
+    }
     let response = if play.runs_logic {
         match router.call(request).await {
             Ok(response) => Some(response),
@@ -135,6 +164,29 @@ async fn handle(
     match play.respond {
         Respond::LogicStatus => response,
         Respond::Status(code) => Some(http::status(code)),
+        Respond::SlowDown(code, _) => {
+            let mut response = http::status(code);
+            let value = play.respond.retry_after(SimTime::from_millis(alarms.now_ms())).unwrap_or_default();
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+                response.headers_mut().insert(hyper::header::RETRY_AFTER, value);
+            }
+            Some(response)
+        }
         Respond::Drop => None,
     }
+}
+
+/// A verifying receiver's check (the shell's [`Gate`]) at the world's now, before its logic sees
+/// the request: the request back to hand on, or the status of its rejection (traced).
+async fn verify(request: Request<Body>, door: &Door, alarms: &Alarms) -> (Request<Body>, Option<u16>) {
+    let Some(gate) = &door.gate else { return (request, None) };
+    let (parts, body) = request.into_parts();
+    // Already read within the limit by `take`: this only takes the bytes back out.
+    let bytes = axum::body::to_bytes(body, BODY_BYTES_MAX).await.unwrap_or_default();
+    let at = SimTime::from_millis(alarms.now_ms());
+    let rejected = gate.check(&parts.headers, &bytes, at).err().map(|rejection| {
+        door.journal.push(Note::Event(rejection.trace_event(&door.host, &bytes)));
+        rejection.status
+    });
+    (Request::from_parts(parts, Body::from(bytes)), rejected)
 }

@@ -60,6 +60,19 @@ impl Profile {
     pub fn policy(self) -> Policy {
         self.spec().build().expect("every built-in profile is a valid policy")
     }
+
+    /// The signature scheme the sender uses, when it publishes one (`shared/policies.md`): Svix
+    /// and the Standard Webhooks specification sign with Standard Webhooks, Stripe with
+    /// `Stripe-Signature`. SnapBill's documentation describes no signature; Shopify and Hook0 are
+    /// not modelled. A scenario's `[signing]` table gives the secret (and may name a scheme).
+    pub fn signing_scheme(self) -> Option<crate::signing::Scheme> {
+        use crate::signing::Scheme;
+        match self {
+            Self::Svix | Self::StandardWebhooks => Some(Scheme::StandardWebhooks),
+            Self::Stripe => Some(Scheme::Stripe),
+            Self::Snapbill | Self::Shopify | Self::Hook0 => None,
+        }
+    }
 }
 
 fn list(delays_ms: &[u64], jitter_percent: u8) -> Schedule {

@@ -55,6 +55,9 @@ struct Ledger {
     entries: Vec<usize>,
     /// Its latest attempt was answered with a 2xx: what a `delivered` needs.
     answered_2xx: bool,
+    /// How many times its webhook had been enabled again when this delivery last moved: a larger
+    /// count at the end means an enable found it waiting, and nothing moved it after.
+    enables_seen: u32,
 }
 
 /// Every delivery's fate, in the order the deliveries were queued.
@@ -71,6 +74,10 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
             (Fate::Stuck, Stage::InFlight { started }) => (
                 Breach::AttemptNeverFinished,
                 format!("its attempt started at {started} never finished, though its timeout fell before the end"),
+            ),
+            (Fate::Stuck, _) if end_state.enables_of(l.webhook) > l.enables_seen => (
+                Breach::ParkedNeverResumed,
+                format!("parked while {} was disabled, and never moved after it was enabled again", l.webhook),
             ),
             (Fate::Stuck, _) => (
                 Breach::DeliveryLost,
@@ -93,8 +100,16 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
 /// What holds at the end of the trace, whatever the delivery.
 struct EndState {
     disabled: BTreeSet<WebhookId>,
+    /// Enables of each webhook so far: a count, so no delivery needs a visit at each enable.
+    enables: BTreeMap<WebhookId, u32>,
     in_flight: BTreeMap<WebhookId, u32>,
     dispatcher_down: bool,
+}
+
+impl EndState {
+    fn enables_of(&self, webhook: WebhookId) -> u32 {
+        self.enables.get(&webhook).copied().unwrap_or(0)
+    }
 }
 
 fn fate_at_end(l: &Ledger, end: &EndState, ctx: &PropertyContext) -> Fate {
@@ -120,7 +135,12 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
     let may_abandon = ctx.policy.attempts_max().is_some() || ctx.policy.retry_window_ms().is_some();
     let mut order: Vec<Uuid> = Vec::new();
     let mut book: BTreeMap<Uuid, Ledger> = BTreeMap::new();
-    let mut end = EndState { disabled: BTreeSet::new(), in_flight: BTreeMap::new(), dispatcher_down: false };
+    let mut end = EndState {
+        disabled: BTreeSet::new(),
+        enables: BTreeMap::new(),
+        in_flight: BTreeMap::new(),
+        dispatcher_down: false,
+    };
     for (i, e) in trace.entries().iter().enumerate() {
         let at = e.at;
         let here = (i, at, matches!(e.event, TraceEvent::Delivered { .. }));
@@ -130,36 +150,42 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
                 order.push(*delivery);
                 book.insert(
                     *delivery,
-                    Ledger { webhook: *webhook, stage: Stage::Ready, entries: vec![i], answered_2xx: false },
+                    Ledger {
+                        webhook: *webhook,
+                        stage: Stage::Ready,
+                        entries: vec![i],
+                        answered_2xx: false,
+                        enables_seen: end.enables_of(*webhook),
+                    },
                 );
             }
             TraceEvent::AttemptStarted { delivery, webhook, .. } => {
                 *end.in_flight.entry(*webhook).or_default() += 1;
-                advance(&mut book, *delivery, Stage::InFlight { started: at }, here, out);
+                advance(&mut book, &end, *delivery, Stage::InFlight { started: at }, here, out);
             }
             TraceEvent::AttemptFinished { delivery, webhook, outcome, .. } => {
                 settle(&mut end, *webhook);
                 if let Some(l) = book.get_mut(delivery) {
                     l.answered_2xx = outcome.is_success();
                 }
-                advance(&mut book, *delivery, Stage::Ready, here, out);
+                advance(&mut book, &end, *delivery, Stage::Ready, here, out);
             }
             TraceEvent::AttemptLost { delivery, webhook, .. } => {
                 settle(&mut end, *webhook);
-                advance(&mut book, *delivery, Stage::Ready, here, out);
+                advance(&mut book, &end, *delivery, Stage::Ready, here, out);
             }
             TraceEvent::RetryScheduled { delivery, at: due, .. } => {
-                advance(&mut book, *delivery, Stage::Timer { due: *due }, here, out)
+                advance(&mut book, &end, *delivery, Stage::Timer { due: *due }, here, out)
             }
             TraceEvent::Delivered { delivery, .. } => {
                 if let Some(l) = book.get(delivery).filter(|l| !l.answered_2xx && !matches!(l.stage, Stage::Done(_))) {
                     let detail = format!("delivery {delivery} of {} counted delivered with no 2xx answer", l.webhook);
                     out.push(Violation::new(Breach::DeliveredWithout2xx, at, vec![i], detail));
                 }
-                advance(&mut book, *delivery, Stage::Done(Fate::Delivered), here, out)
+                advance(&mut book, &end, *delivery, Stage::Done(Fate::Delivered), here, out)
             }
             TraceEvent::DeliveryAbandoned { delivery, attempts, reason, .. } => {
-                advance(&mut book, *delivery, Stage::Done(Fate::Abandoned(*reason)), here, out);
+                advance(&mut book, &end, *delivery, Stage::Done(Fate::Abandoned(*reason)), here, out);
                 if let Some(v) = abandon_breach(*attempts, *reason, may_abandon, ctx) {
                     out.push(Violation::new(v.0, at, vec![i], format!("delivery {delivery}: {}", v.1)));
                 }
@@ -169,6 +195,7 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
             }
             TraceEvent::WebhookEnabled { webhook } => {
                 end.disabled.remove(webhook);
+                *end.enables.entry(*webhook).or_default() += 1;
             }
             TraceEvent::WorldChanged { what } if *what == crash => end.dispatcher_down = true,
             TraceEvent::DispatcherRestarted => end.dispatcher_down = false,
@@ -183,6 +210,7 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
 /// (and the delivery stays ended). `(i, at, delivered)` describe the entry.
 fn advance(
     book: &mut BTreeMap<Uuid, Ledger>,
+    end: &EndState,
     uuid: Uuid,
     stage: Stage,
     (i, at, delivered): (usize, SimTime, bool),
@@ -190,6 +218,7 @@ fn advance(
 ) {
     let Some(l) = book.get_mut(&uuid) else { return };
     l.entries.push(i);
+    l.enables_seen = end.enables_of(l.webhook);
     if let Stage::Done(_) = l.stage {
         let breach = if delivered { Breach::DeliveredTwice } else { Breach::AttemptAfterEnd };
         let detail = format!("delivery {uuid} of {} had already ended", l.webhook);

@@ -18,6 +18,8 @@ pub enum Property {
     WarnBeforeDisable,
     /// Each body renders the store as it was when its attempt started.
     BodyAtSendTime,
+    /// A delivery parked while its webhook was disabled moves again once the webhook is enabled.
+    ParkedResumes,
 }
 
 /// How a property broke. [`Breach::signature`] is stable across seeds and runs: it names the
@@ -32,6 +34,8 @@ pub enum Breach {
     RefusedWhileEnabled,
     RefusedBelowLimit,
     DeliveryLost,
+    /// Parked by a disable, its webhook enabled again, and never moved after: lost to the enable.
+    ParkedNeverResumed,
     AttemptNeverFinished,
     AttemptAfterEnd,
     DeliveredTwice,
@@ -82,6 +86,7 @@ impl Breach {
             | WarnBeforeThreshold
             | WarnedTwiceInStreak => Property::WarnBeforeDisable,
             BodyUnreadable | BodyWrongEvent | BodyStale | TraceDisagreesWithHistory => Property::BodyAtSendTime,
+            ParkedNeverResumed => Property::ParkedResumes,
         }
     }
 
@@ -96,6 +101,7 @@ impl Breach {
             RefusedWhileEnabled => "refused-while-enabled",
             RefusedBelowLimit => "refused-below-limit",
             DeliveryLost => "delivery-lost",
+            ParkedNeverResumed => "parked-never-resumed",
             AttemptNeverFinished => "attempt-never-finished",
             AttemptAfterEnd => "attempt-after-delivery-ended",
             DeliveredTwice => "delivered-twice",

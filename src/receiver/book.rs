@@ -2,7 +2,7 @@
 //! as a database would.
 
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 /// One side effect: "acted on event `event` for delivery `uuid`".
@@ -17,6 +17,8 @@ pub struct Effect {
 pub struct Book {
     acted: BTreeSet<Uuid>,
     effects: Vec<Effect>,
+    /// Per invoice, the newest event (by id) acted on about it: what a stale delivery is judged by.
+    invoice_events: BTreeMap<u64, u64>,
 }
 
 impl Book {
@@ -27,6 +29,17 @@ impl Book {
     pub fn record(&mut self, effect: Effect) {
         self.acted.insert(effect.uuid);
         self.effects.push(effect);
+    }
+
+    /// Acted on event `event` about invoice `invoice`.
+    pub fn record_invoice_event(&mut self, invoice: u64, event: u64) {
+        let newest = self.invoice_events.entry(invoice).or_insert(event);
+        *newest = (*newest).max(event);
+    }
+
+    /// The newest event acted on about `invoice`.
+    pub fn newest_invoice_event(&self, invoice: u64) -> Option<u64> {
+        self.invoice_events.get(&invoice).copied()
     }
 
     pub fn effects(&self) -> &[Effect] {

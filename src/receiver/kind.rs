@@ -8,7 +8,9 @@ use std::str::FromStr;
 #[serde(rename_all = "snake_case")]
 pub enum ReceiverKind {
     /// Acts once per delivery `uuid`; trusts the entity in the body (the truth at send time), so a
-    /// `paid` event carrying a cancelled invoice fulfils nothing; answers 2xx to paths it ignores.
+    /// `paid` event carrying a cancelled invoice fulfils nothing; never acts on an event older (by
+    /// event id) than one it acted on for the same invoice, so a `paid` attempt overtaken by the
+    /// `cancelled` delivery fulfils nothing either; answers 2xx to paths it ignores.
     Dedup,
     /// The SnapBill sample: acts on every delivery whose `details` say so, with no dedup and no
     /// look at the entity it carries.

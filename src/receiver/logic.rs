@@ -73,6 +73,9 @@ pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
     let decision = decide(kind, book, &env);
     if let Decision::Act { action } = &decision {
         book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone() });
+        if let Some(inv) = &env.body.invoice {
+            book.record_invoice_event(inv.id, env.body.id);
+        }
     }
     Handled { uuid: Some(env.uuid), event: Some(env.body.id), decision }
 }
@@ -152,6 +155,20 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
                     why: format!("stale {} event: invoice {} is {} now", body.details, inv.id, inv.state),
                 };
             }
+            // The body is the truth at *send* time, not at arrival: attempts travel on their own
+            // connections, so a `paid` attempt rendered while the invoice was paid can arrive
+            // after the `cancelled` delivery that followed it, still saying `paid`. Event ids
+            // (`body.id`) grow in the order events happen, so an event older than one already
+            // acted on for the same invoice is stale whatever its body says: acting on it would
+            // undo the later state (fulfil a cancelled invoice).
+            if let Some(newer) = book.newest_invoice_event(inv.id).filter(|newer| careful && *newer > body.id) {
+                return Decision::Skip {
+                    why: format!(
+                        "stale {} event {}: event {newer} about invoice {} was acted on already",
+                        body.details, body.id, inv.id
+                    ),
+                };
+            }
             Decision::Act { action: format!("{verb} invoice {}", inv.id) }
         }
         ("/client/add", _, Some(client)) => Decision::Act { action: format!("create client {}", client.id) },
@@ -195,6 +212,37 @@ mod tests {
         let mut book = Book::default();
         handle(ReceiverKind::Naive, &mut book, &paid(1, "cancelled"));
         assert_eq!(book.effects()[0].action, "fulfil invoice 9");
+    }
+
+    fn state_event(uuid: u128, event: u64, details: &str) -> Vec<u8> {
+        format!(
+            r#"{{"uuid":"{}","body":{{"id":{event},"path":"/invoice/update/state","details":"{details}","invoice":{{"id":9,"state":"{details}"}}}}}}"#,
+            Uuid::from_u128(uuid)
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn dedup_does_not_let_an_overtaken_paid_undo_a_later_cancel_and_naive_does() {
+        // Event 5 `paid`, rendered while paid, arrives after event 6 `cancelled`.
+        let mut book = Book::default();
+        assert!(matches!(
+            handle(ReceiverKind::Dedup, &mut book, &state_event(2, 6, "cancelled")).decision,
+            Decision::Act { .. }
+        ));
+        let late = handle(ReceiverKind::Dedup, &mut book, &state_event(1, 5, "paid"));
+        assert!(matches!(&late.decision, Decision::Skip { why } if why.contains("event 6")), "{late:?}");
+        assert_eq!(book.effects().len(), 1);
+        // In order, both act; a newer event is never stale.
+        let mut book = Book::default();
+        handle(ReceiverKind::Dedup, &mut book, &state_event(1, 5, "paid"));
+        handle(ReceiverKind::Dedup, &mut book, &state_event(2, 6, "cancelled"));
+        assert_eq!(book.effects().len(), 2);
+        // The negative control: naive fulfils the cancelled invoice.
+        let mut book = Book::default();
+        handle(ReceiverKind::Naive, &mut book, &state_event(2, 6, "cancelled"));
+        handle(ReceiverKind::Naive, &mut book, &state_event(1, 5, "paid"));
+        assert_eq!(book.effects()[1].action, "fulfil invoice 9");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! [`handle`] is pure (parse the envelope, decide to act or not, keep the durable [`Book`]); the
 //! [`router`] serves it with axum, in the simulation and over the real network alike; [`app`] and
-//! [`serve`] run it on a real socket, within [`ServeLimits`]; [`trace_event`] turns a handled delivery into a trace entry;
+//! [`serve`] run it on a real socket, within [`ServeLimits`], with its page at `/` (the last
+//! [`DELIVERIES_SHOWN_MAX`] deliveries, each marked acted or skipped and why); [`trace_event`] turns a handled delivery into a trace entry;
 //! [`SignatureCheck`] and [`verifying`] make any of them refuse (4xx) unsigned or forged deliveries.
 //!
 //! Kinds ([`ReceiverKind`]): `dedup` (correct), `naive` (the SnapBill sample), and two that
@@ -14,6 +15,7 @@ mod book;
 mod kind;
 mod limits;
 mod logic;
+mod page;
 mod router;
 mod serve;
 mod signature;
@@ -23,7 +25,8 @@ pub use book::{Book, Effect};
 pub use kind::ReceiverKind;
 pub use limits::ServeLimits;
 pub use logic::{Decision, Handled, handle};
-pub use router::{BODY_BYTES_MAX, OnHandled, ReceiverState, router};
+pub use page::{BODY_SHOWN_BYTES_MAX, DELIVERIES_SHOWN_MAX, DeliveryLog, Mark, Received, SharedLog};
+pub use router::{BODY_BYTES_MAX, OnHandled, ReceiverState, router, with_page};
 pub use serve::{ServeOptions, app, base_url, certify_command, serve, serve_with_limits};
 pub use signature::{Clock, SignatureCheck, verifying};
 pub use traced::trace_event;

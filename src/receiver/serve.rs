@@ -2,7 +2,8 @@
 //! certify on loopback, within [`ServeLimits`].
 
 use super::limits::BodyBudget;
-use super::{Book, OnHandled, ReceiverKind, ReceiverState, ServeLimits, SignatureCheck, router, verifying};
+use super::page::{DeliveryLog, SharedLog};
+use super::{Book, Handled, OnHandled, ReceiverKind, ReceiverState, ServeLimits, SignatureCheck, verifying, with_page};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -35,7 +36,8 @@ pub struct ServeOptions {
     pub signature: Option<SignatureCheck>,
 }
 
-/// The reference router of `kind`, with a fresh book, and `options` applied.
+/// The reference router of `kind`, with a fresh book, its page (`GET /`, the last deliveries),
+/// and `options` applied.
 pub fn app(kind: ReceiverKind, options: ServeOptions) -> (Router, Arc<Mutex<Book>>) {
     let book = Arc::new(Mutex::new(Book::default()));
     let state = ReceiverState {
@@ -44,15 +46,27 @@ pub fn app(kind: ReceiverKind, options: ServeOptions) -> (Router, Arc<Mutex<Book
         book: Arc::clone(&book),
         on_handled: options.on_handled.clone(),
     };
-    let mut app = router(Arc::new(state));
+    let log = DeliveryLog::shared();
+    let mut app = with_page(Arc::new(state), Arc::clone(&log));
     if let Some(check) = options.signature {
-        app = verifying(app, check, options.on_handled);
+        app = verifying(app, check, Some(logging_refusals(log, options.on_handled)));
     }
     if options.answer_delay_ms > 0 {
         let delay = Duration::from_millis(options.answer_delay_ms);
         app = app.layer(middleware::from_fn(move |req: Request, next: Next| delayed(delay, req, next)));
     }
     (app, book)
+}
+
+/// A delivery refused for its signature never reaches the logic: it goes on the page here (its
+/// body unread), and on to whoever else is told.
+fn logging_refusals(log: SharedLog, on_handled: Option<OnHandled>) -> OnHandled {
+    Arc::new(move |handled: &Handled| {
+        log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).record(None, handled);
+        if let Some(on_handled) = &on_handled {
+            on_handled(handled);
+        }
+    })
 }
 
 async fn delayed(delay: Duration, req: Request, next: Next) -> Response {

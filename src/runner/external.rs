@@ -6,7 +6,7 @@ use super::{Engine, ScenarioRun, run_on};
 use crate::properties::{self, PropertyContext};
 use crate::protocol::{ProcessConfig, ProcessDispatcher, REPLY_TIMEOUT_MS};
 use crate::scenario::Scenario;
-use crate::world::{EngineFailure, RunLimits, RunOutput};
+use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 use serde::Serialize;
 
 /// The dispatcher command a run used, as given, and the limit it ran under.
@@ -42,23 +42,9 @@ pub fn run_scenario_dispatched(
     let mut context = None;
     let mut run = run_on(scenario, engine, seed, limits, |world| {
         context = Some(PropertyContext::from_world(world));
-        match ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed) {
-            Ok(mut process) => {
-                let result = engine.run_dispatched(world, limits, &mut process);
-                stderr_tail = process.stderr_tail();
-                result
-                // `process` drops here: the process is ended and its state directory removed.
-            }
-            Err(error) => {
-                let error = crate::world::EngineError::Dispatcher {
-                    at: crate::time::SimTime::ZERO,
-                    during: "start".to_string(),
-                    message: error.to_string(),
-                };
-                let trace = crate::trace::Trace::with_entries_max(limits.trace_entries_max);
-                Err(EngineFailure { error, partial: RunOutput { trace, sim_elapsed_ms: 0 } })
-            }
-        }
+        let (result, tail) = run_world_dispatched(world, engine, limits, dispatcher);
+        stderr_tail = tail;
+        result
     });
     run.dispatcher = Some(dispatcher.clone());
     run.stderr_tail = stderr_tail;
@@ -66,4 +52,31 @@ pub fn run_scenario_dispatched(
         run.violations = properties::check(&run.trace, context);
     }
     run
+}
+
+/// Runs `world` on `engine` with a fresh process of `dispatcher` in place of the reference core;
+/// returns the run and the tail of the process's stderr. A process that cannot start fails the
+/// run at its start, with an empty trace.
+pub fn run_world_dispatched(
+    world: &World,
+    engine: Engine,
+    limits: RunLimits,
+    dispatcher: &ExternalDispatcher,
+) -> (Result<RunOutput, EngineFailure>, String) {
+    match ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed) {
+        Ok(mut process) => {
+            let result = engine.run_dispatched(world, limits, &mut process);
+            (result, process.stderr_tail())
+            // `process` drops here: the process is ended and its state directory removed.
+        }
+        Err(error) => {
+            let error = crate::world::EngineError::Dispatcher {
+                at: crate::time::SimTime::ZERO,
+                during: "start".to_string(),
+                message: error.to_string(),
+            };
+            let trace = crate::trace::Trace::with_entries_max(limits.trace_entries_max);
+            (Err(EngineFailure { error, partial: RunOutput { trace, sim_elapsed_ms: 0 } }), String::new())
+        }
+    }
 }

@@ -1,6 +1,7 @@
-//! `--junit FILE`: JUnit XML, one test case per scenario and engine, for CI systems.
+//! `--junit FILE`: JUnit XML, one test case per scenario and engine, for CI systems; with a
+//! dispatcher process, a second suite `conformance` with one test case per promise.
 
-use super::{ScenarioRun, render_failures};
+use super::{ScenarioRun, conformance, render_failures};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
@@ -30,5 +31,29 @@ pub fn to_junit(runs: &[ScenarioRun]) -> Result<String, quick_junit::SerializeEr
         suite.add_test_case(case);
     }
     report.add_test_suite(suite);
+    if let Some(command) = runs.iter().find_map(|r| r.dispatcher.as_ref()).map(|d| d.command.as_str()) {
+        report.add_test_suite(conformance_suite(runs, command));
+    }
     report.to_string()
+}
+
+/// One case per promise of the seed: kept when no judged run broke it.
+fn conformance_suite(runs: &[ScenarioRun], command: &str) -> TestSuite {
+    let mut suite = TestSuite::new("conformance");
+    for row in conformance(runs) {
+        let status = if row.kept {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!("broken in {} of {} runs", row.runs - row.runs_kept, row.runs));
+            if let Some(first) = &row.first_breach {
+                status.set_description(format!("first: {first}"));
+            }
+            status
+        };
+        let mut case = TestCase::new(row.promise, status);
+        case.set_classname(command.to_string());
+        suite.add_test_case(case);
+    }
+    suite
 }

@@ -131,6 +131,11 @@ pub fn render_entry(entry: &TraceEntry, names: &Names<'_>) -> String {
         TraceEvent::ReceiverSkipped { receiver, delivery, event, why } => {
             format!("receiver {receiver} skipped {} (delivery {}): {why}", e(event), short(delivery))
         }
+        TraceEvent::ReceiverRejected { receiver, delivery, event, why } => {
+            let of = event.map_or_else(|| "a request".to_string(), |ev| e(&ev));
+            let delivery = delivery.map_or_else(|| "?".to_string(), |d| short(&d));
+            format!("receiver {receiver} rejected {of} (delivery {delivery}): {why}")
+        }
         TraceEvent::EmailReceived { to, webhook } => {
             format!("mail host received the warning about {} for {to}", w(webhook))
         }

@@ -26,6 +26,7 @@ pub struct ScenarioFile {
     pub run_for: Option<Spanned<Duration>>,
     pub latency: Option<Spanned<LatencyRange>>,
     pub policy: Option<Spanned<PolicyFile>>,
+    pub signing: Option<Spanned<SigningFile>>,
     /// In file order (webhook ids follow it).
     pub webhooks: Vec<(Spanned<String>, Spanned<WebhookFile>)>,
     pub receivers: Vec<(Spanned<String>, Spanned<ReceiverFile>)>,
@@ -147,6 +148,61 @@ pub struct WebhookFile {
 pub struct ReceiverFile {
     pub kind: Option<Spanned<String>>,
     pub behaviour: Option<Spanned<BehaviourSpec>>,
+    /// The receiver verifies signatures with this secret (or these, during its own rotation).
+    pub secret: Option<Spanned<Secrets>>,
+    /// How far a signed timestamp may be from the receiver's now (default 5 minutes).
+    pub tolerance: Option<Spanned<Duration>>,
+}
+
+/// `[signing]`: how the sender signs every attempt.
+#[derive(Debug, Default)]
+pub struct SigningFile {
+    /// Absent: the profile's scheme (`svix`, `standard-webhooks`, `stripe`).
+    pub scheme: Option<Spanned<String>>,
+    pub secret: Option<Spanned<String>>,
+    pub rotate: Option<Spanned<RotateFile>>,
+}
+
+/// `rotate = { at = "2h", secret = "...", overlap = "1h" }`: from `at` the new secret signs; the
+/// old one signs alongside it until `at + overlap`.
+#[derive(Debug)]
+pub struct RotateFile {
+    pub at: Spanned<Duration>,
+    pub secret: Spanned<String>,
+    pub overlap: Option<Spanned<Duration>>,
+}
+
+/// One secret, or a list of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Secrets(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Secrets {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Secrets;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a secret such as "whsec_..." or a list of them"#)
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Secrets, E> {
+                Ok(Secrets(vec![v.to_string()]))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Secrets, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    out.push(s);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("the list of secrets is empty"));
+                }
+                Ok(Secrets(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// One `[[timeline]]` entry: `at` plus exactly one action (checked in `validate`).
@@ -170,6 +226,7 @@ pub struct StepFile {
     pub latency: Option<Spanned<LatencyRange>>,
     pub crash: Option<Spanned<String>>,
     pub restart: Option<Spanned<String>>,
+    pub delay_attempts: Option<Spanned<DelayAttemptsFile>>,
     /// The step changes an entity (so it records an event), even if the change could not be read.
     pub records_event: bool,
     /// Some value of the step could not be read (and was reported).
@@ -190,6 +247,16 @@ pub struct InvoiceFile {
     pub number: Option<String>,
     pub total_cents: Option<i64>,
     pub state: Option<InvoiceState>,
+}
+
+/// `delay_attempts = { receiver = "shop", count = 1, by = "2m" }`: the next `count` attempts to
+/// the receiver are held `by` at the sender.
+#[derive(Debug)]
+pub struct DelayAttemptsFile {
+    pub receiver: Spanned<String>,
+    /// 1 when not given.
+    pub count: Option<Spanned<u32>>,
+    pub by: Spanned<Duration>,
 }
 
 #[derive(Debug)]
@@ -266,8 +333,19 @@ impl fmt::Display for EventRef {
 
 // ------------------------------------------------------------------------------- reading
 
-const SCENARIO_KEYS: &[&str] =
-    &["name", "description", "seed", "run_for", "latency", "policy", "webhooks", "receivers", "timeline", "expect"];
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "run_for",
+    "latency",
+    "policy",
+    "signing",
+    "webhooks",
+    "receivers",
+    "timeline",
+    "expect",
+];
 const POLICY_KEYS: &[&str] = &[
     "profile",
     "retries",
@@ -283,7 +361,9 @@ const POLICY_KEYS: &[&str] = &[
 ];
 const BACKOFF_KEYS: &[&str] = &["initial", "multiplier", "max"];
 const WEBHOOK_KEYS: &[&str] = &["url", "paths", "owner"];
-const RECEIVER_KEYS: &[&str] = &["kind", "behaviour"];
+const RECEIVER_KEYS: &[&str] = &["kind", "behaviour", "secret", "tolerance"];
+const SIGNING_KEYS: &[&str] = &["scheme", "secret", "rotate"];
+const ROTATE_KEYS: &[&str] = &["at", "secret", "overlap"];
 /// The keys of a step that change an entity: such a step records an event.
 const CHANGE_KEYS: &[&str] = &["add_client", "update_client", "add_invoice", "invoice_state"];
 const STEP_KEYS: &[&str] = &[
@@ -304,10 +384,12 @@ const STEP_KEYS: &[&str] = &[
     "latency",
     "crash",
     "restart",
+    "delay_attempts",
 ];
 const CLIENT_KEYS: &[&str] = &["id", "name", "email"];
 const INVOICE_KEYS: &[&str] = &["id", "client", "number", "total_cents", "state"];
 const INVOICE_STATE_KEYS: &[&str] = &["id", "state"];
+const DELAY_ATTEMPTS_KEYS: &[&str] = &["receiver", "count", "by"];
 
 impl ScenarioFile {
     pub(crate) fn read(r: &mut Reader<'_, '_>, root: &Node<'_>) -> ScenarioFile {
@@ -321,6 +403,7 @@ impl ScenarioFile {
             run_for: r.req(&f, "run_for"),
             latency: r.opt(&f, "latency"),
             policy: f.get("policy").and_then(|p| PolicyFile::read(r, p)),
+            signing: f.get("signing").and_then(|p| SigningFile::read(r, p)),
             ..ScenarioFile::default()
         };
         if let Some(webhooks) = f.get("webhooks").and_then(|n| r.named(n, "a table of webhooks")) {
@@ -399,8 +482,26 @@ impl WebhookFile {
 
 impl ReceiverFile {
     fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<ReceiverFile> {
-        let f = r.table(node, "a receiver table { kind, behaviour }", RECEIVER_KEYS)?;
-        Some(ReceiverFile { kind: r.opt(&f, "kind"), behaviour: f.get("behaviour").and_then(|b| read_behaviour(r, b)) })
+        let f = r.table(node, "a receiver table { kind, behaviour, secret, tolerance }", RECEIVER_KEYS)?;
+        Some(ReceiverFile {
+            kind: r.opt(&f, "kind"),
+            behaviour: f.get("behaviour").and_then(|b| read_behaviour(r, b)),
+            secret: r.opt(&f, "secret"),
+            tolerance: r.opt(&f, "tolerance"),
+        })
+    }
+}
+
+impl SigningFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<SigningFile>> {
+        let f = r.table(node, "a [signing] table { scheme, secret, rotate }", SIGNING_KEYS)?;
+        let rotate = f.get("rotate").and_then(|n| {
+            let t = r.table(n, r#"a table { at = "2h", secret = "...", overlap = "1h" }"#, ROTATE_KEYS)?;
+            let (at, secret, overlap) = (r.req(&t, "at"), r.req(&t, "secret"), r.opt(&t, "overlap"));
+            Some(Spanned::new(n.span(), RotateFile { at: at?, secret: secret?, overlap }))
+        });
+        let file = SigningFile { scheme: r.opt(&f, "scheme"), secret: r.req(&f, "secret"), rotate };
+        Some(Spanned::new(node.span(), file))
     }
 }
 
@@ -428,6 +529,7 @@ impl StepFile {
             latency: r.opt(&f, "latency"),
             crash: r.opt(&f, "crash"),
             restart: r.opt(&f, "restart"),
+            delay_attempts: f.get("delay_attempts").and_then(|n| DelayAttemptsFile::read(r, n)),
             records_event: CHANGE_KEYS.iter().any(|k| f.has(k)),
             broken: false,
         };
@@ -462,6 +564,14 @@ impl InvoiceStateFile {
         let f = r.table(node, "a table { id, state }", INVOICE_STATE_KEYS)?;
         let (id, state) = (r.req(&f, "id"), r.req::<InvoiceState>(&f, "state"));
         Some(Spanned::new(node.span(), InvoiceStateFile { id: id?, state: state?.into_inner() }))
+    }
+}
+
+impl DelayAttemptsFile {
+    fn read(r: &mut Reader<'_, '_>, node: &Node<'_>) -> Option<Spanned<DelayAttemptsFile>> {
+        let f = r.table(node, "a table { receiver, count, by }", DELAY_ATTEMPTS_KEYS)?;
+        let (receiver, count, by) = (r.req(&f, "receiver"), r.opt(&f, "count"), r.req(&f, "by"));
+        Some(Spanned::new(node.span(), DelayAttemptsFile { receiver: receiver?, count, by: by? }))
     }
 }
 

@@ -1,16 +1,17 @@
 //! How a receiver answers, as written in a scenario: `"200"`, `"500 after 45s"`, `"act then 500"`,
-//! `"act then drop"`, `"drop"`; and behaviours made of them.
+//! `"act then drop"`, `"drop"`, `"429 retry-after 30s"`, `"503 retry-after 2m as date"`; and
+//! behaviours made of them.
 
 use super::duration::{Duration, parse_duration};
 use super::reader::{Node, Reader};
-use crate::world::{Answer, Behaviour, Reply};
+use crate::world::{Answer, Behaviour, Reply, RetryAfter};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 use toml::Spanned;
 use toml::de::DeValue;
 
-const REPLY_HINT: &str = r#"a reply is "200" (any status 100-599), "act then 500", "act then drop" or "drop", optionally followed by " after 45s""#;
+const REPLY_HINT: &str = r#"a reply is "200" (any status 100-599), "429 retry-after 30s" (or "... as date"), "act then 500", "act then drop" or "drop", optionally followed by " after 45s""#;
 
 /// Parses one reply. `default_latency` applies when the text has no `after` part.
 pub fn parse_reply(text: &str, default_latency: u64) -> Result<Reply, String> {
@@ -19,6 +20,10 @@ pub fn parse_reply(text: &str, default_latency: u64) -> Result<Reply, String> {
         Some((a, d)) => (a.trim(), parse_duration(d)?.ms()),
         None => (t, default_latency),
     };
+    if let Some((code, wait)) = answer.split_once(" retry-after ") {
+        let answer = Answer::StatusRetryAfter(status(code.trim(), text)?, retry_after(wait, text)?);
+        return Ok(Reply { answer, latency_ms });
+    }
     let words: Vec<&str> = answer.split_whitespace().collect();
     let answer = match words.as_slice() {
         ["drop"] => Answer::Drop,
@@ -28,6 +33,19 @@ pub fn parse_reply(text: &str, default_latency: u64) -> Result<Reply, String> {
         _ => return Err(format!("unknown reply {text:?}; {REPLY_HINT}")),
     };
     Ok(Reply { answer, latency_ms })
+}
+
+/// `30s`, `2m as date`: whole seconds (`Retry-After` carries no finer unit).
+fn retry_after(text: &str, whole: &str) -> Result<RetryAfter, String> {
+    let (wait, as_date) = match text.trim().strip_suffix(" as date") {
+        Some(wait) => (wait, true),
+        None => (text.trim(), false),
+    };
+    let wait_ms = parse_duration(wait).map_err(|e| format!("in {whole:?}: {e}"))?.ms();
+    if wait_ms % 1_000 != 0 {
+        return Err(format!("in {whole:?}: a Retry-After is whole seconds, not {wait_ms} ms"));
+    }
+    Ok(RetryAfter { wait_s: wait_ms / 1_000, as_date })
 }
 
 fn status(code: &str, text: &str) -> Result<u16, String> {
@@ -122,7 +140,13 @@ mod tests {
         let slow = parse_reply("503 after 45s", 7).unwrap();
         assert_eq!((slow.answer, slow.latency_ms), (Answer::Status(503), 45_000));
         assert_eq!(parse_reply("200", 7).unwrap().latency_ms, 7);
-        for bad in ["", "ok", "700", "act", "act then", "act now 500", "200 after soon"] {
+        let slow = parse_reply("429 retry-after 30s after 2s", 0).unwrap();
+        assert_eq!(slow.answer, Answer::StatusRetryAfter(429, RetryAfter { wait_s: 30, as_date: false }));
+        assert_eq!(slow.latency_ms, 2_000);
+        let dated = r("503 retry-after 2m as date");
+        assert_eq!(dated, Answer::StatusRetryAfter(503, RetryAfter { wait_s: 120, as_date: true }));
+        let bad = ["", "ok", "700", "act", "act then", "act now 500", "200 after soon", "429 retry-after 1500ms"];
+        for bad in bad.into_iter().chain(["429 retry-after soon", "42x retry-after 1s"]) {
             assert!(parse_reply(bad, 0).is_err(), "{bad:?}");
         }
     }

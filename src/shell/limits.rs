@@ -27,6 +27,12 @@ pub const EMAIL_RETRY_MS: u64 = MINUTE_MS;
 /// slow answer still comes back, late (the core ignores it). After this the connection is dropped.
 pub const LINGER_MS: u64 = 6 * HOUR_MS;
 
+/// The longest a `delay_attempts` step may hold an attempt at the sender
+/// ([`crate::shell::Delays`]): as long as an exchange lingers past its timeout, so a held attempt
+/// always still has its exchange when it goes on the wire. A longer delay is bad input
+/// (`World::validate`).
+pub const ATTEMPT_DELAY_MS_MAX: u64 = LINGER_MS;
+
 /// At most this many exchanges linger at once (past their attempt's timeout, within
 /// [`LINGER_MS`]). At the limit the oldest lingering exchange is dropped at once, as if its linger
 /// had run out: what it still had held in the network never reaches the receiver, its late answer

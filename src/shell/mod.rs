@@ -8,15 +8,22 @@
 //!   (act or not, answer with what).
 //! - [`mail`]: warning emails kept until the mail host took them: retries, their timing, and the
 //!   idempotency key the mail host records once.
+//! - [`delays`]: attempts held at the sender before they go on the wire (`delay_attempts`):
+//!   which are held, for how long, and when each goes.
 //! - [`lingering`]: exchanges kept open after the core timed their attempt out, bounded.
+//! - [`signing`]: the headers that sign an attempt when it leaves, and a verifying receiver's
+//!   check of them, both in virtual time.
 //! - [`limits`]: the shell's named limits, each with its unit last.
 
+pub mod delays;
 pub mod limits;
 pub mod lingering;
 pub mod links;
 pub mod mail;
 pub mod replies;
+pub mod signing;
 
+pub use delays::Delays;
 pub use lingering::Lingering;
 pub use links::{Links, Path};
 pub use mail::{MailRecord, Outbox};

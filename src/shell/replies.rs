@@ -1,9 +1,14 @@
 //! What a scripted receiver does with each request: which reply of its sequence comes next, and
-//! what that reply means (act or not, answer with what). Both engines play replies through this.
+//! what that reply means (act or not, answer with what, a `Retry-After` written and read back).
+//! Both engines play replies through this.
 
+use super::signing::unix_s;
+use crate::core::{AttemptId, Input};
 use crate::receiver::BODY_BYTES_MAX;
+use crate::time::SimTime;
 use crate::trace::Outcome;
-use crate::world::{Answer, Behaviour, Reply};
+use crate::world::{Answer, Behaviour, Reply, RetryAfter};
+use std::time::{Duration, UNIX_EPOCH};
 
 /// How a receiver currently behaves and how many requests it saw since. Durable: a property of
 /// the script, not of the process (a restart does not start the sequence over; a new behaviour
@@ -52,6 +57,8 @@ pub enum Respond {
     /// The status the receiver's logic answered (it may refuse).
     LogicStatus,
     Status(u16),
+    /// This status with a `Retry-After` header.
+    SlowDown(u16, RetryAfter),
     /// Close the connection without answering: the sender sees a reset.
     Drop,
 }
@@ -62,6 +69,7 @@ pub fn play(answer: Answer) -> Play {
     match answer {
         Answer::Status(code) if (200..300).contains(&code) => Play { runs_logic: true, respond: Respond::LogicStatus },
         Answer::Status(code) => Play { runs_logic: false, respond: Respond::Status(code) },
+        Answer::StatusRetryAfter(code, wait) => Play { runs_logic: false, respond: Respond::SlowDown(code, wait) },
         Answer::ActThenStatus(code) => Play { runs_logic: true, respond: Respond::Status(code) },
         Answer::ActThenDrop => Play { runs_logic: true, respond: Respond::Drop },
         Answer::Drop => Play { runs_logic: false, respond: Respond::Drop },
@@ -73,9 +81,45 @@ impl Respond {
     pub fn outcome(self, logic_status: Option<u16>) -> Outcome {
         match self {
             Respond::LogicStatus => Outcome::Status { code: logic_status.unwrap_or(500) },
-            Respond::Status(code) => Outcome::Status { code },
+            Respond::Status(code) | Respond::SlowDown(code, _) => Outcome::Status { code },
             Respond::Drop => Outcome::Reset,
         }
+    }
+
+    /// The `Retry-After` header value the receiver writes at `at`, if its answer has one.
+    pub fn retry_after(self, at: SimTime) -> Option<String> {
+        let Respond::SlowDown(_, wait) = self else { return None };
+        if !wait.as_date {
+            return Some(wait.wait_s.to_string());
+        }
+        let date_s = u64::try_from(unix_s(at)).unwrap_or(0).saturating_add(wait.wait_s);
+        Some(httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(date_s)))
+    }
+}
+
+/// The wait, in milliseconds, that a `Retry-After` header value asks of a sender reading it at
+/// `at`: a number of seconds, or an HTTP date on the simulated calendar (a date already past asks
+/// for none). `None` for a value that is neither.
+pub fn retry_after_ms(value: &str, at: SimTime) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds.saturating_mul(1_000));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    let date_ms = u64::try_from(date.duration_since(UNIX_EPOCH).ok()?.as_millis()).ok()?;
+    let now_ms = u64::try_from(unix_s(SimTime::ZERO)).unwrap_or(0).saturating_mul(1_000).saturating_add(at.as_millis());
+    Some(date_ms.saturating_sub(now_ms))
+}
+
+/// How an engine tells the core that an attempt ended: an answer with a `Retry-After` (read at
+/// `at`) becomes [`Input::AnswerRetryAfter`], whose wait the policy honours or not; anything
+/// else a plain [`Input::Answer`].
+pub fn answer_input(attempt: AttemptId, outcome: Outcome, retry_after: Option<&str>, at: SimTime) -> Input {
+    match (outcome, retry_after.and_then(|v| retry_after_ms(v, at))) {
+        (Outcome::Status { code: status }, Some(retry_after_ms)) => {
+            Input::AnswerRetryAfter { attempt, status, retry_after_ms }
+        }
+        _ => Input::Answer { attempt, outcome },
     }
 }
 
@@ -97,6 +141,27 @@ mod tests {
     fn a_body_past_the_limit_is_413() {
         assert_eq!(refuse_body(BODY_BYTES_MAX), None);
         assert_eq!(refuse_body(BODY_BYTES_MAX + 1), Some(Outcome::Status { code: 413 }));
+    }
+
+    #[test]
+    fn a_retry_after_reads_back_as_written_in_seconds_or_as_a_date() {
+        let at = SimTime::from_millis(90_500);
+        let seconds = Respond::SlowDown(429, RetryAfter { wait_s: 30, as_date: false });
+        assert_eq!(seconds.retry_after(at).as_deref(), Some("30"));
+        assert_eq!(retry_after_ms("30", at), Some(30_000));
+        let date = Respond::SlowDown(503, RetryAfter { wait_s: 120, as_date: true }).retry_after(at).unwrap();
+        assert_eq!(date, "Thu, 01 Jan 2026 00:03:30 GMT");
+        // Read a little later than written: the date is whole seconds, the wait what is left.
+        assert_eq!(retry_after_ms(&date, at.plus_ms(2)), Some(119_498));
+        assert_eq!(retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", at), Some(0), "a past date asks for no wait");
+        assert_eq!(retry_after_ms("soon", at), None);
+        assert_eq!(Respond::Status(429).retry_after(at), None);
+        let input = answer_input(7, Outcome::Status { code: 429 }, Some("30"), at);
+        assert_eq!(input, Input::AnswerRetryAfter { attempt: 7, status: 429, retry_after_ms: 30_000 });
+        assert_eq!(
+            answer_input(7, Outcome::Reset, Some("30"), at),
+            Input::Answer { attempt: 7, outcome: Outcome::Reset }
+        );
     }
 
     #[test]

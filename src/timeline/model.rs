@@ -172,6 +172,13 @@ impl Model {
             TraceEvent::ReceiverSkipped { receiver, delivery, why, .. } => {
                 self.received(t, receiver, delivery, format!("skipped: {why}"), false);
             }
+            TraceEvent::ReceiverRejected { receiver, delivery: Some(delivery), why, .. } => {
+                self.received(t, receiver, delivery, format!("rejected: {why}"), false);
+            }
+            TraceEvent::ReceiverRejected { receiver, delivery: None, why, .. } => {
+                let lane = self.lane(receiver);
+                self.mark(t, lane, "skipped", format!("rejected: {why}"));
+            }
             TraceEvent::WorldChanged { what } => self.world_changed(t, what),
             TraceEvent::DeliveryQueued { .. } => {}
         }

@@ -77,6 +77,15 @@ pub enum Action {
     /// caller's timeout; a connection request still waiting when it restarts is refused.
     Crash(Host),
     Restart(Host),
+    /// The next `count` attempts the dispatcher sends to this receiver each wait `by_ms` at the
+    /// sender before they go on the wire (a worker paused between rendering and writing, a
+    /// connection stuck in retransmission); other attempts are not held behind them. The core's
+    /// timeout runs from its send, as for any attempt. See [`crate::shell::Delays`].
+    DelayAttempts {
+        receiver: String,
+        count: u32,
+        by_ms: u64,
+    },
 }
 
 impl fmt::Display for Action {
@@ -93,6 +102,9 @@ impl fmt::Display for Action {
             Action::Latency { min_ms, max_ms } => write!(f, "latency {min_ms}..={max_ms} ms"),
             Action::Crash(h) => write!(f, "crash {h}"),
             Action::Restart(h) => write!(f, "restart {h}"),
+            Action::DelayAttempts { receiver, count, by_ms } => {
+                write!(f, "delay the next {count} attempt(s) to {receiver} by {}", crate::time::format_ms(*by_ms))
+            }
         }
     }
 }

@@ -8,6 +8,9 @@ pub enum Answer {
     /// Run the receiver's logic and answer with its status (a 2xx here lets the logic decide:
     /// it may act, skip, or refuse). A non-2xx answers this status without acting.
     Status(u16),
+    /// Answer this status (a `429` or `503`, asking the sender to slow down) with a
+    /// `Retry-After` header, without acting.
+    StatusRetryAfter(u16, RetryAfter),
     /// Act (the side effect happens), then answer this status anyway: the sender retries an
     /// event the receiver already acted on.
     ActThenStatus(u16),
@@ -15,6 +18,14 @@ pub enum Answer {
     ActThenDrop,
     /// Close the connection mid-request, before acting.
     Drop,
+}
+
+/// A `Retry-After` as a receiver writes it: a wait in whole seconds, sent as a number of
+/// seconds or as an HTTP date (the receiver's now plus the wait, on the simulated calendar).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryAfter {
+    pub wait_s: u64,
+    pub as_date: bool,
 }
 
 /// One answer, given after `latency_ms` of handling (beyond the attempt timeout: the sender
@@ -62,12 +73,24 @@ impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.answer {
             Answer::Status(c) => write!(f, "{c}")?,
+            Answer::StatusRetryAfter(c, wait) => write!(f, "{c} {wait}")?,
             Answer::ActThenStatus(c) => write!(f, "act then {c}")?,
             Answer::ActThenDrop => f.write_str("act then drop")?,
             Answer::Drop => f.write_str("drop")?,
         }
         if self.latency_ms > 0 {
             write!(f, " after {} ms", self.latency_ms)?;
+        }
+        Ok(())
+    }
+}
+
+/// `retry-after 30s`, `retry-after 2m as date`: as a scenario writes it.
+impl fmt::Display for RetryAfter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "retry-after {}s", self.wait_s)?;
+        if self.as_date {
+            f.write_str(" as date")?;
         }
         Ok(())
     }

@@ -5,10 +5,12 @@
 mod action;
 mod behaviour;
 pub mod sample;
+mod signing;
 mod validate;
 
 pub use action::{Action, Host, Step};
-pub use behaviour::{Answer, Behaviour, Reply};
+pub use behaviour::{Answer, Behaviour, Reply, RetryAfter};
+pub use signing::{KeySpan, ReceiverKeys, SenderKeys, Signing};
 pub use validate::WorldError;
 
 use crate::domain::WebhookConfig;
@@ -43,6 +45,8 @@ pub struct World {
     pub run_for_ms: u64,
     /// One-way network latency, drawn uniformly per message from the engine's seeded RNG.
     pub latency_ms: (u64, u64),
+    /// How attempts are signed and which receivers verify (default: neither).
+    pub signing: Signing,
 }
 
 impl World {

@@ -48,5 +48,6 @@ pub fn failing_world(days: u64, invoices: u64) -> World {
         timeline: invoice_timeline(invoices, 0),
         run_for_ms: days * DAY_MS,
         latency_ms: (1, 1),
+        signing: Default::default(),
     }
 }

@@ -3,7 +3,7 @@
 //! engine would refuse is bad input found by `check` (exit 2), never a run-time failure.
 
 use super::{Action, DISPATCHER_HOST, MAIL_HOST, World};
-use crate::shell::limits::IN_FLIGHT_MAX;
+use crate::shell::limits::{ATTEMPT_DELAY_MS_MAX, IN_FLIGHT_MAX};
 use std::collections::BTreeSet;
 
 /// One reason a world cannot run, naming the field.
@@ -49,16 +49,39 @@ impl World {
             errors.push(error("timeline", "steps must be sorted by time".to_string()));
         }
         for step in &self.timeline {
-            if let Action::Latency { min_ms, max_ms } = step.action
-                && min_ms > max_ms
-            {
-                errors.push(error(
+            match &step.action {
+                Action::Latency { min_ms, max_ms } if min_ms > max_ms => errors.push(error(
                     "timeline.latency",
                     format!("at {}: the range {min_ms}..{max_ms} ms runs backwards", step.at),
-                ));
+                )),
+                Action::DelayAttempts { receiver, count, by_ms } => {
+                    if let Some(why) = self.delay_refused(receiver, *count, *by_ms) {
+                        errors.push(error("timeline.delay_attempts", format!("at {}: {why}", step.at)));
+                    }
+                }
+                _ => {}
             }
         }
+        for (field, message) in self.signing.problems() {
+            errors.push(error(field, message));
+        }
         errors
+    }
+
+    /// Why a `delay_attempts` step cannot run, if it cannot.
+    fn delay_refused(&self, receiver: &str, count: u32, by_ms: u64) -> Option<String> {
+        if self.receiver(receiver).is_none() {
+            Some(format!("no receiver {receiver:?} in this world"))
+        } else if count == 0 {
+            Some("a count of 0 attempts delays nothing".to_string())
+        } else if by_ms == 0 || by_ms > ATTEMPT_DELAY_MS_MAX {
+            Some(format!(
+                "a delay of {by_ms} ms is outside 1..={ATTEMPT_DELAY_MS_MAX} ms (ATTEMPT_DELAY_MS_MAX: an exchange \
+                 stays open that long after its attempt's timeout)"
+            ))
+        } else {
+            None
+        }
     }
 
     /// [`World::validate`] as an engine's error: the first reason, with the count of the others.
@@ -88,7 +111,15 @@ mod tests {
         world.latency_ms = (5, 1);
         world.receivers.push(world.receivers[0].clone());
         world.timeline.push(Step { at: SimTime::ZERO, action: Action::Latency { min_ms: 9, max_ms: 2 } });
+        let delay = |receiver: &str, count, by_ms| Action::DelayAttempts { receiver: receiver.into(), count, by_ms };
+        let host = world.receivers[0].host.clone();
+        for action in [delay("nowhere", 1, 1), delay(&host, 0, 1), delay(&host, 1, 0), delay(&host, 1, u64::MAX)] {
+            world.timeline.push(Step { at: SimTime::ZERO, action });
+        }
+        world.timeline.push(Step { at: SimTime::ZERO, action: delay(&host, 1, 1) });
         let fields: Vec<_> = world.validate().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["receivers", "latency", "timeline", "timeline.latency"]);
+        let mut expected = vec!["receivers", "latency", "timeline", "timeline.latency"];
+        expected.extend(["timeline.delay_attempts"; 4]);
+        assert_eq!(fields, expected);
     }
 }

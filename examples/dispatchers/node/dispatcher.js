@@ -50,6 +50,14 @@ function wants(config, eventPath) {
   return paths.length === 0 || paths.some((f) => (f.endsWith('*') ? eventPath.startsWith(f.slice(0, -1)) : eventPath === f));
 }
 
+// The wait after a 429/503 that asked for retryAfterMs: the larger of the backoff and the ask,
+// at most retry_after_past_backoff_max_ms past the backoff; a policy without it keeps its backoff.
+function honourRetryAfter(policy, backoffMs, retryAfterMs) {
+  const pastMaxMs = policy.retry_after_past_backoff_max_ms;
+  if (pastMaxMs == null || retryAfterMs == null) return backoffMs;
+  return Math.max(backoffMs, Math.min(retryAfterMs, backoffMs + pastMaxMs));
+}
+
 function retryDelayMs(backoff, failures) {
   if (backoff.kind === 'list') {
     const delays = backoff.delays_ms;
@@ -80,7 +88,7 @@ class Dispatcher {
     const now = m.now || 0;
     switch (m.type) {
       case 'change': this.change(now, m); break;
-      case 'answer': this.answer(now, m.attempt, m.outcome); break;
+      case 'answer': this.answer(now, m.attempt, m.outcome, m.retry_after_ms); break;
       case 'enable': this.enable(now, m.webhook); break;
       case 'crash': this.crash(); break;
       case 'restart': this.restart(now); break;
@@ -112,11 +120,11 @@ class Dispatcher {
     });
   }
 
-  answer(now, attempt, outcome) {
+  answer(now, attempt, outcome, retryAfterMs) {
     const f = this.inFlight.get(attempt);
     if (f) {
       this.inFlight.delete(attempt);
-      this.finish(now, attempt, f.index, outcome);
+      this.finish(now, attempt, f.index, outcome, retryAfterMs);
     } else if (outcome.kind !== 'timeout') {
       this.emit({ type: 'late_answer_ignored', attempt, outcome });
     }
@@ -220,7 +228,7 @@ class Dispatcher {
     return JSON.stringify({ uuid: d.uuid, body });
   }
 
-  finish(now, attempt, index, outcome) {
+  finish(now, attempt, index, outcome, retryAfterMs) {
     const d = this.deliveries[index];
     const w = d.webhook;
     const hook = this.webhooks[w];
@@ -238,7 +246,10 @@ class Dispatcher {
       if (outcome.kind === 'status' && outcome.code === 410 && this.policy.disable_on_gone) this.disableGone(now, w);
       else this.healthOnFailure(now, w);
       if (hook.status === 'disabled') hook.parked.push(index);
-      else this.scheduleRetry(now, index);
+      else {
+        const asked = outcome.kind === 'status' && (outcome.code === 429 || outcome.code === 503);
+        this.scheduleRetry(now, index, asked ? retryAfterMs : undefined);
+      }
     }
     this.pump(now, w);
   }
@@ -278,10 +289,10 @@ class Dispatcher {
     }
   }
 
-  scheduleRetry(now, index) {
+  scheduleRetry(now, index, retryAfterMs) {
     const d = this.deliveries[index];
     const p = this.policy;
-    const at = now + retryDelayMs(p.schedule.backoff, d.failures);
+    const at = now + honourRetryAfter(p, retryDelayMs(p.schedule.backoff, d.failures), retryAfterMs);
     let reason = null;
     if (p.attempts_max != null && d.attempts >= p.attempts_max) reason = 'attempts_exhausted';
     else if (p.retry_window_ms != null && at - this.events.get(d.event).at > p.retry_window_ms) reason = 'retry_window_expired';

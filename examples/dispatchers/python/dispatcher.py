@@ -55,7 +55,7 @@ class Dispatcher:
         if kind == "change":
             self.change(now, message)
         elif kind == "answer":
-            self.answer(now, message["attempt"], message["outcome"])
+            self.answer(now, message["attempt"], message["outcome"], message.get("retry_after_ms"))
         elif kind == "enable":
             self.enable(now, message["webhook"])
         elif kind == "crash":
@@ -90,10 +90,10 @@ class Dispatcher:
             hook["ready"].append(len(self.deliveries) - 1)
             self.pump(now, w)
 
-    def answer(self, now, attempt, outcome):
+    def answer(self, now, attempt, outcome, retry_after_ms=None):
         if attempt in self.in_flight:
             index, _ = self.in_flight.pop(attempt)
-            self.finish(now, attempt, index, outcome)
+            self.finish(now, attempt, index, outcome, retry_after_ms)
         elif outcome["kind"] != "timeout":
             self.emit({"type": "late_answer_ignored", "attempt": attempt, "outcome": outcome})
 
@@ -185,7 +185,7 @@ class Dispatcher:
                 event["kind"]: self.entities.get((event["kind"], event["entity_id"]))}
         return dumps({"uuid": d["uuid"], "body": body})
 
-    def finish(self, now, attempt, index, outcome):
+    def finish(self, now, attempt, index, outcome, retry_after_ms=None):
         d = self.deliveries[index]
         w = d["webhook"]
         hook = self.webhooks[w]
@@ -211,7 +211,8 @@ class Dispatcher:
             if hook["status"] == "disabled":
                 hook["parked"].append(index)
             else:
-                self.schedule_retry(now, index)
+                asked = outcome["kind"] == "status" and outcome["code"] in (429, 503)
+                self.schedule_retry(now, index, retry_after_ms if asked else None)
         self.pump(now, w)
 
     def disable_gone(self, now, w):
@@ -248,10 +249,11 @@ class Dispatcher:
             self.emit({"type": "email", "to": config["owner_email"], "webhook": w, "url": config["url"],
                        "failing_since": hook["failing_since"]})
 
-    def schedule_retry(self, now, index):
+    def schedule_retry(self, now, index, retry_after_ms=None):
         d, p = self.deliveries[index], self.policy
         event_at = self.events[d["event"]]["at"]
-        at = now + retry_delay_ms(p["schedule"]["backoff"], d["failures"])
+        backoff_ms = retry_delay_ms(p["schedule"]["backoff"], d["failures"])
+        at = now + honour_retry_after(p, backoff_ms, retry_after_ms)
         reason = None
         if p.get("attempts_max") is not None and d["attempts"] >= p["attempts_max"]:
             reason = "attempts_exhausted"
@@ -274,6 +276,16 @@ class Dispatcher:
 def wants(config, path):
     paths = config.get("paths") or []
     return not paths or any(path.startswith(f[:-1]) if f.endswith("*") else path == f for f in paths)
+
+
+def honour_retry_after(policy, backoff_ms, retry_after_ms):
+    """The wait after a 429/503 that asked for retry_after_ms: the larger of the backoff and the
+    ask, at most retry_after_past_backoff_max_ms past the backoff; a policy without that field
+    (snapbill) keeps its backoff."""
+    past_max_ms = policy.get("retry_after_past_backoff_max_ms")
+    if past_max_ms is None or retry_after_ms is None:
+        return backoff_ms
+    return max(backoff_ms, min(retry_after_ms, backoff_ms + past_max_ms))
 
 
 def retry_delay_ms(backoff, failures):

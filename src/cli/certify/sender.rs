@@ -106,11 +106,11 @@ fn certify_sender(args: &CertifySenderArgs) -> anyhow::Result<SenderReport> {
     let runtime = super::super::runtime()?;
     let bound = runtime.block_on(bind(opts))?;
     // The URL first, alone on its line, so a script can point the sender at it.
-    println!("{}", bound.url());
+    outln!("{}", bound.url());
     let _ = std::io::stdout().flush();
     eprintln!("hooksim certify sender: point the sender at {} (budget {} ms)", bound.url(), args.budget);
     let report = runtime.block_on(bound.run());
-    print!("{}", report.to_table());
+    out!("{}", report.to_table());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json()).with_context(|| format!("writing {}", path.display()))?;
     }

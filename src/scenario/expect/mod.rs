@@ -91,6 +91,14 @@ pub enum Expectation {
         count: Count,
         window: Window,
     },
+    /// Requests the receiver refused for their signature (`ReceiverRejected`): answered 4xx,
+    /// never acted on.
+    Rejected {
+        receiver: String,
+        event: Option<u64>,
+        count: Count,
+        window: Window,
+    },
     /// The first successful delivery of each event to `webhook` came in this order.
     DeliveredInOrder {
         webhook: WebhookId,
@@ -165,7 +173,10 @@ pub fn evaluate(scenario: &Scenario, trace: &Trace) -> Vec<Failure> {
 /// A receiver that never acted (or skipped) has no lines of its own: show what reached it
 /// instead, the attempts of the webhooks whose URLs name it.
 fn receiver_fallback(scenario: &Scenario, x: &Expectation, ix: &Index<'_>) -> Vec<usize> {
-    let (Expectation::Acted { receiver, event, .. } | Expectation::Skipped { receiver, event, .. }) = x else {
+    let (Expectation::Acted { receiver, event, .. }
+    | Expectation::Skipped { receiver, event, .. }
+    | Expectation::Rejected { receiver, event, .. }) = x
+    else {
         return Vec::new();
     };
     let webhooks: Vec<WebhookId> = scenario
@@ -206,6 +217,9 @@ fn check(x: &Expectation, ix: &Index<'_>) -> Verdict {
         }
         Expectation::Skipped { receiver, event, count, window } => {
             receivers::skipped(ix, receiver, event, count, window)
+        }
+        Expectation::Rejected { receiver, event, count, window } => {
+            receivers::rejected(ix, receiver, event, count, window)
         }
     }
 }

@@ -21,6 +21,7 @@ pub enum Subject {
     Abandoned,
     Acted,
     Skipped,
+    Rejected,
     DeliveredInOrder,
 }
 
@@ -80,7 +81,7 @@ impl Subject {
             | Self::NotDisabled
             | Self::NoAttemptAfterDisable
             | Self::Abandoned => Target::Webhook,
-            Self::Acted | Self::Skipped => Target::Receiver,
+            Self::Acted | Self::Skipped | Self::Rejected => Target::Receiver,
             Self::DeliveredInOrder => Target::Events,
         }
     }
@@ -101,7 +102,7 @@ impl Subject {
             Self::NeverDelivered => NEVER_DELIVERED,
             Self::Warned | Self::Emailed => MAIL,
             Self::Disabled => DISABLED,
-            Self::Abandoned | Self::Skipped => OF_EVENT,
+            Self::Abandoned | Self::Skipped | Self::Rejected => OF_EVENT,
             Self::Acted => ACTED,
             Self::NotWarned | Self::NotDisabled => &WINDOW,
             Self::DeliveredInOrder => &[Q::Webhook],
@@ -126,6 +127,7 @@ impl Subject {
             | Self::Abandoned
             | Self::Acted
             | Self::Skipped
+            | Self::Rejected
             | Self::DeliveredInOrder => false,
         }
     }

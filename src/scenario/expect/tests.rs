@@ -153,3 +153,22 @@ fn counts_read_as_words() {
     assert_eq!(Count { min: 0, max: Some(3) }.to_string(), "at most 3");
     assert_eq!(Count { min: 1, max: Some(3) }.to_string(), "between 1 and 3");
 }
+
+#[test]
+fn rejections_are_counted_by_receiver_and_event_and_a_missing_one_fails() {
+    let mut t = trace();
+    let why = "signature rejected: none of the 1 signature(s) matches".to_string();
+    let rejected =
+        TraceEvent::ReceiverRejected { receiver: "shop".into(), delivery: Some(uuid(1)), event: Some(2), why };
+    t.push(at(600), rejected);
+    let check = |expect: &str| evaluate(&scenario(expect), &t);
+    assert!(check("rejected = \"shop\"\nevent = \"inv\"\nexactly = 1").is_empty());
+    assert!(check("rejected = \"shop\"\nevent = 1\nexactly = 0").is_empty());
+    // The negative control: the same expectation on a trace without the rejection fails.
+    let f = failures("rejected = \"shop\"\nevent = \"inv\"\nat_least = 1");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].found, "it rejected 0 such requests");
+    let f = check("rejected = \"shop\"\nbefore = \"500ms\"\nat_least = 1");
+    assert_eq!(f.len(), 1, "a rejection outside the window is not counted");
+    assert!(f[0].excerpt.iter().any(|l| l.contains("receiver shop rejected event 2")), "{:?}", f[0].excerpt);
+}

@@ -109,6 +109,9 @@ impl Validator<'_> {
                 Expectation::Acted { receiver, event, action, count, window }
             }
             (Subject::Skipped, Resolved::Receiver(receiver)) => Expectation::Skipped { receiver, event, count, window },
+            (Subject::Rejected, Resolved::Receiver(receiver)) => {
+                Expectation::Rejected { receiver, event, count, window }
+            }
             (Subject::DeliveredInOrder, Resolved::Order(webhook, events)) => {
                 Expectation::DeliveredInOrder { webhook, events }
             }

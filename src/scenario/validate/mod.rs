@@ -3,11 +3,13 @@
 //!
 //! - this file: the whole file, receivers and webhooks;
 //! - [`policy`]: the policy from a profile and overrides, errors in the file's words;
+//! - [`signing`]: `[signing]` and the receivers' secrets, the world's signatures;
 //! - [`timeline`]: steps, their actions and the entities they refer to;
 //! - [`expectations`]: `[[expect]]` entries resolved to [`Expectation`](crate::scenario::Expectation)s.
 
 mod expectations;
 mod policy;
+mod signing;
 mod timeline;
 mod vocabulary;
 
@@ -100,6 +102,7 @@ impl Validator<'_> {
             None => Policy::default(),
         };
 
+        let signing = self.signing(&f);
         let receivers = self.receivers(&f.receivers);
         let hosts: BTreeSet<String> = receivers.iter().map(|r| r.host.clone()).collect();
         let (webhook_names, webhooks) = self.webhooks(&f.webhooks, &hosts);
@@ -128,7 +131,17 @@ impl Validator<'_> {
             name: name.clone(),
             description: f.description.map(|d| d.get_ref().trim().to_string()).unwrap_or_default(),
             file: file.to_path_buf(),
-            world: World { name, seed, policy, webhooks, receivers, timeline, run_for_ms: run_for, latency_ms },
+            world: World {
+                name,
+                seed,
+                policy,
+                webhooks,
+                receivers,
+                timeline,
+                run_for_ms: run_for,
+                latency_ms,
+                signing,
+            },
             expectations,
             webhook_names,
             events,

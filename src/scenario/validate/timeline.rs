@@ -4,7 +4,8 @@ use super::{Entities, Validator, known, unknown_receiver};
 use crate::domain::{Change, Client, Invoice, InvoiceState, WebhookId};
 use crate::scenario::EventInfo;
 use crate::scenario::duration::Duration;
-use crate::scenario::file::StepFile;
+use crate::scenario::file::{DelayAttemptsFile, StepFile};
+use crate::shell::limits::ATTEMPT_DELAY_MS_MAX;
 use crate::time::SimTime;
 use crate::world::{Action, DISPATCHER_HOST, Host, MAIL_HOST, Step};
 use std::collections::{BTreeMap, BTreeSet};
@@ -129,6 +130,7 @@ impl Validator<'_> {
             ("latency", s.latency.as_ref().map(|x| x.span())),
             ("crash", s.crash.as_ref().map(|x| x.span())),
             ("restart", s.restart.as_ref().map(|x| x.span())),
+            ("delay_attempts", s.delay_attempts.as_ref().map(|x| x.span())),
         ]
         .into_iter()
         .filter_map(|(k, sp)| sp.map(|sp| (k, sp)))
@@ -140,7 +142,7 @@ impl Validator<'_> {
                 self.err(
                     step.span(),
                     format!(
-                        "timeline step {n} has no action; give one of add_client, update_client, add_invoice, invoice_state, enable, behave (with receiver), partition, repair, hold, release, latency, crash, restart"
+                        "timeline step {n} has no action; give one of add_client, update_client, add_invoice, invoice_state, enable, behave (with receiver), partition, repair, hold, release, latency, crash, restart, delay_attempts"
                     ),
                 );
                 return None;
@@ -277,7 +279,39 @@ impl Validator<'_> {
         if let Some(h) = &s.restart {
             return self.host(h, hosts).map(Action::Restart);
         }
+        if let Some(d) = &s.delay_attempts {
+            return self.delay_attempts(d.get_ref(), hosts);
+        }
         None
+    }
+
+    /// `delay_attempts`: a receiver of the file, at least one attempt, a delay of at least 1 ms
+    /// and at most [`ATTEMPT_DELAY_MS_MAX`] (the same bounds as `World::validate`).
+    fn delay_attempts(&mut self, d: &DelayAttemptsFile, hosts: &BTreeSet<String>) -> Option<Action> {
+        let receiver = d.receiver.get_ref();
+        let mut ok = true;
+        if !hosts.contains(receiver) {
+            self.err(d.receiver.span(), unknown_receiver(receiver, hosts));
+            ok = false;
+        }
+        let count = d.count.as_ref().map_or(1, |c| *c.get_ref());
+        if let Some(c) = d.count.as_ref().filter(|c| *c.get_ref() == 0) {
+            self.err(c.span(), "`count` is how many attempts to delay: at least 1");
+            ok = false;
+        }
+        let by_ms = d.by.get_ref().ms();
+        if by_ms == 0 || by_ms > ATTEMPT_DELAY_MS_MAX {
+            self.err(
+                d.by.span(),
+                format!(
+                    "`by` must be more than 0s and at most {} (how long an exchange stays open after its \
+                     attempt's timeout: a longer delay would never reach the network)",
+                    Duration(ATTEMPT_DELAY_MS_MAX)
+                ),
+            );
+            ok = false;
+        }
+        ok.then(|| Action::DelayAttempts { receiver: receiver.clone(), count, by_ms })
     }
 
     fn host(&mut self, h: &Spanned<String>, hosts: &BTreeSet<String>) -> Option<Host> {

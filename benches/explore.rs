@@ -1,0 +1,59 @@
+//! `hooksim explore`'s cost per seed beside the plain model run of the same worlds, measured in
+//! the same run (the machines are shared and noisy: compare the ratio, not absolute times).
+//!
+//! - `explore/seed`: one seed as `hooksim explore` runs it: the nemesis builds the world from the
+//!   10-day failing template, the model engine runs it, every property is checked, the trace is
+//!   hashed, and every 16th seed runs twice (target: >= 5,000 seeds/s per core, 200 us a seed).
+//! - `explore/model_run_baseline`: the model engine alone over the very same worlds, built in
+//!   advance: the irreducible part of a seed.
+//!
+//! Both cycle through the same `SEEDS` seeds, so their means are over the same worlds.
+//! `cargo bench --bench explore -- --measurement-time 5` prints both; the ratio is
+//! `explore/seed / explore/model_run_baseline`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hooksim::explore::nemesis::Rates;
+use hooksim::explore::search::Plan;
+use hooksim::runner::Engine;
+use hooksim::world::World;
+use hooksim::world::sample::failing_world;
+use std::hint::black_box;
+
+const SEEDS: u64 = 64;
+
+fn plan() -> Plan {
+    Plan {
+        templates: vec![failing_world(10, 0)],
+        rates: Rates::default(),
+        engine: Engine::Model,
+        rerun_every: 16,
+        claim_dedup: false,
+        dispatcher: None,
+    }
+}
+
+fn explore_seed(c: &mut Criterion) {
+    let plan = plan();
+    let worlds: Vec<World> = (0..SEEDS).map(|s| plan.world(s)).collect();
+    let failed = (0..SEEDS).filter(|&s| !plan.run_seed(s).passed()).count();
+    assert_eq!(failed, 0, "every seed of the bench passes");
+    let mut group = c.benchmark_group("explore");
+    let mut seed = 0;
+    group.bench_function("seed", |b| {
+        b.iter(|| {
+            seed = (seed + 1) % SEEDS;
+            black_box(plan.run_seed(seed))
+        })
+    });
+    let mut i = 0;
+    group.bench_function("model_run_baseline", |b| {
+        b.iter(|| {
+            i = (i + 1) % worlds.len();
+            black_box(hooksim::model::run(&worlds[i]).map(|o| o.trace.len()).ok())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, explore_seed);
+criterion_main!(benches);

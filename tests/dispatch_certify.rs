@@ -1,0 +1,141 @@
+//! `hooksim certify sender` certifies `hooksim dispatch`, the reference dispatcher as a real
+//! sender: every check it can observe passes, under snapbill and under standard-webhooks (which
+//! honours Retry-After and stops at a 410). Both sides run at time scale 1000 (snapbill's 10 s,
+//! 1 min, 5 min become 10 ms, 60 ms, 300 ms), so each run takes a few seconds; each process is
+//! killed if it outlives [`RUN_WALL_MAX`]. The broken senders that fail each check are the
+//! Python sender's `--defect`s, in `tests/certify_sender.rs`.
+
+use serde_json::Value;
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hooksim");
+const SCALE: &str = "1000";
+const BUDGET: &str = "10s";
+/// Generous: the machine may be loaded; a sender off its profile is off by far more.
+const TOLERANCE_MS: &str = "200";
+const RUN_WALL_MAX: Duration = Duration::from_secs(60);
+
+fn example(name: &str) -> String {
+    format!("{}/examples/senders/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("hooksim-dispatch-certify-{}-{name}", std::process::id()))
+}
+
+/// Kills `child` (by its own id) if it is still running after [`RUN_WALL_MAX`]; returns its exit
+/// status and the rest of its standard output.
+fn wait_bounded(mut child: Child, mut stdout: impl std::io::Read + Send + 'static) -> (i32, String) {
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let pid = child.id();
+    let (done, waited) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if waited.recv_timeout(RUN_WALL_MAX).is_err() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    });
+    let status = child.wait().unwrap();
+    let _ = done.send(());
+    watchdog.join().unwrap();
+    (status.code().unwrap_or(-1), reader.join().unwrap())
+}
+
+struct Certified {
+    certify_exit: i32,
+    report: Value,
+    dispatch_exit: i32,
+    dispatch_stdout: String,
+}
+
+impl Certified {
+    fn verdicts(&self, verdict: &str) -> Vec<&str> {
+        let checks = self.report["checks"].as_array().unwrap();
+        checks.iter().filter(|c| c["verdict"] == verdict).map(|c| c["name"].as_str().unwrap()).collect()
+    }
+}
+
+/// `certify sender --profile PROFILE` first; `dispatch SCENARIO` pointed at the URL it prints.
+fn certify_dispatch(name: &str, profile: &str, scenario: &str) -> Certified {
+    let json = temp(&format!("{name}.json"));
+    let mut certify = Command::new(BIN)
+        .args(["certify", "sender", "--listen", "127.0.0.1:0", "--profile", profile, "--time-scale", SCALE])
+        .args(["--budget", BUDGET, "--tolerance-ms", TOLERANCE_MS, "--json", json.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("certify sender starts");
+    let mut certify_out = BufReader::new(certify.stdout.take().unwrap());
+    let mut url = String::new();
+    certify_out.read_line(&mut url).unwrap();
+    let url = url.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "certify sender prints its URL first: {url:?}");
+    let mut dispatch = Command::new(BIN)
+        .args(["dispatch", &example(scenario), "--receiver", &format!("shop={url}"), "--time-scale", SCALE])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("dispatch starts");
+    let dispatch_out = dispatch.stdout.take().unwrap();
+    let (certify_exit, certify_stdout) = wait_bounded(certify, certify_out);
+    let (dispatch_exit, dispatch_stdout) = wait_bounded(dispatch, dispatch_out);
+    println!("{name}: certify sender:\n{certify_stdout}\n{name}: dispatch:\n{dispatch_stdout}");
+    let text = std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("{name}: no JSON report: {e}"));
+    let _ = std::fs::remove_file(&json);
+    Certified { certify_exit, report: serde_json::from_str(&text).unwrap(), dispatch_exit, dispatch_stdout }
+}
+
+#[test]
+fn the_reference_dispatcher_passes_certify_sender_under_snapbill() {
+    let run = certify_dispatch("snapbill", "snapbill", "six-events.toml");
+    assert_eq!(run.verdicts("failed"), Vec::<&str>::new());
+    assert_eq!(run.verdicts("not_observed"), ["signature"], "only the signature: no --secret was given");
+    assert_eq!(run.report["ended"], "settled", "every event settled within the budget");
+    assert_eq!(run.certify_exit, 0);
+    assert!(run.dispatch_stdout.contains("time scale 1000"), "the report says the scale");
+    assert_eq!(run.dispatch_exit, 0, "every event delivered exactly once, after its failures");
+}
+
+#[test]
+fn the_reference_dispatcher_passes_certify_sender_under_standard_webhooks() {
+    let run = certify_dispatch("standard-webhooks", "standard-webhooks", "six-events-standard-webhooks.toml");
+    assert_eq!(run.verdicts("failed"), Vec::<&str>::new());
+    for check in ["retried", "same-id", "distinct-ids", "redirect-not-followed", "retry-after", "gone", "timeout"] {
+        assert!(run.verdicts("passed").contains(&check), "{check} observed and passed");
+    }
+    assert_eq!(run.certify_exit, 0);
+    assert_eq!(run.dispatch_exit, 0, "{}", run.dispatch_stdout);
+    assert!(run.dispatch_stdout.contains("disabled"), "the 410 disabled the webhook");
+}
+
+#[test]
+fn the_shipped_scenarios_pass_on_the_simulated_engines_too() {
+    let status =
+        Command::new(BIN).args(["run", &example(""), "--engine", "both"]).stdout(Stdio::null()).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn dispatch_refuses_bad_input_and_sends_nothing() {
+    let six = example("six-events.toml");
+    for args in [
+        // No receiver bound.
+        vec!["dispatch", six.as_str()],
+        // A name the scenario does not have.
+        vec!["dispatch", &six, "--receiver", "nope=http://127.0.0.1:9/webhook"],
+        // Nothing listens there (port 9, discard, is closed on loopback).
+        vec!["dispatch", &six, "--receiver", "shop=http://127.0.0.1:9/webhook"],
+        vec!["dispatch", &six, "--receiver", "shop=http://127.0.0.1:9/webhook", "--time-scale", "0"],
+        vec!["dispatch", "no-such-file.toml", "--receiver", "shop=http://127.0.0.1:9/webhook"],
+    ] {
+        let child = Command::new(BIN).args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = child;
+        let out = child.stdout.take().unwrap();
+        let (exit, _) = wait_bounded(child, out);
+        assert_eq!(exit, 2, "{args:?}");
+    }
+}
