@@ -344,15 +344,17 @@ fn contract_receiver(racy: bool) -> Router {
 }
 
 #[tokio::test]
-async fn a_receiver_written_to_the_contract_passes_and_a_racy_one_fails_the_concurrent_cases_only() {
+async fn a_receiver_written_to_the_contract_fails_only_the_reordering_and_a_racy_one_the_concurrent_cases_too() {
     let base = serve_router(contract_receiver(false)).await;
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
-    assert_eq!(report.count(Verdict::Passed), 13, "{}", report.to_table());
+    // It trusts the state in the body: a `paid` attempt delayed past the `cancelled` update
+    // still says paid, and only the order of events could tell.
+    assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["out-of-order"]), "{}", report.to_table());
     let base = serve_router(contract_receiver(true)).await;
     let report = certify(&options(&base, true, 5_000)).await.unwrap();
     assert_eq!(
         names_with(&report, Verdict::Failed),
-        BTreeSet::from(["concurrent-redelivery-once", "burst-while-retry-held"]),
+        BTreeSet::from(["concurrent-redelivery-once", "burst-while-retry-held", "out-of-order"]),
         "{}",
         report.to_table()
     );

@@ -199,3 +199,11 @@ async fn a_private_ca_is_a_tls_sentence_until_its_certificate_is_given() {
     assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// #1: a real reordering (a `paid` attempt delayed past the `cancelled` one, its body still
+/// saying paid) catches a receiver that trusts the body's state without the order of events.
+#[tokio::test]
+async fn a_last_write_wins_receiver_fails_the_real_reordering() {
+    let report = certify_python(Some("last-write-wins"), |_| {}).await;
+    assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["out-of-order"]), "{}", report.to_table());
+}

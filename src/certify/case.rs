@@ -152,9 +152,9 @@ impl CaseId {
             Self::OutOfOrder => (
                 "out-of-order",
                 Group::StalePayload,
-                "after the `cancelled` state change, the older `paid` one (delivered late) is not acted on as paid",
+                "a `paid` attempt rendered while the invoice was paid, delayed past the `cancelled` update, is not fulfilled",
                 "retries reorder events: a stale `paid` must not fulfil an invoice already cancelled",
-                "decide on the entity's current state in the body (or compare event ids), never on arrival order",
+                "keep the newest event id applied per invoice and skip older events: a delayed attempt's body can still say `paid`",
             ),
             Self::PaidFailingForDays => (
                 "paid-failing-for-days",
