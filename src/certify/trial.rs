@@ -169,7 +169,7 @@ fn outcome_word(o: Outcome) -> String {
     }
 }
 
-/// `4 attempts: 3 × 200, 1 × reset`, then the wire notes (the first three).
+/// `4 attempt(s): 3 × 200, 1 × reset` (how many were sent, and how each ended), then the wire notes (the first three).
 fn summary(trace: &Trace, notes: &[WireNote]) -> String {
     let all = attempts(trace);
     let mut counts: Vec<(String, usize)> = Vec::new();
@@ -182,7 +182,7 @@ fn summary(trace: &Trace, notes: &[WireNote]) -> String {
     }
     let parts: Vec<String> = counts.iter().map(|(w, n)| format!("{n} × {w}")).collect();
     let mut out =
-        format!("{} answer(s): {}", all.len(), if parts.is_empty() { "none".into() } else { parts.join(", ") });
+        format!("{} attempt(s): {}", all.len(), if parts.is_empty() { "none".into() } else { parts.join(", ") });
     let mut said: Vec<&str> = Vec::new();
     for n in notes {
         if said.len() < 3 && !said.contains(&n.what.as_str()) {
