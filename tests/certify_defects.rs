@@ -88,7 +88,7 @@ async fn an_unreadable_effects_url_is_bad_input_and_unchecked_cases_are_loud() {
     assert_eq!(code, 2, "{err}");
     let (code, out, _) = certify_cli(vec!["--url".into(), url.clone()]).await;
     assert_eq!(code, 0, "only verified cases count: {out}");
-    assert!(out.contains("NOT VERIFIED: 4 case(s) were not checked"), "{out}");
+    assert!(out.contains("NOT VERIFIED: 8 case(s) were not checked"), "{out}");
     let (code, out, _) =
         certify_cli(vec!["--url".into(), url.clone(), "--effects-url".into(), format!("{base}/effects")]).await;
     assert_eq!(code, 1, "with its effects read, the naive receiver fails: {out}");

@@ -62,19 +62,19 @@ fn bound(name: &str, served: &Served, effects: bool) -> Vec<String> {
 fn a_library_scenario_passes_against_hooksim_receiver_with_reports_and_a_trace() {
     let dedup = serve("dedup");
     let (json, junit, traces) = (tmp("report.json"), tmp("report.xml"), tmp("traces"));
-    let mut args = vec![library("lost-answers-one-way-partition")];
+    let mut args = vec![library("hold-and-release")];
     args.extend(bound("shop", &dedup, true));
     args.extend(["--json".into(), json.display().to_string(), "--junit".into(), junit.display().to_string()]);
     args.extend(["--trace".into(), traces.display().to_string()]);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.starts_with("PASS  live   lost-answers-one-way-partition"), "{out}");
+    assert!(out.starts_with("PASS  live   hold-and-release"), "{out}");
     assert!(!out.contains("NOT VERIFIED"), "{out}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["scenarios"][0]["engine"], "live");
     assert_eq!(report["scenarios"][0]["not_verified"], serde_json::json!([]));
-    assert!(std::fs::read_to_string(&junit).unwrap().contains("lost-answers-one-way-partition [live]"));
-    let trace = std::fs::read_to_string(traces.join("lost-answers-one-way-partition.live.seed12.jsonl")).unwrap();
+    assert!(std::fs::read_to_string(&junit).unwrap().contains("hold-and-release [live]"));
+    let trace = std::fs::read_to_string(traces.join("hold-and-release.live.seed18.jsonl")).unwrap();
     let read = hooksim::trace::Trace::from_json_lines(&trace).unwrap();
     assert!(read.entries().iter().any(|e| matches!(e.event, hooksim::trace::TraceEvent::ReceiverActed { .. })));
 }

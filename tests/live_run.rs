@@ -98,16 +98,13 @@ fn failures(run: &ScenarioRun) -> String {
 /// the kinds the file names: the same verdict as the model engine, every expectation verified,
 /// and the same decisions (timing aside). This holds while a loopback answer takes less than the
 /// attempt timeout (2 s at the least here), which no loaded machine has come near.
+/// (`lost-answers-one-way-partition` is not among them: it expects its lost answers to time
+/// out, and the live shell reports an answer lost after the act as the reset a sender sees.)
 #[test]
 fn library_scenarios_give_the_simulated_verdicts_against_real_receivers() {
-    for name in [
-        "hold-and-release",
-        "lost-answers-one-way-partition",
-        "partition-heals",
-        "slow-network-timeouts",
-        "path-filters",
-        "picky-receiver-disabled",
-    ] {
+    for name in
+        ["hold-and-release", "partition-heals", "slow-network-timeouts", "path-filters", "picky-receiver-disabled"]
+    {
         let scenario = library(name);
         let served: Vec<(String, Served)> =
             scenario.world.receivers.iter().map(|r| (r.host.clone(), serve_kind(r.kind))).collect();
@@ -161,12 +158,14 @@ acted = "shop"
 exactly = 0
 "#;
 
-/// A raw HTTP/1.1 server that answers 500 and keeps every connection open (keep-alive), and
-/// counts the connections it accepted.
-fn serve_counting() -> (String, Arc<AtomicUsize>, std::thread::JoinHandle<()>, oneshot::Sender<()>) {
+/// A raw TCP server on 127.0.0.1 on a thread of its own, each accepted connection handed to
+/// `conn` on a task; stopped when dropped. For receivers too broken for a router.
+fn serve_tcp<F, Fut>(conn: F) -> Served
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let (tx, rx) = std::sync::mpsc::channel();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&accepted);
     let (stop, mut stopped) = oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
         runtime().block_on(async move {
@@ -177,14 +176,25 @@ fn serve_counting() -> (String, Arc<AtomicUsize>, std::thread::JoinHandle<()>, o
                     _ = &mut stopped => return,
                     accepted = listener.accept() => {
                         let (stream, _) = accepted.unwrap();
-                        count.fetch_add(1, Ordering::SeqCst);
-                        tokio::spawn(answer_500_forever(stream));
+                        tokio::spawn(conn(stream));
                     }
                 }
             }
         });
     });
-    (rx.recv().unwrap(), accepted, thread, stop)
+    Served { base: rx.recv().unwrap(), stop: Some(stop), thread: Some(thread) }
+}
+
+/// A raw HTTP/1.1 server that answers 500 and keeps every connection open (keep-alive), and
+/// counts the connections it accepted.
+fn serve_counting() -> (Served, Arc<AtomicUsize>) {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    let served = serve_tcp(move |stream| {
+        count.fetch_add(1, Ordering::SeqCst);
+        answer_500_forever(stream)
+    });
+    (served, accepted)
 }
 
 /// Answers each request on the connection 500, never closing it.
@@ -220,11 +230,10 @@ async fn answer_500_forever(mut stream: tokio::net::TcpStream) {
 #[test]
 fn every_attempt_opens_a_new_connection() {
     let scenario = load_str(Path::new("failing-hour.toml"), FAILING_HOUR).unwrap();
-    let (base, accepted, thread, stop) = serve_counting();
-    let bindings = Bindings::parse(&[format!("shop={base}/webhook")], &[]).unwrap();
+    let (served, accepted) = serve_counting();
+    let bindings = bind(&[("shop", &served)], false);
     let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
-    let _ = stop.send(());
-    thread.join().unwrap();
+    drop(served);
     let failed_500 = run
         .trace
         .entries()
@@ -564,11 +573,14 @@ threading.Timer(60, server.shutdown).start()
 server.serve_forever()
 "#;
 
-/// The scenario worlds against a receiver written in Python: the same verdicts.
+/// The scenario worlds against a receiver written in Python: the same verdicts (an answer lost
+/// after the act: the certification library's `redelivery-once`).
 #[test]
 fn a_python_receiver_meets_the_worlds() {
     use std::io::BufRead as _;
-    for name in ["hold-and-release", "lost-answers-one-way-partition", "slow-network-timeouts"] {
+    let lost_answer = hooksim::certify::library::load("redelivery-once.toml").unwrap();
+    for scenario in [library("hold-and-release"), lost_answer, library("slow-network-timeouts")] {
+        let name = scenario.world.name.clone();
         let mut child = std::process::Command::new("python3")
             .args(["-c", PYTHON_RECEIVER])
             .stdout(std::process::Stdio::piped())
@@ -578,7 +590,7 @@ fn a_python_receiver_meets_the_worlds() {
         std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut port).unwrap();
         let base = format!("http://127.0.0.1:{}", port.trim());
         let bindings = Bindings::parse(&[format!("shop={base}/webhook")], &[format!("shop={base}/effects")]).unwrap();
-        let run = run_scenario_live(&library(name), &bindings, None, RunLimits::default());
+        let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
         let _ = child.kill();
         let _ = child.wait();
         assert!(run.passed(), "{name}: {}", failures(&run));
@@ -620,32 +632,13 @@ at_least = 2
 /// the core times the attempt out), and the run still ends at the world's end.
 #[test]
 fn a_receiver_that_never_answers_times_out_for_real_and_the_run_ends() {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (stop, mut stopped) = oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        runtime().block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(base_url(listener.local_addr().unwrap())).unwrap();
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    accepted = listener.accept() => {
-                        let (mut stream, _) = accepted.unwrap();
-                        tokio::spawn(async move {
-                            let mut sink = [0u8; 4096];
-                            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
-                        });
-                    }
-                }
-            }
-        });
+    let silent = serve_tcp(|mut stream| async move {
+        let mut sink = [0u8; 4096];
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
     });
-    let base: String = rx.recv().unwrap();
     let scenario = load_str(Path::new("silent.toml"), SILENT).unwrap();
-    let bindings = Bindings::parse(&[format!("shop={base}/webhook")], &[]).unwrap();
-    let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
-    let _ = stop.send(());
-    thread.join().unwrap();
+    let run = run_scenario_live(&scenario, &bind(&[("shop", &silent)], false), None, RunLimits::default());
+    drop(silent);
     assert!(run.passed(), "{}", failures(&run));
     assert_eq!(run.sim_elapsed_ms, 3_000);
     let late = run.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::LateAnswerIgnored { .. })).count();

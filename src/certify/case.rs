@@ -1,5 +1,12 @@
-//! The case catalogue: each case's name, what it checks, why it matters, how to fix a failure.
-//! What a case sends is in [`super::script`]; how it is graded, in [`super::verdict`].
+//! The case catalogue: each case's name, what it checks, why it matters, how to fix a failure
+//! of its acts (a failed answer gets advice derived from the failure, [`super::hint`]).
+//!
+//! Most cases are scenarios of the certification library (`certification/*.toml`, played
+//! through the live shell by [`super::trial`]). The others are sent by hand ([`super::script`],
+//! graded by [`super::verdict`]) because a scenario cannot say them: the dispatcher only ever
+//! renders well-formed envelopes of the domain as it is (no unknown fields, no padding, no
+//! malformed JSON), and hooksim's domain has no change that edits a paid invoice, so no
+//! scenario can re-render a redelivery of one differently.
 
 use serde::Serialize;
 
@@ -9,12 +16,21 @@ pub enum CaseId {
     ValidDelivery,
     UnhandledPath,
     Redelivery,
+    RedeliveryReRendered,
     ConcurrentRedelivery,
     PaidCarryingCancelled,
     OutOfOrder,
+    PaidFailingForDays,
+    LostAnswerHoursLater,
+    BurstWhileRetryHeld,
     UnknownFields,
     LargeBody,
     MalformedJson,
+    SignatureValid,
+    SignatureForgeries,
+    SignatureStale,
+    SignatureRotation,
+    SignatureRawBytes,
 }
 
 /// What a case is about; `naive` receivers fail exactly the `dedup` and `stale-payload` groups.
@@ -25,6 +41,8 @@ pub enum Group {
     Dedup,
     StalePayload,
     Robustness,
+    /// Only with `--secret`.
+    Signature,
 }
 
 /// The catalogue entry of one case.
@@ -41,17 +59,51 @@ pub struct CaseInfo {
 impl CaseId {
     /// In the order they run: later cases do not depend on earlier ones, but a reader of the
     /// receiver's log sees the simple ones first.
-    pub const ALL: [CaseId; 9] = [
+    pub const ALL: [CaseId; 13] = [
         Self::ValidDelivery,
         Self::UnhandledPath,
         Self::Redelivery,
+        Self::RedeliveryReRendered,
         Self::ConcurrentRedelivery,
         Self::PaidCarryingCancelled,
         Self::OutOfOrder,
+        Self::PaidFailingForDays,
+        Self::LostAnswerHoursLater,
+        Self::BurstWhileRetryHeld,
         Self::UnknownFields,
         Self::LargeBody,
         Self::MalformedJson,
     ];
+
+    /// The signature cases run with `--secret` for `scheme`: GitHub's scheme signs no timestamp
+    /// and carries one signature, so it has no stale or rotation case.
+    pub fn signed(scheme: crate::signing::Scheme) -> Vec<CaseId> {
+        let all = [
+            Self::SignatureValid,
+            Self::SignatureForgeries,
+            Self::SignatureStale,
+            Self::SignatureRotation,
+            Self::SignatureRawBytes,
+        ];
+        let github = scheme == crate::signing::Scheme::Github;
+        all.into_iter().filter(|c| !(github && matches!(c, Self::SignatureStale | Self::SignatureRotation))).collect()
+    }
+
+    /// The certification scenario the case plays, or `None` for a case sent by hand.
+    pub fn scenario_file(self) -> Option<&'static str> {
+        match self {
+            Self::ValidDelivery => Some("valid-delivery.toml"),
+            Self::UnhandledPath => Some("unhandled-path.toml"),
+            Self::Redelivery => Some("redelivery-once.toml"),
+            Self::ConcurrentRedelivery => Some("concurrent-redelivery-once.toml"),
+            Self::PaidCarryingCancelled => Some("paid-carrying-cancelled.toml"),
+            Self::OutOfOrder => Some("out-of-order.toml"),
+            Self::PaidFailingForDays => Some("paid-failing-for-days.toml"),
+            Self::LostAnswerHoursLater => Some("lost-answer-redelivered-hours-later.toml"),
+            Self::BurstWhileRetryHeld => Some("burst-while-retry-held.toml"),
+            _ => None,
+        }
+    }
 
     pub fn info(self) -> CaseInfo {
         let (name, group, checks, why, fix) = match self {
@@ -72,14 +124,21 @@ impl CaseId {
             Self::Redelivery => (
                 "redelivery-once",
                 Group::Dedup,
-                "a second delivery of the same `uuid` gets a 2xx and is not acted on again",
-                "delivery is at least once: a lost answer or a timeout makes SnapBill send the same delivery again",
-                "record each `uuid` you acted on, durably, and skip (with a 2xx) a uuid already recorded",
+                "after an answer lost past the act, the redelivery of the same `uuid` (on a new connection) gets a 2xx and is not acted on again",
+                "delivery is at least once: a lost answer or a timeout makes SnapBill send the same delivery again, on a new connection",
+                "record each `uuid` you acted on, durably (not per connection or per process), and skip (with a 2xx) a uuid already recorded",
+            ),
+            Self::RedeliveryReRendered => (
+                "redelivery-re-rendered",
+                Group::Dedup,
+                "a redelivery of the same `uuid` whose body was rendered again (the invoice changed in between) is not acted on again",
+                "SnapBill renders every attempt at send time: a redelivery is the same delivery, not the same bytes",
+                "deduplicate on the delivery `uuid`, never on a hash of the body",
             ),
             Self::ConcurrentRedelivery => (
                 "concurrent-redelivery-once",
                 Group::Dedup,
-                "two concurrent deliveries of one `uuid` are acted on once",
+                "bursts of concurrent deliveries of one `uuid` (held copies released at once) are each acted on once",
                 "a retry can arrive while the first attempt is still being handled (after a sender timeout)",
                 "claim the uuid atomically before acting: a unique key insert, or a lock around check-and-record",
             ),
@@ -93,9 +152,30 @@ impl CaseId {
             Self::OutOfOrder => (
                 "out-of-order",
                 Group::StalePayload,
-                "after the `cancelled` state change, the older `paid` one (delivered late) is not acted on as paid",
+                "a `paid` attempt rendered while the invoice was paid, delayed past the `cancelled` update, is not fulfilled",
                 "retries reorder events: a stale `paid` must not fulfil an invoice already cancelled",
-                "decide on the entity's current state in the body (or compare event ids), never on arrival order",
+                "keep the newest event id applied per invoice and skip older events: a delayed attempt's body can still say `paid`",
+            ),
+            Self::PaidFailingForDays => (
+                "paid-failing-for-days",
+                Group::StalePayload,
+                "a `paid` event whose attempts fail at the network for two days, the invoice cancelled on day one, is not fulfilled when it finally arrives (ten days of virtual time)",
+                "a sender retries for days, and renders each attempt at send time: the late `paid` carries the invoice as it is now",
+                "decide on `body.invoice.state` when the delivery arrives, however late, never on `body.details`",
+            ),
+            Self::LostAnswerHoursLater => (
+                "lost-answer-redelivered-hours-later",
+                Group::Dedup,
+                "a delivery acted on whose answer was lost, redelivered three hours later on a new connection, is not acted on again",
+                "a lost answer looks like a failure to the sender: the same delivery comes back, maybe hours later, after a restart of your process",
+                "record acted-on uuids durably (a database table with a unique key), not in memory or per connection, and keep them for longer than the sender retries",
+            ),
+            Self::BurstWhileRetryHeld => (
+                "burst-while-retry-held",
+                Group::Dedup,
+                "a burst of new events arriving together with held retries of an older one: each invoice is fulfilled exactly once",
+                "after a network hold, a sender's backlog arrives at once: retries of old deliveries race new ones",
+                "claim each uuid atomically before acting, and keep handling concurrent deliveries of different events independently",
             ),
             Self::UnknownFields => (
                 "unknown-fields",
@@ -117,6 +197,41 @@ impl CaseId {
                 "bodies that are not an envelope get an answer that is not a 5xx",
                 "a 5xx asks the sender to retry: an unreadable body would be retried forever (a 5xx storm)",
                 "answer 400 (or 2xx) when the body does not parse; never let a parse error escape as a 500",
+            ),
+            Self::SignatureValid => (
+                "signature-valid",
+                Group::Signature,
+                "a delivery signed with your secret, as the scheme's senders sign, gets a 2xx and is acted on once",
+                "a verifier that refuses genuine deliveries turns every event into a week of retries and a disabled webhook",
+                "verify with the secret and scheme your sender uses, over the raw request body, against your clock",
+            ),
+            Self::SignatureForgeries => (
+                "signature-forgeries",
+                Group::Signature,
+                "an unsigned delivery, one signed with another secret, one with an unknown signature version and one with a truncated signature each get a 4xx and are never acted on",
+                "anyone can POST to a webhook URL: an unverified delivery can fulfil an invoice nobody paid",
+                "verify the signature before doing anything, answer 400/401 when it does not match (never a 5xx, which asks for the forgery again), and compare in constant time",
+            ),
+            Self::SignatureStale => (
+                "signature-stale-timestamp",
+                Group::Signature,
+                "a delivery correctly signed an hour ago gets a 4xx and is not acted on",
+                "a captured delivery replayed later is validly signed: only the signed timestamp tells it apart",
+                "refuse a signature whose timestamp is outside a tolerance (5 minutes is usual)",
+            ),
+            Self::SignatureRotation => (
+                "signature-rotation",
+                Group::Signature,
+                "a delivery whose header carries several signatures (a key rotation), one of them yours, gets a 2xx and is acted on once",
+                "during a rotation senders sign with the old and the new secret: a verifier reading only the first signature refuses genuine deliveries",
+                "accept the delivery when any of the signatures in the header matches one of your secrets",
+            ),
+            Self::SignatureRawBytes => (
+                "signature-raw-bytes",
+                Group::Signature,
+                "a delivery written unusually (indented, keys in another order, `/` escaped), signed over its exact bytes, gets a 2xx and is acted on once",
+                "the signature covers the bytes sent: a verifier that parses and re-serialises the body computes another signature",
+                "verify over the raw request body bytes, before any JSON parsing",
             ),
         };
         CaseInfo { id: self, name, group, checks, why, fix }

@@ -57,8 +57,21 @@ pub struct Client {
 
 impl Client {
     pub fn new(limits: Limits) -> Result<Client, reqwest::Error> {
+        Client::trusting(limits, None)
+    }
+
+    /// A client that also trusts the PEM certificates in `ca_cert_pem` (`--ca-cert`, a private CA).
+    pub fn trusting(limits: Limits, ca_cert_pem: Option<&[u8]>) -> Result<Client, reqwest::Error> {
         let timeout = Duration::from_millis(limits.timeout_ms);
+        let roots = match ca_cert_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)?,
+            None => Vec::new(),
+        };
         let http = reqwest::Client::builder()
+            .tls_certs_merge(roots)
+            // Each request on a new connection, as each attempt of a real sender is: a receiver
+            // that deduplicates per connection must not pass.
+            .pool_max_idle_per_host(0)
             // Wall-clock timeouts: this talks to a real receiver, not the simulation.
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -79,6 +92,15 @@ impl Client {
     /// POSTs `body` as JSON to `url`, like one SnapBill delivery attempt.
     pub async fn post(&self, url: &str, body: Bytes) -> Answer {
         let request = self.http.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        self.exchange(request, self.limits.response_bytes_max, Past::ReadToEnd).await
+    }
+
+    /// POSTs `body` with extra `headers` (a signature).
+    pub async fn post_with(&self, url: &str, body: Bytes, headers: &[(String, String)]) -> Answer {
+        let mut request = self.http.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
         self.exchange(request, self.limits.response_bytes_max, Past::ReadToEnd).await
     }
 
@@ -139,12 +161,7 @@ fn from_error(e: &reqwest::Error) -> Answer {
     if e.is_timeout() {
         return Answer::Timeout;
     }
-    // The innermost cause says most ("connection refused", "connection reset").
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    Answer::Broken(cause.to_string())
+    Answer::Broken(super::wire::describe_error(e))
 }
 
 /// Elapsed wall-clock milliseconds since `start`, for reports.

@@ -7,6 +7,13 @@
 //! payload, a path it ignores) has no entry. `event` (a number or a string) and `action` are
 //! optional; other fields are ignored. The list may hold entries from earlier runs:
 //! certification counts by uuid.
+//!
+//! `kind` (optional, machine-readable) says what the act was: `fulfil`, `cancel`, `create` or
+//! `other`. It lets a receiver record other work under a delivery (marking an invoice cancelled
+//! under a stale `paid` delivery) without that entry reading as the work the delivery calls for.
+//! Without `kind`, an `action` written the way hooksim's reference receivers write it
+//! (`fulfil invoice 4`) is read as such, and any other entry counts as the work the delivery
+//! calls for ([`act_name`]).
 
 use super::client::{Answer, Client};
 use serde::Deserialize;
@@ -21,6 +28,76 @@ pub struct EffectRecord {
     pub event: Option<serde_json::Value>,
     #[serde(default)]
     pub action: Option<String>,
+    #[serde(default)]
+    pub kind: Option<ActKind>,
+}
+
+/// What an entry of the effects list did, in the contract's optional `kind` field.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ActKind {
+    Fulfil,
+    Cancel,
+    Create,
+    Other,
+}
+
+impl ActKind {
+    fn verb(self) -> &'static str {
+        match self {
+            ActKind::Fulfil => "fulfil",
+            ActKind::Cancel => "cancel",
+            ActKind::Create => "create",
+            ActKind::Other => "other",
+        }
+    }
+}
+
+/// The delivery an entry is filed under, as far as naming its act needs: the event's `details`
+/// and the entity it is about (`invoice`, 4).
+#[derive(Clone, Copy, Debug)]
+pub struct ActContext<'a> {
+    pub path: &'a str,
+    pub details: &'a str,
+    pub entity_kind: &'a str,
+    pub entity_id: u64,
+}
+
+impl ActContext<'_> {
+    /// What the delivery's event calls for, in the reference receivers' words.
+    fn calls_for(&self) -> Option<String> {
+        let verb = match (self.path, self.details) {
+            ("/invoice/update/state", "paid") => "fulfil",
+            ("/invoice/update/state", "cancelled") => "cancel",
+            ("/client/add", _) => "create",
+            _ => return None,
+        };
+        Some(format!("{verb} {} {}", self.entity_kind, self.entity_id))
+    }
+}
+
+/// An entry as a trace action (`fulfil invoice 4`): its `kind` on the delivery's entity when
+/// given; else its `action` when written in the reference receivers' words; else the work the
+/// delivery calls for (an entry means the receiver did that work), or its text as written.
+pub fn act_name(record: &EffectRecord, context: Option<ActContext<'_>>) -> String {
+    let text = record.action.as_deref().unwrap_or("acted");
+    match (record.kind, context) {
+        (Some(ActKind::Other), _) => format!("other: {text}"),
+        (Some(kind), Some(c)) => format!("{} {} {}", kind.verb(), c.entity_kind, c.entity_id),
+        (Some(kind), None) => format!("{}: {text}", kind.verb()),
+        (None, _) if is_reference_action(text) => text.to_string(),
+        (None, Some(c)) => c.calls_for().unwrap_or_else(|| text.to_string()),
+        (None, None) => text.to_string(),
+    }
+}
+
+/// `fulfil invoice 4`, `cancel invoice 4`, `create client 1`.
+fn is_reference_action(text: &str) -> bool {
+    let words: Vec<&str> = text.split(' ').collect();
+    matches!(
+        words.as_slice(),
+        ["fulfil" | "cancel", "invoice", id] | ["create", "client", id] if id.parse::<u64>().is_ok()
+    )
 }
 
 #[derive(Deserialize)]
@@ -63,6 +140,26 @@ pub async fn fetch(client: &Client, url: Option<&str>, bytes_max: usize) -> Effe
     }
 }
 
+/// [`fetch`] until the list settles ([`crate::live::Settle::until_quiet`]): a receiver that
+/// answers first and acts from a queue is seen to act. An unreadable list ends the wait at once.
+pub async fn fetch_settled(
+    client: &Client,
+    url: Option<&str>,
+    bytes_max: usize,
+    settle: crate::live::Settle,
+) -> Effects {
+    let read = || async {
+        match fetch(client, url, bytes_max).await {
+            Effects::Read(records) => Ok(records),
+            Effects::Unavailable(why) => Err(why),
+        }
+    };
+    match settle.until_quiet(read).await {
+        Ok(records) => Effects::Read(records),
+        Err(why) => Effects::Unavailable(why),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +177,25 @@ mod tests {
         assert_eq!(doc.effects[1].action.as_deref(), Some("fulfil"));
         assert!(serde_json::from_str::<EffectsDoc>(r#"{"effects":[{"event":5}]}"#).is_err());
         assert!(serde_json::from_str::<EffectsDoc>(r#"[]"#).is_err());
+        let typo = r#"{"effects":[{"uuid":"00000000-0000-0000-0000-000000000007","kind":"fulfill"}]}"#;
+        assert!(serde_json::from_str::<EffectsDoc>(typo).is_err(), "an unknown kind is an error, not a guess");
+    }
+
+    fn record(action: Option<&str>, kind: Option<ActKind>) -> EffectRecord {
+        EffectRecord { uuid: Uuid::nil(), event: None, action: action.map(String::from), kind }
+    }
+
+    #[test]
+    fn acts_are_named_by_kind_then_by_reference_words_then_by_what_the_delivery_calls_for() {
+        let paid =
+            Some(ActContext { path: "/invoice/update/state", details: "paid", entity_kind: "invoice", entity_id: 4 });
+        assert_eq!(act_name(&record(Some("shipped"), Some(ActKind::Fulfil)), paid), "fulfil invoice 4");
+        assert_eq!(act_name(&record(Some("marked cancelled"), Some(ActKind::Cancel)), paid), "cancel invoice 4");
+        assert_eq!(act_name(&record(Some("noted"), Some(ActKind::Other)), paid), "other: noted");
+        assert_eq!(act_name(&record(Some("cancel invoice 4"), None), paid), "cancel invoice 4");
+        assert_eq!(act_name(&record(Some("shipped the order"), None), paid), "fulfil invoice 4");
+        assert_eq!(act_name(&record(None, None), paid), "fulfil invoice 4");
+        let update = Some(ActContext { path: "/client/update", details: "", entity_kind: "client", entity_id: 1 });
+        assert_eq!(act_name(&record(Some("synced"), None), update), "synced");
     }
 }

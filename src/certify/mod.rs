@@ -1,8 +1,12 @@
 //! `hooksim certify receiver`: grades a running webhook receiver, in any language, against what an
 //! at-least-once SnapBill sender really does.
 //!
-//! - [`case`]: the catalogue (what each case checks, why, how to fix).
-//! - [`script`]: what each case sends; [`verdict`]: how it is graded.
+//! - [`case`]: the catalogue (what each case checks, why, its own advice).
+//! - [`library`]: the certification scenarios (`certification/*.toml`, shipped in the binary);
+//!   [`trial`]: one played through the live shell ([`crate::live`]) against the receiver, and
+//!   graded from its expectations over the live trace.
+//! - [`script`]: what the cases a scenario cannot say send by hand; [`verdict`]: their grading.
+//! - [`hint`]: "how to fix", derived from the failure; [`wire`]: wire errors in sentences.
 //! - [`client`]: the bounded reqwest client; a hostile receiver cannot hang or flood the run.
 //! - [`effects`]: the effects contract, how cases about side effects see them.
 //! - [`payload`]: SnapBill-shaped deliveries from a seeded RNG.
@@ -13,11 +17,16 @@
 pub mod case;
 pub mod client;
 pub mod effects;
+pub mod hint;
+pub mod library;
 pub mod payload;
 pub mod report;
 pub mod script;
 pub mod sender;
+pub mod signature;
+pub mod trial;
 pub mod verdict;
+pub mod wire;
 
 pub use case::{CaseId, CaseInfo, Group};
 pub use report::{CaseResult, Report};
@@ -72,6 +81,14 @@ pub struct CertifyOptions {
     pub limits: Limits,
     /// The size of the `large-body` case's delivery.
     pub large_body_bytes: usize,
+    /// How long the effects list is waited for to settle after the deliveries of a case (a
+    /// receiver working from a queue acts after answering).
+    pub settle: crate::live::Settle,
+    /// PEM certificates of a private CA to trust (`--ca-cert`).
+    pub ca_cert_pem: Option<Vec<u8>>,
+    /// The receiver's signing secret and scheme (`--secret`, `--scheme`): adds the signature
+    /// cases.
+    pub signing: Option<signature::Signing>,
 }
 
 impl CertifyOptions {
@@ -82,6 +99,9 @@ impl CertifyOptions {
             seed: SEED_DEFAULT,
             limits: Limits::default(),
             large_body_bytes: 1024 * 1024,
+            settle: crate::live::Settle::default(),
+            ca_cert_pem: None,
+            signing: None,
         }
     }
 }
@@ -109,7 +129,7 @@ pub enum CertifyError {
 pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     check_options(opts)?;
     reachable(&opts.url, opts.limits.timeout_ms).await?;
-    let client = client::Client::new(opts.limits)?;
+    let client = client::Client::trusting(opts.limits, opts.ca_cert_pem.as_deref())?;
     // Read the effects list before any case: a typo (dead port, 404, the webhook URL by mistake)
     // is bad input, not a run whose dedup cases quietly go unverified.
     if let Some(url) = &opts.effects_url
@@ -118,24 +138,48 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     {
         return Err(CertifyError::EffectsUnreadable { url: url.clone(), why });
     }
-    let target = script::Target { client: &client, url: &opts.url, large_body_bytes: opts.large_body_bytes };
+    let target = script::Target {
+        client: &client,
+        url: &opts.url,
+        large_body_bytes: opts.large_body_bytes,
+        signing: opts.signing.as_ref(),
+    };
+    let signed = opts.signing.as_ref().map(|s| CaseId::signed(s.scheme)).unwrap_or_default();
     let mut deck = payload::Deck::new(opts.seed);
+    let mut played: Vec<Option<CaseResult>> = Vec::new();
     let mut sent = Vec::new();
-    for id in CaseId::ALL {
-        sent.push((id, script::send(id, &mut deck, &target).await));
+    for (index, id) in CaseId::ALL.into_iter().chain(signed).enumerate() {
+        let info = id.info();
+        match id.scenario_file() {
+            Some(file) => {
+                let t = trial::play(&info, file, index as u64, opts).await?;
+                played.push(Some(CaseResult::with_fix(info, t.verdict, t.detail, t.fix)));
+            }
+            None => {
+                sent.push((index, id, script::send(id, &mut deck, &target).await));
+                played.push(None);
+            }
+        }
     }
-    // Read once, after every delivery was answered: receivers record before they answer.
-    let effects = effects::fetch(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max).await;
+    // Read after every hand-sent delivery was answered, until the list settles: a receiver
+    // may record before it answers, or from a queue just after.
+    let effects =
+        effects::fetch_settled(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max, opts.settle).await;
     if let (Some(url), effects::Effects::Unavailable(why)) = (&opts.effects_url, &effects) {
         return Err(CertifyError::EffectsUnreadable { url: url.clone(), why: why.clone() });
     }
-    let cases = sent
-        .iter()
-        .map(|(id, s)| {
-            let (verdict, detail) = verdict::grade(s, &effects);
-            CaseResult::new(id.info(), verdict, detail)
-        })
-        .collect();
+    for (index, id, s) in &sent {
+        let (verdict, detail) = verdict::grade(s, &effects);
+        let info = id.info();
+        let fix = match (verdict, &s.problem) {
+            (Verdict::Passed, _) => String::new(),
+            (Verdict::Failed, Some(p)) => hint::fix(p, info.fix, *id == CaseId::MalformedJson),
+            (Verdict::Failed, None) => info.fix.to_string(),
+            (Verdict::NotVerified, _) => report::NOT_VERIFIED_FIX.to_string(),
+        };
+        played[*index] = Some(CaseResult::with_fix(info, verdict, detail, fix));
+    }
+    let cases = played.into_iter().flatten().collect();
     Ok(Report {
         url: opts.url.clone(),
         effects_url: opts.effects_url.clone(),
@@ -152,6 +196,9 @@ fn check_options(opts: &CertifyOptions) -> Result<(), CertifyError> {
     }
     if opts.limits.timeout_ms == 0 {
         return Err(CertifyError::Limit("timeout_ms must be at least 1".into()));
+    }
+    if let Some(s) = &opts.signing {
+        s.signer().map_err(|e| CertifyError::Limit(format!("--secret: {e}")))?;
     }
     if opts.large_body_bytes > LARGE_BODY_BYTES_MAX {
         let why = format!("large_body_bytes {} is above {LARGE_BODY_BYTES_MAX}", opts.large_body_bytes);

@@ -73,6 +73,19 @@ impl Deck {
         Delivery { uuid, event: event.id, body: render(uuid, event, &self.store).into() }
     }
 
+    /// The same delivery (same uuid) rendered again now: what a redelivery is.
+    pub fn redeliver(&self, d: &Delivery, event: &Event) -> Delivery {
+        Delivery { uuid: d.uuid, event: event.id, body: render(d.uuid, event, &self.store).into() }
+    }
+
+    /// Corrects the invoice's total in place (a billing edit that records no event of its own,
+    /// as hooksim's domain has none): the next rendering of any of its events differs.
+    pub fn correct_total(&mut self, invoice: u64) {
+        if let Some(inv) = self.store.invoices_mut().get_mut(&invoice) {
+            inv.total_cents += 1;
+        }
+    }
+
     fn client(&mut self) -> u64 {
         let id = self.entity_id();
         let client = Client { id, name: format!("Client {id}"), email: format!("billing+{id}@example.com") };

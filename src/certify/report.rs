@@ -14,22 +14,28 @@ pub struct CaseResult {
     pub why: &'static str,
     pub verdict: Verdict,
     pub detail: String,
-    /// How to fix a failure; also shown for a case not verified.
-    pub fix: &'static str,
+    /// How to fix a failure, derived from it; also shown for a case not verified.
+    pub fix: String,
 }
 
 impl CaseResult {
+    /// With the case's own advice for a failure.
     pub fn new(info: CaseInfo, verdict: Verdict, detail: String) -> CaseResult {
         let fix = match verdict {
             Verdict::Passed => "",
             Verdict::Failed => info.fix,
             Verdict::NotVerified => NOT_VERIFIED_FIX,
         };
+        CaseResult::with_fix(info, verdict, detail, fix.to_string())
+    }
+
+    pub fn with_fix(info: CaseInfo, verdict: Verdict, detail: String, fix: String) -> CaseResult {
         CaseResult { name: info.name, group: info.group, checks: info.checks, why: info.why, verdict, detail, fix }
     }
 }
 
-const NOT_VERIFIED_FIX: &str = "serve the effects contract (docs/certify.md) and pass its URL with --effects-url";
+pub(crate) const NOT_VERIFIED_FIX: &str =
+    "serve the effects contract (docs/certify.md) and pass its URL with --effects-url";
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -96,7 +102,7 @@ impl Report {
         let rows = self
             .cases
             .iter()
-            .map(|c| [c.name.to_string(), verdict_word(c.verdict).to_string(), c.detail.clone(), c.fix.to_string()]);
+            .map(|c| [c.name.to_string(), verdict_word(c.verdict).to_string(), c.detail.clone(), c.fix.clone()]);
         let header = ["CASE", "VERDICT", "DETAIL", "HOW TO FIX"].map(String::from);
         let widths = [name_w, 12, DETAIL_W, FIX_W];
         for row in std::iter::once(header).chain(rows) {

@@ -63,11 +63,16 @@ mod tests {
 
     fn sent(acts: Acts, essential: bool) -> Sent {
         let expect = Expect { uuid: Uuid::from_u128(1), acts, what: "it".into(), essential };
-        Sent { failures: vec![], notes: vec!["200".into()], expects: vec![expect] }
+        Sent { failures: vec![], problem: None, notes: vec!["200".into()], expects: vec![expect] }
     }
 
     fn read(uuids: &[u128]) -> Effects {
-        let record = |u: &u128| EffectRecord { uuid: Uuid::from_u128(*u), event: None, action: Some("fulfil".into()) };
+        let record = |u: &u128| EffectRecord {
+            uuid: Uuid::from_u128(*u),
+            event: None,
+            action: Some("fulfil".into()),
+            kind: None,
+        };
         Effects::Read(uuids.iter().map(record).collect())
     }
 

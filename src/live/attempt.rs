@@ -31,6 +31,8 @@ pub(super) struct Job {
     pub timeout_ms: u64,
     /// The dispatcher process that sent it: an answer to an earlier, crashed one is lost.
     pub incarnation: u32,
+    /// Added to the event id on the wire ([`super::LiveOptions::event_id_offset`]).
+    pub event_id_offset: u64,
     /// Signs the request when the world signs (the keys in use at the attempt's virtual time).
     pub signer: Option<crate::signing::Signer>,
 }
@@ -53,6 +55,8 @@ pub(super) struct Exchange {
     pub answered_at: Instant,
     /// The effects list read after the answer, when the receiver has an effects URL.
     pub effects: Option<Result<Vec<EffectRecord>, String>>,
+    /// What went wrong on the wire, in words, when the outcome alone does not say it.
+    pub note: Option<String>,
 }
 
 /// The HTTP clients of a live run.
@@ -65,8 +69,14 @@ pub(super) struct Couriers {
 }
 
 impl Couriers {
-    pub fn new() -> Result<Couriers, reqwest::Error> {
+    /// `ca_cert_pem`: private certificate authorities to trust besides the built-in roots.
+    pub fn new(ca_cert_pem: Option<&[u8]>) -> Result<Couriers, reqwest::Error> {
+        let roots = match ca_cert_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)?,
+            None => Vec::new(),
+        };
         let deliveries = reqwest::Client::builder()
+            .tls_certs_merge(roots)
             .pool_max_idle_per_host(0)
             // A 3xx is a failed attempt (SnapBill), not a place to go.
             .redirect(reqwest::redirect::Policy::none())
@@ -78,22 +88,22 @@ impl Couriers {
             effects_bytes_max: EFFECTS_BYTES_MAX,
             ..crate::certify::Limits::default()
         };
-        Ok(Couriers { deliveries, effects: crate::certify::client::Client::new(limits)? })
+        Ok(Couriers { deliveries, effects: crate::certify::client::Client::trusting(limits, ca_cert_pem)? })
     }
 
     /// POSTs the job's body to `url`, then reads `effects_url`.
     pub async fn fly(&self, job: Job, url: Url, effects_url: Option<Url>) -> Exchange {
         let deadline = Duration::from_millis(job.timeout_ms);
-        let reply = match tokio::time::timeout(deadline, self.post(url, &job, deadline)).await {
-            Ok(reply) => reply,
-            Err(_) => Reply::NoAnswer,
+        let (reply, note) = match tokio::time::timeout(deadline, self.post(url, &job, deadline)).await {
+            Ok(answered) => answered,
+            Err(_) => (Reply::NoAnswer, Some(format!("no answer within {} ms", job.timeout_ms))),
         };
         let answered_at = Instant::now();
         let effects = match effects_url {
             Some(u) => Some(self.read_effects(&u).await),
             None => None,
         };
-        Exchange { job, reply, answered_at, effects }
+        Exchange { job, reply, answered_at, effects, note }
     }
 
     /// The effects list at `url`, or why it cannot be read.
@@ -104,20 +114,23 @@ impl Couriers {
         }
     }
 
-    async fn post(&self, url: Url, job: &Job, deadline: Duration) -> Reply {
+    /// How the POST ended, and in words what went wrong when the outcome alone does not say it.
+    async fn post(&self, url: Url, job: &Job, deadline: Duration) -> (Reply, Option<String>) {
+        let body = with_event_id_offset(&job.body, job.event_id_offset);
         let request =
             self.deliveries.post(url).timeout(deadline).header(reqwest::header::CONTENT_TYPE, "application/json");
         let request = match &job.signer {
-            Some(signer) => signed(request, signer, job),
+            Some(signer) => signed(request, signer, job, body.as_bytes()),
             None => request,
         };
-        let request = request.body(job.body.to_string());
+        let request = request.body(body);
         let mut response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return failed(&e),
+            Err(e) => return failed(&e, job.timeout_ms),
         };
         let code = response.status().as_u16();
         let retry_after_ms = retry_after_ms(code, response.headers());
+        let note = redirect_note(code, response.headers());
         // The whole answer counts: a status line followed by a body that never ends is no answer.
         let mut read = 0usize;
         loop {
@@ -125,36 +138,65 @@ impl Couriers {
                 Ok(Some(chunk)) => {
                     read += chunk.len();
                     if read > ANSWER_BYTES_MAX {
-                        return Reply::Answered { outcome: Outcome::Reset, retry_after_ms: None };
+                        let why =
+                            format!("the answer's body went past {ANSWER_BYTES_MAX} bytes: the connection was dropped");
+                        return (Reply::Answered { outcome: Outcome::Reset, retry_after_ms: None }, Some(why));
                     }
                 }
-                Ok(None) => return Reply::Answered { outcome: Outcome::Status { code }, retry_after_ms },
-                Err(e) => return failed(&e),
+                Ok(None) => return (Reply::Answered { outcome: Outcome::Status { code }, retry_after_ms }, note),
+                Err(e) => return failed(&e, job.timeout_ms),
             }
         }
     }
 }
 
-/// The request with the headers that sign the job's body, stamped with the wall clock: a real
+/// The request with the headers that sign `body` (the bytes sent), stamped with the wall clock: a real
 /// receiver judges the timestamp by its own clock, not by the run's virtual one.
-fn signed(request: reqwest::RequestBuilder, signer: &crate::signing::Signer, job: &Job) -> reqwest::RequestBuilder {
+fn signed(
+    request: reqwest::RequestBuilder,
+    signer: &crate::signing::Signer,
+    job: &Job,
+    body: &[u8],
+) -> reqwest::RequestBuilder {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let now_s = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
     signer
-        .sign(&job.delivery.to_string(), now_s, job.body.as_bytes())
+        .sign(&job.delivery.to_string(), now_s, body)
         .into_iter()
         .fold(request, |request, (name, value)| request.header(name, value))
 }
 
-fn failed(e: &reqwest::Error) -> Reply {
+fn failed(e: &reqwest::Error, timeout_ms: u64) -> (Reply, Option<String>) {
     let outcome = if e.is_timeout() {
-        return Reply::NoAnswer;
+        return (Reply::NoAnswer, Some(format!("no answer within {timeout_ms} ms")));
     } else if e.is_connect() {
         Outcome::Refused
     } else {
         Outcome::Reset
     };
-    Reply::Answered { outcome, retry_after_ms: None }
+    (Reply::Answered { outcome, retry_after_ms: None }, Some(crate::certify::wire::describe_error(e)))
+}
+
+/// The envelope with its event id (`"body":{"id":N`, where the core's renderer puts it) moved
+/// by `offset`; the body as it is when the offset is 0 or the id is not found.
+fn with_event_id_offset(body: &str, offset: u64) -> String {
+    const KEY: &str = r#""body":{"id":"#;
+    let Some(at) = body.find(KEY).map(|i| i + KEY.len()).filter(|_| offset > 0) else { return body.to_string() };
+    let digits = body[at..].bytes().take_while(u8::is_ascii_digit).count();
+    match body[at..at + digits].parse::<u64>() {
+        Ok(id) => format!("{}{}{}", &body[..at], id.saturating_add(offset), &body[at + digits..]),
+        Err(_) => body.to_string(),
+    }
+}
+
+/// `redirected to <Location>` for a 3xx: a sender does not follow it, and the receiver's owner
+/// needs to know where it pointed.
+fn redirect_note(code: u16, headers: &reqwest::header::HeaderMap) -> Option<String> {
+    if !(300..400).contains(&code) {
+        return None;
+    }
+    let to = headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("nowhere given");
+    Some(format!("answered {code}, a redirect to {to} (never followed)"))
 }
 
 /// `Retry-After: <seconds>` on a 429 or 503 (an HTTP date is not read: the virtual clock has no
@@ -176,6 +218,18 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
         h
+    }
+
+    #[test]
+    fn the_event_id_moves_on_the_wire_and_nothing_else_does() {
+        use super::with_event_id_offset;
+        let body = r#"{"uuid":"u","body":{"id":3,"path":"/x","details":"paid","invoice":{"id":3}}}"#;
+        assert_eq!(
+            with_event_id_offset(body, 1000),
+            r#"{"uuid":"u","body":{"id":1003,"path":"/x","details":"paid","invoice":{"id":3}}}"#
+        );
+        assert_eq!(with_event_id_offset(body, 0), body);
+        assert_eq!(with_event_id_offset("not an envelope", 5), "not an envelope");
     }
 
     #[test]

@@ -6,12 +6,15 @@
 //! for one to come back or for the wall instant of the next deadline, whichever is first.
 
 use super::attempt::{Couriers, Exchange, Job, Reply};
-use super::clock::{Clock, Pace};
+use super::clock::Clock;
 use super::ledger::Ledger;
 use super::links::{Links, Path};
 use super::mail::Letter;
-use super::{Bindings, FLIGHTS_MAX, SETTLE_INTERVAL_MS, SETTLE_READS_MAX};
+use super::options::{EarlierEffects, LiveOptions, WIRE_NOTES_MAX, WireNote};
+use super::{Bindings, FLIGHTS_MAX};
+use crate::certify::effects::{ActContext, EffectRecord, act_name};
 use crate::core::{Dispatcher, Input, Output};
+use crate::domain::{EntityRef, EventPath};
 use crate::shell::Delays;
 use crate::shell::limits::EMAIL_RETRY_MS;
 use crate::shell::signing;
@@ -74,12 +77,25 @@ pub(super) struct Driver<'w> {
     landed: mpsc::UnboundedReceiver<Exchange>,
     /// The event of each delivery of this run, from the core's trace.
     delivery_events: BTreeMap<Uuid, u64>,
+    /// What each event of this run is about, from the core's trace (to name a receiver's acts).
+    events: BTreeMap<u64, (EventPath, &'static str, EntityRef)>,
+    options: LiveOptions,
+    /// How attempts failed on the wire, in words (at most [`WIRE_NOTES_MAX`]).
+    pub notes: Vec<WireNote>,
+    /// The receiver failed an attempt and the options say to stop there.
+    cut_short: bool,
     scanned: usize,
     steps_here: u64,
 }
 
 impl<'w> Driver<'w> {
-    pub fn new(world: &'w World, bindings: &Bindings, limits: RunLimits, couriers: Couriers, pace: Pace) -> Driver<'w> {
+    pub fn new(
+        world: &'w World,
+        bindings: &Bindings,
+        limits: RunLimits,
+        couriers: Couriers,
+        options: LiveOptions,
+    ) -> Driver<'w> {
         let targets = world
             .receivers
             .iter()
@@ -113,7 +129,7 @@ impl<'w> Driver<'w> {
             delays: Delays::default(),
             incarnation: 0,
             next_step: 0,
-            clock: Clock::new(pace),
+            clock: Clock::new(options.pace),
             couriers,
             flights: 0,
             waiting: VecDeque::new(),
@@ -121,6 +137,10 @@ impl<'w> Driver<'w> {
             landed_tx,
             landed,
             delivery_events: BTreeMap::new(),
+            events: BTreeMap::new(),
+            options,
+            notes: Vec::new(),
+            cut_short: false,
             scanned: 0,
             steps_here: 0,
         }
@@ -131,7 +151,7 @@ impl<'w> Driver<'w> {
         let end = self.world.end();
         loop {
             self.advance_to(self.clock.now().min(end))?;
-            if self.clock.now() >= end {
+            if self.clock.now() >= end || self.cut_short {
                 break;
             }
             let next = self.next_instant().filter(|t| *t <= end);
@@ -150,7 +170,9 @@ impl<'w> Driver<'w> {
                 () = tokio::time::sleep_until(wake.into()) => {}
             }
         }
-        self.now = self.now.max(end);
+        if !self.cut_short {
+            self.now = self.now.max(end);
+        }
         self.settle().await
     }
 
@@ -209,8 +231,14 @@ impl<'w> Driver<'w> {
     fn drain_core(&mut self) {
         self.core.drain_trace_into(&mut self.trace);
         for entry in &self.trace.entries()[self.scanned..] {
-            if let TraceEvent::DeliveryQueued { delivery, event, .. } = &entry.event {
-                self.delivery_events.insert(*delivery, *event);
+            match &entry.event {
+                TraceEvent::DeliveryQueued { delivery, event, .. } => {
+                    self.delivery_events.insert(*delivery, *event);
+                }
+                TraceEvent::EventRecorded { event, path, details, entity } => {
+                    self.events.insert(*event, (*path, *details, *entity));
+                }
+                _ => {}
             }
         }
         self.scanned = self.trace.len();
@@ -230,7 +258,16 @@ impl<'w> Driver<'w> {
                         // The flight's deadline is on the wall clock.
                         timeout_ms: self.clock.wall_ms(request.timeout_ms),
                         incarnation: self.incarnation,
-                        signer: self.world.signing.sender.as_ref().and_then(|k| signing::signer_at(k, self.now)),
+                        event_id_offset: self.options.event_id_offset,
+                        // The world's keys in use at the attempt's virtual time; else the
+                        // caller's (certify --secret).
+                        signer: self
+                            .world
+                            .signing
+                            .sender
+                            .as_ref()
+                            .and_then(|k| signing::signer_at(k, self.now))
+                            .or_else(|| self.options.signer.clone()),
                     };
                     let receiver = self.target(rx).host.name().to_string();
                     if let Some(job) = self.delays.send(&receiver, self.now, job) {
@@ -392,7 +429,8 @@ impl<'w> Driver<'w> {
     }
 
     /// A flight came back: its acts into the trace, then its answer travels back to the
-    /// dispatcher through the links (a partition loses it: the core's timeout decides).
+    /// dispatcher through the links. An answer a partition loses was read, and the receiver
+    /// acted: the sender sees the connection break, so the core is told `reset` at once.
     fn land(&mut self, exchange: Exchange) -> Result<(), EngineError> {
         self.flights -= 1;
         // Reap finished tasks: a long run must not keep a handle per attempt.
@@ -403,7 +441,15 @@ impl<'w> Driver<'w> {
         if self.flights == 0 {
             self.clock.stop();
         }
-        let Exchange { job, reply, effects, .. } = exchange;
+        let Exchange { job, reply, effects, note, .. } = exchange;
+        let failed = note.is_some() || matches!(reply, Reply::Answered { outcome, .. } if !outcome.is_success());
+        let stop = self.options.stop_at_first_failure && failed;
+        self.cut_short |= stop;
+        if let Some(what) = note
+            && self.notes.len() < WIRE_NOTES_MAX
+        {
+            self.notes.push(WireNote { attempt: job.attempt, delivery: job.delivery, what });
+        }
         self.record_acts(&job, reply, effects)?;
         let Reply::Answered { outcome, retry_after_ms } = reply else {
             return Ok(()); // no answer within the timeout: the core times the attempt out itself
@@ -412,7 +458,12 @@ impl<'w> Driver<'w> {
         // `Retry-After` is the receiver's real seconds: in virtual time, scaled like the rest.
         let retry_after_ms = retry_after_ms.map(|ms| self.clock.virtual_ms_of_wall(ms));
         let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
-        self.transmit(&from, &Host::Dispatcher, answer);
+        match self.links.path(&from, &Host::Dispatcher, &mut self.rng) {
+            Path::Partitioned => self.answer_now(job.attempt, Outcome::Reset),
+            // The run ends here: the failing answer reaches the core (and the trace) first.
+            _ if stop => self.answer_now(job.attempt, outcome),
+            path => self.route(path, &from, &Host::Dispatcher, answer),
+        }
         Ok(())
     }
 
@@ -422,7 +473,7 @@ impl<'w> Driver<'w> {
         &mut self,
         job: &Job,
         reply: Reply,
-        effects: Option<Result<Vec<crate::certify::effects::EffectRecord>, String>>,
+        effects: Option<Result<Vec<EffectRecord>, String>>,
     ) -> Result<(), EngineError> {
         let Some(effects) = effects else { return Ok(()) };
         let receiver = self.target(job.rx).host.name().to_string();
@@ -431,7 +482,8 @@ impl<'w> Driver<'w> {
         })?;
         let event = self.delivery_events.get(&job.delivery).copied().unwrap_or_default();
         let Some((_, ledger)) = self.targets[job.rx].as_mut().and_then(|t| t.effects.as_mut()) else { return Ok(()) };
-        let acts = ledger.new_acts(&records, job.delivery);
+        let acts: Vec<String> =
+            ledger.new_acts(&records, job.delivery).iter().map(|r| self.act_name(r, event)).collect();
         let delivery = job.delivery;
         match (acts.is_empty(), reply) {
             (true, Reply::Answered { outcome: Outcome::Status { code }, .. }) => {
@@ -448,9 +500,23 @@ impl<'w> Driver<'w> {
         Ok(())
     }
 
+    /// The trace's action for an entry of an effects list filed under a delivery of `event`.
+    fn act_name(&self, record: &EffectRecord, event: u64) -> String {
+        let context = self.events.get(&event).map(|(path, details, entity)| ActContext {
+            path: path.as_str(),
+            details,
+            entity_kind: entity.kind.as_str(),
+            entity_id: entity.id,
+        });
+        act_name(record, context)
+    }
+
     /// Reads each effects list once before anything is sent: what is there already is not this
-    /// run's doing.
+    /// run's doing (unless the options count earlier entries).
     async fn read_baselines(&mut self) -> Result<(), EngineError> {
+        if self.options.earlier_effects == EarlierEffects::Counted {
+            return Ok(());
+        }
         for target in self.targets.iter_mut().flatten() {
             if let Some((url, ledger)) = &mut target.effects {
                 let records = self.couriers.read_effects(url).await.map_err(|why| {
@@ -466,34 +532,32 @@ impl<'w> Driver<'w> {
     }
 
     /// The world's end: flights still out are cut, and each effects list is read until it
-    /// settles (two equal reads, at most [`SETTLE_READS_MAX`]): acts done after an answer (from
-    /// a queue) are traced at the end.
+    /// settles ([`super::Settle`]): acts done after an answer (from a queue) are traced at the end.
     async fn settle(&mut self) -> Result<(), EngineError> {
         self.tasks.abort_all();
         let known = self.delivery_events.clone();
         for rx in 0..self.targets.len() {
             let Some(Target { host, effects: Some((url, _)), .. }) = &self.targets[rx] else { continue };
             let (receiver, url) = (host.name().to_string(), url.clone());
-            let mut last: Option<Vec<_>> = None;
-            for _ in 0..SETTLE_READS_MAX {
-                let read = self.couriers.read_effects(&url).await.map_err(|why| {
-                    EngineError::Simulation(format!("the effects of receiver {receiver:?} could not be read: {why}"))
-                })?;
-                let settled = last.as_ref() == Some(&read);
-                last = Some(read);
-                if settled {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(SETTLE_INTERVAL_MS)).await;
-            }
-            let records = last.unwrap_or_default();
+            let records = self.read_until_quiet(&receiver, &url).await?;
             let Some((_, ledger)) = self.targets[rx].as_mut().and_then(|t| t.effects.as_mut()) else { continue };
-            for (delivery, action) in ledger.all_new(&records, |u| known.contains_key(&u)) {
-                let event = known.get(&delivery).copied().unwrap_or_default();
-                let entry = TraceEvent::ReceiverActed { receiver: receiver.clone(), delivery, event, action };
+            let fresh = ledger.all_new(&records, |u| known.contains_key(&u));
+            for record in fresh {
+                let event = known.get(&record.uuid).copied().unwrap_or_default();
+                let action = self.act_name(&record, event);
+                let entry =
+                    TraceEvent::ReceiverActed { receiver: receiver.clone(), delivery: record.uuid, event, action };
                 self.trace.push(self.now, entry);
             }
         }
         Ok(())
+    }
+
+    /// The list once it settled ([`super::Settle`]).
+    async fn read_until_quiet(&self, receiver: &str, url: &Url) -> Result<Vec<EffectRecord>, EngineError> {
+        let couriers = &self.couriers;
+        self.options.settle.until_quiet(|| couriers.read_effects(url)).await.map_err(|why| {
+            EngineError::Simulation(format!("the effects of receiver {receiver:?} could not be read: {why}"))
+        })
     }
 }

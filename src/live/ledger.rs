@@ -24,20 +24,20 @@ impl Ledger {
         ledger
     }
 
-    /// The actions of the entries for `uuid` not seen before, in list order; they count as seen
-    /// from now on. Entries for other uuids wait for their own delivery's answer (two concurrent
-    /// attempts each get their own acts).
-    pub fn new_acts(&mut self, records: &[EffectRecord], uuid: Uuid) -> Vec<String> {
+    /// The entries for `uuid` not seen before, in list order; they count as seen from now on.
+    /// Entries for other uuids wait for their own delivery's answer (two concurrent attempts
+    /// each get their own acts).
+    pub fn new_acts(&mut self, records: &[EffectRecord], uuid: Uuid) -> Vec<EffectRecord> {
         let mine: Vec<&EffectRecord> = records.iter().filter(|r| r.uuid == uuid).collect();
         let seen = self.seen.entry(uuid).or_default();
-        let fresh = mine[(*seen).min(mine.len())..].iter().map(|r| action(r)).collect();
+        let fresh = mine[(*seen).min(mine.len())..].iter().map(|r| (*r).clone()).collect();
         *seen = (*seen).max(mine.len());
         fresh
     }
 
     /// Every entry not seen before whose uuid `known` admits (a delivery of this run), in list
     /// order: what a receiver did after its answer (working from a queue), read at the end.
-    pub fn all_new(&mut self, records: &[EffectRecord], known: impl Fn(Uuid) -> bool) -> Vec<(Uuid, String)> {
+    pub fn all_new(&mut self, records: &[EffectRecord], known: impl Fn(Uuid) -> bool) -> Vec<EffectRecord> {
         let mut counted: BTreeMap<Uuid, usize> = BTreeMap::new();
         let mut fresh = Vec::new();
         for r in records.iter().filter(|r| known(r.uuid)) {
@@ -46,16 +46,11 @@ impl Ledger {
             let seen = self.seen.entry(r.uuid).or_default();
             if *n > *seen {
                 *seen = *n;
-                fresh.push((r.uuid, action(r)));
+                fresh.push(r.clone());
             }
         }
         fresh
     }
-}
-
-/// The action as the receiver named it; the contract makes it optional.
-fn action(r: &EffectRecord) -> String {
-    r.action.clone().unwrap_or_else(|| "acted".to_string())
 }
 
 #[cfg(test)]
@@ -63,7 +58,7 @@ mod tests {
     use super::*;
 
     fn record(n: u128, action: &str) -> EffectRecord {
-        EffectRecord { uuid: Uuid::from_u128(n), event: None, action: Some(action.to_string()) }
+        EffectRecord { uuid: Uuid::from_u128(n), event: None, action: Some(action.to_string()), kind: None }
     }
 
     #[test]
@@ -73,12 +68,12 @@ mod tests {
         let mut list = old.clone();
         list.push(record(2, "fulfil"));
         list.push(record(1, "again"));
-        assert_eq!(ledger.new_acts(&list, Uuid::from_u128(2)), ["fulfil"]);
-        assert_eq!(ledger.new_acts(&list, Uuid::from_u128(2)), Vec::<String>::new());
-        assert_eq!(ledger.new_acts(&list, Uuid::from_u128(1)), ["again"]);
+        assert_eq!(ledger.new_acts(&list, Uuid::from_u128(2)), [record(2, "fulfil")]);
+        assert_eq!(ledger.new_acts(&list, Uuid::from_u128(2)), []);
+        assert_eq!(ledger.new_acts(&list, Uuid::from_u128(1)), [record(1, "again")]);
         list.push(record(3, "late"));
         let known = |u: Uuid| u != Uuid::from_u128(9);
-        assert_eq!(ledger.all_new(&list, known), [(Uuid::from_u128(3), "late".to_string())]);
+        assert_eq!(ledger.all_new(&list, known), [record(3, "late")]);
         assert!(ledger.all_new(&list, known).is_empty());
     }
 }

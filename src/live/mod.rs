@@ -27,25 +27,24 @@ mod driver;
 mod ledger;
 mod links;
 mod mail;
+mod options;
+mod settle;
 
 pub use attempt::{ANSWER_BYTES_MAX, EFFECTS_BYTES_MAX, EFFECTS_TIMEOUT_MS};
 pub use binding::{BindError, Binding, Bindings};
 pub use clock::Pace;
+pub use options::{EarlierEffects, LiveOptions, WIRE_NOTES_MAX, WireNote};
+pub use settle::Settle;
 
 use crate::world::{EngineError, EngineFailure, RunLimits, RunOutput, World};
 
 /// Requests on the real network at once; more wait in line, oldest first (a hold released
 /// after hours may let thousands go).
 pub const FLIGHTS_MAX: usize = 256;
-/// Reads of an effects list at the world's end, waiting for it to settle.
-pub const SETTLE_READS_MAX: usize = 20;
-/// Wall time between two of those reads.
-pub const SETTLE_INTERVAL_MS: u64 = 50;
-
 /// Runs `world` with its receivers bound to real endpoints, to the world's end; on an error, the
 /// trace up to it. Builds its own tokio runtime: call it from outside one.
 pub fn run_with(world: &World, bindings: &Bindings, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
-    run_paced(world, bindings, limits, Pace::Jumping)
+    run_observed(world, bindings, limits, &LiveOptions::default()).0
 }
 
 /// [`run_with`] at `pace`: [`Pace::RealTime`] plays the timeline in wall time divided by its
@@ -56,23 +55,40 @@ pub fn run_paced(
     limits: RunLimits,
     pace: Pace,
 ) -> Result<RunOutput, EngineFailure> {
+    run_observed(world, bindings, limits, &LiveOptions { pace, ..LiveOptions::default() }).0
+}
+
+/// [`run_with`] with `options`; also what went wrong on the wire, attempt by attempt, in words
+/// (what a trace outcome cannot say: a TLS error, a redirect's target).
+pub fn run_observed(
+    world: &World,
+    bindings: &Bindings,
+    limits: RunLimits,
+    options: &LiveOptions,
+) -> (Result<RunOutput, EngineFailure>, Vec<WireNote>) {
     let problems = bindings.check(world);
     if !problems.is_empty() {
         let all = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        return Err(EngineError::Simulation(format!("the world cannot run against real receivers: {all}")).into());
+        let error = EngineError::Simulation(format!("the world cannot run against real receivers: {all}"));
+        return (Err(error.into()), Vec::new());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| EngineError::Simulation(format!("cannot start the network runtime: {e}")))?;
-    let couriers =
-        attempt::Couriers::new().map_err(|e| EngineError::Simulation(format!("cannot build the HTTP client: {e}")))?;
-    let mut driver = driver::Driver::new(world, bindings, limits, couriers, pace);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            return (Err(EngineError::Simulation(format!("cannot start the network runtime: {e}")).into()), vec![]);
+        }
+    };
+    let couriers = match attempt::Couriers::new(options.ca_cert_pem.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return (Err(EngineError::Simulation(format!("cannot build the HTTP client: {e}")).into()), vec![]),
+    };
+    let mut driver = driver::Driver::new(world, bindings, limits, couriers, options.clone());
     let result = runtime.block_on(driver.run());
     let output = RunOutput { sim_elapsed_ms: driver.now.as_millis(), trace: std::mem::take(&mut driver.trace) };
+    let notes = std::mem::take(&mut driver.notes);
     match result {
-        Ok(()) => Ok(output),
-        Err(error) => Err(EngineFailure { error, partial: output }),
+        Ok(()) => (Ok(output), notes),
+        Err(error) => (Err(EngineFailure { error, partial: output }), notes),
     }
 }
 
@@ -83,7 +99,7 @@ pub fn probe(bindings: &Bindings) -> Vec<BindError> {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         return Vec::new();
     };
-    let Ok(couriers) = attempt::Couriers::new() else { return Vec::new() };
+    let Ok(couriers) = attempt::Couriers::new(None) else { return Vec::new() };
     runtime.block_on(async {
         let mut errors = Vec::new();
         for (name, binding) in bindings.iter() {

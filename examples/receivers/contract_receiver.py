@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""A SnapBill webhook receiver written to hooksim's effects contract, with defects on demand.
+
+Standard library only. It prints its base URL on the first line of stdout, then serves
+`POST /webhook` and `GET /effects` until killed:
+
+    python3 examples/receivers/contract_receiver.py [--port 0] [--defect D] [--tls CERT KEY]
+        [--secret whsec_...]   (verify Standard Webhooks signatures: 401 and no act otherwise)
+    hooksim certify receiver --url BASE/webhook --effects-url BASE/effects
+
+Without --defect it is correct: it claims each delivery uuid under one lock before acting, decides
+on the invoice in the body (fulfils a `paid` event only while the invoice is paid, and never an
+invoice it saw cancelled by a newer event), answers 2xx to every readable delivery and 400 to
+what it cannot read. Each act is one entry of the effects list, with a machine-readable `kind`.
+
+Defects (each one is caught by a certification case, or, for the last three, must not be):
+  body-hash        deduplicates on a hash of the body instead of the uuid
+  per-connection   remembers uuids per connection (keep-alive), not per receiver
+  racy             checks the uuid, then records it a millisecond later (check-then-act race)
+  never-acts       answers 2xx and records nothing
+  last-write-wins  acts on the state in the body, with no memory of newer events
+  queue            correct, but answers at once and acts from a queue 200 ms later
+  other-work       correct, and also records "marked invoice cancelled" (kind other) under a
+                   stale paid delivery
+  other-work-untyped   the same record without `kind` (it then reads as the work the delivery
+                   calls for: the contract's backward-compatible reading)
+  reserialises     (with --secret) verifies the signature over the body parsed and written
+                   again, not over the bytes received
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import queue
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+EFFECTS = []          # the effects list: one entry per act
+CLAIMED = set()       # uuids (or body hashes) acted on
+NEWEST = {}           # invoice id -> (event id, state) of the newest event seen
+WORK = queue.Queue()  # the `queue` defect's deferred work
+DEFECT = None
+SECRET = None         # Standard Webhooks HMAC key, when --secret is given
+TOLERANCE_S = 300
+
+
+def signature_ok(headers, raw):
+    """Standard Webhooks: v1,<base64 HMAC-SHA256 of id.timestamp.body>, any of several matching."""
+    msg_id, ts, sigs = headers.get("webhook-id"), headers.get("webhook-timestamp"), headers.get("webhook-signature")
+    if not (msg_id and ts and sigs) or not ts.isdigit() or abs(time.time() - int(ts)) > TOLERANCE_S:
+        return False
+    body = raw
+    if DEFECT == "reserialises":
+        body = json.dumps(json.loads(raw), separators=(",", ":")).encode()
+    expected = base64.b64encode(hmac.new(SECRET, b"%s.%s.%s" % (msg_id.encode(), ts.encode(), body), hashlib.sha256).digest())
+    return any(
+        part.startswith("v1,") and hmac.compare_digest(part[3:].encode(), expected) for part in sigs.split(" ")
+    )
+
+
+def decide(envelope):
+    """The act a delivery calls for, or None: fulfil a paid invoice that no newer event cancelled."""
+    body = envelope["body"]
+    invoice = body.get("invoice") or {}
+    if body.get("path") != "/invoice/update/state" or not isinstance(invoice, dict):
+        return None
+    inv_id, event_id, state = invoice.get("id"), body.get("id"), invoice.get("state")
+    if DEFECT != "last-write-wins":
+        newest = NEWEST.get(inv_id)
+        if newest is not None and isinstance(event_id, int) and newest[0] > event_id:
+            state = newest[1]  # an older event delivered late: the newer one's state holds
+        if newest is None or (isinstance(event_id, int) and event_id > newest[0]):
+            NEWEST[inv_id] = (event_id, state)
+    if body.get("details") == "paid" and state == "paid":
+        return ("fulfil", "fulfil invoice %s" % inv_id)
+    if body.get("details") == "paid" and DEFECT in ("other-work", "other-work-untyped"):
+        return ("other", "marked invoice %s cancelled, no fulfilment" % inv_id)
+    return None
+
+
+def record(envelope, act):
+    kind, action = act
+    entry = {"uuid": envelope["uuid"], "event": envelope["body"].get("id"), "action": action}
+    if DEFECT != "other-work-untyped":
+        entry["kind"] = kind
+    EFFECTS.append(entry)
+
+
+def handle(envelope, raw, connection_seen):
+    if DEFECT == "never-acts":
+        return
+    key = hashlib.sha256(raw).hexdigest() if DEFECT == "body-hash" else envelope["uuid"]
+    if DEFECT == "racy":
+        if key in CLAIMED:
+            return
+        time.sleep(0.001)  # the window between the check and the act
+        CLAIMED.add(key)
+        with LOCK:
+            act = decide(envelope)
+            if act:
+                record(envelope, act)
+        return
+    with LOCK:
+        seen = connection_seen if DEFECT == "per-connection" else CLAIMED
+        if key in seen:
+            return
+        seen.add(key)
+        act = decide(envelope)
+        if act:
+            record(envelope, act)
+
+
+def worker():
+    # A pool's worth of workers: each job is done 200 ms after it was queued.
+    while True:
+        envelope, raw = WORK.get()
+        threading.Timer(0.2, handle, (envelope, raw, set())).start()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the per-connection defect needs connections
+
+    def setup(self):
+        super().setup()
+        self.connection_seen = set()
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, code, body=b""):
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            if SECRET is not None and not signature_ok(self.headers, raw):
+                return self.answer(401)
+        except ValueError:
+            return self.answer(401)
+        try:
+            envelope = json.loads(raw)
+            if not isinstance(envelope, dict) or not isinstance(envelope.get("body"), dict):
+                raise ValueError("not an envelope")
+            str(envelope["uuid"])
+        except (ValueError, KeyError):
+            return self.answer(400)
+        if DEFECT == "queue":
+            WORK.put((envelope, raw))
+        else:
+            handle(envelope, raw, self.connection_seen)
+        self.answer(200)
+
+    def do_GET(self):
+        with LOCK:
+            doc = json.dumps({"effects": EFFECTS}).encode()
+        self.answer(200, doc)
+
+
+def main():
+    global DEFECT, SECRET
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--defect", default=None)
+    parser.add_argument("--secret", default=None)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https with this PEM pair")
+    args = parser.parse_args()
+    DEFECT = args.defect
+    if args.secret:
+        SECRET = base64.b64decode(args.secret.removeprefix("whsec_"))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    scheme = "http"
+    if args.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*args.tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    if DEFECT == "queue":
+        threading.Thread(target=worker, daemon=True).start()
+    print("%s://127.0.0.1:%d" % (scheme, server.server_address[1]), flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+//! Certification against receivers in another language (Python, standard library), each with one
+//! defect of the kind certification once missed or once failed wrongly: every defect is caught,
+//! every false fail is gone.
+
+use hooksim::certify::{CertifyOptions, Limits, Report, Verdict, certify};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const RECEIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/contract_receiver.py");
+
+/// A receiver process, killed when the test ends.
+struct Python {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Python {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the contract receiver with `defect` (or none) and waits for its URL.
+fn python(defect: Option<&str>) -> Python {
+    python_with(defect, &[])
+}
+
+fn python_with(defect: Option<&str>, args: &[&str]) -> Python {
+    let mut cmd = Command::new("python3");
+    cmd.arg(RECEIVER).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    if let Some(d) = defect {
+        cmd.args(["--defect", d]);
+    }
+    let mut child = cmd.spawn().expect("python3 runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    Python { child, base: line.trim().to_string() }
+}
+
+fn options(base: &str) -> CertifyOptions {
+    let mut opts = CertifyOptions::new(format!("{base}/webhook"));
+    opts.effects_url = Some(format!("{base}/effects"));
+    opts.limits = Limits { timeout_ms: 5_000, ..Limits::default() };
+    opts.large_body_bytes = 256 * 1024;
+    opts.settle.quiet_ms = 150;
+    opts
+}
+
+fn names_with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
+    report.cases.iter().filter(|c| c.verdict == verdict).map(|c| c.name).collect()
+}
+
+async fn certify_python(defect: Option<&str>, tune: impl FnOnce(&mut CertifyOptions)) -> Report {
+    let receiver = python(defect);
+    let mut opts = options(&receiver.base);
+    tune(&mut opts);
+    certify(&opts).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_contract_receiver_passes_every_case() {
+    let report = certify_python(None, |_| {}).await;
+    assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
+}
+
+/// #7: without an act on the control delivery, the stale-payload cases say nothing.
+#[tokio::test]
+async fn a_receiver_that_never_acts_leaves_the_stale_payload_cases_not_verified() {
+    let report = certify_python(Some("never-acts"), |_| {}).await;
+    let table = report.to_table();
+    for name in ["paid-carrying-cancelled", "out-of-order", "paid-failing-for-days"] {
+        let case = report.case(name).unwrap();
+        assert_eq!(case.verdict, Verdict::NotVerified, "{table}");
+        assert!(case.detail.contains("control delivery"), "{table}");
+    }
+    assert_eq!(report.case("redelivery-once").unwrap().verdict, Verdict::Failed, "{table}");
+    assert!(table.contains("NOT VERIFIED"), "{table}");
+}
+
+/// #9: a receiver that answers at once and acts from a queue (200 ms later) passes, since the
+/// effects are read until they settle.
+#[tokio::test]
+async fn a_receiver_working_from_a_queue_passes() {
+    let report = certify_python(Some("queue"), |o| o.settle.quiet_ms = 1_000).await;
+    assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
+}
+
+/// #8: recording other work under the stale `paid` delivery, with `kind = "other"`, is not
+/// fulfilling it; the same record without `kind` reads as the work the delivery calls for.
+#[tokio::test]
+async fn other_work_under_a_stale_delivery_passes_when_its_kind_says_so() {
+    let report = certify_python(Some("other-work"), |_| {}).await;
+    assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
+    let untyped = certify_python(Some("other-work-untyped"), |_| {}).await;
+    assert_eq!(
+        names_with(&untyped, Verdict::Failed),
+        BTreeSet::from(["paid-carrying-cancelled", "out-of-order", "paid-failing-for-days"]),
+        "{}",
+        untyped.to_table()
+    );
+}
+
+/// #2: a redelivery is rendered again at send time; deduplicating on the body's hash fails.
+#[tokio::test]
+async fn a_receiver_deduplicating_on_a_body_hash_fails() {
+    let report = certify_python(Some("body-hash"), |_| {}).await;
+    let failed = names_with(&report, Verdict::Failed);
+    assert!(failed.contains("redelivery-re-rendered"), "{}", report.to_table());
+    assert!(report.case("redelivery-re-rendered").unwrap().detail.contains("acted on 2 time(s)"));
+}
+
+/// #3: every attempt opens a new connection; deduplicating per connection fails.
+#[tokio::test]
+async fn a_receiver_deduplicating_per_connection_fails() {
+    let report = certify_python(Some("per-connection"), |_| {}).await;
+    let failed = names_with(&report, Verdict::Failed);
+    assert!(failed.contains("redelivery-once"), "{}", report.to_table());
+    assert!(failed.contains("redelivery-re-rendered"), "{}", report.to_table());
+    assert!(failed.contains("lost-answer-redelivered-hours-later"), "{}", report.to_table());
+}
+
+/// #4: bursts of held copies of one uuid, released at once, catch a 1 ms check-then-act race;
+/// the detail says how many requests were sent.
+#[tokio::test]
+async fn a_racy_receiver_fails_the_concurrency_case_and_the_report_says_how_many_were_sent() {
+    let report = certify_python(Some("racy"), |_| {}).await;
+    let case = report.case("concurrent-redelivery-once").unwrap();
+    assert_eq!(case.verdict, Verdict::Failed, "{}", report.to_table());
+    assert!(case.detail.contains("× 200"), "{}", case.detail);
+}
+
+/// A private CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`; returns
+/// (CA certificate, leaf certificate, leaf key) paths.
+fn private_ca(dir: &std::path::Path) -> (String, String, String) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    openssl(
+        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem"]
+            .into_iter()
+            .chain(["-days", "2", "-subj", "/CN=hooksim test CA"])
+            .collect::<Vec<_>>(),
+    );
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    ]);
+    (path("ca.pem"), path("leaf.pem"), path("leaf.key"))
+}
+
+/// #12: a TLS failure is a sentence with TLS advice (not dedup advice), and `--ca-cert` makes a
+/// receiver behind a private CA certifiable.
+#[tokio::test]
+async fn a_private_ca_is_a_tls_sentence_until_its_certificate_is_given() {
+    let dir = std::env::temp_dir().join(format!("hooksim-certify-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = private_ca(&dir);
+    let receiver = python_with(None, &["--tls", &cert, &key]);
+    let mut opts = options(&receiver.base);
+    opts.effects_url = None;
+    let report = certify(&opts).await.unwrap();
+    let valid = report.case("valid-delivery").unwrap();
+    assert_eq!(valid.verdict, Verdict::Failed, "{}", report.to_table());
+    assert!(valid.detail.contains("TLS handshake failed: the receiver's certificate is signed by"), "{}", valid.detail);
+    assert!(valid.fix.contains("--ca-cert"), "{}", valid.fix);
+    let mut trusted = options(&receiver.base);
+    trusted.ca_cert_pem = Some(std::fs::read(&ca).unwrap());
+    let report = certify(&trusted).await.unwrap();
+    assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// #1: a real reordering (a `paid` attempt delayed past the `cancelled` one, its body still
+/// saying paid) catches a receiver that trusts the body's state without the order of events.
+#[tokio::test]
+async fn a_last_write_wins_receiver_fails_the_real_reordering() {
+    let report = certify_python(Some("last-write-wins"), |_| {}).await;
+    assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["out-of-order"]), "{}", report.to_table());
+}
