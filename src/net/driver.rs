@@ -2,9 +2,9 @@
 //!
 //! At each instant, in order: the timeline's steps, then what the hosts reported during the tick
 //! that ended at this instant, then the connects the steps refused, then the core's timers (the
-//! model engine's order: its agenda is FIFO at one instant, and timers come after it). While anything is in flight, time moves
-//! one tick at a time; when the network is quiet it jumps to the next deadline (a timeline step,
-//! a core timer, an email retry) or to the end of the world.
+//! model engine's order: its agenda is FIFO at one instant, and timers come after it). While
+//! anything is in flight, time moves one tick at a time; when the network is quiet it jumps to
+//! the next deadline (a timeline step, a core timer, an email retry) or to the end of the world.
 
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox, Job};
