@@ -1,9 +1,10 @@
 //! The world loop: virtual time, the timeline, the core, and the stage.
 //!
 //! At each instant, in order: the timeline's steps, then what the hosts reported during the tick
-//! that ended at this instant, then the core's timers. While anything is in flight, time moves
-//! one tick at a time; when the network is quiet it jumps to the next deadline (a timeline step,
-//! a core timer, an email retry) or to the end of the world.
+//! that ended at this instant, then the connects the steps refused, then the core's timers (the
+//! model engine's order: its agenda is FIFO at one instant, and timers come after it). While
+//! anything is in flight, time moves one tick at a time; when the network is quiet it jumps to
+//! the next deadline (a timeline step, a core timer, an email retry) or to the end of the world.
 
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox, Job};
@@ -54,6 +55,13 @@ pub(crate) struct Driver<'w, D> {
     /// Open exchanges, bounded; the sender of each exchange's `close` (dropping it closes it).
     exchanges: Lingering,
     closers: BTreeMap<AttemptId, oneshot::Sender<()>>,
+    /// Attempts whose connect went out on a held link, in the order they went, with their host:
+    /// turmoil keeps their SYNs on the link until a release. Only open exchanges are kept (at
+    /// most one per open exchange, which [`Lingering`] bounds). See [`Driver::cut_held`].
+    held_connects: Vec<(AttemptId, String)>,
+    /// Connects this instant's steps refused (a partition on a held link, a receiver's
+    /// restart), answered after the tick's reports: see [`Driver::refuse_connects`].
+    refused: Vec<AttemptId>,
     /// Attempts sent while their receiver's process was down, by host: their connects wait, and
     /// are refused when it restarts (no listener yet), as in the model engine. Kept here rather
     /// than as SYNs inside turmoil, which would keep a port each for the rest of the run.
@@ -108,6 +116,8 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             outbox: Outbox::default(),
             exchanges: Lingering::default(),
             closers: BTreeMap::new(),
+            held_connects: Vec::new(),
+            refused: Vec::new(),
             waiting: BTreeMap::new(),
             delays: Delays::default(),
             cast,
@@ -140,11 +150,12 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             let at = SimTime::from_millis(now_ms);
             self.apply_steps(at)?;
             self.take_notes(at)?;
+            self.refuse_connects(at)?;
             let fired = self.core.handle_timeout(at);
             self.drain_core();
             fired.map_err(|e| dispatcher_error(at, "timers", e))?;
             for attempt in self.exchanges.expire(now_ms) {
-                self.closers.remove(&attempt);
+                self.forget(attempt);
             }
             self.hand_out(at)?;
             if self.trace.is_full() {
@@ -242,9 +253,47 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             _ => {
                 self.links.record(action);
                 self.stage.apply(action, &self.links, &self.cast.names);
+                match action {
+                    Action::Partition { .. } => self.cut_held(),
+                    Action::Release { .. } => {
+                        let links = &self.links;
+                        self.held_connects.retain(|(_, host)| links.is_held(DISPATCHER_HOST, host));
+                    }
+                    _ => {}
+                }
             }
         }
         Ok(())
+    }
+
+    /// A partition on a held link drops the SYNs it held in the cut direction, which refuses
+    /// their connects at the partition's instant, as in the model engine. turmoil drops them
+    /// at once, but the host's tasks learn it only in the next tick, after a timeout due at
+    /// this instant; their reports then find the exchanges closed.
+    fn cut_held(&mut self) {
+        let links = &self.links;
+        let (cut, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held_connects)
+            .into_iter()
+            .partition(|(_, host)| links.is_cut(DISPATCHER_HOST, host));
+        self.held_connects = kept;
+        self.refused.extend(cut.into_iter().map(|(attempt, _)| attempt));
+    }
+
+    /// Answers the connects this instant's steps refused, in the order they were refused. After
+    /// the tick's reports, which were on their way before the steps, and before the core's
+    /// timers: the model engine's order, whose agenda is FIFO at one instant.
+    fn refuse_connects(&mut self, at: SimTime) -> Result<(), EngineError> {
+        for attempt in std::mem::take(&mut self.refused) {
+            self.answer(at, attempt, Outcome::Refused)?;
+        }
+        Ok(())
+    }
+
+    /// The driver's part of an exchange that ended: its closer, and its held connect.
+    fn forget(&mut self, attempt: AttemptId) {
+        if self.closers.remove(&attempt).is_some() {
+            self.held_connects.retain(|(held, _)| *held != attempt);
+        }
     }
 
     fn crash(&mut self, host: &Host, at: SimTime) -> Result<(), EngineError> {
@@ -258,6 +307,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             self.cast.inbox.clear();
             self.exchanges.clear();
             self.closers.clear();
+            self.held_connects.clear();
             self.waiting.clear();
             self.delays.crashed();
             self.outbox.crashed();
@@ -271,9 +321,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             return Ok(());
         }
         self.stage.restart(host.name(), &self.cast.names);
-        for attempt in self.waiting.remove(host.name()).unwrap_or_default() {
-            self.answer(at, attempt, Outcome::Refused)?;
-        }
+        self.refused.extend(self.waiting.remove(host.name()).unwrap_or_default());
         if *host == Host::Dispatcher {
             self.outbox.restarted(at);
             self.core.handle(at, Input::Restart).map_err(|e| dispatcher_error(at, "restart", e))?;
@@ -314,7 +362,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         outcome: Outcome,
         retry_after: Option<&str>,
     ) -> Result<(), EngineError> {
-        self.closers.remove(&attempt);
+        self.forget(attempt);
         if self.exchanges.close(attempt) {
             let result = self.core.handle(at, answer_input(attempt, outcome, retry_after, at));
             self.drain_core();
@@ -381,7 +429,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let now_ms = at.as_millis();
         let lingers_from_ms = now_ms.saturating_add(request.timeout_ms);
         for closed in self.exchanges.open(request.attempt, now_ms, lingers_from_ms) {
-            self.closers.remove(&closed);
+            self.forget(closed);
         }
         let host = url_host(&request.url).filter(|h| self.cast.receivers.iter().any(|r| r.host == *h));
         let Some(host) = host else { return self.answer(at, request.attempt, Outcome::Refused) };
@@ -410,7 +458,8 @@ impl<'w, D: Dispatch> Driver<'w, D> {
                 self.waiting.entry(host.to_string()).or_default().push(request.attempt);
                 return Ok(());
             }
-            Path::Open | Path::Held => {}
+            Path::Held => self.held_connects.push((request.attempt, host.to_string())),
+            Path::Open => {}
         }
         let (closer, close) = oneshot::channel();
         self.closers.insert(request.attempt, closer);
