@@ -44,6 +44,14 @@ pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) ->
     }
 }
 
+/// The earlier of two optional instants (`None`: nothing due).
+fn earliest(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// A dispatcher's failure on an input that is not a timeline step.
 fn dispatcher_error(at: SimTime, during: &str, error: impl std::error::Error) -> EngineError {
     EngineError::Dispatcher { at, during: during.to_string(), message: error.to_string() }
@@ -175,7 +183,13 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         let letter = if self.dispatcher_up() { self.outbox.next_due() } else { None };
         let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
         let delayed = self.delays.next_at();
-        [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger, delayed].into_iter().flatten().min()
+        // A plain chain of `min`s: this runs once per instant (thousands of times a run), and the
+        // array-flatten-min it replaced cost about a tenth of a 10-day run.
+        let mut next = step;
+        for at in [self.agenda.next_at(), self.core.poll_timeout(), letter, linger, delayed] {
+            next = earliest(next, at);
+        }
+        next
     }
 
     fn input(&mut self, input: Input) -> Result<(), D::Error> {
