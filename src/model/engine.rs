@@ -2,7 +2,7 @@
 //! and lingering exchanges are the shared shell's ([`crate::shell`]); this file only moves
 //! messages through time.
 
-use super::agenda::{Agenda, Letter, Message, Wire};
+use super::agenda::{Agenda, Letter, Message, Peer, Wire};
 use crate::core::{AttemptRequest, Dispatch, Dispatcher, Input, Output};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
@@ -297,7 +297,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
                 if cuts_made == 0 {
                     self.agenda.push(at, message);
                 } else {
-                    let (from, to, message) = (from.clone(), to.clone(), Box::new(message));
+                    let (from, to, message) = (self.peer(from), self.peer(to), Box::new(message));
                     self.agenda.push(at, Message::Wire { from, to, cuts_made, message });
                 }
             }
@@ -305,6 +305,27 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             Path::Partitioned => self.lose(message),
         }
         path
+    }
+
+    /// How a message on the wire names `host` (a receiver not in the world: as the dispatcher,
+    /// which no engine sends to one).
+    fn peer(&self, host: &Host) -> Peer {
+        match host {
+            Host::Dispatcher => Peer::Dispatcher,
+            Host::Mail => Peer::Mail,
+            Host::Receiver(name) => {
+                let rx = self.receivers.iter().position(|r| r.host.name() == name.as_str());
+                rx.map_or(Peer::Dispatcher, Peer::Receiver)
+            }
+        }
+    }
+
+    fn peer_name(&self, peer: Peer) -> &str {
+        match peer {
+            Peer::Dispatcher => Host::Dispatcher.name(),
+            Peer::Mail => Host::Mail.name(),
+            Peer::Receiver(rx) => self.receivers[rx].host.name(),
+        }
     }
 
     /// A message the network dropped. A dropped connection request fails its connect (the
@@ -377,7 +398,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
         match message {
             Message::Wire { from, to, cuts_made, message } => {
-                if self.links.cut_since(cuts_made, from.name(), to.name()) {
+                if self.links.cut_since(cuts_made, self.peer_name(from), self.peer_name(to)) {
                     self.lose(*message);
                 } else {
                     self.deliver(*message)?;
