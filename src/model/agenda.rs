@@ -5,7 +5,7 @@ use crate::shell::mail::MailTry;
 use crate::shell::signing::SignedHeaders;
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::Outcome;
-use crate::world::{Host, Reply};
+use crate::world::Reply;
 use std::sync::Arc;
 
 /// What of an attempt travels to the receiver: the id its answer names, the body, and the
@@ -57,7 +57,17 @@ pub(super) enum Message {
     MailRefused(MailTry),
     /// A message on the wire since `cuts_made` cuts had been made (only once the world has had
     /// a partition): dropped at arrival if its direction was cut meanwhile.
-    Wire { from: Host, to: Host, cuts_made: usize, message: Box<Message> },
+    Wire { from: Peer, to: Peer, cuts_made: usize, message: Box<Message> },
+}
+
+/// A host as a message on the wire names it: a receiver by its index in the engine's list, so
+/// that wrapping a message costs no copy of the receiver's name (one allocation per message sent
+/// in a world that has had a partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Peer {
+    Dispatcher,
+    Mail,
+    Receiver(usize),
 }
 
 impl Message {

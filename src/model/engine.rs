@@ -2,7 +2,7 @@
 //! and lingering exchanges are the shared shell's ([`crate::shell`]); this file only moves
 //! messages through time.
 
-use super::agenda::{Agenda, Letter, Message, Wire};
+use super::agenda::{Agenda, Letter, Message, Peer, Wire};
 use crate::core::{AttemptRequest, Dispatch, Dispatcher, Input, Output};
 use crate::receiver::{self, Book, ReceiverKind};
 use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
@@ -41,6 +41,14 @@ pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) ->
             let partial = RunOutput { trace: engine.trace, sim_elapsed_ms: engine.now.as_millis() };
             Err(EngineFailure { error, partial })
         }
+    }
+}
+
+/// The earlier of two optional instants (`None`: nothing due).
+fn earliest(a: Option<SimTime>, b: Option<SimTime>) -> Option<SimTime> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -153,7 +161,10 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             let fired = self.core.handle_timeout(next);
             self.drain_core();
             fired.map_err(|e| dispatcher_error(next, "timers", e))?;
-            self.exchanges.expire(next.as_millis());
+            // Asked first: most instants end no exchange, and `expire` collects what it closes.
+            if self.exchanges.next_end_ms().is_some_and(|end| end <= next.as_millis()) {
+                self.exchanges.expire(next.as_millis());
+            }
             self.send_delayed(next);
             self.send_letters();
             if self.trace.is_full() {
@@ -175,7 +186,13 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         let letter = if self.dispatcher_up() { self.outbox.next_due() } else { None };
         let linger = self.exchanges.next_end_ms().map(SimTime::from_millis);
         let delayed = self.delays.next_at();
-        [step, self.agenda.next_at(), self.core.poll_timeout(), letter, linger, delayed].into_iter().flatten().min()
+        // A plain chain of `min`s: this runs once per instant (thousands of times a run), and the
+        // array-flatten-min it replaced cost about a tenth of a 10-day run.
+        let mut next = step;
+        for at in [self.agenda.next_at(), self.core.poll_timeout(), letter, linger, delayed] {
+            next = earliest(next, at);
+        }
+        next
     }
 
     fn input(&mut self, input: Input) -> Result<(), D::Error> {
@@ -283,7 +300,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
                 if cuts_made == 0 {
                     self.agenda.push(at, message);
                 } else {
-                    let (from, to, message) = (from.clone(), to.clone(), Box::new(message));
+                    let (from, to, message) = (self.peer(from), self.peer(to), Box::new(message));
                     self.agenda.push(at, Message::Wire { from, to, cuts_made, message });
                 }
             }
@@ -291,6 +308,27 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             Path::Partitioned => self.lose(message),
         }
         path
+    }
+
+    /// How a message on the wire names `host` (a receiver not in the world: as the dispatcher,
+    /// which no engine sends to one).
+    fn peer(&self, host: &Host) -> Peer {
+        match host {
+            Host::Dispatcher => Peer::Dispatcher,
+            Host::Mail => Peer::Mail,
+            Host::Receiver(name) => {
+                let rx = self.receivers.iter().position(|r| r.host.name() == name.as_str());
+                rx.map_or(Peer::Dispatcher, Peer::Receiver)
+            }
+        }
+    }
+
+    fn peer_name(&self, peer: Peer) -> &str {
+        match peer {
+            Peer::Dispatcher => Host::Dispatcher.name(),
+            Peer::Mail => Host::Mail.name(),
+            Peer::Receiver(rx) => self.receivers[rx].host.name(),
+        }
     }
 
     /// A message the network dropped. A dropped connection request fails its connect (the
@@ -363,7 +401,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     fn deliver(&mut self, message: Message) -> Result<(), EngineError> {
         match message {
             Message::Wire { from, to, cuts_made, message } => {
-                if self.links.cut_since(cuts_made, from.name(), to.name()) {
+                if self.links.cut_since(cuts_made, self.peer_name(from), self.peer_name(to)) {
                     self.lose(*message);
                 } else {
                     self.deliver(*message)?;

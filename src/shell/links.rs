@@ -72,11 +72,15 @@ impl Links {
     }
 
     pub fn is_cut(&self, from: &str, to: &str) -> bool {
-        !self.cut.is_empty() && self.cut.contains(&(from.to_string(), to.to_string()))
+        // A scan rather than `contains`: a world cuts a handful of links at most, and a lookup
+        // key would cost two string allocations on every message sent while any link is cut.
+        self.cut.iter().any(|(f, t)| f == from && t == to)
     }
 
     pub fn is_held(&self, a: &str, b: &str) -> bool {
-        !self.held.is_empty() && self.held.contains(&pair(a, b))
+        // Pairs are stored smaller name first; scanned for the same reason as `is_cut`.
+        let (a, b) = if a <= b { (a, b) } else { (b, a) };
+        self.held.iter().any(|(x, y)| x == a && y == b)
     }
 
     pub fn is_down(&self, host: &str) -> bool {

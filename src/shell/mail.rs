@@ -49,6 +49,9 @@ impl Outbox {
     /// Letters due at `now` with no try in flight, marked as being tried, oldest first.
     pub fn take_due(&mut self, now: SimTime) -> Vec<(MailTry, WarningEmail)> {
         let mut due = Vec::new();
+        if self.letters.is_empty() {
+            return due; // the common case, asked at every instant of a run
+        }
         for (key, letter) in &mut self.letters {
             if letter.trying_since.is_none() && letter.due <= now {
                 letter.trying_since = Some(now);
@@ -99,6 +102,9 @@ impl Outbox {
 
     /// The earliest instant a letter with no try in flight is due.
     pub fn next_due(&self) -> Option<SimTime> {
+        if self.letters.is_empty() {
+            return None; // the common case, asked at every instant of a run
+        }
         self.letters.values().filter(|l| l.trying_since.is_none()).map(|l| l.due).min()
     }
 }
