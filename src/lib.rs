@@ -34,14 +34,18 @@
 //! - [`scenario`]: scenario files (TOML): loading with `file:line:column` errors, expectations
 //!   evaluated over a trace.
 //! - [`runner`]: runs scenarios on an engine; human, JSON and JUnit reports.
-//! - [`receiver`]: reference receivers (`dedup`, `naive`, `picky`, `brittle`) as axum routers.
+//! - [`receiver`]: reference receivers (`dedup`, `naive`, `picky`, `brittle`) as axum routers,
+//!   with a page at `/` of the deliveries they saw, acted on or skipped and why.
 //! - [`protocol`]: the dispatcher protocol: the core's shape as JSON lines to a child process,
 //!   so a dispatcher in any language runs in the worlds (`hooksim dispatcher --stdio` serves the core).
-//! - [`certify`]: grades a real receiver over the network (wall clock, bounded client).
+//! - [`certify`]: grades a real receiver by playing the certification scenarios
+//!   (`certification/`, shipped in the binary) through the live shell, plus hand-sent cases;
+//!   `certify::sender` grades a real sender, hooksim being its receiver.
 //! - [`signing`]: webhook signatures (Standard Webhooks, Stripe, GitHub): sign and verify, pure,
 //!   with `now` as a parameter.
 //! - [`properties`]: what holds in every world, checked over a finished trace (nothing lost,
-//!   dedup acts once, one uuid per delivery, warn a grace before disabling, bodies at send time).
+//!   dedup acts once, one uuid per delivery, warn a grace before disabling, bodies at send time,
+//!   parked deliveries resume).
 //! - [`timeline`]: one run's trace as a self-contained HTML page.
 //! - [`explore`]: seeds become worlds with faults, checked against every property; shards of a
 //!   seed range merge into one report; a failing seed shrinks to a scenario file.
