@@ -52,6 +52,8 @@ pub enum BindError {
     Unreachable { name: String, url: String, why: String },
     #[error("the effects of receiver {name:?} cannot be read: {why}")]
     EffectsUnreadable { name: String, why: String },
+    #[error("--ca-cert: not a PEM certificate the HTTP client can trust: {why}")]
+    CaCert { why: String },
 }
 
 impl Bindings {
