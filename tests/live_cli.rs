@@ -135,6 +135,19 @@ fn binding_a_scripted_or_crashed_receiver_is_bad_input() {
     }
 }
 
+/// A bound receiver's `secret` in the file is refused (the endpoint verifies with its own key),
+/// naming the receiver and the field; the same receiver URL with a file without it runs.
+#[test]
+fn a_bound_receiver_with_the_files_secret_is_bad_input() {
+    let dedup = serve("dedup");
+    let mut args = vec![library("signed-svix-verified")];
+    args.extend(bound("shop", &dedup, false));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("receiver \"shop\" verifies signatures with the file's `secret`"), "{err}");
+    assert!(err.contains("nothing was run"), "{err}");
+}
+
 #[test]
 fn engine_and_receiver_flags_do_not_mix_and_bad_values_are_named() {
     let (code, _, err) = run(&[

@@ -367,6 +367,55 @@ fn what_a_real_endpoint_cannot_do_is_refused_with_every_reason() {
     assert!(run.error.is_some() && run.trace.is_empty());
 }
 
+/// A receiver that verifies with the file's secret, bound to a real endpoint: the endpoint checks
+/// signatures with its own key, so the file's `secret` (and `tolerance`) would be silently
+/// ignored. Refused, naming the receiver and the fields; the same world without them (the sender
+/// still signing by `[signing]`) is accepted (negative control).
+#[test]
+fn a_bound_receiver_that_verifies_with_the_files_secret_is_refused() {
+    const SIGNED: &str = r#"
+name = "verifying"
+description = "A receiver verifying with the file's secret."
+seed = 1
+run_for = "1m"
+
+[policy]
+profile = "svix"
+
+[signing]
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+owner = "ops@shop.example"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[receivers.shop]
+kind = "dedup"
+"#;
+    let load = |extra: &str| load_str(Path::new("verifying.toml"), &format!("{SIGNED}{extra}")).unwrap();
+    let secret = "secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n";
+    let bindings = Bindings::parse(&["shop=http://127.0.0.1:9/webhook".into()], &[]).unwrap();
+    let scenario = load(&format!("{secret}tolerance = \"10m\"\n"));
+    let errors = bindings.check(&scenario.world);
+    assert!(matches!(&errors[..], [BindError::Verifies { name, .. }] if name == "shop"), "{errors:?}");
+    let said = errors[0].to_string();
+    for part in ["receiver \"shop\"", "`secret` and `tolerance`", "its own key", "[signing]"] {
+        assert!(said.contains(part), "{part}: {said}");
+    }
+    let scenario = load(secret);
+    let said = bindings.check(&scenario.world).iter().map(ToString::to_string).collect::<String>();
+    assert!(said.contains("the file's `secret` ("), "{said}");
+    let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
+    assert!(run.error.is_some() && run.trace.is_empty(), "the run refuses too, before sending anything");
+    let scenario = load("");
+    assert!(scenario.world.signing.sender.is_some() && scenario.world.signing.receivers.is_empty());
+    assert_eq!(bindings.check(&scenario.world), [], "the sender's signing alone is fine");
+}
+
 #[test]
 fn bad_flags_are_each_named() {
     let errors = Bindings::parse(

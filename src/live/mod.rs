@@ -2,8 +2,8 @@
 //! (any language) over the real network.
 //!
 //! - [`Bindings`] (`binding.rs`): `--receiver NAME=URL`, `--effects NAME=URL`, and what a world
-//!   must not ask of a real endpoint ([`Bindings::check`]: scripted replies, crashing it, a
-//!   receiver that gets deliveries without being bound).
+//!   must not ask of a real endpoint ([`Bindings::check`]: scripted replies, crashing it,
+//!   verifying with the file's secret, a receiver that gets deliveries without being bound).
 //! - `driver.rs`: the loop. The timeline, the core and the mail host run in virtual time; each
 //!   attempt to a bound receiver is a real POST (`attempt.rs`) on a new connection.
 //! - `clock.rs`: virtual time jumps while nothing is in flight and runs at wall speed while a
