@@ -35,6 +35,16 @@ fn serve(kind: &str) -> Served {
     Served { child, base }
 }
 
+/// `examples/receivers/contract_receiver.py` with `args`; killed when dropped.
+fn python(args: &[&str]) -> Served {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/contract_receiver.py");
+    let mut child =
+        Command::new("python3").arg(script).args(args).stdout(Stdio::piped()).spawn().expect("python3 runs");
+    let mut base = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut base).unwrap();
+    Served { child, base: base.trim().to_string() }
+}
+
 fn library(name: &str) -> String {
     format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"))
 }
@@ -125,6 +135,19 @@ fn binding_a_scripted_or_crashed_receiver_is_bad_input() {
     }
 }
 
+/// A bound receiver's `secret` in the file is refused (the endpoint verifies with its own key),
+/// naming the receiver and the field; the same receiver URL with a file without it runs.
+#[test]
+fn a_bound_receiver_with_the_files_secret_is_bad_input() {
+    let dedup = serve("dedup");
+    let mut args = vec![library("signed-svix-verified")];
+    args.extend(bound("shop", &dedup, false));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("receiver \"shop\" verifies signatures with the file's `secret`"), "{err}");
+    assert!(err.contains("nothing was run"), "{err}");
+}
+
 #[test]
 fn engine_and_receiver_flags_do_not_mix_and_bad_values_are_named() {
     let (code, _, err) = run(&[
@@ -138,4 +161,96 @@ fn engine_and_receiver_flags_do_not_mix_and_bad_values_are_named() {
     let (code, _, err) = run(&[library("partition-heals"), "--receiver".into(), "shop".into()]);
     assert_eq!(code, 2);
     assert!(err.contains("--receiver \"shop\": expected NAME=URL"), "{err}");
+}
+
+/// `--effects-quiet-ms` and `--effects-wait-max-ms` are the live run's settle window: a receiver
+/// that answers at once and acts from a queue 200 ms later is seen to act within a 2 s quiet
+/// window, and not at all when the lists are read once, at once (negative control).
+#[test]
+fn the_effects_settle_window_is_the_run_flags() {
+    let queue = python(&["--defect", "queue"]);
+    let mut args = vec![library("hold-and-release")];
+    args.extend(bound("shop", &queue, true));
+    let flags = |quiet: &str, max: &str| {
+        ["--effects-quiet-ms".to_string(), quiet.into(), "--effects-wait-max-ms".into(), max.into()]
+    };
+    let (code, out, err) = run(&[args.clone(), flags("0", "0").to_vec()].concat());
+    assert_eq!(code, 1, "read at once, the queued act is not seen: {out}{err}");
+    assert!(out.contains("acted"), "{out}");
+    let fresh = python(&["--defect", "queue"]);
+    let mut args = vec![library("hold-and-release")];
+    args.extend(bound("shop", &fresh, true));
+    let (code, out, err) = run(&[args, flags("2000", "20000").to_vec()].concat());
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn bad_settle_and_ca_flags_are_named() {
+    let (code, _, err) = run(&[
+        library("hold-and-release"),
+        "--receiver".into(),
+        "shop=http://127.0.0.1:9/".into(),
+        "--effects-quiet-ms".into(),
+        "soon".into(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("'--effects-quiet-ms <EFFECTS_QUIET_MS>'"), "{err}");
+    let (code, _, err) = run(&[library("hold-and-release"), "--effects-wait-max-ms".into(), "100".into()]);
+    assert_eq!(code, 2, "a live run's flag without --receiver: {err}");
+    assert!(err.contains("--receiver"), "{err}");
+    let not_pem = library("hold-and-release");
+    for (file, says) in
+        [(tmp("no-such.pem").display().to_string(), "--ca-cert "), (not_pem.clone(), "no PEM certificate")]
+    {
+        let (code, out, err) = run(&[
+            library("hold-and-release"),
+            "--receiver".into(),
+            "shop=http://127.0.0.1:9/".into(),
+            "--ca-cert".into(),
+            file.clone(),
+        ]);
+        assert_eq!(code, 2, "{file}: {out}{err}");
+        assert!(err.contains(&format!("--ca-cert {file}")) && err.contains(says), "{err}");
+        assert!(err.contains("nothing was run"), "{err}");
+    }
+}
+
+/// A private CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`; returns
+/// (CA certificate, leaf certificate, leaf key) paths.
+fn private_ca(dir: &std::path::Path) -> (String, String, String) {
+    let openssl = |args: &str| {
+        let out = Command::new("openssl").args(args.split(' ')).current_dir(dir).output().expect("openssl runs");
+        assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    openssl("req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=hooksim-test-CA");
+    openssl("req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj /CN=127.0.0.1");
+    openssl("x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem -days 2 -extfile leaf.ext");
+    let path = |name: &str| dir.join(name).display().to_string();
+    (path("ca.pem"), path("leaf.pem"), path("leaf.key"))
+}
+
+/// `--ca-cert` is trusted by the run: an https receiver behind a private CA passes with it, and
+/// without it its effects list cannot be read (bad input, nothing runs).
+#[test]
+fn a_private_ca_receiver_runs_with_ca_cert() {
+    if !Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success()) {
+        println!("SKIPPED: `openssl` is not installed, so no private CA can be made for the https receiver");
+        return;
+    }
+    let dir = tmp("tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = private_ca(&dir);
+    let https = python(&["--tls", &cert, &key]);
+    assert!(https.base.starts_with("https://"), "{}", https.base);
+    let mut args = vec![library("hold-and-release")];
+    args.extend(bound("shop", &https, true));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 2, "untrusted: {out}{err}");
+    assert!(err.contains("the effects of receiver \"shop\" cannot be read"), "{err}");
+    args.extend(["--ca-cert".into(), ca]);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("PASS  live   hold-and-release"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,53 +4,17 @@
 //! state, but not the order of events, fulfils the cancelled invoice and fails the scenario; the
 //! same receiver judging by event order passes.
 
+mod support;
+
 use hooksim::live::Bindings;
-use hooksim::receiver::{ReceiverKind, ServeOptions, app, base_url, serve};
+use hooksim::receiver::ReceiverKind;
 use hooksim::runner::{Engine, ScenarioRun, run_scenario, run_scenario_live};
 use hooksim::scenario::{Scenario, load_file};
 use hooksim::trace::TraceEvent;
 use hooksim::world::RunLimits;
-use std::io::BufRead as _;
 use std::path::Path;
-use std::thread::JoinHandle;
-use tokio::sync::oneshot;
-
-/// A reference receiver on 127.0.0.1, on a thread of its own; stopped when dropped.
-struct Served {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn serve_kind(kind: ReceiverKind) -> Served {
-    let router = app(kind, ServeOptions::default()).0;
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(base_url(listener.local_addr().unwrap())).unwrap();
-            serve(listener, router, async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    Served { base: rx.recv().unwrap(), stop: Some(stop), thread: Some(thread) }
-}
+use support::decisions::decisions;
+use support::loopback::{python, serve_kind};
 
 fn scenario() -> Scenario {
     load_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/delayed-paid-overtaken.toml")).unwrap()
@@ -85,20 +49,6 @@ fn the_delay_reorders_real_deliveries_too() {
     assert_eq!(acts(&run, "careful"), ["cancel invoice 4"]);
     let model = run_scenario(&scenario(), Engine::Model, None);
     assert_eq!(decisions(&run), decisions(&model), "the simulated engines' decisions, timing aside");
-}
-
-/// Every trace entry with its times and free-text reasons taken out, counted (as in
-/// `tests/live_run.rs`): the live shell only sees that a receiver skipped, not why.
-fn decisions(run: &ScenarioRun) -> std::collections::BTreeMap<String, usize> {
-    let mut counted = std::collections::BTreeMap::new();
-    for entry in run.trace.entries() {
-        let mut value = serde_json::to_value(&entry.event).unwrap();
-        for timing in ["due", "failing_since", "retry_at", "why"] {
-            value.as_object_mut().map(|o| o.remove(timing));
-        }
-        *counted.entry(value.to_string()).or_default() += 1;
-    }
-    counted
 }
 
 /// A Python receiver: acts once per uuid on `/invoice/update/state`, by the state the body
@@ -137,19 +87,9 @@ server.serve_forever()
 "#;
 
 fn run_against_python(mode: &str) -> ScenarioRun {
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", PYTHON_RECEIVER, mode])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 is installed");
-    let mut port = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut port).unwrap();
+    let careful = python(PYTHON_RECEIVER, &[mode]);
     let naive = serve_kind(ReceiverKind::Naive);
-    let careful = format!("http://127.0.0.1:{}", port.trim());
-    let run = run_scenario_live(&scenario(), &bindings(&careful, &naive.base), None, RunLimits::default());
-    let _ = child.kill();
-    let _ = child.wait();
-    run
+    run_scenario_live(&scenario(), &bindings(&careful.base, &naive.base), None, RunLimits::default())
 }
 
 #[test]

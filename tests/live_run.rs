@@ -3,8 +3,10 @@
 //! from the effects contract (or reported not verified), and what a real endpoint cannot do is
 //! refused before anything runs.
 
+mod support;
+
 use hooksim::live::{BindError, Bindings};
-use hooksim::receiver::{ReceiverKind, ReceiverState, ServeOptions, app, base_url, serve};
+use hooksim::receiver::{ReceiverKind, ReceiverState, ServeOptions, app};
 use hooksim::runner::{Engine, ScenarioRun, run_scenario, run_scenario_live};
 use hooksim::scenario::{Scenario, load_file, load_str};
 use hooksim::trace::TraceEvent;
@@ -12,56 +14,9 @@ use hooksim::world::RunLimits;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::JoinHandle;
+use support::decisions::decisions;
+use support::loopback::{Served, python, serve_kind, serve_router, serve_tcp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::oneshot;
-
-/// A reference receiver on 127.0.0.1, on a thread of its own (the live shell runs its own
-/// runtime); stopped when dropped.
-struct Served {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
-
-fn serve_kind(kind: ReceiverKind) -> Served {
-    serve_with(kind, ServeOptions::default())
-}
-
-fn serve_with(kind: ReceiverKind, options: ServeOptions) -> Served {
-    serve_router(app(kind, options).0)
-}
-
-fn serve_router(router: axum::Router) -> Served {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        runtime().block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(base_url(listener.local_addr().unwrap())).unwrap();
-            let shutdown = async move {
-                let _ = stopped.await;
-            };
-            serve(listener, router, shutdown).await.unwrap();
-        });
-    });
-    Served { base: rx.recv().unwrap(), stop: Some(stop), thread: Some(thread) }
-}
 
 /// `--receiver`/`--effects` values for each (name, receiver).
 fn bind(receivers: &[(&str, &Served)], effects: bool) -> Bindings {
@@ -73,21 +28,6 @@ fn bind(receivers: &[(&str, &Served)], effects: bool) -> Bindings {
 
 fn library(name: &str) -> Scenario {
     load_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"))).unwrap()
-}
-
-/// Every trace entry with its times and free-text reasons taken out, counted: the decisions of
-/// a run whatever their order among concurrent receivers and whatever the real network's
-/// milliseconds (and why a receiver skipped: the live shell only sees that it did).
-fn decisions(run: &ScenarioRun) -> std::collections::BTreeMap<String, usize> {
-    let mut counted = std::collections::BTreeMap::new();
-    for entry in run.trace.entries() {
-        let mut value = serde_json::to_value(&entry.event).unwrap();
-        for timing in ["due", "failing_since", "retry_at", "why"] {
-            value.as_object_mut().map(|o| o.remove(timing));
-        }
-        *counted.entry(value.to_string()).or_default() += 1;
-    }
-    counted
 }
 
 fn failures(run: &ScenarioRun) -> String {
@@ -157,33 +97,6 @@ exactly = 0
 acted = "shop"
 exactly = 0
 "#;
-
-/// A raw TCP server on 127.0.0.1 on a thread of its own, each accepted connection handed to
-/// `conn` on a task; stopped when dropped. For receivers too broken for a router.
-fn serve_tcp<F, Fut>(conn: F) -> Served
-where
-    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (stop, mut stopped) = oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        runtime().block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(base_url(listener.local_addr().unwrap())).unwrap();
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    accepted = listener.accept() => {
-                        let (stream, _) = accepted.unwrap();
-                        tokio::spawn(conn(stream));
-                    }
-                }
-            }
-        });
-    });
-    Served { base: rx.recv().unwrap(), stop: Some(stop), thread: Some(thread) }
-}
 
 /// A raw HTTP/1.1 server that answers 500 and keeps every connection open (keep-alive), and
 /// counts the connections it accepted.
@@ -365,6 +278,55 @@ fn what_a_real_endpoint_cannot_do_is_refused_with_every_reason() {
     // The run itself refuses too, before sending anything.
     let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
     assert!(run.error.is_some() && run.trace.is_empty());
+}
+
+/// A receiver that verifies with the file's secret, bound to a real endpoint: the endpoint checks
+/// signatures with its own key, so the file's `secret` (and `tolerance`) would be silently
+/// ignored. Refused, naming the receiver and the fields; the same world without them (the sender
+/// still signing by `[signing]`) is accepted (negative control).
+#[test]
+fn a_bound_receiver_that_verifies_with_the_files_secret_is_refused() {
+    const SIGNED: &str = r#"
+name = "verifying"
+description = "A receiver verifying with the file's secret."
+seed = 1
+run_for = "1m"
+
+[policy]
+profile = "svix"
+
+[signing]
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+owner = "ops@shop.example"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[receivers.shop]
+kind = "dedup"
+"#;
+    let load = |extra: &str| load_str(Path::new("verifying.toml"), &format!("{SIGNED}{extra}")).unwrap();
+    let secret = "secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n";
+    let bindings = Bindings::parse(&["shop=http://127.0.0.1:9/webhook".into()], &[]).unwrap();
+    let scenario = load(&format!("{secret}tolerance = \"10m\"\n"));
+    let errors = bindings.check(&scenario.world);
+    assert!(matches!(&errors[..], [BindError::Verifies { name, .. }] if name == "shop"), "{errors:?}");
+    let said = errors[0].to_string();
+    for part in ["receiver \"shop\"", "`secret` and `tolerance`", "its own key", "[signing]"] {
+        assert!(said.contains(part), "{part}: {said}");
+    }
+    let scenario = load(secret);
+    let said = bindings.check(&scenario.world).iter().map(ToString::to_string).collect::<String>();
+    assert!(said.contains("the file's `secret` ("), "{said}");
+    let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
+    assert!(run.error.is_some() && run.trace.is_empty(), "the run refuses too, before sending anything");
+    let scenario = load("");
+    assert!(scenario.world.signing.sender.is_some() && scenario.world.signing.receivers.is_empty());
+    assert_eq!(bindings.check(&scenario.world), [], "the sender's signing alone is fine");
 }
 
 #[test]
@@ -577,22 +539,14 @@ server.serve_forever()
 /// after the act: the certification library's `redelivery-once`).
 #[test]
 fn a_python_receiver_meets_the_worlds() {
-    use std::io::BufRead as _;
     let lost_answer = hooksim::certify::library::load("redelivery-once.toml").unwrap();
     for scenario in [library("hold-and-release"), lost_answer, library("slow-network-timeouts")] {
         let name = scenario.world.name.clone();
-        let mut child = std::process::Command::new("python3")
-            .args(["-c", PYTHON_RECEIVER])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("python3 is installed");
-        let mut port = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut port).unwrap();
-        let base = format!("http://127.0.0.1:{}", port.trim());
+        let receiver = python(PYTHON_RECEIVER, &[]);
+        let base = &receiver.base;
         let bindings = Bindings::parse(&[format!("shop={base}/webhook")], &[format!("shop={base}/effects")]).unwrap();
         let run = run_scenario_live(&scenario, &bindings, None, RunLimits::default());
-        let _ = child.kill();
-        let _ = child.wait();
+        drop(receiver);
         assert!(run.passed(), "{name}: {}", failures(&run));
     }
 }

@@ -3,64 +3,17 @@
 //! Skips, saying so, where `chromium` is not installed. `TIMELINE_SCREENSHOT=path` also saves a
 //! 1400x900 screenshot of the page there (docs/timeline.png is made so).
 
+mod support;
+
 use hooksim::scenario::{evaluate, load_file};
 use hooksim::timeline::{TimelineOptions, render};
 use hooksim::trace::TraceEvent;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use support::browser::{body_attr, browse, chromium_or_skip};
 
-/// The browser gets this long to render a page; past it the test fails (never hangs CI).
-const BROWSER_TIMEOUT_MS: u64 = 120_000;
-
-fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
-        let out = Command::new("which").arg(name).output().ok()?;
-        out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-    })
-}
-
-/// Runs headless Chromium on `page` with `args` added; returns its stdout.
-fn browse(browser: &Path, page: &Path, args: &[&str]) -> String {
-    browse_url(browser, &format!("file://{}", page.display()), args)
-}
-
-fn browse_url(browser: &Path, url: &str, args: &[&str]) -> String {
-    let profile = tempdir("profile");
-    // Into a file, not a pipe: a big DOM would fill the pipe while nothing reads it.
-    let dump = profile.with_extension("out");
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(url)
-        .stdout(std::fs::File::create(&dump).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromium starts");
-    // Wall clock only as a guard against a hung browser; nothing is asserted on time.
-    let deadline = Instant::now() + Duration::from_millis(BROWSER_TIMEOUT_MS);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("chromium did not finish within {BROWSER_TIMEOUT_MS} ms");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = std::fs::read_to_string(&dump).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&profile);
-    let _ = std::fs::remove_file(&dump);
-    out
+/// Runs headless Chromium on the file `page` with `args` added; returns its stdout.
+fn browse_file(browser: &Path, page: &Path, args: &[&str]) -> String {
+    browse(browser, &format!("file://{}", page.display()), args)
 }
 
 fn tempdir(what: &str) -> PathBuf {
@@ -82,27 +35,15 @@ fn page_for(name: &str, extra: &[(u64, &str)]) -> (String, usize) {
     (render(&out.trace, &options), attempts)
 }
 
-fn body_attr<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
-    let body = &dom[dom.find("<body")?..];
-    let body = &body[..body.find('>')?];
-    let start = body.find(&format!("{name}=\""))? + name.len() + 2;
-    Some(&body[start..start + body[start..].find('"')?])
-}
-
 #[test]
 fn the_page_renders_every_attempt_without_errors_in_chromium() {
-    let Some(browser) = chromium() else {
-        println!(
-            "SKIPPED: chromium is not installed (apt-get install chromium); the timeline is not checked in a browser"
-        );
-        return;
-    };
+    let Some(browser) = chromium_or_skip("the timeline") else { return };
     let dir = tempdir("pages");
     for name in ["dispatcher-crash", "lost-answers-one-way-partition", "disabled-then-reenabled"] {
         let (html, attempts) = page_for(name, &[(60_000, "a marked failure </script><b>x</b>")]);
         let file = dir.join(format!("{name}.html"));
         std::fs::write(&file, &html).unwrap();
-        let dom = browse(&browser, &file, &["--dump-dom"]);
+        let dom = browse_file(&browser, &file, &["--dump-dom"]);
         assert_eq!(
             body_attr(&dom, "data-rendered"),
             Some("1"),
@@ -126,7 +67,8 @@ fn the_page_renders_every_attempt_without_errors_in_chromium() {
         let pin = std::env::var("TIMELINE_PIN").map(|n| format!("#attempt={n}")).unwrap_or_default();
         let pin = std::env::var("TIMELINE_AT").map(|ms| format!("#at={ms}")).unwrap_or(pin);
         let url = format!("file://{}{pin}", file.display());
-        browse_url(&browser, &url, &[&format!("--screenshot={}", shot.display()), "--window-size=1400,900"]);
+        let screenshot = format!("--screenshot={}", shot.display());
+        browse(&browser, &url, &[&screenshot, "--window-size=1400,900"]);
         assert!(shot.exists(), "no screenshot at {}", shot.display());
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -143,7 +85,7 @@ fn huge_trace_is_cut_and_says_so(browser: &Path, dir: &Path) {
     assert!(total > options.attempts_max, "{total} attempts");
     let file = dir.join("huge.html");
     std::fs::write(&file, render(&out.trace, &options)).unwrap();
-    let dom = browse(browser, &file, &["--dump-dom"]);
+    let dom = browse_file(browser, &file, &["--dump-dom"]);
     assert_eq!(body_attr(&dom, "data-errors"), Some("0"), "{:?}", body_attr(&dom, "data-error-text"));
     assert_eq!(body_attr(&dom, "data-attempts"), Some("500"));
     assert!(dom.contains(&format!("the first 500 of {total} attempts are drawn")), "the page says it was cut");

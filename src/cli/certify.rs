@@ -2,12 +2,12 @@
 //! failed, 2 for bad flags (clap's own status), an unreachable URL, an effects URL that cannot be
 //! read, or a report that cannot be written.
 
+use super::live_flags::{CaCertArgs, SettleArgs};
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
-use hooksim::live::Settle;
 use hooksim::policy::Profile;
 use hooksim::signing::Scheme;
 use std::path::PathBuf;
@@ -55,17 +55,10 @@ pub struct CertifyReceiverArgs {
     /// Size of the large-body case's delivery.
     #[arg(long, default_value_t = 1024 * 1024)]
     large_body_bytes: usize,
-    /// After a case's deliveries, the effects list is read until it has not changed for this
-    /// long (a receiver that answers first and acts from a queue must record within it).
-    #[arg(long, default_value_t = Settle::default().quiet_ms)]
-    effects_quiet_ms: u64,
-    /// ... and for at most this long; then the last read counts.
-    #[arg(long, default_value_t = Settle::default().max_ms)]
-    effects_wait_max_ms: u64,
-    /// PEM file of a private certificate authority to trust for https URLs (besides the
-    /// built-in roots).
-    #[arg(long, value_name = "FILE")]
-    ca_cert: Option<PathBuf>,
+    #[command(flatten)]
+    settle: SettleArgs,
+    #[command(flatten)]
+    ca_cert: CaCertArgs,
     /// The receiver's signing secret: adds the signature cases (valid, forgeries, stale
     /// timestamp, key rotation, raw bytes).
     #[arg(long)]
@@ -107,11 +100,8 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
             effects_bytes_max: args.effects_bytes_max,
         },
         large_body_bytes: args.large_body_bytes,
-        settle: Settle { quiet_ms: args.effects_quiet_ms, max_ms: args.effects_wait_max_ms, ..Settle::default() },
-        ca_cert_pem: match &args.ca_cert {
-            Some(path) => Some(std::fs::read(path).with_context(|| format!("--ca-cert {}", path.display()))?),
-            None => None,
-        },
+        settle: args.settle.settle(),
+        ca_cert_pem: args.ca_cert.read_pem()?,
         signing: args.secret.clone().map(|secret| Signing { scheme: args.scheme, secret }),
     };
     let report = super::runtime()?.block_on(certify(&opts))?;

@@ -7,6 +7,7 @@ pub mod check;
 pub mod dispatch;
 pub mod dispatcher;
 pub mod explore;
+pub mod live_flags;
 pub mod merge;
 pub mod receiver;
 pub mod run;

@@ -5,13 +5,14 @@
 //! With `--receiver NAME=URL` the run is live: the scenario's receiver NAME is a real endpoint,
 //! and the core, the timeline and the mail host run around it in virtual time.
 
+use super::live_flags::{CaCertArgs, SettleArgs};
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
-use clap::Args;
-use hooksim::live::{BindError, Bindings};
+use clap::{ArgGroup, Args};
+use hooksim::live::{BindError, Bindings, LiveOptions};
 use hooksim::runner::{
     EngineChoice, ExternalDispatcher, ScenarioRun, render_conformance, render_failures, render_line,
-    run_scenario_dispatched, run_scenario_live, run_scenario_within, to_json, to_junit, trace_file_names,
+    run_scenario_dispatched, run_scenario_live_with, run_scenario_within, to_json, to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
 use hooksim::trace::TRACE_ENTRIES_MAX;
@@ -19,6 +20,9 @@ use hooksim::world::RunLimits;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
+// The settle window and the CA are the live shell's: without --receiver they would be ignored.
+#[command(group(ArgGroup::new("live_only").multiple(true).requires("receiver")
+    .args(SettleArgs::IDS).arg(CaCertArgs::ID)))]
 pub struct RunArgs {
     #[arg(default_value = "scenarios", help = super::PATHS_HELP)]
     pub paths: Vec<PathBuf>,
@@ -37,6 +41,12 @@ pub struct RunArgs {
     /// expectations about its acts (acted, skipped) are not verified.
     #[arg(long, value_name = "NAME=URL", requires = "receiver")]
     pub effects: Vec<String>,
+    // With --receiver: the settle window of the effects lists at the world's end.
+    #[command(flatten)]
+    pub settle: SettleArgs,
+    // With --receiver: a private certificate authority for https receivers.
+    #[command(flatten)]
+    pub ca_cert: CaCertArgs,
     /// Write a JSON report here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -80,11 +90,11 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("nothing was run");
         return EXIT_BAD_INPUT;
     }
-    let bindings = match bind(&report.loaded, &args) {
-        Ok(bindings) => bindings,
+    let live = match bind(&report.loaded, &args) {
+        Ok(live) => live,
         Err(code) => return code,
     };
-    let runs = run_all(&report.loaded, &args, bindings.as_ref());
+    let runs = run_all(&report.loaded, &args, live.as_ref());
     for run in runs.iter().filter(|r| !r.passed()) {
         outln!();
         out!("{}", render_failures(run));
@@ -112,12 +122,18 @@ pub fn run(args: RunArgs) -> u8 {
     if passed == runs.len() { EXIT_OK } else { EXIT_FAILED }
 }
 
-/// The bindings of a live run (`None`: a simulated run), every file checked against them; on
-/// bad input, every error is printed and the exit status returned.
-fn bind(scenarios: &[Scenario], args: &RunArgs) -> Result<Option<Bindings>, u8> {
+/// The bindings of a live run and its options (`None`: a simulated run), every file checked
+/// against them; on bad input, every error is printed and the exit status returned.
+fn bind(scenarios: &[Scenario], args: &RunArgs) -> Result<Option<(Bindings, LiveOptions)>, u8> {
     if args.receiver.is_empty() {
         return Ok(None);
     }
+    let ca_cert_pem = args.ca_cert.read_pem().map_err(|e| {
+        eprintln!("error: {e:#}");
+        eprintln!("nothing was run");
+        EXIT_BAD_INPUT
+    })?;
+    let options = LiveOptions { settle: args.settle.settle(), ca_cert_pem, ..LiveOptions::default() };
     let bindings = Bindings::parse(&args.receiver, &args.effects).map_err(|errors| refuse(&errors, None))?;
     let mut bad = false;
     for scenario in scenarios {
@@ -128,7 +144,7 @@ fn bind(scenarios: &[Scenario], args: &RunArgs) -> Result<Option<Bindings>, u8> 
         }
     }
     if !bad {
-        let errors = hooksim::live::probe(&bindings);
+        let errors = hooksim::live::probe_with(&bindings, &options);
         if !errors.is_empty() {
             refuse(&errors, None);
             bad = true;
@@ -138,7 +154,7 @@ fn bind(scenarios: &[Scenario], args: &RunArgs) -> Result<Option<Bindings>, u8> 
         eprintln!("nothing was run");
         return Err(EXIT_BAD_INPUT);
     }
-    Ok(Some(bindings))
+    Ok(Some((bindings, options)))
 }
 
 fn refuse(errors: &[BindError], file: Option<&Path>) -> u8 {
@@ -151,7 +167,7 @@ fn refuse(errors: &[BindError], file: Option<&Path>) -> u8 {
     EXIT_BAD_INPUT
 }
 
-fn run_all(scenarios: &[Scenario], args: &RunArgs, bindings: Option<&Bindings>) -> Vec<ScenarioRun> {
+fn run_all(scenarios: &[Scenario], args: &RunArgs, live: Option<&(Bindings, LiveOptions)>) -> Vec<ScenarioRun> {
     let mut runs = Vec::new();
     let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
     let external = args
@@ -159,8 +175,8 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, bindings: Option<&Bindings>) 
         .as_ref()
         .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
     for scenario in scenarios {
-        if let Some(bindings) = bindings {
-            let run = run_scenario_live(scenario, bindings, args.seed, limits);
+        if let Some((bindings, options)) = live {
+            let run = run_scenario_live_with(scenario, bindings, args.seed, limits, options);
             outln!("{}", render_line(&run));
             runs.push(run);
             continue;

@@ -1,7 +1,9 @@
 //! Which scenario receivers are real endpoints: `--receiver NAME=URL` and `--effects NAME=URL`,
-//! and what a world must not ask of a real endpoint (scripted replies, a crash).
+//! and what a world must not ask of a real endpoint (scripted replies, a crash, verifying
+//! signatures with the file's secret).
 
-use crate::world::{Action, Behaviour, Host, World, url_host};
+use crate::signing::TOLERANCE_S_DEFAULT;
+use crate::world::{Action, Behaviour, Host, ReceiverKeys, World, url_host};
 use reqwest::Url;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,6 +46,13 @@ pub enum BindError {
     )]
     Scripted { name: String, behaviour: String },
     #[error(
+        "receiver {name:?} verifies signatures with the file's {fields} ([receivers.{name}]), but it is \
+         bound to a real endpoint, which verifies with its own key and clock and cannot be given the \
+         file's. Remove {fields} from [receivers.{name}] and give the endpoint the sender's key (the \
+         [signing] table signs every attempt with it), or run the file on a simulated engine"
+    )]
+    Verifies { name: String, fields: String },
+    #[error(
         "the timeline at {at} {what} receiver {name:?}, which is bound to a real endpoint: hooksim \
          cannot {verb} a real process. Remove that step, or run the file on a simulated engine"
     )]
@@ -52,6 +61,8 @@ pub enum BindError {
     Unreachable { name: String, url: String, why: String },
     #[error("the effects of receiver {name:?} cannot be read: {why}")]
     EffectsUnreadable { name: String, why: String },
+    #[error("--ca-cert: not a PEM certificate the HTTP client can trust: {why}")]
+    CaCert { why: String },
 }
 
 impl Bindings {
@@ -128,6 +139,9 @@ impl Bindings {
                 let behaviour = receiver.behaviour.to_string();
                 errors.push(BindError::Scripted { name: name.clone(), behaviour });
             }
+            if let Some(keys) = world.signing.receivers.get(name).filter(|_| bound) {
+                errors.push(BindError::Verifies { name: name.clone(), fields: verifying_fields(keys) });
+            }
         }
         for step in &world.timeline {
             if let Some(error) = self.fault_error(&step.action, step.at.to_string()) {
@@ -147,6 +161,13 @@ impl Bindings {
         };
         self.by_name.contains_key(name).then(|| BindError::Fault { name: name.clone(), at, what, verb })
     }
+}
+
+/// The receiver fields that made `keys`: `secret`, and `tolerance` when it is not the default (a
+/// `tolerance` equal to the default cannot be told from none; removing `secret` alone then
+/// brings scenario validation's own error naming it).
+fn verifying_fields(keys: &ReceiverKeys) -> String {
+    if keys.tolerance_s == TOLERANCE_S_DEFAULT { "`secret`".into() } else { "`secret` and `tolerance`".into() }
 }
 
 /// Some webhook of the world names this receiver's host in its URL.

@@ -2,8 +2,8 @@
 //! (any language) over the real network.
 //!
 //! - [`Bindings`] (`binding.rs`): `--receiver NAME=URL`, `--effects NAME=URL`, and what a world
-//!   must not ask of a real endpoint ([`Bindings::check`]: scripted replies, crashing it, a
-//!   receiver that gets deliveries without being bound).
+//!   must not ask of a real endpoint ([`Bindings::check`]: scripted replies, crashing it,
+//!   verifying with the file's secret, a receiver that gets deliveries without being bound).
 //! - `driver.rs`: the loop. The timeline, the core and the mail host run in virtual time; each
 //!   attempt to a bound receiver is a real POST (`attempt.rs`) on a new connection.
 //! - `clock.rs`: virtual time jumps while nothing is in flight and runs at wall speed while a
@@ -96,10 +96,19 @@ pub fn run_observed(
 /// nothing listens at, or an effects list that cannot be read, is bad input before the run (a
 /// typo must not turn a run into a week of refused connections, or acts into "not verified").
 pub fn probe(bindings: &Bindings) -> Vec<BindError> {
+    probe_with(bindings, &LiveOptions::default())
+}
+
+/// [`probe`] as a run with `options` would connect: trusting their certificate authorities (a
+/// `--ca-cert` that is no PEM certificate is bad input too).
+pub fn probe_with(bindings: &Bindings, options: &LiveOptions) -> Vec<BindError> {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         return Vec::new();
     };
-    let Ok(couriers) = attempt::Couriers::new(None) else { return Vec::new() };
+    let couriers = match attempt::Couriers::new(options.ca_cert_pem.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return vec![BindError::CaCert { why: e.to_string() }],
+    };
     runtime.block_on(async {
         let mut errors = Vec::new();
         for (name, binding) in bindings.iter() {

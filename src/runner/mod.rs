@@ -206,9 +206,22 @@ pub fn run_scenario_live(
     seed: Option<u64>,
     limits: RunLimits,
 ) -> ScenarioRun {
+    run_scenario_live_with(scenario, bindings, seed, limits, &crate::live::LiveOptions::default())
+}
+
+/// [`run_scenario_live`] with `options` (the effects settle window, private certificate
+/// authorities: `hooksim run --effects-quiet-ms --effects-wait-max-ms --ca-cert`).
+pub fn run_scenario_live_with(
+    scenario: &Scenario,
+    bindings: &crate::live::Bindings,
+    seed: Option<u64>,
+    limits: RunLimits,
+    options: &crate::live::LiveOptions,
+) -> ScenarioRun {
     let (verifiable, not_verified) = split_unverifiable(scenario, bindings);
-    let mut run =
-        run_on(&verifiable, Engine::Live, seed, limits, |world| crate::live::run_with(world, bindings, limits));
+    let mut run = run_on(&verifiable, Engine::Live, seed, limits, |world| {
+        crate::live::run_observed(world, bindings, limits, options).0
+    });
     run.not_verified = not_verified;
     run.bindings = bindings.flags();
     run

@@ -1,0 +1,57 @@
+//! Flags of the commands that talk to a real receiver (`certify receiver`, `run --receiver`),
+//! defined once and flattened into each: how long an effects list is waited for to settle, and
+//! which private certificate authority an https receiver may be signed by.
+
+use anyhow::Context as _;
+use clap::Args;
+use hooksim::live::Settle;
+use std::path::PathBuf;
+
+/// The effects settle window ([`Settle`]).
+#[derive(Args, Debug, Clone)]
+pub struct SettleArgs {
+    /// After a case's deliveries (`run`: at the world's end), the effects list is read until it
+    /// has not changed for this long (a receiver that answers first and acts from a queue must
+    /// record within it).
+    #[arg(long, default_value_t = Settle::default().quiet_ms)]
+    pub effects_quiet_ms: u64,
+    /// ... and for at most this long; then the last read counts.
+    #[arg(long, default_value_t = Settle::default().max_ms)]
+    pub effects_wait_max_ms: u64,
+}
+
+impl SettleArgs {
+    /// The arg ids, for a command that allows them only with another flag.
+    pub const IDS: [&'static str; 2] = ["effects_quiet_ms", "effects_wait_max_ms"];
+
+    pub fn settle(&self) -> Settle {
+        Settle { quiet_ms: self.effects_quiet_ms, max_ms: self.effects_wait_max_ms, ..Settle::default() }
+    }
+}
+
+/// `--ca-cert FILE`.
+#[derive(Args, Debug, Clone)]
+pub struct CaCertArgs {
+    /// PEM file of a private certificate authority to trust for https URLs (besides the
+    /// built-in roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl CaCertArgs {
+    /// The arg id, for a command that allows it only with another flag.
+    pub const ID: &'static str = "ca_cert";
+
+    /// The file's bytes; an error names the flag and the file. A file with no PEM certificate
+    /// in it is an error too: trusting nothing more would fail later, as a TLS error per attempt.
+    pub fn read_pem(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let Some(path) = &self.ca_cert else { return Ok(None) };
+        let flag = || format!("--ca-cert {}", path.display());
+        let pem = std::fs::read(path).with_context(flag)?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem).with_context(flag)?;
+        if certificates.is_empty() {
+            anyhow::bail!("{}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)", flag());
+        }
+        Ok(Some(pem))
+    }
+}
