@@ -9,65 +9,93 @@
 
 use super::limits::{LINGER_MS, LINGERING_MAX};
 use crate::core::AttemptId;
-use std::collections::BTreeMap;
 
+/// Two sorted vectors rather than B-tree maps: a world has a handful of exchanges open at a time,
+/// and every attempt opens and closes one, which cost the maps a node allocation and free per
+/// attempt (about a twentieth of a 10-day run). At the limit ([`LINGERING_MAX`]) an insert or a
+/// removal shifts at most 64 KiB.
 #[derive(Default)]
 pub struct Lingering {
-    /// `(lingers_from_ms, attempt)` for every open exchange: when its attempt's timeout passes.
-    /// Every exchange lingers equally long, so this order is also the order of their ends.
-    open: BTreeMap<(u64, AttemptId), ()>,
-    /// `attempt` → `lingers_from_ms`.
-    by_attempt: BTreeMap<AttemptId, u64>,
+    /// `(lingers_from_ms, attempt)` for every open exchange, ascending: when its attempt's
+    /// timeout passes. Every exchange lingers equally long, so this order is also the order of
+    /// their ends.
+    open: Vec<(u64, AttemptId)>,
+    /// `(attempt, lingers_from_ms)`, ascending by attempt.
+    by_attempt: Vec<(AttemptId, u64)>,
 }
 
 impl Lingering {
     /// Opens an exchange whose attempt times out at `lingers_from_ms`. Returns the exchanges that
     /// must close now to keep at most [`LINGERING_MAX`] lingering at `now_ms`, oldest first.
     pub fn open(&mut self, attempt: AttemptId, now_ms: u64, lingers_from_ms: u64) -> Vec<AttemptId> {
-        self.open.insert((lingers_from_ms, attempt), ());
-        self.by_attempt.insert(attempt, lingers_from_ms);
+        let key = (lingers_from_ms, attempt);
+        // Attempts usually open in the order of their timeouts: the insert is then at the end.
+        let at = self.open.partition_point(|e| *e < key);
+        self.open.insert(at, key);
+        match self.by_attempt.binary_search_by_key(&attempt, |(a, _)| *a) {
+            Ok(i) => {
+                // Opened again while open: the newer timeout counts (as a map insert replaced it).
+                let old = (self.by_attempt[i].1, attempt);
+                self.by_attempt[i].1 = lingers_from_ms;
+                if old != key {
+                    self.remove_open(old);
+                }
+            }
+            Err(i) => self.by_attempt.insert(i, (attempt, lingers_from_ms)),
+        }
         if self.by_attempt.len() <= LINGERING_MAX {
             return Vec::new(); // the common case: no count needed
         }
-        let lingering = self.open.range(..=(now_ms, AttemptId::MAX)).count();
+        let lingering = self.open.partition_point(|(from, _)| *from <= now_ms);
         let evicted: Vec<AttemptId> =
-            self.open.keys().take(lingering.saturating_sub(LINGERING_MAX)).map(|(_, a)| *a).collect();
+            self.open.iter().take(lingering.saturating_sub(LINGERING_MAX)).map(|(_, a)| *a).collect();
         for attempt in &evicted {
             self.close(*attempt);
         }
         evicted
     }
 
+    fn remove_open(&mut self, key: (u64, AttemptId)) -> bool {
+        match self.open.binary_search(&key) {
+            Ok(i) => {
+                self.open.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// True while the exchange is open.
     pub fn is_open(&self, attempt: AttemptId) -> bool {
-        self.by_attempt.contains_key(&attempt)
+        self.by_attempt.binary_search_by_key(&attempt, |(a, _)| *a).is_ok()
     }
 
     /// The exchange ended (an answer, a reset, its linger ran out); false if it was not open.
     pub fn close(&mut self, attempt: AttemptId) -> bool {
-        match self.by_attempt.remove(&attempt) {
-            Some(from) => self.open.remove(&(from, attempt)).is_some(),
-            None => false,
+        match self.by_attempt.binary_search_by_key(&attempt, |(a, _)| *a) {
+            Ok(i) => {
+                let (_, from) = self.by_attempt.remove(i);
+                self.remove_open((from, attempt))
+            }
+            Err(_) => false,
         }
     }
 
     /// Closes every exchange whose linger ended at or before `now_ms`; returns them.
     pub fn expire(&mut self, now_ms: u64) -> Vec<AttemptId> {
-        let ended: Vec<AttemptId> = self
-            .open
-            .keys()
-            .take_while(|(from, _)| from.saturating_add(LINGER_MS) <= now_ms)
-            .map(|(_, a)| *a)
-            .collect();
+        let count = self.open.partition_point(|(from, _)| from.saturating_add(LINGER_MS) <= now_ms);
+        let ended: Vec<AttemptId> = self.open.drain(..count).map(|(_, a)| a).collect();
         for attempt in &ended {
-            self.close(*attempt);
+            if let Ok(i) = self.by_attempt.binary_search_by_key(attempt, |(a, _)| *a) {
+                self.by_attempt.remove(i);
+            }
         }
         ended
     }
 
     /// When the next linger ends.
     pub fn next_end_ms(&self) -> Option<u64> {
-        self.open.keys().next().map(|(from, _)| from.saturating_add(LINGER_MS))
+        self.open.first().map(|(from, _)| from.saturating_add(LINGER_MS))
     }
 
     /// The dispatcher crashed: every exchange dies with its process.
