@@ -183,3 +183,37 @@ fn dispatch_refuses_bad_input_and_sends_nothing() {
         assert_eq!(exit, 2, "{args:?}");
     }
 }
+
+/// Exit status and stderr of `hooksim dispatch` with `args` (each run bounded).
+fn dispatch_refused(args: &[&str]) -> (i32, String) {
+    let mut child =
+        Command::new(BIN).arg("dispatch").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let err = child.stderr.take().unwrap();
+    let out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(err), &mut text);
+        text
+    });
+    let (exit, _) = wait_bounded(child, out);
+    (exit, reader.join().unwrap())
+}
+
+/// `--ca-cert` is read before anything is sent: a missing file, or one with no PEM certificate
+/// in it, is bad input naming the flag and the file. The settle window needs `--effects` (it
+/// is the effects lists' wait).
+#[test]
+fn dispatch_names_a_bad_ca_cert_and_a_settle_window_without_effects() {
+    let six = example("six-events.toml");
+    let missing = temp("no-such-ca.pem").display().to_string();
+    for (file, says) in [(missing.as_str(), "--ca-cert "), (six.as_str(), "no PEM certificate")] {
+        let (exit, err) = dispatch_refused(&[&six, "--receiver", "shop=http://127.0.0.1:9/webhook", "--ca-cert", file]);
+        assert_eq!(exit, 2, "{file}: {err}");
+        assert!(err.contains(&format!("error: --ca-cert {file}")) && err.contains(says), "{err}");
+        assert!(err.contains("nothing was sent"), "{err}");
+    }
+    let (exit, err) =
+        dispatch_refused(&[&six, "--receiver", "shop=http://127.0.0.1:9/webhook", "--effects-quiet-ms", "100"]);
+    assert_eq!(exit, 2, "{err}");
+    assert!(err.contains("--effects <NAME=URL>"), "{err}");
+}

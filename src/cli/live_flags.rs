@@ -1,5 +1,5 @@
-//! Flags of the commands that talk to a real receiver (`certify receiver`, `run --receiver`),
-//! defined once and flattened into each: how long an effects list is waited for to settle, and
+//! Flags of the commands that talk to a real receiver (`certify receiver`, `run --receiver`,
+//! `dispatch`), defined once and flattened into each: how long an effects list is waited for to settle, and
 //! which private certificate authority an https receiver may be signed by.
 
 use anyhow::Context as _;
@@ -10,9 +10,9 @@ use std::path::PathBuf;
 /// The effects settle window ([`Settle`]).
 #[derive(Args, Debug, Clone)]
 pub struct SettleArgs {
-    /// After a case's deliveries (`run`: at the world's end), the effects list is read until it
-    /// has not changed for this long (a receiver that answers first and acts from a queue must
-    /// record within it).
+    /// After a case's deliveries (`run`, `dispatch`: at the world's end), the effects list is read
+    /// until it has not changed for this long, in wall time (a receiver that answers first and
+    /// acts from a queue must record within it).
     #[arg(long, default_value_t = Settle::default().quiet_ms)]
     pub effects_quiet_ms: u64,
     /// ... and for at most this long; then the last read counts.
