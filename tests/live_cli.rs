@@ -89,15 +89,21 @@ fn a_library_scenario_passes_against_hooksim_receiver_with_reports_and_a_trace()
     assert!(read.entries().iter().any(|e| matches!(e.event, hooksim::trace::TraceEvent::ReceiverActed { .. })));
 }
 
+/// The reproduce line repeats the bindings and the settle flags given, not those left at their
+/// default (`--effects-wait-max-ms 10000` is the default).
 #[test]
 fn a_naive_receiver_fails_the_scenario_with_a_reproduce_line() {
     let naive = serve("naive");
     let mut args = vec![library("hold-and-release")];
     args.extend(bound("shop", &naive, true));
+    args.extend(["--effects-quiet-ms", "100", "--effects-wait-max-ms", "10000"].map(String::from));
     let (code, out, err) = run(&args);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FAIL  live"), "{out}");
     assert!(out.contains(&format!("reproduce: hooksim run {} --receiver shop=", library("hold-and-release"))), "{out}");
+    let effects = format!("--effects shop={}/effects", naive.base);
+    assert!(out.contains(&format!("{effects} --effects-quiet-ms 100 --seed 18\n")), "{out}");
+    assert!(!out.contains("--effects-wait-max-ms"), "{out}");
 }
 
 #[test]
@@ -231,7 +237,9 @@ fn private_ca(dir: &std::path::Path) -> (String, String, String) {
 }
 
 /// `--ca-cert` is trusted by the run: an https receiver behind a private CA passes with it, and
-/// without it its effects list cannot be read (bad input, nothing runs).
+/// without it its effects list cannot be read (bad input, nothing runs). Run again with the same
+/// seed, the receiver skips the uuids it has seen and the scenario fails: its reproduce line
+/// carries `--ca-cert`.
 #[test]
 fn a_private_ca_receiver_runs_with_ca_cert() {
     if !Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success()) {
@@ -248,9 +256,12 @@ fn a_private_ca_receiver_runs_with_ca_cert() {
     let (code, out, err) = run(&args);
     assert_eq!(code, 2, "untrusted: {out}{err}");
     assert!(err.contains("the effects of receiver \"shop\" cannot be read"), "{err}");
-    args.extend(["--ca-cert".into(), ca]);
+    args.extend(["--ca-cert".into(), ca.clone()]);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("PASS  live   hold-and-release"), "{out}");
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1, "the same uuids again are skipped: {out}{err}");
+    assert!(out.contains(&format!("/effects --ca-cert {ca} --seed 18\n")), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -191,6 +191,7 @@ fn dispatch(scenario: &Scenario, bindings: &Bindings, options: &LiveOptions, arg
         error,
         not_verified,
         bindings: bindings.flags(),
+        live_flags: Vec::new(),
         dispatcher: None,
         stderr_tail: String::new(),
         violations: Vec::new(),

@@ -27,6 +27,20 @@ impl SettleArgs {
     pub fn settle(&self) -> Settle {
         Settle { quiet_ms: self.effects_quiet_ms, max_ms: self.effects_wait_max_ms, ..Settle::default() }
     }
+
+    /// The flags that make this window again, those that differ from the default (for a
+    /// reproduce line).
+    pub fn given(&self) -> Vec<String> {
+        let default = Settle::default();
+        let mut flags = Vec::new();
+        if self.effects_quiet_ms != default.quiet_ms {
+            flags.push(format!("--effects-quiet-ms {}", self.effects_quiet_ms));
+        }
+        if self.effects_wait_max_ms != default.max_ms {
+            flags.push(format!("--effects-wait-max-ms {}", self.effects_wait_max_ms));
+        }
+        flags
+    }
 }
 
 /// `--ca-cert FILE`.
@@ -41,6 +55,11 @@ pub struct CaCertArgs {
 impl CaCertArgs {
     /// The arg id, for a command that allows it only with another flag.
     pub const ID: &'static str = "ca_cert";
+
+    /// The flag as given, if it was (for a reproduce line).
+    pub fn given(&self) -> Vec<String> {
+        self.ca_cert.iter().map(|path| format!("--ca-cert {}", path.display())).collect()
+    }
 
     /// The file's bytes; an error names the flag and the file. A file with no PEM certificate
     /// in it is an error too: trusting nothing more would fail later, as a TLS error per attempt.
