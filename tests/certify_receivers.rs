@@ -2,10 +2,13 @@
 //! defect of the kind certification once missed or once failed wrongly: every defect is caught,
 //! every false fail is gone.
 
+mod support;
+
 use hooksim::certify::{CertifyOptions, Limits, Report, Verdict, certify};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use support::private_ca::{self, PrivateCa};
 
 const RECEIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/contract_receiver.py");
 
@@ -131,65 +134,18 @@ async fn a_racy_receiver_fails_the_concurrency_case_and_the_report_says_how_many
     assert!(case.detail.contains("× 200"), "{}", case.detail);
 }
 
-/// A private CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`; returns
-/// (CA certificate, leaf certificate, leaf key) paths.
-fn private_ca(dir: &std::path::Path) -> (String, String, String) {
-    let path = |name: &str| dir.join(name).display().to_string();
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
-    openssl(
-        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem"]
-            .into_iter()
-            .chain(["-days", "2", "-subj", "/CN=hooksim test CA"])
-            .collect::<Vec<_>>(),
-    );
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "leaf.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "leaf.ext",
-    ]);
-    (path("ca.pem"), path("leaf.pem"), path("leaf.key"))
-}
-
 /// #12: a TLS failure is a sentence with TLS advice (not dedup advice), and `--ca-cert` makes a
 /// receiver behind a private CA certifiable.
 #[tokio::test]
 async fn a_private_ca_is_a_tls_sentence_until_its_certificate_is_given() {
-    if !Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success()) {
+    if !private_ca::openssl_installed() {
         println!("SKIPPED: `openssl` is not installed, so no private CA can be made for the TLS case");
         return;
     }
     let dir = std::env::temp_dir().join(format!("hooksim-certify-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (ca, cert, key) = private_ca(&dir);
-    let receiver = python_with(None, &["--tls", &cert, &key]);
+    let PrivateCa { ca, leaf, leaf_key } = private_ca::make(&dir);
+    let receiver = python_with(None, &["--tls", &leaf, &leaf_key]);
     let mut opts = options(&receiver.base);
     opts.effects_url = None;
     let report = certify(&opts).await.unwrap();

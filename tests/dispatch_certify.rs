@@ -6,11 +6,15 @@
 //! wrong profile fails exactly the checks that profile decides. The broken senders that fail
 //! each check one by one are the Python sender's `--defect`s, in `tests/certify_sender.rs`.
 
+mod support;
+
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::loopback::contract_receiver;
+use support::private_ca::{self, PrivateCa};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hooksim");
 const SCALE: &str = "1000";
@@ -182,4 +186,109 @@ fn dispatch_refuses_bad_input_and_sends_nothing() {
         let (exit, _) = wait_bounded(child, out);
         assert_eq!(exit, 2, "{args:?}");
     }
+}
+
+/// Exit status and stderr of `hooksim dispatch` with `args` (each run bounded).
+fn dispatch_refused(args: &[&str]) -> (i32, String) {
+    let mut child =
+        Command::new(BIN).arg("dispatch").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let err = child.stderr.take().unwrap();
+    let out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(err), &mut text);
+        text
+    });
+    let (exit, _) = wait_bounded(child, out);
+    (exit, reader.join().unwrap())
+}
+
+/// `--ca-cert` is read before anything is sent: a missing file, or one with no PEM certificate
+/// in it, is bad input naming the flag and the file. The settle window needs `--effects` (it
+/// is the effects lists' wait).
+#[test]
+fn dispatch_names_a_bad_ca_cert_and_a_settle_window_without_effects() {
+    let six = example("six-events.toml");
+    let missing = temp("no-such-ca.pem").display().to_string();
+    for (file, says) in [(missing.as_str(), "--ca-cert "), (six.as_str(), "no PEM certificate")] {
+        let (exit, err) = dispatch_refused(&[&six, "--receiver", "shop=http://127.0.0.1:9/webhook", "--ca-cert", file]);
+        assert_eq!(exit, 2, "{file}: {err}");
+        assert!(err.contains(&format!("error: --ca-cert {file}")) && err.contains(says), "{err}");
+        assert!(err.contains("nothing was sent"), "{err}");
+    }
+    let (exit, err) =
+        dispatch_refused(&[&six, "--receiver", "shop=http://127.0.0.1:9/webhook", "--effects-quiet-ms", "100"]);
+    assert_eq!(exit, 2, "{err}");
+    assert!(err.contains("--effects <NAME=URL>"), "{err}");
+}
+
+/// One invoice paid, delivered and acted on once: short enough to play at time scale 10 (1 s of
+/// wall time) with a real attempt timeout of 3 s.
+const ONE_PAYMENT: &str = r#"
+name = "one-payment"
+description = "An invoice paid, for an https receiver behind a private certificate authority."
+seed = 3
+run_for = "10s"
+latency = "0ms"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+paths = ["/invoice/update/state"]
+owner = "ops@shop.example"
+
+[receivers.shop]
+kind = "dedup"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[[timeline]]
+at = "0s"
+add_invoice = { id = 4, client = 1 }
+
+[[timeline]]
+at = "1s"
+invoice_state = { id = 4, state = "paid" }
+name = "paid"
+
+[[expect]]
+delivered = "shop"
+event = "paid"
+exactly = 1
+
+[[expect]]
+acted = "shop"
+event = "paid"
+exactly = 1
+"#;
+
+/// An https receiver behind a private CA: without `--ca-cert` its effects list cannot be read
+/// and nothing is sent; with it, the check before the run and the run itself trust the CA, and
+/// the payment is delivered and acted on.
+#[test]
+fn dispatch_trusts_a_private_ca_with_ca_cert() {
+    if !private_ca::openssl_installed() {
+        println!("SKIPPED: `openssl` is not installed, so no private CA can be made for the https receiver");
+        return;
+    }
+    let dir = temp("tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let PrivateCa { ca, leaf, leaf_key } = private_ca::make(&dir);
+    let scenario = dir.join("one-payment.toml");
+    std::fs::write(&scenario, ONE_PAYMENT).unwrap();
+    let https = contract_receiver(&["--tls", &leaf, &leaf_key]);
+    assert!(https.base.starts_with("https://"), "{}", https.base);
+    let (receiver, effects) = (format!("shop={}/webhook", https.base), format!("shop={}/effects", https.base));
+    let bound = [scenario.to_str().unwrap(), "--receiver", &receiver, "--effects", &effects, "--time-scale", "10"];
+    let (exit, err) = dispatch_refused(&bound);
+    assert_eq!(exit, 2, "untrusted: {err}");
+    assert!(err.contains("the effects of receiver \"shop\" cannot be read"), "{err}");
+    let mut child =
+        Command::new(BIN).arg("dispatch").args(bound).args(["--ca-cert", &ca]).stdout(Stdio::piped()).spawn().unwrap();
+    let out = child.stdout.take().unwrap();
+    let (exit, out) = wait_bounded(child, out);
+    assert_eq!(exit, 0, "{out}");
+    assert!(out.contains("PASS  live   one-payment"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

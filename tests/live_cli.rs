@@ -1,9 +1,12 @@
 //! `hooksim run FILE --receiver NAME=URL [--effects NAME=URL]` through the real binary, against
 //! `hooksim receiver` started by the test: exit 0, 1 and 2, reports and trace files.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use support::private_ca::{self, PrivateCa};
 
 const HOOKSIM: &str = env!("CARGO_BIN_EXE_hooksim");
 
@@ -89,15 +92,21 @@ fn a_library_scenario_passes_against_hooksim_receiver_with_reports_and_a_trace()
     assert!(read.entries().iter().any(|e| matches!(e.event, hooksim::trace::TraceEvent::ReceiverActed { .. })));
 }
 
+/// The reproduce line repeats the bindings and the settle flags given, not those left at their
+/// default (`--effects-wait-max-ms 10000` is the default).
 #[test]
 fn a_naive_receiver_fails_the_scenario_with_a_reproduce_line() {
     let naive = serve("naive");
     let mut args = vec![library("hold-and-release")];
     args.extend(bound("shop", &naive, true));
+    args.extend(["--effects-quiet-ms", "100", "--effects-wait-max-ms", "10000"].map(String::from));
     let (code, out, err) = run(&args);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FAIL  live"), "{out}");
     assert!(out.contains(&format!("reproduce: hooksim run {} --receiver shop=", library("hold-and-release"))), "{out}");
+    let effects = format!("--effects shop={}/effects", naive.base);
+    assert!(out.contains(&format!("{effects} --effects-quiet-ms 100 --seed 18\n")), "{out}");
+    assert!(!out.contains("--effects-wait-max-ms"), "{out}");
 }
 
 #[test]
@@ -215,42 +224,32 @@ fn bad_settle_and_ca_flags_are_named() {
     }
 }
 
-/// A private CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`; returns
-/// (CA certificate, leaf certificate, leaf key) paths.
-fn private_ca(dir: &std::path::Path) -> (String, String, String) {
-    let openssl = |args: &str| {
-        let out = Command::new("openssl").args(args.split(' ')).current_dir(dir).output().expect("openssl runs");
-        assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
-    openssl("req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=hooksim-test-CA");
-    openssl("req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj /CN=127.0.0.1");
-    openssl("x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem -days 2 -extfile leaf.ext");
-    let path = |name: &str| dir.join(name).display().to_string();
-    (path("ca.pem"), path("leaf.pem"), path("leaf.key"))
-}
-
 /// `--ca-cert` is trusted by the run: an https receiver behind a private CA passes with it, and
-/// without it its effects list cannot be read (bad input, nothing runs).
+/// without it its effects list cannot be read (bad input, nothing runs). Run again with the same
+/// seed, the receiver skips the uuids it has seen and the scenario fails: its reproduce line
+/// carries `--ca-cert`.
 #[test]
 fn a_private_ca_receiver_runs_with_ca_cert() {
-    if !Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success()) {
+    if !private_ca::openssl_installed() {
         println!("SKIPPED: `openssl` is not installed, so no private CA can be made for the https receiver");
         return;
     }
     let dir = tmp("tls");
     std::fs::create_dir_all(&dir).unwrap();
-    let (ca, cert, key) = private_ca(&dir);
-    let https = python(&["--tls", &cert, &key]);
+    let PrivateCa { ca, leaf, leaf_key } = private_ca::make(&dir);
+    let https = python(&["--tls", &leaf, &leaf_key]);
     assert!(https.base.starts_with("https://"), "{}", https.base);
     let mut args = vec![library("hold-and-release")];
     args.extend(bound("shop", &https, true));
     let (code, out, err) = run(&args);
     assert_eq!(code, 2, "untrusted: {out}{err}");
     assert!(err.contains("the effects of receiver \"shop\" cannot be read"), "{err}");
-    args.extend(["--ca-cert".into(), ca]);
+    args.extend(["--ca-cert".into(), ca.clone()]);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("PASS  live   hold-and-release"), "{out}");
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1, "the same uuids again are skipped: {out}{err}");
+    assert!(out.contains(&format!("/effects --ca-cert {ca} --seed 18\n")), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }

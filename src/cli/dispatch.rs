@@ -4,14 +4,16 @@
 //! or to replay a scenario's deliveries at a live system.
 //!
 //! It is the live shell of `hooksim run --receiver` at real-time pace (`live::Pace::RealTime`):
-//! the same core, links, mail host and trace; only the clock differs (it never jumps). Prints
+//! the same core, links, mail host and trace; only the clock differs (it never jumps). It takes
+//! that run's `--effects`, effects settle window and `--ca-cert` (`live_flags.rs`). Prints
 //! the story of the deliveries and the scenario's verdict. Exit 0 when every expectation held,
 //! 1 when one failed (or the trace could not be written), 2 on bad input (nothing was sent).
 
+use super::live_flags::{CaCertArgs, SettleArgs};
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
-use clap::Args;
-use hooksim::live::{Bindings, Pace};
+use clap::{ArgGroup, Args};
+use hooksim::live::{Bindings, LiveOptions, Pace};
 use hooksim::policy::Profile;
 use hooksim::runner::{Engine, ScenarioRun, render_line};
 use hooksim::scenario::{Expectation, Scenario, check_paths, evaluate, render_entry};
@@ -28,6 +30,8 @@ pub const TIME_SCALE_MAX: u32 = hooksim::certify::sender::limits::TIME_SCALE_MAX
 const STORY_LINES_MAX: usize = 200;
 
 #[derive(Args, Debug)]
+// The settle window is the effects lists': without --effects nothing is read.
+#[command(group(ArgGroup::new("effects_only").multiple(true).requires("effects").args(SettleArgs::IDS)))]
 pub struct DispatchArgs {
     /// One scenario file: its timeline is played for real.
     file: PathBuf,
@@ -39,6 +43,13 @@ pub struct DispatchArgs {
     /// expectations about its acts are not verified.
     #[arg(long, value_name = "NAME=URL")]
     effects: Vec<String>,
+    // With --effects: the settle window of the effects lists at the world's end (wall time, not
+    // divided by --time-scale: it waits for a real receiver's queue).
+    #[command(flatten)]
+    settle: SettleArgs,
+    // A private certificate authority for https receivers, trusted by the reachability check too.
+    #[command(flatten)]
+    ca_cert: CaCertArgs,
     /// Play the scenario N times faster than real time: every delay, timeout and timeline step
     /// is divided by N (a receiver's Retry-After, in real seconds, is honoured as such).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=TIME_SCALE_MAX as i64))]
@@ -60,8 +71,8 @@ pub fn run(args: DispatchArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let bindings = match bind(&scenario, &args) {
-        Ok(b) => b,
+    let (bindings, options) = match bind(&scenario, &args) {
+        Ok(bound) => bound,
         Err(code) => return code,
     };
     let scale = args.time_scale;
@@ -73,7 +84,7 @@ pub fn run(args: DispatchArgs) -> u8 {
         scenario.name,
         bindings.flags().join(" ")
     );
-    let run = dispatch(&scenario, &bindings, &args);
+    let run = dispatch(&scenario, &bindings, &options, &args);
     print_story(&scenario, &run);
     outln!();
     outln!("{}", render_line(&run));
@@ -118,31 +129,37 @@ fn load(args: &DispatchArgs) -> Result<Scenario, u8> {
     Ok(scenario)
 }
 
-/// The bindings, checked against the scenario and probed (a receiver nothing listens at is bad
-/// input, not hours of refused connections).
-fn bind(scenario: &Scenario, args: &DispatchArgs) -> Result<Bindings, u8> {
-    let refuse = |errors: Vec<hooksim::live::BindError>| {
-        for error in errors {
-            eprintln!("error: {error}");
-        }
-        eprintln!("nothing was sent");
-        EXIT_BAD_INPUT
-    };
+/// The bindings, checked against the scenario and probed as the run will connect (a receiver
+/// nothing listens at, or an effects list behind an untrusted certificate, is bad input, not
+/// hours of failed attempts), and the run's options.
+fn bind(scenario: &Scenario, args: &DispatchArgs) -> Result<(Bindings, LiveOptions), u8> {
+    let ca_cert_pem = args.ca_cert.read_pem().map_err(|e| refuse([format!("{e:#}")]))?;
+    let pace = Pace::RealTime { scale: args.time_scale };
+    let options = LiveOptions { pace, settle: args.settle.settle(), ca_cert_pem, ..LiveOptions::default() };
     let bindings = Bindings::parse(&args.receiver, &args.effects).map_err(refuse)?;
     let problems = bindings.check(&scenario.world);
     if !problems.is_empty() {
         return Err(refuse(problems));
     }
-    let unreachable = hooksim::live::probe(&bindings);
+    let unreachable = hooksim::live::probe_with(&bindings, &options);
     if !unreachable.is_empty() {
         return Err(refuse(unreachable));
     }
-    Ok(bindings)
+    Ok((bindings, options))
+}
+
+/// Prints every error of the input; the exit status of bad input.
+fn refuse(errors: impl IntoIterator<Item = impl std::fmt::Display>) -> u8 {
+    for error in errors {
+        eprintln!("error: {error}");
+    }
+    eprintln!("nothing was sent");
+    EXIT_BAD_INPUT
 }
 
 /// Plays the scenario at real-time pace and judges its expectations; those about the acts of a
 /// receiver without an effects URL are left out as not verified.
-fn dispatch(scenario: &Scenario, bindings: &Bindings, args: &DispatchArgs) -> ScenarioRun {
+fn dispatch(scenario: &Scenario, bindings: &Bindings, options: &LiveOptions, args: &DispatchArgs) -> ScenarioRun {
     let (verifiable, not_verified) = split_unverifiable(scenario, bindings);
     let mut world = verifiable.world.clone();
     if let Some(seed) = args.seed {
@@ -151,7 +168,7 @@ fn dispatch(scenario: &Scenario, bindings: &Bindings, args: &DispatchArgs) -> Sc
     let limits = RunLimits { trace_entries_max: TRACE_ENTRIES_MAX, ..RunLimits::default() };
     // Wall clock for the report's `wall_us` only.
     let started = Instant::now();
-    let result = hooksim::live::run_paced(&world, bindings, limits, Pace::RealTime { scale: args.time_scale });
+    let (result, _) = hooksim::live::run_observed(&world, bindings, limits, options);
     let wall_us = started.elapsed().as_micros() as u64;
     let (output, error) = match result {
         Ok(output) => (output, None),
@@ -174,6 +191,7 @@ fn dispatch(scenario: &Scenario, bindings: &Bindings, args: &DispatchArgs) -> Sc
         error,
         not_verified,
         bindings: bindings.flags(),
+        live_flags: Vec::new(),
         dispatcher: None,
         stderr_tail: String::new(),
         violations: Vec::new(),

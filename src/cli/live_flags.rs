@@ -1,5 +1,5 @@
-//! Flags of the commands that talk to a real receiver (`certify receiver`, `run --receiver`),
-//! defined once and flattened into each: how long an effects list is waited for to settle, and
+//! Flags of the commands that talk to a real receiver (`certify receiver`, `run --receiver`,
+//! `dispatch`), defined once and flattened into each: how long an effects list is waited for to settle, and
 //! which private certificate authority an https receiver may be signed by.
 
 use anyhow::Context as _;
@@ -10,9 +10,9 @@ use std::path::PathBuf;
 /// The effects settle window ([`Settle`]).
 #[derive(Args, Debug, Clone)]
 pub struct SettleArgs {
-    /// After a case's deliveries (`run`: at the world's end), the effects list is read until it
-    /// has not changed for this long (a receiver that answers first and acts from a queue must
-    /// record within it).
+    /// After a case's deliveries (`run`, `dispatch`: at the world's end), the effects list is read
+    /// until it has not changed for this long, in wall time (a receiver that answers first and
+    /// acts from a queue must record within it).
     #[arg(long, default_value_t = Settle::default().quiet_ms)]
     pub effects_quiet_ms: u64,
     /// ... and for at most this long; then the last read counts.
@@ -26,6 +26,20 @@ impl SettleArgs {
 
     pub fn settle(&self) -> Settle {
         Settle { quiet_ms: self.effects_quiet_ms, max_ms: self.effects_wait_max_ms, ..Settle::default() }
+    }
+
+    /// The flags that make this window again, those that differ from the default (for a
+    /// reproduce line).
+    pub fn given(&self) -> Vec<String> {
+        let default = Settle::default();
+        let mut flags = Vec::new();
+        if self.effects_quiet_ms != default.quiet_ms {
+            flags.push(format!("--effects-quiet-ms {}", self.effects_quiet_ms));
+        }
+        if self.effects_wait_max_ms != default.max_ms {
+            flags.push(format!("--effects-wait-max-ms {}", self.effects_wait_max_ms));
+        }
+        flags
     }
 }
 
@@ -41,6 +55,11 @@ pub struct CaCertArgs {
 impl CaCertArgs {
     /// The arg id, for a command that allows it only with another flag.
     pub const ID: &'static str = "ca_cert";
+
+    /// The flag as given, if it was (for a reproduce line).
+    pub fn given(&self) -> Vec<String> {
+        self.ca_cert.iter().map(|path| format!("--ca-cert {}", path.display())).collect()
+    }
 
     /// The file's bytes; an error names the flag and the file. A file with no PEM certificate
     /// in it is an error too: trusting nothing more would fail later, as a TLS error per attempt.

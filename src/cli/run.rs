@@ -176,7 +176,8 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, live: Option<&(Bindings, Live
         .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
     for scenario in scenarios {
         if let Some((bindings, options)) = live {
-            let run = run_scenario_live_with(scenario, bindings, args.seed, limits, options);
+            let mut run = run_scenario_live_with(scenario, bindings, args.seed, limits, options);
+            run.live_flags = [args.settle.given(), args.ca_cert.given()].concat();
             outln!("{}", render_line(&run));
             runs.push(run);
             continue;

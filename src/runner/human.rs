@@ -30,7 +30,8 @@ pub fn render_line(run: &ScenarioRun) -> String {
 pub fn reproduce_command(run: &ScenarioRun) -> String {
     let mut command = if run.engine == super::Engine::Live {
         // The real network has no engine flag: the bound receivers choose it.
-        format!("hooksim run {} {} --seed {}", run.file.display(), run.bindings.join(" "), run.seed)
+        let flags = [&run.bindings[..], &run.live_flags[..]].concat().join(" ");
+        format!("hooksim run {} {flags} --seed {}", run.file.display(), run.seed)
     } else {
         format!("hooksim run {} --engine {} --seed {}", run.file.display(), run.engine, run.seed)
     };

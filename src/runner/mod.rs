@@ -143,6 +143,10 @@ pub struct ScenarioRun {
     pub not_verified: Vec<NotVerified>,
     /// The `--receiver`/`--effects` flags of a live run (for the reproduce line).
     pub bindings: Vec<String>,
+    /// The other flags a live run was given that change how it connects or waits (the effects
+    /// settle window, `--ca-cert`), for the reproduce line; the command line knows them, not the
+    /// runner. Empty when defaulted.
+    pub live_flags: Vec<String>,
     /// The dispatcher process that ran in place of the reference core (`--dispatcher`), if any.
     pub dispatcher: Option<ExternalDispatcher>,
     /// The tail of that process's stderr (empty for the reference core).
@@ -307,6 +311,7 @@ fn finish(
         error,
         not_verified: Vec::new(),
         bindings: Vec::new(),
+        live_flags: Vec::new(),
         dispatcher: None,
         stderr_tail: String::new(),
         violations: Vec::new(),

@@ -116,3 +116,14 @@ pub fn python(code: &str, args: &[&str]) -> Python {
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut port).unwrap();
     Python { base: format!("http://127.0.0.1:{}", port.trim()), child }
 }
+
+/// `examples/receivers/contract_receiver.py` with `args` (`--defect D`, `--tls CERT KEY`, ...),
+/// which prints its base URL (`http://` or `https://`) on its first line; killed when dropped.
+pub fn contract_receiver(args: &[&str]) -> Python {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/contract_receiver.py");
+    let mut child =
+        Command::new("python3").arg(script).args(args).stdout(Stdio::piped()).spawn().expect("python3 is installed");
+    let mut base = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut base).unwrap();
+    Python { base: base.trim().to_string(), child }
+}

@@ -1,8 +1,10 @@
 //! Helpers shared by test binaries, included with `mod support;` (as `tests/protocol_support`
-//! is): headless Chromium (`browser.rs`), receivers served on loopback (`loopback.rs`), and a
-//! trace's decisions with timing taken out (`decisions.rs`). Each binary uses part of them.
+//! is): headless Chromium (`browser.rs`), receivers served on loopback (`loopback.rs`), a
+//! trace's decisions with timing taken out (`decisions.rs`), and a private certificate authority
+//! for https receivers (`private_ca.rs`). Each binary uses part of them.
 #![allow(dead_code)]
 
 pub mod browser;
 pub mod decisions;
 pub mod loopback;
+pub mod private_ca;
