@@ -116,10 +116,13 @@ def handle(envelope, raw, connection_seen):
 
 
 def worker():
-    # A pool's worth of workers: each job is done 200 ms after it was queued.
+    # One worker, in queue order: each job is done 200 ms after it was queued. (A timer per job
+    # could run two jobs queued close together out of order, which made this correct receiver
+    # fail now and then.)
     while True:
-        envelope, raw = WORK.get()
-        threading.Timer(0.2, handle, (envelope, raw, set())).start()
+        queued_at, envelope, raw = WORK.get()
+        time.sleep(max(0.0, queued_at + 0.2 - time.monotonic()))
+        handle(envelope, raw, set())
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -154,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError):
             return self.answer(400)
         if DEFECT == "queue":
-            WORK.put((envelope, raw))
+            WORK.put((time.monotonic(), envelope, raw))
         else:
             handle(envelope, raw, self.connection_seen)
         self.answer(200)
