@@ -29,8 +29,10 @@ pub struct Links {
     held: BTreeSet<(String, String)>,
     /// One-way latency bounds of every message, ordered, at least [`LATENCY_MIN_MS`].
     latency_ms: (u64, u64),
-    /// Hosts whose process is down.
-    down: BTreeSet<String>,
+    /// Hosts whose process is down, sorted. A vector scanned with `==` (which compares lengths
+    /// first) rather than a set: asked for every message and every instant while any host is down,
+    /// of a handful of names, where a set's ordered search compared bytes each time.
+    down: Vec<String>,
     /// Every directed cut ever made, in order: a message on the wire when its direction is cut
     /// is dropped ([`Links::cut_since`]).
     cut_log: Vec<(String, String)>,
@@ -84,13 +86,20 @@ impl Links {
     }
 
     pub fn is_down(&self, host: &str) -> bool {
-        !self.down.is_empty() && self.down.contains(host)
+        self.down.iter().any(|h| h == host)
     }
 
     /// Marks the host's process down or up; true if that changed anything.
     pub fn set_down(&mut self, host: &Host, down: bool) -> bool {
-        let name = host.name().to_string();
-        if down { self.down.insert(name) } else { self.down.remove(&name) }
+        let name = host.name();
+        match (self.down.binary_search_by(|h| h.as_str().cmp(name)), down) {
+            (Err(at), true) => self.down.insert(at, name.to_string()),
+            (Ok(at), false) => {
+                self.down.remove(at);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Records a network action (partition, repair, hold, release, latency). Other actions are
