@@ -60,9 +60,9 @@ pub(super) enum Message {
     Wire { from: Peer, to: Peer, cuts_made: usize, message: Box<Message> },
 }
 
-/// A host as a message on the wire names it: a receiver by its index in the engine's list, so
-/// that wrapping a message costs no copy of the receiver's name (one allocation per message sent
-/// in a world that has had a partition).
+/// A host as the engine's wire names it: a receiver by its index in the engine's list, so that
+/// sending, holding or stamping a message costs no copy of the receiver's name (a name copied per
+/// message was three allocations per attempt).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Peer {
     Dispatcher,

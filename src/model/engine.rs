@@ -88,7 +88,7 @@ struct Engine<'w, D> {
     webhook_receiver: Vec<Option<usize>>,
     agenda: Agenda,
     /// Messages on held links, in the order they were held.
-    held: Vec<(Host, Host, Message)>,
+    held: Vec<(Peer, Peer, Message)>,
     /// Connection requests that reached a crashed host: they wait, unanswered, and are refused
     /// when it restarts (no listener yet), as turmoil does.
     waiting: Vec<(Host, Waiter)>,
@@ -292,8 +292,9 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     }
 
     /// Sends `message` from `from` to `to`: it arrives after a latency, is held, or is lost.
-    fn transmit(&mut self, from: &Host, to: &Host, message: Message) -> Path {
-        let path = self.links.path(from.name(), to.name());
+    /// Hosts are named by [`Peer`], which is `Copy`: naming a receiver costs no copy of its name.
+    fn transmit(&mut self, from: Peer, to: Peer, message: Message) -> Path {
+        let path = self.links.path(self.peer_name(from), self.peer_name(to));
         match path {
             // A message to a crashed host travels all the same: what it finds is decided when
             // it arrives (a connection request waits for the restart, anything else is lost).
@@ -303,27 +304,14 @@ impl<'w, D: Dispatch> Engine<'w, D> {
                 if cuts_made == 0 {
                     self.agenda.push(at, message);
                 } else {
-                    let (from, to, message) = (self.peer(from), self.peer(to), Box::new(message));
+                    let message = Box::new(message);
                     self.agenda.push(at, Message::Wire { from, to, cuts_made, message });
                 }
             }
-            Path::Held => self.held.push((from.clone(), to.clone(), message)),
+            Path::Held => self.held.push((from, to, message)),
             Path::Partitioned => self.lose(message),
         }
         path
-    }
-
-    /// How a message on the wire names `host` (a receiver not in the world: as the dispatcher,
-    /// which no engine sends to one).
-    fn peer(&self, host: &Host) -> Peer {
-        match host {
-            Host::Dispatcher => Peer::Dispatcher,
-            Host::Mail => Peer::Mail,
-            Host::Receiver(name) => {
-                let rx = self.receivers.iter().position(|r| r.host.name() == name.as_str());
-                rx.map_or(Peer::Dispatcher, Peer::Receiver)
-            }
-        }
     }
 
     fn peer_name(&self, peer: Peer) -> &str {
@@ -351,7 +339,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     fn drop_cut_held(&mut self) {
         let (cut, kept) = std::mem::take(&mut self.held)
             .into_iter()
-            .partition(|(from, to, _)| self.links.is_cut(from.name(), to.name()));
+            .partition(|(from, to, _)| self.links.is_cut(self.peer_name(*from), self.peer_name(*to)));
         self.held = kept;
         for (_, _, message) in cut {
             self.lose(message);
@@ -359,12 +347,14 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     }
 
     fn release_held(&mut self, a: &Host, b: &Host) {
-        let (released, kept) = std::mem::take(&mut self.held)
-            .into_iter()
-            .partition(|(from, to, _)| (from == a && to == b) || (from == b && to == a));
+        let (a, b) = (a.name(), b.name());
+        let (released, kept) = std::mem::take(&mut self.held).into_iter().partition(|(from, to, _)| {
+            let (from, to) = (self.peer_name(*from), self.peer_name(*to));
+            (from == a && to == b) || (from == b && to == a)
+        });
         self.held = kept;
         for (from, to, message) in released {
-            self.transmit(&from, &to, message);
+            self.transmit(from, to, message);
         }
     }
 
@@ -387,8 +377,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
 
     /// The attempt goes on the wire. Across a cut link the connect fails at once (`lose`).
     fn connect_to(&mut self, rx: usize, wire: Wire) {
-        let to = self.receivers[rx].host.clone();
-        self.transmit(&Host::Dispatcher, &to, Message::Connect { rx, wire });
+        self.transmit(Peer::Dispatcher, Peer::Receiver(rx), Message::Connect { rx, wire });
     }
 
     /// Held attempts whose delay is over go on the wire, if their exchange is still open (the
@@ -441,8 +430,8 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         if self.links.is_down(receiver.host.name()) {
             return self.waiting.push((receiver.host.clone(), Waiter::Attempt(wire.attempt)));
         }
-        let (to, life) = (receiver.host.clone(), receiver.life);
-        self.transmit(&Host::Dispatcher, &to, Message::Request { rx, wire, life });
+        let life = receiver.life;
+        self.transmit(Peer::Dispatcher, Peer::Receiver(rx), Message::Request { rx, wire, life });
     }
 
     fn request_arrives(&mut self, rx: usize, wire: Wire, life: u32) {
@@ -452,15 +441,13 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         }
         if receiver.life != life {
             // The connection died with the process that opened it: the sender sees a reset.
-            let from = receiver.host.clone();
             let message = Message::answer(wire.attempt, Outcome::Reset);
-            self.transmit(&from, &Host::Dispatcher, message);
+            self.transmit(Peer::Receiver(rx), Peer::Dispatcher, message);
             return;
         }
         if let Some(outcome) = refuse_body(wire.body.len()) {
-            let from = receiver.host.clone();
             let message = Message::answer(wire.attempt, outcome);
-            self.transmit(&from, &Host::Dispatcher, message);
+            self.transmit(Peer::Receiver(rx), Peer::Dispatcher, message);
             return;
         }
         let reply = receiver.conduct.next_reply();
@@ -481,10 +468,10 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             Some(Ok(())) => play.respond.outcome(Some(self.act(rx, &wire))),
             None => play.respond.outcome(None),
         };
-        let from = self.receivers[rx].host.clone();
         // Written at the receiver's now, read back by the dispatcher at its own (as on the wire).
         let retry_after = play.respond.retry_after(self.now).map(String::into_boxed_str);
-        self.transmit(&from, &Host::Dispatcher, Message::Answer { attempt: wire.attempt, outcome, retry_after });
+        let answer = Message::Answer { attempt: wire.attempt, outcome, retry_after };
+        self.transmit(Peer::Receiver(rx), Peer::Dispatcher, answer);
     }
 
     /// A verifying receiver's check, before its logic sees the request; a rejection is traced.
@@ -522,7 +509,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
                 // Refused at once, stamped now (as the network engine decides it before connecting).
                 self.letter_failed(attempt, Outcome::Refused);
             } else {
-                self.transmit(&Host::Dispatcher, &Host::Mail, Message::MailConnect(letter));
+                self.transmit(Peer::Dispatcher, Peer::Mail, Message::MailConnect(letter));
             }
         }
     }
@@ -534,7 +521,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         if self.links.is_down(Host::Mail.name()) {
             return self.waiting.push((Host::Mail, Waiter::Letter(letter.attempt)));
         }
-        self.transmit(&Host::Dispatcher, &Host::Mail, Message::Mail(letter));
+        self.transmit(Peer::Dispatcher, Peer::Mail, Message::Mail(letter));
     }
 
     /// A letter arrived: the mail host reads it a server turn later.
@@ -554,7 +541,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             let event = TraceEvent::EmailReceived { to: letter.email.to.clone(), webhook: letter.email.webhook };
             self.trace.push(self.now, event);
         }
-        self.transmit(&Host::Mail, &Host::Dispatcher, Message::MailAnswer(letter.attempt));
+        self.transmit(Peer::Mail, Peer::Dispatcher, Message::MailAnswer(letter.attempt));
     }
 
     /// A try that is still in flight failed: traced, and tried again later.
