@@ -21,11 +21,10 @@ pub(super) struct Wire {
 #[derive(Clone, Debug)]
 pub(super) struct Letter {
     pub attempt: MailTry,
-    pub email: WarningEmail,
+    pub email: Arc<WarningEmail>,
 }
 
-/// Kept small (letters are boxed: they are rare): the agenda heap moves messages on every push
-/// and pop.
+/// What travels between hosts, and what a host does later.
 ///
 /// An exchange costs what it costs on a real network: a connection request (SYN) travels to the
 /// server, the connection opens (the SYN-ACK is immediate, as in turmoil), the request travels,
@@ -44,11 +43,11 @@ pub(super) enum Message {
     /// `Retry-After` header value it carries, if any.
     Answer { attempt: AttemptId, outcome: Outcome, retry_after: Option<Box<str>> },
     /// A letter's connection request reaches the mail host.
-    MailConnect(Box<Letter>),
+    MailConnect(Letter),
     /// A letter reaches the mail host.
-    Mail(Box<Letter>),
+    Mail(Letter),
     /// The mail host reads the letter, a server turn after it arrived.
-    MailTake(Box<Letter>),
+    MailTake(Letter),
     /// The mail host's answer reaches the dispatcher.
     MailAnswer(MailTry),
     /// The try's deadline: if it is still in flight, it failed.

@@ -504,7 +504,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         }
         for (attempt, email) in self.outbox.take_due(self.now) {
             self.agenda.push(self.now.plus_ms(MAIL_TIMEOUT_MS), Message::MailTimeout(attempt));
-            let letter = Box::new(Letter { attempt, email });
+            let letter = Letter { attempt, email };
             if self.links.path(Host::Dispatcher.name(), Host::Mail.name()) == Path::Partitioned {
                 // Refused at once, stamped now (as the network engine decides it before connecting).
                 self.letter_failed(attempt, Outcome::Refused);
@@ -514,7 +514,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         }
     }
 
-    fn mail_connect(&mut self, letter: Box<Letter>) {
+    fn mail_connect(&mut self, letter: Letter) {
         if !self.outbox.is_trying(letter.attempt) {
             return;
         }
@@ -525,7 +525,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
     }
 
     /// A letter arrived: the mail host reads it a server turn later.
-    fn mail_arrives(&mut self, letter: Box<Letter>) {
+    fn mail_arrives(&mut self, letter: Letter) {
         if !self.links.is_down(Host::Mail.name()) {
             self.agenda.push(self.now.plus_ms(SERVER_TURN_MS), Message::MailTake(letter));
         }

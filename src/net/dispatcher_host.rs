@@ -12,6 +12,7 @@ use crate::shell::signing::SignedHeaders;
 use crate::trace::Outcome;
 use crate::world::{DISPATCHER_HOST, MAIL_HOST, url_host};
 use bytes::Bytes;
+use std::sync::Arc;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -32,7 +33,7 @@ pub(crate) enum Job {
     },
     Email {
         attempt: MailTry,
-        email: WarningEmail,
+        email: Arc<WarningEmail>,
         deadline_ms: u64,
     },
 }

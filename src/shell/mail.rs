@@ -10,6 +10,7 @@ use super::limits::EMAIL_RETRY_MS;
 use crate::core::WarningEmail;
 use crate::time::SimTime;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The idempotency key of one warning email.
 pub type MailKey = u64;
@@ -23,7 +24,8 @@ pub struct MailTry {
 }
 
 struct Letter {
-    email: WarningEmail,
+    /// Shared with each try's message: a try costs no copy of the letter.
+    email: Arc<WarningEmail>,
     due: SimTime,
     /// When the try in flight started; `None` when no try is in flight.
     trying_since: Option<SimTime>,
@@ -46,12 +48,13 @@ impl Outbox {
     /// A new letter, due at once.
     pub fn add(&mut self, email: WarningEmail, now: SimTime) -> MailKey {
         self.next_key += 1;
+        let email = Arc::new(email);
         self.letters.push((self.next_key, Letter { email, due: now, trying_since: None, tries: 0 }));
         self.next_key
     }
 
     /// Letters due at `now` with no try in flight, marked as being tried, oldest first.
-    pub fn take_due(&mut self, now: SimTime) -> Vec<(MailTry, WarningEmail)> {
+    pub fn take_due(&mut self, now: SimTime) -> Vec<(MailTry, Arc<WarningEmail>)> {
         let mut due = Vec::new();
         if self.letters.is_empty() {
             return due; // the common case, asked at every instant of a run
@@ -60,7 +63,7 @@ impl Outbox {
             if letter.trying_since.is_none() && letter.due <= now {
                 letter.trying_since = Some(now);
                 letter.tries += 1;
-                due.push((MailTry { key: *key, number: letter.tries }, letter.email.clone()));
+                due.push((MailTry { key: *key, number: letter.tries }, Arc::clone(&letter.email)));
             }
         }
         due
