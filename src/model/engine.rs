@@ -502,7 +502,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         if !self.dispatcher_up() {
             return;
         }
-        for (attempt, email) in self.outbox.take_due(self.now) {
+        while let Some((attempt, email)) = self.outbox.take_due(self.now) {
             self.agenda.push(self.now.plus_ms(MAIL_TIMEOUT_MS), Message::MailTimeout(attempt));
             let letter = Letter { attempt, email };
             if self.links.path(Host::Dispatcher.name(), Host::Mail.name()) == Path::Partitioned {

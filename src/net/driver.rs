@@ -392,7 +392,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             }
         }
         if !self.links.is_down(DISPATCHER_HOST) {
-            for (attempt, email) in self.outbox.take_due(at) {
+            while let Some((attempt, email)) = self.outbox.take_due(at) {
                 if self.links.path(DISPATCHER_HOST, MAIL_HOST) == Path::Partitioned {
                     if let Some((email, retry_at)) = self.outbox.tried(attempt, false, at) {
                         let event =

@@ -53,20 +53,15 @@ impl Outbox {
         self.next_key
     }
 
-    /// Letters due at `now` with no try in flight, marked as being tried, oldest first.
-    pub fn take_due(&mut self, now: SimTime) -> Vec<(MailTry, Arc<WarningEmail>)> {
-        let mut due = Vec::new();
-        if self.letters.is_empty() {
-            return due; // the common case, asked at every instant of a run
-        }
-        for (key, letter) in self.letters.iter_mut() {
-            if letter.trying_since.is_none() && letter.due <= now {
-                letter.trying_since = Some(now);
-                letter.tries += 1;
-                due.push((MailTry { key: *key, number: letter.tries }, Arc::clone(&letter.email)));
-            }
-        }
-        due
+    /// The oldest letter due at `now` with no try in flight, marked as being tried; `None` when
+    /// no letter is due. Called until `None`, it takes every letter due, oldest first (one at a
+    /// time: asked at every instant, it allocates nothing).
+    pub fn take_due(&mut self, now: SimTime) -> Option<(MailTry, Arc<WarningEmail>)> {
+        let (key, letter) =
+            self.letters.iter_mut().find(|(_, letter)| letter.trying_since.is_none() && letter.due <= now)?;
+        letter.trying_since = Some(now);
+        letter.tries += 1;
+        Some((MailTry { key: *key, number: letter.tries }, Arc::clone(&letter.email)))
     }
 
     /// A try ended. A letter taken is gone; after a failed try the letter is due again a retry
@@ -155,16 +150,15 @@ mod tests {
     fn a_failed_try_is_due_again_a_minute_after_it_started() {
         let mut outbox = Outbox::default();
         outbox.add(email(), ms(5));
-        let taken = outbox.take_due(ms(5));
-        assert_eq!(taken.len(), 1);
-        assert!(outbox.take_due(ms(6)).is_empty());
+        let (taken, _) = outbox.take_due(ms(5)).unwrap();
+        assert!(outbox.take_due(ms(6)).is_none());
         assert_eq!(outbox.next_due(), None);
-        let next = outbox.tried(taken[0].0, false, ms(10_005)).map(|(_, at)| at);
+        let next = outbox.tried(taken, false, ms(10_005)).map(|(_, at)| at);
         assert_eq!(next, Some(ms(60_005)));
         assert_eq!(outbox.next_due(), Some(ms(60_005)));
-        let taken = outbox.take_due(ms(60_005));
-        assert_eq!(taken[0].0, MailTry { key: 1, number: 2 });
-        assert!(outbox.tried(taken[0].0, true, ms(60_010)).is_none());
+        let (taken, _) = outbox.take_due(ms(60_005)).unwrap();
+        assert_eq!(taken, MailTry { key: 1, number: 2 });
+        assert!(outbox.tried(taken, true, ms(60_010)).is_none());
         assert_eq!(outbox.next_due(), None);
     }
 
@@ -172,11 +166,11 @@ mod tests {
     fn a_restart_sends_every_letter_at_once_and_old_tries_report_nothing() {
         let mut outbox = Outbox::default();
         outbox.add(email(), ms(0));
-        let first = outbox.take_due(ms(0))[0].0;
+        let first = outbox.take_due(ms(0)).unwrap().0;
         outbox.crashed();
         assert_eq!(outbox.next_due(), Some(ms(0)));
         outbox.restarted(ms(500_000));
-        let second = outbox.take_due(ms(500_000))[0].0;
+        let second = outbox.take_due(ms(500_000)).unwrap().0;
         assert!(outbox.tried(first, true, ms(500_001)).is_none());
         assert!(outbox.is_trying(second));
     }
