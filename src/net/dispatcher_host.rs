@@ -12,10 +12,10 @@ use crate::shell::signing::SignedHeaders;
 use crate::trace::Outcome;
 use crate::world::{DISPATCHER_HOST, MAIL_HOST, url_host};
 use bytes::Bytes;
-use std::sync::Arc;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 use tokio::sync::{Notify, oneshot};
 
 /// Work for the host, handed over by the driver between ticks, with the world instant at which
