@@ -102,8 +102,8 @@ fn log_to_stderr(kind: ReceiverKind) -> OnHandled {
         };
         match &h.decision {
             Decision::Act { action } => eprintln!("{kind}: acted on {ids}: {action}"),
-            Decision::Skip { why } => eprintln!("{kind}: skipped {ids}: {why}"),
-            Decision::Refuse { status, why } => {
+            Decision::Skip { why, .. } => eprintln!("{kind}: skipped {ids}: {why}"),
+            Decision::Refuse { status, why, .. } => {
                 eprintln!("{kind}: answered {status} to {ids}: {why}")
             }
         }

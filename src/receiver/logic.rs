@@ -1,6 +1,6 @@
 //! What a receiver decides for one delivery. Pure: the body in, a decision and a book entry out.
 
-use super::{Book, Effect, ReceiverKind};
+use super::{Book, Effect, ReceiverKind, RefuseReason, SkipReason};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -9,12 +9,15 @@ pub enum Decision {
     Act {
         action: String,
     },
+    /// Answer 2xx without acting; `why` in words (traced as is), `reason` as a kind.
     Skip {
+        reason: SkipReason,
         why: String,
     },
     /// Answer this (non-2xx) status.
     Refuse {
         status: u16,
+        reason: RefuseReason,
         why: String,
     },
 }
@@ -85,11 +88,17 @@ fn parse(kind: ReceiverKind, body: &[u8]) -> Result<Envelope, Decision> {
     match strict.and_then(|()| serde_json::from_slice(body)) {
         Ok(env) => Ok(env),
         // The brittle receiver lets the parse error escape, as an uncaught exception does.
-        Err(e) if kind == ReceiverKind::Brittle => {
-            Err(Decision::Refuse { status: 500, why: format!("uncaught parse error: {e}") })
-        }
+        Err(e) if kind == ReceiverKind::Brittle => Err(Decision::Refuse {
+            status: 500,
+            reason: RefuseReason::Unreadable,
+            why: format!("uncaught parse error: {e}"),
+        }),
         // 400, not 5xx: a sender retries a 5xx, and a body that cannot be read never will be.
-        Err(e) => Err(Decision::Refuse { status: 400, why: format!("unreadable envelope: {e}") }),
+        Err(e) => Err(Decision::Refuse {
+            status: 400,
+            reason: RefuseReason::Unreadable,
+            why: format!("unreadable envelope: {e}"),
+        }),
     }
 }
 
@@ -143,7 +152,10 @@ mod strict {
 fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
     let careful = kind != ReceiverKind::Naive;
     if careful && book.has_acted_on(env.uuid) {
-        return Decision::Skip { why: format!("already acted on delivery {}", env.uuid) };
+        return Decision::Skip {
+            reason: SkipReason::DuplicateUuid,
+            why: format!("already acted on delivery {}", env.uuid),
+        };
     }
     let body = &env.body;
     match (body.path.as_str(), &body.invoice, &body.client) {
@@ -152,6 +164,7 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
             // The body carries the invoice as it is at send time: trust it over `details`.
             if careful && inv.state != body.details {
                 return Decision::Skip {
+                    reason: SkipReason::StaleState,
                     why: format!("stale {} event: invoice {} is {} now", body.details, inv.id, inv.state),
                 };
             }
@@ -166,6 +179,7 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
             let newer = book.newest_invoice_event(inv.id).filter(|(e, state)| *e > body.id && *state != inv.state);
             if let Some((newer, state)) = newer.filter(|_| careful) {
                 return Decision::Skip {
+                    reason: SkipReason::StaleState,
                     why: format!(
                         "stale {} event {}: event {newer} about invoice {} ({state}) was acted on already",
                         body.details, body.id, inv.id
@@ -175,11 +189,15 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
             Decision::Act { action: format!("{verb} invoice {}", inv.id) }
         }
         ("/client/add", _, Some(client)) => Decision::Act { action: format!("create client {}", client.id) },
-        (path, _, _) if kind == ReceiverKind::Picky => {
-            Decision::Refuse { status: 500, why: format!("path {path} not handled") }
-        }
+        (path, _, _) if kind == ReceiverKind::Picky => Decision::Refuse {
+            status: 500,
+            reason: RefuseReason::UnhandledPath,
+            why: format!("path {path} not handled"),
+        },
         // The wording is part of the trace (and its snapshots): keep it byte for byte.
-        (path, _, _) => Decision::Skip { why: format!("{path} {} not handled", body.details) },
+        (path, _, _) => {
+            Decision::Skip { reason: SkipReason::UnhandledPath, why: format!("{path} {} not handled", body.details) }
+        }
     }
 }
 
@@ -210,7 +228,7 @@ mod tests {
     fn dedup_does_not_fulfil_a_paid_event_carrying_a_cancelled_invoice() {
         let mut book = Book::default();
         let h = handle(ReceiverKind::Dedup, &mut book, &paid(1, "cancelled"));
-        assert!(matches!(h.decision, Decision::Skip { .. }));
+        assert!(matches!(h.decision, Decision::Skip { reason: SkipReason::StaleState, .. }));
         assert!(book.effects().is_empty());
         let mut book = Book::default();
         handle(ReceiverKind::Naive, &mut book, &paid(1, "cancelled"));
@@ -234,7 +252,10 @@ mod tests {
             Decision::Act { .. }
         ));
         let late = handle(ReceiverKind::Dedup, &mut book, &state_event(1, 5, "paid"));
-        assert!(matches!(&late.decision, Decision::Skip { why } if why.contains("event 6")), "{late:?}");
+        assert!(
+            matches!(&late.decision, Decision::Skip { reason: SkipReason::StaleState, why } if why.contains("event 6")),
+            "{late:?}"
+        );
         assert_eq!(book.effects().len(), 1);
         // An older event of the same state undoes nothing: it acts.
         handle(ReceiverKind::Dedup, &mut book, &state_event(3, 6, "cancelled"));

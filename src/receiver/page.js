@@ -34,7 +34,6 @@ const MARKS = {
   "unhandled-path": "unhandled path",
   "rejected-signature": "rejected signature",
   "unreadable-body": "unreadable body",
-  "refused": "refused",
 };
 
 function draw(d) {

@@ -6,7 +6,7 @@
 //! Bounded: the log keeps the last [`DELIVERIES_SHOWN_MAX`] deliveries (older ones are dropped,
 //! and the count of all received says how many), each body cut at [`BODY_SHOWN_BYTES_MAX`].
 
-use super::{Decision, Handled};
+use super::{Decision, Handled, RefuseReason, SkipReason};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Html;
@@ -22,8 +22,8 @@ pub const BODY_SHOWN_BYTES_MAX: usize = 16 * 1024;
 const PAGE_HTML: &str = include_str!("page.html");
 const PAGE_JS: &str = include_str!("page.js");
 
-/// Why a delivery was not acted on, as the page groups it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Whether a delivery was acted on and, if not, why, as the page groups it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::EnumIter)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mark {
     Acted,
@@ -32,24 +32,24 @@ pub enum Mark {
     UnhandledPath,
     RejectedSignature,
     UnreadableBody,
-    Refused,
 }
 
 impl Mark {
-    /// The receiver's logic says why in words; these are the words it uses (`logic.rs`), checked
-    /// by the tests below against real decisions so the two cannot drift apart unseen.
+    /// From the decision's reason kind, never its words (those may be reworded). No wildcard
+    /// arm: a new reason kind does not compile until it has its mark here.
     pub fn of(decision: &Decision) -> Mark {
         match decision {
             Decision::Act { .. } => Mark::Acted,
-            Decision::Skip { why } if why.starts_with("already acted") => Mark::DuplicateUuid,
-            Decision::Skip { why } if why.starts_with("stale ") => Mark::StaleState,
-            Decision::Skip { .. } => Mark::UnhandledPath,
-            Decision::Refuse { why, .. } if why.starts_with("signature rejected") => Mark::RejectedSignature,
-            Decision::Refuse { why, .. } if why.contains("not handled") => Mark::UnhandledPath,
-            Decision::Refuse { why, .. } if why.contains("parse error") || why.contains("unreadable") => {
-                Mark::UnreadableBody
-            }
-            Decision::Refuse { .. } => Mark::Refused,
+            Decision::Skip { reason, .. } => match reason {
+                SkipReason::DuplicateUuid => Mark::DuplicateUuid,
+                SkipReason::StaleState => Mark::StaleState,
+                SkipReason::UnhandledPath => Mark::UnhandledPath,
+            },
+            Decision::Refuse { reason, .. } => match reason {
+                RefuseReason::UnhandledPath => Mark::UnhandledPath,
+                RefuseReason::Unreadable => Mark::UnreadableBody,
+                RefuseReason::RejectedSignature => Mark::RejectedSignature,
+            },
         }
     }
 }
@@ -97,7 +97,7 @@ impl DeliveryLog {
         };
         let why = match &handled.decision {
             Decision::Act { action } => action.clone(),
-            Decision::Skip { why } | Decision::Refuse { why, .. } => why.clone(),
+            Decision::Skip { why, .. } | Decision::Refuse { why, .. } => why.clone(),
         };
         if self.shown.len() == DELIVERIES_SHOWN_MAX {
             self.shown.pop_front();
@@ -171,6 +171,9 @@ pub async fn deliveries(State((kind, log)): State<(String, SharedLog)>) -> Json<
 mod tests {
     use super::*;
     use crate::receiver::{Book, ReceiverKind, handle};
+    use crate::signing::VerifyError;
+    use std::collections::BTreeSet;
+    use strum::IntoEnumIterator;
 
     fn envelope(uuid: u128, path: &str, details: &str, state: &str) -> Vec<u8> {
         format!(
@@ -180,10 +183,10 @@ mod tests {
         .into_bytes()
     }
 
-    /// Each mark from a real decision of the receiver's logic: the words it matches are the
-    /// logic's own.
+    /// Each mark from a real decision of the receiver's logic (and of its signature check), and
+    /// every reason kind and every mark reached by one: a new kind without a case here fails.
     #[test]
-    fn every_mark_comes_from_a_real_decision() {
+    fn every_reason_kind_comes_from_a_real_decision_and_has_its_mark() {
         let mut book = Book::default();
         let paid = envelope(1, "/invoice/update/state", "paid", "paid");
         let cases = [
@@ -195,18 +198,35 @@ mod tests {
             (ReceiverKind::Dedup, b"{not json".to_vec(), Mark::UnreadableBody),
             (ReceiverKind::Brittle, b"{not json".to_vec(), Mark::UnreadableBody),
         ];
-        for (kind, body, mark) in cases {
-            let handled = handle(kind, &mut book, &body);
-            assert_eq!(Mark::of(&handled.decision), mark, "{kind}: {:?}", handled.decision);
+        let mut decisions: Vec<(Decision, Mark)> =
+            cases.into_iter().map(|(kind, body, mark)| (handle(kind, &mut book, &body).decision, mark)).collect();
+        let rejected = super::super::signature::refusal(&VerifyError::MissingHeader("x-signature"));
+        decisions.push((rejected.decision, Mark::RejectedSignature));
+        for (decision, mark) in &decisions {
+            assert_eq!(Mark::of(decision), *mark, "{decision:?}");
         }
-        let rejected = Decision::Refuse { status: 401, why: "signature rejected: no signature".into() };
-        assert_eq!(Mark::of(&rejected), Mark::RejectedSignature);
+        let skips: BTreeSet<SkipReason> = decisions
+            .iter()
+            .filter_map(|(d, _)| if let Decision::Skip { reason, .. } = d { Some(*reason) } else { None })
+            .collect();
+        let refusals: BTreeSet<RefuseReason> = decisions
+            .iter()
+            .filter_map(|(d, _)| if let Decision::Refuse { reason, .. } = d { Some(*reason) } else { None })
+            .collect();
+        let marks: BTreeSet<Mark> = decisions.iter().map(|(_, mark)| *mark).collect();
+        assert_eq!(skips, SkipReason::iter().collect(), "a skip reason with no case here");
+        assert_eq!(refusals, RefuseReason::iter().collect(), "a refusal reason with no case here");
+        assert_eq!(marks, Mark::iter().collect(), "a mark no decision reaches");
     }
 
     #[test]
     fn the_log_keeps_the_newest_and_counts_all() {
         let mut log = DeliveryLog::default();
-        let handled = Handled { uuid: None, event: None, decision: Decision::Skip { why: "x".into() } };
+        let handled = Handled {
+            uuid: None,
+            event: None,
+            decision: Decision::Skip { reason: SkipReason::UnhandledPath, why: "x".into() },
+        };
         for i in 0..DELIVERIES_SHOWN_MAX + 5 {
             log.record(Some(format!("{{\"n\":{i}}}").as_bytes()), &handled);
         }

@@ -3,7 +3,7 @@
 //! receiver's logic sees it, so it is never acted on, and never a 5xx, which a sender would retry.
 //! Verification runs over the raw body bytes as received, never a re-serialised body.
 
-use super::{BODY_BYTES_MAX, Decision, Handled, OnHandled};
+use super::{BODY_BYTES_MAX, Decision, Handled, OnHandled, RefuseReason};
 use crate::signing::{Headers, Verifier, VerifyError};
 use axum::Router;
 use axum::body::Body;
@@ -74,10 +74,14 @@ async fn verify(state: Arc<(SignatureCheck, Option<OnHandled>)>, request: Reques
 }
 
 /// A refusal as the receiver's logic writes one; no ids, since an unverified body is not read.
-fn refusal(e: &VerifyError) -> Handled {
+pub(super) fn refusal(e: &VerifyError) -> Handled {
     Handled {
         uuid: None,
         event: None,
-        decision: Decision::Refuse { status: e.status(), why: format!("signature rejected: {e}") },
+        decision: Decision::Refuse {
+            status: e.status(),
+            reason: RefuseReason::RejectedSignature,
+            why: format!("signature rejected: {e}"),
+        },
     }
 }

@@ -14,7 +14,7 @@ pub fn trace_event(receiver: &str, handled: &Handled) -> Option<TraceEvent> {
         Decision::Act { action } => {
             Some(TraceEvent::ReceiverActed { receiver, delivery, event, action: action.clone() })
         }
-        Decision::Skip { why } | Decision::Refuse { why, .. } => {
+        Decision::Skip { why, .. } | Decision::Refuse { why, .. } => {
             Some(TraceEvent::ReceiverSkipped { receiver, delivery, event, why: why.clone() })
         }
     }
