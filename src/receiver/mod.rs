@@ -1,6 +1,7 @@
 //! Reference receivers: what a SnapBill customer's endpoint does with a delivery.
 //!
-//! [`handle`] is pure (parse the envelope, decide to act or not, keep the durable [`Book`]); the
+//! [`handle`] is pure (parse the envelope, decide to act or not, keep the durable [`Book`]; a
+//! skip or refusal carries its [`SkipReason`] or [`RefuseReason`] kind next to its words); the
 //! [`router`] serves it with axum, in the simulation and over the real network alike; [`app`] and
 //! [`serve`] run it on a real socket, within [`ServeLimits`], with its page at `/` (the last
 //! [`DELIVERIES_SHOWN_MAX`] deliveries, each marked acted or skipped and why); [`trace_event`] turns a handled delivery into a trace entry;
