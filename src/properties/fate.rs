@@ -134,7 +134,9 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
     let crash = Action::Crash(Host::Dispatcher).to_string();
     let may_abandon = ctx.policy.attempts_max().is_some() || ctx.policy.retry_window_ms().is_some();
     let mut order: Vec<Uuid> = Vec::new();
-    let mut book: BTreeMap<Uuid, Ledger> = BTreeMap::new();
+    // Keyed by the uuid as one integer: compared in registers, where a uuid compares as bytes
+    // (a call to memcmp per step of every lookup, on every entry of the trace).
+    let mut book: BTreeMap<u128, Ledger> = BTreeMap::new();
     let mut end = EndState {
         disabled: BTreeSet::new(),
         enables: BTreeMap::new(),
@@ -146,10 +148,10 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
         let here = (i, at, matches!(e.event, TraceEvent::Delivered { .. }));
         match &e.event {
             // A reused uuid is the identity property's to report; the first delivery keeps it.
-            TraceEvent::DeliveryQueued { delivery, webhook, .. } if !book.contains_key(delivery) => {
+            TraceEvent::DeliveryQueued { delivery, webhook, .. } if !book.contains_key(&delivery.as_u128()) => {
                 order.push(*delivery);
                 book.insert(
-                    *delivery,
+                    delivery.as_u128(),
                     Ledger {
                         webhook: *webhook,
                         stage: Stage::Ready,
@@ -165,7 +167,7 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
             }
             TraceEvent::AttemptFinished { delivery, webhook, outcome, .. } => {
                 settle(&mut end, *webhook);
-                if let Some(l) = book.get_mut(delivery) {
+                if let Some(l) = book.get_mut(&delivery.as_u128()) {
                     l.answered_2xx = outcome.is_success();
                 }
                 advance(&mut book, &end, *delivery, Stage::Ready, here, out);
@@ -178,7 +180,9 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
                 advance(&mut book, &end, *delivery, Stage::Timer { due: *due }, here, out)
             }
             TraceEvent::Delivered { delivery, .. } => {
-                if let Some(l) = book.get(delivery).filter(|l| !l.answered_2xx && !matches!(l.stage, Stage::Done(_))) {
+                if let Some(l) =
+                    book.get(&delivery.as_u128()).filter(|l| !l.answered_2xx && !matches!(l.stage, Stage::Done(_)))
+                {
                     let detail = format!("delivery {delivery} of {} counted delivered with no 2xx answer", l.webhook);
                     out.push(Violation::new(Breach::DeliveredWithout2xx, at, vec![i], detail));
                 }
@@ -202,21 +206,21 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
             _ => {}
         }
     }
-    let book = order.into_iter().filter_map(|u| book.remove(&u).map(|l| (u, l))).collect();
+    let book = order.into_iter().filter_map(|u| book.remove(&u.as_u128()).map(|l| (u, l))).collect();
     (book, end)
 }
 
 /// Moves a delivery to `stage`; an entry for a delivery that had already ended is a violation
 /// (and the delivery stays ended). `(i, at, delivered)` describe the entry.
 fn advance(
-    book: &mut BTreeMap<Uuid, Ledger>,
+    book: &mut BTreeMap<u128, Ledger>,
     end: &EndState,
     uuid: Uuid,
     stage: Stage,
     (i, at, delivered): (usize, SimTime, bool),
     out: &mut Vec<Violation>,
 ) {
-    let Some(l) = book.get_mut(&uuid) else { return };
+    let Some(l) = book.get_mut(&uuid.as_u128()) else { return };
     l.entries.push(i);
     l.enables_seen = end.enables_of(l.webhook);
     if let Stage::Done(_) = l.stage {
