@@ -86,6 +86,11 @@ async fn an_unreadable_effects_url_is_bad_input_and_unchecked_cases_are_loud() {
     }
     let (code, _, err) = certify_cli(vec!["--url".into(), url.clone(), "--require-effects".into()]).await;
     assert_eq!(code, 2, "{err}");
+    // A settle window with no effects list would settle nothing: refused, naming the flag.
+    let (code, _, err) =
+        certify_cli(vec!["--url".into(), url.clone(), "--effects-quiet-ms".into(), "100".into()]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--effects-url"), "{err}");
     let (code, out, _) = certify_cli(vec!["--url".into(), url.clone()]).await;
     assert_eq!(code, 0, "only verified cases count: {out}");
     assert!(out.contains("NOT VERIFIED: 8 case(s) were not checked"), "{out}");

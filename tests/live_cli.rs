@@ -205,7 +205,14 @@ fn bad_settle_and_ca_flags_are_named() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("'--effects-quiet-ms <EFFECTS_QUIET_MS>'"), "{err}");
     let (code, _, err) = run(&[library("hold-and-release"), "--effects-wait-max-ms".into(), "100".into()]);
-    assert_eq!(code, 2, "a live run's flag without --receiver: {err}");
+    assert_eq!(code, 2, "a settle flag without --effects: {err}");
+    assert!(err.contains("--effects"), "{err}");
+    let bound_only = [library("hold-and-release"), "--receiver".into(), "shop=http://127.0.0.1:9/".into()];
+    let (code, _, err) = run(&[bound_only.to_vec(), vec!["--effects-quiet-ms".into(), "100".into()]].concat());
+    assert_eq!(code, 2, "a settle flag with --receiver but no --effects settles nothing: {err}");
+    assert!(err.contains("--effects <NAME=URL>"), "{err}");
+    let (code, _, err) = run(&[library("hold-and-release"), "--ca-cert".into(), "ca.pem".into()]);
+    assert_eq!(code, 2, "--ca-cert without --receiver: {err}");
     assert!(err.contains("--receiver"), "{err}");
     let not_pem = library("hold-and-release");
     for (file, says) in

@@ -5,7 +5,7 @@
 use super::live_flags::{CaCertArgs, SettleArgs};
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
 use hooksim::policy::Profile;
@@ -23,6 +23,8 @@ pub enum CertifyCommand {
 }
 
 #[derive(Args, Debug)]
+// The settle window is the effects list's: without --effects-url there is nothing to settle.
+#[command(group(ArgGroup::new("effects_only").multiple(true).requires("effects_url").args(SettleArgs::IDS)))]
 pub struct CertifyReceiverArgs {
     /// Where deliveries are POSTed, e.g. http://127.0.0.1:8080/webhook.
     #[arg(long)]

@@ -20,9 +20,10 @@ use hooksim::world::RunLimits;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
-// The settle window and the CA are the live shell's: without --receiver they would be ignored.
-#[command(group(ArgGroup::new("live_only").multiple(true).requires("receiver")
-    .args(SettleArgs::IDS).arg(CaCertArgs::ID)))]
+// The CA is the live shell's: without --receiver it would be ignored. The settle window is the
+// effects lists': without --effects (which needs --receiver) there is nothing to settle.
+#[command(group(ArgGroup::new("live_only").requires("receiver").arg(CaCertArgs::ID)))]
+#[command(group(ArgGroup::new("effects_only").multiple(true).requires("effects").args(SettleArgs::IDS)))]
 pub struct RunArgs {
     #[arg(default_value = "scenarios", help = super::PATHS_HELP)]
     pub paths: Vec<PathBuf>,
@@ -41,7 +42,7 @@ pub struct RunArgs {
     /// expectations about its acts (acted, skipped) are not verified.
     #[arg(long, value_name = "NAME=URL", requires = "receiver")]
     pub effects: Vec<String>,
-    // With --receiver: the settle window of the effects lists at the world's end.
+    // With --effects: the settle window of the effects lists at the world's end.
     #[command(flatten)]
     pub settle: SettleArgs,
     // With --receiver: a private certificate authority for https receivers.
