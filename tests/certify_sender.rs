@@ -5,6 +5,8 @@
 //!
 //! Skipped, with a message, where python3 is not installed.
 
+mod support;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
@@ -78,19 +80,7 @@ fn run_bounded(args: &[&str]) -> (i32, String) {
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
-    let pid = child.id();
-    let (done, waited) = std::sync::mpsc::channel();
-    let watchdog = std::thread::spawn(move || {
-        if waited.recv_timeout(RUN_WALL_MAX).is_err() {
-            // Still running after a minute: kill this one process (by its own id).
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }
-    });
-    let status = child.wait().unwrap();
-    let _ = done.send(());
-    watchdog.join().unwrap();
-    (status.code().unwrap_or(-1), reader.join().unwrap())
+    support::process::wait_bounded(child, stdout, RUN_WALL_MAX)
 }
 
 #[test]

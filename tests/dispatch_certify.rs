@@ -31,25 +31,9 @@ fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("hooksim-dispatch-certify-{}-{name}", std::process::id()))
 }
 
-/// Kills `child` (by its own id) if it is still running after [`RUN_WALL_MAX`]; returns its exit
-/// status and the rest of its standard output.
-fn wait_bounded(mut child: Child, mut stdout: impl std::io::Read + Send + 'static) -> (i32, String) {
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let pid = child.id();
-    let (done, waited) = std::sync::mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        if waited.recv_timeout(RUN_WALL_MAX).is_err() {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }
-    });
-    let status = child.wait().unwrap();
-    let _ = done.send(());
-    watchdog.join().unwrap();
-    (status.code().unwrap_or(-1), reader.join().unwrap())
+/// [`support::process::wait_bounded`] within [`RUN_WALL_MAX`].
+fn wait_bounded(child: Child, stdout: impl std::io::Read + Send + 'static) -> (i32, String) {
+    support::process::wait_bounded(child, stdout, RUN_WALL_MAX)
 }
 
 struct Certified {

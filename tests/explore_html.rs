@@ -1,31 +1,12 @@
 //! `hooksim run --html DIR`: one self-contained timeline page per run, failed expectations marked.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Command;
-
-/// A fresh folder for one test, removed when the test passes (kept to look at when it fails).
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
+use support::scratch::Scratch;
 
 fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("hooksim-explore-html-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+    support::scratch::scratch("explore-html", name)
 }
 
 #[test]

@@ -1,36 +1,18 @@
 //! `hooksim explore` and `hooksim merge` through the binary: shards merge to the bytes of one
 //! run, bad coverage is bad input, and a broken world property is found.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::scratch::Scratch;
 
 fn hooksim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hooksim")).args(args).env_remove("JOB_COMPLETION_INDEX").output().unwrap()
 }
 
-/// A fresh folder for one test, removed when the test passes (kept to look at when it fails).
-struct Scratch(PathBuf);
-
-impl std::ops::Deref for Scratch {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("hooksim-explore-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+    support::scratch::scratch("explore", name)
 }
 
 fn s(p: &Path) -> &str {

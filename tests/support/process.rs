@@ -1,0 +1,27 @@
+//! A child process waited for with a wall-clock bound: a hung process fails its test instead of
+//! hanging the suite.
+
+use std::io::Read;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+/// Kills `child` (by its own id) if it is still running after `wall_max`; returns its exit
+/// status (-1 when killed by a signal) and the rest of its standard output, read from `stdout`.
+pub fn wait_bounded(mut child: Child, mut stdout: impl Read + Send + 'static, wall_max: Duration) -> (i32, String) {
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let pid = child.id();
+    let (done, waited) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if waited.recv_timeout(wall_max).is_err() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    });
+    let status = child.wait().unwrap();
+    let _ = done.send(());
+    watchdog.join().unwrap();
+    (status.code().unwrap_or(-1), reader.join().unwrap())
+}
