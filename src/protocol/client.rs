@@ -9,7 +9,8 @@ use super::ledger::{Asked, Ledger};
 use super::message::{EntityMsg, EventMsg, FromDispatcher, ToDispatcher};
 use super::pipe::{Pipe, Read};
 use super::{
-    LINE_BYTES_MAX, OUTPUTS_PER_INPUT_MAX, QUOTE_CHARS_MAX, REPLY_TIMEOUT_MS, STATE_DIR_ENV, STDERR_BYTES_MAX, VERSION,
+    INPUTS_PER_RUN_MAX, LINE_BYTES_MAX, OUTPUTS_PER_INPUT_MAX, QUOTE_CHARS_MAX, REPLY_TIMEOUT_MS, STATE_DIR_ENV,
+    STDERR_BYTES_MAX, VERSION,
 };
 use crate::core::{Dispatch, Input, InputError, Output};
 use crate::domain::{Entity, Store, WebhookConfig};
@@ -32,6 +33,8 @@ pub struct ProcessConfig {
     pub reply_timeout_ms: u64,
     pub line_bytes_max: usize,
     pub outputs_per_input_max: usize,
+    /// Inputs one run may send (see [`INPUTS_PER_RUN_MAX`]), all incarnations together.
+    pub inputs_max: u64,
     /// Lines kept in [`ProcessDispatcher::transcript`] (both directions); 0 keeps none.
     pub transcript_lines_max: usize,
 }
@@ -44,6 +47,7 @@ impl ProcessConfig {
             reply_timeout_ms: REPLY_TIMEOUT_MS,
             line_bytes_max: LINE_BYTES_MAX,
             outputs_per_input_max: OUTPUTS_PER_INPUT_MAX,
+            inputs_max: INPUTS_PER_RUN_MAX,
             transcript_lines_max: 0,
         }
     }
@@ -85,6 +89,8 @@ pub struct ProcessDispatcher {
     pipe: Option<Pipe>,
     /// Lines read from the current process.
     lines_read: u64,
+    /// Lines written to every process of this run (the budget's count).
+    inputs_sent: u64,
     name: Option<String>,
     store: Store,
     ledger: Ledger,
@@ -135,6 +141,7 @@ impl ProcessDispatcher {
             owns_state_dir,
             pipe: None,
             lines_read: 0,
+            inputs_sent: 0,
             name: None,
             store: Store::default(),
             ledger: Ledger::new(webhooks),
@@ -176,6 +183,7 @@ impl ProcessDispatcher {
     /// Starts (or restarts) the process and exchanges `hello`.
     fn start(&mut self, resumed: bool) -> Result<(), ProtocolError> {
         if let Some(mut old) = self.pipe.take() {
+            // The crashed incarnation: the host went down, its children with it.
             old.kill();
         }
         if let ToDispatcher::Hello { resumed: r, .. } = &mut self.hello {
@@ -215,6 +223,16 @@ impl ProcessDispatcher {
     }
 
     fn write(&mut self, line: &str, input: &str) -> Result<(), ProtocolError> {
+        if self.inputs_sent >= self.config.inputs_max {
+            return Err(ProtocolError::Budget {
+                what: "inputs to the dispatcher",
+                max: self.config.inputs_max,
+                name: "INPUTS_PER_RUN_MAX",
+                flag: "--inputs-per-run-max",
+                input: input.to_string(),
+            });
+        }
+        self.inputs_sent += 1;
         self.note(Direction::ToDispatcher, line);
         let pipe = self.pipe.as_mut().expect("a started process");
         if let Err(e) = pipe.write_line(line) {
@@ -271,7 +289,7 @@ impl ProcessDispatcher {
     fn fail(&mut self, error: ProtocolError) -> ProtocolError {
         if let Some(mut pipe) = self.pipe.take() {
             self.stderr = pipe.stderr_tail();
-            pipe.kill();
+            pipe.end();
         }
         self.failed = Some(error.clone());
         error
@@ -421,7 +439,7 @@ impl Dispatch for ProcessDispatcher {
 impl Drop for ProcessDispatcher {
     fn drop(&mut self) {
         if let Some(mut pipe) = self.pipe.take() {
-            pipe.kill();
+            pipe.end();
         }
         if self.owns_state_dir {
             let _ = std::fs::remove_dir_all(&self.state_dir);

@@ -14,6 +14,10 @@ pub enum ProtocolError {
     Gone { how: String, input: String, line: u64, stderr: String },
     #[error("the dispatcher failed earlier and is not used again: {0}")]
     Broken(String),
+    /// The run reached a limit of the harness (not the process's fault alone): `name` is the
+    /// limit's constant, `flag` the command-line flag that sets it.
+    #[error("the run reached its budget of {max} {what} ({name}, or {flag}) at `{input}`: the run stops there")]
+    Budget { what: &'static str, max: u64, name: &'static str, flag: &'static str, input: String },
 }
 
 /// What was wrong with one line the process wrote.

@@ -114,6 +114,23 @@ pub enum EngineError {
     Invalid(WorldError, usize),
 }
 
+impl EngineError {
+    /// Which kind of stop this is (its variant), so that stops are told apart without reading
+    /// their text: a shrink keeps a world that stops the same way, not one that stops sooner for
+    /// another reason.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::Step { .. } => "step",
+            EngineError::Dispatcher { .. } => "dispatcher",
+            EngineError::Simulation(_) => "simulation",
+            EngineError::TraceFull { .. } => "trace-full",
+            EngineError::BusyTicks { .. } => "busy-ticks",
+            EngineError::Stalled(_) => "stalled",
+            EngineError::Invalid(..) => "invalid",
+        }
+    }
+}
+
 /// How an engine made no progress (see [`RunLimits::stall_steps_max`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Stall {
