@@ -258,9 +258,9 @@ impl ProcessDispatcher {
                 self.note(Direction::FromDispatcher, &text);
                 Ok((line, text))
             }
-            Some(Read::TooLong) => {
+            Some(Read::TooLong(start)) => {
                 let limit = self.config.line_bytes_max;
-                Err(self.line_error(line, "", super::Problem::TooLong { limit }))
+                Err(self.line_error(line, &start, super::Problem::TooLong { limit }))
             }
             Some(Read::NotUtf8(text)) => Err(self.line_error(line, &text, super::Problem::NotUtf8)),
             Some(Read::Eof) => {
@@ -312,7 +312,7 @@ impl ProcessDispatcher {
         if let Some(early) = self.pipe.as_ref().and_then(Pipe::unsolicited) {
             let line = self.lines_read + 1;
             let text = match early {
-                Read::Line(text) | Read::NotUtf8(text) => text,
+                Read::Line(text) | Read::NotUtf8(text) | Read::TooLong(text) => text,
                 _ => String::new(),
             };
             if !text.is_empty() {

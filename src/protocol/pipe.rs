@@ -14,10 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// Bytes kept of a line over the limit: enough for [`super::QUOTE_CHARS_MAX`] characters of
+/// up to four bytes each.
+const START_BYTES_MAX: usize = 4 * super::QUOTE_CHARS_MAX;
+
 /// What the stdout reader saw next.
 pub(crate) enum Read {
     Line(String),
-    TooLong,
+    /// A line past the limit: its first [`START_BYTES_MAX`] bytes, for the error to quote.
+    TooLong(String),
     NotUtf8(String),
     /// The process closed its stdout (it exited, most likely).
     Eof,
@@ -248,10 +253,13 @@ fn read_lines(mut reader: impl BufRead, line_bytes_max: usize, sender: &mpsc::Se
                     Err(e) => Read::NotUtf8(String::from_utf8_lossy(e.as_bytes()).into_owned()),
                 }
             }
-            Ok(_) => Read::TooLong,
+            Ok(_) => {
+                let start = &buf[..buf.len().min(START_BYTES_MAX)];
+                Read::TooLong(String::from_utf8_lossy(start).into_owned())
+            }
             Err(e) => Read::Failed(e.to_string()),
         };
-        let last = matches!(read, Read::Eof | Read::TooLong | Read::Failed(_));
+        let last = matches!(read, Read::Eof | Read::TooLong(_) | Read::Failed(_));
         if sender.send(read).is_err() || last {
             return;
         }
