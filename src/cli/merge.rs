@@ -38,6 +38,10 @@ pub fn run(args: MergeArgs) -> u8 {
             Err(e) => errors.push(format!("{name}: {e}")),
         }
     }
+    if files.is_empty() && !errors.is_empty() {
+        // No file was read: coverage would only add "no files to merge".
+        return bad(&errors);
+    }
     let merged = match merge(&files) {
         Ok(m) if errors.is_empty() => m,
         Ok(_) => return bad(&errors),
