@@ -175,7 +175,7 @@ mod group {
     /// How long the group has to go after SIGTERM before SIGKILL.
     pub(super) const END_WAIT_MS: u64 = 500;
     /// How often the group is looked at meanwhile.
-    const POLL_MS: u64 = 5;
+    const POLL_MS: u64 = 1;
 
     #[derive(Clone, Copy)]
     pub(super) enum Signal {
