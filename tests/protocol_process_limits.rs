@@ -66,7 +66,11 @@ fn a_runaway_dispatcher_is_stopped_by_the_inputs_budget_in_run() {
         json.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}\n{err}");
-    assert_eq!(out.matches("the run reached its budget of 20000 inputs").count(), 2, "each engine stops: {out}");
+    assert_eq!(
+        out.matches("the run sent the dispatcher process its budget of 20000 inputs").count(),
+        2,
+        "each engine stops: {out}"
+    );
     assert!(out.contains("INPUTS_PER_RUN_MAX"), "the limit is named: {out}");
     assert!(out.contains("--inputs-per-run-max 20000"), "the reproduce line keeps the budget: {out}");
     let report = std::fs::read_to_string(&json).unwrap();
@@ -92,7 +96,7 @@ fn a_runaway_dispatcher_is_stopped_in_explore_and_every_report_says_why() {
         out_file.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}\n{err}");
-    let budget = "the run reached its budget of 100000 inputs to the dispatcher (INPUTS_PER_RUN_MAX";
+    let budget = "the run sent the dispatcher process its budget of 100000 inputs at ";
     assert!(out.contains("engine-stopped: 1 seed(s)") && out.contains(budget), "the summary says why: {out}");
     let lines = std::fs::read_to_string(&out_file).unwrap();
     assert!(lines.contains(r#""stopped":"#) && lines.contains("INPUTS_PER_RUN_MAX"), "the out file says why: {lines}");

@@ -176,6 +176,11 @@ impl ProcessDispatcher {
         &self.transcript
     }
 
+    /// Why the process was given up on, if it was (it is then not used again).
+    pub fn failure(&self) -> Option<&ProtocolError> {
+        self.failed.as_ref()
+    }
+
     pub fn state_dir(&self) -> &std::path::Path {
         &self.state_dir
     }
@@ -224,13 +229,7 @@ impl ProcessDispatcher {
 
     fn write(&mut self, line: &str, input: &str) -> Result<(), ProtocolError> {
         if self.inputs_sent >= self.config.inputs_max {
-            return Err(ProtocolError::Budget {
-                what: "inputs to the dispatcher",
-                max: self.config.inputs_max,
-                name: "INPUTS_PER_RUN_MAX",
-                flag: "--inputs-per-run-max",
-                input: input.to_string(),
-            });
+            return Err(ProtocolError::InputsSpent { max: self.config.inputs_max, input: input.to_string() });
         }
         self.inputs_sent += 1;
         self.note(Direction::ToDispatcher, line);

@@ -14,10 +14,13 @@ pub enum ProtocolError {
     Gone { how: String, input: String, line: u64, stderr: String },
     #[error("the dispatcher failed earlier and is not used again: {0}")]
     Broken(String),
-    /// The run reached a limit of the harness (not the process's fault alone): `name` is the
-    /// limit's constant, `flag` the command-line flag that sets it.
-    #[error("the run reached its budget of {max} {what} ({name}, or {flag}) at `{input}`: the run stops there")]
-    Budget { what: &'static str, max: u64, name: &'static str, flag: &'static str, input: String },
+    /// The run sent the process as many inputs as it may ([`super::INPUTS_PER_RUN_MAX`]): a
+    /// limit of the run, not a fault of the process alone.
+    #[error(
+        "the run sent the dispatcher process its budget of {max} inputs (INPUTS_PER_RUN_MAX, or \
+         --inputs-per-run-max) and stops before `{input}`"
+    )]
+    InputsSpent { max: u64, input: String },
 }
 
 /// What was wrong with one line the process wrote.

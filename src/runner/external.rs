@@ -4,9 +4,10 @@
 
 use super::{Engine, ScenarioRun, run_on};
 use crate::properties::{self, PropertyContext};
-use crate::protocol::{INPUTS_PER_RUN_MAX, ProcessConfig, ProcessDispatcher, REPLY_TIMEOUT_MS};
+use crate::protocol::{INPUTS_PER_RUN_MAX, ProcessConfig, ProcessDispatcher, ProtocolError, REPLY_TIMEOUT_MS};
 use crate::scenario::Scenario;
-use crate::world::{EngineFailure, RunLimits, RunOutput, World};
+use crate::time::SimTime;
+use crate::world::{EngineError, EngineFailure, RunLimits, RunOutput, World};
 use serde::Serialize;
 
 /// The dispatcher command a run used, as given, and the limits it ran under.
@@ -75,7 +76,17 @@ pub fn run_world_dispatched(
 ) -> (Result<RunOutput, EngineFailure>, String) {
     match ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed) {
         Ok(mut process) => {
-            let result = engine.run_dispatched(world, limits, &mut process);
+            let result = engine.run_dispatched(world, limits, &mut process).map_err(|failure| {
+                // The harness's own budget is a limit of the run, like the trace's, not a
+                // failure of the process: named as such.
+                match process.failure() {
+                    Some(ProtocolError::InputsSpent { max, .. }) => {
+                        let at = SimTime::from_millis(failure.partial.sim_elapsed_ms);
+                        EngineFailure { error: EngineError::InputsSpent { inputs_max: *max, at }, ..failure }
+                    }
+                    _ => failure,
+                }
+            });
             (result, process.stderr_tail())
             // `process` drops here: the process is ended and its state directory removed.
         }

@@ -100,6 +100,13 @@ pub enum EngineError {
          hooksim run --trace-entries-max): the run stops there"
     )]
     TraceFull { entries_max: usize, at: SimTime },
+    /// A dispatcher process was sent as many inputs as its budget allows
+    /// (`crate::protocol::INPUTS_PER_RUN_MAX`, or `--inputs-per-run-max`).
+    #[error(
+        "the run sent the dispatcher process its budget of {inputs_max} inputs at {at} (INPUTS_PER_RUN_MAX, or \
+         --inputs-per-run-max): the run stops there"
+    )]
+    InputsSpent { inputs_max: u64, at: SimTime },
     /// The network engine ticked through more busy time than [`RunLimits::busy_ticks_max`].
     #[error(
         "the network was busy for {ticks_max} ticks of 1 ms ({}) in all, BUSY_TICKS_MAX: the run stops at {at}",
@@ -124,6 +131,7 @@ impl EngineError {
             EngineError::Dispatcher { .. } => "dispatcher",
             EngineError::Simulation(_) => "simulation",
             EngineError::TraceFull { .. } => "trace-full",
+            EngineError::InputsSpent { .. } => "inputs-spent",
             EngineError::BusyTicks { .. } => "busy-ticks",
             EngineError::Stalled(_) => "stalled",
             EngineError::Invalid(..) => "invalid",
