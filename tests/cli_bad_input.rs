@@ -1,4 +1,5 @@
-//! Bad input to every command that reads files or takes a bounded flag: exit 2 with a message,
+//! Bad input to every command that reads files or takes a bounded flag (run, check, explore, merge,
+//! sign, dispatch, certify receiver): exit 2 with a message,
 //! never a panic, an abort or a hang. Flags at their caps run; past them (just past, and far past)
 //! they are refused naming the flag and the cap. Named pipes and devices are refused unread.
 //! Corrupt shard files are refused naming `file:line`. Signing refuses header injection. Each
@@ -109,6 +110,21 @@ fn run_and_check_refuse_pipes_devices_and_flags_out_of_range() {
     refused(&["run", file, "--dispatcher", "x", "--reply-timeout-ms", "0"], &["--reply-timeout-ms"]);
     refused(&["run", file, "--dispatcher", "x", "--inputs-per-run-max", "0"], &["--inputs-per-run-max"]);
     refused(&["run", file, "--inputs-per-run-max", "5"], &["--dispatcher"]);
+}
+
+#[test]
+fn commands_that_reach_real_endpoints_refuse_a_pipe_or_device_as_a_file() {
+    let dir = scratch("live");
+    let pipe = fifo(&dir, "pipe.toml");
+    let ca = fifo(&dir, "ca.pem");
+    let (file, shop) = ("scenarios/retry-through-5xx.toml", "shop=http://127.0.0.1:9/webhook");
+    refused(&["dispatch", "--receiver", shop, s(&pipe)], &["not a regular file (a named pipe)"]);
+    refused(&["dispatch", "--receiver", shop, "/dev/zero"], &["not a regular file (a device)"]);
+    let not_read = ["--ca-cert", "not a regular file (a named pipe)"];
+    refused(&["dispatch", "--receiver", shop, "--ca-cert", s(&ca), file], &not_read);
+    refused(&["run", file, "--receiver", shop, "--ca-cert", s(&ca)], &not_read);
+    refused(&["certify", "receiver", "--url", "http://127.0.0.1:9/webhook", "--ca-cert", s(&ca)], &not_read);
+    refused(&["certify", "receiver", "--url", "http://127.0.0.1:9/webhook", "--ca-cert", "/dev/zero"], &["--ca-cert"]);
 }
 
 #[test]
