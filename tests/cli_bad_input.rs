@@ -125,6 +125,9 @@ fn commands_that_reach_real_endpoints_refuse_a_pipe_or_device_as_a_file() {
     refused(&["run", file, "--receiver", shop, "--ca-cert", s(&ca)], &not_read);
     refused(&["certify", "receiver", "--url", "http://127.0.0.1:9/webhook", "--ca-cert", s(&ca)], &not_read);
     refused(&["certify", "receiver", "--url", "http://127.0.0.1:9/webhook", "--ca-cert", "/dev/zero"], &["--ca-cert"]);
+    // A tolerance past its cap (it overflowed the hold's length, a panic).
+    let sender = ["certify", "sender", "--listen", "127.0.0.1:0", "--trigger", "true", "--tolerance-ms"];
+    refused(&[&sender[..], &["18446744073709551615"]].concat(), &["--tolerance-ms", "0..=3600000"]);
 }
 
 #[test]
