@@ -30,8 +30,6 @@ struct Ran {
 
 /// `hooksim ARGS` with `stdin`, killed after [`WALL_MAX`]. Asserts no panic text on stderr.
 fn hooksim_with(args: &[&str], stdin: &[u8]) -> Ran {
-    let dir = scratch_dir();
-    let stderr_path = dir.join(format!("stderr-{}", unique()));
     let mut child = Command::new(BIN)
         .current_dir(ROOT)
         .args(args)
@@ -40,15 +38,20 @@ fn hooksim_with(args: &[&str], stdin: &[u8]) -> Ran {
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // A refused invocation may exit before reading its input.
     let _ = child.stdin.take().unwrap().write_all(stdin);
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr_pipe, &mut text);
+        text
+    });
     let stdout = child.stdout.take().unwrap();
     let (code, stdout) = support::process::wait_bounded(child, stdout, WALL_MAX);
-    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&stderr_path);
+    let stderr = stderr_reader.join().unwrap();
     assert_ne!(code, -1, "hooksim {args:?} was still running after {WALL_MAX:?}");
     for panic_text in ["panicked", "RUST_BACKTRACE", "memory allocation"] {
         assert!(!stderr.contains(panic_text), "hooksim {args:?}: {stderr}");
@@ -68,17 +71,6 @@ fn refused(args: &[&str], says: &[&str]) -> String {
         assert!(ran.stderr.contains(part), "hooksim {args:?} should say {part:?}:\n{}", ran.stderr);
     }
     ran.stderr
-}
-
-fn unique() -> u64 {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hooksim-bad-input-{}-io", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn scratch(name: &str) -> Scratch {

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use support::scratch::Scratch;
 
@@ -31,20 +31,10 @@ fn scratch(name: &str) -> Scratch {
 
 /// `hooksim ARGS` in the crate's root, killed after [`WALL_MAX`]: (exit code, stdout, stderr).
 fn hooksim(args: &[&str]) -> (i32, String, String) {
-    let stderr_file =
-        std::env::temp_dir().join(format!("hooksim-process-limits-{}-{}", std::process::id(), args.len()));
-    let mut child = Command::new(BIN)
-        .current_dir(ROOT)
-        .args(args)
-        .env_remove("JOB_COMPLETION_INDEX")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_file).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (code, out) = support::process::wait_bounded(child, stdout, WALL_MAX);
-    let err = std::fs::read_to_string(&stderr_file).unwrap_or_default();
-    let _ = std::fs::remove_file(&stderr_file);
+    let mut command = Command::new(BIN);
+    command.current_dir(ROOT).args(args).env_remove("JOB_COMPLETION_INDEX");
+    let (code, out, err) = support::process::output_bounded(&mut command, WALL_MAX);
+    assert_ne!(code, -1, "hooksim {args:?} was still running after {WALL_MAX:?}");
     assert!(!err.contains("panicked"), "{err}");
     (code, out, err)
 }
