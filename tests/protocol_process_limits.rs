@@ -182,3 +182,24 @@ fn a_dispatchers_own_children_end_with_the_run() {
     assert!(code == 0 || code == 1, "{out}\n{err}");
     assert_eq!(all_gone(&pids), Ok(6));
 }
+
+/// Without python3 too: a `sh` dispatcher that ignores SIGTERM and leaves a `sleep` running is
+/// ended with its child by the SIGKILL that follows, when the dispatcher is dropped.
+#[test]
+fn a_dispatcher_that_ignores_sigterm_is_killed_with_its_children() {
+    use hooksim::domain::WebhookConfig;
+    use hooksim::policy::Profile;
+    use hooksim::protocol::{ProcessConfig, ProcessDispatcher};
+    let dir = scratch("sigterm");
+    let pids = dir.join("pids");
+    let script = format!(
+        "trap '' TERM; sleep 600 & echo $! > {}; read h; echo '{{\"type\":\"hello\",\"version\":1}}'; \
+         while read i; do echo '{{\"type\":\"done\",\"wake_at\":null}}'; done",
+        pids.display()
+    );
+    let config = ProcessConfig::new(vec!["sh".into(), "-c".into(), script]);
+    let hooks = vec![WebhookConfig { url: "http://shop/webhook".into(), paths: vec![], owner_email: "o@shop".into() }];
+    let dispatcher = ProcessDispatcher::spawn(config, &Profile::Snapbill.policy(), hooks, 1).expect("it says hello");
+    drop(dispatcher);
+    assert_eq!(all_gone(&pids), Ok(1));
+}
