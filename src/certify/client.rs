@@ -19,8 +19,9 @@ pub enum Answer {
     },
     /// No whole answer within the deadline.
     Timeout,
-    /// The connection could not be made, or broke before a whole answer came back.
-    Broken(String),
+    /// The connection could not be made, or broke before a whole answer came back, or what came
+    /// back was not HTTP: how, and in words.
+    Broken(super::wire::WireFailure, String),
 }
 
 impl Answer {
@@ -43,7 +44,7 @@ impl Answer {
                 format!("{code}{quoted}{cut}")
             }
             Answer::Timeout => format!("no answer within {} ms", limits.timeout_ms),
-            Answer::Broken(why) => format!("connection failed: {why}"),
+            Answer::Broken(_, why) => format!("connection failed: {why}"),
         }
     }
 }
@@ -161,7 +162,8 @@ fn from_error(e: &reqwest::Error) -> Answer {
     if e.is_timeout() {
         return Answer::Timeout;
     }
-    Answer::Broken(super::wire::describe_error(e))
+    let (failure, what) = super::wire::describe(e);
+    Answer::Broken(failure, what)
 }
 
 /// Elapsed wall-clock milliseconds since `start`, for reports.
