@@ -60,7 +60,7 @@ impl Sent {
 
     fn hear(&mut self, answer: &Answer) {
         match answer {
-            Answer::Status { .. } => self.answered += 1,
+            Answer::Status { .. } | Answer::Unfinished { .. } => self.answered += 1,
             Answer::Timeout => self.timed_out += 1,
             Answer::Broken(..) => self.broken += 1,
         }
@@ -78,7 +78,9 @@ impl Sent {
         if self.problem.is_none() && !answer.is_2xx() {
             self.problem = Some(match answer {
                 Answer::Status { code, .. } => Problem::from_status(*code),
-                Answer::Timeout => Problem::Timeout { timeout_ms: client.limits().timeout_ms },
+                Answer::Timeout | Answer::Unfinished { .. } => {
+                    Problem::Timeout { timeout_ms: client.limits().timeout_ms }
+                }
                 Answer::Broken(failure, why) => {
                     Problem::from_wire(*failure, why, client.limits().timeout_ms).unwrap_or(Problem::Reset)
                 }

@@ -11,6 +11,8 @@ pub struct Effect {
     pub uuid: Uuid,
     pub event: u64,
     pub action: String,
+    /// The effects contract's machine-readable kind: `fulfil`, `cancel`, `create`.
+    pub kind: &'static str,
 }
 
 #[derive(Clone, Debug, Default)]

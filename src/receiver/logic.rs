@@ -75,12 +75,24 @@ pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
     };
     let decision = decide(kind, book, &env);
     if let Decision::Act { action } = &decision {
-        book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone() });
+        let kind = act_kind(&env.body.path, &env.body.details);
+        book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone(), kind });
         if let Some(inv) = &env.body.invoice {
             book.record_invoice_event(inv.id, env.body.id, &inv.state);
         }
     }
     Handled { uuid: Some(env.uuid), event: Some(env.body.id), decision }
+}
+
+/// The effects contract's `kind` of the act a delivery of `path` and `details` calls for (the
+/// same choice [`decide`] names in words).
+fn act_kind(path: &str, details: &str) -> &'static str {
+    match (path, details) {
+        ("/invoice/update/state", "paid") => "fulfil",
+        ("/invoice/update/state", _) => "cancel",
+        ("/client/add", _) => "create",
+        _ => "other",
+    }
 }
 
 fn parse(kind: ReceiverKind, body: &[u8]) -> Result<Envelope, Decision> {
