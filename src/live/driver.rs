@@ -461,10 +461,15 @@ impl<'w> Driver<'w> {
         // `Retry-After` is the receiver's real seconds: in virtual time, scaled like the rest.
         let retry_after_ms = retry_after_ms.map(|ms| self.clock.virtual_ms_of_wall(ms));
         let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
+        if stop {
+            // The run ends here: the failing answer reaches the core (and the trace) first, even
+            // where a partition would lose it: the receiver's failure, not the scenario's
+            // partition, is what the run is graded on.
+            self.answer_now(job.attempt, outcome);
+            return Ok(());
+        }
         match self.links.path(&from, &Host::Dispatcher, &mut self.rng) {
             Path::Partitioned => self.answer_now(job.attempt, Outcome::Reset),
-            // The run ends here: the failing answer reaches the core (and the trace) first.
-            _ if stop => self.answer_now(job.attempt, outcome),
             path => self.route(path, &from, &Host::Dispatcher, answer),
         }
         Ok(())
