@@ -59,7 +59,16 @@ async fn certify_python(defect: Option<&str>, tune: impl FnOnce(&mut CertifyOpti
     let receiver = python(defect);
     let mut opts = options(&receiver.base);
     tune(&mut opts);
-    certify(&opts).await.unwrap()
+    let report = certify(&opts).await.unwrap();
+    nothing_unobserved_passed(&report);
+    report
+}
+
+/// Every report of every control here: a case passed only on answers it observed.
+fn nothing_unobserved_passed(report: &Report) {
+    for case in report.cases.iter().filter(|c| c.verdict == Verdict::Passed) {
+        assert!(case.observed.answers > 0, "{} passed on no answer: {}", case.name, report.to_table());
+    }
 }
 
 #[tokio::test]

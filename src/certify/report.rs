@@ -226,6 +226,20 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::wrap;
+    use super::{CaseResult, Observed};
+    use crate::certify::{CaseId, Verdict};
+
+    /// Whatever a grader said, a case result with no answer observed does not read passed.
+    #[test]
+    fn a_case_with_no_answer_observed_is_never_passed() {
+        for id in CaseId::ALL {
+            let passed = CaseResult::with_fix(id.info(), Verdict::Passed, "looked fine".into(), String::new());
+            let unseen = passed.clone().observing(Observed { requests: 3, answers: 0 });
+            assert_eq!(unseen.verdict, Verdict::NotVerified, "{}", id.info().name);
+            assert!(unseen.detail.starts_with("not observed"), "{}", unseen.detail);
+            assert_eq!(passed.observing(Observed { requests: 1, answers: 1 }).verdict, Verdict::Passed);
+        }
+    }
 
     #[test]
     fn wrap_keeps_words_whole_and_lines_short() {

@@ -124,4 +124,72 @@ mod tests {
         assert!(detail.ends_with("no --effects-url given"), "{detail}");
         assert_eq!(grade(&sent(Acts::Once, false), &none).0, Verdict::Passed);
     }
+
+    mod nothing_unobserved_passes {
+        use super::*;
+        use crate::certify::effects::ActKind;
+        use proptest::prelude::*;
+
+        fn kind() -> impl Strategy<Value = Option<ActKind>> {
+            prop_oneof![
+                Just(None),
+                Just(Some(ActKind::Fulfil)),
+                Just(Some(ActKind::Cancel)),
+                Just(Some(ActKind::Other))
+            ]
+        }
+
+        prop_compose! {
+            fn sent()(
+                answered in 0usize..3,
+                timed_out in 0usize..2,
+                failed in any::<bool>(),
+                expects in prop::collection::vec((0u128..4, any::<bool>(), any::<bool>()), 0..4),
+            ) -> Sent {
+                let expects = expects
+                    .into_iter()
+                    .map(|(u, once, essential)| Expect {
+                        uuid: Uuid::from_u128(u),
+                        acts: if once { Acts::Once } else { Acts::Never },
+                        what: "it".into(),
+                        essential,
+                    })
+                    .collect();
+                let failures = if failed { vec!["500".into()] } else { vec![] };
+                Sent { failures, expects, answered, timed_out, ..Sent::default() }
+            }
+        }
+
+        fn effects() -> impl Strategy<Value = Effects> {
+            let record = (0u128..4, kind()).prop_map(|(u, kind)| EffectRecord {
+                uuid: Uuid::from_u128(u),
+                event: None,
+                action: Some("words are never read".into()),
+                kind,
+            });
+            prop_oneof![
+                Just(Effects::Unavailable("no --effects-url given".into())),
+                prop::collection::vec(record, 0..6).prop_map(Effects::Read),
+            ]
+        }
+
+        proptest! {
+            /// A hand-sent case passes only on answers it saw, every answer right, and every
+            /// essential act count judged on a list it read, and matching.
+            #[test]
+            fn passed_means_observed_and_judged(s in sent(), e in effects()) {
+                let (verdict, _) = grade(&s, &e);
+                if verdict == Verdict::Passed {
+                    prop_assert!(s.answered > 0);
+                    prop_assert!(s.failures.is_empty());
+                    for x in s.expects.iter().filter(|x| x.essential) {
+                        let seen = e.for_uuid(x.uuid);
+                        prop_assert!(seen.is_some(), "an essential act count judged on no list");
+                        let acted = seen.unwrap_or_default().into_iter().filter(|r| is_fulfilment(r)).count();
+                        prop_assert_eq!(acted, x.acts.count());
+                    }
+                }
+            }
+        }
+    }
 }
