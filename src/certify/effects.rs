@@ -223,4 +223,3 @@ mod tests {
         assert_eq!(act_name(&record(Some("fulfil invoice 4"), None), None), "acted");
     }
 }
-

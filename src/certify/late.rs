@@ -13,7 +13,12 @@ use uuid::Uuid;
 
 /// Marks, among the cases `short` (index in the run, acts counted per delivery when graded),
 /// those whose deliveries have more entries in `later` than were counted.
-pub fn mark(played: &mut [Option<CaseResult>], short: &[(usize, BTreeMap<Uuid, usize>)], later: &Effects, settle: Settle) {
+pub fn mark(
+    played: &mut [Option<CaseResult>],
+    short: &[(usize, BTreeMap<Uuid, usize>)],
+    later: &Effects,
+    settle: Settle,
+) {
     for (index, counted) in short {
         let late = counted.iter().filter(|(u, n)| later.for_uuid(**u).is_some_and(|r| r.len() > **n)).count();
         let Some(Some(case)) = played.get_mut(*index) else { continue };
@@ -56,10 +61,8 @@ mod tests {
         let info = CaseId::Redelivery.info();
         let failed = || Some(CaseResult::with_fix(info, Verdict::Failed, "acted 0 times".into(), "dedup".into()));
         let mut played = vec![failed(), failed()];
-        let short = vec![
-            (0, BTreeMap::from([(Uuid::from_u128(1), 0)])),
-            (1, BTreeMap::from([(Uuid::from_u128(2), 0)])),
-        ];
+        let short =
+            vec![(0, BTreeMap::from([(Uuid::from_u128(1), 0)])), (1, BTreeMap::from([(Uuid::from_u128(2), 0)]))];
         mark(&mut played, &short, &Effects::Read(vec![record(1)]), Settle::default());
         let late = played[0].as_ref().unwrap();
         assert_eq!(late.verdict, Verdict::Failed);

@@ -60,7 +60,16 @@ impl CaseResult {
 
     pub fn with_fix(info: CaseInfo, verdict: Verdict, detail: String, fix: String) -> CaseResult {
         let observed = Observed::default();
-        CaseResult { name: info.name, group: info.group, checks: info.checks, why: info.why, verdict, detail, fix, observed }
+        CaseResult {
+            name: info.name,
+            group: info.group,
+            checks: info.checks,
+            why: info.why,
+            verdict,
+            detail,
+            fix,
+            observed,
+        }
     }
 }
 
@@ -137,11 +146,7 @@ impl Report {
         );
         if let Some(why) = &self.stopped {
             // The reason first: twelve "not run" rows say less than this line.
-            let _ = writeln!(
-                out,
-                "STOPPED: {why}; {} case(s) after it were not run\n",
-                self.count(Verdict::NotRun)
-            );
+            let _ = writeln!(out, "STOPPED: {why}; {} case(s) after it were not run\n", self.count(Verdict::NotRun));
         }
         let name_w = self.cases.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
         let rows = self

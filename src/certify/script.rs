@@ -92,7 +92,8 @@ impl Sent {
     fn require_2xx_or_4xx(&mut self, what: &str, answer: &Answer, client: &Client) {
         self.hear(answer);
         let line = format!("{what}: {}", answer.describe(client.limits()));
-        let taken = matches!(answer, Answer::Status { code, .. } if (200..300).contains(code) || (400..500).contains(code));
+        let taken =
+            matches!(answer, Answer::Status { code, .. } if (200..300).contains(code) || (400..500).contains(code));
         if taken { self.notes.push(line) } else { self.fail(line, answer, client) }
     }
 

@@ -14,8 +14,8 @@
 use super::case::CaseInfo;
 use super::hint::{Problem, fix};
 use super::verdict::Verdict;
-use super::{CertifyError, CertifyOptions, library};
 use super::wire::WireFailure;
+use super::{CertifyError, CertifyOptions, library};
 use crate::live::{ActNote, Bindings, EarlierEffects, LiveOptions, Observed, WireNote};
 use crate::scenario::{Expectation, Failure, Scenario, evaluate};
 use crate::trace::{Outcome, Trace, TraceEvent};
@@ -209,7 +209,7 @@ pub fn silence(timeout_ms: u64) -> String {
 
 /// `30 s`, `1500 ms`.
 fn duration_words(ms: u64) -> String {
-    if ms % 1_000 == 0 { format!("{} s", ms / 1_000) } else { format!("{ms} ms") }
+    if ms.is_multiple_of(1_000) { format!("{} s", ms / 1_000) } else { format!("{ms} ms") }
 }
 
 /// Acts the trace shows that an `acted` expectation counts (its receiver, event, action).

@@ -31,7 +31,8 @@ pub fn grade(sent: &Sent, effects: &Effects) -> (Verdict, String) {
     let mut unseen = false;
     let mut seen = Vec::new();
     for e in &sent.expects {
-        let acted = effects.for_uuid(e.uuid).map(|all| all.into_iter().filter(|r| is_fulfilment(r)).collect::<Vec<_>>());
+        let acted =
+            effects.for_uuid(e.uuid).map(|all| all.into_iter().filter(|r| is_fulfilment(r)).collect::<Vec<_>>());
         match acted {
             Some(records) if records.len() == e.acts.count() => {
                 let times = if e.acts == Acts::Never { "not acted on" } else { "acted on once" };
@@ -61,7 +62,9 @@ pub fn grade(sent: &Sent, effects: &Effects) -> (Verdict, String) {
 /// Some delivery was acted on fewer times than expected (a late act may explain it).
 pub fn short_of_acts(sent: &Sent, effects: &Effects) -> bool {
     sent.expects.iter().any(|e| {
-        effects.for_uuid(e.uuid).is_some_and(|all| all.into_iter().filter(|r| is_fulfilment(r)).count() < e.acts.count())
+        effects
+            .for_uuid(e.uuid)
+            .is_some_and(|all| all.into_iter().filter(|r| is_fulfilment(r)).count() < e.acts.count())
     })
 }
 

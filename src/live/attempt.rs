@@ -96,7 +96,9 @@ impl Couriers {
         let deadline = Duration::from_millis(job.timeout_ms);
         let (reply, note) = match tokio::time::timeout(deadline, self.post(url, &job, deadline)).await {
             Ok(answered) => answered,
-            Err(_) => (Reply::NoAnswer, Some((WireFailure::Timeout, format!("no answer within {} ms", job.timeout_ms)))),
+            Err(_) => {
+                (Reply::NoAnswer, Some((WireFailure::Timeout, format!("no answer within {} ms", job.timeout_ms))))
+            }
         };
         let answered_at = Instant::now();
         let effects = match effects_url {
