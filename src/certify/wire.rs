@@ -102,6 +102,9 @@ mod tests {
         let c = chain(&["error sending request", "client error (Connect)", "invalid peer certificate: UnknownIssuer"]);
         assert_eq!(classify_text(&c, true), WireFailure::Tls);
         assert!(tls_sentence(&c).starts_with("the receiver's certificate is signed by an authority"));
+        // Wherever the sentence ends up (a case's detail, the exit-2 message of an unreadable
+        // effects URL), it names the flag that fixes it.
+        assert!(tls_sentence(&c).contains("--ca-cert FILE"), "{}", tls_sentence(&c));
         let c = chain(&["error sending request", "received corrupt message of type InvalidContentType"]);
         assert!(tls_sentence(&c).contains("plain HTTP"));
     }
