@@ -186,6 +186,25 @@ async fn a_receiver_that_never_answers_fails_on_time_and_the_run_ends() {
     assert!(report.to_table().contains("STOPPED: the receiver answered nothing"), "{}", report.to_table());
 }
 
+/// A status line, then a body that never ends: every case fails on time, but the receiver is
+/// answering, so the run does not stop as if it were silent.
+#[tokio::test]
+async fn a_receiver_whose_bodies_never_end_is_not_taken_for_a_silent_one() {
+    let base = raw_server(|mut socket| async move {
+        let mut head = [0u8; 4096];
+        let _ = socket.read(&mut head).await;
+        let start = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n";
+        let _ = socket.write_all(start.as_bytes()).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let report = certify(&options(&base, false, 200)).await.unwrap();
+    assert!(report.stopped.is_none(), "{}", report.to_table());
+    assert_eq!(names_with(&report, Verdict::Failed), all_names(&report), "{}", report.to_table());
+    let valid = report.case("valid-delivery").unwrap();
+    assert!(valid.detail.contains("a 200 whose body did not end"), "{}", valid.detail);
+}
+
 #[tokio::test]
 async fn a_slow_reference_receiver_fails_on_time() {
     let slow = ServeOptions { answer_delay_ms: 1_000, ..ServeOptions::default() };

@@ -30,7 +30,7 @@ impl Problem {
     /// A failure on the wire, `what` its sentence; `None` for a redirect, whose status says it.
     pub fn from_wire(failure: WireFailure, what: &str, timeout_ms: u64) -> Option<Problem> {
         Some(match failure {
-            WireFailure::Timeout => Problem::Timeout { timeout_ms },
+            WireFailure::Timeout | WireFailure::Unfinished => Problem::Timeout { timeout_ms },
             WireFailure::Tls => Problem::Tls,
             WireFailure::Refused => Problem::Refused,
             WireFailure::Reset => Problem::Reset,

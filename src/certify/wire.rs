@@ -15,6 +15,9 @@ pub enum WireFailure {
     NotHttp,
     /// A 3xx: an answer, noted for where it pointed (the status says the rest).
     Redirect,
+    /// A status line came, and the body did not end by the deadline: a timeout, but the
+    /// receiver is answering.
+    Unfinished,
     Other,
 }
 
@@ -36,7 +39,9 @@ pub fn describe(e: &reqwest::Error) -> (WireFailure, String) {
             "the connection broke before a whole answer came back (reset or closed by the receiver)".to_string()
         }
         WireFailure::NotHttp => format!("the answer was not HTTP: no status line a sender can read ({cause})"),
-        WireFailure::Timeout | WireFailure::Redirect | WireFailure::Other => format!("the request failed: {cause}"),
+        WireFailure::Timeout | WireFailure::Unfinished | WireFailure::Redirect | WireFailure::Other => {
+            format!("the request failed: {cause}")
+        }
     };
     (failure, what)
 }

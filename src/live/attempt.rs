@@ -94,11 +94,20 @@ impl Couriers {
     /// POSTs the job's body to `url`, then reads `effects_url`.
     pub async fn fly(&self, job: Job, url: Url, effects_url: Option<Url>) -> Exchange {
         let deadline = Duration::from_millis(job.timeout_ms);
-        let (reply, note) = match tokio::time::timeout(deadline, self.post(url, &job, deadline)).await {
+        let head = std::sync::Mutex::new(None);
+        let (reply, note) = match tokio::time::timeout(deadline, self.post(url, &job, deadline, &head)).await {
             Ok(answered) => answered,
             Err(_) => {
                 (Reply::NoAnswer, Some((WireFailure::Timeout, format!("no answer within {} ms", job.timeout_ms))))
             }
+        };
+        // A status line that came before the deadline: the receiver is answering, slowly.
+        let note = match (note, *head.lock().unwrap_or_else(|p| p.into_inner())) {
+            (Some((WireFailure::Timeout, _)), Some(code)) => Some((
+                WireFailure::Unfinished,
+                format!("no whole answer within {} ms (a {code} whose body did not end)", job.timeout_ms),
+            )),
+            (note, _) => note,
         };
         let answered_at = Instant::now();
         let effects = match effects_url {
@@ -117,7 +126,14 @@ impl Couriers {
     }
 
     /// How the POST ended, and in words what went wrong when the outcome alone does not say it.
-    async fn post(&self, url: Url, job: &Job, deadline: Duration) -> (Reply, Option<(WireFailure, String)>) {
+    /// `head` is told the status code as soon as it arrives.
+    async fn post(
+        &self,
+        url: Url,
+        job: &Job,
+        deadline: Duration,
+        head: &std::sync::Mutex<Option<u16>>,
+    ) -> (Reply, Option<(WireFailure, String)>) {
         let body = with_event_id_offset(&job.body, job.event_id_offset);
         let request =
             self.deliveries.post(url).timeout(deadline).header(reqwest::header::CONTENT_TYPE, "application/json");
@@ -131,6 +147,7 @@ impl Couriers {
             Err(e) => return failed(&e, job.timeout_ms),
         };
         let code = response.status().as_u16();
+        *head.lock().unwrap_or_else(|p| p.into_inner()) = Some(code);
         let retry_after_ms = retry_after_ms(code, response.headers());
         let note = redirect_note(code, response.headers());
         // The whole answer counts: a status line followed by a body that never ends is no answer.
