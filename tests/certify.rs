@@ -442,6 +442,6 @@ async fn a_receiver_that_answers_forever_fails_on_time() {
     let report = certify(&options(&base, false, 200)).await.unwrap();
     let valid = report.case("valid-delivery").unwrap();
     assert_eq!(valid.verdict, Verdict::Failed);
-    assert!(valid.detail.contains("no answer within 200 ms"), "{}", valid.detail);
+    assert!(valid.detail.contains("no whole answer within 200 ms (a 200 whose body"), "{}", valid.detail);
     assert_eq!(report.count(Verdict::Passed), 0, "{}", report.to_table());
 }
