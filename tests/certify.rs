@@ -171,14 +171,38 @@ async fn never_answers() -> String {
     .await
 }
 
+/// A receiver that answers nothing fails its first case, reason first; the run stops there and
+/// the cases it never reached are not run (one timeout, not one per case).
 #[tokio::test]
 async fn a_receiver_that_never_answers_fails_on_time_and_the_run_ends() {
     let base = never_answers().await;
     let report = certify(&options(&base, false, 200)).await.unwrap();
-    assert_eq!(names_with(&report, Verdict::Failed), all_names(&report));
-    for case in &report.cases {
-        assert!(case.detail.contains("no answer within 200 ms"), "{}: {}", case.name, case.detail);
-    }
+    assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["valid-delivery"]), "{}", report.to_table());
+    let valid = report.case("valid-delivery").unwrap();
+    assert!(valid.detail.starts_with("the receiver answered nothing in 200 ms"), "{}", valid.detail);
+    assert!(valid.detail.contains("no answer within 200 ms"), "{}", valid.detail);
+    assert_eq!(report.count(Verdict::NotRun), report.cases.len() - 1, "{}", report.to_table());
+    assert!(report.stopped.as_deref().unwrap().starts_with("the receiver answered nothing in 200 ms"));
+    assert!(report.to_table().contains("STOPPED: the receiver answered nothing"), "{}", report.to_table());
+}
+
+/// A status line, then a body that never ends: every case fails on time, but the receiver is
+/// answering, so the run does not stop as if it were silent.
+#[tokio::test]
+async fn a_receiver_whose_bodies_never_end_is_not_taken_for_a_silent_one() {
+    let base = raw_server(|mut socket| async move {
+        let mut head = [0u8; 4096];
+        let _ = socket.read(&mut head).await;
+        let start = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n";
+        let _ = socket.write_all(start.as_bytes()).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let report = certify(&options(&base, false, 200)).await.unwrap();
+    assert!(report.stopped.is_none(), "{}", report.to_table());
+    assert_eq!(names_with(&report, Verdict::Failed), all_names(&report), "{}", report.to_table());
+    let valid = report.case("valid-delivery").unwrap();
+    assert!(valid.detail.contains("a 200 whose body did not end"), "{}", valid.detail);
 }
 
 #[tokio::test]
@@ -221,7 +245,7 @@ async fn an_endless_body_is_a_failed_attempt_at_the_deadline() {
     assert!(valid.detail.contains("went past"), "{}", valid.detail);
     let hand_sent = report.case("unknown-fields").unwrap();
     assert_eq!(hand_sent.verdict, Verdict::Failed, "{}", report.to_table());
-    assert!(hand_sent.detail.contains("no answer within 300 ms"), "{}", hand_sent.detail);
+    assert!(hand_sent.detail.contains("no whole answer within 300 ms (a 200 whose body"), "{}", hand_sent.detail);
 }
 
 /// #6: an effects URL that was given and cannot be read (here: larger than the cap) is bad
@@ -324,11 +348,12 @@ fn contract_receiver(racy: bool) -> Router {
                 }
                 // Long enough for the concurrent twin to pass the check too.
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-                effects.lock().unwrap().push(json!({"uuid": v["uuid"], "event": b["id"]}));
+                effects.lock().unwrap().push(json!({"uuid": v["uuid"], "event": b["id"], "kind": "fulfil"}));
             } else {
                 let mut e = effects.lock().unwrap();
                 if !seen(&e) {
-                    e.push(json!({"uuid": v["uuid"], "event": b["id"], "extra": 1}));
+                    // `kind` lets the stale-payload cases judge it (without, they are not judged).
+                    e.push(json!({"uuid": v["uuid"], "event": b["id"], "kind": "fulfil", "extra": 1}));
                 }
             }
             StatusCode::NO_CONTENT
@@ -417,6 +442,6 @@ async fn a_receiver_that_answers_forever_fails_on_time() {
     let report = certify(&options(&base, false, 200)).await.unwrap();
     let valid = report.case("valid-delivery").unwrap();
     assert_eq!(valid.verdict, Verdict::Failed);
-    assert!(valid.detail.contains("no answer within 200 ms"), "{}", valid.detail);
+    assert!(valid.detail.contains("no whole answer within 200 ms (a 200 whose body"), "{}", valid.detail);
     assert_eq!(report.count(Verdict::Passed), 0, "{}", report.to_table());
 }

@@ -4,7 +4,7 @@
 
 mod support;
 
-use hooksim::certify::{CertifyOptions, Limits, Report, Verdict, certify};
+use hooksim::certify::{CertifyOptions, Group, Limits, Report, Verdict, certify};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -59,7 +59,16 @@ async fn certify_python(defect: Option<&str>, tune: impl FnOnce(&mut CertifyOpti
     let receiver = python(defect);
     let mut opts = options(&receiver.base);
     tune(&mut opts);
-    certify(&opts).await.unwrap()
+    let report = certify(&opts).await.unwrap();
+    nothing_unobserved_passed(&report);
+    report
+}
+
+/// Every report of every control here: a case passed only on answers it observed.
+fn nothing_unobserved_passed(report: &Report) {
+    for case in report.cases.iter().filter(|c| c.verdict == Verdict::Passed) {
+        assert!(case.observed.answers > 0, "{} passed on no answer: {}", case.name, report.to_table());
+    }
 }
 
 #[tokio::test]
@@ -90,19 +99,97 @@ async fn a_receiver_working_from_a_queue_passes() {
     assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
 }
 
-/// #8: recording other work under the stale `paid` delivery, with `kind = "other"`, is not
-/// fulfilling it; the same record without `kind` reads as the work the delivery calls for.
+const STALE: [&str; 3] = ["paid-carrying-cancelled", "out-of-order", "paid-failing-for-days"];
+
+/// #8, and issue 18 #2: recording other work under the stale `paid` delivery, with `kind =
+/// "other"`, is not fulfilling it. The same record without `kind` ("marked invoice 7 cancelled,
+/// no fulfilment") is never read for its words: the stale-payload cases are not judged, and
+/// say so with the receiver's own text, every run alike.
 #[tokio::test]
-async fn other_work_under_a_stale_delivery_passes_when_its_kind_says_so() {
+async fn other_work_under_a_stale_delivery_passes_when_its_kind_says_so_and_is_not_judged_without() {
     let report = certify_python(Some("other-work"), |_| {}).await;
     assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
     let untyped = certify_python(Some("other-work-untyped"), |_| {}).await;
-    assert_eq!(
-        names_with(&untyped, Verdict::Failed),
-        BTreeSet::from(["paid-carrying-cancelled", "out-of-order", "paid-failing-for-days"]),
-        "{}",
-        untyped.to_table()
-    );
+    let table = untyped.to_table();
+    assert_eq!(names_with(&untyped, Verdict::Failed), BTreeSet::new(), "{table}");
+    assert_eq!(names_with(&untyped, Verdict::NotVerified), BTreeSet::from(STALE), "{table}");
+    for name in STALE {
+        let case = untyped.case(name).unwrap();
+        assert!(case.detail.starts_with("not judged: effects carry no kind"), "{table}");
+        assert!(case.detail.contains("cancelled, no fulfilment"), "the receiver's own words: {table}");
+        assert!(case.fix.contains("`kind`"), "{table}");
+    }
+}
+
+/// Issue 18 #3: a receiver that acts twice on a case's control delivery has failed, not left
+/// the case unverified.
+#[tokio::test]
+async fn acting_twice_on_the_control_delivery_fails() {
+    let report = certify_python(Some("acts-twice"), |_| {}).await;
+    let table = report.to_table();
+    for name in STALE {
+        let case = report.case(name).unwrap();
+        assert_eq!(case.verdict, Verdict::Failed, "{name}: {table}");
+        assert!(case.detail.contains("control delivery"), "{name}: {table}");
+    }
+    assert!(names_with(&report, Verdict::NotVerified).is_empty(), "{table}");
+}
+
+/// Issue 18 #1: a wire failure inside a case (an answer that is not HTTP, a reset, here on each
+/// duplicate delivery) fails every case with a duplicate, with the wire failure as its reason
+/// and its own advice: never "not verified", never dedup advice.
+#[tokio::test]
+async fn a_wire_failure_on_duplicates_fails_the_dedup_cases_with_its_own_reason_and_fix() {
+    for (defect, reason, advice) in [
+        ("not-http-on-duplicate", "the answer was not HTTP", "whole HTTP response"),
+        ("reset-on-duplicate", "the connection broke before a whole answer", "the connection broke"),
+    ] {
+        for effects in [true, false] {
+            let report = certify_python(Some(defect), |o| {
+                if !effects {
+                    o.effects_url = None;
+                }
+            })
+            .await;
+            let table = report.to_table();
+            for case in report.cases.iter().filter(|c| c.group == Group::Dedup) {
+                assert_eq!(case.verdict, Verdict::Failed, "{defect}, {}: {table}", case.name);
+                assert!(case.detail.contains(reason), "{defect}, {}: {table}", case.name);
+                assert!(case.fix.contains(advice), "{defect}, {}: {}", case.name, case.fix);
+                assert!(!case.fix.contains("uuid"), "no dedup advice for a wire failure: {}", case.fix);
+            }
+            assert_eq!(report.case("valid-delivery").unwrap().verdict, Verdict::Passed, "{table}");
+        }
+    }
+}
+
+/// Issue 18 #5: a 3xx to a body that cannot be read is retried by a sender, like a 5xx.
+#[tokio::test]
+async fn a_redirect_answered_to_malformed_json_fails() {
+    let report = certify_python(Some("redirect-on-malformed"), |_| {}).await;
+    let case = report.case("malformed-json").unwrap();
+    assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["malformed-json"]), "{}", report.to_table());
+    assert!(case.detail.contains("302"), "{}", case.detail);
+    assert!(case.fix.contains("retried like a 5xx"), "{}", case.fix);
+}
+
+/// Issue 18 #4: with the default settle window, a receiver acting from a queue 1 s after its
+/// answers passes; one acting 3 s after fails, and the failure names the window and the flags
+/// (not dedup advice for acts that were only late).
+#[tokio::test]
+async fn a_queue_within_the_default_window_passes_and_a_later_one_is_told_about_the_window() {
+    let defaults = |o: &mut CertifyOptions| o.settle = Default::default();
+    let report = certify_python(Some("queue-1s"), defaults).await;
+    assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
+    let late = certify_python(Some("queue-3s"), defaults).await;
+    let table = late.to_table();
+    let failed: Vec<_> = late.cases.iter().filter(|c| c.verdict == Verdict::Failed).collect();
+    assert!(!failed.is_empty(), "{table}");
+    for case in failed {
+        assert!(case.detail.starts_with("acted after the effects settle window"), "{}: {table}", case.name);
+        assert!(case.fix.contains("--effects-quiet-ms"), "{}: {}", case.name, case.fix);
+    }
+    assert!(names_with(&late, Verdict::NotVerified).is_empty(), "{table}");
 }
 
 /// #2: a redelivery is rendered again at send time; deduplicating on the body's hash fails.
@@ -166,4 +253,27 @@ async fn a_private_ca_is_a_tls_sentence_until_its_certificate_is_given() {
 async fn a_last_write_wins_receiver_fails_the_real_reordering() {
     let report = certify_python(Some("last-write-wins"), |_| {}).await;
     assert_eq!(names_with(&report, Verdict::Failed), BTreeSet::from(["out-of-order"]), "{}", report.to_table());
+}
+
+/// Issue 18 #9: a receiver that accepts connections and never answers is failed within a
+/// minute with the default flags (30 s attempt timeout): the reason first, the cases it never
+/// reached "not run". The bound below is a hang guard, not a timing assertion.
+#[test]
+fn a_receiver_that_never_answers_is_failed_at_its_first_case_and_the_rest_are_not_run() {
+    let receiver = python(Some("never-answers"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hooksim"))
+        .args(["certify", "receiver", "--url", &format!("{}/webhook", receiver.base)])
+        .args(["--effects-url", &format!("{}/effects", receiver.base)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (code, out) = support::process::wait_bounded(child, stdout, std::time::Duration::from_secs(240));
+    assert_eq!(code, 1, "{out}");
+    let stopped = out.lines().find(|l| l.starts_with("STOPPED")).unwrap_or_default();
+    assert!(stopped.starts_with("STOPPED: the receiver answered nothing in 30 s (case valid-delivery)"), "{out}");
+    assert!(out.find("STOPPED").unwrap() < out.find("CASE").unwrap(), "the reason comes first: {out}");
+    assert_eq!(out.matches("NOT RUN").count(), 12, "{out}");
+    assert!(out.contains("0 passed, 1 failed, 0 not verified, 12 not run"), "{out}");
 }

@@ -139,3 +139,16 @@ fn a_bad_secret_or_a_scheme_without_one_exits_2() {
     assert_eq!(status(&["--listen", "127.0.0.1:0", "--secret", "whsec_", "--serve-for-ms", "1"]), Some(2));
     assert_eq!(status(&["--listen", "127.0.0.1:0", "--scheme", "github", "--serve-for-ms", "1"]), Some(2));
 }
+
+/// `--effects-max`: at the limit a new act is refused with 503 (the sender retries it), so a
+/// full receiver fails certification on its answers instead of passing with acts unseen.
+#[test]
+fn a_receiver_at_its_effects_max_refuses_new_acts_with_503_and_certification_says_so() {
+    let served = serve_with(&["--kind", "dedup", "--effects-max", "1"]);
+    let (code, table) = run_printed(&served.command, &["--effects-quiet-ms", "100", "--timeout-ms", "5000"]);
+    assert_eq!(code, 1, "{table}");
+    let valid = table.lines().find(|l| l.starts_with("valid-delivery")).unwrap();
+    assert!(valid.contains("passed"), "{table}");
+    let redelivery = table.lines().find(|l| l.starts_with("redelivery-once")).unwrap();
+    assert!(redelivery.contains("FAILED") && redelivery.contains("503"), "{table}");
+}

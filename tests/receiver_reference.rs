@@ -52,7 +52,8 @@ async fn naive_acts_twice_where_dedup_acts_once() {
         serde_json::json!({
             "uuid": "6f1c2a4e-0000-4000-8000-000000000001",
             "event": 41,
-            "action": "fulfil invoice 9"
+            "action": "fulfil invoice 9",
+            "kind": "fulfil"
         })
     );
 }

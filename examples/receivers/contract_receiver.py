@@ -22,10 +22,17 @@ Defects (each one is caught by a certification case, or, for the last three, mus
   queue            correct, but answers at once and acts from a queue 200 ms later
   other-work       correct, and also records "marked invoice cancelled" (kind other) under a
                    stale paid delivery
-  other-work-untyped   the same record without `kind` (it then reads as the work the delivery
-                   calls for: the contract's backward-compatible reading)
+  other-work-untyped   the same record ("marked invoice 7 cancelled, no fulfilment") without
+                   `kind`: its words are never read, so the stale-payload cases are "not judged"
   reserialises     (with --secret) verifies the signature over the body parsed and written
-                   again, not over the bytes received
+                   again, not over the bytes received (fails signature-raw-bytes and large-body)
+  not-http-on-duplicate   answers a duplicate delivery with bytes that are not HTTP
+  reset-on-duplicate      resets the connection of a duplicate delivery (no answer)
+  acts-twice       records every act twice (two fulfilments per delivery, the control's too)
+  queue-1s         correct, but acts from a queue 1 s after answering (passes the default window)
+  queue-3s         the same 3 s after answering (later than the default 2 s window)
+  redirect-on-malformed   answers 302 to a body it cannot read (a sender retries a 3xx)
+  never-answers    accepts every delivery's connection and never answers it
 """
 
 import argparse
@@ -34,6 +41,8 @@ import hashlib
 import hmac
 import json
 import queue
+import socket
+import struct
 import sys
 import threading
 import time
@@ -89,39 +98,47 @@ def record(envelope, act):
     if DEFECT != "other-work-untyped":
         entry["kind"] = kind
     EFFECTS.append(entry)
+    if DEFECT == "acts-twice":
+        EFFECTS.append(dict(entry))
 
 
 def handle(envelope, raw, connection_seen):
+    """Acts on the delivery when it calls for it; returns False for a duplicate (already claimed)."""
     if DEFECT == "never-acts":
-        return
+        return True
     key = hashlib.sha256(raw).hexdigest() if DEFECT == "body-hash" else envelope["uuid"]
     if DEFECT == "racy":
         if key in CLAIMED:
-            return
+            return False
         time.sleep(0.001)  # the window between the check and the act
         CLAIMED.add(key)
         with LOCK:
             act = decide(envelope)
             if act:
                 record(envelope, act)
-        return
+        return True
     with LOCK:
         seen = connection_seen if DEFECT == "per-connection" else CLAIMED
         if key in seen:
-            return
+            return False
         seen.add(key)
         act = decide(envelope)
         if act:
             record(envelope, act)
+    return True
+
+
+QUEUE_DELAY_S = {"queue": 0.2, "queue-1s": 1.0, "queue-3s": 3.0}
 
 
 def worker():
-    # One worker, in queue order: each job is done 200 ms after it was queued. (A timer per job
-    # could run two jobs queued close together out of order, which made this correct receiver
-    # fail now and then.)
+    # One worker, in queue order: each job is done QUEUE_DELAY_S after it was queued. (A timer
+    # per job could run two jobs queued close together out of order, which made this correct
+    # receiver fail now and then.)
+    delay = QUEUE_DELAY_S[DEFECT]
     while True:
         queued_at, envelope, raw = WORK.get()
-        time.sleep(max(0.0, queued_at + 0.2 - time.monotonic()))
+        time.sleep(max(0.0, queued_at + delay - time.monotonic()))
         handle(envelope, raw, set())
 
 
@@ -142,8 +159,22 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def wire_failure(self):
+        """The defects that break the connection instead of answering: not HTTP, or a reset."""
+        self.close_connection = True
+        if DEFECT == "not-http-on-duplicate":
+            self.wfile.write(b"DUPLICATE IGNORED\n")
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        else:  # reset-on-duplicate: SO_LINGER 0 makes close() send a RST
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if DEFECT == "never-answers":
+            time.sleep(3600)  # the connection stays open, unanswered
+            return
         try:
             if SECRET is not None and not signature_ok(self.headers, raw):
                 return self.answer(401)
@@ -155,12 +186,23 @@ class Handler(BaseHTTPRequestHandler):
                 raise ValueError("not an envelope")
             str(envelope["uuid"])
         except (ValueError, KeyError):
+            if DEFECT == "redirect-on-malformed":
+                self.send_response(302)
+                self.send_header("Location", "/webhook/")
+                self.send_header("Content-Length", "0")
+                return self.end_headers()
             return self.answer(400)
-        if DEFECT == "queue":
+        if DEFECT in QUEUE_DELAY_S:
             WORK.put((time.monotonic(), envelope, raw))
-        else:
-            handle(envelope, raw, self.connection_seen)
+        elif not handle(envelope, raw, self.connection_seen) and DEFECT in ("not-http-on-duplicate", "reset-on-duplicate"):
+            return self.wire_failure()
         self.answer(200)
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass  # the wire-failure defects closed the socket under the handler
 
     def do_GET(self):
         with LOCK:
@@ -188,7 +230,7 @@ def main():
         context.load_cert_chain(*args.tls)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         scheme = "https"
-    if DEFECT == "queue":
+    if DEFECT in QUEUE_DELAY_S:
         threading.Thread(target=worker, daemon=True).start()
     print("%s://127.0.0.1:%d" % (scheme, server.server_address[1]), flush=True)
     server.serve_forever()

@@ -194,8 +194,8 @@ impl CaseId {
             Self::MalformedJson => (
                 "malformed-json",
                 Group::Robustness,
-                "bodies that are not an envelope get an answer that is not a 5xx",
-                "a 5xx asks the sender to retry: an unreadable body would be retried forever (a 5xx storm)",
+                "bodies that are not an envelope get a 4xx (or a 2xx): never a 5xx or a 3xx",
+                "a 5xx or a 3xx is a failed attempt the sender retries: an unreadable body would be retried forever (a retry storm)",
                 "answer 400 (or 2xx) when the body does not parse; never let a parse error escape as a 500",
             ),
             Self::SignatureValid => (

@@ -19,8 +19,12 @@ pub enum Answer {
     },
     /// No whole answer within the deadline.
     Timeout,
-    /// The connection could not be made, or broke before a whole answer came back.
-    Broken(String),
+    /// A status line came, and the body did not end within the deadline: no whole answer
+    /// either, but the receiver is answering.
+    Unfinished { code: u16 },
+    /// The connection could not be made, or broke before a whole answer came back, or what came
+    /// back was not HTTP: how, and in words.
+    Broken(super::wire::WireFailure, String),
 }
 
 impl Answer {
@@ -43,7 +47,10 @@ impl Answer {
                 format!("{code}{quoted}{cut}")
             }
             Answer::Timeout => format!("no answer within {} ms", limits.timeout_ms),
-            Answer::Broken(why) => format!("connection failed: {why}"),
+            Answer::Unfinished { code } => {
+                format!("no whole answer within {} ms (a {code} whose body did not end)", limits.timeout_ms)
+            }
+            Answer::Broken(_, why) => format!("connection failed: {why}"),
         }
     }
 }
@@ -112,9 +119,13 @@ impl Client {
     async fn exchange(&self, request: reqwest::RequestBuilder, bytes_max: usize, past: Past) -> Answer {
         let deadline = Duration::from_millis(self.limits.timeout_ms);
         // reqwest's timeout covers the body too; this outer one also bounds our own reading loop.
-        match tokio::time::timeout(deadline, send_and_read(request, bytes_max, past)).await {
+        let head = std::sync::Mutex::new(None);
+        match tokio::time::timeout(deadline, send_and_read(request, bytes_max, past, &head)).await {
+            Ok(Answer::Timeout) | Err(_) => match *head.lock().unwrap_or_else(|p| p.into_inner()) {
+                Some(code) => Answer::Unfinished { code },
+                None => Answer::Timeout,
+            },
             Ok(answer) => answer,
-            Err(_) => Answer::Timeout,
         }
     }
 }
@@ -128,12 +139,19 @@ enum Past {
     Stop,
 }
 
-async fn send_and_read(request: reqwest::RequestBuilder, bytes_max: usize, past: Past) -> Answer {
+/// `head` is told the status code as soon as it arrives.
+async fn send_and_read(
+    request: reqwest::RequestBuilder,
+    bytes_max: usize,
+    past: Past,
+    head: &std::sync::Mutex<Option<u16>>,
+) -> Answer {
     let mut response = match request.send().await {
         Ok(r) => r,
         Err(e) => return from_error(&e),
     };
     let code = response.status().as_u16();
+    *head.lock().unwrap_or_else(|p| p.into_inner()) = Some(code);
     let mut body = Vec::new();
     let mut truncated = false;
     // The answer counts only when it ends within the deadline, as a sender sees it: past the
@@ -161,7 +179,8 @@ fn from_error(e: &reqwest::Error) -> Answer {
     if e.is_timeout() {
         return Answer::Timeout;
     }
-    Answer::Broken(super::wire::describe_error(e))
+    let (failure, what) = super::wire::describe(e);
+    Answer::Broken(failure, what)
 }
 
 /// Elapsed wall-clock milliseconds since `start`, for reports.

@@ -11,9 +11,9 @@
 //! `kind` (optional, machine-readable) says what the act was: `fulfil`, `cancel`, `create` or
 //! `other`. It lets a receiver record other work under a delivery (marking an invoice cancelled
 //! under a stale `paid` delivery) without that entry reading as the work the delivery calls for.
-//! Without `kind`, an `action` written the way hooksim's reference receivers write it
-//! (`fulfil invoice 4`) is read as such, and any other entry counts as the work the delivery
-//! calls for ([`act_name`]).
+//! Without `kind`, an entry counts as an act on its delivery (the work it calls for), whatever
+//! its `action` says: the words are shown, never read ([`act_name`]). A check that must tell a
+//! fulfilment from other work (the stale-payload cases) does not judge an entry without `kind`.
 
 use super::client::{Answer, Client};
 use serde::Deserialize;
@@ -77,27 +77,26 @@ impl ActContext<'_> {
 }
 
 /// An entry as a trace action (`fulfil invoice 4`): its `kind` on the delivery's entity when
-/// given; else its `action` when written in the reference receivers' words; else the work the
-/// delivery calls for (an entry means the receiver did that work), or its text as written.
+/// given; without `kind`, the work the delivery calls for (an entry means the receiver acted on
+/// the delivery), or `acted on client 1` when it calls for none. The receiver's words are never
+/// read: no verdict depends on how an act is worded (they are shown, from
+/// [`crate::live::ActNote`]).
 pub fn act_name(record: &EffectRecord, context: Option<ActContext<'_>>) -> String {
     let text = record.action.as_deref().unwrap_or("acted");
     match (record.kind, context) {
         (Some(ActKind::Other), _) => format!("other: {text}"),
         (Some(kind), Some(c)) => format!("{} {} {}", kind.verb(), c.entity_kind, c.entity_id),
         (Some(kind), None) => format!("{}: {text}", kind.verb()),
-        (None, _) if is_reference_action(text) => text.to_string(),
-        (None, Some(c)) => c.calls_for().unwrap_or_else(|| text.to_string()),
-        (None, None) => text.to_string(),
+        (None, Some(c)) => c.calls_for().unwrap_or_else(|| format!("acted on {} {}", c.entity_kind, c.entity_id)),
+        (None, None) => "acted".to_string(),
     }
 }
 
-/// `fulfil invoice 4`, `cancel invoice 4`, `create client 1`.
-fn is_reference_action(text: &str) -> bool {
-    let words: Vec<&str> = text.split(' ').collect();
-    matches!(
-        words.as_slice(),
-        ["fulfil" | "cancel", "invoice", id] | ["create", "client", id] if id.parse::<u64>().is_ok()
-    )
+/// Whether an entry counts as the work a `paid` delivery calls for (fulfilling its invoice):
+/// `kind` `fulfil`, or no `kind` at all (an entry is an act on its delivery). Hand-sent cases
+/// count these; other kinds are other work, allowed beside it.
+pub fn is_fulfilment(record: &EffectRecord) -> bool {
+    matches!(record.kind, None | Some(ActKind::Fulfil))
 }
 
 #[derive(Deserialize)]
@@ -160,6 +159,28 @@ pub async fn fetch_settled(
     }
 }
 
+/// The list read again after `before` (what it settled to), watched until it changes and
+/// settles again, or for at most the settle's `max_ms` ([`crate::live::Settle::until_changed`]):
+/// acts that land after the quiet window.
+pub async fn fetch_changed(
+    client: &Client,
+    url: &str,
+    bytes_max: usize,
+    settle: crate::live::Settle,
+    before: &[EffectRecord],
+) -> Effects {
+    let read = || async {
+        match fetch(client, Some(url), bytes_max).await {
+            Effects::Read(records) => Ok(records),
+            Effects::Unavailable(why) => Err(why),
+        }
+    };
+    match settle.until_changed(&before.to_vec(), read).await {
+        Ok(records) => Effects::Read(records),
+        Err(why) => Effects::Unavailable(why),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,16 +207,19 @@ mod tests {
     }
 
     #[test]
-    fn acts_are_named_by_kind_then_by_reference_words_then_by_what_the_delivery_calls_for() {
+    fn acts_are_named_by_kind_else_by_what_the_delivery_calls_for_never_by_their_words() {
         let paid =
             Some(ActContext { path: "/invoice/update/state", details: "paid", entity_kind: "invoice", entity_id: 4 });
         assert_eq!(act_name(&record(Some("shipped"), Some(ActKind::Fulfil)), paid), "fulfil invoice 4");
         assert_eq!(act_name(&record(Some("marked cancelled"), Some(ActKind::Cancel)), paid), "cancel invoice 4");
         assert_eq!(act_name(&record(Some("noted"), Some(ActKind::Other)), paid), "other: noted");
-        assert_eq!(act_name(&record(Some("cancel invoice 4"), None), paid), "cancel invoice 4");
-        assert_eq!(act_name(&record(Some("shipped the order"), None), paid), "fulfil invoice 4");
+        // Without kind, the words never matter: the delivery's own call names the act.
+        for words in ["cancel invoice 4", "mark invoice 4 cancelled (no fulfilment)", "shipped the order"] {
+            assert_eq!(act_name(&record(Some(words), None), paid), "fulfil invoice 4", "{words}");
+        }
         assert_eq!(act_name(&record(None, None), paid), "fulfil invoice 4");
         let update = Some(ActContext { path: "/client/update", details: "", entity_kind: "client", entity_id: 1 });
-        assert_eq!(act_name(&record(Some("synced"), None), update), "synced");
+        assert_eq!(act_name(&record(Some("synced"), None), update), "acted on client 1");
+        assert_eq!(act_name(&record(Some("fulfil invoice 4"), None), None), "acted");
     }
 }

@@ -18,6 +18,7 @@ pub mod case;
 pub mod client;
 pub mod effects;
 pub mod hint;
+pub mod late;
 pub mod library;
 pub mod payload;
 pub mod report;
@@ -29,10 +30,11 @@ pub mod verdict;
 pub mod wire;
 
 pub use case::{CaseId, CaseInfo, Group};
-pub use report::{CaseResult, Report};
+pub use report::{CaseResult, Observed, Report};
 pub use verdict::Verdict;
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Every bound the harness puts on a receiver.
@@ -125,16 +127,21 @@ pub enum CertifyError {
 /// Runs every case against the receiver at `opts.url`, in catalogue order.
 ///
 /// Errors only when the run cannot start (a bad URL, nothing listening); a receiver that answers
-/// badly, slowly or not at all gives failed cases, never an error.
+/// badly, slowly or not at all gives failed cases, never an error. A case the receiver answered
+/// nothing in (every request ran into its deadline) ends the run: the cases after it are not
+/// run, and say why.
 pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     check_options(opts)?;
     reachable(&opts.url, opts.limits.timeout_ms).await?;
     let client = client::Client::trusting(opts.limits, opts.ca_cert_pem.as_deref())?;
+    // The effects list has its own deadline per read, the same as `run`'s (`--effects-timeout-ms`).
+    let effects_limits = Limits { timeout_ms: opts.settle.read_timeout_ms, ..opts.limits };
+    let effects_client = client::Client::trusting(effects_limits, opts.ca_cert_pem.as_deref())?;
+    let effects_max = opts.limits.effects_bytes_max;
     // Read the effects list before any case: a typo (dead port, 404, the webhook URL by mistake)
     // is bad input, not a run whose dedup cases quietly go unverified.
     if let Some(url) = &opts.effects_url
-        && let effects::Effects::Unavailable(why) =
-            effects::fetch(&client, Some(url), opts.limits.effects_bytes_max).await
+        && let effects::Effects::Unavailable(why) = effects::fetch(&effects_client, Some(url), effects_max).await
     {
         return Err(CertifyError::EffectsUnreadable { url: url.clone(), why });
     }
@@ -148,36 +155,62 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     let mut deck = payload::Deck::new(opts.seed);
     let mut played: Vec<Option<CaseResult>> = Vec::new();
     let mut sent = Vec::new();
+    let mut short: Vec<(usize, BTreeMap<uuid::Uuid, usize>)> = Vec::new();
+    let mut stopped: Option<String> = None;
     for (index, id) in CaseId::ALL.into_iter().chain(signed).enumerate() {
         let info = id.info();
+        if let Some(why) = &stopped {
+            played.push(Some(CaseResult::not_run(info, why)));
+            continue;
+        }
         match id.scenario_file() {
             Some(file) => {
                 let t = trial::play(&info, file, index as u64, opts).await?;
-                played.push(Some(CaseResult::with_fix(info, t.verdict, t.detail, t.fix)));
+                if t.silent {
+                    stopped = Some(format!("{} (case {})", trial::silence(opts.limits.timeout_ms), info.name));
+                }
+                if let Some(counts) = t.short_of_acts {
+                    short.push((index, counts));
+                }
+                let observed = Observed { answers: t.answered, requests: t.requests };
+                played.push(Some(CaseResult::with_fix(info, t.verdict, t.detail, t.fix).observing(observed)));
             }
             None => {
-                sent.push((index, id, script::send(id, &mut deck, &target).await));
+                let s = script::send(id, &mut deck, &target).await;
+                if s.silent() {
+                    stopped = Some(format!("{} (case {})", trial::silence(opts.limits.timeout_ms), info.name));
+                }
+                sent.push((index, id, s));
                 played.push(None);
             }
         }
     }
     // Read after every hand-sent delivery was answered, until the list settles: a receiver
     // may record before it answers, or from a queue just after.
-    let effects =
-        effects::fetch_settled(&client, opts.effects_url.as_deref(), opts.limits.effects_bytes_max, opts.settle).await;
-    if let (Some(url), effects::Effects::Unavailable(why)) = (&opts.effects_url, &effects) {
+    let effects = if sent.is_empty() && short.is_empty() {
+        effects::Effects::Unavailable("no hand-sent case ran".into())
+    } else {
+        effects::fetch_settled(&effects_client, opts.effects_url.as_deref(), effects_max, opts.settle).await
+    };
+    if let (Some(url), effects::Effects::Unavailable(why)) = (&opts.effects_url, &effects)
+        && !(sent.is_empty() && short.is_empty())
+    {
         return Err(CertifyError::EffectsUnreadable { url: url.clone(), why: why.clone() });
     }
     for (index, id, s) in &sent {
         let (verdict, detail) = verdict::grade(s, &effects);
-        let info = id.info();
-        let fix = match (verdict, &s.problem) {
-            (Verdict::Passed, _) => String::new(),
-            (Verdict::Failed, Some(p)) => hint::fix(p, info.fix, *id == CaseId::MalformedJson),
-            (Verdict::Failed, None) => info.fix.to_string(),
-            (Verdict::NotVerified, _) => report::NOT_VERIFIED_FIX.to_string(),
-        };
-        played[*index] = Some(CaseResult::with_fix(info, verdict, detail, fix));
+        if verdict == Verdict::Failed && s.failures.is_empty() && verdict::short_of_acts(s, &effects) {
+            short.push((*index, verdict::acts_per_delivery(s, &effects)));
+        }
+        let fix = hand_sent_fix(*id, verdict, s, &sent);
+        let observed = Observed { answers: s.answered, requests: s.answered + s.timed_out + s.broken };
+        played[*index] = Some(CaseResult::with_fix(id.info(), verdict, detail, fix).observing(observed));
+    }
+    if !short.is_empty()
+        && let (Some(url), effects::Effects::Read(before)) = (&opts.effects_url, &effects)
+    {
+        let later = effects::fetch_changed(&effects_client, url, effects_max, opts.settle, before).await;
+        late::mark(&mut played, &short, &later, opts.settle);
     }
     let cases = played.into_iter().flatten().collect();
     Ok(Report {
@@ -185,8 +218,28 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
         effects_url: opts.effects_url.clone(),
         seed: opts.seed,
         limits: opts.limits,
+        stopped,
         cases,
     })
+}
+
+/// "How to fix" for a hand-sent case: derived from its first failed answer; a signature case
+/// refused where a re-serialising verifier refuses gets the raw-bytes advice.
+fn hand_sent_fix(id: CaseId, verdict: Verdict, s: &script::Sent, all: &[(usize, CaseId, script::Sent)]) -> String {
+    let info = id.info();
+    let refused = matches!(s.problem, Some(hint::Problem::Status { code }) if (400..500).contains(&code));
+    // Genuine deliveries signed as usual were accepted: a refusal here is about these bytes.
+    let usual_accepted = all.iter().any(|(_, c, x)| *c == CaseId::SignatureValid && x.failures.is_empty());
+    match (verdict, &s.problem) {
+        (Verdict::Failed, Some(_)) if refused && id == CaseId::SignatureRawBytes => hint::RAW_BYTES.to_string(),
+        (Verdict::Failed, Some(_)) if refused && id == CaseId::LargeBody && usual_accepted => {
+            format!("{} (this delivery is padded with JSON whitespace: a re-serialised body loses it)", hint::RAW_BYTES)
+        }
+        (Verdict::Passed, _) => String::new(),
+        (Verdict::Failed, Some(p)) => hint::fix(p, info.fix, id == CaseId::MalformedJson),
+        (Verdict::Failed, None) => info.fix.to_string(),
+        (Verdict::NotVerified | Verdict::NotRun, _) => report::NOT_VERIFIED_FIX.to_string(),
+    }
 }
 
 fn check_options(opts: &CertifyOptions) -> Result<(), CertifyError> {

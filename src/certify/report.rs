@@ -16,21 +16,60 @@ pub struct CaseResult {
     pub detail: String,
     /// How to fix a failure, derived from it; also shown for a case not verified.
     pub fix: String,
+    /// What the case saw of the receiver: a case passes only on answers it observed.
+    pub observed: Observed,
+}
+
+/// The evidence behind a verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Observed {
+    /// Requests sent to the receiver.
+    pub requests: usize,
+    /// Requests it answered with a status line.
+    pub answers: usize,
 }
 
 impl CaseResult {
+    /// The case was not played: the run stopped before it (`why`).
+    pub fn not_run(info: CaseInfo, why: &str) -> CaseResult {
+        let detail = format!("not run: the run stopped before this case: {why}");
+        CaseResult::with_fix(info, Verdict::NotRun, detail, String::new())
+    }
+
+    /// With the evidence it was graded on. A case cannot pass on nothing: with no answer
+    /// observed, a verdict of passed becomes not verified ("not observed").
+    pub fn observing(mut self, observed: Observed) -> CaseResult {
+        self.observed = observed;
+        if self.verdict == Verdict::Passed && observed.answers == 0 {
+            self.verdict = Verdict::NotVerified;
+            self.detail = format!("not observed: the receiver answered no request of this case; {}", self.detail);
+        }
+        self
+    }
+
     /// With the case's own advice for a failure.
     pub fn new(info: CaseInfo, verdict: Verdict, detail: String) -> CaseResult {
         let fix = match verdict {
             Verdict::Passed => "",
             Verdict::Failed => info.fix,
             Verdict::NotVerified => NOT_VERIFIED_FIX,
+            Verdict::NotRun => "",
         };
         CaseResult::with_fix(info, verdict, detail, fix.to_string())
     }
 
     pub fn with_fix(info: CaseInfo, verdict: Verdict, detail: String, fix: String) -> CaseResult {
-        CaseResult { name: info.name, group: info.group, checks: info.checks, why: info.why, verdict, detail, fix }
+        let observed = Observed::default();
+        CaseResult {
+            name: info.name,
+            group: info.group,
+            checks: info.checks,
+            why: info.why,
+            verdict,
+            detail,
+            fix,
+            observed,
+        }
     }
 }
 
@@ -43,6 +82,8 @@ pub struct Report {
     pub effects_url: Option<String>,
     pub seed: u64,
     pub limits: Limits,
+    /// Why the run stopped before its last case (the receiver answered nothing), if it did.
+    pub stopped: Option<String>,
     pub cases: Vec<CaseResult>,
 }
 
@@ -81,6 +122,11 @@ impl Report {
                     s.set_message(format!("not verified: {}", c.detail));
                     s
                 }
+                Verdict::NotRun => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(c.detail.as_str());
+                    s
+                }
             };
             let mut case = TestCase::new(c.name, status);
             case.set_classname(self.url.as_str()).set_system_out(format!("checks: {}\nwhy: {}", c.checks, c.why));
@@ -98,6 +144,10 @@ impl Report {
             "hooksim certify receiver {} (effects: {effects}; seed {}; timeout {} ms)\n\n",
             self.url, self.seed, self.limits.timeout_ms
         );
+        if let Some(why) = &self.stopped {
+            // The reason first: twelve "not run" rows say less than this line.
+            let _ = writeln!(out, "STOPPED: {why}; {} case(s) after it were not run\n", self.count(Verdict::NotRun));
+        }
         let name_w = self.cases.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
         let rows = self
             .cases
@@ -110,10 +160,14 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\n{} passed, {} failed, {} not verified",
+            "\n{} passed, {} failed, {} not verified{}",
             self.count(Verdict::Passed),
             self.count(Verdict::Failed),
-            self.count(Verdict::NotVerified)
+            self.count(Verdict::NotVerified),
+            match self.count(Verdict::NotRun) {
+                0 => String::new(),
+                n => format!(", {n} not run"),
+            }
         );
         let unchecked: Vec<&str> =
             self.cases.iter().filter(|c| c.verdict == Verdict::NotVerified).map(|c| c.name).collect();
@@ -139,6 +193,7 @@ fn verdict_word(v: Verdict) -> &'static str {
         Verdict::Passed => "passed",
         Verdict::Failed => "FAILED",
         Verdict::NotVerified => "not verified",
+        Verdict::NotRun => "NOT RUN",
     }
 }
 
@@ -176,6 +231,20 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::wrap;
+    use super::{CaseResult, Observed};
+    use crate::certify::{CaseId, Verdict};
+
+    /// Whatever a grader said, a case result with no answer observed does not read passed.
+    #[test]
+    fn a_case_with_no_answer_observed_is_never_passed() {
+        for id in CaseId::ALL {
+            let passed = CaseResult::with_fix(id.info(), Verdict::Passed, "looked fine".into(), String::new());
+            let unseen = passed.clone().observing(Observed { requests: 3, answers: 0 });
+            assert_eq!(unseen.verdict, Verdict::NotVerified, "{}", id.info().name);
+            assert!(unseen.detail.starts_with("not observed"), "{}", unseen.detail);
+            assert_eq!(passed.observing(Observed { requests: 1, answers: 1 }).verdict, Verdict::Passed);
+        }
+    }
 
     #[test]
     fn wrap_keeps_words_whole_and_lines_short() {

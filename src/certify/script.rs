@@ -43,10 +43,31 @@ pub struct Sent {
     pub problem: Option<Problem>,
     pub notes: Vec<String>,
     pub expects: Vec<Expect>,
+    /// Requests answered with a status line (any status).
+    pub answered: usize,
+    /// Requests that got no whole answer by their deadline.
+    pub timed_out: usize,
+    /// Requests that failed otherwise on the wire (a reset, an answer that is not HTTP).
+    pub broken: usize,
 }
 
 impl Sent {
+    /// The receiver answered none of the case's requests and one ran into its deadline: it is
+    /// not answering at all.
+    pub fn silent(&self) -> bool {
+        self.answered == 0 && self.broken == 0 && self.timed_out > 0
+    }
+
+    fn hear(&mut self, answer: &Answer) {
+        match answer {
+            Answer::Status { .. } | Answer::Unfinished { .. } => self.answered += 1,
+            Answer::Timeout => self.timed_out += 1,
+            Answer::Broken(..) => self.broken += 1,
+        }
+    }
+
     pub(super) fn require_2xx(&mut self, what: &str, answer: &Answer, client: &Client) {
+        self.hear(answer);
         let line = format!("{what}: {}", answer.describe(client.limits()));
         if answer.is_2xx() { self.notes.push(line) } else { self.fail(line, answer, client) }
     }
@@ -57,21 +78,28 @@ impl Sent {
         if self.problem.is_none() && !answer.is_2xx() {
             self.problem = Some(match answer {
                 Answer::Status { code, .. } => Problem::from_status(*code),
-                Answer::Timeout => Problem::Timeout { timeout_ms: client.limits().timeout_ms },
-                Answer::Broken(why) => Problem::from_note(why, client.limits().timeout_ms).unwrap_or(Problem::Reset),
+                Answer::Timeout | Answer::Unfinished { .. } => {
+                    Problem::Timeout { timeout_ms: client.limits().timeout_ms }
+                }
+                Answer::Broken(failure, why) => {
+                    Problem::from_wire(*failure, why, client.limits().timeout_ms).unwrap_or(Problem::Reset)
+                }
             });
         }
     }
 
-    /// A 4xx or a 2xx; a 5xx or no answer at all fails.
-    fn require_no_5xx(&mut self, what: &str, answer: &Answer, client: &Client) {
+    /// A 4xx or a 2xx; a 3xx (retried by a sender, like a 5xx), a 5xx or no answer at all fails.
+    fn require_2xx_or_4xx(&mut self, what: &str, answer: &Answer, client: &Client) {
+        self.hear(answer);
         let line = format!("{what}: {}", answer.describe(client.limits()));
-        let answered = matches!(answer, Answer::Status { .. });
-        if answered && !answer.is_5xx() { self.notes.push(line) } else { self.fail(line, answer, client) }
+        let taken =
+            matches!(answer, Answer::Status { code, .. } if (200..300).contains(code) || (400..500).contains(code));
+        if taken { self.notes.push(line) } else { self.fail(line, answer, client) }
     }
 
     /// A 4xx: a refusal that is not a retry request (a 5xx) nor an acceptance (a 2xx).
     pub(super) fn require_4xx(&mut self, what: &str, answer: &Answer, client: &Client) {
+        self.hear(answer);
         let line = format!("{what}: {}", answer.describe(client.limits()));
         let refused = matches!(answer, Answer::Status { code, .. } if (400..500).contains(code));
         if refused { self.notes.push(line) } else { self.fail(line, answer, client) }
@@ -196,7 +224,7 @@ async fn malformed_json(t: &Target<'_>, sent: &mut Sent) {
     for (what, body) in payload::malformed() {
         // Signed too (when there is a secret): the body, not the signature, is at fault.
         let a = t.post_bytes(uuid::Uuid::nil(), body).await;
-        sent.require_no_5xx(what, &a, t.client);
+        sent.require_2xx_or_4xx(what, &a, t.client);
     }
 }
 

@@ -2,22 +2,26 @@
 //! graded from its expectations evaluated over the live trace.
 //!
 //! Grading, in order: the run stopped early → failed; the receiver answered something other
-//! than a 2xx, or failed on the wire (timeout, reset, TLS), to any attempt → failed, with advice
-//! derived from that failure; an expectation about answers failed
+//! than a 2xx, or failed on the wire (timeout, reset, TLS, an answer that is not HTTP), to any
+//! attempt → failed, with advice derived from that failure; an expectation about answers failed
 //! (attempts, deliveries, their order) → failed, with advice derived from the first failure on
-//! the wire; an expectation about acts failed → failed, with the case's own advice; the control
-//! act is missing → not verified; acts cannot be seen (no effects URL) → not verified; else
-//! passed.
+//! the wire; the control delivery acted on more than once → failed; an expectation about acts
+//! failed → failed, with the case's own advice; the control act is missing → not verified; a
+//! "must not act" expectation failed only by entries without `kind` → not judged (not
+//! verified); acts cannot be seen (no effects URL) → not verified; no request answered → not
+//! observed (not verified); else passed.
 
 use super::case::CaseInfo;
 use super::hint::{Problem, fix};
 use super::verdict::Verdict;
+use super::wire::WireFailure;
 use super::{CertifyError, CertifyOptions, library};
-use crate::live::{Bindings, EarlierEffects, LiveOptions, WireNote};
+use crate::live::{ActNote, Bindings, EarlierEffects, LiveOptions, Observed, WireNote};
 use crate::scenario::{Expectation, Failure, Scenario, evaluate};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::RunLimits;
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 /// A graded scenario case.
 #[derive(Clone, Debug)]
@@ -27,6 +31,14 @@ pub struct Trial {
     pub fix: String,
     /// Requests sent to the receiver.
     pub requests: usize,
+    /// Requests the receiver answered (a status line, even a 500).
+    pub answered: usize,
+    /// The receiver answered none of the case's requests, and one went unanswered to its
+    /// deadline: it is not answering at all (the run stops there).
+    pub silent: bool,
+    /// The case failed for acts it did not see: per delivery of the case, the acts traced (a
+    /// later look at the effects list tells an act that came after the settle window).
+    pub short_of_acts: Option<BTreeMap<Uuid, usize>>,
 }
 
 /// Plays `info`'s scenario (the case at `index` in the run) against `opts.url`.
@@ -51,7 +63,7 @@ pub async fn play(info: &CaseInfo, file: &str, index: u64, opts: &CertifyOptions
     };
     let world = scenario.world.clone();
     // The live shell drives its own runtime: off this one's threads.
-    let (result, notes) =
+    let (result, observed) =
         tokio::task::spawn_blocking(move || crate::live::run_observed(&world, &bindings, RunLimits::default(), &live))
             .await
             .map_err(|e| internal(format!("the run panicked: {e}")))?;
@@ -59,7 +71,7 @@ pub async fn play(info: &CaseInfo, file: &str, index: u64, opts: &CertifyOptions
         Ok(output) => (output.trace, None),
         Err(failure) => (failure.partial.trace, Some(failure.error.to_string())),
     };
-    Ok(grade(info, &scenario, &trace, &notes, stopped, opts))
+    Ok(grade(info, &scenario, &trace, &observed, stopped, opts))
 }
 
 /// Entity ids per run and case: apart by a thousand per case, and by seed.
@@ -79,50 +91,101 @@ fn grade(
     info: &CaseInfo,
     scenario: &Scenario,
     trace: &Trace,
-    notes: &[WireNote],
+    observed: &Observed,
     stopped: Option<String>,
     opts: &CertifyOptions,
 ) -> Trial {
-    let requests = attempts(trace).len();
+    let notes = &observed.notes;
+    let all = attempts(trace);
+    let answered = all.iter().filter(|(_, _, o)| matches!(o, Outcome::Status { .. })).count();
+    let heard = answered > 0 || notes.iter().any(|n| n.failure != WireFailure::Timeout);
+    let silent = !heard && notes.iter().any(|n| n.failure == WireFailure::Timeout);
     let summary = summary(trace, notes);
-    let trial = |verdict, detail: String, fix: String| Trial { verdict, detail, fix, requests };
+    let trial = |verdict, detail: String, fix: String| Trial {
+        verdict,
+        detail,
+        fix,
+        requests: all.len(),
+        answered,
+        silent,
+        short_of_acts: None,
+    };
     let problem = first_problem(trace, notes, opts.limits.timeout_ms);
     let answer_fix = |p: &Option<Problem>| fix(p.as_ref().unwrap_or(&Problem::Acts), info.fix, false);
     if let Some(why) = stopped {
         return trial(Verdict::Failed, format!("the run stopped: {why}; {summary}"), answer_fix(&problem));
     }
     // A certification scenario scripts no failure of the receiver's own: any answer other than
-    // a 2xx, on time or late, and any failure on the wire it caused, fails the case.
+    // a 2xx, on time or late, and any failure on the wire it caused (a reset, an answer that is
+    // not HTTP), fails the case, whatever the acts were.
     if problem.is_some() {
-        return trial(Verdict::Failed, summary, answer_fix(&problem));
+        let detail = if silent { format!("{}; {summary}", silence(opts.limits.timeout_ms)) } else { summary };
+        return trial(Verdict::Failed, detail, answer_fix(&problem));
     }
     let control = library::control_event(scenario);
     let with_effects = opts.effects_url.is_some();
     let mut checked = scenario.clone();
     checked.expectations.retain(|e| with_effects || kind(&e.value, control) == Kind::Answers);
     let failures = evaluate(&checked, trace);
-    let kinds: Vec<(Kind, &Failure)> = failures
+    let kinds: Vec<(Kind, &Expectation, &Failure)> = failures
         .iter()
-        .map(|f| {
-            let e = checked.expectations.iter().find(|e| e.line == f.line && e.column == f.column);
-            (e.map_or(Kind::Answers, |e| kind(&e.value, control)), f)
+        .filter_map(|f| {
+            let e = checked.expectations.iter().find(|e| e.line == f.line && e.column == f.column)?;
+            Some((kind(&e.value, control), &e.value, f))
         })
         .collect();
-    let of = |k: Kind| kinds.iter().filter(|(x, _)| *x == k).map(|(_, f)| said(f)).collect::<Vec<_>>();
+    let of = |k: Kind| kinds.iter().filter(|(x, ..)| *x == k).collect::<Vec<_>>();
+    let said_all = |fs: &[&(Kind, &Expectation, &Failure)]| fs.iter().map(|(_, _, f)| said(f)).collect::<Vec<_>>();
     if let answers @ [_, ..] = of(Kind::Answers).as_slice() {
-        return trial(Verdict::Failed, format!("{summary}; {}", answers.join("; ")), answer_fix(&problem));
+        let detail = format!("{summary}; {}", said_all(answers).join("; "));
+        return trial(Verdict::Failed, detail, answer_fix(&problem));
     }
-    if let acts @ [_, ..] = of(Kind::Acts).as_slice() {
-        return trial(Verdict::Failed, format!("{}; {summary}", acts.join("; ")), info.fix.to_string());
+    let short = kinds.iter().any(|(k, e, _)| *k != Kind::Answers && short_of(e, trace));
+    let with_short = |mut t: Trial| {
+        t.short_of_acts = short.then(|| acts_per_delivery(trace));
+        t
+    };
+    // The control delivery acted on more than once is a wrong act like any other, not a
+    // missing precondition.
+    let (controls, wrong_controls): (Vec<_>, Vec<_>) =
+        of(Kind::Control).into_iter().partition(|(_, e, _)| acts_matching(e, trace) == 0);
+    let (unjudged, judged): (Vec<_>, Vec<_>) =
+        of(Kind::Acts).into_iter().partition(|(_, e, _)| only_untyped_acts(e, trace, &observed.acts));
+    if !wrong_controls.is_empty() {
+        let detail = format!(
+            "the control delivery (a plain `paid` invoice, delivered once) was acted on more than once: {}; {summary}{}",
+            said_all(&wrong_controls).join("; "),
+            acted_summary(trace, &observed.acts)
+        );
+        let fix = "act once per delivery: claim its uuid before acting, and record other work done for it with \
+                   `\"kind\": \"other\"`"
+            .to_string();
+        return with_short(trial(Verdict::Failed, detail, fix));
     }
-    if let controls @ [_, ..] = of(Kind::Control).as_slice() {
+    if !judged.is_empty() {
+        let detail = format!("{}; {summary}{}", said_all(&judged).join("; "), acted_summary(trace, &observed.acts));
+        return with_short(trial(Verdict::Failed, detail, info.fix.to_string()));
+    }
+    if let controls @ [_, ..] = controls.as_slice() {
         let detail = format!(
             "the receiver did not act on the control delivery, a plain `paid` invoice ({}): without that act, the \
              rest of this case shows nothing",
-            controls.join("; ")
+            said_all(controls).join("; ")
         );
         let fix = "record an entry in the effects list for each delivery you act on (a `paid` invoice is \
                    fulfilled), before answering or from your queue"
+            .to_string();
+        return with_short(trial(Verdict::NotVerified, detail, fix));
+    }
+    if let unjudged @ [_, ..] = unjudged.as_slice() {
+        let words = untyped_words(unjudged, &observed.acts);
+        let detail = format!(
+            "not judged: effects carry no kind. The receiver recorded {words} under a delivery that must not be \
+             fulfilled; without `kind` an entry cannot be told from a fulfilment (its words are never read); \
+             {summary}"
+        );
+        let fix = "give every entry of the effects list a `kind` (`fulfil`, `cancel`, `create` or `other`): other \
+                   work under a stale delivery is `\"kind\": \"other\"`"
             .to_string();
         return trial(Verdict::NotVerified, detail, fix);
     }
@@ -130,7 +193,86 @@ fn grade(
         let detail = format!("{summary}; answers were right, but effects are unknown: no --effects-url given");
         return trial(Verdict::NotVerified, detail, super::report::NOT_VERIFIED_FIX.to_string());
     }
-    trial(Verdict::Passed, format!("{summary}{}", acted_summary(trace)), String::new())
+    if answered == 0 {
+        // Nothing observed passes nothing (a world whose deliveries were all refused at the
+        // harness's edge would otherwise pass on no evidence).
+        let detail = format!("not observed: the receiver answered no request of this case; {summary}");
+        return trial(Verdict::NotVerified, detail, String::new());
+    }
+    trial(Verdict::Passed, format!("{summary}{}", acted_summary(trace, &observed.acts)), String::new())
+}
+
+/// The reason a run stops at a receiver that answers nothing, first in its detail.
+pub fn silence(timeout_ms: u64) -> String {
+    format!("the receiver answered nothing in {}", duration_words(timeout_ms))
+}
+
+/// `30 s`, `1500 ms`.
+fn duration_words(ms: u64) -> String {
+    if ms.is_multiple_of(1_000) { format!("{} s", ms / 1_000) } else { format!("{ms} ms") }
+}
+
+/// Acts the trace shows that an `acted` expectation counts (its receiver, event, action).
+fn acts_matching(e: &Expectation, trace: &Trace) -> usize {
+    let Expectation::Acted { event, action, .. } = e else { return 0 };
+    trace
+        .entries()
+        .iter()
+        .filter(|x| match &x.event {
+            TraceEvent::ReceiverActed { event: ev, action: a, .. } => {
+                event.is_none_or(|want| want == *ev) && action.as_ref().is_none_or(|want| want == a)
+            }
+            _ => false,
+        })
+        .count()
+}
+
+/// The expectation wanted more acts than the trace shows (a late act may explain it).
+fn short_of(e: &Expectation, trace: &Trace) -> bool {
+    match e {
+        Expectation::Acted { count, .. } => (acts_matching(e, trace) as u64) < count.min,
+        _ => false,
+    }
+}
+
+/// An expectation that the delivery not be acted on (`exactly 0`), failed only by entries that
+/// carry no `kind`: whether they were the forbidden act cannot be told without reading words.
+fn only_untyped_acts(e: &Expectation, trace: &Trace, acts: &[ActNote]) -> bool {
+    let Expectation::Acted { event: Some(event), count, .. } = e else { return false };
+    let mine: Vec<&ActNote> = acts.iter().filter(|a| a.event == *event).collect();
+    count.max == Some(0) && acts_matching(e, trace) > 0 && !mine.is_empty() && mine.iter().all(|a| a.kind.is_none())
+}
+
+/// `"mark invoice 7 cancelled (no fulfilment)"` (the receiver's own words, quoted).
+fn untyped_words(failures: &[&(Kind, &Expectation, &Failure)], acts: &[ActNote]) -> String {
+    let events: Vec<u64> = failures
+        .iter()
+        .filter_map(|(_, e, _)| match e {
+            Expectation::Acted { event, .. } => *event,
+            _ => None,
+        })
+        .collect();
+    let words: Vec<String> = acts
+        .iter()
+        .filter(|a| events.contains(&a.event) && a.kind.is_none())
+        .map(|a| format!("{:?}", a.said.as_deref().unwrap_or("")))
+        .collect();
+    if words.is_empty() { "an entry".into() } else { words.join(", ") }
+}
+
+/// Acts traced per delivery of the run (every delivery, none acted on included).
+fn acts_per_delivery(trace: &Trace) -> BTreeMap<Uuid, usize> {
+    let mut out: BTreeMap<Uuid, usize> = BTreeMap::new();
+    for e in trace.entries() {
+        match &e.event {
+            TraceEvent::DeliveryQueued { delivery, .. } => {
+                out.entry(*delivery).or_default();
+            }
+            TraceEvent::ReceiverActed { delivery, .. } => *out.entry(*delivery).or_default() += 1,
+            _ => {}
+        }
+    }
+    out
 }
 
 fn kind(e: &Expectation, control: Option<u64>) -> Kind {
@@ -194,20 +336,23 @@ fn summary(trace: &Trace, notes: &[WireNote]) -> String {
 }
 
 /// The first failure on the wire that the receiver caused (partitions and holds the scenario
-/// set up leave no note, and are the scenario's doing).
+/// set up leave no note, and are the scenario's doing): every note is one, whatever its kind, so
+/// an answer that is not HTTP fails the case as a reset does.
 fn first_problem(trace: &Trace, notes: &[WireNote], timeout_ms: u64) -> Option<Problem> {
-    let by_attempt: BTreeMap<u64, &str> = notes.iter().map(|n| (n.attempt, n.what.as_str())).collect();
+    let from_note = |n: &WireNote| Problem::from_wire(n.failure, &n.what, timeout_ms);
+    let by_attempt: BTreeMap<u64, &WireNote> = notes.iter().map(|n| (n.attempt, n)).collect();
     let traced = attempts(trace).into_iter().find_map(|(attempt, _, outcome)| match outcome {
         Outcome::Status { code } if !(200..300).contains(&code) => Some(Problem::from_status(code)),
         Outcome::Status { .. } => None,
-        _ => by_attempt.get(&attempt).and_then(|note| Problem::from_note(note, timeout_ms)),
+        _ => by_attempt.get(&attempt).and_then(|n| from_note(n)),
     });
     // A flight cut at its deadline as the run ended may have no outcome in the trace yet.
-    traced.or_else(|| notes.iter().find_map(|n| Problem::from_note(&n.what, timeout_ms)))
+    traced.or_else(|| notes.iter().find_map(from_note))
 }
 
-/// `; acted: fulfil invoice 1000401 ×1` (what the receiver was seen to do), or nothing.
-fn acted_summary(trace: &Trace) -> String {
+/// `; acted: fulfil invoice 1000401 ×1 ("shipped it")` (what the receiver was seen to do, and
+/// its own words), or nothing.
+fn acted_summary(trace: &Trace, notes: &[ActNote]) -> String {
     let mut acts: BTreeMap<&str, usize> = BTreeMap::new();
     for e in trace.entries() {
         if let TraceEvent::ReceiverActed { action, .. } = &e.event {
@@ -218,5 +363,9 @@ fn acted_summary(trace: &Trace) -> String {
         return String::new();
     }
     let parts: Vec<String> = acts.iter().map(|(a, n)| format!("{a} ×{n}")).collect();
-    format!("; acted: {}", parts.join(", "))
+    let mut words: Vec<&str> = notes.iter().filter_map(|n| n.said.as_deref()).collect();
+    words.dedup();
+    let quoted: Vec<String> = words.iter().take(3).map(|w| format!("{w:?}")).collect();
+    let said = if quoted.is_empty() { String::new() } else { format!(" (its entries: {})", quoted.join(", ")) };
+    format!("; acted: {}{said}", parts.join(", "))
 }

@@ -15,17 +15,27 @@ pub struct SettleArgs {
     /// acts from a queue must record within it).
     #[arg(long, default_value_t = Settle::default().quiet_ms)]
     pub effects_quiet_ms: u64,
-    /// ... and for at most this long; then the last read counts.
+    /// ... and for at most this long; then the last read counts. (When acts are missing, the
+    /// list is watched once more for this long, to tell a late act from none.)
     #[arg(long, default_value_t = Settle::default().max_ms)]
     pub effects_wait_max_ms: u64,
+    /// Each read of the effects list must end within this long (wall time); at the limit the
+    /// list is unreadable: exit 2.
+    #[arg(long, default_value_t = Settle::default().read_timeout_ms, value_parser = clap::value_parser!(u64).range(1..))]
+    pub effects_timeout_ms: u64,
 }
 
 impl SettleArgs {
     /// The arg ids, for a command that allows them only with another flag.
-    pub const IDS: [&'static str; 2] = ["effects_quiet_ms", "effects_wait_max_ms"];
+    pub const IDS: [&'static str; 3] = ["effects_quiet_ms", "effects_wait_max_ms", "effects_timeout_ms"];
 
     pub fn settle(&self) -> Settle {
-        Settle { quiet_ms: self.effects_quiet_ms, max_ms: self.effects_wait_max_ms, ..Settle::default() }
+        Settle {
+            quiet_ms: self.effects_quiet_ms,
+            max_ms: self.effects_wait_max_ms,
+            read_timeout_ms: self.effects_timeout_ms,
+            ..Settle::default()
+        }
     }
 
     /// The flags that make this window again, those that differ from the default (for a
@@ -38,6 +48,9 @@ impl SettleArgs {
         }
         if self.effects_wait_max_ms != default.max_ms {
             flags.push(format!("--effects-wait-max-ms {}", self.effects_wait_max_ms));
+        }
+        if self.effects_timeout_ms != default.read_timeout_ms {
+            flags.push(format!("--effects-timeout-ms {}", self.effects_timeout_ms));
         }
         flags
     }

@@ -41,6 +41,11 @@ pub struct ReceiverArgs {
     /// How far a signed timestamp may be from this machine's clock, either way.
     #[arg(long, default_value_t = TOLERANCE_S_DEFAULT, requires = "secret")]
     tolerance_s: i64,
+    /// Acts kept (memory, and the `/effects` list). At the limit a delivery that calls for a new
+    /// act is answered 503 and not acted on (a duplicate is still answered 200 and skipped):
+    /// nothing is forgotten, so dedup stays right; restart the receiver for a fresh list.
+    #[arg(long, default_value_t = hooksim::receiver::EFFECTS_MAX)]
+    effects_max: usize,
 }
 
 /// Exit 0 after a bounded run, 2 when the address cannot be bound.
@@ -64,6 +69,7 @@ fn serve_receiver(args: &ReceiverArgs) -> anyhow::Result<()> {
             answer_delay_ms: args.answer_delay_ms,
             on_handled: Some(log_to_stderr(args.kind)),
             signature: signature_check(args)?,
+            effects_max: Some(args.effects_max),
         };
         let (router, _book) = app(args.kind, options);
         // The first line is a contract: scripts and the README read the command from it.

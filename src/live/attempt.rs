@@ -7,6 +7,7 @@
 //! ARCHITECTURE.md's allow-list.
 
 use crate::certify::effects::{self, EffectRecord, Effects};
+use crate::certify::wire::WireFailure;
 use crate::trace::Outcome;
 use reqwest::Url;
 use std::sync::Arc;
@@ -16,8 +17,6 @@ use uuid::Uuid;
 /// Bytes of an answer's body read; a longer body is not waited for: the connection is dropped
 /// and the attempt fails as `reset` (a sender does not wait on an endless answer).
 pub const ANSWER_BYTES_MAX: usize = 1024 * 1024;
-/// Deadline of one read of an effects list.
-pub const EFFECTS_TIMEOUT_MS: u64 = 5_000;
 /// Bytes of an effects list read; a longer list is an error.
 pub const EFFECTS_BYTES_MAX: usize = 8 * 1024 * 1024;
 
@@ -55,8 +54,8 @@ pub(super) struct Exchange {
     pub answered_at: Instant,
     /// The effects list read after the answer, when the receiver has an effects URL.
     pub effects: Option<Result<Vec<EffectRecord>, String>>,
-    /// What went wrong on the wire, in words, when the outcome alone does not say it.
-    pub note: Option<String>,
+    /// What went wrong on the wire, its kind and in words, when the outcome alone does not say it.
+    pub note: Option<(WireFailure, String)>,
 }
 
 /// The HTTP clients of a live run.
@@ -69,8 +68,9 @@ pub(super) struct Couriers {
 }
 
 impl Couriers {
-    /// `ca_cert_pem`: private certificate authorities to trust besides the built-in roots.
-    pub fn new(ca_cert_pem: Option<&[u8]>) -> Result<Couriers, reqwest::Error> {
+    /// `ca_cert_pem`: private certificate authorities to trust besides the built-in roots;
+    /// `effects_timeout_ms`: the deadline of one read of an effects list.
+    pub fn new(ca_cert_pem: Option<&[u8]>, effects_timeout_ms: u64) -> Result<Couriers, reqwest::Error> {
         let roots = match ca_cert_pem {
             Some(pem) => reqwest::Certificate::from_pem_bundle(pem)?,
             None => Vec::new(),
@@ -84,7 +84,7 @@ impl Couriers {
             .user_agent(concat!("hooksim/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let limits = crate::certify::Limits {
-            timeout_ms: EFFECTS_TIMEOUT_MS,
+            timeout_ms: effects_timeout_ms,
             effects_bytes_max: EFFECTS_BYTES_MAX,
             ..crate::certify::Limits::default()
         };
@@ -94,9 +94,20 @@ impl Couriers {
     /// POSTs the job's body to `url`, then reads `effects_url`.
     pub async fn fly(&self, job: Job, url: Url, effects_url: Option<Url>) -> Exchange {
         let deadline = Duration::from_millis(job.timeout_ms);
-        let (reply, note) = match tokio::time::timeout(deadline, self.post(url, &job, deadline)).await {
+        let head = std::sync::Mutex::new(None);
+        let (reply, note) = match tokio::time::timeout(deadline, self.post(url, &job, deadline, &head)).await {
             Ok(answered) => answered,
-            Err(_) => (Reply::NoAnswer, Some(format!("no answer within {} ms", job.timeout_ms))),
+            Err(_) => {
+                (Reply::NoAnswer, Some((WireFailure::Timeout, format!("no answer within {} ms", job.timeout_ms))))
+            }
+        };
+        // A status line that came before the deadline: the receiver is answering, slowly.
+        let note = match (note, *head.lock().unwrap_or_else(|p| p.into_inner())) {
+            (Some((WireFailure::Timeout, _)), Some(code)) => Some((
+                WireFailure::Unfinished,
+                format!("no whole answer within {} ms (a {code} whose body did not end)", job.timeout_ms),
+            )),
+            (note, _) => note,
         };
         let answered_at = Instant::now();
         let effects = match effects_url {
@@ -115,7 +126,14 @@ impl Couriers {
     }
 
     /// How the POST ended, and in words what went wrong when the outcome alone does not say it.
-    async fn post(&self, url: Url, job: &Job, deadline: Duration) -> (Reply, Option<String>) {
+    /// `head` is told the status code as soon as it arrives.
+    async fn post(
+        &self,
+        url: Url,
+        job: &Job,
+        deadline: Duration,
+        head: &std::sync::Mutex<Option<u16>>,
+    ) -> (Reply, Option<(WireFailure, String)>) {
         let body = with_event_id_offset(&job.body, job.event_id_offset);
         let request =
             self.deliveries.post(url).timeout(deadline).header(reqwest::header::CONTENT_TYPE, "application/json");
@@ -129,6 +147,7 @@ impl Couriers {
             Err(e) => return failed(&e, job.timeout_ms),
         };
         let code = response.status().as_u16();
+        *head.lock().unwrap_or_else(|p| p.into_inner()) = Some(code);
         let retry_after_ms = retry_after_ms(code, response.headers());
         let note = redirect_note(code, response.headers());
         // The whole answer counts: a status line followed by a body that never ends is no answer.
@@ -140,7 +159,8 @@ impl Couriers {
                     if read > ANSWER_BYTES_MAX {
                         let why =
                             format!("the answer's body went past {ANSWER_BYTES_MAX} bytes: the connection was dropped");
-                        return (Reply::Answered { outcome: Outcome::Reset, retry_after_ms: None }, Some(why));
+                        let outcome = Outcome::Reset;
+                        return (Reply::Answered { outcome, retry_after_ms: None }, Some((WireFailure::Reset, why)));
                     }
                 }
                 Ok(None) => return (Reply::Answered { outcome: Outcome::Status { code }, retry_after_ms }, note),
@@ -166,15 +186,15 @@ fn signed(
         .fold(request, |request, (name, value)| request.header(name, value))
 }
 
-fn failed(e: &reqwest::Error, timeout_ms: u64) -> (Reply, Option<String>) {
+fn failed(e: &reqwest::Error, timeout_ms: u64) -> (Reply, Option<(WireFailure, String)>) {
     let outcome = if e.is_timeout() {
-        return (Reply::NoAnswer, Some(format!("no answer within {timeout_ms} ms")));
+        return (Reply::NoAnswer, Some((WireFailure::Timeout, format!("no answer within {timeout_ms} ms"))));
     } else if e.is_connect() {
         Outcome::Refused
     } else {
         Outcome::Reset
     };
-    (Reply::Answered { outcome, retry_after_ms: None }, Some(crate::certify::wire::describe_error(e)))
+    (Reply::Answered { outcome, retry_after_ms: None }, Some(crate::certify::wire::describe(e)))
 }
 
 /// The envelope with its event id (`"body":{"id":N`, where the core's renderer puts it) moved
@@ -191,12 +211,12 @@ fn with_event_id_offset(body: &str, offset: u64) -> String {
 
 /// `redirected to <Location>` for a 3xx: a sender does not follow it, and the receiver's owner
 /// needs to know where it pointed.
-fn redirect_note(code: u16, headers: &reqwest::header::HeaderMap) -> Option<String> {
+fn redirect_note(code: u16, headers: &reqwest::header::HeaderMap) -> Option<(WireFailure, String)> {
     if !(300..400).contains(&code) {
         return None;
     }
     let to = headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("nowhere given");
-    Some(format!("answered {code}, a redirect to {to} (never followed)"))
+    Some((WireFailure::Redirect, format!("answered {code}, a redirect to {to} (never followed)")))
 }
 
 /// `Retry-After: <seconds>` on a 429 or 503 (an HTTP date is not read: the virtual clock has no

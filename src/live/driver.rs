@@ -10,7 +10,7 @@ use super::clock::Clock;
 use super::ledger::Ledger;
 use super::links::{Links, Path};
 use super::mail::Letter;
-use super::options::{EarlierEffects, LiveOptions, WIRE_NOTES_MAX, WireNote};
+use super::options::{ActNote, EarlierEffects, LiveOptions, WIRE_NOTES_MAX, WireNote};
 use super::{Bindings, FLIGHTS_MAX};
 use crate::certify::effects::{ActContext, EffectRecord, act_name};
 use crate::core::{Dispatcher, Input, Output};
@@ -82,6 +82,8 @@ pub(super) struct Driver<'w> {
     options: LiveOptions,
     /// How attempts failed on the wire, in words (at most [`WIRE_NOTES_MAX`]).
     pub notes: Vec<WireNote>,
+    /// What the receiver wrote for each act traced (at most [`WIRE_NOTES_MAX`]).
+    pub acts: Vec<ActNote>,
     /// The receiver failed an attempt and the options say to stop there.
     cut_short: bool,
     scanned: usize,
@@ -140,6 +142,7 @@ impl<'w> Driver<'w> {
             events: BTreeMap::new(),
             options,
             notes: Vec::new(),
+            acts: Vec::new(),
             cut_short: false,
             scanned: 0,
             steps_here: 0,
@@ -445,10 +448,10 @@ impl<'w> Driver<'w> {
         let failed = note.is_some() || matches!(reply, Reply::Answered { outcome, .. } if !outcome.is_success());
         let stop = self.options.stop_at_first_failure && failed;
         self.cut_short |= stop;
-        if let Some(what) = note
+        if let Some((failure, what)) = note
             && self.notes.len() < WIRE_NOTES_MAX
         {
-            self.notes.push(WireNote { attempt: job.attempt, delivery: job.delivery, what });
+            self.notes.push(WireNote { attempt: job.attempt, delivery: job.delivery, what, failure });
         }
         self.record_acts(&job, reply, effects)?;
         let Reply::Answered { outcome, retry_after_ms } = reply else {
@@ -458,10 +461,15 @@ impl<'w> Driver<'w> {
         // `Retry-After` is the receiver's real seconds: in virtual time, scaled like the rest.
         let retry_after_ms = retry_after_ms.map(|ms| self.clock.virtual_ms_of_wall(ms));
         let answer = Message::Answer { attempt: job.attempt, outcome, retry_after_ms, incarnation: job.incarnation };
+        if stop {
+            // The run ends here: the failing answer reaches the core (and the trace) first, even
+            // where a partition would lose it: the receiver's failure, not the scenario's
+            // partition, is what the run is graded on.
+            self.answer_now(job.attempt, outcome);
+            return Ok(());
+        }
         match self.links.path(&from, &Host::Dispatcher, &mut self.rng) {
             Path::Partitioned => self.answer_now(job.attempt, Outcome::Reset),
-            // The run ends here: the failing answer reaches the core (and the trace) first.
-            _ if stop => self.answer_now(job.attempt, outcome),
             path => self.route(path, &from, &Host::Dispatcher, answer),
         }
         Ok(())
@@ -482,8 +490,9 @@ impl<'w> Driver<'w> {
         })?;
         let event = self.delivery_events.get(&job.delivery).copied().unwrap_or_default();
         let Some((_, ledger)) = self.targets[job.rx].as_mut().and_then(|t| t.effects.as_mut()) else { return Ok(()) };
-        let acts: Vec<String> =
-            ledger.new_acts(&records, job.delivery).iter().map(|r| self.act_name(r, event)).collect();
+        let fresh = ledger.new_acts(&records, job.delivery);
+        let acts: Vec<String> = fresh.iter().map(|r| self.act_name(r, event)).collect();
+        fresh.iter().for_each(|r| self.note_act(r, event));
         let delivery = job.delivery;
         match (acts.is_empty(), reply) {
             (true, Reply::Answered { outcome: Outcome::Status { code }, .. }) => {
@@ -498,6 +507,14 @@ impl<'w> Driver<'w> {
             }
         }
         Ok(())
+    }
+
+    /// Keeps what the receiver wrote for an act (its kind, its words), bounded.
+    fn note_act(&mut self, record: &EffectRecord, event: u64) {
+        if self.acts.len() < WIRE_NOTES_MAX {
+            let note = ActNote { delivery: record.uuid, event, kind: record.kind, said: record.action.clone() };
+            self.acts.push(note);
+        }
     }
 
     /// The trace's action for an entry of an effects list filed under a delivery of `event`.
@@ -545,6 +562,7 @@ impl<'w> Driver<'w> {
             for record in fresh {
                 let event = known.get(&record.uuid).copied().unwrap_or_default();
                 let action = self.act_name(&record, event);
+                self.note_act(&record, event);
                 let entry =
                     TraceEvent::ReceiverActed { receiver: receiver.clone(), delivery: record.uuid, event, action };
                 self.trace.push(self.now, entry);

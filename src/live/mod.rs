@@ -30,11 +30,11 @@ mod mail;
 mod options;
 mod settle;
 
-pub use attempt::{ANSWER_BYTES_MAX, EFFECTS_BYTES_MAX, EFFECTS_TIMEOUT_MS};
+pub use attempt::{ANSWER_BYTES_MAX, EFFECTS_BYTES_MAX};
 pub use binding::{BindError, Binding, Bindings};
 pub use clock::Pace;
-pub use options::{EarlierEffects, LiveOptions, WIRE_NOTES_MAX, WireNote};
-pub use settle::Settle;
+pub use options::{ActNote, EarlierEffects, LiveOptions, Observed, WIRE_NOTES_MAX, WireNote};
+pub use settle::{EFFECTS_QUIET_MS, EFFECTS_TIMEOUT_MS, Settle};
 
 use crate::world::{EngineError, EngineFailure, RunLimits, RunOutput, World};
 
@@ -59,36 +59,41 @@ pub fn run_paced(
 }
 
 /// [`run_with`] with `options`; also what went wrong on the wire, attempt by attempt, in words
-/// (what a trace outcome cannot say: a TLS error, a redirect's target).
+/// (what a trace outcome cannot say: a TLS error, a redirect's target), and what the receiver
+/// wrote for each act.
 pub fn run_observed(
     world: &World,
     bindings: &Bindings,
     limits: RunLimits,
     options: &LiveOptions,
-) -> (Result<RunOutput, EngineFailure>, Vec<WireNote>) {
+) -> (Result<RunOutput, EngineFailure>, Observed) {
     let problems = bindings.check(world);
     if !problems.is_empty() {
         let all = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
         let error = EngineError::Simulation(format!("the world cannot run against real receivers: {all}"));
-        return (Err(error.into()), Vec::new());
+        return (Err(error.into()), Observed::default());
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            return (Err(EngineError::Simulation(format!("cannot start the network runtime: {e}")).into()), vec![]);
+            let error = EngineError::Simulation(format!("cannot start the network runtime: {e}"));
+            return (Err(error.into()), Observed::default());
         }
     };
-    let couriers = match attempt::Couriers::new(options.ca_cert_pem.as_deref()) {
+    let couriers = match attempt::Couriers::new(options.ca_cert_pem.as_deref(), options.settle.read_timeout_ms) {
         Ok(c) => c,
-        Err(e) => return (Err(EngineError::Simulation(format!("cannot build the HTTP client: {e}")).into()), vec![]),
+        Err(e) => {
+            let error = EngineError::Simulation(format!("cannot build the HTTP client: {e}"));
+            return (Err(error.into()), Observed::default());
+        }
     };
     let mut driver = driver::Driver::new(world, bindings, limits, couriers, options.clone());
     let result = runtime.block_on(driver.run());
     let output = RunOutput { sim_elapsed_ms: driver.now.as_millis(), trace: std::mem::take(&mut driver.trace) };
-    let notes = std::mem::take(&mut driver.notes);
+    let observed = Observed { notes: std::mem::take(&mut driver.notes), acts: std::mem::take(&mut driver.acts) };
     match result {
-        Ok(()) => (Ok(output), notes),
-        Err(error) => (Err(EngineFailure { error, partial: output }), notes),
+        Ok(()) => (Ok(output), observed),
+        Err(error) => (Err(EngineFailure { error, partial: output }), observed),
     }
 }
 
@@ -105,7 +110,7 @@ pub fn probe_with(bindings: &Bindings, options: &LiveOptions) -> Vec<BindError> 
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         return Vec::new();
     };
-    let couriers = match attempt::Couriers::new(options.ca_cert_pem.as_deref()) {
+    let couriers = match attempt::Couriers::new(options.ca_cert_pem.as_deref(), options.settle.read_timeout_ms) {
         Ok(c) => c,
         Err(e) => return vec![BindError::CaCert { why: e.to_string() }],
     };

@@ -64,4 +64,26 @@ pub struct WireNote {
     pub attempt: u64,
     pub delivery: uuid::Uuid,
     pub what: String,
+    /// What kind of failure `what` tells (the advice follows it).
+    pub failure: crate::certify::wire::WireFailure,
+}
+
+/// What the receiver wrote for one act it was seen to do (an entry of its effects list): its
+/// `kind` when it gave one, and its own words. The trace names the act without reading the
+/// words ([`crate::certify::effects::act_name`]); certification shows them, and needs `kind` to
+/// tell a fulfilment from other work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActNote {
+    pub delivery: uuid::Uuid,
+    pub event: u64,
+    pub kind: Option<crate::certify::effects::ActKind>,
+    pub said: Option<String>,
+}
+
+/// What a live run saw besides its trace (at most [`WIRE_NOTES_MAX`] of each; later ones are
+/// not kept).
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub notes: Vec<WireNote>,
+    pub acts: Vec<ActNote>,
 }

@@ -7,19 +7,31 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// How the effects lists are read at the world's end, so that a receiver that answers at once
-/// and works from a queue is seen to act: read every `interval_ms` until a list has not changed
-/// for `quiet_ms`, and at most for `max_ms` (then the last read is taken as it is).
+/// How the effects lists are read, so that a receiver that answers at once and works from a
+/// queue is seen to act: at the world's end (a certification case's end), read every
+/// `interval_ms` until a list has not changed for `quiet_ms`, and at most for `max_ms` (then the
+/// last read is taken as it is). Every read of a list, there or after an answer, is bounded by
+/// `read_timeout_ms` (at the limit the list is unreadable: the run stops, exit 2).
+///
+/// The default quiet window, 2 s, lets a receiver whose acts land within 2 s of its answer
+/// pass; an act later than that is told apart by [`Settle::until_changed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settle {
     pub interval_ms: u64,
     pub quiet_ms: u64,
     pub max_ms: u64,
+    pub read_timeout_ms: u64,
 }
+
+/// The default quiet window: acts within this long of their answer are seen.
+pub const EFFECTS_QUIET_MS: u64 = 2_000;
+/// The default deadline of one read of an effects list (`--effects-timeout-ms`), in `run`,
+/// `dispatch` and `certify receiver` alike.
+pub const EFFECTS_TIMEOUT_MS: u64 = 5_000;
 
 impl Default for Settle {
     fn default() -> Self {
-        Settle { interval_ms: 50, quiet_ms: 500, max_ms: 10_000 }
+        Settle { interval_ms: 50, quiet_ms: EFFECTS_QUIET_MS, max_ms: 10_000, read_timeout_ms: EFFECTS_TIMEOUT_MS }
     }
 }
 
@@ -46,6 +58,29 @@ impl Settle {
                 same_since = Instant::now();
             }
             last = next;
+        }
+    }
+
+    /// Calls `read` every `interval_ms` until it gives something other than `before` (then
+    /// waits for that to settle, [`Settle::until_quiet`]), or until `max_ms` have passed (then
+    /// the last value counts). What a list settled to may still change: a receiver acting later
+    /// than the quiet window is seen here, and told so, rather than counted as never acting.
+    pub async fn until_changed<T, E, F, Fut>(&self, before: &T, mut read: F) -> Result<T, E>
+    where
+        T: PartialEq,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let started = Instant::now();
+        loop {
+            let next = read().await?;
+            if next != *before {
+                return self.until_quiet(read).await;
+            }
+            if started.elapsed() >= Duration::from_millis(self.max_ms) {
+                return Ok(next);
+            }
+            tokio::time::sleep(Duration::from_millis(self.interval_ms.max(1))).await;
         }
     }
 }

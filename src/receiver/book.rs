@@ -11,18 +11,50 @@ pub struct Effect {
     pub uuid: Uuid,
     pub event: u64,
     pub action: String,
+    /// The effects contract's machine-readable kind: `fulfil`, `cancel`, `create`.
+    pub kind: &'static str,
 }
 
-#[derive(Clone, Debug, Default)]
+/// Deliveries a book records acts for by default ([`Book::with_effects_max`]).
+pub const EFFECTS_MAX: usize = 50_000;
+
+/// What a receiver acted on, bounded: at most `effects_max` acts are kept (about 100 bytes each
+/// in `/effects`; 50 000 is about 5 MB, under certification's 8 MiB read limit). At the limit a
+/// delivery that calls for a new act is refused with 503 and not acted on (the sender retries
+/// it; the receiver must be restarted with a fresh book), while a duplicate of a delivery acted
+/// on is still answered 2xx and skipped. Nothing is ever dropped: forgetting a uuid would let
+/// its redelivery act twice, and a shortened `/effects` would hide acts from certification.
+#[derive(Clone, Debug)]
 pub struct Book {
     acted: BTreeSet<Uuid>,
     effects: Vec<Effect>,
+    effects_max: usize,
     /// Per invoice, the newest event (by id) acted on about it and the state it acted on: what a
     /// stale delivery is judged by.
     invoice_events: BTreeMap<u64, (u64, String)>,
 }
 
+impl Default for Book {
+    fn default() -> Self {
+        Book::with_effects_max(EFFECTS_MAX)
+    }
+}
+
 impl Book {
+    /// An empty book that keeps at most `effects_max` acts.
+    pub fn with_effects_max(effects_max: usize) -> Book {
+        Book { acted: BTreeSet::new(), effects: Vec::new(), effects_max, invoice_events: BTreeMap::new() }
+    }
+
+    /// No room for another act.
+    pub fn is_full(&self) -> bool {
+        self.effects.len() >= self.effects_max
+    }
+
+    pub fn effects_max(&self) -> usize {
+        self.effects_max
+    }
+
     pub fn has_acted_on(&self, uuid: Uuid) -> bool {
         self.acted.contains(&uuid)
     }

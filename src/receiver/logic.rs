@@ -73,14 +73,36 @@ pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
         Ok(env) => env,
         Err(decision) => return Handled { uuid: None, event: None, decision },
     };
-    let decision = decide(kind, book, &env);
+    let decision = match decide(kind, book, &env) {
+        Decision::Act { .. } if book.is_full() => Decision::Refuse {
+            status: 503,
+            reason: RefuseReason::EffectsFull,
+            why: format!(
+                "effects list full ({} acts, effects_max): a new act is refused with 503; restart the receiver",
+                book.effects_max()
+            ),
+        },
+        decision => decision,
+    };
     if let Decision::Act { action } = &decision {
-        book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone() });
+        let kind = act_kind(&env.body.path, &env.body.details);
+        book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone(), kind });
         if let Some(inv) = &env.body.invoice {
             book.record_invoice_event(inv.id, env.body.id, &inv.state);
         }
     }
     Handled { uuid: Some(env.uuid), event: Some(env.body.id), decision }
+}
+
+/// The effects contract's `kind` of the act a delivery of `path` and `details` calls for (the
+/// same choice [`decide`] names in words).
+fn act_kind(path: &str, details: &str) -> &'static str {
+    match (path, details) {
+        ("/invoice/update/state", "paid") => "fulfil",
+        ("/invoice/update/state", _) => "cancel",
+        ("/client/add", _) => "create",
+        _ => "other",
+    }
 }
 
 fn parse(kind: ReceiverKind, body: &[u8]) -> Result<Envelope, Decision> {
@@ -222,6 +244,20 @@ mod tests {
             assert_eq!((a.status(), b.status()), (200, 200));
             assert_eq!(book.effects().len(), acts, "{kind}");
         }
+    }
+
+    /// At `effects_max` a new act is refused with 503 and nothing is forgotten: a duplicate of
+    /// a delivery acted on is still skipped with a 2xx, never acted on again.
+    #[test]
+    fn a_full_book_refuses_new_acts_with_503_and_still_skips_duplicates() {
+        let mut book = Book::with_effects_max(1);
+        assert_eq!(handle(ReceiverKind::Dedup, &mut book, &paid(1, "paid")).status(), 200);
+        let refused = handle(ReceiverKind::Dedup, &mut book, &paid(2, "paid"));
+        assert_eq!(refused.status(), 503);
+        assert!(matches!(refused.decision, Decision::Refuse { reason: RefuseReason::EffectsFull, .. }));
+        let again = handle(ReceiverKind::Dedup, &mut book, &paid(1, "paid"));
+        assert!(matches!(again.decision, Decision::Skip { reason: SkipReason::DuplicateUuid, .. }));
+        assert_eq!(book.effects().len(), 1);
     }
 
     #[test]

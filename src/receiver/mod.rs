@@ -23,7 +23,7 @@ mod serve;
 mod signature;
 mod traced;
 
-pub use book::{Book, Effect};
+pub use book::{Book, EFFECTS_MAX, Effect};
 pub use kind::ReceiverKind;
 pub use limits::ServeLimits;
 pub use logic::{Decision, Handled, handle};

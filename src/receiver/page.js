@@ -34,6 +34,7 @@ const MARKS = {
   "unhandled-path": "unhandled path",
   "rejected-signature": "rejected signature",
   "unreadable-body": "unreadable body",
+  "effects-full": "effects list full (503)",
 };
 
 function draw(d) {

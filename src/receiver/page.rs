@@ -32,6 +32,7 @@ pub enum Mark {
     UnhandledPath,
     RejectedSignature,
     UnreadableBody,
+    EffectsFull,
 }
 
 impl Mark {
@@ -49,6 +50,7 @@ impl Mark {
                 RefuseReason::UnhandledPath => Mark::UnhandledPath,
                 RefuseReason::Unreadable => Mark::UnreadableBody,
                 RefuseReason::RejectedSignature => Mark::RejectedSignature,
+                RefuseReason::EffectsFull => Mark::EffectsFull,
             },
         }
     }
@@ -200,6 +202,9 @@ mod tests {
         ];
         let mut decisions: Vec<(Decision, Mark)> =
             cases.into_iter().map(|(kind, body, mark)| (handle(kind, &mut book, &body).decision, mark)).collect();
+        let mut full = Book::with_effects_max(0);
+        let fresh = envelope(5, "/invoice/update/state", "paid", "paid");
+        decisions.push((handle(ReceiverKind::Dedup, &mut full, &fresh).decision, Mark::EffectsFull));
         let rejected = super::super::signature::refusal(&VerifyError::MissingHeader("x-signature"));
         decisions.push((rejected.decision, Mark::RejectedSignature));
         for (decision, mark) in &decisions {

@@ -24,4 +24,6 @@ pub enum RefuseReason {
     Unreadable,
     /// A signature that is missing, forged or out of tolerance: the body was never read.
     RejectedSignature,
+    /// The book holds `effects_max` acts: a delivery calling for a new one is answered 503.
+    EffectsFull,
 }

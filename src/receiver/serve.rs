@@ -34,12 +34,15 @@ pub struct ServeOptions {
     pub on_handled: Option<OnHandled>,
     /// Verify signatures before the kind's logic sees a delivery (see [`SignatureCheck`]).
     pub signature: Option<SignatureCheck>,
+    /// Acts the receiver keeps ([`Book`]); `None`: [`super::EFFECTS_MAX`]. At the limit a new
+    /// act is refused with 503.
+    pub effects_max: Option<usize>,
 }
 
 /// The reference router of `kind`, with a fresh book, its page (`GET /`, the last deliveries),
 /// and `options` applied.
 pub fn app(kind: ReceiverKind, options: ServeOptions) -> (Router, Arc<Mutex<Book>>) {
-    let book = Arc::new(Mutex::new(Book::default()));
+    let book = Arc::new(Mutex::new(Book::with_effects_max(options.effects_max.unwrap_or(super::EFFECTS_MAX))));
     let state = ReceiverState {
         name: kind.as_str().to_string(),
         kind,

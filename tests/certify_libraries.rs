@@ -1,0 +1,119 @@
+//! Receivers whose signature check is an official library, certified with `--secret`:
+//! `standardwebhooks` and `stripe` (PyPI) and `@octokit/webhooks-methods` (npm) pass the
+//! signature cases (positive controls: hooksim signs as the schemes' own libraries verify), and
+//! each library handed a re-serialised body instead of the bytes received fails
+//! `signature-raw-bytes` and `large-body`, both with the raw-bytes advice (negative controls).
+//!
+//! `.ci/run` installs the libraries (pip; `npm ci` in examples/receivers/octokit); where one is
+//! missing its test says SKIPPED and passes.
+
+use hooksim::certify::signature::Signing;
+use hooksim::certify::{CertifyOptions, Group, Limits, Report, Verdict, certify};
+use hooksim::signing::Scheme;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const PYTHON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/library_receiver.py");
+const OCTOKIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/octokit");
+const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A receiver process, killed when the test ends; `base` is `http://127.0.0.1:PORT`.
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(program: &str, args: &[&str]) -> Process {
+    let mut child =
+        Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("it starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    Process { child, base: line.trim().to_string() }
+}
+
+fn python_has(module: &str) -> bool {
+    Command::new("python3").args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success())
+}
+
+fn octokit_installed() -> bool {
+    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    node && Path::new(OCTOKIT).join("node_modules/@octokit/webhooks-methods/package.json").is_file()
+}
+
+async fn certify_signed(base: &str, scheme: Scheme, secret: &str) -> Report {
+    let mut opts = CertifyOptions::new(format!("{base}/webhook"));
+    opts.effects_url = Some(format!("{base}/effects"));
+    opts.limits = Limits { timeout_ms: 5_000, ..Limits::default() };
+    opts.large_body_bytes = 256 * 1024;
+    opts.settle.quiet_ms = 150;
+    opts.signing = Some(Signing { scheme, secret: secret.to_string() });
+    certify(&opts).await.unwrap()
+}
+
+fn with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
+    report.cases.iter().filter(|c| c.verdict == verdict).map(|c| c.name).collect()
+}
+
+/// The correct receiver passes every signature case; its re-serialising twin fails exactly
+/// `signature-raw-bytes` and `large-body`, each with the raw-bytes advice.
+async fn control(correct: Process, reserialising: Process, scheme: Scheme, secret: &str) {
+    let report = certify_signed(&correct.base, scheme, secret).await;
+    let table = report.to_table();
+    let signature: Vec<_> = report.cases.iter().filter(|c| c.group == Group::Signature).collect();
+    assert!(signature.len() >= 3, "{table}");
+    assert!(signature.iter().all(|c| c.verdict == Verdict::Passed), "{scheme}: {table}");
+    assert!(with(&report, Verdict::Failed).is_empty(), "{scheme}: {table}");
+    let report = certify_signed(&reserialising.base, scheme, secret).await;
+    let table = report.to_table();
+    assert_eq!(with(&report, Verdict::Failed), BTreeSet::from(["large-body", "signature-raw-bytes"]), "{table}");
+    for name in ["signature-raw-bytes", "large-body"] {
+        let fix = &report.case(name).unwrap().fix;
+        assert!(fix.starts_with("verify the raw bytes you received, not a re-serialised body"), "{name}: {fix}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standardwebhooks_from_pypi_verifies_what_hooksim_signs() {
+    if !python_has("standardwebhooks") {
+        println!("SKIPPED: the `standardwebhooks` Python package is not installed (pip install standardwebhooks)");
+        return;
+    }
+    let args = ["--library", "standardwebhooks", "--secret", WHSEC];
+    let correct = start("python3", &[&[PYTHON][..], &args].concat());
+    let reserialising = start("python3", &[&[PYTHON][..], &args, &["--defect", "reserialises"]].concat());
+    control(correct, reserialising, Scheme::StandardWebhooks, WHSEC).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_from_pypi_verifies_what_hooksim_signs() {
+    if !python_has("stripe") {
+        println!("SKIPPED: the `stripe` Python package is not installed (pip install stripe)");
+        return;
+    }
+    let args = ["--library", "stripe", "--secret", WHSEC];
+    let correct = start("python3", &[&[PYTHON][..], &args].concat());
+    let reserialising = start("python3", &[&[PYTHON][..], &args, &["--defect", "reserialises"]].concat());
+    control(correct, reserialising, Scheme::Stripe, WHSEC).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn octokit_webhooks_methods_from_npm_verifies_what_hooksim_signs() {
+    if !octokit_installed() {
+        println!("SKIPPED: node or @octokit/webhooks-methods is missing (npm ci --prefix examples/receivers/octokit)");
+        return;
+    }
+    let script = format!("{OCTOKIT}/receiver.mjs");
+    let secret = "it's a secret";
+    let correct = start("node", &[&script, "--secret", secret]);
+    let reserialising = start("node", &[&script, "--secret", secret, "--defect", "reserialises"]);
+    control(correct, reserialising, Scheme::Github, secret).await;
+}
