@@ -125,6 +125,55 @@ fn without_effects_the_acts_are_loudly_not_verified() {
     assert!(out.contains("NOT VERIFIED: 1 expectation(s)"), "{out}");
 }
 
+/// A scenario whose every expectation is about acts nobody can see judged nothing: it fails
+/// (exit 1) and says why, instead of passing on no evidence.
+#[test]
+fn a_scenario_with_nothing_verifiable_fails_never_passes() {
+    let dedup = serve("dedup");
+    let file = tmp("only-acts.toml");
+    std::fs::write(
+        &file,
+        r#"name = "only-acts"
+description = "Every expectation is about acts."
+seed = 1
+run_for = "1m"
+
+[webhooks.shop]
+url = "http://shop/webhook"
+paths = ["/invoice/update/state"]
+owner = "ops@shop.example"
+
+[receivers.shop]
+kind = "dedup"
+
+[[timeline]]
+at = "0s"
+add_client = { id = 1 }
+
+[[timeline]]
+at = "0s"
+add_invoice = { id = 4, client = 1 }
+
+[[timeline]]
+at = "1s"
+invoice_state = { id = 4, state = "paid" }
+
+[[expect]]
+acted = "shop"
+action = "fulfil invoice 4"
+exactly = 1
+"#,
+    )
+    .unwrap();
+    let mut args = vec![file.display().to_string()];
+    args.extend(bound("shop", &dedup, false));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1, "nothing verified is not a pass: {out}{err}");
+    assert!(out.contains("0 passed, 1 failed"), "{out}");
+    assert!(out.contains("none could be seen"), "{out}");
+    assert!(out.contains("--effects NAME=URL"), "{out}");
+}
+
 #[test]
 fn binding_a_scripted_or_crashed_receiver_is_bad_input() {
     let dedup = serve("dedup");

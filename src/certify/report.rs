@@ -97,6 +97,13 @@ impl Report {
         self.count(Verdict::Failed) > 0
     }
 
+    /// True when the receiver earned a pass: no case failed and at least one case passed. A run
+    /// whose every case was not verified or not run judged nothing, and nothing judged is never a
+    /// success on its own.
+    pub fn certified(&self) -> bool {
+        !self.has_failures() && self.count(Verdict::Passed) > 0
+    }
+
     pub fn case(&self, name: &str) -> Option<&CaseResult> {
         self.cases.iter().find(|c| c.name == name)
     }

@@ -1,5 +1,5 @@
 //! `hooksim certify receiver --url URL`: exit 0 when every verified case passed, 1 when a case
-//! failed, 2 for bad flags (clap's own status), an unreachable URL, an effects URL that cannot be
+//! failed or no case could be verified at all (nothing judged is not a pass), 2 for bad flags (clap's own status), an unreachable URL, an effects URL that cannot be
 //! read, or a report that cannot be written.
 
 use super::live_flags::{CaCertArgs, SettleArgs};
@@ -82,8 +82,8 @@ pub fn run(cmd: CertifyCommand) -> u8 {
         CertifyCommand::Sender(args) => return sender::run(args),
     };
     match certify_receiver(&args) {
-        Ok(report) if report.has_failures() => EXIT_FAILED,
-        Ok(_) => EXIT_OK,
+        Ok(report) if report.certified() => EXIT_OK,
+        Ok(_) => EXIT_FAILED,
         Err(e) => {
             eprintln!("hooksim certify receiver: {e:#}");
             EXIT_BAD_INPUT

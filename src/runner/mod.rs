@@ -226,9 +226,31 @@ pub fn run_scenario_live_with(
     let mut run = run_on(&verifiable, Engine::Live, seed, limits, |world| {
         crate::live::run_observed(world, bindings, limits, options).0
     });
+    if verifiable.expectations.is_empty() {
+        if let Some(first) = not_verified.first() {
+            run.failures.push(nothing_verified(first, not_verified.len()));
+        }
+    }
     run.not_verified = not_verified;
     run.bindings = bindings.flags();
     run
+}
+
+/// The failure of a live run none of whose expectations could be checked: it judged nothing, and
+/// nothing judged never passes (it is placed at the first expectation that was not verified).
+fn nothing_verified(first: &NotVerified, count: usize) -> Failure {
+    Failure {
+        file: first.file.clone(),
+        line: first.line,
+        column: first.column,
+        expected: "at least one expectation this run can check".into(),
+        found: format!(
+            "none: all {count} expectation(s) are about what the bound receivers did, and none could be seen \
+             ({}); give --effects NAME=URL for each bound receiver",
+            first.why
+        ),
+        excerpt: Vec::new(),
+    }
 }
 
 /// The scenario without the expectations the bindings cannot check, and those expectations.
