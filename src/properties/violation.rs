@@ -13,6 +13,9 @@ pub enum Property {
     DedupActsOnce,
     /// A uuid names one delivery: the same on every attempt, never reused.
     StableUuid,
+    /// A delivery that ended (delivered, or abandoned by the policy) is never attempted again,
+    /// nor counted delivered twice: at most once after success.
+    NoAttemptAfterEnd,
     NoAttemptWhileDisabled,
     /// A disable needs a warning in the same streak, at least `disable_after - warn_after` before.
     WarnBeforeDisable,
@@ -37,6 +40,8 @@ pub enum Breach {
     /// Parked by a disable, its webhook enabled again, and never moved after: lost to the enable.
     ParkedNeverResumed,
     AttemptNeverFinished,
+    /// A delivery's retry went out under a new uuid: the uuid it replaced, and the new one.
+    UuidChanged,
     AttemptAfterEnd,
     DeliveredTwice,
     DeliveredWithout2xx,
@@ -72,13 +77,12 @@ impl Breach {
             | RefusedBelowLimit
             | DeliveryLost
             | AttemptNeverFinished
-            | AttemptAfterEnd
-            | DeliveredTwice
             | DeliveredWithout2xx
             | AbandonedWithoutLimit
             | AbandonedEarly => Property::NothingLost,
+            AttemptAfterEnd | DeliveredTwice => Property::NoAttemptAfterEnd,
             DedupActedTwice => Property::DedupActsOnce,
-            UuidReused | AttemptOfUnknownDelivery | AttemptIdentityMismatch | BodyUuidMismatch => Property::StableUuid,
+            UuidReused | UuidChanged | AttemptOfUnknownDelivery | AttemptIdentityMismatch | BodyUuidMismatch => Property::StableUuid,
             AttemptWhileDisabled => Property::NoAttemptWhileDisabled,
             DisableWithoutWarning
             | DisableBeforeGrace
@@ -110,6 +114,7 @@ impl Breach {
             AbandonedEarly => "abandoned-early",
             DedupActedTwice => "dedup-acted-twice",
             UuidReused => "uuid-reused",
+            UuidChanged => "uuid-changed-on-retry",
             AttemptOfUnknownDelivery => "attempt-of-unknown-delivery",
             AttemptIdentityMismatch => "attempt-identity-mismatch",
             BodyUuidMismatch => "body-uuid-mismatch",
