@@ -278,6 +278,40 @@ fn an_attempt_under_another_uuid_or_identity_is_caught() {
     caught(&e, &ctx, "attempt-identity-mismatch");
 }
 
+/// A retry under a new uuid: the last attempt (and everything after it) moved to a fresh uuid,
+/// queued just before it, as the harness records a delivery first seen at a send. The identity
+/// property catches it; the old delivery is not reported lost (its retries went on), and the
+/// event is not reported routed twice.
+#[test]
+fn a_uuid_that_changes_on_a_retry_is_caught_as_identity_only() {
+    let (mut e, ctx) = run("retry-through-5xx");
+    let i = rfind(&e, |ev| matches!(ev, TraceEvent::AttemptStarted { .. }));
+    let TraceEvent::AttemptStarted { delivery: old, webhook, event, .. } = e[i].event.clone() else { unreachable!() };
+    let new = Uuid::from_u128(0x5eed);
+    for entry in &mut e[i..] {
+        match &mut entry.event {
+            TraceEvent::AttemptStarted { delivery, body, number, .. } if *delivery == old => {
+                *body = body.replace(&old.to_string(), &new.to_string()).into();
+                *delivery = new;
+                *number = 1;
+            }
+            TraceEvent::AttemptFinished { delivery, .. } | TraceEvent::Delivered { delivery, .. }
+                if *delivery == old =>
+            {
+                *delivery = new
+            }
+            _ => {}
+        }
+    }
+    let queued = TraceEntry { at: e[i].at, event: TraceEvent::DeliveryQueued { delivery: new, webhook, event } };
+    e.insert(i, queued);
+    caught(&e, &ctx, "uuid-changed-on-retry");
+    let found = check(&rebuild(e.clone()), &ctx);
+    let v = found.iter().find(|v| v.signature() == "uuid-changed-on-retry").unwrap();
+    assert!(v.detail.contains(&old.to_string()) && v.detail.contains(&new.to_string()), "{v}");
+    assert_eq!(signatures(&e, &ctx), ["uuid-changed-on-retry"], "only identity is blamed");
+}
+
 // ---- no attempt while disabled; warn before disable ----
 
 #[test]

@@ -231,3 +231,47 @@ fn an_attempt_after_the_delivery_ended_is_filed_under_at_most_once() {
     assert_eq!(junit_failures(&junit), [promise], "{junit}");
     assert!(stdout.contains("attempt-after-delivery-ended"), "{stdout}");
 }
+
+/// A Python dispatcher that mints a new uuid for every retry (the negative control of the identity
+/// promise). Consistent with itself, it says each uuid was delivered at its first attempt: the
+/// identity promise is broken, and only it (the event was delivered at least once, under
+/// another uuid). Reporting the true count instead is a protocol error that says which uuid
+/// replaced which.
+const NEW_UUID_ON_RETRY: (&str, &str) = (
+    "        d[\"attempts\"] += 1\n",
+    "        d[\"attempts\"] += 1\n        d[\"uuid\"] = d[\"uuid\"][:-4] + \"%04x\" % d[\"attempts\"]\n",
+);
+
+#[test]
+fn a_uuid_that_changes_on_every_retry_breaks_the_identity_promise_only() {
+    let edits = [
+        NEW_UUID_ON_RETRY,
+        (
+            "                       \"attempts\": d[\"attempts\"]})\n            was_warned",
+            "                       \"attempts\": 1})\n            was_warned",
+        ),
+        ("\"attempts\": d[\"attempts\"], \"reason\": reason", "\"attempts\": 1, \"reason\": reason"),
+    ];
+    let Some(command) = python_with(&edits, "new-uuid") else { return };
+    let paths = ["scenarios/retry-through-5xx.toml", "scenarios/lost-answers-dedup.toml"];
+    let (stdout, report, junit, code) = conformance_of(&paths, &command, "new-uuid");
+    assert_eq!(code, Some(1), "{stdout}");
+    let promise = "one uuid per delivery across retries, a different one per webhook";
+    assert_eq!(broken(&report), [promise], "{stdout}");
+    assert_eq!(junit_failures(&junit), [promise], "{junit}");
+    assert!(stdout.contains("uuid-changed-on-retry"), "{stdout}");
+}
+
+#[test]
+fn the_protocol_error_of_a_changed_uuid_says_which_replaced_which() {
+    let Some(command) = python_with(&[NEW_UUID_ON_RETRY], "new-uuid-counted") else { return };
+    let out = Command::new(BIN)
+        .args(["run", "scenarios/retry-through-5xx.toml", "--engine", "model", "--dispatcher", &command])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("had 1 attempts, not 4; the uuid changed on a retry:"), "{stdout}");
+    assert!(stdout.contains(" replaced "), "{stdout}");
+    assert!(stdout.contains("(1 sent) -> "), "{stdout}");
+}

@@ -20,6 +20,9 @@ pub enum Fate {
     Pending(Pending),
     /// Unfinished with nothing left to move it: a lost delivery.
     Stuck,
+    /// Unfinished, and its webhook and event went on under another uuid (the identity property
+    /// reports the change; the new uuid's fate is the delivery's).
+    Replaced,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +61,9 @@ struct Ledger {
     /// How many times its webhook had been enabled again when this delivery last moved: a larger
     /// count at the end means an enable found it waiting, and nothing moved it after.
     enables_seen: u32,
+    /// Another uuid was queued for its webhook and event later: left unfinished, it is not lost,
+    /// its attempts went on under that uuid (the identity property reports the change).
+    replaced: bool,
 }
 
 /// Every delivery's fate, in the order the deliveries were queued.
@@ -116,6 +122,7 @@ fn fate_at_end(l: &Ledger, end: &EndState, ctx: &PropertyContext) -> Fate {
     let timeout_ms = ctx.policy.attempt_timeout_ms();
     let stage = match l.stage {
         Stage::Done(fate) => return fate,
+        _ if l.replaced => return Fate::Replaced,
         _ if end.disabled.contains(&l.webhook) => return Fate::Parked,
         _ if end.dispatcher_down => return Fate::Pending(Pending::DispatcherDown),
         s => s,
@@ -137,6 +144,7 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
     // Keyed by the uuid as one integer: compared in registers, where a uuid compares as bytes
     // (a call to memcmp per step of every lookup, on every entry of the trace).
     let mut book: BTreeMap<u128, Ledger> = BTreeMap::new();
+    let mut retries = super::identity::Retries::default();
     let mut end = EndState {
         disabled: BTreeSet::new(),
         enables: BTreeMap::new(),
@@ -146,6 +154,12 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
     for (i, e) in trace.entries().iter().enumerate() {
         let at = e.at;
         let here = (i, at, matches!(e.event, TraceEvent::Delivered { .. }));
+        if let TraceEvent::DeliveryQueued { delivery, webhook, event } = &e.event
+            && let Some((old, _)) = retries.replaced(*webhook, *event, *delivery, i)
+            && let Some(l) = book.get_mut(&old.as_u128())
+        {
+            l.replaced = true;
+        }
         match &e.event {
             // A reused uuid is the identity property's to report; the first delivery keeps it.
             TraceEvent::DeliveryQueued { delivery, webhook, .. } if !book.contains_key(&delivery.as_u128()) => {
@@ -158,6 +172,7 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
                         entries: vec![i],
                         answered_2xx: false,
                         enables_seen: end.enables_of(*webhook),
+                        replaced: false,
                     },
                 );
             }

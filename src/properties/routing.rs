@@ -15,12 +15,17 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
     let mut disabled = BTreeSet::new();
     let mut pending: BTreeMap<WebhookId, u32> = BTreeMap::new();
     let pending_max = ctx.policy.pending_per_webhook_max();
+    let mut retries = super::identity::Retries::default();
     for (i, e) in trace.entries().iter().enumerate() {
         let at = e.at;
         match &e.event {
             TraceEvent::EventRecorded { event, path, .. } => {
                 events.insert(*event, (*path, i));
             }
+            // The same delivery under a new uuid routes nothing again: the identity property
+            // reports it.
+            TraceEvent::DeliveryQueued { webhook, event, delivery }
+                if retries.replaced(*webhook, *event, *delivery, i).is_some() => {}
             TraceEvent::DeliveryQueued { webhook, event, .. } => {
                 routed.entry((*webhook, *event)).or_default().push(i);
                 if disabled.contains(webhook) {

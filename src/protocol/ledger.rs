@@ -42,6 +42,9 @@ struct DeliveryRecord {
     webhook: WebhookId,
     event: u64,
     starts: u32,
+    /// First seen at a send while another delivery of the same webhook and event existed: the
+    /// uuid it replaced (a uuid that changed on a retry), for the error that follows.
+    replaces: Option<Uuid>,
 }
 
 /// What one line turned into.
@@ -61,6 +64,8 @@ pub(crate) struct Ledger {
     events: Vec<EventPath>,
     attempts: BTreeMap<u64, AttemptRecord>,
     deliveries: BTreeMap<Uuid, DeliveryRecord>,
+    /// The latest delivery of each (webhook, event).
+    by_pair: BTreeMap<(WebhookId, u64), Uuid>,
 }
 
 fn bad(text: String) -> Problem {
@@ -70,7 +75,14 @@ fn bad(text: String) -> Problem {
 impl Ledger {
     pub(crate) fn new(webhooks: Vec<WebhookConfig>) -> Self {
         let urls = webhooks.iter().map(|w| Arc::from(w.url.as_str())).collect();
-        Ledger { webhooks, urls, events: Vec::new(), attempts: BTreeMap::new(), deliveries: BTreeMap::new() }
+        Ledger {
+            webhooks,
+            urls,
+            events: Vec::new(),
+            attempts: BTreeMap::new(),
+            deliveries: BTreeMap::new(),
+            by_pair: BTreeMap::new(),
+        }
     }
 
     pub(crate) fn webhook_count(&self) -> usize {
@@ -127,7 +139,8 @@ impl Ledger {
                 }
                 if let std::collections::btree_map::Entry::Vacant(slot) = self.deliveries.entry(delivery) {
                     // Never announced with `delivery_queued`: the harness records it here.
-                    slot.insert(DeliveryRecord { webhook, event, starts: 0 });
+                    let replaces = self.by_pair.insert((webhook, event), delivery);
+                    slot.insert(DeliveryRecord { webhook, event, starts: 0, replaces });
                     taken.trace.push(TraceEvent::DeliveryQueued { delivery, webhook, event });
                 }
                 let number = {
@@ -165,7 +178,8 @@ impl Ledger {
                 if self.deliveries.contains_key(&delivery) {
                     return Err(bad(format!("delivery {delivery} was queued before")));
                 }
-                self.deliveries.insert(delivery, DeliveryRecord { webhook, event, starts: 0 });
+                self.deliveries.insert(delivery, DeliveryRecord { webhook, event, starts: 0, replaces: None });
+                self.by_pair.insert((webhook, event), delivery);
                 TraceEvent::DeliveryQueued { delivery, webhook, event }
             }
             FromDispatcher::DeliveryRefused { webhook, event, reason } => {
@@ -320,9 +334,34 @@ impl Ledger {
     ) -> Result<(), Problem> {
         let d = self.delivery(uuid, webhook, Some(event))?;
         if d.starts != attempts {
-            return Err(bad(format!("delivery {uuid} had {} attempts, not {attempts}", d.starts)));
+            let starts = d.starts;
+            return Err(bad(format!("delivery {uuid} had {starts} attempts, not {attempts}{}", self.uuid_changes(uuid))));
         }
         Ok(())
+    }
+
+    /// For a count that does not add up: the uuids `uuid` replaced, oldest first, when it first
+    /// came at a send in place of another delivery of the same webhook and event.
+    fn uuid_changes(&self, uuid: Uuid) -> String {
+        let mut chain = vec![uuid];
+        while let Some(old) = self.deliveries.get(chain.last().unwrap()).and_then(|d| d.replaces) {
+            if chain.contains(&old) || chain.len() > 16 {
+                break;
+            }
+            chain.push(old);
+        }
+        if chain.len() == 1 {
+            return String::new();
+        }
+        let counts: Vec<String> =
+            chain.iter().rev().map(|u| format!("{u} ({} sent)", self.deliveries[u].starts)).collect();
+        format!(
+            "; the uuid changed on a retry: {} replaced {} for the same webhook and event ({}), but a \
+             delivery keeps its uuid across retries",
+            uuid,
+            chain[1],
+            counts.join(" -> ")
+        )
     }
 
     fn open_attempt(
