@@ -312,6 +312,29 @@ fn a_uuid_that_changes_on_a_retry_is_caught_as_identity_only() {
     assert_eq!(signatures(&e, &ctx), ["uuid-changed-on-retry"], "only identity is blamed");
 }
 
+// ---- a webhook failing past the thresholds is warned, then disabled ----
+
+/// A dispatcher that never disables: the disable dropped, and the webhook's retries go on.
+#[test]
+fn a_webhook_never_disabled_past_the_thresholds_is_caught() {
+    let (mut e, ctx) = run("week-of-failure-disables");
+    let disabled = find(&e, |ev| matches!(ev, TraceEvent::WebhookDisabled { .. }));
+    e.remove(disabled);
+    let attempt = rfind(&e[..disabled], |ev| matches!(ev, TraceEvent::AttemptStarted { .. }));
+    let at = e.last().unwrap().at;
+    e.push(TraceEntry { at, event: e[attempt].event.clone() });
+    caught(&e, &ctx, "not-disabled-past-threshold");
+}
+
+/// A dispatcher that never warns: the warning dropped; the next attempt after the failure that
+/// made it due is caught.
+#[test]
+fn a_webhook_never_warned_past_the_threshold_is_caught() {
+    let (mut e, ctx) = run("recovers-after-warning");
+    e.remove(find(&e, |ev| matches!(ev, TraceEvent::WarningSent { .. })));
+    caught(&e, &ctx, "not-warned-past-threshold");
+}
+
 // ---- no attempt while disabled; warn before disable ----
 
 #[test]

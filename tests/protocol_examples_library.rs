@@ -61,6 +61,21 @@ fn passes(language: &str, engine: Engine) {
     let Some((program, file)) = command(language) else { return };
     let failed = failures(&format!("{program} {file}"), engine);
     assert!(failed.is_empty(), "the {language} example on {engine}: {failed:#?}");
+    let broken = breaches(&format!("{program} {file}"), engine);
+    assert!(broken.is_empty(), "the {language} example on {engine} breaks a promise: {broken:#?}");
+}
+
+/// Every (scenario, property signature) a finished run broke: the conformance summary's input.
+fn breaches(command: &str, engine: Engine) -> BTreeSet<(String, String)> {
+    let dispatcher = ExternalDispatcher::new(command);
+    let mut out = BTreeSet::new();
+    for scenario in library() {
+        let run = run_scenario_dispatched(&scenario, engine, None, RunLimits::default(), &dispatcher);
+        for v in &run.violations {
+            out.insert((scenario.name.clone(), v.to_string()));
+        }
+    }
+    out
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn conformance_of(paths: &[&str], command: &str, name: &str) -> (String, serde_j
 }
 
 /// The promises of the summary, one JUnit case and one JSON row each.
-const PROMISES: usize = 8;
+const PROMISES: usize = 9;
 
 /// The JUnit suite `conformance`: one case per promise, a failure for each broken one.
 fn junit_failures(junit: &str) -> Vec<String> {
@@ -274,4 +274,22 @@ fn the_protocol_error_of_a_changed_uuid_says_which_replaced_which() {
     assert!(stdout.contains("had 1 attempts, not 4; the uuid changed on a retry:"), "{stdout}");
     assert!(stdout.contains(" replaced "), "{stdout}");
     assert!(stdout.contains("(1 sent) -> "), "{stdout}");
+}
+
+/// A Python dispatcher that warns but never disables keeps retrying a webhook failing past the
+/// thresholds: it breaks the promise that such a webhook is disabled, and only that one.
+#[test]
+fn a_dispatcher_that_never_disables_breaks_that_promise() {
+    let edits = [(
+        "if failing_ms >= disable_ms and now - hook[\"warned_at\"] >= grace_ms:",
+        "if False:",
+    )];
+    let Some(command) = python_with(&edits, "never-disables") else { return };
+    let paths = ["scenarios/week-of-failure-disables.toml", "scenarios/retry-through-5xx.toml"];
+    let (stdout, report, junit, code) = conformance_of(&paths, &command, "never-disables");
+    assert_eq!(code, Some(1), "{stdout}");
+    let promise = "a webhook failing past the thresholds is warned, then disabled";
+    assert_eq!(broken(&report), [promise], "{stdout}");
+    assert_eq!(junit_failures(&junit), [promise], "{junit}");
+    assert!(stdout.contains("not-disabled-past-threshold"), "{stdout}");
 }

@@ -2,6 +2,11 @@
 //! have failed for `disable_after`, and the warning gone out `disable_after - warn_after`
 //! (the grace) before, in the same streak. A streak starts at the first failed attempt after a
 //! success and ends at the next 2xx (or a re-enable). A `410 Gone` under a profile that unsubscribes on it disables at once, with no warning.
+//!
+//! The other way round, a webhook failing past the thresholds must be warned, then disabled: a
+//! failure that meets the warning rule (or the disable rule) is the last attempt of the webhook
+//! before its warning (or its disable). Judged at the next attempt, so a dispatcher that does not
+//! report `webhook_disabled` is judged by what it sends: nothing, once disabled.
 
 use super::{Breach, PropertyContext, Violation};
 use crate::domain::WebhookId;
@@ -150,5 +155,90 @@ fn on_gone(s: &Streak, webhook: WebhookId, at: SimTime, i: usize, ctx: &Property
             let detail = format!("{webhook} disabled as gone, with no warning: {why}");
             Some(Violation::new(Breach::DisableWithoutWarning, at, entries, detail))
         }
+    }
+}
+
+/// What a failure made due for a webhook, and the entry of that failure.
+#[derive(Clone, Copy)]
+enum Due {
+    Warning(usize),
+    Disable(usize),
+}
+
+/// One webhook's streak for [`check_thresholds`].
+#[derive(Default)]
+struct Owed {
+    streak: Streak,
+    disabled: bool,
+    due: Option<Due>,
+}
+
+pub(super) fn check_thresholds(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut hooks: BTreeMap<WebhookId, Owed> = BTreeMap::new();
+    for (i, e) in trace.entries().iter().enumerate() {
+        match &e.event {
+            TraceEvent::AttemptFinished { webhook, outcome, .. } => {
+                let h = hooks.entry(*webhook).or_default();
+                if outcome.is_success() {
+                    h.streak = Streak::default();
+                    h.due = None;
+                } else if !h.disabled {
+                    h.streak.since.get_or_insert((e.at, i));
+                    h.due = due_after_failure(&h.streak, outcome, e.at, i, ctx).or(h.due);
+                }
+            }
+            TraceEvent::WarningSent { webhook, .. } => {
+                let h = hooks.entry(*webhook).or_default();
+                h.streak.warned.get_or_insert((e.at, i));
+                if matches!(h.due, Some(Due::Warning(_))) {
+                    h.due = None;
+                }
+            }
+            TraceEvent::WebhookDisabled { webhook, .. } => {
+                let h = hooks.entry(*webhook).or_default();
+                (h.disabled, h.due) = (true, None);
+            }
+            TraceEvent::WebhookEnabled { webhook } => {
+                hooks.insert(*webhook, Owed::default());
+            }
+            TraceEvent::AttemptStarted { webhook, delivery, number, .. } => {
+                let Some(h) = hooks.get_mut(webhook) else { continue };
+                let Some(due) = h.due.take() else { continue };
+                let (breach, failed, what) = match due {
+                    Due::Warning(f) => (Breach::NotWarnedPastThreshold, f, "warned"),
+                    Due::Disable(f) => (Breach::NotDisabledPastThreshold, f, "disabled"),
+                };
+                let failing_ms = h.streak.since.map_or(0, |(t, _)| trace.entries()[failed].at.ms_since(t));
+                let detail = format!(
+                    "{webhook} was not {what} after a failure {} into its failing streak (entry {failed}): attempt \
+                     {number} of delivery {delivery} went out instead",
+                    format_ms(failing_ms)
+                );
+                out.push(Violation::new(breach, e.at, vec![failed, i], detail));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What the failure at `at` (entry `i`) makes due: the disable when the streak has failed for
+/// `disable_after` and the grace has passed since the warning (or at once for a `410` the
+/// profile disables on), else the warning when the streak has failed for `warn_after` unwarned.
+fn due_after_failure(s: &Streak, outcome: &Outcome, at: SimTime, i: usize, ctx: &PropertyContext) -> Option<Due> {
+    if let Outcome::Status { code } = outcome
+        && ctx.policy.disables_at_once(*code)
+    {
+        return Some(Due::Disable(i));
+    }
+    let failing_ms = s.since.map_or(0, |(t, _)| at.ms_since(t));
+    let (warn_ms, disable_ms) = (ctx.policy.warn_after_ms(), ctx.policy.disable_after_ms());
+    match s.warned {
+        Some((warned_at, _)) => {
+            let grace_ms = disable_ms?.saturating_sub(warn_ms.unwrap_or(0));
+            (failing_ms >= disable_ms? && at.ms_since(warned_at) >= grace_ms).then_some(Due::Disable(i))
+        }
+        None => (failing_ms >= warn_ms?).then_some(Due::Warning(i)),
     }
 }

@@ -19,6 +19,9 @@ pub enum Property {
     NoAttemptWhileDisabled,
     /// A disable needs a warning in the same streak, at least `disable_after - warn_after` before.
     WarnBeforeDisable,
+    /// A webhook failing past the thresholds is warned, then disabled: the failure that meets a
+    /// rule is the last attempt before its warning, or its disable.
+    DisabledPastThreshold,
     /// Each body renders the store as it was when its attempt started.
     BodyAtSendTime,
     /// A delivery parked while its webhook was disabled moves again once the webhook is enabled.
@@ -58,6 +61,11 @@ pub enum Breach {
     DisableBeforeThreshold,
     WarnBeforeThreshold,
     WarnedTwiceInStreak,
+    /// An attempt after a failure `warn_after` into the streak, with no warning sent.
+    NotWarnedPastThreshold,
+    /// An attempt after a failure that met the disable rule (or a `410` under a profile that
+    /// disables on it), with the webhook not disabled.
+    NotDisabledPastThreshold,
     BodyUnreadable,
     BodyWrongEvent,
     BodyStale,
@@ -89,6 +97,7 @@ impl Breach {
             | DisableBeforeThreshold
             | WarnBeforeThreshold
             | WarnedTwiceInStreak => Property::WarnBeforeDisable,
+            NotWarnedPastThreshold | NotDisabledPastThreshold => Property::DisabledPastThreshold,
             BodyUnreadable | BodyWrongEvent | BodyStale | TraceDisagreesWithHistory => Property::BodyAtSendTime,
             ParkedNeverResumed => Property::ParkedResumes,
         }
@@ -124,6 +133,8 @@ impl Breach {
             DisableBeforeThreshold => "disable-before-threshold",
             WarnBeforeThreshold => "warn-before-threshold",
             WarnedTwiceInStreak => "warned-twice-in-streak",
+            NotWarnedPastThreshold => "not-warned-past-threshold",
+            NotDisabledPastThreshold => "not-disabled-past-threshold",
             BodyUnreadable => "body-unreadable",
             BodyWrongEvent => "body-wrong-event",
             BodyStale => "body-stale",

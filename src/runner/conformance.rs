@@ -9,13 +9,14 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 /// The promises, in the order the table shows them, each with the property that judges it.
-const PROMISES: [(Property, &str); 8] = [
+const PROMISES: [(Property, &str); 9] = [
     (Property::NothingLost, "at least once (every event delivered, parked, refused or abandoned by the policy)"),
     (Property::NoAttemptAfterEnd, "at most once after success (no attempt after its delivery ended)"),
     (Property::BodyAtSendTime, "payload at send time"),
     (Property::StableUuid, "one uuid per delivery across retries, a different one per webhook"),
     (Property::DedupActsOnce, "a deduplicating receiver acts once"),
     (Property::WarnBeforeDisable, "warning after the threshold, disable only after the grace"),
+    (Property::DisabledPastThreshold, "a webhook failing past the thresholds is warned, then disabled"),
     (Property::NoAttemptWhileDisabled, "nothing sent while disabled"),
     (Property::ParkedResumes, "parked deliveries resume when the webhook is enabled again"),
 ];
