@@ -99,7 +99,7 @@ fn conformance_of(paths: &[&str], command: &str, name: &str) -> (String, serde_j
 }
 
 /// The promises of the summary, one JUnit case and one JSON row each.
-const PROMISES: usize = 9;
+const PROMISES: usize = 10;
 
 /// The JUnit suite `conformance`: one case per promise, a failure for each broken one.
 fn junit_failures(junit: &str) -> Vec<String> {
@@ -157,7 +157,7 @@ fn the_conformance_summary_names_the_broken_promise() {
     let (stdout, report, junit) = conformance(&command, "broken");
     assert_eq!(broken(&report), ["payload at send time"], "{stdout}");
     assert!(stdout.contains("BROKEN      payload at send time"), "{stdout}");
-    assert!(stdout.contains("in 6 of "), "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains("BROKEN      payload at send time") && l.contains(" judged runs  first: ")), "{stdout}");
     assert_eq!(junit_failures(&junit), ["payload at send time"], "{junit}");
 }
 
@@ -292,4 +292,24 @@ fn a_dispatcher_that_never_disables_breaks_that_promise() {
     assert_eq!(broken(&report), [promise], "{stdout}");
     assert_eq!(junit_failures(&junit), [promise], "{junit}");
     assert!(stdout.contains("not-disabled-past-threshold"), "{stdout}");
+}
+
+/// Python dispatchers that ignore the in-flight limit, or the pending limit, break the limits
+/// promise, and only it.
+#[test]
+fn a_dispatcher_that_ignores_a_limit_breaks_the_limits_promise() {
+    let paths = ["scenarios/in-flight-limit.toml", "scenarios/pending-limit-refuses.toml"];
+    let in_flight = ("and hook[\"in_flight\"] < self.policy[\"in_flight_per_webhook_max\"]):", "):");
+    let pending = ("elif hook[\"pending\"] >= self.policy[\"pending_per_webhook_max\"]:", "elif False:");
+    for (edit, name, signature) in
+        [(in_flight, "in-flight", "in-flight-past-limit"), (pending, "pending", "queued-past-limit")]
+    {
+        let Some(command) = python_with(&[edit], name) else { return };
+        let (stdout, report, junit, code) = conformance_of(&paths, &command, name);
+        assert_eq!(code, Some(1), "{stdout}");
+        let promise = "limits kept (in flight and pending per webhook)";
+        assert_eq!(broken(&report), [promise], "{stdout}");
+        assert_eq!(junit_failures(&junit), [promise], "{junit}");
+        assert!(stdout.contains(signature), "{stdout}");
+    }
 }

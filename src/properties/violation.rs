@@ -26,6 +26,8 @@ pub enum Property {
     BodyAtSendTime,
     /// A delivery parked while its webhook was disabled moves again once the webhook is enabled.
     ParkedResumes,
+    /// The policy's per-webhook limits: attempts in flight, unfinished deliveries.
+    LimitsKept,
 }
 
 /// How a property broke. [`Breach::signature`] is stable across seeds and runs: it names the
@@ -37,6 +39,8 @@ pub enum Breach {
     RoutedAgainstFilter,
     QueuedWhileDisabled,
     QueuedPastLimit,
+    /// More attempts of one webhook in flight than `in_flight_per_webhook_max`.
+    InFlightPastLimit,
     RefusedWhileEnabled,
     RefusedBelowLimit,
     DeliveryLost,
@@ -80,7 +84,6 @@ impl Breach {
             | EventRoutedTwice
             | RoutedAgainstFilter
             | QueuedWhileDisabled
-            | QueuedPastLimit
             | RefusedWhileEnabled
             | RefusedBelowLimit
             | DeliveryLost
@@ -89,6 +92,7 @@ impl Breach {
             | AbandonedWithoutLimit
             | AbandonedEarly => Property::NothingLost,
             AttemptAfterEnd | DeliveredTwice => Property::NoAttemptAfterEnd,
+            QueuedPastLimit | InFlightPastLimit => Property::LimitsKept,
             DedupActedTwice => Property::DedupActsOnce,
             UuidReused | UuidChanged | AttemptOfUnknownDelivery | AttemptIdentityMismatch | BodyUuidMismatch => Property::StableUuid,
             AttemptWhileDisabled => Property::NoAttemptWhileDisabled,
@@ -111,6 +115,7 @@ impl Breach {
             RoutedAgainstFilter => "routed-against-filter",
             QueuedWhileDisabled => "queued-while-disabled",
             QueuedPastLimit => "queued-past-limit",
+            InFlightPastLimit => "in-flight-past-limit",
             RefusedWhileEnabled => "refused-while-enabled",
             RefusedBelowLimit => "refused-below-limit",
             DeliveryLost => "delivery-lost",

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 /// The promises, in the order the table shows them, each with the property that judges it.
-const PROMISES: [(Property, &str); 9] = [
+const PROMISES: [(Property, &str); 10] = [
     (Property::NothingLost, "at least once (every event delivered, parked, refused or abandoned by the policy)"),
     (Property::NoAttemptAfterEnd, "at most once after success (no attempt after its delivery ended)"),
     (Property::BodyAtSendTime, "payload at send time"),
@@ -19,6 +19,7 @@ const PROMISES: [(Property, &str); 9] = [
     (Property::DisabledPastThreshold, "a webhook failing past the thresholds is warned, then disabled"),
     (Property::NoAttemptWhileDisabled, "nothing sent while disabled"),
     (Property::ParkedResumes, "parked deliveries resume when the webhook is enabled again"),
+    (Property::LimitsKept, "limits kept (in flight and pending per webhook)"),
 ];
 
 /// How a promise fared over the runs.
