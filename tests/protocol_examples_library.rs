@@ -85,6 +85,32 @@ fn the_python_example_passes_the_library_on_the_network_engine() {
     passes("python", Engine::Net);
 }
 
+/// The Python example with `--no-facts` reports only its sends, emails and `done`: the harness
+/// records the attempt ends the protocol fixes (an answer in flight, a timeout at a wake, a
+/// crash) and the 2xx that delivers, and the properties judge the rest by what it sends. It
+/// keeps every promise; the expectations it fails are exactly those that count a decision only
+/// a fact says (a disable, a give-up).
+#[test]
+fn the_python_example_without_facts_keeps_every_promise() {
+    let Some((program, file)) = command("python") else { return };
+    let (failed, broken) = outcomes(&format!("{program} {file} --no-facts"), Engine::Model);
+    assert!(broken.is_empty(), "the fact-less example breaks a promise: {broken:#?}");
+    let expected: BTreeSet<(String, String)> = NO_FACTS.iter().map(|(s, e)| (s.to_string(), e.to_string())).collect();
+    assert_eq!(failed, expected);
+}
+
+/// The expectations that read a decision only its fact reports.
+const NO_FACTS: &[(&str, &str)] = &[
+    ("disabled-then-reenabled", "exactly 1 disable of shop at or before 8d 01:00:00.000"),
+    ("explicit-policy", "exactly 1 disable of shop between 0d 03:00:00.000 and 0d 03:03:00.000"),
+    ("gone-disables-standard-webhooks", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
+    ("gone-disables-svix", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
+    ("picky-receiver-disabled", "exactly 1 disable of shop at or after 8d 01:00:00.000"),
+    ("stripe-profile-gives-up", "exactly 1 abandoned delivery to shop of event 1 \"client\" at or before 3d 00:00:00.000"),
+    ("warning-grace-after-outage", "exactly 1 disable of shop between 9d 12:00:00.000 and 9d 13:00:00.000"),
+    ("week-of-failure-disables", "exactly 1 disable of shop between 8d 00:00:00.000 and 8d 01:00:00.000"),
+];
+
 /// A text replacement in the example's source.
 type Edit<'a> = (&'a str, &'a str);
 

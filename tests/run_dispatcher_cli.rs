@@ -313,3 +313,24 @@ fn a_dispatcher_that_ignores_a_limit_breaks_the_limits_promise() {
         assert!(stdout.contains(signature), "{stdout}");
     }
 }
+
+/// Without facts, a dispatcher is judged by what it sends: the fact-less Python example keeps
+/// every promise on the retry and disable scenarios, and a fact-less copy that never retries a
+/// failed attempt breaks at least once (nothing it reported, nor the policy, explains the
+/// silence).
+#[test]
+fn a_dispatcher_without_facts_is_judged_by_what_it_sends() {
+    let paths = ["scenarios/retry-through-5xx.toml", "scenarios/week-of-failure-disables.toml"];
+    let Some(correct) = python_with(&[], "no-facts") else { return };
+    let (stdout, report, _, code) = conformance_of(&paths, &format!("{correct} --no-facts"), "no-facts");
+    assert!(broken(&report).is_empty(), "{stdout}");
+    assert_eq!(code, Some(1), "the disable expectation reads the fact: {stdout}");
+    let never_retries = ("self.schedule_retry(now, index, retry_after_ms if asked else None)", "pass");
+    let Some(broken_copy) = python_with(&[never_retries], "no-facts-no-retry") else { return };
+    let (stdout, report, junit, _) =
+        conformance_of(&paths, &format!("{broken_copy} --no-facts"), "no-facts-no-retry");
+    let promise = "at least once (every event delivered, parked, refused or abandoned by the policy)";
+    assert_eq!(broken(&report), [promise], "{stdout}");
+    assert_eq!(junit_failures(&junit), [promise], "{junit}");
+    assert!(stdout.contains("delivery-lost"), "{stdout}");
+}

@@ -174,53 +174,99 @@ struct Owed {
 }
 
 pub(super) fn check_thresholds(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
+    thresholds(trace, ctx).0
+}
+
+/// Where a webhook met the disable rule and got no attempt after: `(webhook, from, until)`,
+/// entries, `until` the entry that ended it (an attempt, a reported disable, an enable, a 2xx)
+/// or `usize::MAX`. A dispatcher that does not report `webhook_disabled` may have disabled it
+/// there: what it did not send is explained.
+pub(super) fn silent_disables(trace: &Trace, ctx: &PropertyContext) -> Vec<(WebhookId, usize, usize)> {
+    thresholds(trace, ctx).1
+}
+
+fn thresholds(trace: &Trace, ctx: &PropertyContext) -> (Vec<Violation>, Vec<(WebhookId, usize, usize)>) {
     let mut out = Vec::new();
+    let mut silent = Vec::new();
     let mut hooks: BTreeMap<WebhookId, Owed> = BTreeMap::new();
+    let mut enables = ctx.enables.iter().peekable();
     for (i, e) in trace.entries().iter().enumerate() {
-        match &e.event {
-            TraceEvent::AttemptFinished { webhook, outcome, .. } => {
-                let h = hooks.entry(*webhook).or_default();
-                if outcome.is_success() {
-                    h.streak = Streak::default();
-                    h.due = None;
-                } else if !h.disabled {
-                    h.streak.since.get_or_insert((e.at, i));
-                    h.due = due_after_failure(&h.streak, outcome, e.at, i, ctx).or(h.due);
-                }
+        // The timeline's enables, for a dispatcher that does not report `webhook_enabled`: a
+        // webhook taken as disabled (past the disable rule, silent since) is enabled again.
+        while let Some(&(_, webhook)) = enables.next_if(|(at, _)| *at <= e.at) {
+            if let Some(h) = hooks.get_mut(&webhook).filter(|h| matches!(h.due, Some(Due::Disable(_)))) {
+                let Some(Due::Disable(from)) = h.due else { unreachable!() };
+                silent.push((webhook, from, i));
+                *h = Owed::default();
             }
-            TraceEvent::WarningSent { webhook, .. } => {
-                let h = hooks.entry(*webhook).or_default();
+        }
+        let (webhook, before) = match &e.event {
+            TraceEvent::AttemptFinished { webhook, .. }
+            | TraceEvent::WarningSent { webhook, .. }
+            | TraceEvent::WebhookDisabled { webhook, .. }
+            | TraceEvent::WebhookEnabled { webhook }
+            | TraceEvent::AttemptStarted { webhook, .. } => (*webhook, hooks.get(webhook).and_then(|h| h.due)),
+            _ => continue,
+        };
+        let h = hooks.entry(webhook).or_default();
+        match &e.event {
+            TraceEvent::AttemptFinished { outcome, .. } if outcome.is_success() => {
+                (h.streak, h.due) = (Streak::default(), None);
+            }
+            TraceEvent::AttemptFinished { outcome, .. } if !h.disabled => {
+                h.streak.since.get_or_insert((e.at, i));
+                h.due = due_after_failure(&h.streak, outcome, e.at, i, ctx).or(h.due);
+            }
+            TraceEvent::WarningSent { .. } => {
                 h.streak.warned.get_or_insert((e.at, i));
                 if matches!(h.due, Some(Due::Warning(_))) {
                     h.due = None;
                 }
             }
-            TraceEvent::WebhookDisabled { webhook, .. } => {
-                let h = hooks.entry(*webhook).or_default();
-                (h.disabled, h.due) = (true, None);
-            }
-            TraceEvent::WebhookEnabled { webhook } => {
-                hooks.insert(*webhook, Owed::default());
-            }
-            TraceEvent::AttemptStarted { webhook, delivery, number, .. } => {
-                let Some(h) = hooks.get_mut(webhook) else { continue };
-                let Some(due) = h.due.take() else { continue };
-                let (breach, failed, what) = match due {
-                    Due::Warning(f) => (Breach::NotWarnedPastThreshold, f, "warned"),
-                    Due::Disable(f) => (Breach::NotDisabledPastThreshold, f, "disabled"),
-                };
-                let failing_ms = h.streak.since.map_or(0, |(t, _)| trace.entries()[failed].at.ms_since(t));
-                let detail = format!(
-                    "{webhook} was not {what} after a failure {} into its failing streak (entry {failed}): attempt \
-                     {number} of delivery {delivery} went out instead",
-                    format_ms(failing_ms)
-                );
-                out.push(Violation::new(breach, e.at, vec![failed, i], detail));
+            TraceEvent::WebhookDisabled { .. } => (h.disabled, h.due) = (true, None),
+            TraceEvent::WebhookEnabled { .. } => *h = Owed::default(),
+            TraceEvent::AttemptStarted { delivery, number, .. } => {
+                if let Some(due) = h.due.take() {
+                    out.push(not_done(trace, h, due, (*delivery, *number), i));
+                }
             }
             _ => {}
         }
+        let after = hooks.get(&webhook).and_then(|h| h.due);
+        match (before, after) {
+            (Some(Due::Disable(_)), Some(Due::Disable(_))) => {}
+            (Some(Due::Disable(from)), _) => silent.push((webhook, from, i)),
+            (_, Some(Due::Disable(_))) => {}
+            _ => {}
+        }
     }
-    out
+    for (webhook, h) in hooks {
+        if let Some(Due::Disable(from)) = h.due {
+            silent.push((webhook, from, usize::MAX));
+        }
+    }
+    (out, silent)
+}
+
+/// The violation of an attempt (`delivery`, attempt `number`, entry `i`) that went out while a
+/// warning or a disable was due.
+fn not_done(trace: &Trace, h: &Owed, due: Due, (delivery, number): (uuid::Uuid, u32), i: usize) -> Violation {
+    let (breach, failed, what) = match due {
+        Due::Warning(f) => (Breach::NotWarnedPastThreshold, f, "warned"),
+        Due::Disable(f) => (Breach::NotDisabledPastThreshold, f, "disabled"),
+    };
+    let e = &trace.entries()[i];
+    let webhook = match &e.event {
+        TraceEvent::AttemptStarted { webhook, .. } => *webhook,
+        _ => unreachable!("judged at an attempt"),
+    };
+    let failing_ms = h.streak.since.map_or(0, |(t, _)| trace.entries()[failed].at.ms_since(t));
+    let detail = format!(
+        "{webhook} was not {what} after a failure {} into its failing streak (entry {failed}): attempt {number} \
+         of delivery {delivery} went out instead",
+        format_ms(failing_ms)
+    );
+    Violation::new(breach, e.at, vec![failed, i], detail)
 }
 
 /// What the failure at `at` (entry `i`) makes due: the disable when the streak has failed for

@@ -1,6 +1,12 @@
 //! The harness's own account of a dispatcher process: which attempts it started, which
 //! deliveries exist, which events happened. Every line the process writes is checked against it
 //! before it becomes an output or a trace entry; a line that contradicts it is a [`Problem`].
+//!
+//! Facts are optional. The ends of attempts the protocol itself fixes are recorded by the
+//! harness when the process does not report them by its `done`: an attempt answered in flight
+//! (before its deadline) finished with that answer, and a 2xx delivered its delivery; an attempt
+//! still in flight at a `wake` at or after its deadline timed out; a `crash` lost every attempt
+//! in flight. A dispatcher that reports these facts gets exactly the trace it reported.
 
 use super::error::Problem;
 use super::message::FromDispatcher;
@@ -36,12 +42,16 @@ struct AttemptRecord {
     event: u64,
     deadline: SimTime,
     state: AttemptState,
+    /// Finished with a 2xx (reported, or recorded from its answer).
+    succeeded: bool,
 }
 
 struct DeliveryRecord {
     webhook: WebhookId,
     event: u64,
     starts: u32,
+    /// Reported (or recorded) delivered or abandoned.
+    ended: bool,
     /// First seen at a send while another delivery of the same webhook and event existed: the
     /// uuid it replaced (a uuid that changed on a retry), for the error that follows.
     replaces: Option<Uuid>,
@@ -66,6 +76,8 @@ pub(crate) struct Ledger {
     deliveries: BTreeMap<Uuid, DeliveryRecord>,
     /// The latest delivery of each (webhook, event).
     by_pair: BTreeMap<(WebhookId, u64), Uuid>,
+    /// The attempts in flight (state `Open`): a wake or a crash looks at these only.
+    open: std::collections::BTreeSet<u64>,
 }
 
 fn bad(text: String) -> Problem {
@@ -82,6 +94,7 @@ impl Ledger {
             attempts: BTreeMap::new(),
             deliveries: BTreeMap::new(),
             by_pair: BTreeMap::new(),
+            open: std::collections::BTreeSet::new(),
         }
     }
 
@@ -120,6 +133,7 @@ impl Ledger {
                     _ => {}
                 }
                 taken.done = Some(wake_at);
+                self.unreported_ends(now, asked, &mut taken.trace);
                 return Ok(taken);
             }
             FromDispatcher::Send { attempt, delivery, webhook, event, url, body, timeout_ms } => {
@@ -140,7 +154,7 @@ impl Ledger {
                 if let std::collections::btree_map::Entry::Vacant(slot) = self.deliveries.entry(delivery) {
                     // Never announced with `delivery_queued`: the harness records it here.
                     let replaces = self.by_pair.insert((webhook, event), delivery);
-                    slot.insert(DeliveryRecord { webhook, event, starts: 0, replaces });
+                    slot.insert(DeliveryRecord { webhook, event, starts: 0, ended: false, replaces });
                     taken.trace.push(TraceEvent::DeliveryQueued { delivery, webhook, event });
                 }
                 let number = {
@@ -149,8 +163,10 @@ impl Ledger {
                     d.starts
                 };
                 let deadline = now.plus_ms(timeout_ms);
-                let record = AttemptRecord { delivery, webhook, event, deadline, state: AttemptState::Open };
+                let record =
+                    AttemptRecord { delivery, webhook, event, deadline, state: AttemptState::Open, succeeded: false };
                 self.attempts.insert(attempt, record);
+                self.open.insert(attempt);
                 let body: Arc<str> = Arc::from(body);
                 taken.output = Some(Output::Send(AttemptRequest {
                     attempt,
@@ -178,7 +194,7 @@ impl Ledger {
                 if self.deliveries.contains_key(&delivery) {
                     return Err(bad(format!("delivery {delivery} was queued before")));
                 }
-                self.deliveries.insert(delivery, DeliveryRecord { webhook, event, starts: 0, replaces: None });
+                self.deliveries.insert(delivery, DeliveryRecord { webhook, event, starts: 0, ended: false, replaces: None });
                 self.by_pair.insert((webhook, event), delivery);
                 TraceEvent::DeliveryQueued { delivery, webhook, event }
             }
@@ -211,6 +227,8 @@ impl Ledger {
                     }
                 }
                 a.state = AttemptState::Finished;
+                a.succeeded = outcome.is_success();
+                self.open.remove(&attempt);
                 TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome }
             }
             FromDispatcher::LateAnswerIgnored { attempt, outcome } => {
@@ -228,6 +246,7 @@ impl Ledger {
                     return Err(bad(format!("attempt {attempt} lost, but only a crash loses attempts")));
                 }
                 self.open_attempt(attempt, delivery, webhook)?.state = AttemptState::Lost;
+                self.open.remove(&attempt);
                 TraceEvent::AttemptLost { attempt, delivery, webhook }
             }
             FromDispatcher::RetryScheduled { delivery, webhook, at, failures } => {
@@ -239,10 +258,12 @@ impl Ledger {
             }
             FromDispatcher::Delivered { delivery, webhook, event, attempts } => {
                 self.check_attempt_count(delivery, webhook, event, attempts)?;
+                self.end_delivery(delivery);
                 TraceEvent::Delivered { delivery, webhook, event, attempts }
             }
             FromDispatcher::DeliveryAbandoned { delivery, webhook, event, attempts, reason } => {
                 self.check_attempt_count(delivery, webhook, event, attempts)?;
+                self.end_delivery(delivery);
                 TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason: reason.into() }
             }
             FromDispatcher::WebhookDisabled { webhook, failing_since, reason } => {
@@ -269,6 +290,56 @@ impl Ledger {
         };
         taken.trace.push(event);
         Ok(taken)
+    }
+
+    fn end_delivery(&mut self, delivery: Uuid) {
+        if let Some(d) = self.deliveries.get_mut(&delivery) {
+            d.ended = true;
+        }
+    }
+
+    /// At the `done` of the input `asked`: the trace entries of the attempt ends the protocol
+    /// fixes and the process did not report (see the module doc), in attempt order.
+    fn unreported_ends(&mut self, now: SimTime, asked: Asked, trace: &mut Vec<TraceEvent>) {
+        match asked {
+            Asked::Answer { attempt, outcome } => {
+                let Some(a) = self.attempts.get_mut(&attempt) else { return };
+                if a.state == AttemptState::Open && now < a.deadline {
+                    a.state = AttemptState::Finished;
+                    a.succeeded = outcome.is_success();
+                    self.open.remove(&attempt);
+                    let (delivery, webhook, event) = (a.delivery, a.webhook, a.event);
+                    trace.push(TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome });
+                }
+                // A 2xx ends its delivery: the one that finished this attempt, not a late one.
+                let Some(a) = self.attempts.get(&attempt).filter(|a| a.succeeded) else { return };
+                let (delivery, webhook, event) = (a.delivery, a.webhook, a.event);
+                if let Some(d) = self.deliveries.get_mut(&delivery).filter(|d| !d.ended) {
+                    d.ended = true;
+                    trace.push(TraceEvent::Delivered { delivery, webhook, event, attempts: d.starts });
+                }
+            }
+            Asked::Wake | Asked::Crash => {
+                let crash = asked == Asked::Crash;
+                let attempts = &mut self.attempts;
+                self.open.retain(|attempt| {
+                    let a = attempts.get_mut(attempt).expect("an open attempt is recorded");
+                    if !(crash || a.deadline <= now) {
+                        return true;
+                    }
+                    let (attempt, delivery, webhook, event) = (*attempt, a.delivery, a.webhook, a.event);
+                    trace.push(if crash {
+                        a.state = AttemptState::Lost;
+                        TraceEvent::AttemptLost { attempt, delivery, webhook }
+                    } else {
+                        a.state = AttemptState::Finished;
+                        TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome: Outcome::Timeout }
+                    });
+                    false
+                });
+            }
+            _ => {}
+        }
     }
 
     fn check_webhook(&self, webhook: WebhookId) -> Result<&WebhookConfig, Problem> {
