@@ -42,9 +42,12 @@ fn failures(command: &str, engine: Engine) -> BTreeSet<(String, String)> {
     failed
 }
 
+/// (scenario, what) pairs.
+type Pairs = BTreeSet<(String, String)>;
+
 /// The failures as [`failures`] gives them, and every (scenario, broken property) of the runs
 /// that finished: the conformance summary's input.
-fn outcomes(command: &str, engine: Engine) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+fn outcomes(command: &str, engine: Engine) -> (Pairs, Pairs) {
     let dispatcher = ExternalDispatcher::new(command);
     let (mut failed, mut broken) = (BTreeSet::new(), BTreeSet::new());
     for scenario in library() {
@@ -106,7 +109,10 @@ const NO_FACTS: &[(&str, &str)] = &[
     ("gone-disables-standard-webhooks", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
     ("gone-disables-svix", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
     ("picky-receiver-disabled", "exactly 1 disable of shop at or after 8d 01:00:00.000"),
-    ("stripe-profile-gives-up", "exactly 1 abandoned delivery to shop of event 1 \"client\" at or before 3d 00:00:00.000"),
+    (
+        "stripe-profile-gives-up",
+        "exactly 1 abandoned delivery to shop of event 1 \"client\" at or before 3d 00:00:00.000",
+    ),
     ("warning-grace-after-outage", "exactly 1 disable of shop between 9d 12:00:00.000 and 9d 13:00:00.000"),
     ("week-of-failure-disables", "exactly 1 disable of shop between 8d 00:00:00.000 and 8d 01:00:00.000"),
 ];

@@ -157,7 +157,10 @@ fn the_conformance_summary_names_the_broken_promise() {
     let (stdout, report, junit) = conformance(&command, "broken");
     assert_eq!(broken(&report), ["payload at send time"], "{stdout}");
     assert!(stdout.contains("BROKEN      payload at send time"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.contains("BROKEN      payload at send time") && l.contains(" judged runs  first: ")), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.contains("BROKEN      payload at send time") && l.contains(" judged runs  first: ")),
+        "{stdout}"
+    );
     assert_eq!(junit_failures(&junit), ["payload at send time"], "{junit}");
 }
 
@@ -280,10 +283,7 @@ fn the_protocol_error_of_a_changed_uuid_says_which_replaced_which() {
 /// thresholds: it breaks the promise that such a webhook is disabled, and only that one.
 #[test]
 fn a_dispatcher_that_never_disables_breaks_that_promise() {
-    let edits = [(
-        "if failing_ms >= disable_ms and now - hook[\"warned_at\"] >= grace_ms:",
-        "if False:",
-    )];
+    let edits = [("if failing_ms >= disable_ms and now - hook[\"warned_at\"] >= grace_ms:", "if False:")];
     let Some(command) = python_with(&edits, "never-disables") else { return };
     let paths = ["scenarios/week-of-failure-disables.toml", "scenarios/retry-through-5xx.toml"];
     let (stdout, report, junit, code) = conformance_of(&paths, &command, "never-disables");
@@ -327,8 +327,7 @@ fn a_dispatcher_without_facts_is_judged_by_what_it_sends() {
     assert_eq!(code, Some(1), "the disable expectation reads the fact: {stdout}");
     let never_retries = ("self.schedule_retry(now, index, retry_after_ms if asked else None)", "pass");
     let Some(broken_copy) = python_with(&[never_retries], "no-facts-no-retry") else { return };
-    let (stdout, report, junit, _) =
-        conformance_of(&paths, &format!("{broken_copy} --no-facts"), "no-facts-no-retry");
+    let (stdout, report, junit, _) = conformance_of(&paths, &format!("{broken_copy} --no-facts"), "no-facts-no-retry");
     let promise = "at least once (every event delivered, parked, refused or abandoned by the policy)";
     assert_eq!(broken(&report), [promise], "{stdout}");
     assert_eq!(junit_failures(&junit), [promise], "{junit}");

@@ -81,7 +81,13 @@ pub(super) struct Retries {
 impl Retries {
     /// Records `delivery` queued for (webhook, event) by entry `i`; the delivery it replaces,
     /// and the entry that queued that one, if the pair had another uuid.
-    pub(super) fn replaced(&mut self, webhook: WebhookId, event: u64, delivery: Uuid, i: usize) -> Option<(Uuid, usize)> {
+    pub(super) fn replaced(
+        &mut self,
+        webhook: WebhookId,
+        event: u64,
+        delivery: Uuid,
+        i: usize,
+    ) -> Option<(Uuid, usize)> {
         self.latest.insert((webhook, event), (delivery, i)).filter(|&(old, _)| old != delivery)
     }
 }

@@ -94,7 +94,9 @@ impl Breach {
             AttemptAfterEnd | DeliveredTwice => Property::NoAttemptAfterEnd,
             QueuedPastLimit | InFlightPastLimit => Property::LimitsKept,
             DedupActedTwice => Property::DedupActsOnce,
-            UuidReused | UuidChanged | AttemptOfUnknownDelivery | AttemptIdentityMismatch | BodyUuidMismatch => Property::StableUuid,
+            UuidReused | UuidChanged | AttemptOfUnknownDelivery | AttemptIdentityMismatch | BodyUuidMismatch => {
+                Property::StableUuid
+            }
             AttemptWhileDisabled => Property::NoAttemptWhileDisabled,
             DisableWithoutWarning
             | DisableBeforeGrace

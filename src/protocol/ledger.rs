@@ -194,7 +194,8 @@ impl Ledger {
                 if self.deliveries.contains_key(&delivery) {
                     return Err(bad(format!("delivery {delivery} was queued before")));
                 }
-                self.deliveries.insert(delivery, DeliveryRecord { webhook, event, starts: 0, ended: false, replaces: None });
+                self.deliveries
+                    .insert(delivery, DeliveryRecord { webhook, event, starts: 0, ended: false, replaces: None });
                 self.by_pair.insert((webhook, event), delivery);
                 TraceEvent::DeliveryQueued { delivery, webhook, event }
             }
@@ -406,7 +407,10 @@ impl Ledger {
         let d = self.delivery(uuid, webhook, Some(event))?;
         if d.starts != attempts {
             let starts = d.starts;
-            return Err(bad(format!("delivery {uuid} had {starts} attempts, not {attempts}{}", self.uuid_changes(uuid))));
+            return Err(bad(format!(
+                "delivery {uuid} had {starts} attempts, not {attempts}{}",
+                self.uuid_changes(uuid)
+            )));
         }
         Ok(())
     }

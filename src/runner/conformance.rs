@@ -102,7 +102,8 @@ pub fn render_conformance(runs: &[ScenarioRun]) -> String {
         let _ = writeln!(out);
     }
     if stopped == runs.len() {
-        let _ = writeln!(out, "nothing was judged: every run stopped before its end, so no promise is known to be kept");
+        let _ =
+            writeln!(out, "nothing was judged: every run stopped before its end, so no promise is known to be kept");
     }
     out
 }
