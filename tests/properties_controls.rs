@@ -335,6 +335,55 @@ fn a_webhook_never_warned_past_the_threshold_is_caught() {
     caught(&e, &ctx, "not-warned-past-threshold");
 }
 
+// ---- a dispatcher that reports no decisions is judged by what it sends ----
+
+/// The trace without the facts only a dispatcher reports (retries, refusals, disables, give-ups,
+/// recoveries, enables, restarts, late answers): what a fact-less dispatcher's run holds.
+fn without_decisions(entries: &[TraceEntry]) -> Vec<TraceEntry> {
+    let decision = |ev: &TraceEvent| {
+        matches!(
+            ev,
+            TraceEvent::RetryScheduled { .. }
+                | TraceEvent::DeliveryRefused { .. }
+                | TraceEvent::WebhookDisabled { .. }
+                | TraceEvent::DeliveryAbandoned { .. }
+                | TraceEvent::WebhookRecovered { .. }
+                | TraceEvent::WebhookEnabled { .. }
+                | TraceEvent::DispatcherRestarted
+                | TraceEvent::LateAnswerIgnored { .. }
+        )
+    };
+    entries.iter().filter(|e| !decision(&e.event)).cloned().collect()
+}
+
+#[test]
+fn a_trace_without_decisions_keeps_every_property_when_the_policy_explains_its_silences() {
+    for name in [
+        "retry-through-5xx",
+        "week-of-failure-disables",
+        "disabled-then-reenabled",
+        "stripe-profile-gives-up",
+        "dispatcher-crash",
+        "pending-limit-refuses",
+        "gone-disables-svix",
+    ] {
+        let (e, ctx) = run(name);
+        let found = check(&rebuild(without_decisions(&e)), &ctx);
+        let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert!(found.is_empty(), "{name}:\n{}", shown.join("\n"));
+    }
+}
+
+/// The negative control: without decisions, a failed delivery never sent again, long before the
+/// end and with nothing in the policy to explain it, is lost.
+#[test]
+fn a_trace_without_decisions_that_stops_retrying_is_caught() {
+    let (e, ctx) = run("retry-through-5xx");
+    let mut e = without_decisions(&e);
+    e.truncate(find(&e, |ev| matches!(ev, TraceEvent::AttemptFinished { .. })) + 1);
+    caught(&e, &ctx, "delivery-lost");
+}
+
 // ---- no attempt while disabled; warn before disable ----
 
 #[test]

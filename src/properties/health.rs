@@ -51,7 +51,13 @@ pub(super) fn check_warnings(trace: &Trace, ctx: &PropertyContext) -> Vec<Violat
     let mut out = Vec::new();
     let mut streaks: BTreeMap<WebhookId, Streak> = BTreeMap::new();
     let mut disabled = BTreeSet::new();
+    // (Only the timeline's enables can make one: none, nothing to look for.)
+    let silent_enables = if ctx.enables.is_empty() { Vec::new() } else { silent_enables(trace, ctx) };
+    let mut silent_enables = silent_enables.iter().peekable();
     for (i, e) in trace.entries().iter().enumerate() {
+        while let Some(&(webhook, _)) = silent_enables.next_if(|(_, at)| *at == i) {
+            streaks.insert(webhook, Streak::default());
+        }
         match &e.event {
             TraceEvent::AttemptFinished { webhook, outcome, .. } => {
                 let s = streaks.entry(*webhook).or_default();
@@ -185,9 +191,19 @@ pub(super) fn silent_disables(trace: &Trace, ctx: &PropertyContext) -> Vec<(Webh
     thresholds(trace, ctx).1
 }
 
-fn thresholds(trace: &Trace, ctx: &PropertyContext) -> (Vec<Violation>, Vec<(WebhookId, usize, usize)>) {
+/// Where the timeline enabled again a webhook taken as disabled (past the disable rule, silent
+/// since): `(webhook, entry)`, the enable applied just before that entry. Its streak starts
+/// afresh there, as after a reported `webhook_enabled`.
+fn silent_enables(trace: &Trace, ctx: &PropertyContext) -> Vec<(WebhookId, usize)> {
+    thresholds(trace, ctx).2
+}
+
+type Silences = Vec<(WebhookId, usize, usize)>;
+
+fn thresholds(trace: &Trace, ctx: &PropertyContext) -> (Vec<Violation>, Silences, Vec<(WebhookId, usize)>) {
     let mut out = Vec::new();
     let mut silent = Vec::new();
+    let mut enabled = Vec::new();
     let mut hooks: BTreeMap<WebhookId, Owed> = BTreeMap::new();
     let mut enables = ctx.enables.iter().peekable();
     for (i, e) in trace.entries().iter().enumerate() {
@@ -197,6 +213,7 @@ fn thresholds(trace: &Trace, ctx: &PropertyContext) -> (Vec<Violation>, Vec<(Web
             if let Some(h) = hooks.get_mut(&webhook).filter(|h| matches!(h.due, Some(Due::Disable(_)))) {
                 let Some(Due::Disable(from)) = h.due else { unreachable!() };
                 silent.push((webhook, from, i));
+                enabled.push((webhook, i));
                 *h = Owed::default();
             }
         }
@@ -245,7 +262,7 @@ fn thresholds(trace: &Trace, ctx: &PropertyContext) -> (Vec<Violation>, Vec<(Web
             silent.push((webhook, from, usize::MAX));
         }
     }
-    (out, silent)
+    (out, silent, enabled)
 }
 
 /// The violation of an attempt (`delivery`, attempt `number`, entry `i`) that went out while a
