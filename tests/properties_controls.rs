@@ -278,6 +278,112 @@ fn an_attempt_under_another_uuid_or_identity_is_caught() {
     caught(&e, &ctx, "attempt-identity-mismatch");
 }
 
+/// A retry under a new uuid: the last attempt (and everything after it) moved to a fresh uuid,
+/// queued just before it, as the harness records a delivery first seen at a send. The identity
+/// property catches it; the old delivery is not reported lost (its retries went on), and the
+/// event is not reported routed twice.
+#[test]
+fn a_uuid_that_changes_on_a_retry_is_caught_as_identity_only() {
+    let (mut e, ctx) = run("retry-through-5xx");
+    let i = rfind(&e, |ev| matches!(ev, TraceEvent::AttemptStarted { .. }));
+    let TraceEvent::AttemptStarted { delivery: old, webhook, event, .. } = e[i].event.clone() else { unreachable!() };
+    let new = Uuid::from_u128(0x5eed);
+    for entry in &mut e[i..] {
+        match &mut entry.event {
+            TraceEvent::AttemptStarted { delivery, body, number, .. } if *delivery == old => {
+                *body = body.replace(&old.to_string(), &new.to_string()).into();
+                *delivery = new;
+                *number = 1;
+            }
+            TraceEvent::AttemptFinished { delivery, .. } | TraceEvent::Delivered { delivery, .. }
+                if *delivery == old =>
+            {
+                *delivery = new
+            }
+            _ => {}
+        }
+    }
+    let queued = TraceEntry { at: e[i].at, event: TraceEvent::DeliveryQueued { delivery: new, webhook, event } };
+    e.insert(i, queued);
+    caught(&e, &ctx, "uuid-changed-on-retry");
+    let found = check(&rebuild(e.clone()), &ctx);
+    let v = found.iter().find(|v| v.signature() == "uuid-changed-on-retry").unwrap();
+    assert!(v.detail.contains(&old.to_string()) && v.detail.contains(&new.to_string()), "{v}");
+    assert_eq!(signatures(&e, &ctx), ["uuid-changed-on-retry"], "only identity is blamed");
+}
+
+// ---- a webhook failing past the thresholds is warned, then disabled ----
+
+/// A dispatcher that never disables: the disable dropped, and the webhook's retries go on.
+#[test]
+fn a_webhook_never_disabled_past_the_thresholds_is_caught() {
+    let (mut e, ctx) = run("week-of-failure-disables");
+    let disabled = find(&e, |ev| matches!(ev, TraceEvent::WebhookDisabled { .. }));
+    e.remove(disabled);
+    let attempt = rfind(&e[..disabled], |ev| matches!(ev, TraceEvent::AttemptStarted { .. }));
+    let at = e.last().unwrap().at;
+    e.push(TraceEntry { at, event: e[attempt].event.clone() });
+    caught(&e, &ctx, "not-disabled-past-threshold");
+}
+
+/// A dispatcher that never warns: the warning dropped; the next attempt after the failure that
+/// made it due is caught.
+#[test]
+fn a_webhook_never_warned_past_the_threshold_is_caught() {
+    let (mut e, ctx) = run("recovers-after-warning");
+    e.remove(find(&e, |ev| matches!(ev, TraceEvent::WarningSent { .. })));
+    caught(&e, &ctx, "not-warned-past-threshold");
+}
+
+// ---- a dispatcher that reports no decisions is judged by what it sends ----
+
+/// The trace without the facts only a dispatcher reports (retries, refusals, disables, give-ups,
+/// recoveries, enables, restarts, late answers): what a fact-less dispatcher's run holds.
+fn without_decisions(entries: &[TraceEntry]) -> Vec<TraceEntry> {
+    let decision = |ev: &TraceEvent| {
+        matches!(
+            ev,
+            TraceEvent::RetryScheduled { .. }
+                | TraceEvent::DeliveryRefused { .. }
+                | TraceEvent::WebhookDisabled { .. }
+                | TraceEvent::DeliveryAbandoned { .. }
+                | TraceEvent::WebhookRecovered { .. }
+                | TraceEvent::WebhookEnabled { .. }
+                | TraceEvent::DispatcherRestarted
+                | TraceEvent::LateAnswerIgnored { .. }
+        )
+    };
+    entries.iter().filter(|e| !decision(&e.event)).cloned().collect()
+}
+
+#[test]
+fn a_trace_without_decisions_keeps_every_property_when_the_policy_explains_its_silences() {
+    for name in [
+        "retry-through-5xx",
+        "week-of-failure-disables",
+        "disabled-then-reenabled",
+        "stripe-profile-gives-up",
+        "dispatcher-crash",
+        "pending-limit-refuses",
+        "gone-disables-svix",
+    ] {
+        let (e, ctx) = run(name);
+        let found = check(&rebuild(without_decisions(&e)), &ctx);
+        let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert!(found.is_empty(), "{name}:\n{}", shown.join("\n"));
+    }
+}
+
+/// The negative control: without decisions, a failed delivery never sent again, long before the
+/// end and with nothing in the policy to explain it, is lost.
+#[test]
+fn a_trace_without_decisions_that_stops_retrying_is_caught() {
+    let (e, ctx) = run("retry-through-5xx");
+    let mut e = without_decisions(&e);
+    e.truncate(find(&e, |ev| matches!(ev, TraceEvent::AttemptFinished { .. })) + 1);
+    caught(&e, &ctx, "delivery-lost");
+}
+
 // ---- no attempt while disabled; warn before disable ----
 
 #[test]

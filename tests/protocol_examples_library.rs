@@ -33,7 +33,7 @@ fn library() -> Vec<Scenario> {
 /// Every (scenario, expectation) that failed, or (scenario, "engine error: ...") for a run that
 /// stopped.
 fn failures(command: &str, engine: Engine) -> BTreeSet<(String, String)> {
-    let failed = failures_of(command, engine);
+    let failed = outcomes(command, engine).0;
     if std::env::var_os("PRINT_FAILURES").is_some() {
         for (scenario, expectation) in &failed {
             println!("        ({scenario:?}, {expectation:?}),");
@@ -42,25 +42,35 @@ fn failures(command: &str, engine: Engine) -> BTreeSet<(String, String)> {
     failed
 }
 
-fn failures_of(command: &str, engine: Engine) -> BTreeSet<(String, String)> {
+/// (scenario, what) pairs.
+type Pairs = BTreeSet<(String, String)>;
+
+/// The failures as [`failures`] gives them, and every (scenario, broken property) of the runs
+/// that finished: the conformance summary's input.
+fn outcomes(command: &str, engine: Engine) -> (Pairs, Pairs) {
     let dispatcher = ExternalDispatcher::new(command);
-    let mut out = BTreeSet::new();
+    let (mut failed, mut broken) = (BTreeSet::new(), BTreeSet::new());
     for scenario in library() {
         let run = run_scenario_dispatched(&scenario, engine, None, RunLimits::default(), &dispatcher);
         if let Some(stop) = &run.error {
-            out.insert((scenario.name.clone(), format!("engine error: {}\n{}", stop.message, run.stderr_tail)));
+            failed.insert((scenario.name.clone(), format!("engine error: {}\n{}", stop.message, run.stderr_tail)));
         }
         for f in &run.failures {
-            out.insert((scenario.name.clone(), f.expected.clone()));
+            failed.insert((scenario.name.clone(), f.expected.clone()));
+        }
+        for v in &run.violations {
+            broken.insert((scenario.name.clone(), v.to_string()));
         }
     }
-    out
+    (failed, broken)
 }
 
+/// Every expectation met, and every promise of the conformance summary kept.
 fn passes(language: &str, engine: Engine) {
     let Some((program, file)) = command(language) else { return };
-    let failed = failures(&format!("{program} {file}"), engine);
+    let (failed, broken) = outcomes(&format!("{program} {file}"), engine);
     assert!(failed.is_empty(), "the {language} example on {engine}: {failed:#?}");
+    assert!(broken.is_empty(), "the {language} example on {engine} breaks a promise: {broken:#?}");
 }
 
 #[test]
@@ -77,6 +87,35 @@ fn the_node_example_passes_the_library_on_the_model_engine() {
 fn the_python_example_passes_the_library_on_the_network_engine() {
     passes("python", Engine::Net);
 }
+
+/// The Python example with `--no-facts` reports only its sends, emails and `done`: the harness
+/// records the attempt ends the protocol fixes (an answer in flight, a timeout at a wake, a
+/// crash) and the 2xx that delivers, and the properties judge the rest by what it sends. It
+/// keeps every promise; the expectations it fails are exactly those that count a decision only
+/// a fact says (a disable, a give-up).
+#[test]
+fn the_python_example_without_facts_keeps_every_promise() {
+    let Some((program, file)) = command("python") else { return };
+    let (failed, broken) = outcomes(&format!("{program} {file} --no-facts"), Engine::Model);
+    assert!(broken.is_empty(), "the fact-less example breaks a promise: {broken:#?}");
+    let expected: BTreeSet<(String, String)> = NO_FACTS.iter().map(|(s, e)| (s.to_string(), e.to_string())).collect();
+    assert_eq!(failed, expected);
+}
+
+/// The expectations that read a decision only its fact reports.
+const NO_FACTS: &[(&str, &str)] = &[
+    ("disabled-then-reenabled", "exactly 1 disable of shop at or before 8d 01:00:00.000"),
+    ("explicit-policy", "exactly 1 disable of shop between 0d 03:00:00.000 and 0d 03:03:00.000"),
+    ("gone-disables-standard-webhooks", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
+    ("gone-disables-svix", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
+    ("picky-receiver-disabled", "exactly 1 disable of shop at or after 8d 01:00:00.000"),
+    (
+        "stripe-profile-gives-up",
+        "exactly 1 abandoned delivery to shop of event 1 \"client\" at or before 3d 00:00:00.000",
+    ),
+    ("warning-grace-after-outage", "exactly 1 disable of shop between 9d 12:00:00.000 and 9d 13:00:00.000"),
+    ("week-of-failure-disables", "exactly 1 disable of shop between 8d 00:00:00.000 and 8d 01:00:00.000"),
+];
 
 /// A text replacement in the example's source.
 type Edit<'a> = (&'a str, &'a str);
@@ -166,6 +205,18 @@ fn keeps_sending_after_the_disable() {
         ),
     ];
     caught("sends-disabled", &edits, SENDS_DISABLED);
+}
+
+#[test]
+fn ignores_the_in_flight_limit() {
+    let edits = [("and hook[\"in_flight\"] < self.policy[\"in_flight_per_webhook_max\"]):", "):")];
+    caught("in-flight", &edits, IGNORES_IN_FLIGHT);
+}
+
+#[test]
+fn ignores_the_pending_limit() {
+    let edits = [("elif hook[\"pending\"] >= self.policy[\"pending_per_webhook_max\"]:", "elif False:")];
+    caught("pending", &edits, IGNORES_PENDING);
 }
 
 /// Payload at send time: the bodies the payload scenarios read. (The dedup receiver judges by
@@ -296,3 +347,18 @@ const NO_WARNING: &[(&str, &str)] = &[
 ];
 /// Nothing sent while disabled: the scenario that retries into a disabled webhook.
 const SENDS_DISABLED: &[(&str, &str)] = &[("warning-grace-after-outage", "no attempt to shop while it is disabled")];
+/// At most `in_flight_per_webhook_max` attempts in flight: the events that went out at once.
+const IGNORES_IN_FLIGHT: &[(&str, &str)] = &[
+    ("in-flight-limit", "exactly 1 attempt to shop at or before 0d 00:00:19.000"),
+    ("in-flight-limit", "no attempts to shop of event 2 \"invoice\" at or before 0d 00:00:19.000"),
+    ("in-flight-limit", "exactly 1 successful delivery to shop of event 2 \"invoice\" at or after 0d 00:00:20.000"),
+    (
+        "in-flight-limit",
+        "first deliveries to shop in the order event 1 \"client\", then event 2 \"invoice\", then event 3 \"paid\"",
+    ),
+];
+/// Past `pending_per_webhook_max` a new event is refused: the event that went out anyway.
+const IGNORES_PENDING: &[(&str, &str)] = &[
+    ("pending-limit-refuses", "no attempts to shop of event 3 \"paid\""),
+    ("pending-limit-refuses", "no successful deliveries to shop of event 3 \"paid\""),
+];

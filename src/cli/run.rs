@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{ArgGroup, Args};
 use hooksim::live::{BindError, Bindings, LiveOptions};
 use hooksim::runner::{
-    EngineChoice, ExternalDispatcher, ScenarioRun, render_conformance, render_failures, render_line,
+    EngineChoice, ExternalDispatcher, ScenarioRun, conformance_kept, render_conformance, render_failures, render_line,
     run_scenario_dispatched, run_scenario_live_with, run_scenario_within, to_json, to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
@@ -126,7 +126,10 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("error: {e:#}");
         return EXIT_FAILED;
     }
-    if passed == runs.len() { EXIT_OK } else { EXIT_FAILED }
+    // With a dispatcher process, a broken promise fails the run, and so does a summary that
+    // judged nothing (every run stopped): neither is a success.
+    let conforms = args.dispatcher.is_none() || conformance_kept(&runs);
+    if passed == runs.len() && conforms { EXIT_OK } else { EXIT_FAILED }
 }
 
 /// The bindings of a live run and its options (`None`: a simulated run), every file checked

@@ -1,6 +1,6 @@
 //! What the properties need that a trace does not say.
 
-use crate::domain::{Change, WebhookConfig};
+use crate::domain::{Change, WebhookConfig, WebhookId};
 use crate::policy::Policy;
 use crate::receiver::ReceiverKind;
 use crate::time::SimTime;
@@ -22,13 +22,23 @@ pub struct PropertyContext {
     /// `n - 1`), to replay the store and compare every body with it exactly. `None` falls back
     /// to what the trace implies (an invoice's state is in its events' `details`).
     pub changes: Option<Vec<Change>>,
+    /// When each webhook was enabled again by the timeline (the trace holds `webhook_enabled`
+    /// only when the dispatcher reports it). Empty: none, or not known.
+    pub enables: Vec<(SimTime, WebhookId)>,
 }
 
 impl PropertyContext {
     /// A context that knows only the policy and the end: routing is not checked, no receiver
     /// is held to dedup, bodies are checked against what the trace implies.
     pub fn new(policy: Policy, end: SimTime) -> Self {
-        PropertyContext { policy, end, webhooks: None, dedup_receivers: BTreeSet::new(), changes: None }
+        PropertyContext {
+            policy,
+            end,
+            webhooks: None,
+            dedup_receivers: BTreeSet::new(),
+            changes: None,
+            enables: Vec::new(),
+        }
     }
 
     /// Everything a world says: its policy, end, webhooks, deduplicating receivers (every kind
@@ -44,12 +54,21 @@ impl PropertyContext {
                 _ => None,
             })
             .collect();
+        let enables = world
+            .timeline
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::EnableWebhook(w) => Some((s.at, *w)),
+                _ => None,
+            })
+            .collect();
         PropertyContext {
             policy: world.policy.clone(),
             end: world.end(),
             webhooks: Some(world.webhooks.clone()),
             dedup_receivers,
             changes: Some(changes),
+            enables,
         }
     }
 }

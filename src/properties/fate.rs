@@ -20,6 +20,9 @@ pub enum Fate {
     Pending(Pending),
     /// Unfinished with nothing left to move it: a lost delivery.
     Stuck,
+    /// Unfinished, and its webhook and event went on under another uuid (the identity property
+    /// reports the change; the new uuid's fate is the delivery's).
+    Replaced,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +35,11 @@ pub enum Pending {
     WaitingForSlot,
     /// The dispatcher was down at the end.
     DispatcherDown,
+    /// Its last attempt failed, and a dispatcher that reports no decisions (no retry, refusal,
+    /// disable, give-up) sent nothing after: the policy allows that silence until the end (the
+    /// latest its retry may be due is at or after the end, its webhook met the disable rule, or
+    /// a limit allows giving up).
+    Unreported,
 }
 
 /// Where a delivery stands while the trace is read.
@@ -44,6 +52,10 @@ enum Stage {
     },
     Timer {
         due: SimTime,
+    },
+    /// Its latest attempt failed at `at`, with no retry reported yet.
+    Failed {
+        at: SimTime,
     },
     Done(Fate),
 }
@@ -58,6 +70,13 @@ struct Ledger {
     /// How many times its webhook had been enabled again when this delivery last moved: a larger
     /// count at the end means an enable found it waiting, and nothing moved it after.
     enables_seen: u32,
+    /// Failed attempts so far, and its event's time (what bounds its next retry and a give-up).
+    failures: u32,
+    starts: u32,
+    event_at: SimTime,
+    /// Another uuid was queued for its webhook and event later: left unfinished, it is not lost,
+    /// its attempts went on under that uuid (the identity property reports the change).
+    replaced: bool,
 }
 
 /// Every delivery's fate, in the order the deliveries were queued.
@@ -104,6 +123,9 @@ struct EndState {
     enables: BTreeMap<WebhookId, u32>,
     in_flight: BTreeMap<WebhookId, u32>,
     dispatcher_down: bool,
+    /// `Some` when the dispatcher reported no decision at all (see [`Pending::Unreported`]):
+    /// the webhooks that met the disable rule and got no attempt after, to the end.
+    silent: Option<BTreeSet<WebhookId>>,
 }
 
 impl EndState {
@@ -116,6 +138,7 @@ fn fate_at_end(l: &Ledger, end: &EndState, ctx: &PropertyContext) -> Fate {
     let timeout_ms = ctx.policy.attempt_timeout_ms();
     let stage = match l.stage {
         Stage::Done(fate) => return fate,
+        _ if l.replaced => return Fate::Replaced,
         _ if end.disabled.contains(&l.webhook) => return Fate::Parked,
         _ if end.dispatcher_down => return Fate::Pending(Pending::DispatcherDown),
         s => s,
@@ -124,7 +147,10 @@ fn fate_at_end(l: &Ledger, end: &EndState, ctx: &PropertyContext) -> Fate {
     match stage {
         Stage::InFlight { started } if started.plus_ms(timeout_ms) >= ctx.end => Fate::Pending(Pending::InFlight),
         Stage::Timer { due } if due >= ctx.end => Fate::Pending(Pending::RetryDue(due)),
-        Stage::Timer { .. } | Stage::Ready if full => Fate::Pending(Pending::WaitingForSlot),
+        Stage::Timer { .. } | Stage::Ready | Stage::Failed { .. } if full => Fate::Pending(Pending::WaitingForSlot),
+        Stage::Failed { at } if end.silent.as_ref().is_some_and(|silent| silent_allows(l, at, silent, ctx)) => {
+            Fate::Pending(Pending::Unreported)
+        }
         _ => Fate::Stuck,
     }
 }
@@ -137,18 +163,37 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
     // Keyed by the uuid as one integer: compared in registers, where a uuid compares as bytes
     // (a call to memcmp per step of every lookup, on every entry of the trace).
     let mut book: BTreeMap<u128, Ledger> = BTreeMap::new();
+    let mut retries = super::identity::Retries::default();
+    let restart = Action::Restart(Host::Dispatcher).to_string();
+    let mut events: BTreeMap<u64, SimTime> = BTreeMap::new();
     let mut end = EndState {
         disabled: BTreeSet::new(),
         enables: BTreeMap::new(),
         in_flight: BTreeMap::new(),
         dispatcher_down: false,
+        silent: (!reports_decisions(trace)).then(|| {
+            super::health::silent_disables(trace, ctx)
+                .into_iter()
+                .filter(|&(_, _, until)| until == usize::MAX)
+                .map(|(webhook, _, _)| webhook)
+                .collect()
+        }),
     };
     for (i, e) in trace.entries().iter().enumerate() {
         let at = e.at;
         let here = (i, at, matches!(e.event, TraceEvent::Delivered { .. }));
+        if let TraceEvent::DeliveryQueued { delivery, webhook, event } = &e.event
+            && let Some((old, _)) = retries.replaced(*webhook, *event, *delivery, i)
+            && let Some(l) = book.get_mut(&old.as_u128())
+        {
+            l.replaced = true;
+        }
         match &e.event {
             // A reused uuid is the identity property's to report; the first delivery keeps it.
-            TraceEvent::DeliveryQueued { delivery, webhook, .. } if !book.contains_key(&delivery.as_u128()) => {
+            TraceEvent::EventRecorded { event, .. } => {
+                events.insert(*event, at);
+            }
+            TraceEvent::DeliveryQueued { delivery, webhook, event } if !book.contains_key(&delivery.as_u128()) => {
                 order.push(*delivery);
                 book.insert(
                     delivery.as_u128(),
@@ -158,19 +203,28 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
                         entries: vec![i],
                         answered_2xx: false,
                         enables_seen: end.enables_of(*webhook),
+                        replaced: false,
+                        failures: 0,
+                        starts: 0,
+                        event_at: events.get(event).copied().unwrap_or(at),
                     },
                 );
             }
             TraceEvent::AttemptStarted { delivery, webhook, .. } => {
                 *end.in_flight.entry(*webhook).or_default() += 1;
+                if let Some(l) = book.get_mut(&delivery.as_u128()) {
+                    l.starts += 1;
+                }
                 advance(&mut book, &end, *delivery, Stage::InFlight { started: at }, here, out);
             }
             TraceEvent::AttemptFinished { delivery, webhook, outcome, .. } => {
                 settle(&mut end, *webhook);
                 if let Some(l) = book.get_mut(&delivery.as_u128()) {
                     l.answered_2xx = outcome.is_success();
+                    l.failures += u32::from(!outcome.is_success());
                 }
-                advance(&mut book, &end, *delivery, Stage::Ready, here, out);
+                let stage = if outcome.is_success() { Stage::Ready } else { Stage::Failed { at } };
+                advance(&mut book, &end, *delivery, stage, here, out);
             }
             TraceEvent::AttemptLost { delivery, webhook, .. } => {
                 settle(&mut end, *webhook);
@@ -203,6 +257,8 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
             }
             TraceEvent::WorldChanged { what } if *what == crash => end.dispatcher_down = true,
             TraceEvent::DispatcherRestarted => end.dispatcher_down = false,
+            // The restart itself, for a dispatcher that does not report `dispatcher_restarted`.
+            TraceEvent::WorldChanged { what } if *what == restart => end.dispatcher_down = false,
             _ => {}
         }
     }
@@ -259,4 +315,38 @@ fn abandon_breach(
         }
         _ => None,
     }
+}
+
+/// Whether the trace holds a decision only a dispatcher reports (never one the harness records
+/// from answers and deadlines): a retry, a refusal, a disable, a give-up, a recovery, an enable,
+/// a restart, a late answer ignored.
+pub(super) fn reports_decisions(trace: &Trace) -> bool {
+    trace.entries().iter().any(|e| {
+        matches!(
+            e.event,
+            TraceEvent::RetryScheduled { .. }
+                | TraceEvent::DeliveryRefused { .. }
+                | TraceEvent::WebhookDisabled { .. }
+                | TraceEvent::DeliveryAbandoned { .. }
+                | TraceEvent::WebhookRecovered { .. }
+                | TraceEvent::WebhookEnabled { .. }
+                | TraceEvent::DispatcherRestarted
+                | TraceEvent::LateAnswerIgnored { .. }
+        )
+    })
+}
+
+/// A delivery whose last attempt failed at `failed_at`, never sent again by a dispatcher that
+/// reports no decisions: its silence is allowed when its retry may still be due at the end (the
+/// longest delay the policy allows: the backoff at its jitter's top, plus what a Retry-After may
+/// add), its webhook met the disable rule (`silent`), or a limit lets it give up.
+fn silent_allows(l: &Ledger, failed_at: SimTime, silent: &BTreeSet<WebhookId>, ctx: &PropertyContext) -> bool {
+    let schedule = ctx.policy.schedule();
+    let base_ms = schedule.base_delay_ms(l.failures);
+    let jitter_ms = base_ms / 100 * u64::from(schedule.jitter_percent) + 1;
+    let retry_after_ms = ctx.policy.spec().retry_after_past_backoff_max_ms.unwrap_or(0);
+    let latest = failed_at.plus_ms(base_ms.saturating_add(jitter_ms).saturating_add(retry_after_ms));
+    let gives_up = ctx.policy.attempts_max().is_some_and(|max| l.starts >= max)
+        || ctx.policy.retry_window_ms().is_some_and(|w| latest.ms_since(l.event_at) > w);
+    latest >= ctx.end || silent.contains(&l.webhook) || gives_up
 }

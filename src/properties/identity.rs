@@ -1,5 +1,7 @@
 //! A uuid names one delivery: minted once, never reused across webhooks or events, and sent
-//! unchanged in the body of every attempt of that delivery (receivers deduplicate on it).
+//! unchanged in the body of every attempt of that delivery (receivers deduplicate on it). A
+//! delivery is one (webhook, event): a second uuid for it (typically a retry, or its first
+//! send, under a new uuid) is a uuid that changed.
 
 use super::{Breach, Violation};
 use crate::domain::WebhookId;
@@ -13,9 +15,17 @@ pub(super) fn check(trace: &Trace) -> Vec<Violation> {
     // The last body of each delivery whose uuid was right: a retry that resends the same bytes
     // (the usual case) needs no second parse.
     let mut checked: BTreeMap<Uuid, &str> = BTreeMap::new();
+    let mut retries = Retries::default();
     for (i, e) in trace.entries().iter().enumerate() {
         match &e.event {
             TraceEvent::DeliveryQueued { delivery, webhook, event } => {
+                if let Some((old, first)) = retries.replaced(*webhook, *event, *delivery, i) {
+                    let detail = format!(
+                        "event {event} for {webhook} was delivery {old}, then delivery {delivery}: one delivery \
+                         keeps one uuid across its attempts"
+                    );
+                    out.push(Violation::new(Breach::UuidChanged, e.at, vec![first, i], detail));
+                }
                 if let Some(&(w, ev, first)) = minted.get(delivery) {
                     let detail =
                         format!("uuid {delivery} of event {ev} for {w} minted again for event {event} for {webhook}");
@@ -59,4 +69,25 @@ pub(super) fn check(trace: &Trace) -> Vec<Violation> {
 fn body_uuid(body: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     v.get("uuid")?.as_str().map(str::to_string)
+}
+
+/// The latest delivery of each (webhook, event): another uuid queued for the same pair replaces
+/// it (its uuid changed).
+#[derive(Default)]
+pub(super) struct Retries {
+    latest: BTreeMap<(WebhookId, u64), (Uuid, usize)>,
+}
+
+impl Retries {
+    /// Records `delivery` queued for (webhook, event) by entry `i`; the delivery it replaces,
+    /// and the entry that queued that one, if the pair had another uuid.
+    pub(super) fn replaced(
+        &mut self,
+        webhook: WebhookId,
+        event: u64,
+        delivery: Uuid,
+        i: usize,
+    ) -> Option<(Uuid, usize)> {
+        self.latest.insert((webhook, event), (delivery, i)).filter(|&(old, _)| old != delivery)
+    }
 }

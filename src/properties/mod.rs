@@ -1,7 +1,8 @@
 //! Properties that hold in every world, whatever a scenario expects, checked over a finished
 //! [`Trace`]: nothing is lost, the dedup receiver acts once per uuid, a uuid names one delivery,
-//! no attempt while disabled, a warning at least the grace before every disable, and every body
-//! is the store as it was when its attempt started.
+//! no attempt while disabled, a warning at least the grace before every disable, a webhook
+//! failing past the thresholds warned and then disabled, the per-webhook limits kept, and every
+//! body is the store as it was when its attempt started.
 //!
 //! One call: [`check`]. Each [`Violation`] carries a stable [`Violation::signature`] (to group
 //! failures across seeds) and the trace entries that show it. The checks read the trace through
@@ -15,6 +16,7 @@ mod dedup;
 mod fate;
 mod health;
 mod identity;
+mod limits;
 mod routing;
 mod violation;
 
@@ -33,6 +35,8 @@ pub fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
     out.extend(identity::check(trace));
     out.extend(health::check_disabled(trace));
     out.extend(health::check_warnings(trace, ctx));
+    out.extend(health::check_thresholds(trace, ctx));
     out.extend(body::check(trace, ctx));
+    out.extend(limits::check(trace, ctx));
     out
 }

@@ -5,6 +5,7 @@
 use super::{Breach, PropertyContext, Violation};
 use crate::domain::{EventPath, WebhookId};
 use crate::trace::{RefusedReason, Trace, TraceEvent};
+use crate::world::{Action, Host};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
@@ -15,12 +16,30 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
     let mut disabled = BTreeSet::new();
     let mut pending: BTreeMap<WebhookId, u32> = BTreeMap::new();
     let pending_max = ctx.policy.pending_per_webhook_max();
+    let mut retries = super::identity::Retries::default();
+    // Per event, the webhooks at their pending limit when it happened, and whether the
+    // dispatcher was down then (for a dispatcher that reports no refusal, see `unreported`).
+    let mut full_at: BTreeMap<u64, BTreeSet<WebhookId>> = BTreeMap::new();
+    let mut down_at: BTreeMap<u64, usize> = BTreeMap::new();
+    let (crash, restart) = (Action::Crash(Host::Dispatcher).to_string(), Action::Restart(Host::Dispatcher).to_string());
+    let mut down_since: Option<usize> = None;
     for (i, e) in trace.entries().iter().enumerate() {
         let at = e.at;
         match &e.event {
             TraceEvent::EventRecorded { event, path, .. } => {
                 events.insert(*event, (*path, i));
+                let full = pending.iter().filter(|&(_, &n)| n >= pending_max).map(|(w, _)| *w).collect();
+                full_at.insert(*event, full);
+                if let Some(since) = down_since {
+                    down_at.insert(*event, since);
+                }
             }
+            TraceEvent::WorldChanged { what } if *what == crash => down_since = Some(i),
+            TraceEvent::WorldChanged { what } if *what == restart => down_since = None,
+            // The same delivery under a new uuid routes nothing again: the identity property
+            // reports it.
+            TraceEvent::DeliveryQueued { webhook, event, delivery }
+                if retries.replaced(*webhook, *event, *delivery, i).is_some() => {}
             TraceEvent::DeliveryQueued { webhook, event, .. } => {
                 routed.entry((*webhook, *event)).or_default().push(i);
                 if disabled.contains(webhook) {
@@ -67,7 +86,17 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
         }
     }
     if let Some(webhooks) = &ctx.webhooks {
-        out.extend(against_filters(trace, webhooks, &events, &routed));
+        // A dispatcher that reports no decisions reports no refusal either: an event it never
+        // sent is explained when its webhook met the disable rule and was silent since, was at
+        // its pending limit, or the dispatcher was down from before it to the end.
+        let silent = (!super::fate::reports_decisions(trace)).then(|| super::health::silent_disables(trace, ctx));
+        let unreported = |event: u64, webhook: WebhookId, i: usize| {
+            let Some(silent) = &silent else { return false };
+            let disabled = silent.iter().any(|&(w, from, until)| w == webhook && from <= i && i < until);
+            let full = full_at.get(&event).is_some_and(|f| f.contains(&webhook));
+            disabled || full || (down_at.contains_key(&event) && down_since.is_some())
+        };
+        out.extend(against_filters(trace, webhooks, &events, &routed, &unreported));
     }
     out
 }
@@ -78,6 +107,7 @@ fn against_filters(
     webhooks: &[crate::domain::WebhookConfig],
     events: &BTreeMap<u64, (EventPath, usize)>,
     routed: &BTreeMap<(WebhookId, u64), Vec<usize>>,
+    unreported: &dyn Fn(u64, WebhookId, usize) -> bool,
 ) -> Vec<Violation> {
     let at = |i: usize| trace.entries()[i].at;
     let mut out = Vec::new();
@@ -87,6 +117,7 @@ fn against_filters(
             let seen = routed.get(&(webhook, event)).map_or(&[][..], Vec::as_slice);
             let wanted = config.wants(path);
             let (breach, detail) = match (wanted, seen.len()) {
+                (true, 0) if unreported(event, webhook, i) => continue,
                 (true, 0) => (Breach::EventNotRouted, "neither queued nor refused"),
                 (true, 1) | (false, 0) => continue,
                 (true, _) => (Breach::EventRoutedTwice, "queued or refused more than once"),

@@ -13,13 +13,21 @@ pub enum Property {
     DedupActsOnce,
     /// A uuid names one delivery: the same on every attempt, never reused.
     StableUuid,
+    /// A delivery that ended (delivered, or abandoned by the policy) is never attempted again,
+    /// nor counted delivered twice: at most once after success.
+    NoAttemptAfterEnd,
     NoAttemptWhileDisabled,
     /// A disable needs a warning in the same streak, at least `disable_after - warn_after` before.
     WarnBeforeDisable,
+    /// A webhook failing past the thresholds is warned, then disabled: the failure that meets a
+    /// rule is the last attempt before its warning, or its disable.
+    DisabledPastThreshold,
     /// Each body renders the store as it was when its attempt started.
     BodyAtSendTime,
     /// A delivery parked while its webhook was disabled moves again once the webhook is enabled.
     ParkedResumes,
+    /// The policy's per-webhook limits: attempts in flight, unfinished deliveries.
+    LimitsKept,
 }
 
 /// How a property broke. [`Breach::signature`] is stable across seeds and runs: it names the
@@ -31,12 +39,16 @@ pub enum Breach {
     RoutedAgainstFilter,
     QueuedWhileDisabled,
     QueuedPastLimit,
+    /// More attempts of one webhook in flight than `in_flight_per_webhook_max`.
+    InFlightPastLimit,
     RefusedWhileEnabled,
     RefusedBelowLimit,
     DeliveryLost,
     /// Parked by a disable, its webhook enabled again, and never moved after: lost to the enable.
     ParkedNeverResumed,
     AttemptNeverFinished,
+    /// A delivery's retry went out under a new uuid: the uuid it replaced, and the new one.
+    UuidChanged,
     AttemptAfterEnd,
     DeliveredTwice,
     DeliveredWithout2xx,
@@ -53,6 +65,11 @@ pub enum Breach {
     DisableBeforeThreshold,
     WarnBeforeThreshold,
     WarnedTwiceInStreak,
+    /// An attempt after a failure `warn_after` into the streak, with no warning sent.
+    NotWarnedPastThreshold,
+    /// An attempt after a failure that met the disable rule (or a `410` under a profile that
+    /// disables on it), with the webhook not disabled.
+    NotDisabledPastThreshold,
     BodyUnreadable,
     BodyWrongEvent,
     BodyStale,
@@ -67,24 +84,26 @@ impl Breach {
             | EventRoutedTwice
             | RoutedAgainstFilter
             | QueuedWhileDisabled
-            | QueuedPastLimit
             | RefusedWhileEnabled
             | RefusedBelowLimit
             | DeliveryLost
             | AttemptNeverFinished
-            | AttemptAfterEnd
-            | DeliveredTwice
             | DeliveredWithout2xx
             | AbandonedWithoutLimit
             | AbandonedEarly => Property::NothingLost,
+            AttemptAfterEnd | DeliveredTwice => Property::NoAttemptAfterEnd,
+            QueuedPastLimit | InFlightPastLimit => Property::LimitsKept,
             DedupActedTwice => Property::DedupActsOnce,
-            UuidReused | AttemptOfUnknownDelivery | AttemptIdentityMismatch | BodyUuidMismatch => Property::StableUuid,
+            UuidReused | UuidChanged | AttemptOfUnknownDelivery | AttemptIdentityMismatch | BodyUuidMismatch => {
+                Property::StableUuid
+            }
             AttemptWhileDisabled => Property::NoAttemptWhileDisabled,
             DisableWithoutWarning
             | DisableBeforeGrace
             | DisableBeforeThreshold
             | WarnBeforeThreshold
             | WarnedTwiceInStreak => Property::WarnBeforeDisable,
+            NotWarnedPastThreshold | NotDisabledPastThreshold => Property::DisabledPastThreshold,
             BodyUnreadable | BodyWrongEvent | BodyStale | TraceDisagreesWithHistory => Property::BodyAtSendTime,
             ParkedNeverResumed => Property::ParkedResumes,
         }
@@ -98,6 +117,7 @@ impl Breach {
             RoutedAgainstFilter => "routed-against-filter",
             QueuedWhileDisabled => "queued-while-disabled",
             QueuedPastLimit => "queued-past-limit",
+            InFlightPastLimit => "in-flight-past-limit",
             RefusedWhileEnabled => "refused-while-enabled",
             RefusedBelowLimit => "refused-below-limit",
             DeliveryLost => "delivery-lost",
@@ -110,6 +130,7 @@ impl Breach {
             AbandonedEarly => "abandoned-early",
             DedupActedTwice => "dedup-acted-twice",
             UuidReused => "uuid-reused",
+            UuidChanged => "uuid-changed-on-retry",
             AttemptOfUnknownDelivery => "attempt-of-unknown-delivery",
             AttemptIdentityMismatch => "attempt-identity-mismatch",
             BodyUuidMismatch => "body-uuid-mismatch",
@@ -119,6 +140,8 @@ impl Breach {
             DisableBeforeThreshold => "disable-before-threshold",
             WarnBeforeThreshold => "warn-before-threshold",
             WarnedTwiceInStreak => "warned-twice-in-streak",
+            NotWarnedPastThreshold => "not-warned-past-threshold",
+            NotDisabledPastThreshold => "not-disabled-past-threshold",
             BodyUnreadable => "body-unreadable",
             BodyWrongEvent => "body-wrong-event",
             BodyStale => "body-stale",

@@ -326,6 +326,10 @@ impl ProcessDispatcher {
             let taken =
                 self.ledger.take(self.now, asked, self.crashed, parsed).map_err(|p| self.line_error(line, &text, p))?;
             if let Some(wake_at) = taken.done {
+                // The attempt ends the process did not report, recorded by the ledger.
+                for event in taken.trace {
+                    self.log(event);
+                }
                 self.wake_at = wake_at;
                 return Ok(());
             }

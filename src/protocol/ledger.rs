@@ -1,6 +1,12 @@
 //! The harness's own account of a dispatcher process: which attempts it started, which
 //! deliveries exist, which events happened. Every line the process writes is checked against it
 //! before it becomes an output or a trace entry; a line that contradicts it is a [`Problem`].
+//!
+//! Facts are optional. The ends of attempts the protocol itself fixes are recorded by the
+//! harness when the process does not report them by its `done`: an attempt answered in flight
+//! (before its deadline) finished with that answer, and a 2xx delivered its delivery; an attempt
+//! still in flight at a `wake` at or after its deadline timed out; a `crash` lost every attempt
+//! in flight. A dispatcher that reports these facts gets exactly the trace it reported.
 
 use super::error::Problem;
 use super::message::FromDispatcher;
@@ -36,12 +42,19 @@ struct AttemptRecord {
     event: u64,
     deadline: SimTime,
     state: AttemptState,
+    /// Finished with a 2xx (reported, or recorded from its answer).
+    succeeded: bool,
 }
 
 struct DeliveryRecord {
     webhook: WebhookId,
     event: u64,
     starts: u32,
+    /// Reported (or recorded) delivered or abandoned.
+    ended: bool,
+    /// First seen at a send while another delivery of the same webhook and event existed: the
+    /// uuid it replaced (a uuid that changed on a retry), for the error that follows.
+    replaces: Option<Uuid>,
 }
 
 /// What one line turned into.
@@ -61,6 +74,10 @@ pub(crate) struct Ledger {
     events: Vec<EventPath>,
     attempts: BTreeMap<u64, AttemptRecord>,
     deliveries: BTreeMap<Uuid, DeliveryRecord>,
+    /// The latest delivery of each (webhook, event).
+    by_pair: BTreeMap<(WebhookId, u64), Uuid>,
+    /// The attempts in flight (state `Open`): a wake or a crash looks at these only.
+    open: std::collections::BTreeSet<u64>,
 }
 
 fn bad(text: String) -> Problem {
@@ -70,7 +87,15 @@ fn bad(text: String) -> Problem {
 impl Ledger {
     pub(crate) fn new(webhooks: Vec<WebhookConfig>) -> Self {
         let urls = webhooks.iter().map(|w| Arc::from(w.url.as_str())).collect();
-        Ledger { webhooks, urls, events: Vec::new(), attempts: BTreeMap::new(), deliveries: BTreeMap::new() }
+        Ledger {
+            webhooks,
+            urls,
+            events: Vec::new(),
+            attempts: BTreeMap::new(),
+            deliveries: BTreeMap::new(),
+            by_pair: BTreeMap::new(),
+            open: std::collections::BTreeSet::new(),
+        }
     }
 
     pub(crate) fn webhook_count(&self) -> usize {
@@ -108,6 +133,7 @@ impl Ledger {
                     _ => {}
                 }
                 taken.done = Some(wake_at);
+                self.unreported_ends(now, asked, &mut taken.trace);
                 return Ok(taken);
             }
             FromDispatcher::Send { attempt, delivery, webhook, event, url, body, timeout_ms } => {
@@ -127,7 +153,8 @@ impl Ledger {
                 }
                 if let std::collections::btree_map::Entry::Vacant(slot) = self.deliveries.entry(delivery) {
                     // Never announced with `delivery_queued`: the harness records it here.
-                    slot.insert(DeliveryRecord { webhook, event, starts: 0 });
+                    let replaces = self.by_pair.insert((webhook, event), delivery);
+                    slot.insert(DeliveryRecord { webhook, event, starts: 0, ended: false, replaces });
                     taken.trace.push(TraceEvent::DeliveryQueued { delivery, webhook, event });
                 }
                 let number = {
@@ -136,8 +163,10 @@ impl Ledger {
                     d.starts
                 };
                 let deadline = now.plus_ms(timeout_ms);
-                let record = AttemptRecord { delivery, webhook, event, deadline, state: AttemptState::Open };
+                let record =
+                    AttemptRecord { delivery, webhook, event, deadline, state: AttemptState::Open, succeeded: false };
                 self.attempts.insert(attempt, record);
+                self.open.insert(attempt);
                 let body: Arc<str> = Arc::from(body);
                 taken.output = Some(Output::Send(AttemptRequest {
                     attempt,
@@ -165,7 +194,9 @@ impl Ledger {
                 if self.deliveries.contains_key(&delivery) {
                     return Err(bad(format!("delivery {delivery} was queued before")));
                 }
-                self.deliveries.insert(delivery, DeliveryRecord { webhook, event, starts: 0 });
+                self.deliveries
+                    .insert(delivery, DeliveryRecord { webhook, event, starts: 0, ended: false, replaces: None });
+                self.by_pair.insert((webhook, event), delivery);
                 TraceEvent::DeliveryQueued { delivery, webhook, event }
             }
             FromDispatcher::DeliveryRefused { webhook, event, reason } => {
@@ -197,6 +228,8 @@ impl Ledger {
                     }
                 }
                 a.state = AttemptState::Finished;
+                a.succeeded = outcome.is_success();
+                self.open.remove(&attempt);
                 TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome }
             }
             FromDispatcher::LateAnswerIgnored { attempt, outcome } => {
@@ -214,6 +247,7 @@ impl Ledger {
                     return Err(bad(format!("attempt {attempt} lost, but only a crash loses attempts")));
                 }
                 self.open_attempt(attempt, delivery, webhook)?.state = AttemptState::Lost;
+                self.open.remove(&attempt);
                 TraceEvent::AttemptLost { attempt, delivery, webhook }
             }
             FromDispatcher::RetryScheduled { delivery, webhook, at, failures } => {
@@ -225,10 +259,12 @@ impl Ledger {
             }
             FromDispatcher::Delivered { delivery, webhook, event, attempts } => {
                 self.check_attempt_count(delivery, webhook, event, attempts)?;
+                self.end_delivery(delivery);
                 TraceEvent::Delivered { delivery, webhook, event, attempts }
             }
             FromDispatcher::DeliveryAbandoned { delivery, webhook, event, attempts, reason } => {
                 self.check_attempt_count(delivery, webhook, event, attempts)?;
+                self.end_delivery(delivery);
                 TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason: reason.into() }
             }
             FromDispatcher::WebhookDisabled { webhook, failing_since, reason } => {
@@ -255,6 +291,56 @@ impl Ledger {
         };
         taken.trace.push(event);
         Ok(taken)
+    }
+
+    fn end_delivery(&mut self, delivery: Uuid) {
+        if let Some(d) = self.deliveries.get_mut(&delivery) {
+            d.ended = true;
+        }
+    }
+
+    /// At the `done` of the input `asked`: the trace entries of the attempt ends the protocol
+    /// fixes and the process did not report (see the module doc), in attempt order.
+    fn unreported_ends(&mut self, now: SimTime, asked: Asked, trace: &mut Vec<TraceEvent>) {
+        match asked {
+            Asked::Answer { attempt, outcome } => {
+                let Some(a) = self.attempts.get_mut(&attempt) else { return };
+                if a.state == AttemptState::Open && now < a.deadline {
+                    a.state = AttemptState::Finished;
+                    a.succeeded = outcome.is_success();
+                    self.open.remove(&attempt);
+                    let (delivery, webhook, event) = (a.delivery, a.webhook, a.event);
+                    trace.push(TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome });
+                }
+                // A 2xx ends its delivery: the one that finished this attempt, not a late one.
+                let Some(a) = self.attempts.get(&attempt).filter(|a| a.succeeded) else { return };
+                let (delivery, webhook, event) = (a.delivery, a.webhook, a.event);
+                if let Some(d) = self.deliveries.get_mut(&delivery).filter(|d| !d.ended) {
+                    d.ended = true;
+                    trace.push(TraceEvent::Delivered { delivery, webhook, event, attempts: d.starts });
+                }
+            }
+            Asked::Wake | Asked::Crash => {
+                let crash = asked == Asked::Crash;
+                let attempts = &mut self.attempts;
+                self.open.retain(|attempt| {
+                    let a = attempts.get_mut(attempt).expect("an open attempt is recorded");
+                    if !(crash || a.deadline <= now) {
+                        return true;
+                    }
+                    let (attempt, delivery, webhook, event) = (*attempt, a.delivery, a.webhook, a.event);
+                    trace.push(if crash {
+                        a.state = AttemptState::Lost;
+                        TraceEvent::AttemptLost { attempt, delivery, webhook }
+                    } else {
+                        a.state = AttemptState::Finished;
+                        TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome: Outcome::Timeout }
+                    });
+                    false
+                });
+            }
+            _ => {}
+        }
     }
 
     fn check_webhook(&self, webhook: WebhookId) -> Result<&WebhookConfig, Problem> {
@@ -320,9 +406,37 @@ impl Ledger {
     ) -> Result<(), Problem> {
         let d = self.delivery(uuid, webhook, Some(event))?;
         if d.starts != attempts {
-            return Err(bad(format!("delivery {uuid} had {} attempts, not {attempts}", d.starts)));
+            let starts = d.starts;
+            return Err(bad(format!(
+                "delivery {uuid} had {starts} attempts, not {attempts}{}",
+                self.uuid_changes(uuid)
+            )));
         }
         Ok(())
+    }
+
+    /// For a count that does not add up: the uuids `uuid` replaced, oldest first, when it first
+    /// came at a send in place of another delivery of the same webhook and event.
+    fn uuid_changes(&self, uuid: Uuid) -> String {
+        let mut chain = vec![uuid];
+        while let Some(old) = self.deliveries.get(chain.last().unwrap()).and_then(|d| d.replaces) {
+            if chain.contains(&old) || chain.len() > 16 {
+                break;
+            }
+            chain.push(old);
+        }
+        if chain.len() == 1 {
+            return String::new();
+        }
+        let counts: Vec<String> =
+            chain.iter().rev().map(|u| format!("{u} ({} sent)", self.deliveries[u].starts)).collect();
+        format!(
+            "; the uuid changed on a retry: {} replaced {} for the same webhook and event ({}), but a \
+             delivery keeps its uuid across retries",
+            uuid,
+            chain[1],
+            counts.join(" -> ")
+        )
     }
 
     fn open_attempt(

@@ -1,7 +1,7 @@
 //! `--junit FILE`: JUnit XML, one test case per scenario and engine, for CI systems; with a
 //! dispatcher process, a second suite `conformance` with one test case per promise.
 
-use super::{ScenarioRun, conformance, render_failures};
+use super::{PromiseVerdict, ScenarioRun, conformance, render_failures};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
@@ -37,19 +37,26 @@ pub fn to_junit(runs: &[ScenarioRun]) -> Result<String, quick_junit::SerializeEr
     report.to_string()
 }
 
-/// One case per promise of the seed: kept when no judged run broke it.
+/// One case per promise of the seed: passed when kept, a failure when broken, skipped when no
+/// run was judged (nothing is known about it).
 fn conformance_suite(runs: &[ScenarioRun], command: &str) -> TestSuite {
     let mut suite = TestSuite::new("conformance");
     for row in conformance(runs) {
-        let status = if row.kept {
-            TestCaseStatus::success()
-        } else {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(format!("broken in {} of {} runs", row.runs - row.runs_kept, row.runs));
-            if let Some(first) = &row.first_breach {
-                status.set_description(format!("first: {first}"));
+        let status = match row.verdict {
+            PromiseVerdict::Kept => TestCaseStatus::success(),
+            PromiseVerdict::Broken => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(format!("broken in {} of {} judged runs", row.runs_broken, row.runs_judged));
+                if let Some(first) = &row.first_breach {
+                    status.set_description(format!("first: {first}"));
+                }
+                status
             }
-            status
+            PromiseVerdict::NotJudged => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message("not judged: no run finished (every run stopped before its end)");
+                status
+            }
         };
         let mut case = TestCase::new(row.promise, status);
         case.set_classname(command.to_string());

@@ -10,7 +10,7 @@ mod human;
 mod json;
 mod junit;
 
-pub use conformance::{PromiseRow, conformance, render_conformance};
+pub use conformance::{PromiseRow, PromiseVerdict, conformance, conformance_kept, render_conformance};
 pub use external::{ExternalDispatcher, run_scenario_dispatched, run_world_dispatched};
 pub use human::{render_failures, render_line, reproduce_command};
 pub use json::to_json;

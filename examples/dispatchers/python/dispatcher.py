@@ -14,6 +14,9 @@ deliveries resume on enable. Retry jitter is not implemented (delays are the sch
 Durable state: every input line is appended to journal.jsonl in the state directory before it is
 acted on; a process started with "resumed": true replays the journal with its outputs dropped.
 Randomness (uuids) comes from the seed, so the replay ends in the same state.
+
+With --no-facts it reports no facts (only `send`, `email` and `done`): the facts are optional,
+and the harness judges such a dispatcher from what it sends (docs/protocol.md, "Without facts").
 """
 import collections
 import heapq
@@ -30,8 +33,13 @@ def dumps(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+# The outputs a dispatcher must write; every other output is a fact (optional).
+OUTPUTS = ("send", "email", "done")
+
+
 class Dispatcher:
-    def __init__(self, hello):
+    def __init__(self, hello, facts=True):
+        self.facts = facts
         self.policy = hello["policy"]
         self.webhooks = [
             {"config": w, "status": "active", "failing_since": None, "warned_at": None,
@@ -274,7 +282,8 @@ class Dispatcher:
                    "failures": d["failures"]})
 
     def emit(self, message):
-        self.out.append(message)
+        if self.facts or message["type"] in OUTPUTS:
+            self.out.append(message)
 
 
 def wants(config, path):
@@ -304,7 +313,7 @@ def main():
     hello = json.loads(sys.stdin.readline())
     if hello.get("type") != "hello":
         sys.exit("the first line must be hello")
-    dispatcher = Dispatcher(hello)
+    dispatcher = Dispatcher(hello, facts="--no-facts" not in sys.argv[1:])
     state_dir = hello.get("state_dir") or os.environ.get("HOOKSIM_STATE_DIR") or "."
     os.makedirs(state_dir, exist_ok=True)
     path = os.path.join(state_dir, "journal.jsonl")
