@@ -4,7 +4,8 @@
 //!
 //! Facts are optional. The ends of attempts the protocol itself fixes are recorded by the
 //! harness when the process does not report them by its `done`: an attempt answered in flight
-//! (before its deadline) finished with that answer, and a 2xx delivered its delivery; an attempt
+//! (at or before its deadline: an answer at the deadline comes before that instant's `wake`)
+//! finished with that answer, and a 2xx delivered its delivery; an attempt
 //! still in flight at a `wake` at or after its deadline timed out; a `crash` lost every attempt
 //! in flight. A dispatcher that reports these facts gets exactly the trace it reported.
 
@@ -305,7 +306,7 @@ impl Ledger {
         match asked {
             Asked::Answer { attempt, outcome } => {
                 let Some(a) = self.attempts.get_mut(&attempt) else { return };
-                if a.state == AttemptState::Open && now < a.deadline {
+                if a.state == AttemptState::Open && now <= a.deadline {
                     a.state = AttemptState::Finished;
                     a.succeeded = outcome.is_success();
                     self.open.remove(&attempt);
