@@ -109,6 +109,7 @@ const NO_FACTS: &[(&str, &str)] = &[
     ("gone-disables-standard-webhooks", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
     ("gone-disables-svix", "exactly 1 disable of shop at or before 0d 00:00:01.000"),
     ("picky-receiver-disabled", "exactly 1 disable of shop at or after 8d 01:00:00.000"),
+    ("signing-wrong-secret-warned", "exactly 1 abandoned delivery to shop of event 1 \"client\""),
     (
         "stripe-profile-gives-up",
         "exactly 1 abandoned delivery to shop of event 1 \"client\" at or before 3d 00:00:00.000",
