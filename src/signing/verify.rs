@@ -121,6 +121,19 @@ impl Verifier {
     }
 }
 
+impl Verifier {
+    /// The timestamp a request's signature headers carry (unix seconds), whether or not they
+    /// verify; `None` where there is none to read, or the scheme signs none (GitHub).
+    pub fn timestamp_s<H: Headers + ?Sized>(&self, headers: &H) -> Option<i64> {
+        let text = match self.scheme {
+            Scheme::StandardWebhooks => standard_webhooks::timestamp(headers),
+            Scheme::Stripe => stripe::timestamp(headers),
+            Scheme::Github => None,
+        };
+        text?.trim().parse().ok()
+    }
+}
+
 fn parse_all(scheme: Scheme, secrets: &[&str]) -> Result<Vec<Secret>, SecretError> {
     if secrets.is_empty() {
         return Err(SecretError::Empty);

@@ -45,14 +45,89 @@ pub struct Arrival {
     pub envelope: Result<(), String>,
     /// `None` without `--secret`.
     pub signature: Option<Result<(), String>>,
+    /// The timestamp its signature carries (unix seconds), where the scheme signs one.
+    pub signed_at_s: Option<i64>,
+    /// The machine's clock when it was whole (unix ms): what its signed timestamp is judged by.
+    pub at_unix_ms: i64,
     /// Requests open when this one arrived, itself included.
     pub in_flight: u32,
+    /// Its answer was written, and the sender reset the connection with it unread: a 2xx it may
+    /// never have seen, so another attempt after it is a retry, not a resend.
+    pub answer_unread: bool,
+    /// Accepted while every connection slot was held, or just after: it may have waited in the
+    /// kernel's accept queue, so when it arrived says little about when it was sent.
+    pub queued: bool,
 }
 
 impl Arrival {
+    /// Whether the sender must count this attempt failed: any answer but a 2xx, a reset, or its
+    /// own timeout (a 2xx it hung up before reading included). `false` while it is open.
+    pub fn failed(&self) -> bool {
+        match self.outcome {
+            Outcome::Open => false,
+            Outcome::Answered { status } => !(200..300).contains(&status),
+            Outcome::SenderGaveUp | Outcome::HoldCapReached | Outcome::Reset => true,
+        }
+    }
+
+    /// Whether the sender read a 2xx for it.
+    pub fn succeeded(&self) -> bool {
+        matches!(self.outcome, Outcome::Answered { status } if (200..300).contains(&status))
+    }
+
     /// When the sender learnt this attempt failed: the answer, the reset, or its own timeout.
     pub fn failed_at_ms(&self) -> Option<u64> {
-        if self.answer.is_failure() { self.ended_ms } else { None }
+        if self.failed() { self.ended_ms } else { None }
+    }
+}
+
+/// A span of the run (ms since it started), both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub from_ms: u64,
+    pub to_ms: u64,
+}
+
+/// What the listener saw besides requests: how it was loaded, and what it could not read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ListenerLoad {
+    /// When every connection slot was held ([`super::limits::CONNECTIONS_MAX`]): a sender's
+    /// connections waited in the kernel's accept queue meanwhile.
+    pub saturated: Vec<Span>,
+    /// Connections closed without a whole request (a slow or silent client, or one that hung up).
+    pub unread_connections: u64,
+    /// Requests answered with an error before they were read (413, 431, 400, 408), by status.
+    pub refused: std::collections::BTreeMap<u16, u64>,
+}
+
+impl ListenerLoad {
+    /// Slots were all held from `from_ms`; [`Self::saturation_ended`] closes the span.
+    pub fn saturation_began(&mut self, from_ms: u64) {
+        self.saturated.push(Span { from_ms, to_ms: u64::MAX });
+    }
+
+    pub fn saturation_ended(&mut self, to_ms: u64) {
+        if let Some(last) = self.saturated.last_mut().filter(|s| s.to_ms == u64::MAX) {
+            last.to_ms = to_ms;
+        }
+    }
+
+    /// Spans still open at the end close at `end_ms`.
+    pub fn close(&mut self, end_ms: u64) {
+        self.saturation_ended(end_ms);
+    }
+
+    /// Whether `[from_ms, to_ms]` comes within `margin_ms` of a saturated span.
+    pub fn hides(&self, from_ms: u64, to_ms: u64, margin_ms: u64) -> bool {
+        self.saturated.iter().any(|s| from_ms <= s.to_ms.saturating_add(margin_ms) && s.from_ms <= to_ms)
+    }
+
+    pub fn saturated_ms(&self) -> u64 {
+        self.saturated.iter().map(|s| s.to_ms.saturating_sub(s.from_ms)).sum()
+    }
+
+    pub fn refused_total(&self) -> u64 {
+        self.refused.values().sum()
     }
 }
 
@@ -73,6 +148,10 @@ pub struct Incoming<'a> {
     pub body: &'a [u8],
 }
 
+/// How long after a saturated span the listener is taken to be draining its accept queue: a
+/// request whole this soon after may have waited there.
+pub const QUEUE_DRAIN_MS: u64 = 100;
+
 /// Everything that arrived, in order.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Ledger {
@@ -81,18 +160,19 @@ pub struct Ledger {
     #[serde(skip)]
     open: u32,
     pub in_flight_peak: u32,
+    pub listener: ListenerLoad,
 }
 
 impl Ledger {
-    /// Records a request whole at `now_ms` (signature timestamps judged at `now_s`, unix
-    /// seconds) and returns its index and the answer the script gives it.
+    /// Records a request whole at `now_ms` (the machine's clock reading `now_unix_ms`: signature
+    /// timestamps are judged by it) and returns its index and the answer the script gives it.
     pub fn admit(
         &mut self,
         req: &Incoming,
         reading: &Reading,
         plan: &Plan,
         now_ms: u64,
-        now_s: i64,
+        now_unix_ms: i64,
     ) -> (usize, Answer) {
         let json: Option<Value> = serde_json::from_slice(req.body).ok();
         let id = reading.id.read(req.headers, json.as_ref());
@@ -112,8 +192,10 @@ impl Ledger {
         };
         self.open += 1;
         self.in_flight_peak = self.in_flight_peak.max(self.open);
+        let now_s = now_unix_ms.div_euclid(1000);
         let signature =
             reading.verifier.as_ref().map(|v| v.verify(req.headers, req.body, now_s).map_err(|e| e.to_string()));
+        let signed_at_s = reading.verifier.as_ref().and_then(|v| v.timestamp_s(req.headers));
         self.arrivals.push(Arrival {
             at_ms: now_ms,
             ended_ms: None,
@@ -126,7 +208,11 @@ impl Ledger {
             outcome: Outcome::Open,
             envelope: reading.envelope.check(json.as_ref()),
             signature,
+            signed_at_s,
+            at_unix_ms: now_unix_ms,
             in_flight: self.open,
+            answer_unread: false,
+            queued: self.listener.hides(now_ms, now_ms, QUEUE_DRAIN_MS),
         });
         (self.arrivals.len() - 1, answer)
     }
@@ -139,6 +225,14 @@ impl Ledger {
         }
         a.ended_ms = Some(now_ms);
         a.outcome = outcome;
+    }
+
+    /// The answer to the request at `index` was written but the sender reset the connection with
+    /// it unread (it had given up: its timeout).
+    pub fn unread(&mut self, index: usize) {
+        if let Some(a) = self.arrivals.get_mut(index) {
+            a.answer_unread = true;
+        }
     }
 
     /// Requests to the endpoint (not the redirect target).

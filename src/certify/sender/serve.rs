@@ -14,7 +14,7 @@ use super::{SenderError, SenderOptions};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 use tokio::task::JoinSet;
 
 /// How often the run looks at its events, its triggers and its budget.
@@ -45,6 +45,10 @@ struct Shared {
     ledger: Mutex<Ledger>,
     reading: super::Reading,
     plan: Plan,
+    /// How long a 2xx is held (`Timing::success_hold_ms`).
+    success_hold_ms: u64,
+    /// How long, after a 2xx, the endpoint watches how the sender closes (`Timing::close_watch_ms`).
+    close_watch_ms: u64,
 }
 
 impl Shared {
@@ -78,6 +82,8 @@ impl Bound {
             ledger: Mutex::new(Ledger::default()),
             reading: opts.reading(),
             plan,
+            success_hold_ms: timing.success_hold_ms(),
+            close_watch_ms: timing.close_watch_ms(),
         });
         let acceptor = tokio::spawn(accept(listener, Arc::clone(&shared)));
         let mut triggers = opts.trigger.clone().map(|cmd| Triggers::new(cmd, url.clone()));
@@ -124,19 +130,32 @@ impl Bound {
             t.stop();
             notes.append(&mut t.notes);
         }
-        let ledger = shared.ledger().clone();
+        let mut ledger = shared.ledger().clone();
+        ledger.listener.close(end_ms);
         let ctx = Context { timing: &timing, plan: &shared.plan, signing: opts.verifier.is_some(), end_ms };
         let checks = grade(&ledger, &ctx);
         SenderReport::new(&opts, url, shared.plan.clone(), ended, end_ms, notes, checks, ledger)
     }
 }
 
-/// Accepts connections, at most [`CONNECTIONS_MAX`] at once, each served in its own task.
+/// Accepts connections, at most [`CONNECTIONS_MAX`] at once, each served in its own task. While
+/// every slot is held the listener is *saturated*: the ledger notes when, since a sender's
+/// connections wait in the kernel's accept queue meanwhile and what arrives late says nothing of
+/// the sender.
 async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
     let mut tasks = JoinSet::new();
     loop {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(TryAcquireError::Closed) => return,
+            Err(TryAcquireError::NoPermits) => {
+                shared.ledger().listener.saturation_began(shared.now_ms());
+                let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+                shared.ledger().listener.saturation_ended(shared.now_ms());
+                slot
+            }
+        };
         match listener.accept().await {
             Ok((stream, _)) => {
                 let shared = Arc::clone(&shared);
@@ -156,14 +175,23 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
 async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let request = match wire::read_request(&mut stream).await {
         Ok(request) => request,
-        Err(Unread::Refused(status)) => return wire::answer(&mut stream, status, &[]).await,
-        Err(Unread::Gone) => return,
+        Err(Unread::Refused(status)) => {
+            *shared.ledger().listener.refused.entry(status).or_default() += 1;
+            return wire::answer(&mut stream, status, &[]).await;
+        }
+        Err(Unread::Gone) => {
+            shared.ledger().listener.unread_connections += 1;
+            return;
+        }
     };
     // A real sender signs with the real time: its timestamp is judged against the machine's clock.
-    let now_s = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     let incoming = Incoming { path: &request.path, headers: &request.headers, body: &request.body };
-    let (index, answer) = shared.ledger().admit(&incoming, &shared.reading, &shared.plan, shared.now_ms(), now_s);
+    let (index, answer) = shared.ledger().admit(&incoming, &shared.reading, &shared.plan, shared.now_ms(), now_unix_ms);
     let outcome = match answer {
+        Answer::Status { status, headers } if (200..300).contains(&status) => {
+            return success(stream, shared, index, status, &headers).await;
+        }
         Answer::Status { status, headers } => {
             wire::answer(&mut stream, status, &headers).await;
             Outcome::Answered { status }
@@ -182,4 +210,21 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
     };
     let now = shared.now_ms();
     shared.ledger().finish(index, outcome, now);
+}
+
+/// A 2xx: held a moment so that a burst is seen in flight, then written. A sender that hangs up
+/// during the hold gave up first (its timeout, which a scaled run makes short): a failed attempt.
+/// One that resets the connection after it with the answer unread may not have seen it either:
+/// its next attempt is then a retry, not a resend.
+async fn success(mut stream: TcpStream, shared: Arc<Shared>, index: usize, status: u16, headers: &[(String, String)]) {
+    if wire::hold(&mut stream, shared.success_hold_ms).await {
+        let now = shared.now_ms();
+        return shared.ledger().finish(index, Outcome::SenderGaveUp, now);
+    }
+    wire::answer(&mut stream, status, headers).await;
+    let now = shared.now_ms();
+    shared.ledger().finish(index, Outcome::Answered { status }, now);
+    if !wire::answer_read(&mut stream, shared.close_watch_ms).await {
+        shared.ledger().unread(index);
+    }
 }
