@@ -41,8 +41,9 @@ use std::net::SocketAddr;
 /// scale, never below [`TOLERANCE_FLOOR_MIN_MS`].
 pub const TOLERANCE_FLOOR_MS_DEFAULT: u64 = 1_000;
 /// The least tolerance floor the default gives a scaled run: what a loaded machine's scheduler
-/// can keep on loopback.
-pub const TOLERANCE_FLOOR_MIN_MS: u64 = 50;
+/// keeps on loopback. Measured: a Python sender's 600 ms sleep came 64 ms late with both cores
+/// busy, past the 50 ms this once was (`scripts/stability-sender.sh`).
+pub const TOLERANCE_FLOOR_MIN_MS: u64 = 200;
 
 #[derive(Clone, Debug)]
 pub struct SenderOptions {

@@ -11,6 +11,10 @@ use crate::policy::Profile;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// A scaled attempt timeout shorter than this is noted: a loaded machine's scheduler alone can
+/// take that long to run a sender that has its answer.
+pub const TIMEOUT_MS_STEADY_MIN: u64 = 100;
+
 /// Why the run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -66,6 +70,13 @@ impl SenderReport {
             EndReason::Budget => notes.push(format!("the budget ({} ms) ended the run", opts.budget_ms)),
             EndReason::RequestsCap => notes.push(format!("the run stopped at {} requests", limits::REQUESTS_MAX)),
             EndReason::Settled => {}
+        }
+        let timeout_ms = opts.timing().timeout_ms();
+        if timeout_ms < TIMEOUT_MS_STEADY_MIN {
+            notes.push(format!(
+                "at time scale {} the profile's attempt timeout is {timeout_ms} ms: on a loaded machine a sender may time out on answered requests (and resend after a 2xx it never read); a scale that leaves it {TIMEOUT_MS_STEADY_MIN} ms or more is steadier",
+                opts.time_scale
+            ));
         }
         notes.extend(listener_notes(&evidence.listener));
         SenderReport {
