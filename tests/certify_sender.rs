@@ -64,10 +64,14 @@ fn certify(name: &str, harness_args: &[&str], sender_args: &str) -> Outcome {
 
 /// Runs the binary at `scale` with a trigger that `exec`s `sender` (given the same scale).
 fn certify_with(name: &str, scale: &str, harness_args: &[&str], sender: &str) -> Outcome {
+    certify_trigger(name, scale, harness_args, &format!("exec {sender} --time-scale {scale} --give-up-after 30"))
+}
+
+/// Runs the binary at `scale` with `--trigger trigger`.
+fn certify_trigger(name: &str, scale: &str, harness_args: &[&str], trigger: &str) -> Outcome {
     let json = temp(name);
-    let trigger = format!("exec {sender} --time-scale {scale} --give-up-after 30");
     let mut args = vec!["certify", "sender", "--listen", "127.0.0.1:0", "--time-scale", scale, "--budget", BUDGET];
-    args.extend(["--tolerance-ms", TOLERANCE_MS, "--trigger", &trigger, "--json", json.to_str().unwrap()]);
+    args.extend(["--tolerance-ms", TOLERANCE_MS, "--trigger", trigger, "--json", json.to_str().unwrap()]);
     args.extend(harness_args);
     let output = run_bounded(&args);
     let text = std::fs::read_to_string(&json)
@@ -137,6 +141,28 @@ fn defect(name: &str, profile: &str, expected_failures: &[&str]) {
     let out = certify(name, &["--profile", profile], &format!("--profile {profile} --defect {name}"));
     assert_eq!(out.failed(), expected_failures, "{name}");
     assert_eq!(out.exit, 1, "{name}");
+}
+
+/// Event N of the report is the one `HOOKSIM_EVENT=N` asked for, and plays failure N, however
+/// slowly its sender starts: here event 1's starts half a second late.
+#[test]
+fn events_are_numbered_by_hooksim_event_not_by_arrival() {
+    if !python() {
+        return;
+    }
+    let trigger = format!(
+        "if [ \"$HOOKSIM_EVENT\" = 1 ]; then sleep 0.5; fi; exec python3 {SENDER} --time-scale {SCALE} --give-up-after 30"
+    );
+    let out = certify_trigger("numbered", SCALE, &[], &trigger);
+    let events = out.report["evidence"]["events"].as_array().unwrap();
+    let plays: Vec<(u64, &str)> =
+        events.iter().map(|e| (e["trigger"].as_u64().unwrap(), e["failure"].as_str().unwrap())).collect();
+    assert_eq!(
+        plays,
+        [(1, "server-error"), (2, "timeout"), (3, "reset"), (4, "rate-limited"), (5, "redirect"), (6, "gone")]
+    );
+    assert_eq!(out.failed(), Vec::<&str>::new());
+    assert_eq!(out.exit, 0);
 }
 
 #[test]

@@ -125,9 +125,9 @@ fn hidden(ledger: &Ledger, from_ms: u64, to_ms: u64) -> bool {
     ledger.listener.hides(from_ms, to_ms, QUEUE_DRAIN_MS)
 }
 
-/// The event's number as the report says it (1-based).
-fn event_no(a: &Arrival) -> usize {
-    a.event.map_or(0, |e| e + 1)
+/// The number of `a`'s event as the report says it: its `HOOKSIM_EVENT`, or its arrival order.
+fn event_no(ledger: &Ledger, a: &Arrival) -> u32 {
+    a.event.map_or(0, |e| ledger.number(e))
 }
 
 /// What followed the failed attempt `failed` of an event playing `failure`.
@@ -201,7 +201,7 @@ fn stopped_after_2xx(ledger: &Ledger, ctx: &Context) -> Findings {
         let Some(ok) = attempts.iter().position(|a| a.succeeded() && !a.answer_unread) else { continue };
         let (success, ended) = (attempts[ok], attempts[ok].ended_ms.unwrap_or(u64::MAX));
         let after: Vec<&&Arrival> = attempts[ok + 1..].iter().filter(|a| a.at_ms > ended).collect();
-        let n = event_no(success);
+        let n = event_no(ledger, success);
         match after.first() {
             Some(a) if a.queued || hidden(ledger, ended, a.at_ms) => {
                 f.unseen.push(format!("event {n} after its 2xx ({HIDDEN})"))
@@ -234,7 +234,7 @@ fn same_id(ledger: &Ledger) -> Findings {
             continue;
         }
         if let Some(Err(why)) = ids.iter().find(|id| id.is_err()) {
-            f.bad.push(format!("event {}: an attempt has no delivery id: {why}", n + 1));
+            f.bad.push(format!("event {}: an attempt has no delivery id: {why}", ledger.number(n)));
             continue;
         }
         let mut distinct: Vec<&str> = ids.iter().filter_map(|id| id.as_deref().ok()).collect();
@@ -244,13 +244,13 @@ fn same_id(ledger: &Ledger) -> Findings {
         if distinct.len() > 1 {
             f.bad.push(format!(
                 "event {}: {} attempts carried {} ids ({})",
-                n + 1,
+                ledger.number(n),
                 ids.len(),
                 distinct.len(),
                 distinct.join(", ")
             ));
         } else {
-            f.ok.push(format!("event {}: {} attempts, one id", n + 1, ids.len()));
+            f.ok.push(format!("event {}: {} attempts, one id", ledger.number(n), ids.len()));
         }
     }
     f
@@ -266,13 +266,17 @@ fn distinct_ids(ledger: &Ledger) -> Findings {
             any = true;
             match owner.insert(id, n) {
                 Some(other) if other != n => {
-                    f.bad.push(format!("events {} and {} share delivery id {id}", other + 1, n + 1));
+                    f.bad.push(format!(
+                        "events {} and {} share delivery id {id}",
+                        ledger.number(other),
+                        ledger.number(n)
+                    ));
                 }
                 _ => {}
             }
         }
         if !any {
-            without.push((n + 1).to_string());
+            without.push(ledger.number(n).to_string());
         }
     }
     f.bad.dedup();
@@ -455,7 +459,10 @@ fn envelope(ledger: &Ledger) -> Findings {
     let bad: Vec<String> = ledger
         .endpoint()
         .filter_map(|a| {
-            a.envelope.as_ref().err().map(|why| format!("attempt {} of event {}: {why}", a.attempt, event_no(a)))
+            a.envelope
+                .as_ref()
+                .err()
+                .map(|why| format!("attempt {} of event {}: {why}", a.attempt, event_no(ledger, a)))
         })
         .collect();
     let total = ledger.endpoint().count();
@@ -477,8 +484,8 @@ fn signature(ledger: &Ledger, ctx: &Context) -> Findings {
     let bad: Vec<String> = checked
         .iter()
         .filter_map(|a| match &a.signature {
-            Some(Err(why)) => Some(format!("attempt {} of event {}: {why}", a.attempt, event_no(a))),
-            _ => stale(ctx, a).map(|why| format!("attempt {} of event {}: {why}", a.attempt, event_no(a))),
+            Some(Err(why)) => Some(format!("attempt {} of event {}: {why}", a.attempt, event_no(ledger, a))),
+            _ => stale(ctx, a).map(|why| format!("attempt {} of event {}: {why}", a.attempt, event_no(ledger, a))),
         })
         .collect();
     if let Some(first) = bad.first() {

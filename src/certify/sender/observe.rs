@@ -131,11 +131,14 @@ impl ListenerLoad {
     }
 }
 
-/// One event: its key, the failure it plays, the arrivals that are its attempts.
+/// One event: its key, its number, the failure it plays, the arrivals that are its attempts.
 #[derive(Clone, Debug, Serialize)]
 pub struct EventRecord {
     #[serde(skip)]
     pub key: String,
+    /// The `HOOKSIM_EVENT` of the trigger that sent it; `None` without `--trigger` (events are
+    /// then numbered in the order they first arrive).
+    pub trigger: Option<u32>,
     pub failure: Option<Failure>,
     /// Indices into [`Ledger::arrivals`], in order.
     pub attempts: Vec<usize>,
@@ -161,6 +164,13 @@ pub struct Ledger {
     open: u32,
     pub in_flight_peak: u32,
     pub listener: ListenerLoad,
+    /// With `--trigger`: the triggers fired whose event has not arrived yet, oldest first. A new
+    /// event is the oldest one's, and plays the failure of its number.
+    #[serde(skip)]
+    pub awaited: std::collections::VecDeque<u32>,
+    /// Whether events come from triggers (numbered by `HOOKSIM_EVENT`), not on their own.
+    #[serde(skip)]
+    pub triggered: bool,
 }
 
 impl Ledger {
@@ -181,11 +191,7 @@ impl Ledger {
             (None, 0, plan.redirect_target_answer())
         } else {
             let key = event_key(reading, json.clone(), req.body);
-            let index = self.events.iter().position(|e| e.key == key).unwrap_or_else(|| {
-                let failure = Failure::of_event(self.events.len());
-                self.events.push(EventRecord { key, failure, attempts: Vec::new() });
-                self.events.len() - 1
-            });
+            let index = self.events.iter().position(|e| e.key == key).unwrap_or_else(|| self.new_event(key));
             let attempt = self.events[index].attempts.len() as u32 + 1;
             self.events[index].attempts.push(self.arrivals.len());
             (Some(index), attempt, plan.answer(self.events[index].failure, attempt))
@@ -215,6 +221,25 @@ impl Ledger {
             queued: self.listener.hides(now_ms, now_ms, QUEUE_DRAIN_MS),
         });
         (self.arrivals.len() - 1, answer)
+    }
+
+    /// A new event: numbered by the oldest trigger awaited (its failure that number's), or by
+    /// arrival without triggers. An event no trigger accounts for (a sender's own extra) plays
+    /// no failure.
+    fn new_event(&mut self, key: String) -> usize {
+        let trigger = self.awaited.pop_front();
+        let failure = match (self.triggered, trigger) {
+            (false, _) => Failure::of_event(self.events.len()),
+            (true, Some(n)) => Failure::of_event((n as usize).saturating_sub(1)),
+            (true, None) => None,
+        };
+        self.events.push(EventRecord { key, trigger, failure, attempts: Vec::new() });
+        self.events.len() - 1
+    }
+
+    /// The event's number as reports say it: its `HOOKSIM_EVENT`, or its place in arrival order.
+    pub fn number(&self, event: usize) -> u32 {
+        self.events.get(event).and_then(|e| e.trigger).unwrap_or(event as u32 + 1)
     }
 
     /// The request at `index` was answered (or reset, or given up on) at `now_ms`.

@@ -8,7 +8,7 @@ use super::limits::{CONNECTIONS_MAX, REQUESTS_MAX};
 use super::observe::{Incoming, Ledger, Outcome};
 use super::report::{EndReason, SenderReport};
 use super::script::{Answer, Failure, Plan};
-use super::trigger::Triggers;
+use super::trigger::{Sequence, Triggers};
 use super::wire::{self, Unread};
 use super::{SenderError, SenderOptions};
 use std::sync::{Arc, Mutex};
@@ -87,40 +87,13 @@ impl Bound {
         });
         let acceptor = tokio::spawn(accept(listener, Arc::clone(&shared)));
         let mut triggers = opts.trigger.clone().map(|cmd| Triggers::new(cmd, url.clone()));
-        // Every event but the 410 at once; the 410 once they are settled, since a profile that
-        // disables on it would stop the others.
-        if let Some(t) = &mut triggers {
-            (1..Failure::ALL.len() as u32).for_each(|n| t.fire(n));
-        }
-        let mut gone_fired = false;
+        shared.ledger().triggered = triggers.is_some();
+        let mut sequence = Sequence::default();
         let ended = loop {
+            if let Some(ended) = step(&shared, &timing, opts.budget_ms, triggers.as_mut(), &mut sequence) {
+                break ended;
+            }
             tokio::time::sleep(Duration::from_millis(TICK_MS)).await;
-            let now = shared.now_ms();
-            if now >= opts.budget_ms {
-                break EndReason::Budget;
-            }
-            let ledger = shared.ledger();
-            if ledger.arrivals.len() >= REQUESTS_MAX {
-                break EndReason::RequestsCap;
-            }
-            let settled = |range: std::ops::Range<usize>| {
-                range.into_iter().all(|i| {
-                    ledger.events.get(i).is_some_and(|e| state(&ledger, e, &timing, &shared.plan, now).settled())
-                })
-            };
-            let others = settled(0..Failure::ALL.len() - 1);
-            let all = others && settled(Failure::ALL.len() - 1..Failure::ALL.len());
-            drop(ledger);
-            if all {
-                break EndReason::Settled;
-            }
-            if let Some(t) = &mut triggers {
-                if others && !gone_fired {
-                    t.fire(Failure::ALL.len() as u32);
-                    gone_fired = true;
-                }
-                t.poll();
-            }
         };
         acceptor.abort();
         let _ = acceptor.await;
@@ -136,6 +109,41 @@ impl Bound {
         let checks = grade(&ledger, &ctx);
         SenderReport::new(&opts, url, shared.plan.clone(), ended, end_ms, notes, checks, ledger)
     }
+}
+
+/// One look at the run: whether it ends (every event settled, the budget spent, the requests cap
+/// reached), and which trigger is due.
+fn step(
+    shared: &Shared,
+    timing: &super::Timing,
+    budget_ms: u64,
+    triggers: Option<&mut Triggers>,
+    sequence: &mut Sequence,
+) -> Option<EndReason> {
+    let now = shared.now_ms();
+    if now >= budget_ms {
+        return Some(EndReason::Budget);
+    }
+    let mut ledger = shared.ledger();
+    if ledger.arrivals.len() >= REQUESTS_MAX {
+        return Some(EndReason::RequestsCap);
+    }
+    let settled =
+        |f: &Failure| ledger.event(*f).is_some_and(|e| state(&ledger, e, timing, &shared.plan, now).settled());
+    let (others, gone) = Failure::ALL.split_at(Failure::ALL.len() - 1);
+    let others = others.iter().all(settled);
+    if others && gone.iter().all(settled) {
+        return Some(EndReason::Settled);
+    }
+    let t = triggers?;
+    t.poll();
+    let arrived = |n: u32| ledger.events.iter().any(|e| e.trigger == Some(n));
+    if let Some(n) = sequence.advance(t, now, arrived, others) {
+        // A trigger that failed before its event came: no event will be its.
+        ledger.awaited.retain(|m| !t.failed(*m));
+        ledger.awaited.push_back(n);
+    }
+    None
 }
 
 /// Accepts connections, at most [`CONNECTIONS_MAX`] at once, each served in its own task. While
