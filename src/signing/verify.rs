@@ -119,9 +119,7 @@ impl Verifier {
             Scheme::Github => github::verify(headers, body, &self.secrets),
         }
     }
-}
 
-impl Verifier {
     /// The timestamp a request's signature headers carry (unix seconds), whether or not they
     /// verify; `None` where there is none to read, or the scheme signs none (GitHub).
     pub fn timestamp_s<H: Headers + ?Sized>(&self, headers: &H) -> Option<i64> {
