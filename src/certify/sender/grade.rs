@@ -4,7 +4,8 @@
 
 use super::check::CheckId;
 use super::due::{LATE_WAIT_FACTOR, after_success_watch_ms, next_delay_ms, wait_end_ms};
-use super::observe::{Arrival, Ledger, Outcome, QUEUE_DRAIN_MS};
+use super::load::QUEUE_DRAIN_MS;
+use super::observe::{Arrival, Ledger, Outcome};
 use super::script::{Failure, Plan, Timing};
 use crate::signing::TOLERANCE_S_DEFAULT;
 use serde::Serialize;

@@ -5,7 +5,7 @@
 //! - [`script`]: what the endpoint answers per event and attempt, and the profile's timing
 //!   (scaled by `--time-scale`, with its tolerance).
 //! - [`reading`]: delivery ids, events, envelopes, signatures; [`observe`]: the ledger of what
-//!   arrived, when, and how it was answered.
+//!   arrived, when, and how it was answered; [`load`]: the listener's saturation.
 //! - [`due`]: when the next attempt is due, and when an event is settled.
 //! - [`check`]: the catalogue of checks; [`grade`]: their verdicts (passed, failed, not observed).
 //! - [`report`]: table, JSON, JUnit.
@@ -17,6 +17,7 @@ pub mod check;
 pub mod due;
 pub mod grade;
 pub mod limits;
+pub mod load;
 pub mod observe;
 pub mod reading;
 pub mod report;

@@ -4,7 +4,8 @@
 use super::SenderOptions;
 use super::grade::{CheckResult, Verdict};
 use super::limits;
-use super::observe::{Ledger, ListenerLoad};
+use super::load::ListenerLoad;
+use super::observe::Ledger;
 use super::script::Plan;
 use crate::certify::report::{DETAIL_W, FIX_W, write_row};
 use crate::policy::Profile;
