@@ -31,6 +31,7 @@ fn plan() -> Plan {
         rerun_every: 16,
         claim_dedup: false,
         dispatcher: None,
+        limits: hooksim::world::RunLimits::default(),
     }
 }
 

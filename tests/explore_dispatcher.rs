@@ -63,6 +63,7 @@ fn plan(command: &str) -> Plan {
         rerun_every: 0,
         claim_dedup: false,
         dispatcher: Some(ExternalDispatcher::new(command)),
+        limits: hooksim::world::RunLimits::default(),
     }
 }
 

@@ -20,6 +20,7 @@ fn plan() -> Plan {
         rerun_every: 0,
         claim_dedup: true,
         dispatcher: None,
+        limits: hooksim::world::RunLimits::default(),
     }
 }
 

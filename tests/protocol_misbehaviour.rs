@@ -144,6 +144,18 @@ fn a_line_over_the_limit() {
     c.line_bytes_max = 200;
     let e = first_error(c);
     assert_has(&e, &["line 2", "longer than the 200-byte line limit"]);
+    // Its first QUOTE_CHARS_MAX characters are quoted, and the cut is marked.
+    let quoted = &long[..hooksim::protocol::QUOTE_CHARS_MAX];
+    assert_has(&e, &[&format!("    {quoted}…")]);
+    assert!(!e.contains(&long[..hooksim::protocol::QUOTE_CHARS_MAX + 1]), "no more than the limit: {e}");
+}
+
+#[test]
+fn a_line_over_the_default_8_mib_limit_is_quoted() {
+    // Written by a real process under the real limit: 8 MiB and one byte, no newline needed.
+    let script = format!("read h; echo '{HELLO}'; read i; head -c 8388609 /dev/zero | tr '\\0' 'y'; echo; sleep 5");
+    let e = first_error(ProcessConfig::new(vec!["sh".into(), "-c".into(), script]));
+    assert_has(&e, &["line 2", "longer than the 8388608-byte line limit", &format!("    {}…", "y".repeat(200))]);
 }
 
 #[test]

@@ -99,3 +99,28 @@ fn bad_secrets_schemes_and_bodies_exit_2_with_a_reason() {
     let huge = vec![b' '; 4 * 1024 * 1024 + 1];
     assert!(refused(&["--scheme", "github", "--secret", "k"], &huge).contains("longer than"));
 }
+
+#[test]
+fn ids_urls_and_timestamps_that_would_forge_a_header_or_a_bad_signature_exit_2() {
+    let secret = ["--scheme", "standard-webhooks", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
+    let refused = |extra: &[&str]| {
+        let out = sign(&[&secret[..], extra].concat(), b"{}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "nothing is printed: {extra:?}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    };
+    let injected = "msg_1\r\nx-injected: yes";
+    assert!(refused(&["--id", injected]).contains("control character"));
+    assert!(refused(&["--id", "msg_1\nx"]).contains("control character"));
+    assert!(refused(&["--id", ""]).contains("empty"));
+    assert!(refused(&["--id", &"m".repeat(257)]).contains("at most 256"));
+    assert!(refused(&["--url", "http://a/\nrm -rf ~"]).contains("control character"));
+    assert!(refused(&["--timestamp", "-1"]).contains("0..=253402300799"));
+    assert!(refused(&["--timestamp", "253402300800"]).contains("0..=253402300799"));
+    // At the limits: signed.
+    for extra in [&["--id", &"m".repeat(256)][..], &["--timestamp", "0"], &["--timestamp", "253402300799"]] {
+        stdout(&sign(&[&secret[..], extra].concat(), b"{}"));
+    }
+}

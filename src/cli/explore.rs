@@ -5,11 +5,15 @@
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
 use clap::Args;
-use hooksim::explore::nemesis::Rates;
+use hooksim::explore::nemesis::{RATE_MAX, Rates};
 use hooksim::explore::report::{Manifest, ScenarioHash, group, manifest_line, seed_line};
-use hooksim::explore::search::{Plan, SeedResult};
+use hooksim::explore::search::{ENGINE_STOPPED, Plan, SeedResult};
 use hooksim::explore::shard::{SeedRange, Shard, from_env};
+use hooksim::protocol::INPUTS_PER_RUN_MAX;
 use hooksim::runner::{Engine, ExternalDispatcher};
+use hooksim::scenario::{SCENARIO_FILE_BYTES_MAX, load_bytes, read_regular_file};
+use hooksim::trace::TRACE_ENTRIES_MAX;
+use hooksim::world::RunLimits;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -35,24 +39,30 @@ pub struct ExploreArgs {
     /// Run every Nth seed twice and compare trace hashes (0: never).
     #[arg(long, default_value_t = 16)]
     pub rerun_every: u64,
-    /// At most this many crashes, partitions and holds per world.
-    #[arg(long, default_value_t = Rates::default().faults_max)]
+    /// At most this many crashes, partitions and holds per world (at most 1000, RATE_MAX).
+    #[arg(long, default_value_t = Rates::default().faults_max, value_parser = rate())]
     pub faults_max: u32,
-    /// At most this many latency changes per world.
-    #[arg(long, default_value_t = Rates::default().latency_changes_max)]
+    /// At most this many latency changes per world (at most 1000, RATE_MAX).
+    #[arg(long, default_value_t = Rates::default().latency_changes_max, value_parser = rate())]
     pub latency_changes_max: u32,
-    /// At most this many new reply mixes of receivers per world.
-    #[arg(long, default_value_t = Rates::default().reply_mixes_max)]
+    /// At most this many new reply mixes of receivers per world (at most 1000, RATE_MAX).
+    #[arg(long, default_value_t = Rates::default().reply_mixes_max, value_parser = rate())]
     pub reply_mixes_max: u32,
-    /// At most this many invoices (paid, cancelled while retrying) per built-in world.
-    #[arg(long, default_value_t = Rates::default().invoices_max)]
+    /// At most this many invoices (paid, cancelled while retrying) per built-in world (at most
+    /// 1000, RATE_MAX).
+    #[arg(long, default_value_t = Rates::default().invoices_max, value_parser = rate())]
     pub invoices_max: u32,
-    /// At most this many webhook re-enables per world.
-    #[arg(long, default_value_t = Rates::default().enables_max)]
+    /// At most this many webhook re-enables per world (at most 1000, RATE_MAX).
+    #[arg(long, default_value_t = Rates::default().enables_max, value_parser = rate())]
     pub enables_max: u32,
-    /// At most this many `delay_attempts` steps (attempts held at the sender) per world.
-    #[arg(long, default_value_t = Rates::default().delays_max)]
+    /// At most this many `delay_attempts` steps (attempts held at the sender) per world (at most
+    /// 1000, RATE_MAX).
+    #[arg(long, default_value_t = Rates::default().delays_max, value_parser = rate())]
     pub delays_max: u32,
+    /// Entries one run's trace may hold: a run that records more stops there (engine-stopped,
+    /// naming TRACE_ENTRIES_MAX).
+    #[arg(long, default_value_t = TRACE_ENTRIES_MAX, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub trace_entries_max: usize,
     /// Shrink the first failing seed of each signature and write it as a scenario file here:
     /// <signature>.seed<N>.toml.
     #[arg(long, value_name = "DIR")]
@@ -65,8 +75,19 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "CMD")]
     pub dispatcher: Option<String>,
     /// With --dispatcher: wall-clock milliseconds to wait for each line the process owes.
-    #[arg(long, default_value_t = hooksim::protocol::REPLY_TIMEOUT_MS, requires = "dispatcher")]
+    #[arg(long, default_value_t = hooksim::protocol::REPLY_TIMEOUT_MS, requires = "dispatcher",
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
     pub reply_timeout_ms: u64,
+    /// With --dispatcher: inputs one run may send the process (restarts included); a run that
+    /// would send more stops there (engine-stopped, naming INPUTS_PER_RUN_MAX).
+    #[arg(long, default_value_t = INPUTS_PER_RUN_MAX, requires = "dispatcher",
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
+    pub inputs_per_run_max: u64,
+}
+
+/// A rate flag's values: 0 to [`RATE_MAX`] (clap names the flag and the range when refused).
+fn rate() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(0..=i64::from(RATE_MAX))
 }
 
 fn parse_engine(s: &str) -> Result<Engine, String> {
@@ -101,23 +122,19 @@ fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
     let mut templates = Vec::new();
     let mut scenarios = Vec::new();
     for file in &args.files {
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let scenario = hooksim::scenario::load_file_all(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Read once, as `run` reads it: a named pipe or a device is refused unread.
+        let bytes = read_regular_file(file, "scenario file", ("SCENARIO_FILE_BYTES_MAX", SCENARIO_FILE_BYTES_MAX))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let scenario = load_bytes(file, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
         templates.push(scenario.world);
         scenarios.push(ScenarioHash { file: file.display().to_string(), sha256: hex::encode(Sha256::digest(&bytes)) });
     }
-    let rates = Rates {
-        faults_max: args.faults_max,
-        latency_changes_max: args.latency_changes_max,
-        reply_mixes_max: args.reply_mixes_max,
-        invoices_max: args.invoices_max,
-        enables_max: args.enables_max,
-        delays_max: args.delays_max,
-    };
-    let dispatcher = args
-        .dispatcher
-        .as_ref()
-        .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
+    let rates = rates_of(args);
+    let dispatcher = args.dispatcher.as_ref().map(|command| ExternalDispatcher {
+        command: command.clone(),
+        reply_timeout_ms: args.reply_timeout_ms,
+        inputs_max: args.inputs_per_run_max,
+    });
     let plan = Plan {
         templates,
         rates,
@@ -125,6 +142,7 @@ fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
         rerun_every: args.rerun_every,
         claim_dedup: args.claim_dedup,
         dispatcher,
+        limits: RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() },
     };
     let manifest = Manifest {
         hooksim: env!("CARGO_PKG_VERSION").into(),
@@ -135,6 +153,8 @@ fn prepare(args: &ExploreArgs) -> anyhow::Result<(Plan, Manifest)> {
         rates,
         claim_dedup: args.claim_dedup,
         dispatcher: args.dispatcher.clone(),
+        trace_entries_max: (args.trace_entries_max != TRACE_ENTRIES_MAX).then_some(args.trace_entries_max),
+        inputs_per_run_max: (args.inputs_per_run_max != INPUTS_PER_RUN_MAX).then_some(args.inputs_per_run_max),
         rerun_every: args.rerun_every,
         seeds: args.seeds,
         shard,
@@ -187,6 +207,9 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
     );
     for g in group(&results) {
         outln!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
+        if let Some(why) = &g.stopped {
+            outln!("{}", indent(why));
+        }
     }
     for g in group(&results) {
         let seed = g.seeds[0];
@@ -200,6 +223,11 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
     Ok(if failed == 0 { EXIT_OK } else { EXIT_FAILED })
 }
 
+/// `text` (an engine's reason to stop, maybe several lines) indented under its summary line.
+pub(super) fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
 /// The command that runs `seed` alone with the same plan.
 fn reproduce(args: &ExploreArgs, seed: u64) -> String {
     let mut cmd = String::from("hooksim explore");
@@ -207,27 +235,39 @@ fn reproduce(args: &ExploreArgs, seed: u64) -> String {
         cmd.push_str(&format!(" {}", f.display()));
     }
     cmd.push_str(&format!(" --seeds {seed}..{} --engine {}", seed + 1, args.engine));
-    let r = Rates::default();
-    let flags = [
-        ("--faults-max", args.faults_max, r.faults_max),
-        ("--latency-changes-max", args.latency_changes_max, r.latency_changes_max),
-        ("--reply-mixes-max", args.reply_mixes_max, r.reply_mixes_max),
-        ("--invoices-max", args.invoices_max, r.invoices_max),
-        ("--enables-max", args.enables_max, r.enables_max),
-        ("--delays-max", args.delays_max, r.delays_max),
-    ];
-    for (flag, v, default) in flags {
+    let given = rates_of(args);
+    for ((flag, v), (_, default)) in given.flags().into_iter().zip(Rates::default().flags()) {
         if v != default {
             cmd.push_str(&format!(" {flag} {v}"));
         }
+    }
+    if args.trace_entries_max != TRACE_ENTRIES_MAX {
+        cmd.push_str(&format!(" --trace-entries-max {}", args.trace_entries_max));
     }
     if args.claim_dedup {
         cmd.push_str(" --claim-dedup");
     }
     if let Some(d) = &args.dispatcher {
         cmd.push_str(&format!(" --dispatcher {d:?}"));
+        if args.reply_timeout_ms != hooksim::protocol::REPLY_TIMEOUT_MS {
+            cmd.push_str(&format!(" --reply-timeout-ms {}", args.reply_timeout_ms));
+        }
+        if args.inputs_per_run_max != INPUTS_PER_RUN_MAX {
+            cmd.push_str(&format!(" --inputs-per-run-max {}", args.inputs_per_run_max));
+        }
     }
     cmd
+}
+
+fn rates_of(args: &ExploreArgs) -> Rates {
+    Rates {
+        faults_max: args.faults_max,
+        latency_changes_max: args.latency_changes_max,
+        reply_mixes_max: args.reply_mixes_max,
+        invoices_max: args.invoices_max,
+        enables_max: args.enables_max,
+        delays_max: args.delays_max,
+    }
 }
 
 fn write_shrunk(
@@ -240,8 +280,12 @@ fn write_shrunk(
     use hooksim::explore::{scenario_file, shrink};
     let shrunk = shrink::shrink(plan, plan.world(seed), signature);
     let expect = shrink::expectation(plan, &shrunk.world, signature);
+    let why = match plan.judge(&shrunk.world).stopped {
+        Some(why) if signature == ENGINE_STOPPED => format!(" The engine stopped: {why}."),
+        _ => String::new(),
+    };
     let description = format!(
-        "Shrunk by hooksim explore ({} runs) from seed {seed}, failing with {signature}. Reproduce the search: {}",
+        "Shrunk by hooksim explore ({} runs) from seed {seed}, failing with {signature}.{why} Reproduce the search: {}",
         shrunk.runs,
         reproduce(args, seed)
     );
@@ -257,12 +301,17 @@ fn write_shrunk(
     Ok(path)
 }
 
-/// The shrunk world's timeline page, each violation marked where it became visible.
+/// The shrunk world's timeline page, each violation marked where it became visible, and an
+/// engine that stopped early marked where it stopped, with its reason.
 fn shrunk_page(plan: &Plan, world: &hooksim::world::World) -> String {
     let mut options = hooksim::timeline::TimelineOptions::for_world(world);
     let trace = match plan.run(world) {
         Ok(out) => out.trace,
-        Err(failure) => failure.partial.trace,
+        Err(failure) => {
+            let at = hooksim::time::SimTime::from_millis(failure.partial.sim_elapsed_ms);
+            options.failures.push((at, format!("{ENGINE_STOPPED}: {}", failure.error)));
+            failure.partial.trace
+        }
     };
     for v in hooksim::properties::check(&trace, &plan.context(world)) {
         options.failures.push((v.at, format!("{}: {}", v.signature(), v.detail)));

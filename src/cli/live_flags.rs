@@ -43,6 +43,9 @@ impl SettleArgs {
     }
 }
 
+/// The largest `--ca-cert` file read: a whole public root bundle is about 220 KB.
+pub const CA_CERT_BYTES_MAX: u64 = 1024 * 1024;
+
 /// `--ca-cert FILE`.
 #[derive(Args, Debug, Clone)]
 pub struct CaCertArgs {
@@ -63,10 +66,14 @@ impl CaCertArgs {
 
     /// The file's bytes; an error names the flag and the file. A file with no PEM certificate
     /// in it is an error too: trusting nothing more would fail later, as a TLS error per attempt.
+    /// What is not a regular file (a named pipe, a device) is refused unread, a file over
+    /// [`CA_CERT_BYTES_MAX`] after it.
     pub fn read_pem(&self) -> anyhow::Result<Option<Vec<u8>>> {
         let Some(path) = &self.ca_cert else { return Ok(None) };
         let flag = || format!("--ca-cert {}", path.display());
-        let pem = std::fs::read(path).with_context(flag)?;
+        let limit = ("CA_CERT_BYTES_MAX", CA_CERT_BYTES_MAX);
+        let pem = hooksim::scenario::read_regular_file(path, "certificate file", limit)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", flag()))?;
         let certificates = reqwest::Certificate::from_pem_bundle(&pem).with_context(flag)?;
         if certificates.is_empty() {
             anyhow::bail!("{}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)", flag());

@@ -1,10 +1,12 @@
 //! `hooksim merge FILE... --json FILE --junit FILE`: explore shards' out files into one report.
 //! Exit 0 when every seed passed, 1 when one failed, 2 when the files do not make one run
-//! (a shard missing, twice, of another run, or unreadable).
+//! (a shard missing, twice, of another run, or unreadable) or a line of one is corrupt (every
+//! field is checked; the error names `file:line`).
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use clap::Args;
-use hooksim::explore::report::{MergeError, OutFile, merge, read_out};
+use hooksim::explore::report::{MergeError, OUT_FILE_BYTES_MAX, OutFile, merge, read_out};
+use hooksim::scenario::read_regular_file;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -25,13 +27,20 @@ pub fn run(args: MergeArgs) -> u8 {
     let mut errors = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        // A named pipe or a device is refused unread, an oversized file after its limit.
+        let text = read_regular_file(path, "out file", ("OUT_FILE_BYTES_MAX", OUT_FILE_BYTES_MAX))
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}")));
+        match text {
             Ok(text) => match read_out(&name, &text) {
                 Ok(f) => files.push(f),
                 Err(MergeError(e)) => errors.extend(e),
             },
             Err(e) => errors.push(format!("{name}: {e}")),
         }
+    }
+    if files.is_empty() && !errors.is_empty() {
+        // No file was read: coverage would only add "no files to merge".
+        return bad(&errors);
     }
     let merged = match merge(&files) {
         Ok(m) if errors.is_empty() => m,
@@ -44,6 +53,9 @@ pub fn run(args: MergeArgs) -> u8 {
     outln!("seeds {}: {} passed, {} failed", merged.run.seeds, merged.passed, merged.failed);
     for g in &merged.failures {
         outln!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
+        if let Some(why) = &g.stopped {
+            outln!("{}", super::explore::indent(why));
+        }
     }
     let written = (|| -> anyhow::Result<()> {
         if let Some(p) = &args.json {

@@ -76,6 +76,12 @@ pub struct RunArgs {
     #[arg(long, default_value_t = hooksim::protocol::REPLY_TIMEOUT_MS, requires = "dispatcher",
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
     pub reply_timeout_ms: u64,
+    /// With --dispatcher: inputs one run may send the process (restarts included); a run that
+    /// would send more stops there with an error naming INPUTS_PER_RUN_MAX (a dispatcher retrying
+    /// every second for ever ends in seconds).
+    #[arg(long, default_value_t = hooksim::protocol::INPUTS_PER_RUN_MAX, requires = "dispatcher",
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
+    pub inputs_per_run_max: u64,
 }
 
 pub fn run(args: RunArgs) -> u8 {
@@ -171,10 +177,11 @@ fn refuse(errors: &[BindError], file: Option<&Path>) -> u8 {
 fn run_all(scenarios: &[Scenario], args: &RunArgs, live: Option<&(Bindings, LiveOptions)>) -> Vec<ScenarioRun> {
     let mut runs = Vec::new();
     let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
-    let external = args
-        .dispatcher
-        .as_ref()
-        .map(|command| ExternalDispatcher { command: command.clone(), reply_timeout_ms: args.reply_timeout_ms });
+    let external = args.dispatcher.as_ref().map(|command| ExternalDispatcher {
+        command: command.clone(),
+        reply_timeout_ms: args.reply_timeout_ms,
+        inputs_max: args.inputs_per_run_max,
+    });
     for scenario in scenarios {
         if let Some((bindings, options)) = live {
             let mut run = run_scenario_live_with(scenario, bindings, args.seed, limits, options);

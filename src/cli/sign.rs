@@ -19,18 +19,58 @@ pub struct SignArgs {
     #[arg(long, required = true)]
     secret: Vec<String>,
     /// The message id (`webhook-id`, `X-GitHub-Delivery`); by default derived from the body, so
-    /// the same body gets the same id.
-    #[arg(long)]
+    /// the same body gets the same id. At most 256 bytes, no control characters (a CR or LF would
+    /// start another header).
+    #[arg(long, value_parser = parse_id)]
     id: Option<String>,
-    /// Unix seconds to sign; by default now.
-    #[arg(long, allow_hyphen_values = true)]
+    /// Unix seconds to sign, from 0 to 253402300799 (9999-12-31T23:59:59Z); by default now.
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_timestamp)]
     timestamp: Option<i64>,
-    /// Where the printed curl line posts.
-    #[arg(long, default_value = "http://127.0.0.1:8080/webhook")]
+    /// Where the printed curl line posts (no control characters).
+    #[arg(long, default_value = "http://127.0.0.1:8080/webhook", value_parser = parse_url)]
     url: String,
 }
 
-/// Exit 0 with the headers printed, 2 for a bad secret or an unreadable or oversized body.
+/// The longest `--id`, in bytes: ids the schemes' libraries send are a few dozen.
+const ID_BYTES_MAX: usize = 256;
+
+/// The latest `--timestamp`: the last second of year 9999, the last a four-digit year can write.
+const TIMESTAMP_S_MAX: i64 = 253_402_300_799;
+
+fn parse_id(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("the id is empty".to_string());
+    }
+    if text.len() > ID_BYTES_MAX {
+        return Err(format!("the id is {} bytes long; at most {ID_BYTES_MAX} (ID_BYTES_MAX)", text.len()));
+    }
+    no_control(text, "the id")
+}
+
+fn parse_timestamp(text: &str) -> Result<i64, String> {
+    let t: i64 = text.parse().map_err(|e| format!("not a whole number of seconds: {e}"))?;
+    if (0..=TIMESTAMP_S_MAX).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!("{t} is not in 0..={TIMESTAMP_S_MAX} (unix seconds, up to 9999-12-31T23:59:59Z)"))
+    }
+}
+
+fn parse_url(text: &str) -> Result<String, String> {
+    no_control(text, "the url")
+}
+
+/// `text` when it has no control character: a CR or LF in a printed header starts another
+/// header, and in the curl line another command line.
+fn no_control(text: &str, what: &str) -> Result<String, String> {
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!("{what} holds the control character {c:?} (it would inject a header or a line)")),
+        None => Ok(text.to_string()),
+    }
+}
+
+/// Exit 0 with the headers printed, 2 for a bad secret, id, timestamp or url, or an unreadable
+/// or oversized body.
 pub fn run(args: SignArgs) -> u8 {
     match sign(&args) {
         Ok(()) => EXIT_OK,

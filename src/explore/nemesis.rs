@@ -18,6 +18,7 @@ use serde::Serialize;
 /// How much the nemesis does to one world: each count is a maximum, drawn uniformly from
 /// `0..=max` per seed. Part of the shard manifest: shards with other rates do not merge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rates {
     /// Crashes, partitions and holds (each usually ended by a restart, repair or release).
     pub faults_max: u32,
@@ -33,6 +34,33 @@ pub struct Rates {
     /// overtake them. Absent from manifests written before it existed, which had none.
     #[serde(default)]
     pub delays_max: u32,
+}
+
+/// The largest value of any rate. Each is a count of timeline steps added to one world: a
+/// thousand faults already hold a world down more than it runs, and a hundred million took
+/// minutes to draw and run or aborted on memory. `explore` refuses a flag above it (exit 2), as
+/// `merge` refuses a manifest that names one.
+pub const RATE_MAX: u32 = 1_000;
+
+impl Rates {
+    /// Each rate with its flag, in the order `explore --help` lists them.
+    pub fn flags(&self) -> [(&'static str, u32); 6] {
+        [
+            ("--faults-max", self.faults_max),
+            ("--latency-changes-max", self.latency_changes_max),
+            ("--reply-mixes-max", self.reply_mixes_max),
+            ("--invoices-max", self.invoices_max),
+            ("--enables-max", self.enables_max),
+            ("--delays-max", self.delays_max),
+        ]
+    }
+
+    /// Every rate above [`RATE_MAX`], named by its flag.
+    pub fn check(&self) -> Result<(), String> {
+        let over: Vec<String> =
+            self.flags().iter().filter(|(_, v)| *v > RATE_MAX).map(|(f, v)| format!("{f} {v}")).collect();
+        if over.is_empty() { Ok(()) } else { Err(format!("above RATE_MAX ({RATE_MAX}): {}", over.join(", "))) }
+    }
 }
 
 impl Default for Rates {

@@ -29,10 +29,14 @@ pub struct Plan {
     /// A dispatcher process in place of the reference core (`--dispatcher`), a fresh one per
     /// run; `None`: the core, in process.
     pub dispatcher: Option<ExternalDispatcher>,
+    /// What one run may cost (`--trace-entries-max`); a run at a limit stops as
+    /// [`ENGINE_STOPPED`], its reason kept.
+    pub limits: RunLimits,
 }
 
 /// One seed's result: one JSON line of an explore out file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SeedResult {
     pub seed: u64,
     /// `pass` or `fail`.
@@ -41,6 +45,22 @@ pub struct SeedResult {
     pub trace_hash: String,
     /// The distinct signatures of its failures, sorted; empty when it passed.
     pub signatures: Vec<String>,
+    /// Why the engine stopped before the world's end (with [`ENGINE_STOPPED`]): the error, the
+    /// limit it names if it was one. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// One world run and judged (see [`Plan::judge`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judged {
+    pub trace_hash: String,
+    /// The signatures of what failed, as found (not yet sorted).
+    pub signatures: Vec<String>,
+    /// The engine's error, when it stopped before the world's end.
+    pub stopped: Option<String>,
+    /// Its kind ([`crate::world::EngineError::kind`]).
+    pub stop_kind: Option<&'static str>,
 }
 
 impl SeedResult {
@@ -69,32 +89,44 @@ impl Plan {
     /// Runs `seed` and checks it.
     pub fn run_seed(&self, seed: u64) -> SeedResult {
         let world = self.world(seed);
-        let (sha, mut signatures) = self.verdict(&world);
+        let judged = self.judge(&world);
+        let (sha, mut signatures) = (judged.trace_hash, judged.signatures);
         if self.rerun_every > 0 && seed.is_multiple_of(self.rerun_every) && self.trace_sha(&world) != sha {
             signatures.push(NONDETERMINISTIC.to_string());
         }
         signatures.sort();
         signatures.dedup();
         let verdict = if signatures.is_empty() { "pass" } else { "fail" };
-        SeedResult { seed, verdict: verdict.into(), trace_hash: sha, signatures }
+        SeedResult { seed, verdict: verdict.into(), trace_hash: sha, signatures, stopped: judged.stopped }
     }
 
-    /// Runs `world` on the plan's engine, with its dispatcher.
+    /// Runs `world` on the plan's engine, with its dispatcher, within the plan's limits.
     pub fn run(&self, world: &World) -> Result<RunOutput, EngineFailure> {
         match &self.dispatcher {
-            None => self.engine.run(world),
-            Some(d) => run_world_dispatched(world, self.engine, RunLimits::default(), d).0,
+            None => self.engine.run_within(world, self.limits),
+            Some(d) => run_world_dispatched(world, self.engine, self.limits, d).0,
         }
     }
 
     /// The trace's hash and the signatures of what failed on `world`.
     pub fn verdict(&self, world: &World) -> (String, Vec<String>) {
+        let judged = self.judge(world);
+        (judged.trace_hash, judged.signatures)
+    }
+
+    /// Runs `world` and judges it: [`Plan::verdict`], and why the engine stopped if it did.
+    pub fn judge(&self, world: &World) -> Judged {
         match self.run(world) {
             Ok(out) => {
                 let sigs = check(&out.trace, &self.context(world)).iter().map(|v| v.signature().to_string()).collect();
-                (trace_hash(&out.trace), sigs)
+                Judged { trace_hash: trace_hash(&out.trace), signatures: sigs, stopped: None, stop_kind: None }
             }
-            Err(EngineFailure { partial, .. }) => (trace_hash(&partial.trace), vec![ENGINE_STOPPED.to_string()]),
+            Err(EngineFailure { partial, error }) => Judged {
+                trace_hash: trace_hash(&partial.trace),
+                signatures: vec![ENGINE_STOPPED.to_string()],
+                stopped: Some(error.to_string()),
+                stop_kind: Some(error.kind()),
+            },
         }
     }
 
@@ -119,6 +151,7 @@ mod tests {
             rerun_every: 1,
             claim_dedup: false,
             dispatcher: None,
+            limits: RunLimits::default(),
         };
         for seed in 0..40 {
             let r = plan.run_seed(seed);

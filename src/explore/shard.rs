@@ -5,8 +5,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The most shards one run may be split into: far more machines than any CI gives one job, few
+/// enough that a report can name each missing one.
+pub const SHARDS_MAX: u64 = 10_000;
+
 /// Seeds `start..end` (end excluded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SeedRange {
     pub start: u64,
     pub end: u64,
@@ -16,7 +21,7 @@ pub struct SeedRange {
 pub enum ShardError {
     #[error("--seeds: expected A..B with A < B (A included, B not), got {0:?}")]
     BadRange(String),
-    #[error("--shard: expected K/N with 0 <= K < N (K counts from 0), got {0:?}")]
+    #[error("--shard: expected K/N with 0 <= K < N <= {SHARDS_MAX} (K counts from 0; SHARDS_MAX), got {0:?}")]
     BadShard(String),
     #[error("{var}: expected {expected}, got {value:?}")]
     BadEnv { var: String, value: String, expected: String },
@@ -53,6 +58,7 @@ impl SeedRange {
 
 /// Part `index` of `total`, counting from 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Shard {
     pub index: u64,
     pub total: u64,
@@ -60,6 +66,11 @@ pub struct Shard {
 
 impl Shard {
     pub const WHOLE: Shard = Shard { index: 0, total: 1 };
+
+    /// Whether `index < total <= SHARDS_MAX` (a shard file may say anything).
+    pub fn is_valid(self) -> bool {
+        self.index < self.total && self.total <= SHARDS_MAX
+    }
 
     /// This shard's seeds of `range`: contiguous, the parts of all shards cover it exactly.
     pub fn of(self, range: SeedRange) -> SeedRange {
@@ -75,7 +86,8 @@ impl FromStr for Shard {
         let bad = || ShardError::BadShard(s.to_string());
         let (k, n) = s.split_once('/').ok_or_else(bad)?;
         let (index, total): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
-        if index < total { Ok(Shard { index, total }) } else { Err(bad()) }
+        let shard = Shard { index, total };
+        if shard.is_valid() { Ok(shard) } else { Err(bad()) }
     }
 }
 
@@ -115,8 +127,8 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, S
             .trim()
             .parse()
             .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| bad(total_var, &total, "a shard count of at least 1".into()))?;
+            .filter(|&n| n > 0 && n <= SHARDS_MAX)
+            .ok_or_else(|| bad(total_var, &total, format!("a shard count from 1 to {SHARDS_MAX} (SHARDS_MAX)")))?;
         let first = u64::from(from_one);
         let range = || format!("a shard index from {first} to {}", n - 1 + first);
         let k: u64 = index.trim().parse().map_err(|_| bad(index_var, &index, range()))?;

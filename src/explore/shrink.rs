@@ -2,7 +2,7 @@
 //! and shorten the run, keeping each change only if the world still fails with the same
 //! signature. Greedy, to a fixed point or [`RUNS_MAX`] runs, whichever comes first.
 
-use super::search::Plan;
+use super::search::{ENGINE_STOPPED, Plan};
 use crate::world::{Behaviour, World};
 
 /// Runs one shrink may spend. At the limit the smallest failing world found so far is kept.
@@ -14,9 +14,11 @@ pub struct Shrunk {
     pub runs: usize,
 }
 
-/// The smallest world found that fails like `world` with `signature`.
+/// The smallest world found that fails like `world` with `signature` (for `engine-stopped`,
+/// stopping the same way: a world cut until a step is refused stops too, for another reason).
 pub fn shrink(plan: &Plan, world: World, signature: &str) -> Shrunk {
-    let mut s = Shrinker { plan, signature, runs: 0 };
+    let stop_kind = if signature == ENGINE_STOPPED { plan.judge(&world).stop_kind } else { None };
+    let mut s = Shrinker { plan, signature, stop_kind, runs: 0 };
     let mut best = world;
     loop {
         let before = size(&best);
@@ -39,6 +41,8 @@ fn size(w: &World) -> (usize, usize, usize, u64) {
 struct Shrinker<'a> {
     plan: &'a Plan,
     signature: &'a str,
+    /// The kind of stop to keep, shrinking an `engine-stopped` world.
+    stop_kind: Option<&'static str>,
     runs: usize,
 }
 
@@ -48,7 +52,9 @@ impl Shrinker<'_> {
             return false;
         }
         self.runs += 1;
-        self.plan.verdict(w).1.iter().any(|s| s == self.signature)
+        let judged = self.plan.judge(w);
+        judged.signatures.iter().any(|s| s == self.signature)
+            && (self.stop_kind.is_none() || judged.stop_kind == self.stop_kind)
     }
 
     /// Each step, last first (later steps depend on earlier ones, not the reverse).

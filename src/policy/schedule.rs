@@ -16,7 +16,8 @@ pub enum Backoff {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     pub backoff: Backoff,
-    /// Each delay is moved by up to this many percent either way, drawn from the core's RNG.
+    /// Each delay is drawn uniformly from `base ± floor(base × jitter_percent / 100)` (both ends
+    /// included, never below 1 ms), from the core's RNG.
     #[serde(default)]
     pub jitter_percent: u8,
 }
@@ -54,6 +55,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Profile;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -85,5 +87,28 @@ mod tests {
         assert_eq!(xs, ys);
         assert!(xs.iter().all(|d| (800..=1200).contains(d)));
         assert!(xs.iter().any(|d| *d != 1000), "jitter must actually move delays");
+    }
+
+    /// `docs/protocol.md`: the spread is `floor(base * jitter_percent / 100)` either way, both
+    /// ends included, and no delay is ever 0.
+    #[test]
+    fn jitter_spreads_the_floor_of_its_percent_either_way_and_never_gives_zero() {
+        let draws = |base: u64, jitter_percent: u8| {
+            let s = Schedule { backoff: Backoff::List { delays_ms: vec![base] }, jitter_percent };
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            (0..5000).map(|_| s.delay_ms(1, &mut rng)).collect::<std::collections::BTreeSet<u64>>()
+        };
+        let got = draws(999, 10); // spread floor(99.9) = 99
+        assert_eq!((got.first(), got.last()), (Some(&900), Some(&1098)));
+        assert_eq!(draws(5000, 20).first(), Some(&4000));
+        assert_eq!(draws(1, 100), [1, 2].into(), "0 is drawn as 1");
+        assert_eq!(draws(1234, 0), [1234].into());
+    }
+
+    #[test]
+    fn the_delay_is_chosen_by_the_count_of_failures() {
+        let s = Profile::Stripe.policy().schedule().clone();
+        let minutes: Vec<u64> = (1..=12).map(|n| s.base_delay_ms(n) / 60_000).collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 720, 720], "stripe: doubling to 12 h");
     }
 }

@@ -9,7 +9,8 @@ use super::ledger::{Asked, Ledger};
 use super::message::{EntityMsg, EventMsg, FromDispatcher, ToDispatcher};
 use super::pipe::{Pipe, Read};
 use super::{
-    LINE_BYTES_MAX, OUTPUTS_PER_INPUT_MAX, QUOTE_CHARS_MAX, REPLY_TIMEOUT_MS, STATE_DIR_ENV, STDERR_BYTES_MAX, VERSION,
+    INPUTS_PER_RUN_MAX, LINE_BYTES_MAX, OUTPUTS_PER_INPUT_MAX, QUOTE_CHARS_MAX, REPLY_TIMEOUT_MS, STATE_DIR_ENV,
+    STDERR_BYTES_MAX, VERSION,
 };
 use crate::core::{Dispatch, Input, InputError, Output};
 use crate::domain::{Entity, Store, WebhookConfig};
@@ -32,6 +33,8 @@ pub struct ProcessConfig {
     pub reply_timeout_ms: u64,
     pub line_bytes_max: usize,
     pub outputs_per_input_max: usize,
+    /// Inputs one run may send (see [`INPUTS_PER_RUN_MAX`]), all incarnations together.
+    pub inputs_max: u64,
     /// Lines kept in [`ProcessDispatcher::transcript`] (both directions); 0 keeps none.
     pub transcript_lines_max: usize,
 }
@@ -44,6 +47,7 @@ impl ProcessConfig {
             reply_timeout_ms: REPLY_TIMEOUT_MS,
             line_bytes_max: LINE_BYTES_MAX,
             outputs_per_input_max: OUTPUTS_PER_INPUT_MAX,
+            inputs_max: INPUTS_PER_RUN_MAX,
             transcript_lines_max: 0,
         }
     }
@@ -85,6 +89,8 @@ pub struct ProcessDispatcher {
     pipe: Option<Pipe>,
     /// Lines read from the current process.
     lines_read: u64,
+    /// Lines written to every process of this run (the budget's count).
+    inputs_sent: u64,
     name: Option<String>,
     store: Store,
     ledger: Ledger,
@@ -135,6 +141,7 @@ impl ProcessDispatcher {
             owns_state_dir,
             pipe: None,
             lines_read: 0,
+            inputs_sent: 0,
             name: None,
             store: Store::default(),
             ledger: Ledger::new(webhooks),
@@ -169,6 +176,11 @@ impl ProcessDispatcher {
         &self.transcript
     }
 
+    /// Why the process was given up on, if it was (it is then not used again).
+    pub fn failure(&self) -> Option<&ProtocolError> {
+        self.failed.as_ref()
+    }
+
     pub fn state_dir(&self) -> &std::path::Path {
         &self.state_dir
     }
@@ -176,6 +188,7 @@ impl ProcessDispatcher {
     /// Starts (or restarts) the process and exchanges `hello`.
     fn start(&mut self, resumed: bool) -> Result<(), ProtocolError> {
         if let Some(mut old) = self.pipe.take() {
+            // The crashed incarnation: the host went down, its children with it.
             old.kill();
         }
         if let ToDispatcher::Hello { resumed: r, .. } = &mut self.hello {
@@ -215,6 +228,10 @@ impl ProcessDispatcher {
     }
 
     fn write(&mut self, line: &str, input: &str) -> Result<(), ProtocolError> {
+        if self.inputs_sent >= self.config.inputs_max {
+            return Err(ProtocolError::InputsSpent { max: self.config.inputs_max, input: input.to_string() });
+        }
+        self.inputs_sent += 1;
         self.note(Direction::ToDispatcher, line);
         let pipe = self.pipe.as_mut().expect("a started process");
         if let Err(e) = pipe.write_line(line) {
@@ -240,9 +257,9 @@ impl ProcessDispatcher {
                 self.note(Direction::FromDispatcher, &text);
                 Ok((line, text))
             }
-            Some(Read::TooLong) => {
+            Some(Read::TooLong(start)) => {
                 let limit = self.config.line_bytes_max;
-                Err(self.line_error(line, "", super::Problem::TooLong { limit }))
+                Err(self.line_error(line, &start, super::Problem::TooLong { limit }))
             }
             Some(Read::NotUtf8(text)) => Err(self.line_error(line, &text, super::Problem::NotUtf8)),
             Some(Read::Eof) => {
@@ -271,7 +288,7 @@ impl ProcessDispatcher {
     fn fail(&mut self, error: ProtocolError) -> ProtocolError {
         if let Some(mut pipe) = self.pipe.take() {
             self.stderr = pipe.stderr_tail();
-            pipe.kill();
+            pipe.end();
         }
         self.failed = Some(error.clone());
         error
@@ -294,7 +311,7 @@ impl ProcessDispatcher {
         if let Some(early) = self.pipe.as_ref().and_then(Pipe::unsolicited) {
             let line = self.lines_read + 1;
             let text = match early {
-                Read::Line(text) | Read::NotUtf8(text) => text,
+                Read::Line(text) | Read::NotUtf8(text) | Read::TooLong(text) => text,
                 _ => String::new(),
             };
             if !text.is_empty() {
@@ -421,7 +438,7 @@ impl Dispatch for ProcessDispatcher {
 impl Drop for ProcessDispatcher {
     fn drop(&mut self) {
         if let Some(mut pipe) = self.pipe.take() {
-            pipe.kill();
+            pipe.end();
         }
         if self.owns_state_dir {
             let _ = std::fs::remove_dir_all(&self.state_dir);

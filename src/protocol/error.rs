@@ -14,6 +14,13 @@ pub enum ProtocolError {
     Gone { how: String, input: String, line: u64, stderr: String },
     #[error("the dispatcher failed earlier and is not used again: {0}")]
     Broken(String),
+    /// The run sent the process as many inputs as it may ([`super::INPUTS_PER_RUN_MAX`]): a
+    /// limit of the run, not a fault of the process alone.
+    #[error(
+        "the run sent the dispatcher process its budget of {max} inputs (INPUTS_PER_RUN_MAX, or \
+         --inputs-per-run-max) and stops before `{input}`"
+    )]
+    InputsSpent { max: u64, input: String },
 }
 
 /// What was wrong with one line the process wrote.

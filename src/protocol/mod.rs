@@ -28,6 +28,12 @@ pub const LINE_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Most output lines (sends, emails, facts) the process may write for one input before `done`.
 pub const OUTPUTS_PER_INPUT_MAX: usize = 10_000;
 
+/// Inputs (every line the harness writes, `hello` included) one run may send its dispatcher
+/// process, restarts included. A run that would send more stops there with an error naming this
+/// limit: a dispatcher that retries every second for ever ends in seconds, not hours. The heaviest
+/// library scenario sends the reference core a few hundred.
+pub const INPUTS_PER_RUN_MAX: u64 = 100_000;
+
 /// Wall-clock time the harness waits for each line the process owes (the `hello` answer, each
 /// output, `done`) before it gives up on the process.
 pub const REPLY_TIMEOUT_MS: u64 = 10_000;

@@ -2,6 +2,10 @@
 //! bounded tail), so that the harness waits for a line with a wall-clock timeout and never blocks
 //! on a process that says nothing. The wall clock is read here only to bound that wait: nothing
 //! on the simulated path depends on it.
+//!
+//! The process starts in a process group of its own, and the whole group is ended with it: a
+//! dispatcher's own children (a worker, a `sleep`) do not outlive the run, nor hold its pipes
+//! open.
 
 use std::io::{BufRead, BufReader, BufWriter, Read as _, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -10,10 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// Bytes kept of a line over the limit: enough for [`super::QUOTE_CHARS_MAX`] characters of
+/// up to four bytes each.
+const START_BYTES_MAX: usize = 4 * super::QUOTE_CHARS_MAX;
+
 /// What the stdout reader saw next.
 pub(crate) enum Read {
     Line(String),
-    TooLong,
+    /// A line past the limit: its first [`START_BYTES_MAX`] bytes, for the error to quote.
+    TooLong(String),
     NotUtf8(String),
     /// The process closed its stdout (it exited, most likely).
     Eof,
@@ -28,6 +37,9 @@ pub(crate) struct Pipe {
     lines: Receiver<Read>,
     stderr: Arc<Mutex<Vec<u8>>>,
     readers: Vec<JoinHandle<()>>,
+    /// The process and its group were ended (and the process waited for): its id may be reused,
+    /// so nothing is signalled again.
+    ended: bool,
 }
 
 impl Pipe {
@@ -42,6 +54,8 @@ impl Pipe {
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the command is empty"))?;
         let mut command = Command::new(program);
         command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         for (key, value) in env {
             command.env(key, value);
         }
@@ -58,7 +72,7 @@ impl Pipe {
             std::thread::spawn(move || read_lines(BufReader::new(stdout), line_bytes_max, &sender)),
             std::thread::spawn(move || keep_tail(stderr_pipe, &tail, stderr_bytes_max)),
         ];
-        Ok(Pipe { child, stdin: Some(stdin), lines, stderr, readers })
+        Ok(Pipe { child, stdin: Some(stdin), lines, stderr, readers, ended: false })
     }
 
     /// Hands `line` to the writer thread (which adds the newline and flushes). Fails once the
@@ -114,19 +128,99 @@ impl Pipe {
         }
     }
 
-    /// Ends the process at once (a crash gives no warning). The reader threads end when the
-    /// pipes close; they are not waited for, since a child of the process may hold them open.
+    /// Ends the process and its group at once (a crash gives no warning). The reader threads end
+    /// when the pipes close; they are not waited for, since a process that left the group may
+    /// hold them open.
     pub(crate) fn kill(&mut self) {
+        if self.ended {
+            return;
+        }
         self.stdin = None;
+        group::signal(&self.child, group::Signal::Kill);
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.readers.clear();
+        self.ended = true;
+    }
+
+    /// Ends the process and its group when the run ends or fails: SIGTERM, then SIGKILL for
+    /// whatever is left after [`group::END_WAIT_MS`] (a process that ignores SIGTERM, or is slow
+    /// to act on it, cannot hold the run).
+    pub(crate) fn end(&mut self) {
+        if self.ended {
+            return;
+        }
+        self.stdin = None;
+        group::signal(&self.child, group::Signal::Term);
+        if group::await_empty(&mut self.child) {
+            self.readers.clear();
+            self.ended = true;
+        } else {
+            self.kill();
+        }
     }
 }
 
 impl Drop for Pipe {
     fn drop(&mut self) {
-        self.kill();
+        self.end();
+    }
+}
+
+/// The process group the dispatcher leads (its id is the process's).
+mod group {
+    use std::process::Child;
+    use std::time::Duration;
+
+    /// How long the group has to go after SIGTERM before SIGKILL.
+    pub(super) const END_WAIT_MS: u64 = 500;
+    /// How often the group is looked at meanwhile.
+    const POLL_MS: u64 = 1;
+
+    #[derive(Clone, Copy)]
+    pub(super) enum Signal {
+        Term,
+        Kill,
+    }
+
+    /// Sends `signal` to every process in `child`'s group. Harmless once the group is gone.
+    #[cfg(unix)]
+    pub(super) fn signal(child: &Child, signal: Signal) {
+        let Ok(pgid) = libc::pid_t::try_from(child.id()) else { return };
+        let signal = match signal {
+            Signal::Term => libc::SIGTERM,
+            Signal::Kill => libc::SIGKILL,
+        };
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours. A negative id names
+        // the group `child` leads. The id is not reused while the group has a member (nor while
+        // `child` is not waited for); a group gone empty is left alone by `end`.
+        unsafe {
+            libc::kill(-pgid, signal);
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn signal(_child: &Child, _signal: Signal) {}
+
+    /// Waits at most [`END_WAIT_MS`] for the group to empty (the leader reaped, its children
+    /// gone); whether it did.
+    #[cfg(unix)]
+    pub(super) fn await_empty(child: &mut Child) -> bool {
+        let Ok(pgid) = libc::pid_t::try_from(child.id()) else { return false };
+        for _ in 0..END_WAIT_MS / POLL_MS {
+            let _ = child.try_wait();
+            // SAFETY: as in `signal`; signal 0 only asks whether the group has a member.
+            if unsafe { libc::kill(-pgid, 0) } != 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(POLL_MS));
+        }
+        false
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn await_empty(_child: &mut Child) -> bool {
+        false
     }
 }
 
@@ -159,10 +253,13 @@ fn read_lines(mut reader: impl BufRead, line_bytes_max: usize, sender: &mpsc::Se
                     Err(e) => Read::NotUtf8(String::from_utf8_lossy(e.as_bytes()).into_owned()),
                 }
             }
-            Ok(_) => Read::TooLong,
+            Ok(_) => {
+                let start = &buf[..buf.len().min(START_BYTES_MAX)];
+                Read::TooLong(String::from_utf8_lossy(start).into_owned())
+            }
             Err(e) => Read::Failed(e.to_string()),
         };
-        let last = matches!(read, Read::Eof | Read::TooLong | Read::Failed(_));
+        let last = matches!(read, Read::Eof | Read::TooLong(_) | Read::Failed(_));
         if sender.send(read).is_err() || last {
             return;
         }

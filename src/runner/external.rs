@@ -4,27 +4,38 @@
 
 use super::{Engine, ScenarioRun, run_on};
 use crate::properties::{self, PropertyContext};
-use crate::protocol::{ProcessConfig, ProcessDispatcher, REPLY_TIMEOUT_MS};
+use crate::protocol::{INPUTS_PER_RUN_MAX, ProcessConfig, ProcessDispatcher, ProtocolError, REPLY_TIMEOUT_MS};
 use crate::scenario::Scenario;
-use crate::world::{EngineFailure, RunLimits, RunOutput, World};
+use crate::time::SimTime;
+use crate::world::{EngineError, EngineFailure, RunLimits, RunOutput, World};
 use serde::Serialize;
 
-/// The dispatcher command a run used, as given, and the limit it ran under.
+/// The dispatcher command a run used, as given, and the limits it ran under.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExternalDispatcher {
     /// Program and arguments split on whitespace (no shell, no quoting).
     pub command: String,
     pub reply_timeout_ms: u64,
+    /// Inputs one run may send the process ([`INPUTS_PER_RUN_MAX`] by default).
+    pub inputs_max: u64,
 }
 
 impl ExternalDispatcher {
     pub fn new(command: impl Into<String>) -> Self {
-        ExternalDispatcher { command: command.into(), reply_timeout_ms: REPLY_TIMEOUT_MS }
+        ExternalDispatcher {
+            command: command.into(),
+            reply_timeout_ms: REPLY_TIMEOUT_MS,
+            inputs_max: INPUTS_PER_RUN_MAX,
+        }
     }
 
     /// A fresh state directory per run (`state_dir: None`: a temporary one, removed after it).
     fn config(&self) -> ProcessConfig {
-        ProcessConfig { reply_timeout_ms: self.reply_timeout_ms, ..ProcessConfig::from_command_line(&self.command) }
+        ProcessConfig {
+            reply_timeout_ms: self.reply_timeout_ms,
+            inputs_max: self.inputs_max,
+            ..ProcessConfig::from_command_line(&self.command)
+        }
     }
 }
 
@@ -65,7 +76,17 @@ pub fn run_world_dispatched(
 ) -> (Result<RunOutput, EngineFailure>, String) {
     match ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed) {
         Ok(mut process) => {
-            let result = engine.run_dispatched(world, limits, &mut process);
+            let result = engine.run_dispatched(world, limits, &mut process).map_err(|failure| {
+                // The harness's own budget is a limit of the run, like the trace's, not a
+                // failure of the process: named as such.
+                match process.failure() {
+                    Some(ProtocolError::InputsSpent { max, .. }) => {
+                        let at = SimTime::from_millis(failure.partial.sim_elapsed_ms);
+                        EngineFailure { error: EngineError::InputsSpent { inputs_max: *max, at }, ..failure }
+                    }
+                    _ => failure,
+                }
+            });
             (result, process.stderr_tail())
             // `process` drops here: the process is ended and its state directory removed.
         }

@@ -43,6 +43,9 @@ pub fn reproduce_command(run: &ScenarioRun) -> String {
         if d.reply_timeout_ms != crate::protocol::REPLY_TIMEOUT_MS {
             command.push_str(&format!(" --reply-timeout-ms {}", d.reply_timeout_ms));
         }
+        if d.inputs_max != crate::protocol::INPUTS_PER_RUN_MAX {
+            command.push_str(&format!(" --inputs-per-run-max {}", d.inputs_max));
+        }
     }
     command
 }

@@ -60,8 +60,7 @@ fn run_json(run: &ScenarioRun) -> Value {
         value["receivers"] = json!(run.bindings);
     }
     if let Some(d) = &run.dispatcher {
-        value["dispatcher"] =
-            json!({ "command": d.command, "reply_timeout_ms": d.reply_timeout_ms, "stderr_tail": run.stderr_tail });
+        value["dispatcher"] = json!({ "command": d.command, "reply_timeout_ms": d.reply_timeout_ms, "inputs_max": d.inputs_max, "stderr_tail": run.stderr_tail });
     }
     value
 }

@@ -2,6 +2,8 @@
 //! `*.toml` files at every depth (with walkdir: symbolic links are followed, a link that loops
 //! back is an error, not an endless walk); only regular files are read (a named pipe or a device
 //! would block or never end), and at most [`SCENARIO_FILE_BYTES_MAX`] bytes of each.
+//! [`read_regular_file`] is that rule for any file a command reads (explore's templates,
+//! merge's out files).
 
 use super::Scenario;
 use super::error::{ScenarioError, ScenarioErrors};
@@ -23,18 +25,26 @@ pub fn load_file_all(path: impl AsRef<Path>) -> Result<Scenario, ScenarioErrors>
 
 /// The bytes of a scenario file, or why they cannot be had.
 fn read_scenario_file(path: &Path) -> Result<Vec<u8>, String> {
-    let cannot = |e: std::io::Error| format!("cannot read the scenario file: {e}");
+    read_regular_file(path, "scenario file", ("SCENARIO_FILE_BYTES_MAX", SCENARIO_FILE_BYTES_MAX))
+}
+
+/// The bytes of the regular file at `path`, or why they cannot be had: what is not a regular
+/// file (a named pipe, a device, a folder) is refused unread, and a file longer than `limit`
+/// (its name and its value in bytes) is refused after reading one byte past it. `what` names
+/// the file in the error (`scenario file`, `out file`). Every command that reads a file its user
+/// names reads it through here.
+pub fn read_regular_file(path: &Path, what: &str, limit: (&str, u64)) -> Result<Vec<u8>, String> {
+    let (limit_name, bytes_max) = limit;
+    let cannot = |e: std::io::Error| format!("cannot read the {what}: {e}");
     // `metadata` follows links and never blocks: a named pipe is refused before it is opened.
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if !meta.is_file() {
         return Err(format!("not a regular file ({})", file_kind(&meta)));
     }
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(SCENARIO_FILE_BYTES_MAX + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
-    if bytes.len() as u64 > SCENARIO_FILE_BYTES_MAX {
-        return Err(format!("the file is larger than SCENARIO_FILE_BYTES_MAX ({SCENARIO_FILE_BYTES_MAX} bytes)"));
+    std::fs::File::open(path).and_then(|f| f.take(bytes_max + 1).read_to_end(&mut bytes)).map_err(cannot)?;
+    if bytes.len() as u64 > bytes_max {
+        return Err(format!("the file is larger than {limit_name} ({bytes_max} bytes)"));
     }
     Ok(bytes)
 }

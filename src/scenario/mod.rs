@@ -31,7 +31,7 @@ pub use duration::{Duration, LatencyRange, parse_duration, parse_latency};
 pub use error::{ERRORS_PER_FILE_MAX, ScenarioError, ScenarioErrors};
 pub use excerpt::{Names, render_entry};
 pub use expect::{Count, Expectation, Failure, OutcomeFilter, Qualifier, Subject, Window, evaluate};
-pub use files::{CheckReport, SCENARIO_FILE_BYTES_MAX, check_paths, discover, load_file_all};
+pub use files::{CheckReport, SCENARIO_FILE_BYTES_MAX, check_paths, discover, load_file_all, read_regular_file};
 pub use load::{load_bytes, load_file, load_str};
 pub use reply::parse_reply;
 

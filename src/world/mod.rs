@@ -100,6 +100,13 @@ pub enum EngineError {
          hooksim run --trace-entries-max): the run stops there"
     )]
     TraceFull { entries_max: usize, at: SimTime },
+    /// A dispatcher process was sent as many inputs as its budget allows
+    /// (`crate::protocol::INPUTS_PER_RUN_MAX`, or `--inputs-per-run-max`).
+    #[error(
+        "the run sent the dispatcher process its budget of {inputs_max} inputs at {at} (INPUTS_PER_RUN_MAX, or \
+         --inputs-per-run-max): the run stops there"
+    )]
+    InputsSpent { inputs_max: u64, at: SimTime },
     /// The network engine ticked through more busy time than [`RunLimits::busy_ticks_max`].
     #[error(
         "the network was busy for {ticks_max} ticks of 1 ms ({}) in all, BUSY_TICKS_MAX: the run stops at {at}",
@@ -112,6 +119,24 @@ pub enum EngineError {
     /// The world cannot run (see `World::validate`): the first reason, and how many there are.
     #[error("the world cannot run: {0} ({1} reason(s) in all)")]
     Invalid(WorldError, usize),
+}
+
+impl EngineError {
+    /// Which kind of stop this is (its variant), so that stops are told apart without reading
+    /// their text: a shrink keeps a world that stops the same way, not one that stops sooner for
+    /// another reason.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::Step { .. } => "step",
+            EngineError::Dispatcher { .. } => "dispatcher",
+            EngineError::Simulation(_) => "simulation",
+            EngineError::TraceFull { .. } => "trace-full",
+            EngineError::InputsSpent { .. } => "inputs-spent",
+            EngineError::BusyTicks { .. } => "busy-ticks",
+            EngineError::Stalled(_) => "stalled",
+            EngineError::Invalid(..) => "invalid",
+        }
+    }
 }
 
 /// How an engine made no progress (see [`RunLimits::stall_steps_max`]).

@@ -25,3 +25,20 @@ pub fn wait_bounded(mut child: Child, mut stdout: impl Read + Send + 'static, wa
     watchdog.join().unwrap();
     (status.code().unwrap_or(-1), reader.join().unwrap())
 }
+
+/// Runs `command` (its stdin empty) with [`wait_bounded`]'s bound: (exit status, stdout,
+/// stderr), the status -1 when it had to be killed.
+pub fn output_bounded(command: &mut Command, wall_max: Duration) -> (i32, String, String) {
+    use std::process::Stdio;
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the command starts");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (code, out) = wait_bounded(child, stdout, wall_max);
+    (code, out, stderr_reader.join().unwrap_or_default())
+}

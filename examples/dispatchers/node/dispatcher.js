@@ -143,6 +143,7 @@ class Dispatcher {
   crash() {
     if (this.crashed) return;
     this.crashed = true;
+    const lost = [];
     for (const attempt of [...this.inFlight.keys()].sort((a, b) => a - b)) {
       const { index } = this.inFlight.get(attempt);
       this.inFlight.delete(attempt);
@@ -150,9 +151,11 @@ class Dispatcher {
       const hook = this.webhooks[d.webhook];
       hook.inFlight -= 1;
       if (hook.status === 'disabled') hook.parked.push(index);
-      else hook.ready.unshift(index);
+      else lost.push(index);
       this.emit({ type: 'attempt_lost', attempt, delivery: d.uuid, webhook: d.webhook });
     }
+    // Lost attempts go before what was already waiting, oldest first: prepend newest to oldest.
+    for (const index of lost.reverse()) this.webhooks[this.deliveries[index].webhook].ready.unshift(index);
   }
 
   restart(now) {

@@ -111,6 +111,7 @@ class Dispatcher:
         if self.crashed:
             return
         self.crashed = True
+        lost = []
         for attempt in sorted(self.in_flight):
             index, _ = self.in_flight.pop(attempt)
             d = self.deliveries[index]
@@ -119,8 +120,11 @@ class Dispatcher:
             if hook["status"] == "disabled":
                 hook["parked"].append(index)
             else:
-                hook["ready"].appendleft(index)
+                lost.append(index)
             self.emit({"type": "attempt_lost", "attempt": attempt, "delivery": d["uuid"], "webhook": d["webhook"]})
+        # Lost attempts go before what was already waiting, oldest first: prepend newest to oldest.
+        for index in reversed(lost):
+            self.webhooks[self.deliveries[index]["webhook"]]["ready"].appendleft(index)
 
     def restart(self, now):
         if not self.crashed:

@@ -105,7 +105,7 @@ impl Timing {
     /// profile's jitter.
     pub fn tolerance_ms(&self, expected_ms: u64) -> u64 {
         let jitter = expected_ms.saturating_mul(self.policy.schedule().jitter_percent as u64) / 100;
-        self.tolerance_floor_ms.max(expected_ms * TOLERANCE_PERCENT / 100).saturating_add(jitter)
+        self.tolerance_floor_ms.max(expected_ms.saturating_mul(TOLERANCE_PERCENT) / 100).saturating_add(jitter)
     }
 
     /// The sender's attempt timeout the profile declares, scaled.
@@ -149,7 +149,7 @@ impl Timing {
     /// How long a request is held before the endpoint stops waiting for the sender to give up.
     pub fn hold_cap_ms(&self) -> u64 {
         let timeout = self.timeout_ms();
-        2 * timeout + self.tolerance_ms(timeout)
+        timeout.saturating_mul(2).saturating_add(self.tolerance_ms(timeout))
     }
 }
 

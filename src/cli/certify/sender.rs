@@ -14,6 +14,9 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The largest `--tolerance-ms`: an hour of slack on a measured delay already judges nothing.
+const TOLERANCE_MS_MAX: u64 = 3_600_000;
+
 #[derive(Args, Debug)]
 pub struct CertifySenderArgs {
     /// Where the endpoint listens, e.g. 127.0.0.1:8090 (port 0 picks a free one). Its URL is the
@@ -54,8 +57,9 @@ pub struct CertifySenderArgs {
     /// way: how CI keeps a run short. Retry-After stays in real seconds.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     time_scale: u32,
-    /// The least tolerance on a measured delay (wall ms); default 1000 / time scale, at least 200.
-    #[arg(long)]
+    /// The least tolerance on a measured delay (wall ms); default 1000 / time scale, at least 200;
+    /// at most 3600000 (an hour).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=TOLERANCE_MS_MAX))]
     tolerance_ms: Option<u64>,
     /// Also write the report (every request included) as JSON to FILE.
     #[arg(long, value_name = "FILE")]
