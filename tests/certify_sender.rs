@@ -325,9 +325,11 @@ fn a_late_sender_is_late_under_schedule_not_missing_under_retried() {
         return;
     }
     // Three times the delays: 300 ms, 1.8 s (9 s, past the budget, is not observed). snapbill
-    // ignores Retry-After, so the retry after the 429 is late for it too.
+    // ignores Retry-After, so the retry after the 429 is late for it too, though 300 ms for
+    // 100 ms is at the edge of this test's 200 ms tolerance: it may fail `retry-after` or not.
     let out = certify("late", &[], "--defect late");
-    assert_eq!(out.failed(), ["retry-after", "schedule"]);
+    let failed = out.failed();
+    assert!(failed == ["schedule"] || failed == ["retry-after", "schedule"], "{failed:?}");
     assert!(out.detail("schedule").contains("late by"), "{}", out.detail("schedule"));
     assert_ne!(out.verdicts["retried"], "failed", "{}", out.detail("retried"));
     assert_ne!(out.verdicts["gone"], "failed", "{}", out.detail("gone"));
