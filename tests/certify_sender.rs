@@ -59,18 +59,20 @@ fn temp(name: &str) -> PathBuf {
 
 /// Runs the binary with a trigger that starts the reference sender (with `sender_args`).
 fn certify(name: &str, harness_args: &[&str], sender_args: &str) -> Outcome {
-    certify_with(name, SCALE, harness_args, &format!("python3 {SENDER} {sender_args}"))
+    certify_with(name, (SCALE, BUDGET), harness_args, &format!("python3 {SENDER} {sender_args}"))
 }
 
-/// Runs the binary at `scale` with a trigger that `exec`s `sender` (given the same scale).
-fn certify_with(name: &str, scale: &str, harness_args: &[&str], sender: &str) -> Outcome {
-    certify_trigger(name, scale, harness_args, &format!("exec {sender} --time-scale {scale} --give-up-after 30"))
+/// Runs the binary at `scale` for `budget` with a trigger that `exec`s `sender` (given the same
+/// scale).
+fn certify_with(name: &str, (scale, budget): (&str, &str), harness_args: &[&str], sender: &str) -> Outcome {
+    let trigger = format!("exec {sender} --time-scale {scale} --give-up-after 30");
+    certify_trigger(name, (scale, budget), harness_args, &trigger)
 }
 
-/// Runs the binary at `scale` with `--trigger trigger`.
-fn certify_trigger(name: &str, scale: &str, harness_args: &[&str], trigger: &str) -> Outcome {
+/// Runs the binary at `scale` for `budget` with `--trigger trigger`.
+fn certify_trigger(name: &str, (scale, budget): (&str, &str), harness_args: &[&str], trigger: &str) -> Outcome {
     let json = temp(name);
-    let mut args = vec!["certify", "sender", "--listen", "127.0.0.1:0", "--time-scale", scale, "--budget", BUDGET];
+    let mut args = vec!["certify", "sender", "--listen", "127.0.0.1:0", "--time-scale", scale, "--budget", budget];
     args.extend(["--tolerance-ms", TOLERANCE_MS, "--trigger", trigger, "--json", json.to_str().unwrap()]);
     args.extend(harness_args);
     let output = run_bounded(&args);
@@ -153,7 +155,7 @@ fn events_are_numbered_by_hooksim_event_not_by_arrival() {
     let trigger = format!(
         "if [ \"$HOOKSIM_EVENT\" = 1 ]; then sleep 0.5; fi; exec python3 {SENDER} --time-scale {SCALE} --give-up-after 30"
     );
-    let out = certify_trigger("numbered", SCALE, &[], &trigger);
+    let out = certify_trigger("numbered", (SCALE, BUDGET), &[], &trigger);
     let events = out.report["evidence"]["events"].as_array().unwrap();
     let plays: Vec<(u64, &str)> =
         events.iter().map(|e| (e["trigger"].as_u64().unwrap(), e["failure"].as_str().unwrap())).collect();
@@ -336,8 +338,9 @@ fn a_late_sender_is_late_under_schedule_not_missing_under_retried() {
     assert_eq!(out.exit, 1);
 }
 
-/// Time scale 1000: event 1's sixth attempt comes 3 s (50 virtual minutes) after its first, so
-/// a timestamp frozen then is stale to any receiver, whatever second it was signed in.
+/// Time scale 300 with a 10 s budget: event 1's fifth attempt comes 4.2 s (21 virtual minutes)
+/// after its first, so a timestamp frozen then is stale to any receiver, whatever second it was
+/// signed in; the sender's timeout stays 100 ms, which a loaded machine keeps.
 #[test]
 fn a_timestamp_frozen_at_the_first_attempt_fails_signature_in_the_senders_time() {
     if !python() {
@@ -345,21 +348,17 @@ fn a_timestamp_frozen_at_the_first_attempt_fails_signature_in_the_senders_time()
     }
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let harness = ["--secret", secret, "--scheme", "standard-webhooks"];
-    let ok = certify_with("fresh-1000", "1000", &harness, &format!("python3 {SENDER} --secret {secret}"));
+    let ok = certify_with("fresh-300", ("300", "10s"), &harness, &format!("python3 {SENDER} --secret {secret}"));
     assert_eq!(ok.failed(), Vec::<&str>::new());
     assert_eq!(ok.verdicts["signature"], "passed");
     let frozen = certify_with(
-        "frozen-1000",
-        "1000",
+        "frozen-300",
+        ("300", "10s"),
         &harness,
         &format!("python3 {SENDER} --secret {secret} --defect frozen-timestamp"),
     );
     assert_eq!(frozen.failed(), ["signature"]);
-    assert!(
-        frozen.detail("signature").contains("in the sender's time at scale 1000"),
-        "{}",
-        frozen.detail("signature")
-    );
+    assert!(frozen.detail("signature").contains("in the sender's time at scale 300"), "{}", frozen.detail("signature"));
     assert_eq!(frozen.exit, 1);
 }
 
@@ -382,11 +381,15 @@ fn a_sender_on_the_standardwebhooks_library_passes_and_its_frozen_timestamp_fail
     let sender = format!("python3 {LIBRARY_SENDER} --secret {secret}");
     let harness =
         ["--profile", "standard-webhooks", "--secret", secret, "--id", "header:webhook-id", "--envelope", "json"];
-    let ok = certify_with("library", "1000", &harness, &sender);
+    // Time scale 300 with a 16 s budget: standard-webhooks' 5 s, 5 min, 30 min become 17 ms, 1 s,
+    // 6 s; event 1's fourth attempt, 7 s (35 virtual minutes) after its first, shows a frozen
+    // timestamp; the 15 s timeout stays 50 ms.
+    let ok = certify_with("library", ("300", "16s"), &harness, &sender);
     assert_eq!(ok.failed(), Vec::<&str>::new());
     assert_eq!(ok.verdicts["signature"], "passed");
     assert_eq!(ok.exit, 0);
-    let frozen = certify_with("library-frozen", "1000", &harness, &format!("{sender} --defect frozen-timestamp"));
+    let frozen =
+        certify_with("library-frozen", ("300", "16s"), &harness, &format!("{sender} --defect frozen-timestamp"));
     assert_eq!(frozen.failed(), ["signature"]);
     assert_eq!(frozen.exit, 1);
 }
