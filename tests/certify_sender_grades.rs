@@ -3,17 +3,18 @@
 //! other. The negative controls of the checks the Python senders do not exercise (timeout,
 //! envelope, concurrency, distinct ids, Gone under a disabling profile) live here.
 
-use hooksim::certify::sender::grade::{Context, grade};
+use hooksim::certify::sender::grade::{CheckResult, Context, grade};
 use hooksim::certify::sender::observe::{Incoming, Outcome};
 use hooksim::certify::sender::script::{Answer, REDIRECT_TARGET_PATH};
 use hooksim::certify::sender::{Envelope, Failure, Ledger, Plan, Reading, Timing, Verdict};
 use hooksim::policy::Profile;
+use proptest::prelude::*;
 
 const SCALE: u32 = 100;
 const BUDGET_MS: u64 = 8_000;
 
 /// How the simulated sender behaves; `Knobs::default()` is correct for the profile.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Knobs {
     no_retry: bool,
     new_id_per_retry: bool,
@@ -31,6 +32,8 @@ struct Knobs {
     burst: u32,
     /// Some(true): keeps going after a 410 whatever the profile; Some(false): always stops.
     after_gone: Option<bool>,
+    /// Sends the delivery once more right after its 2xx.
+    resend: bool,
 }
 
 struct Sim {
@@ -96,14 +99,18 @@ impl Sim {
             // The burst on the last event only: on the others its duplicates would also be retries
             // too soon for the schedule.
             let copies = if failures == 0 && event == 6 { 1 + k.burst } else { 1 };
-            let opened: Vec<usize> = (0..copies.saturating_sub(1))
+            let opened: Vec<(usize, Answer)> = (0..copies.saturating_sub(1))
                 .map(|_| {
                     let incoming = Incoming { path: "/webhook", headers: &[], body: &body };
-                    self.ledger.admit(&incoming, &self.reading, &self.plan, at, 0).0
+                    self.ledger.admit(&incoming, &self.reading, &self.plan, at, 0)
                 })
                 .collect();
             let (answer, mut end) = self.request("/webhook", &body, at);
-            opened.into_iter().for_each(|i| self.ledger.finish(i, Outcome::Answered { status: 200 }, at));
+            // The copies are answered as scripted (a status, in this burst), all at once.
+            for (i, copy) in opened {
+                let status = if let Answer::Status { status, .. } = copy { status } else { 200 };
+                self.ledger.finish(i, Outcome::Answered { status }, at);
+            }
             let Answer::Status { status, headers } = &answer else {
                 at = self.next(end, failures + 1, None);
                 if k.no_retry {
@@ -112,6 +119,9 @@ impl Sim {
                 continue;
             };
             if (200..300).contains(status) {
+                if k.resend {
+                    (_, end) = self.request("/webhook", &body, end + 1);
+                }
                 return end;
             }
             if *status == 307 && k.follows_redirects {
@@ -143,15 +153,39 @@ impl Sim {
     }
 
     /// Six events: five at once, the sixth (the 410) once they are done, as `--trigger` does.
-    fn run(mut self) -> Vec<(String, Verdict)> {
+    fn run(self) -> Vec<(String, Verdict)> {
+        // Long after: every wait has ended.
+        self.run_until(|end| end + 60_000).into_iter().map(|c| (c.name.to_string(), c.verdict)).collect()
+    }
+
+    /// Six events, graded as if the run ended at `end_ms(the last request's end)`; requests
+    /// after that end are not in the ledger.
+    fn run_until(mut self, end_ms: impl Fn(u64) -> u64) -> Vec<CheckResult> {
         let mut done = 0;
         for event in 1..=5 {
             done = done.max(self.deliver(event, event as u64));
         }
         let end = self.deliver(6, done + 10);
-        let end_ms = end + 60_000; // long after: every deadline has passed
+        let end_ms = end_ms(end);
+        // Arrivals are recorded event by event, not in time order: keep those before the cut.
+        let mut ledger = self.ledger.clone();
+        let kept: Vec<bool> = ledger.arrivals.iter().map(|a| a.at_ms <= end_ms).collect();
+        let new_index: Vec<usize> =
+            kept.iter().scan(0, |n, k| Some(std::mem::replace(n, *n + usize::from(*k)))).collect();
+        let mut i = 0;
+        ledger.arrivals.retain(|_| (kept[i], i += 1).0);
+        for e in &mut ledger.events {
+            e.attempts = e.attempts.iter().filter(|a| kept[**a]).map(|a| new_index[*a]).collect();
+        }
+        ledger.events.retain(|e| !e.attempts.is_empty());
+        for a in &mut ledger.arrivals {
+            if a.ended_ms.is_some_and(|t| t > end_ms) {
+                a.ended_ms = None;
+                a.outcome = Outcome::Open;
+            }
+        }
         let ctx = Context { timing: &self.timing, plan: &self.plan, signing: false, end_ms };
-        grade(&self.ledger, &ctx).into_iter().map(|c| (c.name.to_string(), c.verdict)).collect()
+        grade(&ledger, &ctx)
     }
 }
 
@@ -159,7 +193,7 @@ fn failed(profile: Profile, knobs: Knobs) -> Vec<String> {
     let verdicts = Sim::new(profile, knobs).run();
     let not_observed: Vec<&String> =
         verdicts.iter().filter(|(n, v)| *v == Verdict::NotObserved && n != "signature").map(|(n, _)| n).collect();
-    assert!(not_observed.is_empty() || knobs.no_retry, "{not_observed:?} not observed");
+    assert!(not_observed.is_empty() || knobs.no_retry, "{profile:?} {knobs:?}: {not_observed:?} not observed");
     verdicts.into_iter().filter(|(_, v)| *v == Verdict::Failed).map(|(n, _)| n).collect()
 }
 
@@ -191,6 +225,8 @@ fn each_defect_fails_its_own_check_and_no_other() {
         (Profile::StandardWebhooks, Knobs { after_gone: Some(true), ..k() }, &["gone"]),
         // Snapbill retries a 410 like any failure: stopping there is not retrying, too.
         (Profile::Snapbill, Knobs { after_gone: Some(false), ..k() }, &["retried", "gone"]),
+        (Profile::Snapbill, Knobs { resend: true, ..k() }, &["stopped-after-2xx"]),
+        (Profile::StandardWebhooks, Knobs { resend: true, ..k() }, &["stopped-after-2xx"]),
     ];
     for (profile, knobs, expected) in cases {
         assert_eq!(failed(profile, knobs), expected, "{profile:?} {expected:?}");
@@ -213,4 +249,52 @@ fn what_the_run_did_not_reach_is_not_observed_never_passed() {
     let retried = results.iter().find(|c| c.name == "retried").unwrap();
     assert_eq!(retried.verdict, Verdict::NotObserved, "{}", retried.detail);
     assert_eq!(Failure::of_event(0), Some(Failure::ServerError));
+}
+
+#[test]
+fn a_delivery_id_that_cannot_be_read_is_never_a_pass_of_distinct_ids() {
+    let mut sim = Sim::new(Profile::Snapbill, Knobs::default());
+    sim.reading.id = "/no-such-field".parse().unwrap();
+    let results = sim.run_until(|end| end + 60_000);
+    let distinct = results.iter().find(|c| c.name == "distinct-ids").unwrap();
+    assert_eq!(distinct.verdict, Verdict::NotObserved, "{}", distinct.detail);
+    let same = results.iter().find(|c| c.name == "same-id").unwrap();
+    assert_eq!(same.verdict, Verdict::Failed, "{}", same.detail);
+}
+
+fn knobs() -> impl Strategy<Value = Knobs> {
+    (any::<[bool; 6]>(), prop::sample::select(vec![0.0, 0.1, 3.0]), prop::sample::select(vec![0.0, 0.3, -1.0]))
+        .prop_map(|(b, speed, timeout_factor)| Knobs {
+            no_retry: b[0],
+            new_id_per_retry: b[1],
+            one_id_for_all: b[2],
+            follows_redirects: b[3],
+            bad_envelope: b[4],
+            resend: b[5],
+            speed,
+            timeout_factor,
+            ..Knobs::default()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Nothing unobserved passes: whatever the sender does and wherever the run is cut short,
+    /// every passed check saw something, and a check that saw nothing is not observed.
+    #[test]
+    fn every_passed_check_observed_something(
+        knobs in knobs(),
+        profile in prop::sample::select(Profile::ALL.to_vec()),
+        cut in 0u64..20_000,
+    ) {
+        for c in Sim::new(profile, knobs).run_until(|_| cut) {
+            if c.verdict != Verdict::NotObserved {
+                prop_assert!(c.observed > 0, "{} {:?} with nothing observed: {}", c.name, c.verdict, c.detail);
+            }
+            if c.observed == 0 {
+                prop_assert_eq!(c.verdict, Verdict::NotObserved, "{}: {}", c.name, c.detail);
+            }
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! `hooksim certify sender` certifies `hooksim dispatch`, the reference dispatcher as a real
 //! sender: every check it can observe passes, under snapbill and under standard-webhooks (which
-//! honours Retry-After and stops at a 410). Both sides run at time scale 1000 (snapbill's 10 s,
-//! 1 min, 5 min become 10 ms, 60 ms, 300 ms), so each run takes a few seconds; each process is
+//! honours Retry-After and stops at a 410). Both sides run at time scale 100, the README's
+//! (snapbill's 10 s, 1 min, 5 min become 100 ms, 600 ms, 3 s; its 30 s attempt timeout 300 ms,
+//! which a loaded machine keeps), so each run takes about six seconds; each process is
 //! killed if it outlives [`RUN_WALL_MAX`]. The negative control here: the same dispatcher on the
 //! wrong profile fails exactly the checks that profile decides. The broken senders that fail
 //! each check one by one are the Python sender's `--defect`s, in `tests/certify_sender.rs`.
@@ -17,7 +18,7 @@ use support::loopback::contract_receiver;
 use support::private_ca::{self, PrivateCa};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hooksim");
-const SCALE: &str = "1000";
+const SCALE: &str = "100";
 const BUDGET: &str = "10s";
 /// Generous: the machine may be loaded; a sender off its profile is off by far more.
 const TOLERANCE_MS: &str = "200";
@@ -98,7 +99,7 @@ fn the_reference_dispatcher_passes_certify_sender_under_snapbill() {
     assert_eq!(run.verdicts("not_observed"), ["signature"], "only the signature: no --secret was given");
     assert_eq!(run.report["ended"], "settled", "every event settled within the budget");
     assert_eq!(run.certify_exit, 0);
-    assert!(run.dispatch_stdout.contains("time scale 1000"), "the report says the scale");
+    assert!(run.dispatch_stdout.contains("time scale 100:"), "the report says the scale");
     assert_eq!(run.dispatch_exit, 0, "every event delivered exactly once, after its failures");
 }
 
@@ -126,8 +127,8 @@ fn the_reference_dispatcher_passes_certify_sender_under_standard_webhooks() {
 #[test]
 fn a_dispatcher_on_another_profile_fails_what_the_declared_profile_decides() {
     // The endpoint expects standard-webhooks; the dispatcher retries on snapbill's rules: a 410
-    // retried, Retry-After ignored, snapbill's delays (10 ms, 60 ms, 300 ms against 5 ms,
-    // 300 ms, 1800 ms: the third is off by 1.5 s, far past the tolerance).
+    // retried, Retry-After ignored, snapbill's delays (100 ms, 600 ms against 50 ms, 3 s: the
+    // second is off by 2.4 s, far past the tolerance).
     let args = ["--profile", "snapbill"];
     let run = certify_dispatch("wrong-profile", "standard-webhooks", "six-events-standard-webhooks.toml", (&[], &args));
     assert_eq!(run.verdicts("failed"), ["retry-after", "gone", "schedule"], "in the catalogue's order");

@@ -1,5 +1,6 @@
 //! Properties of signing: whatever the headers say, verification answers without panicking; what
-//! a signer signs, a verifier with one of its secrets accepts; any change to the body is caught.
+//! a signer signs, a verifier with one of its secrets accepts, and reads its timestamp back; any
+//! change to the body is caught.
 
 use hooksim::signing::{Scheme, Secret, Signer, Verifier};
 use proptest::prelude::*;
@@ -33,6 +34,7 @@ proptest! {
         tolerance_s in any::<i64>(),
     ) {
         let verifier = Verifier::new(scheme, &[SECRET, ED25519_SECRET]).unwrap().with_tolerance_s(tolerance_s);
+        let _ = verifier.timestamp_s(&headers);
         if let Err(e) = verifier.verify(&headers, &body, now_s) {
             prop_assert!((400..500).contains(&e.status()));
             prop_assert!(!e.to_string().is_empty());
@@ -59,5 +61,8 @@ proptest! {
         let mut changed = body.clone();
         changed[flip.index(body.len())] ^= 1;
         prop_assert!(verifier.verify(&signed, &changed, timestamp_s).is_err());
+        // The signed timestamp reads back (`certify sender` judges its freshness); GitHub signs none.
+        let expected = (scheme != Scheme::Github).then_some(timestamp_s);
+        prop_assert_eq!(verifier.timestamp_s(&signed), expected);
     }
 }

@@ -44,6 +44,11 @@ pub(super) fn verify<H: Headers + ?Sized>(
     any_matches(candidates, &expected, secrets)
 }
 
+/// The `webhook-timestamp` header's text, if there is one.
+pub(super) fn timestamp<H: Headers + ?Sized>(headers: &H) -> Option<&str> {
+    header_text(headers, TIMESTAMP).ok()
+}
+
 const V1: Version = Version { label: "v1", algorithm: Algorithm::HmacSha256, encoding: Encoding::Base64 };
 const V1A: Version = Version { label: "v1a", algorithm: Algorithm::Ed25519, encoding: Encoding::Base64 };
 

@@ -24,8 +24,7 @@ pub(super) fn verify<H: Headers + ?Sized>(
     window: Window,
 ) -> Result<(), VerifyError> {
     let value = header_text(headers, SIGNATURE)?;
-    // Items that are not `key=value` are ignored, as Stripe's libraries do.
-    let items: Vec<(&str, &str)> = value.split(',').filter_map(|item| item.trim().split_once('=')).collect();
+    let items = items(value);
     let timestamp =
         items.iter().find(|(k, _)| *k == "t").map(|(_, v)| *v).ok_or(VerifyError::MissingTimestamp(SIGNATURE))?;
     window.check(timestamp)?;
@@ -33,6 +32,18 @@ pub(super) fn verify<H: Headers + ?Sized>(
     let signed = signed_payload(timestamp, body);
     let expected = Expected { header: SIGNATURE, versions: &[V1], signed: &signed };
     any_matches(candidates, &expected, secrets)
+}
+
+/// The header's `key=value` items; items that are not `key=value` are ignored, as Stripe's
+/// libraries do.
+fn items(value: &str) -> Vec<(&str, &str)> {
+    value.split(',').filter_map(|item| item.trim().split_once('=')).collect()
+}
+
+/// The `t=` of `Stripe-Signature`, if there is one.
+pub(super) fn timestamp<H: Headers + ?Sized>(headers: &H) -> Option<&str> {
+    let value = header_text(headers, SIGNATURE).ok()?;
+    items(value).into_iter().find(|(k, _)| *k == "t").map(|(_, v)| v)
 }
 
 const V1: Version = Version { label: "v1", algorithm: Algorithm::HmacSha256, encoding: Encoding::Hex };

@@ -119,6 +119,17 @@ impl Verifier {
             Scheme::Github => github::verify(headers, body, &self.secrets),
         }
     }
+
+    /// The timestamp a request's signature headers carry (unix seconds), whether or not they
+    /// verify; `None` where there is none to read, or the scheme signs none (GitHub).
+    pub fn timestamp_s<H: Headers + ?Sized>(&self, headers: &H) -> Option<i64> {
+        let text = match self.scheme {
+            Scheme::StandardWebhooks => standard_webhooks::timestamp(headers),
+            Scheme::Stripe => stripe::timestamp(headers),
+            Scheme::Github => None,
+        };
+        text?.trim().parse().ok()
+    }
 }
 
 fn parse_all(scheme: Scheme, secrets: &[&str]) -> Result<Vec<Secret>, SecretError> {

@@ -7,6 +7,8 @@ use serde::Serialize;
 #[serde(rename_all = "kebab-case")]
 pub enum CheckId {
     Retried,
+    #[serde(rename = "stopped-after-2xx")]
+    StoppedAfter2xx,
     SameId,
     DistinctIds,
     RedirectNotFollowed,
@@ -28,8 +30,9 @@ pub struct CheckInfo {
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 11] = [
+    pub const ALL: [CheckId; 12] = [
         Self::Retried,
+        Self::StoppedAfter2xx,
         Self::SameId,
         Self::DistinctIds,
         Self::RedirectNotFollowed,
@@ -48,6 +51,11 @@ impl CheckId {
                 "retried",
                 "after a 500, a timeout, a reset, a 429, a 3xx (and a 410 where the profile keeps retrying) another attempt comes, until a 2xx",
                 "treat every non-2xx answer, timeout and connection error as a failed attempt and schedule a retry",
+            ),
+            Self::StoppedAfter2xx => (
+                "stopped-after-2xx",
+                "no attempt of an event comes after the sender read its 2xx (each event watched for the profile's first delay and its tolerance after it)",
+                "end a delivery at its first 2xx: record the success before anything else, and never resend a delivered event",
             ),
             Self::SameId => (
                 "same-id",
@@ -96,7 +104,7 @@ impl CheckId {
             ),
             Self::Concurrency => (
                 "concurrency",
-                "never more requests in flight at once than the profile allows (in_flight_per_webhook_max)",
+                "never more requests in flight at once than the profile allows (in_flight_per_webhook_max); every 2xx is held a moment so that a burst overlaps",
                 "cap the requests in flight per endpoint",
             ),
         };

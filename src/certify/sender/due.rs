@@ -1,10 +1,21 @@
-//! When the declared profile says an event's next attempt is due, and so whether an event is
-//! settled: done, overdue (its retry never came in time), or quietly stopped after a `410` the
-//! profile disables on. The endpoint ends a run when every event is settled; the grades use the
-//! same deadlines, so "not retried" and "not observed" are told apart the same way.
+//! When the declared profile says an event's next attempt is due, how long the endpoint waits for
+//! it, and so whether an event is settled: done (its 2xx, and a watch after it), overdue (its
+//! retry never came, even late), or quietly stopped after a `410` the profile disables on. The
+//! endpoint ends a run when every event is settled; the grades use the same waits, so "not
+//! retried" and "not observed" are told apart the same way.
+//!
+//! The waits, each measured from when the sender learnt the attempt's outcome:
+//! - a retry is *on time* within `expected ± tolerance`;
+//! - a late one is still waited for, up to [`LATE_WAIT_FACTOR`] × `expected` + tolerance (within
+//!   the budget): it is a retry, graded late, not a missing one;
+//! - after a 2xx, the event is watched for [`after_success_watch_ms`] (the profile's first delay
+//!   and its tolerance): an attempt then is one too many.
 
 use super::observe::{Arrival, EventRecord, Ledger, Outcome};
 use super::script::{Failure, Plan, Timing};
+
+/// A retry missing on time is waited for until this many times its expected delay.
+pub const LATE_WAIT_FACTOR: u64 = 10;
 
 /// The delay the profile gives before the attempt after `failed` (the `failed.attempt`-th
 /// failure of an event playing `failure`).
@@ -17,21 +28,33 @@ pub fn next_delay_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, fai
     }
 }
 
-/// The last moment the attempt after `failed` may arrive, tolerance included.
-pub fn deadline_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> Option<u64> {
+/// How long the endpoint waits for the attempt after `failed` before it calls it missing.
+pub fn wait_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> u64 {
     let expected = next_delay_ms(timing, plan, failure, failed);
-    Some(failed.failed_at_ms()?.saturating_add(expected).saturating_add(timing.tolerance_ms(expected)))
+    expected.saturating_mul(LATE_WAIT_FACTOR).saturating_add(timing.tolerance_ms(expected))
+}
+
+/// The moment the endpoint stops waiting for the attempt after `failed`.
+pub fn wait_end_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> Option<u64> {
+    Some(failed.failed_at_ms()?.saturating_add(wait_ms(timing, plan, failure, failed)))
+}
+
+/// How long an event is watched after its 2xx: a sender that did not take the 2xx as the end
+/// resends at once or at its first backoff.
+pub fn after_success_watch_ms(timing: &Timing) -> u64 {
+    let first = timing.backoff_ms(1);
+    first.saturating_add(timing.tolerance_ms(first))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventState {
-    /// A request is open, or the next attempt is not yet overdue.
+    /// A request is open, the next attempt is still awaited, or the 2xx is being watched.
     Waiting,
-    /// Its last attempt got a 2xx.
+    /// Its last attempt got a 2xx, and nothing came in the watch after it.
     Done,
-    /// Its last attempt failed and the next did not come in time.
+    /// Its last attempt failed and the next did not come, even late.
     Overdue,
-    /// A `410` the profile disables on, and nothing since, for as long as a retry would take.
+    /// A `410` the profile disables on, and nothing since, for as long as a retry is waited for.
     Stopped,
 }
 
@@ -46,11 +69,12 @@ pub fn state(ledger: &Ledger, event: &EventRecord, timing: &Timing, plan: &Plan,
     if last.outcome == Outcome::Open {
         return EventState::Waiting;
     }
-    if !last.answer.is_failure() {
-        return EventState::Done;
+    if !last.failed() {
+        let watched = last.ended_ms.is_some_and(|end| now_ms > end.saturating_add(after_success_watch_ms(timing)));
+        return if watched { EventState::Done } else { EventState::Waiting };
     }
-    match deadline_ms(timing, plan, event.failure, last) {
-        Some(deadline) if now_ms > deadline => {
+    match wait_end_ms(timing, plan, event.failure, last) {
+        Some(end) if now_ms > end => {
             let gone = event.failure == Some(Failure::Gone) && last.attempt == 1;
             if gone && timing.policy.disables_at_once(410) { EventState::Stopped } else { EventState::Overdue }
         }

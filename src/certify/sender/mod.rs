@@ -5,7 +5,7 @@
 //! - [`script`]: what the endpoint answers per event and attempt, and the profile's timing
 //!   (scaled by `--time-scale`, with its tolerance).
 //! - [`reading`]: delivery ids, events, envelopes, signatures; [`observe`]: the ledger of what
-//!   arrived, when, and how it was answered.
+//!   arrived, when, and how it was answered; [`load`]: the listener's saturation.
 //! - [`due`]: when the next attempt is due, and when an event is settled.
 //! - [`check`]: the catalogue of checks; [`grade`]: their verdicts (passed, failed, not observed).
 //! - [`report`]: table, JSON, JUnit.
@@ -17,6 +17,7 @@ pub mod check;
 pub mod due;
 pub mod grade;
 pub mod limits;
+pub mod load;
 pub mod observe;
 pub mod reading;
 pub mod report;
@@ -41,8 +42,9 @@ use std::net::SocketAddr;
 /// scale, never below [`TOLERANCE_FLOOR_MIN_MS`].
 pub const TOLERANCE_FLOOR_MS_DEFAULT: u64 = 1_000;
 /// The least tolerance floor the default gives a scaled run: what a loaded machine's scheduler
-/// can keep on loopback.
-pub const TOLERANCE_FLOOR_MIN_MS: u64 = 50;
+/// keeps on loopback. Measured: a Python sender's 600 ms sleep came 64 ms late with both cores
+/// busy, past the 50 ms this once was (`scripts/stability-sender.sh`).
+pub const TOLERANCE_FLOOR_MIN_MS: u64 = 200;
 
 #[derive(Clone, Debug)]
 pub struct SenderOptions {

@@ -4,6 +4,7 @@
 //! Requests are grouped into *events* by the event key (see [`super::reading`]), and within an
 //! event by *delivery id* (`--id`).
 
+use super::load::{ListenerLoad, QUEUE_DRAIN_MS};
 use super::reading::{Reading, event_key};
 use super::script::{Answer, Failure, Plan};
 use serde::Serialize;
@@ -45,22 +46,50 @@ pub struct Arrival {
     pub envelope: Result<(), String>,
     /// `None` without `--secret`.
     pub signature: Option<Result<(), String>>,
+    /// The timestamp its signature carries (unix seconds), where the scheme signs one.
+    pub signed_at_s: Option<i64>,
+    /// The machine's clock when it was whole (unix ms): what its signed timestamp is judged by.
+    pub at_unix_ms: i64,
     /// Requests open when this one arrived, itself included.
     pub in_flight: u32,
+    /// Its answer was written, and the sender reset the connection with it unread: a 2xx it may
+    /// never have seen, so another attempt after it is a retry, not a resend.
+    pub answer_unread: bool,
+    /// Accepted while every connection slot was held, or just after: it may have waited in the
+    /// kernel's accept queue, so when it arrived says little about when it was sent.
+    pub queued: bool,
 }
 
 impl Arrival {
+    /// Whether the sender must count this attempt failed: any answer but a 2xx, a reset, or its
+    /// own timeout (a 2xx it hung up before reading included). `false` while it is open.
+    pub fn failed(&self) -> bool {
+        match self.outcome {
+            Outcome::Open => false,
+            Outcome::Answered { status } => !(200..300).contains(&status),
+            Outcome::SenderGaveUp | Outcome::HoldCapReached | Outcome::Reset => true,
+        }
+    }
+
+    /// Whether the sender read a 2xx for it.
+    pub fn succeeded(&self) -> bool {
+        matches!(self.outcome, Outcome::Answered { status } if (200..300).contains(&status))
+    }
+
     /// When the sender learnt this attempt failed: the answer, the reset, or its own timeout.
     pub fn failed_at_ms(&self) -> Option<u64> {
-        if self.answer.is_failure() { self.ended_ms } else { None }
+        if self.failed() { self.ended_ms } else { None }
     }
 }
 
-/// One event: its key, the failure it plays, the arrivals that are its attempts.
+/// One event: its key, its number, the failure it plays, the arrivals that are its attempts.
 #[derive(Clone, Debug, Serialize)]
 pub struct EventRecord {
     #[serde(skip)]
     pub key: String,
+    /// The `HOOKSIM_EVENT` of the trigger that sent it; `None` without `--trigger` (events are
+    /// then numbered in the order they first arrive).
+    pub trigger: Option<u32>,
     pub failure: Option<Failure>,
     /// Indices into [`Ledger::arrivals`], in order.
     pub attempts: Vec<usize>,
@@ -81,18 +110,26 @@ pub struct Ledger {
     #[serde(skip)]
     open: u32,
     pub in_flight_peak: u32,
+    pub listener: ListenerLoad,
+    /// With `--trigger`: the triggers fired whose event has not arrived yet, oldest first. A new
+    /// event is the oldest one's, and plays the failure of its number.
+    #[serde(skip)]
+    pub awaited: std::collections::VecDeque<u32>,
+    /// Whether events come from triggers (numbered by `HOOKSIM_EVENT`), not on their own.
+    #[serde(skip)]
+    pub triggered: bool,
 }
 
 impl Ledger {
-    /// Records a request whole at `now_ms` (signature timestamps judged at `now_s`, unix
-    /// seconds) and returns its index and the answer the script gives it.
+    /// Records a request whole at `now_ms` (the machine's clock reading `now_unix_ms`: signature
+    /// timestamps are judged by it) and returns its index and the answer the script gives it.
     pub fn admit(
         &mut self,
         req: &Incoming,
         reading: &Reading,
         plan: &Plan,
         now_ms: u64,
-        now_s: i64,
+        now_unix_ms: i64,
     ) -> (usize, Answer) {
         let json: Option<Value> = serde_json::from_slice(req.body).ok();
         let id = reading.id.read(req.headers, json.as_ref());
@@ -101,19 +138,17 @@ impl Ledger {
             (None, 0, plan.redirect_target_answer())
         } else {
             let key = event_key(reading, json.clone(), req.body);
-            let index = self.events.iter().position(|e| e.key == key).unwrap_or_else(|| {
-                let failure = Failure::of_event(self.events.len());
-                self.events.push(EventRecord { key, failure, attempts: Vec::new() });
-                self.events.len() - 1
-            });
+            let index = self.events.iter().position(|e| e.key == key).unwrap_or_else(|| self.new_event(key));
             let attempt = self.events[index].attempts.len() as u32 + 1;
             self.events[index].attempts.push(self.arrivals.len());
             (Some(index), attempt, plan.answer(self.events[index].failure, attempt))
         };
         self.open += 1;
         self.in_flight_peak = self.in_flight_peak.max(self.open);
+        let now_s = now_unix_ms.div_euclid(1000);
         let signature =
             reading.verifier.as_ref().map(|v| v.verify(req.headers, req.body, now_s).map_err(|e| e.to_string()));
+        let signed_at_s = reading.verifier.as_ref().and_then(|v| v.timestamp_s(req.headers));
         self.arrivals.push(Arrival {
             at_ms: now_ms,
             ended_ms: None,
@@ -126,9 +161,32 @@ impl Ledger {
             outcome: Outcome::Open,
             envelope: reading.envelope.check(json.as_ref()),
             signature,
+            signed_at_s,
+            at_unix_ms: now_unix_ms,
             in_flight: self.open,
+            answer_unread: false,
+            queued: self.listener.hides(now_ms, now_ms, QUEUE_DRAIN_MS),
         });
         (self.arrivals.len() - 1, answer)
+    }
+
+    /// A new event: numbered by the oldest trigger awaited (its failure that number's), or by
+    /// arrival without triggers. An event no trigger accounts for (a sender's own extra) plays
+    /// no failure.
+    fn new_event(&mut self, key: String) -> usize {
+        let trigger = self.awaited.pop_front();
+        let failure = match (self.triggered, trigger) {
+            (false, _) => Failure::of_event(self.events.len()),
+            (true, Some(n)) => Failure::of_event((n as usize).saturating_sub(1)),
+            (true, None) => None,
+        };
+        self.events.push(EventRecord { key, trigger, failure, attempts: Vec::new() });
+        self.events.len() - 1
+    }
+
+    /// The event's number as reports say it: its `HOOKSIM_EVENT`, or its place in arrival order.
+    pub fn number(&self, event: usize) -> u32 {
+        self.events.get(event).and_then(|e| e.trigger).unwrap_or(event as u32 + 1)
     }
 
     /// The request at `index` was answered (or reset, or given up on) at `now_ms`.
@@ -139,6 +197,14 @@ impl Ledger {
         }
         a.ended_ms = Some(now_ms);
         a.outcome = outcome;
+    }
+
+    /// The answer to the request at `index` was written but the sender reset the connection with
+    /// it unread (it had given up: its timeout).
+    pub fn unread(&mut self, index: usize) {
+        if let Some(a) = self.arrivals.get_mut(index) {
+            a.answer_unread = true;
+        }
     }
 
     /// Requests to the endpoint (not the redirect target).

@@ -4,12 +4,17 @@
 use super::SenderOptions;
 use super::grade::{CheckResult, Verdict};
 use super::limits;
+use super::load::ListenerLoad;
 use super::observe::Ledger;
 use super::script::Plan;
 use crate::certify::report::{DETAIL_W, FIX_W, write_row};
 use crate::policy::Profile;
 use serde::Serialize;
 use std::fmt::Write as _;
+
+/// A scaled attempt timeout shorter than this is noted: a loaded machine's scheduler alone can
+/// take that long to run a sender that has its answer.
+pub const TIMEOUT_MS_STEADY_MIN: u64 = 100;
 
 /// Why the run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -67,6 +72,14 @@ impl SenderReport {
             EndReason::RequestsCap => notes.push(format!("the run stopped at {} requests", limits::REQUESTS_MAX)),
             EndReason::Settled => {}
         }
+        let timeout_ms = opts.timing().timeout_ms();
+        if timeout_ms < TIMEOUT_MS_STEADY_MIN {
+            notes.push(format!(
+                "at time scale {} the profile's attempt timeout is {timeout_ms} ms: on a loaded machine a sender may time out on answered requests (and resend after a 2xx it never read); a scale that leaves it {TIMEOUT_MS_STEADY_MIN} ms or more is steadier",
+                opts.time_scale
+            ));
+        }
+        notes.extend(listener_notes(&evidence.listener));
         SenderReport {
             url,
             profile: opts.profile,
@@ -96,6 +109,16 @@ impl SenderReport {
     /// True when a check failed (checks not observed are not failures).
     pub fn has_failures(&self) -> bool {
         self.count(Verdict::Failed) > 0
+    }
+
+    /// True when no check saw what it needs: the run proves nothing, and does not pass.
+    pub fn nothing_observed(&self) -> bool {
+        self.count(Verdict::Passed) == 0 && self.count(Verdict::Failed) == 0
+    }
+
+    /// Whether the run certifies nothing wrong: no check failed, and some check was observed.
+    pub fn passed(&self) -> bool {
+        !self.has_failures() && !self.nothing_observed()
     }
 
     pub fn check(&self, name: &str) -> Option<&CheckResult> {
@@ -163,8 +186,46 @@ impl SenderReport {
             self.count(Verdict::Failed),
             self.count(Verdict::NotObserved)
         );
+        if self.nothing_observed() {
+            let _ = writeln!(
+                out,
+                "NOTHING OBSERVED: no check saw what it needs ({} request(s) graded), so nothing is certified; see the notes above",
+                self.evidence.endpoint().count()
+            );
+        }
         out
     }
+}
+
+/// What the listener's load says about the run: a saturated listener, requests refused unread,
+/// connections that never sent a whole request.
+fn listener_notes(load: &ListenerLoad) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let (Some(first), Some(last)) = (load.saturated.first(), load.saturated.last()) {
+        notes.push(format!(
+            "the listener was saturated: all {} connection slots held for {} ms in all, between {} ms and {} ms; a request sent meanwhile waited in the accept queue, so what that hid is not observed (never failed)",
+            limits::CONNECTIONS_MAX,
+            load.saturated_ms(),
+            first.from_ms,
+            last.to_ms
+        ));
+    }
+    for (status, n) in &load.refused {
+        let why = match status {
+            413 => format!("a body over {} bytes", limits::BODY_BYTES_MAX),
+            431 => format!("a head over {} bytes", limits::HEADER_BYTES_MAX),
+            408 => format!("a body not whole in {} ms", limits::BODY_READ_TIMEOUT_MS),
+            _ => "not HTTP/1.1 the endpoint could read".to_string(),
+        };
+        notes.push(format!("{n} request(s) answered {status} unread ({why}): not graded"));
+    }
+    if load.unread_connections > 0 {
+        notes.push(format!(
+            "{} connection(s) closed without a whole request (silent, slow, or hung up first)",
+            load.unread_connections
+        ));
+    }
+    notes
 }
 
 fn word(v: Verdict) -> &'static str {

@@ -134,12 +134,29 @@ impl Timing {
         (2 * self.backoff_ms(1)).div_ceil(1000).max(1)
     }
 
+    /// How long a 2xx is held before it is written: long enough for a burst's requests to be in
+    /// flight together (instant answers never overlap), short against the sender's timeout.
+    pub fn success_hold_ms(&self) -> u64 {
+        SUCCESS_HOLD_MS_MAX.min(self.timeout_ms() / SUCCESS_HOLD_TIMEOUT_SHARE)
+    }
+
+    /// How long, after a 2xx is written, the endpoint watches for the sender resetting the
+    /// connection with it unread: the sender's declared timeout, at most the tolerance floor.
+    pub fn close_watch_ms(&self) -> u64 {
+        self.timeout_ms().min(self.tolerance_floor_ms)
+    }
+
     /// How long a request is held before the endpoint stops waiting for the sender to give up.
     pub fn hold_cap_ms(&self) -> u64 {
         let timeout = self.timeout_ms();
         timeout.saturating_mul(2).saturating_add(self.tolerance_ms(timeout))
     }
 }
+
+/// The longest a 2xx is held ([`Timing::success_hold_ms`]).
+pub const SUCCESS_HOLD_MS_MAX: u64 = 50;
+/// ... and at most this share of the sender's declared timeout (a quarter).
+pub const SUCCESS_HOLD_TIMEOUT_SHARE: u64 = 4;
 
 /// The most schedule delays measured (the server-error event fails this many times at most).
 pub const SCHEDULE_FAILURES_MAX: u32 = 5;

@@ -8,13 +8,13 @@ use super::limits::{CONNECTIONS_MAX, REQUESTS_MAX};
 use super::observe::{Incoming, Ledger, Outcome};
 use super::report::{EndReason, SenderReport};
 use super::script::{Answer, Failure, Plan};
-use super::trigger::Triggers;
+use super::trigger::{Sequence, Triggers};
 use super::wire::{self, Unread};
 use super::{SenderError, SenderOptions};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 use tokio::task::JoinSet;
 
 /// How often the run looks at its events, its triggers and its budget.
@@ -45,6 +45,10 @@ struct Shared {
     ledger: Mutex<Ledger>,
     reading: super::Reading,
     plan: Plan,
+    /// How long a 2xx is held (`Timing::success_hold_ms`).
+    success_hold_ms: u64,
+    /// How long, after a 2xx, the endpoint watches how the sender closes (`Timing::close_watch_ms`).
+    close_watch_ms: u64,
 }
 
 impl Shared {
@@ -78,43 +82,18 @@ impl Bound {
             ledger: Mutex::new(Ledger::default()),
             reading: opts.reading(),
             plan,
+            success_hold_ms: timing.success_hold_ms(),
+            close_watch_ms: timing.close_watch_ms(),
         });
         let acceptor = tokio::spawn(accept(listener, Arc::clone(&shared)));
         let mut triggers = opts.trigger.clone().map(|cmd| Triggers::new(cmd, url.clone()));
-        // Every event but the 410 at once; the 410 once they are settled, since a profile that
-        // disables on it would stop the others.
-        if let Some(t) = &mut triggers {
-            (1..Failure::ALL.len() as u32).for_each(|n| t.fire(n));
-        }
-        let mut gone_fired = false;
+        shared.ledger().triggered = triggers.is_some();
+        let mut sequence = Sequence::default();
         let ended = loop {
+            if let Some(ended) = step(&shared, &timing, opts.budget_ms, triggers.as_mut(), &mut sequence) {
+                break ended;
+            }
             tokio::time::sleep(Duration::from_millis(TICK_MS)).await;
-            let now = shared.now_ms();
-            if now >= opts.budget_ms {
-                break EndReason::Budget;
-            }
-            let ledger = shared.ledger();
-            if ledger.arrivals.len() >= REQUESTS_MAX {
-                break EndReason::RequestsCap;
-            }
-            let settled = |range: std::ops::Range<usize>| {
-                range.into_iter().all(|i| {
-                    ledger.events.get(i).is_some_and(|e| state(&ledger, e, &timing, &shared.plan, now).settled())
-                })
-            };
-            let others = settled(0..Failure::ALL.len() - 1);
-            let all = others && settled(Failure::ALL.len() - 1..Failure::ALL.len());
-            drop(ledger);
-            if all {
-                break EndReason::Settled;
-            }
-            if let Some(t) = &mut triggers {
-                if others && !gone_fired {
-                    t.fire(Failure::ALL.len() as u32);
-                    gone_fired = true;
-                }
-                t.poll();
-            }
         };
         acceptor.abort();
         let _ = acceptor.await;
@@ -124,19 +103,67 @@ impl Bound {
             t.stop();
             notes.append(&mut t.notes);
         }
-        let ledger = shared.ledger().clone();
+        let mut ledger = shared.ledger().clone();
+        ledger.listener.close(end_ms);
         let ctx = Context { timing: &timing, plan: &shared.plan, signing: opts.verifier.is_some(), end_ms };
         let checks = grade(&ledger, &ctx);
         SenderReport::new(&opts, url, shared.plan.clone(), ended, end_ms, notes, checks, ledger)
     }
 }
 
-/// Accepts connections, at most [`CONNECTIONS_MAX`] at once, each served in its own task.
+/// One look at the run: whether it ends (every event settled, the budget spent, the requests cap
+/// reached), and which trigger is due.
+fn step(
+    shared: &Shared,
+    timing: &super::Timing,
+    budget_ms: u64,
+    triggers: Option<&mut Triggers>,
+    sequence: &mut Sequence,
+) -> Option<EndReason> {
+    let now = shared.now_ms();
+    if now >= budget_ms {
+        return Some(EndReason::Budget);
+    }
+    let mut ledger = shared.ledger();
+    if ledger.arrivals.len() >= REQUESTS_MAX {
+        return Some(EndReason::RequestsCap);
+    }
+    let settled =
+        |f: &Failure| ledger.event(*f).is_some_and(|e| state(&ledger, e, timing, &shared.plan, now).settled());
+    let (others, gone) = Failure::ALL.split_at(Failure::ALL.len() - 1);
+    let others = others.iter().all(settled);
+    if others && gone.iter().all(settled) {
+        return Some(EndReason::Settled);
+    }
+    let t = triggers?;
+    t.poll();
+    let arrived = |n: u32| ledger.events.iter().any(|e| e.trigger == Some(n));
+    if let Some(n) = sequence.advance(t, now, arrived, others) {
+        // A trigger that failed before its event came: no event will be its.
+        ledger.awaited.retain(|m| !t.failed(*m));
+        ledger.awaited.push_back(n);
+    }
+    None
+}
+
+/// Accepts connections, at most [`CONNECTIONS_MAX`] at once, each served in its own task. While
+/// every slot is held the listener is *saturated*: the ledger notes when, since a sender's
+/// connections wait in the kernel's accept queue meanwhile and what arrives late says nothing of
+/// the sender.
 async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
     let mut tasks = JoinSet::new();
     loop {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(TryAcquireError::Closed) => return,
+            Err(TryAcquireError::NoPermits) => {
+                shared.ledger().listener.saturation_began(shared.now_ms());
+                let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+                shared.ledger().listener.saturation_ended(shared.now_ms());
+                slot
+            }
+        };
         match listener.accept().await {
             Ok((stream, _)) => {
                 let shared = Arc::clone(&shared);
@@ -156,14 +183,23 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
 async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let request = match wire::read_request(&mut stream).await {
         Ok(request) => request,
-        Err(Unread::Refused(status)) => return wire::answer(&mut stream, status, &[]).await,
-        Err(Unread::Gone) => return,
+        Err(Unread::Refused(status)) => {
+            *shared.ledger().listener.refused.entry(status).or_default() += 1;
+            return wire::answer(&mut stream, status, &[]).await;
+        }
+        Err(Unread::Gone) => {
+            shared.ledger().listener.unread_connections += 1;
+            return;
+        }
     };
     // A real sender signs with the real time: its timestamp is judged against the machine's clock.
-    let now_s = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     let incoming = Incoming { path: &request.path, headers: &request.headers, body: &request.body };
-    let (index, answer) = shared.ledger().admit(&incoming, &shared.reading, &shared.plan, shared.now_ms(), now_s);
+    let (index, answer) = shared.ledger().admit(&incoming, &shared.reading, &shared.plan, shared.now_ms(), now_unix_ms);
     let outcome = match answer {
+        Answer::Status { status, headers } if (200..300).contains(&status) => {
+            return success(stream, shared, index, status, &headers).await;
+        }
         Answer::Status { status, headers } => {
             wire::answer(&mut stream, status, &headers).await;
             Outcome::Answered { status }
@@ -182,4 +218,21 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
     };
     let now = shared.now_ms();
     shared.ledger().finish(index, outcome, now);
+}
+
+/// A 2xx: held a moment so that a burst is seen in flight, then written. A sender that hangs up
+/// during the hold gave up first (its timeout, which a scaled run makes short): a failed attempt.
+/// One that resets the connection after it with the answer unread may not have seen it either:
+/// its next attempt is then a retry, not a resend.
+async fn success(mut stream: TcpStream, shared: Arc<Shared>, index: usize, status: u16, headers: &[(String, String)]) {
+    if wire::hold(&mut stream, shared.success_hold_ms).await {
+        let now = shared.now_ms();
+        return shared.ledger().finish(index, Outcome::SenderGaveUp, now);
+    }
+    wire::answer(&mut stream, status, headers).await;
+    let now = shared.now_ms();
+    shared.ledger().finish(index, Outcome::Answered { status }, now);
+    if !wire::answer_read(&mut stream, shared.close_watch_ms).await {
+        shared.ledger().unread(index);
+    }
 }

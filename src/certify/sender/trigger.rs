@@ -13,13 +13,64 @@ pub struct Triggers {
     command: String,
     url: String,
     running: Vec<(u32, Child)>,
+    /// Events whose trigger did not start or exited with a failure.
+    failed: std::collections::BTreeSet<u32>,
     /// What went wrong with a trigger, for the report.
     pub notes: Vec<String>,
 }
 
+/// How long the next trigger waits for the previous one's event to arrive (unless that trigger
+/// failed first): one slow to start delays the others this much at most.
+pub const ARRIVAL_WAIT_MS: u64 = 5_000;
+
+/// The order events are asked for: 1 to 5 one after another, each once the one before arrived
+/// (so that events are numbered by `HOOKSIM_EVENT`, and play its failure), its trigger failed,
+/// or [`ARRIVAL_WAIT_MS`] passed; 6 (the 410) once the others are settled, since a profile that
+/// disables on it would stop them.
+#[derive(Default)]
+pub struct Sequence {
+    fired: u32,
+    fired_at_ms: u64,
+}
+
+impl Sequence {
+    /// Fires what is due at `now_ms`; `arrived(n)` says whether event `n` arrived, `others_settled`
+    /// whether events 1 to 5 are. Returns the event fired, if any: its event is awaited.
+    pub fn advance(
+        &mut self,
+        triggers: &mut Triggers,
+        now_ms: u64,
+        arrived: impl Fn(u32) -> bool,
+        others_settled: bool,
+    ) -> Option<u32> {
+        let last = self.fired;
+        let next = last + 1;
+        let ready = match next {
+            1 => true,
+            2..=5 => {
+                arrived(last) || triggers.failed(last) || now_ms >= self.fired_at_ms.saturating_add(ARRIVAL_WAIT_MS)
+            }
+            6 => others_settled,
+            _ => false,
+        };
+        if !ready {
+            return None;
+        }
+        triggers.fire(next);
+        self.fired = next;
+        self.fired_at_ms = now_ms;
+        Some(next)
+    }
+}
+
 impl Triggers {
     pub fn new(command: String, url: String) -> Triggers {
-        Triggers { command, url, running: Vec::new(), notes: Vec::new() }
+        Triggers { command, url, running: Vec::new(), failed: Default::default(), notes: Vec::new() }
+    }
+
+    /// Whether event `event`'s trigger did not start or exited with a failure.
+    pub fn failed(&self, event: u32) -> bool {
+        self.failed.contains(&event)
     }
 
     /// Starts the trigger for event `event` (1-based); does not wait for it.
@@ -34,22 +85,27 @@ impl Triggers {
             .spawn();
         match spawned {
             Ok(child) => self.running.push((event, child)),
-            Err(e) => self.notes.push(format!("trigger for event {event} did not start: {e}")),
+            Err(e) => {
+                self.failed.insert(event);
+                self.notes.push(format!("trigger for event {event} did not start: {e}"));
+            }
         }
     }
 
     /// Notes triggers that ended with a failure status.
     pub fn poll(&mut self) {
-        let notes = &mut self.notes;
+        let (notes, failed) = (&mut self.notes, &mut self.failed);
         self.running.retain_mut(|(event, child)| match child.try_wait() {
             Ok(None) => true,
             Ok(Some(status)) => {
                 if !status.success() {
+                    failed.insert(*event);
                     notes.push(format!("trigger for event {event} exited with {status}"));
                 }
                 false
             }
             Err(e) => {
+                failed.insert(*event);
                 notes.push(format!("trigger for event {event}: {e}"));
                 false
             }

@@ -157,6 +157,24 @@ pub async fn answer(stream: &mut TcpStream, status: u16, headers: &[(String, Str
     let _ = stream.shutdown().await;
 }
 
+/// After an answer: whether the peer read it, judged by how it closes within `watch_ms`. A client
+/// that read the answer closes in order (FIN); one that gave up first (its timeout) closes with
+/// the answer unread, and its kernel resets the connection. `false` only for a reset: a peer
+/// still quiet at the end of the watch is taken to have read it.
+pub async fn answer_read(stream: &mut TcpStream, watch_ms: u64) -> bool {
+    let closed = async {
+        let mut sink = [0u8; 1024];
+        loop {
+            match stream.read(&mut sink).await {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) => return e.kind() != std::io::ErrorKind::ConnectionReset,
+            }
+        }
+    };
+    tokio::time::timeout(ms(watch_ms), closed).await.unwrap_or(true)
+}
+
 /// Says nothing until the peer closes its side (true: it gave up) or `cap_ms` passes (false).
 pub async fn hold(stream: &mut TcpStream, cap_ms: u64) -> bool {
     let wait = async {

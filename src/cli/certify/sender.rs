@@ -1,7 +1,8 @@
 //! `hooksim certify sender --listen ADDR`: serve an endpoint, print its URL first, play the
 //! failure script to the sender pointed at it, and grade what arrives. Exit 0 when every observed
-//! check passed, 1 when a check failed, 2 for bad flags, an address that cannot be listened on,
-//! or a report that cannot be written.
+//! check passed, 1 when a check failed or when no check observed anything (a trigger that fails,
+//! requests all refused unread), 2 for bad flags, an address that cannot be listened on, or a
+//! report that cannot be written.
 
 use super::super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
@@ -56,7 +57,7 @@ pub struct CertifySenderArgs {
     /// way: how CI keeps a run short. Retry-After stays in real seconds.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     time_scale: u32,
-    /// The least tolerance on a measured delay (wall ms); default 1000 / time scale, at least 50;
+    /// The least tolerance on a measured delay (wall ms); default 1000 / time scale, at least 200;
     /// at most 3600000 (an hour).
     #[arg(long, value_parser = clap::value_parser!(u64).range(..=TOLERANCE_MS_MAX))]
     tolerance_ms: Option<u64>,
@@ -75,8 +76,8 @@ fn parse_budget(text: &str) -> Result<u64, String> {
 
 pub fn run(args: CertifySenderArgs) -> u8 {
     match certify_sender(&args) {
-        Ok(report) if report.has_failures() => EXIT_FAILED,
-        Ok(_) => EXIT_OK,
+        Ok(report) if report.passed() => EXIT_OK,
+        Ok(_) => EXIT_FAILED,
         Err(e) => {
             eprintln!("hooksim certify sender: {e:#}");
             EXIT_BAD_INPUT
