@@ -226,10 +226,10 @@ pub fn run_scenario_live_with(
     let mut run = run_on(&verifiable, Engine::Live, seed, limits, |world| {
         crate::live::run_observed(world, bindings, limits, options).0
     });
-    if verifiable.expectations.is_empty() {
-        if let Some(first) = not_verified.first() {
-            run.failures.push(nothing_verified(first, not_verified.len()));
-        }
+    if verifiable.expectations.is_empty()
+        && let Some(first) = not_verified.first()
+    {
+        run.failures.push(nothing_verified(first, not_verified.len()));
     }
     run.not_verified = not_verified;
     run.bindings = bindings.flags();
