@@ -139,6 +139,9 @@ impl Pipe {
         group::signal(&self.child, group::Signal::Kill);
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // SIGKILL lands asynchronously; give the rest of the group its bounded moment to go, so
+        // a run that returns has (almost always) left nothing behind.
+        group::await_empty(&mut self.child);
         self.readers.clear();
         self.ended = true;
     }
