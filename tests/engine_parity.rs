@@ -399,3 +399,30 @@ fn a_body_past_the_receivers_limit_is_413_on_both_engines() {
         assert_eq!(outcomes(&trace), ["Status { code: 200 }", "Status { code: 413 }", "Status { code: 413 }"]);
     }
 }
+
+/// Receivers nothing addresses are no hosts of the network engine (turmoil would walk their links
+/// every tick): adding 200 of them changes neither engine's trace, and one a timeline step names
+/// (crashed and restarted while the shop's delivery fails and retries) is still a host both
+/// engines handle alike.
+#[test]
+fn idle_receivers_change_no_trace_and_a_named_one_still_takes_its_steps() {
+    let failing = Behaviour { replies: vec![Reply::status(500), Reply::status(500)], ..Behaviour::default() };
+    let plain = one_shop(failing.clone(), vec![]);
+    let mut crowded = plain.clone();
+    for i in 0..200 {
+        let host = format!("idle-{i}");
+        crowded.receivers.push(ReceiverSpec { host, kind: ReceiverKind::Dedup, behaviour: Behaviour::default() });
+    }
+    let [model_plain, net_plain] = both(&plain);
+    let [model_crowded, net_crowded] = both(&crowded);
+    assert_eq!(model_plain.sha256(), model_crowded.sha256(), "the model engine ignores idle receivers");
+    assert_eq!(net_plain.sha256(), net_crowded.sha256(), "so does the network engine");
+    assert_parity(&crowded).unwrap();
+
+    let idle = Host::Receiver("idle-7".into());
+    crowded.timeline.push(at_s(20, Action::Crash(idle.clone())));
+    crowded.timeline.push(at_s(40, Action::Partition { from: Host::Dispatcher, to: idle.clone(), one_way: false }));
+    crowded.timeline.push(at_s(60, Action::Restart(idle)));
+    crowded.timeline.sort_by_key(|s| s.at);
+    assert_parity(&crowded).unwrap();
+}
