@@ -5,6 +5,10 @@
 //!   second of a bare turmoil loop (one connection per POST, the same receiver router, the same
 //!   concurrency, the same tick); target: the engine at least half the bare loop.
 //!
+//! - `net/idle_hosts/*`: the ten-day failing world with 10, 100 and 1,000 receivers nothing
+//!   addresses beside the shop (issue 20: the cost per attempt should not follow idle hosts; the
+//!   ratio to the 10-receiver world is the result).
+//!
 //! Run on one core: `taskset -c 0 cargo bench --bench net`.
 
 use bytes::Bytes;
@@ -141,5 +145,21 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, failing, throughput);
+/// The ten-day failing world with `idle` more receivers that no webhook and no timeline step
+/// names: each costs nothing if the engine makes hosts only of addressed receivers.
+fn idle_hosts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("net/idle_hosts");
+    group.sample_size(20);
+    for idle in [10, 100, 1_000] {
+        let mut world = failing_world(10, 1);
+        for i in 0..idle {
+            let host = format!("idle-{i}");
+            world.receivers.push(ReceiverSpec { host, kind: ReceiverKind::Dedup, behaviour: Behaviour::default() });
+        }
+        group.bench_function(format!("{idle}"), |b| b.iter(|| black_box(hooksim::net::run(&world).unwrap())));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, failing, idle_hosts, throughput);
 criterion_main!(benches);
