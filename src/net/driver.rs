@@ -512,7 +512,7 @@ fn addressed_receivers(world: &World) -> std::collections::HashSet<&str> {
     let mut hosts: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let urls: Vec<String> = world.webhooks.iter().filter_map(|w| url_host(&w.url)).collect();
     for spec in &world.receivers {
-        if urls.iter().any(|h| *h == spec.host) {
+        if urls.contains(&spec.host) {
             hosts.insert(spec.host.as_str());
         }
     }
