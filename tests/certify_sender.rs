@@ -454,3 +454,33 @@ fn a_saturated_listener_is_reported_and_what_it_hid_is_not_failed() {
     assert!(table.contains("the listener was saturated"), "{table}");
     assert_ne!(exit, 2, "{table}");
 }
+
+/// A trigger that starts something in the background and exits: what it started ends with the
+/// run (each trigger leads a process group, killed at the end), never outliving it as an orphan.
+#[test]
+fn what_a_trigger_left_running_ends_with_the_run() {
+    let pids = temp("background-pids");
+    let _ = std::fs::remove_file(&pids);
+    let trigger = format!("sleep 600 & echo $! >> {}", pids.display());
+    let out = certify_trigger("background", (SCALE, "2s"), &[], &trigger);
+    assert_ne!(out.exit, 0, "nothing was sent, so nothing was observed: {}", out.table);
+    let listed = std::fs::read_to_string(&pids).expect("the triggers ran");
+    let _ = std::fs::remove_file(&pids);
+    assert!(!listed.trim().is_empty());
+    for pid in listed.lines() {
+        // SIGKILL lands asynchronously; a few seconds is a hang guard, not a timing claim.
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next()) != Some(Some('Z')))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while alive() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let outlived = alive();
+        if outlived {
+            let _ = Command::new("kill").args(["-9", pid]).status();
+        }
+        assert!(!outlived, "the sleep {pid} a trigger started outlived the run");
+    }
+}

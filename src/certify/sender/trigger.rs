@@ -1,7 +1,8 @@
 //! `--trigger CMD`: a shell command run once per event the endpoint wants, with the event's
 //! number in `HOOKSIM_EVENT` (1-based) and the endpoint's URL in `HOOKSIM_URL`. Its output goes
-//! to standard error, so standard output stays the report. A trigger still running when the run
-//! ends is killed (`sh` is; a long-running command should `exec` to be killed itself).
+//! to standard error, so standard output stays the report. Each trigger leads a process group of
+//! its own; when the run ends, every trigger's group is killed, so a sender a trigger started in
+//! the background (`python3 sender.py &`) does not outlive the run.
 
 use std::process::{Child, Command, Stdio};
 
@@ -13,6 +14,8 @@ pub struct Triggers {
     command: String,
     url: String,
     running: Vec<(u32, Child)>,
+    /// The process group of every trigger fired (its leader's id), ended with the run.
+    groups: Vec<u32>,
     /// Events whose trigger did not start or exited with a failure.
     failed: std::collections::BTreeSet<u32>,
     /// What went wrong with a trigger, for the report.
@@ -65,7 +68,14 @@ impl Sequence {
 
 impl Triggers {
     pub fn new(command: String, url: String) -> Triggers {
-        Triggers { command, url, running: Vec::new(), failed: Default::default(), notes: Vec::new() }
+        Triggers {
+            command,
+            url,
+            running: Vec::new(),
+            groups: Vec::new(),
+            failed: Default::default(),
+            notes: Vec::new(),
+        }
     }
 
     /// Whether event `event`'s trigger did not start or exited with a failure.
@@ -75,16 +85,22 @@ impl Triggers {
 
     /// Starts the trigger for event `event` (1-based); does not wait for it.
     pub fn fire(&mut self, event: u32) {
-        let spawned = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(&self.command)
             .env("HOOKSIM_EVENT", event.to_string())
             .env("HOOKSIM_URL", &self.url)
             .stdin(Stdio::null())
-            .stdout(Stdio::from(std::io::stderr()))
-            .spawn();
+            .stdout(Stdio::from(std::io::stderr()));
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let spawned = command.spawn();
         match spawned {
-            Ok(child) => self.running.push((event, child)),
+            Ok(child) => {
+                self.groups.push(child.id());
+                self.running.push((event, child));
+            }
             Err(e) => {
                 self.failed.insert(event);
                 self.notes.push(format!("trigger for event {event} did not start: {e}"));
@@ -118,16 +134,21 @@ impl Triggers {
         for _ in 0..EXIT_GRACE_MS / EXIT_POLL_MS {
             self.poll();
             if self.running.is_empty() {
-                return;
+                break;
             }
             std::thread::sleep(std::time::Duration::from_millis(EXIT_POLL_MS));
         }
         for (event, child) in &mut self.running {
+            kill_group(child.id());
             let _ = child.kill();
             let _ = child.wait();
             self.notes.push(format!("trigger for event {event} was still running at the end: killed"));
         }
         self.running.clear();
+        // What finished triggers left running in the background goes too.
+        for group in self.groups.drain(..) {
+            kill_group(group);
+        }
     }
 }
 
@@ -136,3 +157,17 @@ impl Drop for Triggers {
         self.stop();
     }
 }
+
+/// SIGKILL to every process in the group `leader` led. Harmless once the group is empty.
+#[cfg(unix)]
+fn kill_group(leader: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(leader) else { return };
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours; a negative id names the
+    // group. A group id is not handed out again while the group has a member.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_leader: u32) {}
