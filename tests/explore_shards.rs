@@ -64,8 +64,11 @@ fn four_shards_merge_to_the_bytes_of_one_run() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("overlapping"));
 }
 
+/// Files of a directory by name, with their bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
 /// The out file, the summary and each shrunk scenario and page of one run, read back.
-fn explored(dir: &Path, engine: &str, seeds: &str, jobs: &str) -> (Vec<u8>, Vec<u8>, Vec<(String, Vec<u8>)>) {
+fn explored(dir: &Path, engine: &str, seeds: &str, jobs: &str) -> (Vec<u8>, Vec<u8>, Files) {
     let (out, shrunk) = (dir.join(format!("{engine}-jobs{jobs}.jsonl")), dir.join(format!("{engine}-shrunk{jobs}")));
     let files = ["scenarios/naive-fulfils-cancelled-invoice.toml", "scenarios/week-of-failure-disables.toml"];
     let mut args = vec!["explore", files[0], files[1], "--seeds", seeds, "--engine", engine, "--claim-dedup"];
@@ -73,7 +76,7 @@ fn explored(dir: &Path, engine: &str, seeds: &str, jobs: &str) -> (Vec<u8>, Vec<
     args.extend(["--shrink", s(&shrunk)]);
     let run = hooksim(&args);
     assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
-    let mut written: Vec<(String, Vec<u8>)> = std::fs::read_dir(&shrunk)
+    let mut written: Files = std::fs::read_dir(&shrunk)
         .unwrap()
         .map(|e| e.unwrap().path())
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
