@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use hooksim::explore::nemesis::{RATE_MAX, Rates};
 use hooksim::explore::report::{Manifest, ScenarioHash, group, manifest_line, seed_line};
-use hooksim::explore::search::{ENGINE_STOPPED, JOBS_MAX, Plan, SeedResult};
+use hooksim::explore::search::{ENGINE_STOPPED, JOBS_MAX, Plan, SeedResult, each_on_threads};
 use hooksim::explore::shard::{SeedRange, Shard, from_env};
 use hooksim::protocol::INPUTS_PER_RUN_MAX;
 use hooksim::runner::{Engine, ExternalDispatcher};
@@ -223,17 +223,26 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
         manifest.seeds,
         results.len() - failed
     );
-    for g in group(&results) {
+    let groups = group(&results);
+    for g in &groups {
         outln!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
         if let Some(why) = &g.stopped {
             outln!("{}", indent(why));
         }
     }
-    for g in group(&results) {
+    // Each signature's shrink depends on its seed only: shrunk side by side, reported in order.
+    let mut shrunk = match &args.shrink {
+        Some(dir) => {
+            each_on_threads(&groups, jobs_of(args), |g| write_shrunk(plan, args, dir, &g.signature, g.seeds[0]))
+        }
+        None => Vec::new(),
+    }
+    .into_iter();
+    for g in &groups {
         let seed = g.seeds[0];
         outln!("reproduce {}: {}", g.signature, reproduce(args, seed));
-        if let Some(dir) = &args.shrink {
-            let path = write_shrunk(plan, args, dir, &g.signature, seed)?;
+        if let Some(path) = shrunk.next() {
+            let path = path?;
             let with = args.dispatcher.as_ref().map(|d| format!(" --dispatcher {d:?}")).unwrap_or_default();
             outln!("  shrunk to {}: hooksim run {} --engine {}{with}", path.display(), path.display(), manifest.engine);
         }

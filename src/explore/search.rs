@@ -9,7 +9,7 @@ use crate::world::{EngineFailure, RunLimits, RunOutput, World};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// Signature of a seed whose second run gave another trace.
@@ -208,6 +208,49 @@ impl Plan {
     }
 }
 
+/// `f` of each item on up to `jobs` threads (each taking the next item no thread has taken), the
+/// results in the items' order: the same for every `jobs` when `f` depends on its item only. A
+/// thread that cannot start leaves its items to the others; none at all: `f` runs here.
+pub fn each_on_threads<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = jobs.clamp(1, JOBS_MAX).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let work = || {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                match items.get(i) {
+                    Some(item) => mine.push((i, f(item))),
+                    None => return mine,
+                }
+            }
+        };
+        let handles: Vec<_> = (0..threads)
+            .map_while(|i| {
+                std::thread::Builder::new()
+                    .name(format!("explore-{i}"))
+                    .stack_size(SEED_THREAD_STACK_BYTES)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        // No thread started: the items are all still here to take.
+        let mut done = if handles.is_empty() { work() } else { Vec::new() };
+        for h in handles {
+            match h.join() {
+                Ok(mine) => done.extend(mine),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +319,15 @@ mod tests {
         assert_eq!(err.unwrap_err().to_string(), "full");
         assert_eq!(seen, 5);
         assert!(plan.run_seeds::<std::io::Error>(5..5, 2, |_| {}, |_| unreachable!()).is_ok());
+    }
+
+    #[test]
+    fn each_on_threads_keeps_the_items_order() {
+        let items: Vec<u64> = (0..50).collect();
+        let one = each_on_threads(&items, 1, |&s| s * s);
+        assert_eq!(one, items.iter().map(|s| s * s).collect::<Vec<_>>());
+        assert_eq!(each_on_threads(&items, 3, |&s| s * s), one);
+        assert_eq!(each_on_threads(&items, JOBS_MAX + 9, |&s| s * s), one);
+        assert!(each_on_threads(&[] as &[u64], 4, |&s| s).is_empty());
     }
 }
