@@ -161,6 +161,10 @@ fn explore_refuses_pipes_devices_and_other_bad_flags() {
         &["--inputs-per-run-max"],
     );
     refused(&["explore", "--seeds", "0..1", "--dispatcher", "x", "--reply-timeout-ms", "0"], &["--reply-timeout-ms"]);
+    let jobs_max = hooksim::explore::search::JOBS_MAX;
+    for jobs in ["0".to_string(), (jobs_max + 1).to_string(), "18446744073709551615".to_string()] {
+        refused(&["explore", "--seeds", "0..1", "--jobs", &jobs], &["--jobs", &format!("1..={jobs_max}")]);
+    }
 }
 
 /// A real out file of `explore --seeds 0..3` (one shard of one), as JSON values per line.

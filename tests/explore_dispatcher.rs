@@ -109,3 +109,39 @@ fn explore_with_a_dispatcher_process_exits_by_its_verdict() {
     let (code, stdout) = explore(&good);
     assert_eq!(code, Some(0), "{stdout}");
 }
+
+/// `--jobs 3` runs three dispatcher processes at once, each on its own state directory (none
+/// left behind): the out file is the bytes of `--jobs 1`'s.
+#[test]
+fn dispatcher_processes_on_three_threads_write_what_one_thread_writes() {
+    let Some(broken) = dispatcher(true, "jobs") else { return };
+    let dir = std::env::temp_dir().join(format!("hooksim-explore-jobs-{}", std::process::id()));
+    let explore = |jobs: &str| {
+        let out = dir.join(format!("jobs{jobs}.jsonl"));
+        let child = Command::new(env!("CARGO_BIN_EXE_hooksim"))
+            .current_dir(ROOT)
+            .args(["explore", TEMPLATE, "--seeds", "0..9", "--rerun-every", "4", "--dispatcher", &broken])
+            .args(["--jobs", jobs, "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let run = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+        assert_eq!(run.status.code(), Some(1), "{stdout}");
+        let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("hooksim-dispatcher-{pid}-")))
+            .collect();
+        assert!(left.is_empty(), "state directories left behind: {left:?}");
+        (std::fs::read_to_string(&out).unwrap(), stdout)
+    };
+    let (one, three) = (explore("1"), explore("3"));
+    assert!(one.1.contains(&format!("{SIGNATURE}:")), "{}", one.1);
+    assert_eq!(one, three);
+    let _ = std::fs::remove_dir_all(&dir);
+    remove(&broken);
+}

@@ -64,6 +64,53 @@ fn four_shards_merge_to_the_bytes_of_one_run() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("overlapping"));
 }
 
+/// Files of a directory by name, with their bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
+/// The out file, the summary and each shrunk scenario and page of one run, read back.
+fn explored(dir: &Path, engine: &str, seeds: &str, jobs: &str) -> (Vec<u8>, Vec<u8>, Files) {
+    let (out, shrunk) = (dir.join(format!("{engine}-jobs{jobs}.jsonl")), dir.join(format!("{engine}-shrunk{jobs}")));
+    let files = ["scenarios/naive-fulfils-cancelled-invoice.toml", "scenarios/week-of-failure-disables.toml"];
+    let mut args = vec!["explore", files[0], files[1], "--seeds", seeds, "--engine", engine, "--claim-dedup"];
+    args.extend(["--trace-entries-max", "300", "--rerun-every", "3", "--jobs", jobs, "--out", s(&out)]);
+    args.extend(["--shrink", s(&shrunk)]);
+    let run = hooksim(&args);
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut written: Files = std::fs::read_dir(&shrunk)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    written.sort();
+    // The summary names the shrunk files by path: the same directory for both.
+    let summary = String::from_utf8_lossy(&run.stdout).replace(s(&shrunk), "SHRUNK").into_bytes();
+    (std::fs::read(&out).unwrap(), summary, written)
+}
+
+/// `--jobs` changes how fast, not what: every byte written is the same for 1 and 3 threads.
+#[test]
+fn one_thread_and_three_write_the_same_bytes() {
+    let dir = scratch("jobs");
+    for (engine, seeds) in [("model", "0..300"), ("net", "0..60")] {
+        let (out1, summary1, shrunk1) = explored(&dir, engine, seeds, "1");
+        let (out3, summary3, shrunk3) = explored(&dir, engine, seeds, "3");
+        let text = String::from_utf8_lossy(&summary1);
+        assert!(text.contains("dedup-acted-twice") && text.contains("engine-stopped"), "{text}");
+        assert_eq!(String::from_utf8_lossy(&out1), String::from_utf8_lossy(&out3), "{engine}: out files");
+        assert_eq!(text, String::from_utf8_lossy(&summary3), "{engine}: summaries");
+        let names: Vec<&str> = shrunk1.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.len(), 4, "{engine}: a scenario and a page per signature: {names:?}");
+        assert_eq!(shrunk1, shrunk3, "{engine}: shrunk files");
+        let rows: Vec<u64> = String::from_utf8_lossy(&out1)
+            .lines()
+            .skip(1)
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seed"].as_u64().unwrap())
+            .collect();
+        let (a, b) = seeds.split_once("..").unwrap();
+        assert_eq!(rows, (a.parse().unwrap()..b.parse().unwrap()).collect::<Vec<u64>>(), "rows in seed order");
+    }
+}
+
 #[test]
 fn shards_of_different_runs_do_not_merge() {
     let dir = scratch("mismatch");

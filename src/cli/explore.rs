@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use hooksim::explore::nemesis::{RATE_MAX, Rates};
 use hooksim::explore::report::{Manifest, ScenarioHash, group, manifest_line, seed_line};
-use hooksim::explore::search::{ENGINE_STOPPED, Plan, SeedResult};
+use hooksim::explore::search::{ENGINE_STOPPED, JOBS_MAX, Plan, SeedResult, each_on_threads};
 use hooksim::explore::shard::{SeedRange, Shard, from_env};
 use hooksim::protocol::INPUTS_PER_RUN_MAX;
 use hooksim::runner::{Engine, ExternalDispatcher};
@@ -33,6 +33,10 @@ pub struct ExploreArgs {
     /// CIRCLE_NODE_TOTAL or BUILDKITE_PARALLEL_JOB + BUILDKITE_PARALLEL_JOB_COUNT; else all.
     #[arg(long)]
     pub shard: Option<Shard>,
+    /// Threads to run seeds on, 1 to 256 (JOBS_MAX); absent: every core this process may use. The
+    /// out file, the summary and the shrunk files are the same for every N.
+    #[arg(long, value_name = "N", value_parser = jobs())]
+    pub jobs: Option<usize>,
     /// Write a manifest line and one JSON line per seed here.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -88,6 +92,16 @@ pub struct ExploreArgs {
 /// A rate flag's values: 0 to [`RATE_MAX`] (clap names the flag and the range when refused).
 fn rate() -> clap::builder::RangedI64ValueParser<u32> {
     clap::value_parser!(u32).range(0..=i64::from(RATE_MAX))
+}
+
+/// `--jobs`: 1 to [`JOBS_MAX`] (clap names the flag and the range when refused).
+fn jobs() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=JOBS_MAX as u64)
+}
+
+/// The threads explore runs seeds on: `--jobs`, else every core the process may use.
+fn jobs_of(args: &ExploreArgs) -> usize {
+    args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(JOBS_MAX))
 }
 
 fn parse_engine(s: &str) -> Result<Engine, String> {
@@ -186,14 +200,18 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
     let seeds = manifest.shard_seeds;
     let progress = Progress::new(seeds.len());
     let mut results: Vec<SeedResult> = Vec::new();
-    for seed in seeds.start..seeds.end {
-        let r = plan.run_seed(seed);
-        if let Some(f) = out.as_mut() {
-            writeln!(f, "{}", seed_line(&r))?;
-        }
-        progress.seed_done(&r);
-        results.push(r);
-    }
+    plan.run_seeds(
+        seeds.start..seeds.end,
+        jobs_of(args),
+        |r| progress.seed_done(r),
+        |r| -> anyhow::Result<()> {
+            if let Some(f) = out.as_mut() {
+                writeln!(f, "{}", seed_line(&r))?;
+            }
+            results.push(r);
+            Ok(())
+        },
+    )?;
     if let Some(mut f) = out {
         f.flush()?;
     }
@@ -205,17 +223,26 @@ fn explore(plan: &Plan, manifest: &Manifest, args: &ExploreArgs) -> anyhow::Resu
         manifest.seeds,
         results.len() - failed
     );
-    for g in group(&results) {
+    let groups = group(&results);
+    for g in &groups {
         outln!("  {}: {} seed(s), e.g. {:?}", g.signature, g.seeds_failed, g.seeds);
         if let Some(why) = &g.stopped {
             outln!("{}", indent(why));
         }
     }
-    for g in group(&results) {
+    // Each signature's shrink depends on its seed only: shrunk side by side, reported in order.
+    let mut shrunk = match &args.shrink {
+        Some(dir) => {
+            each_on_threads(&groups, jobs_of(args), |g| write_shrunk(plan, args, dir, &g.signature, g.seeds[0]))
+        }
+        None => Vec::new(),
+    }
+    .into_iter();
+    for g in &groups {
         let seed = g.seeds[0];
         outln!("reproduce {}: {}", g.signature, reproduce(args, seed));
-        if let Some(dir) = &args.shrink {
-            let path = write_shrunk(plan, args, dir, &g.signature, seed)?;
+        if let Some(path) = shrunk.next() {
+            let path = path?;
             let with = args.dispatcher.as_ref().map(|d| format!(" --dispatcher {d:?}")).unwrap_or_default();
             outln!("  shrunk to {}: hooksim run {} --engine {}{with}", path.display(), path.display(), manifest.engine);
         }
