@@ -508,8 +508,8 @@ impl<'w, D: Dispatch> Driver<'w, D> {
 /// every host at each tick, so an idle receiver would cost every tick of the run (1,000 of them
 /// made one delivery take 18 s); left out, it costs nothing and can change nothing: nothing could
 /// reach it.
-fn addressed_receivers(world: &World) -> std::collections::HashSet<&str> {
-    let mut hosts: std::collections::HashSet<&str> = std::collections::HashSet::new();
+fn addressed_receivers(world: &World) -> std::collections::BTreeSet<&str> {
+    let mut hosts: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     let urls: Vec<String> = world.webhooks.iter().filter_map(|w| url_host(&w.url)).collect();
     for spec in &world.receivers {
         if urls.contains(&spec.host) {
