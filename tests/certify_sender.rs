@@ -468,19 +468,7 @@ fn what_a_trigger_left_running_ends_with_the_run() {
     let _ = std::fs::remove_file(&pids);
     assert!(!listed.trim().is_empty());
     for pid in listed.lines() {
-        // SIGKILL lands asynchronously; a few seconds is a hang guard, not a timing claim.
-        let alive = || {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next()) != Some(Some('Z')))
-        };
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while alive() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let outlived = alive();
-        if outlived {
-            let _ = Command::new("kill").args(["-9", pid]).status();
-        }
-        assert!(!outlived, "the sleep {pid} a trigger started outlived the run");
+        let gone = support::process::gone_within(pid, Duration::from_secs(5));
+        assert!(gone, "the sleep {pid} a trigger started outlived the run");
     }
 }

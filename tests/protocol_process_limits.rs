@@ -128,23 +128,11 @@ fn a_shrunk_runaway_stops_the_same_way_and_its_files_say_why() {
 /// (by its own pid), so that a failing test leaves nothing behind.
 fn all_gone(file: &std::path::Path) -> Result<usize, String> {
     let pids = std::fs::read_to_string(file).map_err(|e| format!("no pid file: {e}"))?;
-    // SIGKILL is delivered asynchronously: a process signalled an instant ago may still read as
-    // running. Each one gets a few seconds (a hang guard, not a timing claim) to be gone.
-    let alive = |pid: &str| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next()) != Some(Some('Z')))
-    };
-    let mut outlived = Vec::new();
-    for pid in pids.lines() {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while alive(pid) && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        if alive(pid) {
-            let _ = Command::new("kill").args(["-9", pid]).status();
-            outlived.push(pid.to_string());
-        }
-    }
+    let outlived: Vec<String> = pids
+        .lines()
+        .filter(|pid| !support::process::gone_within(pid, std::time::Duration::from_secs(5)))
+        .map(str::to_string)
+        .collect();
     if outlived.is_empty() {
         Ok(pids.lines().count())
     } else {

@@ -42,3 +42,23 @@ pub fn output_bounded(command: &mut Command, wall_max: Duration) -> (i32, String
     let (code, out) = wait_bounded(child, stdout, wall_max);
     (code, out, stderr_reader.join().unwrap_or_default())
 }
+
+/// Whether process `pid` is gone (or a zombie, which runs nothing) within `wall_max`; a process
+/// still running then is killed, so a failing test leaves no orphan. SIGKILL lands
+/// asynchronously, so a process signalled an instant ago may still read as running: the bound is
+/// a hang guard, not a timing claim.
+pub fn gone_within(pid: &str, wall_max: Duration) -> bool {
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next()) != Some(Some('Z')))
+    };
+    let deadline = std::time::Instant::now() + wall_max;
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if alive() {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+        return false;
+    }
+    true
+}
