@@ -55,22 +55,10 @@
 //! See `ARCHITECTURE.md` for the invariants.
 
 pub mod certify;
-pub mod core;
-pub mod domain;
 pub mod explore;
-pub mod live;
-pub mod model;
-pub mod net;
-pub mod policy;
-pub mod properties;
-pub mod protocol;
-pub mod receiver;
 pub mod runner;
-pub mod scenario;
-pub mod seed;
-pub mod shell;
-pub mod signing;
-pub mod time;
 pub mod timeline;
-pub mod trace;
-pub mod world;
+
+pub use hooksim_core::{core, domain, policy, seed, signing, time, trace};
+pub use hooksim_net::{live, net, protocol, receiver};
+pub use hooksim_sim::{model, properties, scenario, shell, world};

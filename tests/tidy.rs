@@ -1,6 +1,9 @@
 //! Tidy: the source obeys the invariants that no type can enforce (ARCHITECTURE.md,
-//! "Invariants"). The sans-IO core names no async runtime or network crate; no hash-ordered
-//! collection anywhere under `src/`; the wall clock and the OS's entropy only in the files that
+//! "Invariants"). The crates depend on each other only downwards (core, sim, net, hooksim), and
+//! the two lower crates declare no async runtime or network crate in their `Cargo.toml` (so the
+//! compiler holds the layering; this test holds the manifests); inside the `hooksim` crate each
+//! module names only the modules its layer may; the sans-IO layers name no async runtime or
+//! network crate; no hash-ordered collection anywhere in the source; the wall clock and the OS's entropy only in the files that
 //! ARCHITECTURE.md allows, read from ARCHITECTURE.md itself so the list and the check cannot drift;
 //! the binary prints through `outln!`, which survives a closed pipe.
 //!
@@ -29,6 +32,32 @@ const WALL_CLOCK: [&str; 9] = [
     "from_entropy",
 ];
 
+/// Source roots without IO: their files may not name an IO crate (and their crates may not
+/// depend on one, [`the_crates_depend_only_downwards`]).
+const SANS_IO_ROOTS: [&str; 2] = ["crates/hooksim-core/src/", "crates/hooksim-sim/src/"];
+
+/// Every source root, walked by the scan.
+const SOURCE_ROOTS: [&str; 4] = ["src", "crates/hooksim-core/src", "crates/hooksim-sim/src", "crates/hooksim-net/src"];
+
+/// The workspace's crates, bottom up, with the hooksim crates each may depend on.
+const LAYERS: [(&str, &[&str]); 4] = [
+    ("crates/hooksim-core", &[]),
+    ("crates/hooksim-sim", &["hooksim-core"]),
+    ("crates/hooksim-net", &["hooksim-core", "hooksim-sim"]),
+    (".", &["hooksim-core", "hooksim-sim", "hooksim-net"]),
+];
+
+/// Inside the `hooksim` crate: the top modules each module may not name (`crate::x`). The
+/// timeline draws a trace and knows nothing of runs; the runner runs scenarios and knows
+/// nothing of certification or exploration; certification does not explore, exploration does
+/// not certify.
+const MODULE_RULES: [(&str, &[&str]); 4] = [
+    ("src/timeline", &["runner", "certify", "explore", "net", "live", "protocol", "receiver"]),
+    ("src/runner", &["certify", "explore", "timeline"]),
+    ("src/certify", &["runner", "explore", "timeline"]),
+    ("src/explore", &["certify", "live"]),
+];
+
 const ALLOWED_START: &str = "<!-- tidy: wall-clock allowed";
 const ALLOWED_END: &str = "<!-- /tidy -->";
 
@@ -41,9 +70,17 @@ fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// with `/` separators; `wall_clock_allowed` comes from ARCHITECTURE.md.
 fn violations(path: &str, text: &str, wall_clock_allowed: &[String]) -> Vec<String> {
     let mut found = Vec::new();
-    let in_core = path.starts_with("src/core/");
+    let in_core = SANS_IO_ROOTS.iter().any(|root| path.starts_with(root));
     let clock_allowed = wall_clock_allowed.iter().any(|a| a == path);
+    let forbidden: &[&str] = MODULE_RULES.iter().find(|(root, _)| path.starts_with(root)).map_or(&[], |(_, f)| f);
     for (n, line) in code_lines(text) {
+        for module in forbidden {
+            if line.contains(&format!("crate::{module}::")) || line.contains(&format!("crate::{module};")) {
+                found.push(format!(
+                    "{path}:{n}: names `crate::{module}`, which its layer may not (tests/tidy.rs MODULE_RULES)"
+                ));
+            }
+        }
         if in_core {
             for krate in IO_CRATES {
                 if line.contains(&format!("{krate}::")) || line.contains(&format!("use {krate}")) {
@@ -113,16 +150,79 @@ fn the_source_keeps_the_invariants() {
     let allowed = allowed_from_architecture();
     let mut found = Vec::new();
     let mut files = 0;
-    for entry in WalkDir::new(crate_root().join("src")).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(entry.path()).unwrap();
-            found.extend(violations(&relative(entry.path()), &text, &allowed));
-            files += 1;
+    for root in SOURCE_ROOTS {
+        for entry in WalkDir::new(crate_root().join(root)).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                found.extend(violations(&relative(entry.path()), &text, &allowed));
+                files += 1;
+            }
         }
     }
-    assert!(files > 20, "found only {files} source files under src/");
+    assert!(files > 100, "found only {files} source files");
     assert!(found.is_empty(), "\n{}", found.join("\n"));
+}
+
+/// The `[dependencies]` table's crate names in a `Cargo.toml` (one `name = ...` per line).
+fn dependencies(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_deps = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+        } else if in_deps && let Some((name, _)) = line.split_once('=') {
+            names.push(name.trim().to_string());
+        }
+    }
+    names
+}
+
+/// What is wrong with one crate's dependencies: a hooksim crate above its layer, or an IO crate
+/// in a sans-IO crate.
+fn layer_violations(dir: &str, allowed: &[&str], deps: &[String]) -> Vec<String> {
+    let sans_io = SANS_IO_ROOTS.iter().any(|root| root.starts_with(&format!("{dir}/")));
+    let mut found = Vec::new();
+    for dep in deps {
+        if dep.starts_with("hooksim") && !allowed.contains(&dep.as_str()) {
+            found.push(format!("{dir}/Cargo.toml: depends on `{dep}`, above or beside its layer"));
+        }
+        if sans_io && IO_CRATES.iter().any(|io| dep == io || dep.starts_with(&format!("{io}-"))) {
+            found.push(format!("{dir}/Cargo.toml: a crate without IO depends on `{dep}`"));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_crates_depend_only_downwards() {
+    let mut found = Vec::new();
+    for (dir, allowed) in LAYERS {
+        let manifest = std::fs::read_to_string(crate_root().join(dir).join("Cargo.toml")).unwrap();
+        let deps = dependencies(&manifest);
+        assert!(!deps.is_empty() || dir == "crates/hooksim-core", "{dir}/Cargo.toml: no dependencies read");
+        found.extend(layer_violations(dir, allowed, &deps));
+    }
+    assert!(found.is_empty(), "\n{}", found.join("\n"));
+}
+
+#[test]
+fn a_lower_crate_naming_an_upper_one_or_an_io_crate_is_reported() {
+    let deps =
+        dependencies("[package]\nname = \"x\"\n[dependencies]\nhooksim-net = { workspace = true }\ntokio = \"1\"\n");
+    let found = layer_violations("crates/hooksim-sim", &["hooksim-core"], &deps);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("`hooksim-net`") && found[1].contains("`tokio`"));
+    assert!(layer_violations("crates/hooksim-net", &["hooksim-core"], &["tokio".to_string()]).is_empty());
+}
+
+#[test]
+fn a_module_naming_one_its_layer_may_not_is_reported() {
+    let found = violations("src/runner/human.rs", "use crate::certify::Report;\n", &[]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("src/runner/human.rs:1: names `crate::certify`"));
+    assert!(violations("src/cli/run.rs", "use crate::certify::Report;\n", &[]).is_empty());
 }
 
 #[test]
@@ -139,12 +239,12 @@ fn every_file_allowed_the_wall_clock_exists() {
 #[test]
 fn the_core_may_not_name_an_io_crate() {
     let code = "use std::fmt;\nuse tokio::time::sleep;\nfn f() { let _ = hyper::StatusCode::OK; }\n";
-    let found = violations("src/core/health.rs", code, &[]);
+    let found = violations("crates/hooksim-core/src/core/health.rs", code, &[]);
     assert_eq!(found.len(), 2, "{found:?}");
-    assert!(found[0].starts_with("src/core/health.rs:2: ") && found[0].contains("`tokio`"));
-    assert!(found[1].starts_with("src/core/health.rs:3: ") && found[1].contains("`hyper`"));
-    assert!(violations("src/net/http.rs", code, &[]).is_empty(), "shells may use them");
-    assert!(violations("src/core/x.rs", "// tokio::spawn would be wrong here\n", &[]).is_empty());
+    assert!(found[0].starts_with("crates/hooksim-core/src/core/health.rs:2: ") && found[0].contains("`tokio`"));
+    assert!(found[1].starts_with("crates/hooksim-core/src/core/health.rs:3: ") && found[1].contains("`hyper`"));
+    assert!(violations("crates/hooksim-net/src/net/http.rs", code, &[]).is_empty(), "shells may use them");
+    assert!(violations("crates/hooksim-core/src/core/x.rs", "// tokio::spawn would be wrong here\n", &[]).is_empty());
 }
 
 #[test]

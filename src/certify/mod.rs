@@ -15,8 +15,6 @@
 //! This runs on the real network with wall-clock timeouts; only the payloads are deterministic.
 
 pub mod case;
-pub mod client;
-pub mod effects;
 pub mod hint;
 pub mod late;
 pub mod library;
@@ -27,46 +25,15 @@ pub mod sender;
 pub mod signature;
 pub mod trial;
 pub mod verdict;
-pub mod wire;
 
 pub use case::{CaseId, CaseInfo, Group};
+pub use hooksim_net::effects;
+pub use hooksim_net::http::{Limits, accepted_then_dropped, client, wire};
 pub use report::{CaseResult, Observed, Report};
 pub use verdict::Verdict;
 
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// Every bound the harness puts on a receiver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Limits {
-    /// One request, connect to last body byte read. At the limit the attempt is a timeout. By
-    /// default the policy profile's attempt timeout ([`Limits::for_profile`]).
-    pub timeout_ms: u64,
-    /// Bytes of a delivery's answer read; the rest is left unread and the connection dropped.
-    pub response_bytes_max: usize,
-    /// Bytes of the effects list read; a longer list makes effects unavailable.
-    pub effects_bytes_max: usize,
-}
-
-impl Limits {
-    /// The limits with the request timeout a sender of `profile` gives an attempt: a receiver is
-    /// graded against the deadline it will really get.
-    pub fn for_profile(profile: crate::policy::Profile) -> Limits {
-        Limits { timeout_ms: profile.spec().attempt_timeout_ms, ..Limits::default() }
-    }
-}
-
-impl Default for Limits {
-    /// The `snapbill` profile's attempt timeout (30 s, hooksim's reading of the documentation).
-    fn default() -> Self {
-        Limits {
-            timeout_ms: crate::policy::Profile::Snapbill.spec().attempt_timeout_ms,
-            response_bytes_max: 64 * 1024,
-            effects_bytes_max: 8 * 1024 * 1024,
-        }
-    }
-}
 
 pub const SEED_DEFAULT: u64 = 0x5EED_5B11;
 
@@ -289,12 +256,4 @@ async fn reachable(url: &str, timeout_ms: u64) -> Result<(), CertifyError> {
         Ok(Err(e)) => Err(unreachable(e.to_string())),
         Err(_) => Err(unreachable(format!("no connection within {timeout_ms} ms"))),
     }
-}
-
-/// A connect error that means a listener was there: it accepted, then reset or closed.
-pub(crate) fn accepted_then_dropped(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe
-    )
 }

@@ -1,0 +1,89 @@
+//! What a caller tunes of a live run beyond the world itself: how long the effects lists are
+//! waited for at the end, which certificate authorities are trusted, and whether entries already
+//! on a list when the run starts count as acts of this run.
+
+/// Entries already on an effects list when the run starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EarlierEffects {
+    /// Not this run's doing: never traced (`hooksim run --receiver`).
+    #[default]
+    Ignored,
+    /// Counted as acts of the deliveries of this run that carry their uuid: a second
+    /// certification with the same seed sends the same uuids, and a receiver that acted on them
+    /// the first time has acted on them once, not zero times.
+    Counted,
+}
+
+use super::{Pace, Settle};
+
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// How virtual time relates to the wall clock (`hooksim dispatch` plays in real time).
+    pub pace: Pace,
+    pub settle: Settle,
+    /// PEM certificates of private certificate authorities to trust (`--ca-cert`), besides the
+    /// built-in roots.
+    pub ca_cert_pem: Option<Vec<u8>>,
+    pub earlier_effects: EarlierEffects,
+    /// Added to every event id (`body.id`) on the wire, not in the trace: the worlds number
+    /// their events from 1, and a receiver that remembers event ids must not meet the same id
+    /// from two runs, or from two worlds of one certification.
+    pub event_id_offset: u64,
+    /// End the run at the first attempt the receiver fails (a non-2xx answer, a timeout, a
+    /// broken connection: not a fault the timeline set up): certification has its verdict
+    /// then, and a receiver that never answers must not cost a ten-day story's every retry in
+    /// real timeouts.
+    pub stop_at_first_failure: bool,
+    /// Signs every attempt (over the bytes sent, the delivery uuid as message id, the wall
+    /// clock's time: a real receiver judges the timestamp against its own clock).
+    pub signer: Option<hooksim_core::signing::Signer>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            pace: Pace::Jumping,
+            settle: Settle::default(),
+            ca_cert_pem: None,
+            earlier_effects: EarlierEffects::default(),
+            event_id_offset: 0,
+            stop_at_first_failure: false,
+            signer: None,
+        }
+    }
+}
+
+/// Notes kept of how attempts failed on the wire (at most this many per run; later ones are
+/// counted, not kept).
+pub const WIRE_NOTES_MAX: usize = 1_000;
+
+/// How one attempt went wrong on the wire, in words: what the trace's outcome (`refused`,
+/// `reset`, a status) cannot say: a TLS error, a redirect's target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireNote {
+    pub attempt: u64,
+    pub delivery: uuid::Uuid,
+    pub what: String,
+    /// What kind of failure `what` tells (the advice follows it).
+    pub failure: crate::http::wire::WireFailure,
+}
+
+/// What the receiver wrote for one act it was seen to do (an entry of its effects list): its
+/// `kind` when it gave one, and its own words. The trace names the act without reading the
+/// words ([`crate::effects::act_name`]); certification shows them, and needs `kind` to
+/// tell a fulfilment from other work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActNote {
+    pub delivery: uuid::Uuid,
+    pub event: u64,
+    pub kind: Option<crate::effects::ActKind>,
+    pub said: Option<String>,
+}
+
+/// What a live run saw besides its trace (at most [`WIRE_NOTES_MAX`] of each; later ones are
+/// not kept).
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub notes: Vec<WireNote>,
+    pub acts: Vec<ActNote>,
+}

@@ -1,0 +1,98 @@
+//! The network engine: the same dispatcher core as the model engine, its attempts sent as real
+//! HTTP requests (hyper) to real axum receivers over turmoil's simulated TCP, with latency,
+//! partitions, holds and crashes, under a virtual clock that skips idle time.
+//!
+//! ## Hosts
+//! - `dispatcher` (`dispatcher_host.rs`): performs the core's outputs: one POST per attempt on a
+//!   new connection, and warning emails to `mail`. The core times attempts out itself; the host
+//!   keeps an exchange open a while longer so held requests and slow answers still land, late
+//!   (`LINGER_MS`, at most `LINGERING_MAX` at once).
+//! - `mail` (`mail_host.rs`): takes warning emails over HTTP.
+//! - one host per receiver, named by the host part of its webhook URLs (`receiver_host.rs`).
+//!
+//! ## One shell truth
+//! What happens to a message (a cut link refuses a connect at once, a hold keeps it, a crashed
+//! receiver's connects wait for its restart), which reply a receiver plays and what it means,
+//! warning emails and their retries, and which exchanges still linger are the shared shell's
+//! ([`hooksim_sim::shell`]), as in the model engine; the driver decides with it before anything reaches
+//! turmoil. `tests/engine_parity.rs` holds the two engines to one story.
+//!
+//! ## Time
+//! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation (`stage.rs`) hosts the
+//! whole run but is stepped only while something moves; when nothing can happen before the next
+//! deadline (a timeline step, a core timer, an email retry, a host's alarm, `alarm.rs`) the world's clock
+//! jumps there and turmoil's does not move. Hosts time things with alarms on the world's clock,
+//! never with turmoil's timers, so a 30 s timeout or an hour-long hold costs no ticks.
+//!
+//! ## Durability
+//! What must survive a crash lives outside the hosts, as a database would: the core (deliveries,
+//! webhook state), the email outbox, each receiver's book and script, the link state. A crash
+//! kills a host's tasks and in-flight connections; a restart serves again from that state.
+//!
+//! ## Determinism
+//! A pinned epoch, turmoil seeded from the world's seed, ids from the core's seeded RNG, no
+//! `tokio::select!` (its branch order is random without `--cfg tokio_unstable`; races are polled
+//! in a fixed order instead), no `Date` header, no real clock, ordered collections only.
+
+mod alarm;
+mod dispatcher_host;
+mod driver;
+mod http;
+mod journal;
+mod links;
+mod mail_host;
+mod receiver_host;
+mod stage;
+
+pub use driver::BUSY_TICKS_MAX;
+pub use hooksim_sim::shell::limits::IN_FLIGHT_MAX;
+pub use stage::{EPOCH_UNIX_SECS, UNFINISHED_CONNECTS_MAX};
+
+use hooksim_core::core::{Dispatch, Dispatcher};
+use hooksim_sim::world::{EngineFailure, RunLimits, RunOutput, World};
+
+/// Runs `world` to `world.end()` over the simulated network.
+pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
+    run_with(world, RunLimits::default())
+}
+
+/// [`run`] within `limits`.
+pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
+    run_dispatched(world, limits, reference_core(world))
+}
+
+/// [`run_with`] with a dispatcher the caller built (for a process, `crate::protocol::ProcessDispatcher`
+/// spawned with the world's policy, webhooks and seed) in place of the reference core. Generic, so
+/// the in-process core pays nothing for the choice.
+pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) -> Result<RunOutput, EngineFailure> {
+    driver::Driver::new(world, limits, core)?.run().map(|(out, _)| out)
+}
+
+fn reference_core(world: &World) -> Dispatcher {
+    Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed)
+}
+
+/// [`run`], and how many 1 ms ticks turmoil simulated (quiet time skipped costs none): the
+/// deterministic measure of how well idle time is skipped. On an error, the trace up to it.
+pub fn run_counting_ticks(world: &World) -> Result<(RunOutput, u64), EngineFailure> {
+    driver::Driver::new(world, RunLimits::default(), reference_core(world))?.run()
+}
+
+/// One POST on a new connection, as the dispatcher host sends it; for benchmarks that compare
+/// the engine with a bare turmoil HTTP loop. Must run inside a turmoil host.
+pub use http::post;
+
+/// Serves `router` on port 80 of the current turmoil host with the engine's server code (hyper,
+/// no `Date` header), without the engine's behaviour wrapper. Must run inside a turmoil host.
+pub async fn serve_router(router: axum::Router) -> turmoil::Result {
+    http::serve(move |request| {
+        let mut router = router.clone();
+        async move {
+            match tower_service::Service::call(&mut router, request).await {
+                Ok(response) => Ok(response),
+                Err(never) => match never {},
+            }
+        }
+    })
+    .await
+}

@@ -1,0 +1,44 @@
+//! The dispatcher protocol: the core's sans-IO shape spoken as JSON lines over a child process's
+//! stdin and stdout, so that a dispatcher written in any language runs in the simulated worlds
+//! under virtual time. `docs/protocol.md` is the specification.
+//!
+//! - [`message`]: every message, both directions, as serde types.
+//! - [`ProcessDispatcher`]: the harness side. Spawns a command, speaks the protocol, trusts
+//!   nothing it reads, and implements [`hooksim_core::core::Dispatch`] with the trace derived from what
+//!   the process said.
+//! - [`serve`]: the reference core served over the protocol (`hooksim dispatcher --stdio`).
+
+pub mod error;
+pub mod ledger;
+pub mod message;
+
+pub use error::{Problem, ProtocolError};
+
+/// The protocol version `hello` names. A process that answers another version is refused.
+pub const VERSION: u32 = 1;
+
+/// Longest line either side may write, newline excluded. A longer line from the process is a
+/// [`Problem::TooLong`]; the reference server refuses a longer input line the same way.
+pub const LINE_BYTES_MAX: usize = 8 * 1024 * 1024;
+
+/// Most output lines (sends, emails, facts) the process may write for one input before `done`.
+pub const OUTPUTS_PER_INPUT_MAX: usize = 10_000;
+
+/// Inputs (every line the harness writes, `hello` included) one run may send its dispatcher
+/// process, restarts included. A run that would send more stops there with an error naming this
+/// limit: a dispatcher that retries every second for ever ends in seconds, not hours. The heaviest
+/// library scenario sends the reference core a few hundred.
+pub const INPUTS_PER_RUN_MAX: u64 = 100_000;
+
+/// Wall-clock time the harness waits for each line the process owes (the `hello` answer, each
+/// output, `done`) before it gives up on the process.
+pub const REPLY_TIMEOUT_MS: u64 = 10_000;
+
+/// The process's stderr kept for the report: the last this many bytes.
+pub const STDERR_BYTES_MAX: usize = 64 * 1024;
+
+/// Characters of an offending line quoted in an error.
+pub const QUOTE_CHARS_MAX: usize = 200;
+
+/// The environment variable naming the process's state directory (also in `hello`).
+pub const STATE_DIR_ENV: &str = "HOOKSIM_STATE_DIR";
