@@ -4,9 +4,13 @@
 //! each library handed a re-serialised body instead of the bytes received fails
 //! `signature-raw-bytes` and `large-body`, both with the raw-bytes advice (negative controls).
 //!
+//! The same pair for Slack (`slack_sdk`'s `SignatureVerifier`, PyPI) and Shopify (no library:
+//! the check its documentation shows, in Python's standard library), in examples/receivers/providers.
+//!
 //! `.ci/run` installs the libraries (pip; `npm ci` in examples/receivers/octokit); where one is
 //! missing its test says SKIPPED and passes.
 
+use hooksim::certify::case::CaseId;
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Group, Limits, Report, Verdict, certify};
 use hooksim::signing::Scheme;
@@ -116,4 +120,37 @@ async fn octokit_webhooks_methods_from_npm_verifies_what_hooksim_signs() {
     let correct = start("node", &[&script, "--secret", secret]);
     let reserialising = start("node", &[&script, "--secret", secret, "--defect", "reserialises"]);
     control(correct, reserialising, Scheme::Github, secret).await;
+}
+
+const PROVIDERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/providers");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_sdk_from_pypi_verifies_what_hooksim_signs() {
+    if !python_has("slack_sdk") {
+        println!("SKIPPED: the `slack_sdk` Python package is not installed (pip install slack_sdk)");
+        return;
+    }
+    let script = format!("{PROVIDERS}/slack_receiver.py");
+    // Slack's documented example secret (policies.md).
+    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    // Valid, forgeries, stale and raw bytes: Slack sends one signature, so no rotation case.
+    assert_eq!(CaseId::signed(Scheme::Slack).len(), 4);
+    let correct = start("python3", &[&script, "--secret", secret]);
+    let reserialising = start("python3", &[&script, "--secret", secret, "--defect", "reserialises"]);
+    control(correct, reserialising, Scheme::Slack, secret).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shopify_documented_check_verifies_what_hooksim_signs() {
+    if !python_has("hmac") {
+        println!("SKIPPED: python3 is not installed");
+        return;
+    }
+    let script = format!("{PROVIDERS}/shopify_receiver.py");
+    let secret = "my_client_secret";
+    // Valid, forgeries and raw bytes: no timestamp is signed and one signature is sent.
+    assert_eq!(CaseId::signed(Scheme::Shopify).len(), 3);
+    let correct = start("python3", &[&script, "--secret", secret]);
+    let reserialising = start("python3", &[&script, "--secret", secret, "--defect", "reserialises"]);
+    control(correct, reserialising, Scheme::Shopify, secret).await;
 }

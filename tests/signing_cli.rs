@@ -124,3 +124,37 @@ fn ids_urls_and_timestamps_that_would_forge_a_header_or_a_bad_signature_exit_2()
         stdout(&sign(&[&secret[..], extra].concat(), b"{}"));
     }
 }
+
+#[test]
+fn prints_the_known_answers_of_slack_and_shopify() {
+    // policies.md, "Slack request signatures": Slack's documented example.
+    let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+    let args = ["--scheme", "slack", "--secret", "8f742231b10e8888abcd99yyyzzz85a5", "--timestamp", "1531420618"];
+    let out = stdout(&sign(&args, body.as_bytes()));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "x-slack-request-timestamp: 1531420618",
+            "x-slack-signature: v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+            "",
+        ]
+    );
+    // tests/signing_known_answers.rs: computed as Shopify's documentation verifies (not published).
+    let body = br#"{"id":450789469,"email":"bob.norman@mail.example.com","financial_status":"paid"}"#;
+    let out = stdout(&sign(&["--scheme", "shopify", "--secret", "my_client_secret"], body));
+    let (headers, curl) = out.split_once("\n\n").unwrap();
+    assert_eq!(headers, "x-shopify-hmac-sha256: DlU1FAxI+OeSWepe1XtqVjCrMPX+GGbEXS6a2XjBIPA=");
+    assert!(curl.contains(" -H 'x-shopify-hmac-sha256: DlU1FAxI+OeSWepe1XtqVjCrMPX+GGbEXS6a2XjBIPA='"), "{curl}");
+}
+
+#[test]
+fn slack_and_shopify_refuse_an_empty_secret_and_are_listed_as_known() {
+    for scheme in ["slack", "shopify"] {
+        let out = sign(&["--scheme", scheme, "--secret", ""], b"{}");
+        assert_eq!(out.status.code(), Some(2), "{scheme}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("secret is empty"), "{scheme}");
+    }
+    let out = sign(&["--scheme", "zoom", "--secret", "k"], b"{}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shopify, slack"));
+}

@@ -1,7 +1,8 @@
 //! Known answers for the signature schemes. Every vector below is copied, as data, from
-//! `shared/policies.md` ("Standard Webhooks signatures", "GitHub signatures"), which read them in
-//! the specification's and the libraries' own tests; the Stripe vector is checked against an
-//! independent implementation (Python's `hmac`).
+//! `shared/policies.md` ("Standard Webhooks signatures", "GitHub signatures", "Slack request
+//! signatures"), which read them in the specification's, the providers' and the libraries' own
+//! documentation and tests; the Stripe vector is checked against an independent implementation
+//! (Python's `hmac`), and the Shopify one was computed the way Shopify's documentation verifies.
 
 use hooksim::signing::{Scheme, Secret, SecretError, Signer, Verifier, VerifyError};
 
@@ -206,4 +207,134 @@ fn a_rotation_signs_with_every_secret_and_either_secret_verifies() {
             assert_eq!(Verifier::new(scheme, &[secret]).unwrap().verify(&signed, b"{}", 10), Ok(()), "{scheme}");
         }
     }
+}
+
+/// Slack's documented example (<https://api.slack.com/authentication/verifying-requests-from-slack>,
+/// via policies.md, "Slack request signatures"): a slash command's form body.
+const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+const SLACK_TIMESTAMP_S: i64 = 1531420618;
+const SLACK_BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+const SLACK_SIGNATURE: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+
+/// Shopify publishes no example vector. This one was COMPUTED, not published: with Python's
+/// `hmac` and `base64` exactly as the Python verification sample of Shopify's documentation
+/// (<https://shopify.dev/docs/apps/build/webhooks/subscribe/https>, "Verify the webhook") does,
+/// `base64.b64encode(hmac.new(CLIENT_SECRET.encode('utf-8'), data, hashlib.sha256).digest())`.
+const SHOPIFY_SECRET: &str = "my_client_secret";
+const SHOPIFY_BODY: &str = r#"{"id":450789469,"email":"bob.norman@mail.example.com","financial_status":"paid"}"#;
+const SHOPIFY_HMAC: &str = "DlU1FAxI+OeSWepe1XtqVjCrMPX+GGbEXS6a2XjBIPA=";
+/// The same body re-serialised (a space after the first colon), computed the same way.
+const SHOPIFY_RESERIALISED: &str =
+    r#"{"id": 450789469,"email":"bob.norman@mail.example.com","financial_status":"paid"}"#;
+
+fn slack_headers(timestamp: &str, signature: &str) -> Vec<(&'static str, String)> {
+    vec![("X-Slack-Request-Timestamp", timestamp.to_string()), ("X-Slack-Signature", signature.to_string())]
+}
+
+#[test]
+fn slack_documented_example_signs_and_verifies() {
+    let signed =
+        Signer::new(Scheme::Slack, &[SLACK_SECRET]).unwrap().sign("unused", SLACK_TIMESTAMP_S, SLACK_BODY.as_bytes());
+    assert_eq!(header(&signed, "x-slack-signature"), SLACK_SIGNATURE);
+    assert_eq!(header(&signed, "x-slack-request-timestamp"), "1531420618");
+    assert_eq!(signed.len(), 2, "no id header: Slack signs none");
+    let verifier = Verifier::new(Scheme::Slack, &[SLACK_SECRET]).unwrap();
+    let documented = slack_headers("1531420618", SLACK_SIGNATURE);
+    assert_eq!(verifier.verify(&documented, SLACK_BODY.as_bytes(), SLACK_TIMESTAMP_S), Ok(()));
+    assert_eq!(verifier.timestamp_s(&documented), Some(SLACK_TIMESTAMP_S));
+    // Five minutes either way are inside Slack's replay window; a second more is not.
+    assert_eq!(verifier.verify(&documented, SLACK_BODY.as_bytes(), SLACK_TIMESTAMP_S + 300), Ok(()));
+    assert_eq!(verifier.verify(&documented, SLACK_BODY.as_bytes(), SLACK_TIMESTAMP_S - 300), Ok(()));
+}
+
+#[test]
+fn slack_refuses_another_secret_another_body_a_stale_timestamp_and_a_malformed_header() {
+    let (t, body) = (SLACK_TIMESTAMP_S, SLACK_BODY.as_bytes());
+    let documented = slack_headers("1531420618", SLACK_SIGNATURE);
+    let wrong_secret = Verifier::new(Scheme::Slack, &["8f742231b10e8888abcd99yyyzzz85a6"]).unwrap();
+    assert!(matches!(wrong_secret.verify(&documented, body, t), Err(VerifyError::NoMatch { .. })));
+    let verifier = Verifier::new(Scheme::Slack, &[SLACK_SECRET]).unwrap();
+    // The form body decoded and encoded again (`%2F` written `/`): other bytes.
+    let reencoded = SLACK_BODY.replace("%2F", "/");
+    assert!(matches!(verifier.verify(&documented, reencoded.as_bytes(), t), Err(VerifyError::NoMatch { .. })));
+    assert!(matches!(verifier.verify(&documented, body, t + 301), Err(VerifyError::TimestampTooOld { .. })));
+    assert!(matches!(verifier.verify(&documented, body, t - 301), Err(VerifyError::TimestampInFuture { .. })));
+    // The timestamp is signed: moving it (into the window) breaks the signature.
+    let moved = slack_headers("1531420619", SLACK_SIGNATURE);
+    assert!(matches!(verifier.verify(&moved, body, t), Err(VerifyError::NoMatch { .. })));
+    let v1 = slack_headers("1531420618", &SLACK_SIGNATURE.replace("v0=", "v1="));
+    assert!(matches!(verifier.verify(&v1, body, t), Err(VerifyError::BadVersion { .. })));
+    let cut = slack_headers("1531420618", &SLACK_SIGNATURE[..20]);
+    assert!(matches!(verifier.verify(&cut, body, t), Err(VerifyError::BadEncoding { .. })));
+    let not_seconds = slack_headers("yesterday", SLACK_SIGNATURE);
+    assert!(matches!(verifier.verify(&not_seconds, body, t), Err(VerifyError::TimestampUnparsable(_))));
+    for missing in ["X-Slack-Request-Timestamp", "X-Slack-Signature"] {
+        let headers: Vec<_> = documented.iter().filter(|(n, _)| *n != missing).cloned().collect();
+        let err = verifier.verify(&headers, body, t).unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::MissingHeader(if missing.ends_with("Timestamp") {
+                "x-slack-request-timestamp"
+            } else {
+                "x-slack-signature"
+            })
+        );
+        assert_eq!(err.status(), 400);
+    }
+}
+
+#[test]
+fn shopify_computed_vector_signs_and_verifies_at_any_time() {
+    let signed = Signer::new(Scheme::Shopify, &[SHOPIFY_SECRET]).unwrap().sign("unused", 0, SHOPIFY_BODY.as_bytes());
+    assert_eq!(signed, vec![("x-shopify-hmac-sha256", SHOPIFY_HMAC.to_string())]);
+    let verifier = Verifier::new(Scheme::Shopify, &["an old secret", SHOPIFY_SECRET]).unwrap();
+    let with = |hmac: &str| vec![("X-Shopify-Hmac-SHA256", hmac.to_string())];
+    // No timestamp is signed: any `now` will do, and there is none to read back.
+    for now_s in [i64::MIN, 0, i64::MAX] {
+        assert_eq!(verifier.verify(&with(SHOPIFY_HMAC), SHOPIFY_BODY.as_bytes(), now_s), Ok(()));
+    }
+    assert_eq!(verifier.timestamp_s(&with(SHOPIFY_HMAC)), None);
+}
+
+#[test]
+fn shopify_refuses_another_secret_a_reserialised_body_hex_and_a_cut_header() {
+    let body = SHOPIFY_BODY.as_bytes();
+    let with = |hmac: &str| vec![("x-shopify-hmac-sha256", hmac.to_string())];
+    let wrong_secret = Verifier::new(Scheme::Shopify, &["my_client_secreT"]).unwrap();
+    assert!(matches!(wrong_secret.verify(&with(SHOPIFY_HMAC), body, 0), Err(VerifyError::NoMatch { .. })));
+    let verifier = Verifier::new(Scheme::Shopify, &[SHOPIFY_SECRET]).unwrap();
+    // The same JSON value in other bytes: the signature covers the bytes.
+    let reserialised = SHOPIFY_RESERIALISED.as_bytes();
+    assert!(matches!(verifier.verify(&with(SHOPIFY_HMAC), reserialised, 0), Err(VerifyError::NoMatch { .. })));
+    assert_eq!(verifier.verify(&with("CXiPUnpGromfdsgU0/BrcKsGSBZyHp6FXel4dgxpS+0="), reserialised, 0), Ok(()));
+    // The right tag written in hex (as GitHub writes its own) is not Shopify's base64.
+    let hex_tag = "0e5535140c48f8e79259ea5ed57b6a5630ab30f5fe1866c45d2e9ad978c120f0";
+    assert!(matches!(verifier.verify(&with(hex_tag), body, 0), Err(VerifyError::BadLength { bytes: 48, .. })));
+    assert!(matches!(verifier.verify(&with(&SHOPIFY_HMAC[..24]), body, 0), Err(VerifyError::BadLength { .. })));
+    assert!(matches!(verifier.verify(&with("not base64!"), body, 0), Err(VerifyError::BadEncoding { .. })));
+    assert!(matches!(verifier.verify(&with(""), body, 0), Err(VerifyError::BadLength { bytes: 0, .. })));
+    assert_eq!(
+        verifier.verify(&Vec::<(&str, &str)>::new(), body, 0),
+        Err(VerifyError::MissingHeader("x-shopify-hmac-sha256"))
+    );
+    for scheme in [Scheme::Shopify, Scheme::Slack] {
+        assert_eq!(Secret::parse(scheme, "").unwrap_err(), SecretError::Empty);
+    }
+}
+
+#[test]
+fn schemes_with_one_signature_sign_with_the_first_secret_of_a_rotation() {
+    let signed =
+        Signer::new(Scheme::Shopify, &[SHOPIFY_SECRET, "another"]).unwrap().sign("m", 0, SHOPIFY_BODY.as_bytes());
+    assert_eq!(header(&signed, "x-shopify-hmac-sha256"), SHOPIFY_HMAC);
+    let signed = Signer::new(Scheme::Slack, &[SLACK_SECRET, "another"]).unwrap().sign(
+        "m",
+        SLACK_TIMESTAMP_S,
+        SLACK_BODY.as_bytes(),
+    );
+    assert_eq!(header(&signed, "x-slack-signature"), SLACK_SIGNATURE);
+    assert!(!Scheme::Shopify.signs_with_every_secret() && !Scheme::Slack.signs_with_every_secret());
+    assert!(Scheme::Slack.signs_timestamp() && !Scheme::Shopify.signs_timestamp());
+    assert_eq!("shopify".parse::<Scheme>(), Ok(Scheme::Shopify));
+    assert_eq!("slack".parse::<Scheme>(), Ok(Scheme::Slack));
 }

@@ -8,8 +8,17 @@ use proptest::prelude::*;
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// An Ed25519 `v1a` key (32 bytes of 7): Standard Webhooks verifiers hold both kinds.
 const ED25519_SECRET: &str = "whsk_BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-const HEADER_NAMES: [&str; 6] =
-    ["webhook-id", "webhook-timestamp", "webhook-signature", "stripe-signature", "x-hub-signature-256", "x-other"];
+const HEADER_NAMES: [&str; 9] = [
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "stripe-signature",
+    "x-hub-signature-256",
+    "x-shopify-hmac-sha256",
+    "x-slack-request-timestamp",
+    "x-slack-signature",
+    "x-other",
+];
 
 fn scheme() -> impl Strategy<Value = Scheme> {
     prop::sample::select(Scheme::ALL.to_vec())
@@ -19,7 +28,7 @@ fn scheme() -> impl Strategy<Value = Scheme> {
 fn header_value() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         any::<Vec<u8>>(),
-        "(v1,|v1a,|v2,|t=|v1=|sha256=| |,|=|[0-9]{1,20}|-|[A-Za-z0-9+/=]{0,88}|[0-9a-f]{0,64}){0,8}"
+        "(v1,|v1a,|v2,|t=|v1=|v0=|sha256=| |,|=|[0-9]{1,20}|-|[A-Za-z0-9+/=]{0,88}|[0-9a-f]{0,64}){0,8}"
             .prop_map(String::into_bytes),
     ]
 }
@@ -61,8 +70,9 @@ proptest! {
         let mut changed = body.clone();
         changed[flip.index(body.len())] ^= 1;
         prop_assert!(verifier.verify(&signed, &changed, timestamp_s).is_err());
-        // The signed timestamp reads back (`certify sender` judges its freshness); GitHub signs none.
-        let expected = (scheme != Scheme::Github).then_some(timestamp_s);
+        // The signed timestamp reads back (`certify sender` judges its freshness); GitHub and
+        // Shopify sign none.
+        let expected = scheme.signs_timestamp().then_some(timestamp_s);
         prop_assert_eq!(verifier.timestamp_s(&signed), expected);
     }
 }

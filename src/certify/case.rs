@@ -75,8 +75,9 @@ impl CaseId {
         Self::MalformedJson,
     ];
 
-    /// The signature cases run with `--secret` for `scheme`: GitHub's scheme signs no timestamp
-    /// and carries one signature, so it has no stale or rotation case.
+    /// The signature cases run with `--secret` for `scheme`: a scheme that signs no timestamp
+    /// (GitHub, Shopify) has no stale case, and one that carries a single signature (GitHub,
+    /// Shopify, Slack) no rotation case.
     pub fn signed(scheme: crate::signing::Scheme) -> Vec<CaseId> {
         let all = [
             Self::SignatureValid,
@@ -85,8 +86,10 @@ impl CaseId {
             Self::SignatureRotation,
             Self::SignatureRawBytes,
         ];
-        let github = scheme == crate::signing::Scheme::Github;
-        all.into_iter().filter(|c| !(github && matches!(c, Self::SignatureStale | Self::SignatureRotation))).collect()
+        all.into_iter()
+            .filter(|c| scheme.signs_timestamp() || *c != Self::SignatureStale)
+            .filter(|c| scheme.signs_with_every_secret() || *c != Self::SignatureRotation)
+            .collect()
     }
 
     /// The certification scenario the case plays, or `None` for a case sent by hand.

@@ -29,7 +29,7 @@ impl Signing {
             // 24 bytes of base64 behind the prefix, as the scheme writes secrets.
             Scheme::StandardWebhooks => "whsec_Zm9yZ2VkLWJ5LWhvb2tzaW0tY2VydGlmeS0x",
             Scheme::Stripe => "whsec_forged_by_hooksim_certify",
-            Scheme::Github => "forged-by-hooksim-certify",
+            Scheme::Github | Scheme::Shopify | Scheme::Slack => "forged-by-hooksim-certify",
         };
         Signer::new(self.scheme, &[forged]).expect("the forged secrets are well-formed")
     }
@@ -44,8 +44,10 @@ fn signed(signer: &Signer, d: &Delivery, timestamp_s: i64) -> Vec<(String, Strin
     signer.sign(&d.uuid.to_string(), timestamp_s, &d.body).into_iter().map(|(n, v)| (n.to_string(), v)).collect()
 }
 
+/// `webhook-signature`, `stripe-signature`, `x-hub-signature-256`, `x-slack-signature`, and
+/// Shopify's `x-shopify-hmac-sha256`.
 fn is_signature(name: &str) -> bool {
-    name.contains("signature")
+    name.contains("signature") || name.contains("hmac")
 }
 
 /// Every signature value in `headers` changed by `change`.
@@ -53,12 +55,18 @@ fn with_signature(headers: &[(String, String)], change: impl Fn(&str) -> String)
     headers.iter().map(|(n, v)| (n.clone(), if is_signature(n) { change(v) } else { v.clone() })).collect()
 }
 
-/// The signature with its version prefix changed to one the scheme does not define.
+/// The signature with its version prefix changed to one the scheme does not define. Shopify's
+/// has no prefix: the same tag is written in hex, as a GitHub-style sender would write it.
 fn wrong_version(scheme: Scheme, value: &str) -> String {
     match scheme {
         Scheme::StandardWebhooks => value.replace("v1,", "v2,").replace("v1a,", "v2,"),
         Scheme::Stripe => value.replace("v1=", "v0="),
         Scheme::Github => value.replace("sha256=", "sha1="),
+        Scheme::Slack => value.replace("v0=", "v1="),
+        Scheme::Shopify => {
+            use base64::Engine as _;
+            hex::encode(base64::engine::general_purpose::STANDARD.decode(value).unwrap_or_default())
+        }
     }
 }
 
@@ -124,7 +132,7 @@ pub async fn rotation(d: &Delivery, s: &Signing, now_s: i64, t: &Target<'_>, sen
 fn stranger_secret(s: &Signing) -> &'static str {
     match s.scheme {
         Scheme::StandardWebhooks => "whsec_Zm9yZ2VkLWJ5LWhvb2tzaW0tY2VydGlmeS0x",
-        Scheme::Stripe | Scheme::Github => "whsec_forged_by_hooksim_certify",
+        Scheme::Stripe | Scheme::Github | Scheme::Shopify | Scheme::Slack => "whsec_forged_by_hooksim_certify",
     }
 }
 
@@ -154,6 +162,10 @@ mod tests {
         assert_eq!(wrong_version(Scheme::StandardWebhooks, "v1,abc v1,def"), "v2,abc v2,def");
         assert_eq!(wrong_version(Scheme::Stripe, "t=1,v1=ab"), "t=1,v0=ab");
         assert_eq!(wrong_version(Scheme::Github, "sha256=ab"), "sha1=ab");
+        assert_eq!(wrong_version(Scheme::Slack, "v0=ab"), "v1=ab");
+        assert_eq!(wrong_version(Scheme::Shopify, "q80="), "abcd");
+        assert!(is_signature("x-shopify-hmac-sha256") && is_signature("x-slack-signature"));
+        assert!(!is_signature("x-slack-request-timestamp") && !is_signature("webhook-id"));
         assert_eq!(truncated("v1,abcdef"), "v1,a");
         for scheme in Scheme::ALL {
             let s = Signing { scheme, secret: stranger_secret(&Signing { scheme, secret: String::new() }).into() };

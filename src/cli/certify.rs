@@ -65,7 +65,7 @@ pub struct CertifyReceiverArgs {
     /// timestamp, key rotation, raw bytes).
     #[arg(long)]
     secret: Option<String>,
-    /// The signature scheme of --secret: standard-webhooks, stripe or github.
+    /// The signature scheme of --secret: standard-webhooks, stripe, github, shopify or slack.
     #[arg(long, default_value = "standard-webhooks", requires = "secret")]
     scheme: Scheme,
     /// Also write the report as JSON to FILE.

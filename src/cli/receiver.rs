@@ -35,7 +35,7 @@ pub struct ReceiverArgs {
     /// 400/401 and never acted on.
     #[arg(long)]
     secret: Vec<String>,
-    /// The signature scheme the secrets are for: standard-webhooks, stripe or github.
+    /// The signature scheme the secrets are for: standard-webhooks, stripe, github, shopify or slack.
     #[arg(long, default_value = "standard-webhooks", requires = "secret")]
     scheme: Scheme,
     /// How far a signed timestamp may be from this machine's clock, either way.

@@ -11,16 +11,17 @@ use std::io::{Read as _, Write as _};
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
-    /// standard-webhooks (also Svix's), stripe, or github.
+    /// standard-webhooks (also Svix's), stripe, github, shopify or slack.
     #[arg(long)]
     scheme: Scheme,
     /// The signing secret (standard-webhooks: `whsec_<base64>`, or an Ed25519 `whsk_<base64>` key
-    /// for `v1a`). Repeat it for a key rotation: one signature per secret, the first for github.
+    /// for `v1a`). Repeat it for a key rotation: one signature per secret (standard-webhooks,
+    /// stripe); github, shopify and slack sign with the first.
     #[arg(long, required = true)]
     secret: Vec<String>,
-    /// The message id (`webhook-id`, `X-GitHub-Delivery`); by default derived from the body, so
-    /// the same body gets the same id. At most 256 bytes, no control characters (a CR or LF would
-    /// start another header).
+    /// The message id (`webhook-id`, `X-GitHub-Delivery`; shopify and slack send none); by default
+    /// derived from the body, so the same body gets the same id. At most 256 bytes, no control
+    /// characters (a CR or LF would start another header).
     #[arg(long, value_parser = parse_id)]
     id: Option<String>,
     /// Unix seconds to sign, from 0 to 253402300799 (9999-12-31T23:59:59Z); by default now.

@@ -49,7 +49,7 @@ pub struct CertifySenderArgs {
     /// Verify every attempt's signature with this secret (repeat for a rotation).
     #[arg(long)]
     secret: Vec<String>,
-    /// The signature scheme: standard-webhooks, stripe, github. Default: the profile's (svix and
+    /// The signature scheme: standard-webhooks, stripe, github, shopify, slack. Default: the profile's (svix and
     /// standard-webhooks: standard-webhooks; stripe: stripe; the others sign nothing, so name it).
     #[arg(long, requires = "secret")]
     scheme: Option<Scheme>,

@@ -1,5 +1,6 @@
 //! Webhook signatures as real senders make them: Standard Webhooks (`webhook-signature: v1,...`),
-//! Stripe (`Stripe-Signature: t=...,v1=...`) and GitHub (`X-Hub-Signature-256: sha256=...`).
+//! Stripe (`Stripe-Signature: t=...,v1=...`), GitHub (`X-Hub-Signature-256: sha256=...`), Shopify
+//! (`X-Shopify-Hmac-Sha256: <base64>`) and Slack (`X-Slack-Signature: v0=...`).
 //!
 //! Pure and clock-free: [`Signer::sign`] takes the message id, the timestamp and the exact body
 //! bytes and returns the headers to send; [`Verifier::verify`] takes the headers, the raw body
@@ -12,6 +13,8 @@ mod headers;
 mod mac;
 mod scheme;
 mod secret;
+mod shopify;
+mod slack;
 mod standard_webhooks;
 mod stripe;
 mod verify;

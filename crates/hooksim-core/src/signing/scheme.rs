@@ -11,17 +11,35 @@ pub enum Scheme {
     Stripe,
     /// `X-Hub-Signature-256: sha256=<hex>`, over the body alone (no timestamp, no replay window).
     Github,
+    /// `X-Shopify-Hmac-Sha256: <base64>`, over the body alone (no timestamp, no replay window).
+    Shopify,
+    /// `X-Slack-Request-Timestamp: <unix seconds>`, `X-Slack-Signature: v0=<hex>`.
+    Slack,
 }
 
 impl Scheme {
-    pub const ALL: [Scheme; 3] = [Self::StandardWebhooks, Self::Stripe, Self::Github];
+    pub const ALL: [Scheme; 5] = [Self::StandardWebhooks, Self::Stripe, Self::Github, Self::Shopify, Self::Slack];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::StandardWebhooks => "standard-webhooks",
             Self::Stripe => "stripe",
             Self::Github => "github",
+            Self::Shopify => "shopify",
+            Self::Slack => "slack",
         }
+    }
+
+    /// Whether a timestamp is signed (and so a replay window can be checked): not GitHub's nor
+    /// Shopify's, which sign the body alone.
+    pub fn signs_timestamp(self) -> bool {
+        !matches!(self, Self::Github | Self::Shopify)
+    }
+
+    /// Whether a request carries one signature per secret during a key rotation (Standard
+    /// Webhooks, Stripe); the others carry one, made with the first secret.
+    pub fn signs_with_every_secret(self) -> bool {
+        matches!(self, Self::StandardWebhooks | Self::Stripe)
     }
 }
 
@@ -32,7 +50,7 @@ impl fmt::Display for Scheme {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown signature scheme {0:?} (known: standard-webhooks, stripe, github)")]
+#[error("unknown signature scheme {0:?} (known: standard-webhooks, stripe, github, shopify, slack)")]
 pub struct UnknownScheme(String);
 
 impl FromStr for Scheme {

@@ -50,14 +50,15 @@ pub enum SecretError {
 impl Secret {
     /// Reads `text` as `scheme` writes secrets: Standard Webhooks decodes the base64 after a
     /// `whsec_` prefix (also without it, as its libraries do), or an Ed25519 `whsk_`/`whpk_` key;
-    /// Stripe and GitHub use the text's bytes as they are (a Stripe `whsec_...` secret included).
+    /// Stripe, GitHub, Shopify and Slack use the text's bytes as they are (a Stripe `whsec_...`
+    /// secret included).
     pub fn parse(scheme: Scheme, text: &str) -> Result<Self, SecretError> {
         if text.is_empty() {
             return Err(SecretError::Empty);
         }
         let key = match scheme {
             Scheme::StandardWebhooks => standard_webhooks_key(text)?,
-            Scheme::Stripe | Scheme::Github => Key::Hmac(text.as_bytes().to_vec()),
+            Scheme::Stripe | Scheme::Github | Scheme::Shopify | Scheme::Slack => Key::Hmac(text.as_bytes().to_vec()),
         };
         Ok(Self { key })
     }

@@ -1,10 +1,10 @@
 //! Signing and verifying, whatever the scheme: [`Signer`], [`Verifier`] and the one error type.
 
 use super::secret::Algorithm;
-use super::{Headers, Scheme, Secret, SecretError, github, standard_webhooks, stripe};
+use super::{Headers, Scheme, Secret, SecretError, github, shopify, slack, standard_webhooks, stripe};
 
 /// How far a signed timestamp may be from the receiver's clock, either way: 5 minutes, the
-/// Standard Webhooks and Stripe libraries' default.
+/// Standard Webhooks and Stripe libraries' default and the window Slack's documentation advises.
 pub const TOLERANCE_S_DEFAULT: i64 = 300;
 
 /// Echoed input is cut to this many characters in error messages.
@@ -73,13 +73,15 @@ impl Signer {
 
     /// The headers that sign `body` as message `id` sent at `timestamp_s` (unix seconds; in a
     /// simulation, the attempt's virtual time). Names are lower case. Standard Webhooks and Stripe
-    /// carry one signature per secret (`v1` for HMAC, `v1a` for Ed25519); GitHub, which has one
-    /// secret per hook, signs with the first.
+    /// carry one signature per secret (`v1` for HMAC, `v1a` for Ed25519); GitHub, Shopify and
+    /// Slack, which send one signature, sign with the first.
     pub fn sign(&self, id: &str, timestamp_s: i64, body: &[u8]) -> Vec<(&'static str, String)> {
         match self.scheme {
             Scheme::StandardWebhooks => standard_webhooks::sign(&self.secrets, id, timestamp_s, body),
             Scheme::Stripe => stripe::sign(&self.secrets, timestamp_s, body),
             Scheme::Github => github::sign(&self.secrets[0], id, body),
+            Scheme::Shopify => shopify::sign(&self.secrets[0], body),
+            Scheme::Slack => slack::sign(&self.secrets[0], timestamp_s, body),
         }
     }
 }
@@ -110,23 +112,27 @@ impl Verifier {
 
     /// `Ok` when a signature in `headers` matches the raw `body` bytes (exactly as received, not
     /// re-serialised) under one of the secrets, and its timestamp is within the tolerance of
-    /// `now_s` (unix seconds). GitHub signs no timestamp, so `now_s` does not matter there.
+    /// `now_s` (unix seconds). GitHub and Shopify sign no timestamp, so `now_s` does not matter
+    /// there.
     pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8], now_s: i64) -> Result<(), VerifyError> {
         let window = Window { now_s, tolerance_s: self.tolerance_s };
         match self.scheme {
             Scheme::StandardWebhooks => standard_webhooks::verify(headers, body, &self.secrets, window),
             Scheme::Stripe => stripe::verify(headers, body, &self.secrets, window),
             Scheme::Github => github::verify(headers, body, &self.secrets),
+            Scheme::Shopify => shopify::verify(headers, body, &self.secrets),
+            Scheme::Slack => slack::verify(headers, body, &self.secrets, window),
         }
     }
 
     /// The timestamp a request's signature headers carry (unix seconds), whether or not they
-    /// verify; `None` where there is none to read, or the scheme signs none (GitHub).
+    /// verify; `None` where there is none to read, or the scheme signs none (GitHub, Shopify).
     pub fn timestamp_s<H: Headers + ?Sized>(&self, headers: &H) -> Option<i64> {
         let text = match self.scheme {
             Scheme::StandardWebhooks => standard_webhooks::timestamp(headers),
             Scheme::Stripe => stripe::timestamp(headers),
-            Scheme::Github => None,
+            Scheme::Slack => slack::timestamp(headers),
+            Scheme::Github | Scheme::Shopify => None,
         };
         text?.trim().parse().ok()
     }

@@ -98,7 +98,7 @@ fn no_scheme(profile: Profile, what: &str) -> String {
     let name: &'static str = profile.into();
     format!(
         "the {what} needs a signature scheme and the {name} profile implies none (only svix, \
-         standard-webhooks and stripe do): add `scheme` to [signing] (standard-webhooks, stripe, github)"
+         standard-webhooks and stripe do): add `scheme` to [signing] (standard-webhooks, stripe, github, shopify, slack)"
     )
 }
 
