@@ -10,7 +10,7 @@
 //!   `explore::fingerprint` (the trace's JSON-lines SHA-256), for the before/after ratio.
 //!
 //! Both cycle through the same `SEEDS` seeds, so their means are over the same worlds.
-//! `cargo bench --bench explore -- --measurement-time 5` prints both; the ratio is
+//! `cargo bench --features bench --bench explore -- --measurement-time 5` prints both; the ratio is
 //! `explore/seed / explore/model_run_baseline`.
 
 use criterion::{Criterion, criterion_group, criterion_main};

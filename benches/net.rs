@@ -9,7 +9,7 @@
 //!   addresses beside the shop (issue 20: the cost per attempt should not follow idle hosts; the
 //!   ratio to the 10-receiver world is the result).
 //!
-//! Run on one core: `taskset -c 0 cargo bench --bench net`.
+//! Run on one core: `taskset -c 0 cargo bench --features bench --bench net`.
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -11,7 +11,7 @@
 //!
 //! The binary is the one cargo builds for benches beside this file (`CARGO_BIN_EXE_hooksim`,
 //! set for benches as for integration tests: `target/release/hooksim` under `cargo bench`).
-//! Short settings: `cargo bench --bench protocol -- --warm-up-time 1 --measurement-time 5`.
+//! Short settings: `cargo bench --features bench --bench protocol -- --warm-up-time 1 --measurement-time 5`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hooksim::protocol::{ProcessConfig, ProcessDispatcher};

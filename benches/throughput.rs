@@ -22,7 +22,7 @@
 //! The same receiver under `wrk` (`benches/wrk_post.lua`, its own process) is the outside
 //! ceiling; the README gives both.
 //!
-//! Short settings: `cargo bench --bench throughput -- --warm-up-time 1 --measurement-time 5`.
+//! Short settings: `cargo bench --features bench --bench throughput -- --warm-up-time 1 --measurement-time 5`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hooksim::domain::{Change, Client};
@@ -195,8 +195,9 @@ fn bare_run(client: &reqwest::Client, url: &str, in_flight: u32, round: u64) -> 
 
 /// The client the live shell uses for deliveries (no idle connection kept), or keep-alive.
 fn client(keep_alive: bool) -> reqwest::Client {
-    let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy();
-    let builder = if keep_alive { builder } else { builder.pool_max_idle_per_host(0) };
+    let builder = hooksim::http::builder(None, "hooksim-bench").unwrap();
+    // The shared builder keeps no idle connection; keep-alive puts reqwest's default back.
+    let builder = if keep_alive { builder.pool_max_idle_per_host(usize::MAX) } else { builder };
     builder.build().unwrap()
 }
 

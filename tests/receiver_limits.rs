@@ -45,7 +45,7 @@ async fn answer(stream: &mut TcpStream) -> String {
 }
 
 async fn deliver(addr: SocketAddr, body: String) -> u16 {
-    let client = reqwest::Client::builder().timeout(GUARD).build().unwrap();
+    let client = hooksim::http::builder(None, "hooksim-tests").unwrap().timeout(GUARD).build().unwrap();
     let response = client.post(format!("{}/webhook", base_url(addr))).body(body).send().await.unwrap();
     response.status().as_u16()
 }
@@ -127,7 +127,7 @@ async fn bodies_held_at_once_stay_within_the_budget_and_the_rest_get_503() {
 
 /// The status, or `None` when the connection broke first (a refusal may reset it).
 async fn try_deliver(addr: SocketAddr, body: String) -> Option<u16> {
-    let client = reqwest::Client::builder().timeout(GUARD).build().unwrap();
+    let client = hooksim::http::builder(None, "hooksim-tests").unwrap().timeout(GUARD).build().unwrap();
     let response = client.post(format!("{}/webhook", base_url(addr))).body(body).send().await.ok()?;
     Some(response.status().as_u16())
 }

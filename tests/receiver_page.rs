@@ -38,14 +38,14 @@ fn start(kind: ReceiverKind, secret: Option<&str>) -> Served {
 fn post(base: &str, body: &str) -> u16 {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let r = reqwest::Client::new().post(format!("{base}/webhook")).body(body.to_string()).send().await.unwrap();
+        let r = test_client().post(format!("{base}/webhook")).body(body.to_string()).send().await.unwrap();
         r.status().as_u16()
     })
 }
 
 fn get(base: &str, path: &str) -> String {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async { reqwest::get(format!("{base}{path}")).await.unwrap().text().await.unwrap() })
+    rt.block_on(async { test_client().get(format!("{base}{path}")).send().await.unwrap().text().await.unwrap() })
 }
 
 /// A paid delivery, the same again, a stale one, an unhandled path, and a body that is not JSON.
@@ -132,4 +132,8 @@ fn the_page_shows_every_delivery_as_text_in_chromium() {
         browse(&browser, &format!("{base}/"), &[&screenshot, "--window-size=1200,900", VIRTUAL_TIME]);
         assert!(shot.exists(), "no screenshot at {}", shot.display());
     }
+}
+
+fn test_client() -> reqwest::Client {
+    hooksim::http::builder(None, "hooksim-tests").unwrap().build().unwrap()
 }

@@ -22,7 +22,7 @@ async fn deliver_twice(kind: ReceiverKind) -> (Vec<TraceEvent>, serde_json::Valu
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = base_url(listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app(kind, options).0, std::future::pending()));
-    let http = reqwest::Client::new();
+    let http = hooksim::http::builder(None, "hooksim-tests").unwrap().build().unwrap();
     for _ in 0..2 {
         let r = http.post(format!("{base}/webhook")).body(PAID).send().await.unwrap();
         assert_eq!(r.status(), 200);

@@ -36,7 +36,7 @@ impl Served {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = base_url(listener.local_addr().unwrap());
         tokio::spawn(serve(listener, app(ReceiverKind::Dedup, options).0, std::future::pending()));
-        Self { base, http: reqwest::Client::new() }
+        Self { base, http: hooksim::http::builder(None, "hooksim-tests").unwrap().build().unwrap() }
     }
 
     async fn post(&self, headers: &[(&str, String)], body: &str) -> u16 {

@@ -18,8 +18,11 @@
 //! - [`http`]: the real HTTP client (reqwest) and how a failed exchange reads.
 //! - [`effects`]: the effects contract: what a receiver under test says it acted on.
 
+#[cfg(feature = "live")]
 pub mod effects;
+#[cfg(feature = "live")]
 pub mod http;
+#[cfg(feature = "live")]
 pub mod live;
 pub mod net;
 pub mod protocol;

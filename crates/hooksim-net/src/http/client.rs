@@ -70,24 +70,10 @@ impl Client {
     /// A client that also trusts the PEM certificates in `ca_cert_pem` (`--ca-cert`, a private CA).
     pub fn trusting(limits: Limits, ca_cert_pem: Option<&[u8]>) -> Result<Client, reqwest::Error> {
         let timeout = Duration::from_millis(limits.timeout_ms);
-        let roots = match ca_cert_pem {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)?,
-            None => Vec::new(),
-        };
-        let http = reqwest::Client::builder()
-            .tls_certs_merge(roots)
-            // Each request on a new connection, as each attempt of a real sender is: a receiver
-            // that deduplicates per connection must not pass.
-            .pool_max_idle_per_host(0)
+        let http = super::builder(ca_cert_pem, "hooksim-certify")?
             // Wall-clock timeouts: this talks to a real receiver, not the simulation.
             .timeout(timeout)
             .connect_timeout(timeout)
-            // A 3xx is an answer to grade (not a 2xx), not a place to go.
-            .redirect(reqwest::redirect::Policy::none())
-            // Certification talks to the URL given, never through an environment proxy.
-            .no_proxy()
-            // So a receiver's logs tell certification traffic from production.
-            .user_agent(concat!("hooksim-certify/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Client { http, limits })
     }

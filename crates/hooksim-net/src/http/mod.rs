@@ -7,6 +7,33 @@ pub mod wire;
 
 use serde::Serialize;
 
+/// Makes ring the process's rustls crypto provider, unless one is installed already (a program
+/// embedding hooksim keeps its own). reqwest is built without a provider of its own (no aws-lc C
+/// build), so any reqwest client in the process needs this first; [`builder`] calls it.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The one way a real HTTP client is begun: trusting the built-in roots plus the PEM
+/// certificates in `ca_cert_pem` (`--ca-cert`, a private CA), each request on a new connection
+/// (as each attempt of a real sender is: a receiver that deduplicates per connection must not
+/// pass), never following a redirect (a 3xx is an answer to grade, not a place to go), never
+/// through an environment proxy, and naming itself `agent` so a receiver's logs tell hooksim's
+/// traffic from production. Callers add their timeouts.
+pub fn builder(ca_cert_pem: Option<&[u8]>, agent: &str) -> Result<reqwest::ClientBuilder, reqwest::Error> {
+    install_crypto_provider();
+    let roots = match ca_cert_pem {
+        Some(pem) => reqwest::Certificate::from_pem_bundle(pem)?,
+        None => Vec::new(),
+    };
+    Ok(reqwest::Client::builder()
+        .tls_certs_merge(roots)
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(format!("{agent}/{}", env!("CARGO_PKG_VERSION"))))
+}
+
 /// Every bound the harness puts on a receiver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Limits {

@@ -71,18 +71,8 @@ impl Couriers {
     /// `ca_cert_pem`: private certificate authorities to trust besides the built-in roots;
     /// `effects_timeout_ms`: the deadline of one read of an effects list.
     pub fn new(ca_cert_pem: Option<&[u8]>, effects_timeout_ms: u64) -> Result<Couriers, reqwest::Error> {
-        let roots = match ca_cert_pem {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)?,
-            None => Vec::new(),
-        };
-        let deliveries = reqwest::Client::builder()
-            .tls_certs_merge(roots)
-            .pool_max_idle_per_host(0)
-            // A 3xx is a failed attempt (SnapBill), not a place to go.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .user_agent(concat!("hooksim/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        // Each attempt's own timeout is set per request (`fly`).
+        let deliveries = crate::http::builder(ca_cert_pem, "hooksim")?.build()?;
         let limits = crate::http::Limits {
             timeout_ms: effects_timeout_ms,
             effects_bytes_max: EFFECTS_BYTES_MAX,
