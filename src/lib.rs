@@ -54,11 +54,23 @@
 //! engine that stops early (an error, a limit, its watchdog) still returns the trace up to there.
 //! See `ARCHITECTURE.md` for the invariants.
 
+#[cfg(feature = "certify")]
 pub mod certify;
 pub mod explore;
 pub mod runner;
+mod sim;
 pub mod timeline;
 
 pub use hooksim_core::{core, domain, policy, seed, signing, time, trace};
-pub use hooksim_net::{live, net, protocol, receiver};
+#[cfg(feature = "live")]
+pub use hooksim_net::{http, live};
+pub use hooksim_net::{net, protocol, receiver};
 pub use hooksim_sim::{model, properties, scenario, shell, world};
+
+// The facade: what most users need, at the root.
+pub use net::Apps;
+pub use runner::{Engine, ScenarioRun};
+pub use scenario::Scenario;
+pub use sim::{Sim, SimError};
+pub use trace::{Trace, TraceEvent};
+pub use world::World;

@@ -6,6 +6,7 @@
 //! anything is in flight, time moves one tick at a time; when the network is quiet it jumps to
 //! the next deadline (a timeline step, a core timer, an email retry) or to the end of the world.
 
+use super::Apps;
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox, Job};
 use super::journal::{Journal, Note, Work};
@@ -78,7 +79,7 @@ pub(crate) struct Driver<'w, D> {
 }
 
 impl<'w, D: Dispatch> Driver<'w, D> {
-    pub(crate) fn new(world: &'w World, limits: RunLimits, core: D) -> Result<Driver<'w, D>, EngineError> {
+    pub(crate) fn new(world: &'w World, limits: RunLimits, core: D, apps: &Apps) -> Result<Driver<'w, D>, EngineError> {
         // Host names unique and not reserved, in-flight within the ports a host has, latency in
         // order: what this engine needs is what `World::validate` (and `hooksim check`) checks.
         world.check_runnable()?;
@@ -88,7 +89,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let addressed = addressed_receivers(world);
         for spec in world.receivers.iter().filter(|spec| addressed.contains(spec.host.as_str())) {
             names.push(spec.host.clone());
-            receivers.push(Receiver::new(spec, &world.signing, &journal));
+            receivers.push(Receiver::new(spec, &world.signing, &journal, apps.get(&spec.host).cloned()));
         }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
@@ -339,6 +340,12 @@ impl<'w, D: Dispatch> Driver<'w, D> {
                     }
                 }
                 Note::Event(event) => self.trace.push(at, event),
+                Note::ContractBroken { receiver, why } => {
+                    return Err(EngineError::Simulation(format!(
+                        "receiver {receiver} (the caller's router) broke the effects contract at {at}: {why}; \
+                         what it acted on cannot be seen, so nothing about it is judged"
+                    )));
+                }
             }
         }
         Ok(())

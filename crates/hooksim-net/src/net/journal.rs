@@ -20,6 +20,9 @@ pub(crate) enum Note {
     EmailTried { attempt: MailTry, outcome: Outcome },
     /// A receiver or the mail host did something the trace records as is.
     Event(TraceEvent),
+    /// A caller's own receiver broke the effects contract: what it acted on cannot be seen, so
+    /// nothing about its acts can be judged and the run stops with this error.
+    ContractBroken { receiver: String, why: String },
 }
 
 /// Notes in the order they happened. Shared with the receivers' `on_handled` hook, which must be

@@ -34,6 +34,7 @@
 //! `tokio::select!` (its branch order is random without `--cfg tokio_unstable`; races are polled
 //! in a fixed order instead), no `Date` header, no real clock, ordered collections only.
 
+mod acts;
 mod alarm;
 mod dispatcher_host;
 mod driver;
@@ -61,11 +62,33 @@ pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFai
     run_dispatched(world, limits, reference_core(world))
 }
 
+/// Receivers whose logic is the caller's own axum [`Router`](axum::Router), by host: each stands
+/// in for the world's receiver of that host (whose kind is then unused), behind the same scripted
+/// behaviour, signature check and network faults. What it acted on is read through the effects
+/// contract (`GET /effects`, as certification reads a real receiver) after each delivery it
+/// handled, and recorded in the trace as the reference receivers' acts are.
+pub type Apps = std::collections::BTreeMap<String, axum::Router>;
+
+/// [`run_with`] with some receivers played by the caller's own routers ([`Apps`]).
+pub fn run_with_apps(world: &World, limits: RunLimits, apps: &Apps) -> Result<RunOutput, EngineFailure> {
+    driver::Driver::new(world, limits, reference_core(world), apps)?.run().map(|(out, _)| out)
+}
+
+/// [`run_with_apps`] with a dispatcher the caller built in place of the reference core.
+pub fn run_dispatched_with_apps<D: Dispatch>(
+    world: &World,
+    limits: RunLimits,
+    core: D,
+    apps: &Apps,
+) -> Result<RunOutput, EngineFailure> {
+    driver::Driver::new(world, limits, core, apps)?.run().map(|(out, _)| out)
+}
+
 /// [`run_with`] with a dispatcher the caller built (for a process, `crate::protocol::ProcessDispatcher`
 /// spawned with the world's policy, webhooks and seed) in place of the reference core. Generic, so
 /// the in-process core pays nothing for the choice.
 pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) -> Result<RunOutput, EngineFailure> {
-    driver::Driver::new(world, limits, core)?.run().map(|(out, _)| out)
+    driver::Driver::new(world, limits, core, &Apps::new())?.run().map(|(out, _)| out)
 }
 
 fn reference_core(world: &World) -> Dispatcher {
@@ -75,7 +98,7 @@ fn reference_core(world: &World) -> Dispatcher {
 /// [`run`], and how many 1 ms ticks turmoil simulated (quiet time skipped costs none): the
 /// deterministic measure of how well idle time is skipped. On an error, the trace up to it.
 pub fn run_counting_ticks(world: &World) -> Result<(RunOutput, u64), EngineFailure> {
-    driver::Driver::new(world, RunLimits::default(), reference_core(world))?.run()
+    driver::Driver::new(world, RunLimits::default(), reference_core(world), &Apps::new())?.run()
 }
 
 /// One POST on a new connection, as the dispatcher host sends it; for benchmarks that compare

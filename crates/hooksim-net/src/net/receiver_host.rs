@@ -5,6 +5,7 @@
 //! got a request acts even if the sender gave up meanwhile (it times out, or crashes). Only a
 //! crash of the receiver itself stops it.
 
+use super::acts::Acts;
 use super::alarm::Alarms;
 use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
@@ -32,6 +33,8 @@ pub(crate) struct Receiver {
     router: Router,
     /// Its signature check, when it verifies; a rejection goes to the journal.
     door: Rc<Door>,
+    /// For a caller's own router: what it has reported acting on so far.
+    acts: Option<Rc<Acts>>,
 }
 
 /// What stands before a verifying receiver's logic.
@@ -42,7 +45,8 @@ struct Door {
 }
 
 impl Receiver {
-    pub(crate) fn new(spec: &ReceiverSpec, signing: &Signing, journal: &Journal) -> Receiver {
+    /// `app`: the caller's own router in place of the reference logic of `spec.kind`.
+    pub(crate) fn new(spec: &ReceiverSpec, signing: &Signing, journal: &Journal, app: Option<Router>) -> Receiver {
         // The book is the receiver's database: the router's state, which outlives the host.
         let state = Arc::new(ReceiverState {
             name: spec.host.clone(),
@@ -50,10 +54,12 @@ impl Receiver {
             book: Arc::new(Mutex::new(Book::default())),
             on_handled: Some(on_handled(spec.host.clone(), journal.clone())),
         });
+        let acts = app.as_ref().map(|_| Rc::new(Acts::new(&spec.host, journal)));
         Receiver {
             host: spec.host.clone(),
             conduct: Rc::new(RefCell::new(Conduct::new(spec.behaviour.clone()))),
-            router: router(state),
+            router: app.unwrap_or_else(|| router(state)),
+            acts,
             door: Rc::new(Door {
                 host: spec.host.clone(),
                 gate: Gate::of(signing, &spec.host),
@@ -73,10 +79,16 @@ impl Receiver {
         work: Work,
         alarms: Alarms,
     ) -> impl Future<Output = turmoil::Result> + 'static + use<> {
-        let (router, conduct, door) = (self.router.clone(), self.conduct.clone(), self.door.clone());
+        let (router, conduct, door, acts) =
+            (self.router.clone(), self.conduct.clone(), self.door.clone(), self.acts.clone());
         http::serve(move |request| {
-            let served =
-                Served { router: router.clone(), conduct: conduct.clone(), door: door.clone(), alarms: alarms.clone() };
+            let served = Served {
+                router: router.clone(),
+                conduct: conduct.clone(),
+                door: door.clone(),
+                alarms: alarms.clone(),
+                acts: acts.clone(),
+            };
             take(request, served, work.clone())
         })
     }
@@ -98,16 +110,18 @@ struct Served {
     conduct: Rc<RefCell<Conduct>>,
     door: Rc<Door>,
     alarms: Alarms,
+    acts: Option<Rc<Acts>>,
 }
 
 /// Reads the request, picks the scripted reply, and plays it; a reply with latency is played in a
 /// detached task, so that the receiver acts even if the connection dies while it waits.
 async fn take(request: Request<Incoming>, served: Served, work: Work) -> Result<Response<Body>, Dropped> {
-    let Served { router, conduct, door, alarms } = served;
+    let Served { router, conduct, door, alarms, acts } = served;
     let (mut parts, body) = request.into_parts();
     // A receiver is reached by host, whatever path its webhook URL names (as in the model
-    // engine): every POST goes to the reference router's delivery endpoint.
-    if parts.method == hyper::Method::POST {
+    // engine): every POST goes to the reference router's delivery endpoint. A caller's own
+    // router gets the path its webhook URL names.
+    if parts.method == hyper::Method::POST && acts.is_none() {
         parts.uri = hyper::Uri::from_static("/webhook");
     }
     // A body past the limit is refused before any reply of the sequence is used (the shell's
@@ -115,12 +129,17 @@ async fn take(request: Request<Incoming>, served: Served, work: Work) -> Result<
     let Some(bytes) = http::read_body(body, BODY_BYTES_MAX).await else {
         return Ok(http::status(413));
     };
+    if let Some(acts) = &acts {
+        acts.note_delivery(&bytes);
+    }
     let reply = conduct.borrow_mut().next_reply();
     let request = Request::from_parts(parts, Body::from(bytes));
     if reply.latency_ms == 0 {
         // Nothing to wait for: the handling completes within this poll, so the connection cannot
         // fail under it and there is nothing to detach.
-        return handle(reply, std::future::ready(()), request, router, &door, &alarms).await.ok_or(Dropped);
+        return handle(reply, std::future::ready(()), request, router, &door, &alarms, acts.as_deref())
+            .await
+            .ok_or(Dropped);
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let busy = work.start();
@@ -128,7 +147,7 @@ async fn take(request: Request<Incoming>, served: Served, work: Work) -> Result<
     let ready = alarms.until(alarms.now_ms().saturating_add(reply.latency_ms));
     tokio::task::spawn_local(async move {
         let _busy = busy;
-        let _ = tx.send(handle(reply, ready, request, router, &door, &alarms).await);
+        let _ = tx.send(handle(reply, ready, request, router, &door, &alarms, acts.as_deref()).await);
     });
     match rx.await {
         Ok(Some(response)) => Ok(response),
@@ -145,6 +164,7 @@ async fn handle(
     mut router: Router,
     door: &Door,
     alarms: &Alarms,
+    acts: Option<&Acts>,
 ) -> Option<Response<Body>> {
     ready.await;
     // The reply's meaning is the shared shell's (`play`); only the I/O is this host's.
@@ -154,10 +174,14 @@ async fn handle(
         return Some(http::status(status));
     }
     let response = if play.runs_logic {
-        match router.call(request).await {
-            Ok(response) => Some(response),
+        let response = match router.call(request).await {
+            Ok(response) => response,
             Err(never) => match never {},
+        };
+        if let Some(acts) = acts {
+            acts.read(&mut router).await;
         }
+        Some(response)
     } else {
         None
     };

@@ -10,6 +10,7 @@
 //! not know and to bodies it cannot read).
 
 mod book;
+pub mod effects;
 mod kind;
 mod logic;
 mod reason;

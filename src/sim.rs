@@ -1,0 +1,179 @@
+//! [`Sim`]: a scenario run from Rust, with the caller's own receivers, in four lines.
+//!
+//! ```
+//! # fn main() -> Result<(), hooksim::SimError> {
+//! let run = hooksim::Sim::from_file("scenarios/lost-answers-dedup.toml")?.seed(11).run()?;
+//! run.assert_passed();
+//! assert_eq!(run.attempts(), 6);
+//! # Ok(()) }
+//! ```
+//!
+//! A receiver of the scenario can be the caller's own axum [`Router`]: it gets each delivery
+//! on the simulated network (with the world's faults and its scripted behaviour in front), and
+//! says what it acted on through the effects contract, `GET /effects` answering
+//! `{"effects": [{"uuid": "<delivery uuid>"}, ...]}` (see `docs/certify.md`). A run with such a
+//! receiver runs on the network engine.
+
+use crate::net::Apps;
+use crate::runner::{Engine, ScenarioRun, run_on};
+use crate::scenario::{Scenario, ScenarioErrors, load_file_all, load_str};
+use crate::world::RunLimits;
+use axum::Router;
+use std::path::Path;
+
+/// A scenario ready to run: loaded, with its engine, seed and receivers chosen.
+#[derive(Clone)]
+#[must_use = "a Sim does nothing until `run`"]
+pub struct Sim {
+    scenario: Scenario,
+    engine: Engine,
+    seed: Option<u64>,
+    limits: RunLimits,
+    apps: Apps,
+}
+
+/// Why a [`Sim`] could not run: the scenario's every error, or a choice that does not fit it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The scenario file's errors, each at its `file:line:column`.
+    #[error("{0}")]
+    Scenario(#[from] ScenarioErrors),
+    /// A router was given for a host the scenario has no receiver for.
+    #[error("no receiver {host:?} in scenario {scenario}: a router stands in for one of its receivers ({known})")]
+    UnknownReceiver { host: String, scenario: String, known: String },
+    /// The chosen engine cannot run the caller's routers.
+    #[error("the {engine} engine runs the reference receivers only; a run with your own router runs on the net engine")]
+    EngineCannotHostRouters { engine: Engine },
+    /// The run's thread panicked (a panic in the caller's router).
+    #[error("the run panicked: {0}")]
+    Panicked(String),
+}
+
+impl Sim {
+    /// Loads a scenario file; every error of the file at once.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Sim, SimError> {
+        Ok(Sim::of(load_file_all(path)?))
+    }
+
+    /// A scenario from text; `name` is where its errors point.
+    ///
+    /// ```
+    /// let text = r#"
+    /// name = "one-payment"
+    /// description = "A new client, delivered once."
+    /// run_for = "1h"
+    /// [webhooks.shop]
+    /// url = "http://shop/webhook"
+    /// [receivers.shop]
+    /// kind = "dedup"
+    /// [[timeline]]
+    /// at = "0s"
+    /// add_client = { id = 1 }
+    /// [[expect]]
+    /// delivered = "shop"
+    /// exactly = 1
+    /// "#;
+    /// hooksim::Sim::from_str("one-payment.toml", text).unwrap().run().unwrap().assert_passed();
+    /// let broken = hooksim::Sim::from_str("broken.toml", "run_for = 3").unwrap_err();
+    /// assert!(broken.to_string().starts_with("broken.toml:1:"), "{broken}");
+    /// ```
+    pub fn from_str(name: impl AsRef<Path>, text: &str) -> Result<Sim, SimError> {
+        Ok(Sim::of(load_str(name, text)?))
+    }
+
+    /// A scenario already loaded.
+    pub fn of(scenario: Scenario) -> Sim {
+        Sim { scenario, engine: Engine::Net, seed: None, limits: RunLimits::default(), apps: Apps::new() }
+    }
+
+    /// The engine (default [`Engine::Net`], real HTTP on a simulated network; [`Engine::Model`] is
+    /// the pure model, faster, reference receivers only).
+    pub fn engine(mut self, engine: Engine) -> Sim {
+        self.engine = engine;
+        self
+    }
+
+    /// The world's seed, in place of the scenario's.
+    pub fn seed(mut self, seed: u64) -> Sim {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// What the run may cost (trace entries, network ticks, dispatcher inputs).
+    pub fn limits(mut self, limits: RunLimits) -> Sim {
+        self.limits = limits;
+        self
+    }
+
+    /// The scenario's receiver `host` played by `router`: the caller's own code.
+    pub fn receiver(mut self, host: &str, router: Router) -> Sim {
+        self.apps.insert(host.to_string(), router);
+        self
+    }
+
+    /// Runs the scenario and judges its expectations. Blocks until the world's end (virtual time:
+    /// milliseconds of wall time for days of world). Inside a tokio runtime it runs on a thread
+    /// of its own (the simulated network cannot start within a runtime); prefer
+    /// [`Sim::run_async`] there.
+    pub fn run(self) -> Result<ScenarioRun, SimError> {
+        self.check()?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Ok(self.run_here());
+        }
+        std::thread::scope(|scope| scope.spawn(|| self.run_here()).join()).map_err(panicked)
+    }
+
+    /// [`Sim::run`] for async code (`#[tokio::test]`): the run goes to tokio's blocking pool.
+    pub async fn run_async(self) -> Result<ScenarioRun, SimError> {
+        self.check()?;
+        tokio::task::spawn_blocking(move || self.run_here()).await.map_err(|e| {
+            if e.is_panic() { panicked(e.into_panic()) } else { SimError::Panicked("the run was cancelled".into()) }
+        })
+    }
+
+    fn check(&self) -> Result<(), SimError> {
+        if !self.apps.is_empty() && self.engine != Engine::Net {
+            return Err(SimError::EngineCannotHostRouters { engine: self.engine });
+        }
+        for host in self.apps.keys() {
+            if self.scenario.world.receiver(host).is_none() {
+                let known: Vec<&str> = self.scenario.world.receivers.iter().map(|r| r.host.as_str()).collect();
+                return Err(SimError::UnknownReceiver {
+                    host: host.clone(),
+                    scenario: self.scenario.name.clone(),
+                    known: if known.is_empty() { "it has none".into() } else { known.join(", ") },
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn run_here(&self) -> ScenarioRun {
+        let (engine, limits) = (self.engine, self.limits);
+        if self.apps.is_empty() {
+            return run_on(&self.scenario, engine, self.seed, limits, |world| engine.run_within(world, limits));
+        }
+        run_on(&self.scenario, engine, self.seed, limits, |world| crate::net::run_with_apps(world, limits, &self.apps))
+    }
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("scenario", &self.scenario.name)
+            .field("engine", &self.engine)
+            .field("seed", &self.seed)
+            .field("routers", &self.apps.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn panicked(payload: Box<dyn std::any::Any + Send>) -> SimError {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    SimError::Panicked(text)
+}
