@@ -5,6 +5,21 @@
 //! payloads rendered at send time, a `uuid` per delivery, a warning after a week of failure and
 //! then a disable.
 //!
+//! ```
+//! // A SnapBill world where the shop's first two answers are lost after it acted: the dedup
+//! // receiver acts once although the delivery came three times, in virtual time.
+//! let run = hooksim::Sim::from_file("scenarios/lost-answers-dedup.toml")?.run()?;
+//! run.assert_passed();
+//! # Ok::<(), hooksim::SimError>(())
+//! ```
+//!
+//! Your own receiver (an axum `Router`) takes the place of a scenario's receiver with
+//! [`Sim::receiver`]; `tests/facade.rs` catches one without dedup in that same world.
+//! The crates underneath, bottom up: `hooksim-core` (time, domain, policy, signing, trace, the
+//! sans-IO core), `hooksim-sim` (worlds, shell, model engine, scenarios, properties; no IO),
+//! `hooksim-net` (the simulated network, the live shell, served receivers, the protocol
+//! process); this crate adds the runner, certification, exploration, the timeline and the CLI.
+//!
 //! ## Map
 //! - [`time`]: virtual time ([`time::SimTime`], milliseconds), and [`time::TimeQueue`], the one
 //!   `(time, push order)` queue of timers and messages. Nothing on the simulated path reads a

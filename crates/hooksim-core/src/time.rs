@@ -8,6 +8,14 @@ mod queue;
 pub use queue::TimeQueue;
 
 /// Milliseconds since the start of a simulated world (or of a real run, for the real-network shell).
+///
+/// ```
+/// use hooksim_core::time::{DAY_MS, SimTime, format_ms};
+/// let warned = SimTime::from_millis(7 * DAY_MS).plus_ms(1);
+/// assert_eq!(warned.to_string(), "7d 00:00:00.001");
+/// assert_eq!(warned.ms_since(SimTime::ZERO), 7 * DAY_MS + 1);
+/// assert_eq!(format_ms(90_000), "1m 30s");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SimTime(u64);

@@ -382,6 +382,16 @@ impl Trace {
     }
 
     /// Reads back what [`Trace::to_json_lines`] wrote (a trailing newline is optional).
+    ///
+    /// ```
+    /// use hooksim_core::time::SimTime;
+    /// use hooksim_core::trace::{Trace, TraceEvent};
+    /// let mut trace = Trace::default();
+    /// trace.push(SimTime::from_millis(5), TraceEvent::DispatcherRestarted);
+    /// let text = trace.to_json_lines();
+    /// assert_eq!(Trace::from_json_lines(&text).unwrap().to_json_lines(), text);
+    /// assert!(Trace::from_json_lines("not a trace").is_err());
+    /// ```
     pub fn from_json_lines(text: &str) -> Result<Trace, TraceReadError> {
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
         let header = lines.next().map(|(_, l)| l).unwrap_or_default();

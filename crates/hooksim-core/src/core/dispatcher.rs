@@ -47,6 +47,7 @@ pub enum Input {
 
 /// What the shell must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// What the shell must do; see [`Dispatcher`] for a whole exchange.
 pub enum Output {
     /// POST `body` to `url`; report the outcome with [`Input::Answer`]. The core times the attempt
     /// out by itself after `timeout_ms`; a later answer is ignored.
@@ -100,6 +101,29 @@ struct InFlight {
     deadline: SimTime,
 }
 
+/// Driven by hand, as every shell drives it: a change goes in, an attempt comes out, its answer
+/// goes back in.
+///
+/// ```
+/// use hooksim_core::core::{Dispatcher, Input, Output};
+/// use hooksim_core::domain::{Change, Client, WebhookConfig};
+/// use hooksim_core::policy::Profile;
+/// use hooksim_core::time::SimTime;
+/// use hooksim_core::trace::{Outcome, Trace};
+///
+/// let shop = WebhookConfig { url: "http://shop/webhook".into(), paths: vec![], owner_email: "ops@shop".into() };
+/// let mut core = Dispatcher::new(Profile::Snapbill.policy(), vec![shop], 7);
+/// let client = Client { id: 1, name: "Ada".into(), email: "ada@example.com".into() };
+/// core.handle(SimTime::ZERO, Input::Change(Change::AddClient(client))).unwrap();
+/// let Some(Output::Send(attempt)) = core.poll_output() else { panic!("an attempt") };
+/// assert!(attempt.body.contains("/client/add"));
+/// // The receiver answered 200 a second later: the delivery is done, nothing is left to do.
+/// core.handle(SimTime::from_millis(1_000), Input::Answer { attempt: attempt.attempt, outcome: Outcome::Status { code: 200 } }).unwrap();
+/// assert_eq!(core.poll_output(), None);
+/// let mut trace = Trace::default();
+/// core.drain_trace_into(&mut trace);
+/// assert!(trace.len() >= 3, "event recorded, attempt started, attempt ended");
+/// ```
 pub struct Dispatcher {
     policy: Policy,
     rng: ChaCha8Rng,

@@ -46,6 +46,15 @@ impl Profile {
     pub const ALL: [Profile; 6] =
         [Self::Snapbill, Self::Svix, Self::Stripe, Self::Shopify, Self::Hook0, Self::StandardWebhooks];
 
+    /// The profile's policy as written, e.g. SnapBill's: a warning after a week failing.
+    ///
+    /// ```
+    /// use hooksim_core::policy::Profile;
+    /// use hooksim_core::time::DAY_MS;
+    /// let snapbill = Profile::Snapbill.spec();
+    /// assert_eq!(snapbill.warn_after_ms, Some(7 * DAY_MS));
+    /// assert!(Profile::ALL.iter().any(|p| p.signing_scheme().is_some()), "some profiles sign");
+    /// ```
     pub fn spec(self) -> PolicySpec {
         match self {
             Self::Snapbill => snapbill(),

@@ -51,6 +51,21 @@ impl VerifyError {
 
 /// Signs outgoing requests with every secret of a rotation (the newest first).
 #[derive(Clone, Debug)]
+///
+/// Sign a delivery as a sender would, and verify it as a receiver must (Standard Webhooks):
+///
+/// ```
+/// use hooksim_core::signing::{Scheme, Signer, Verifier};
+/// let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// let body = br#"{"uuid":"6a0e1d8e-0000-4000-8000-000000000001","body":{"id":1}}"#;
+/// let headers = Signer::new(Scheme::StandardWebhooks, &[secret]).unwrap().sign("msg_1", 1_700_000_000, body);
+/// let verifier = Verifier::new(Scheme::StandardWebhooks, &[secret]).unwrap();
+/// assert!(verifier.verify(&headers[..], body, 1_700_000_010).is_ok());
+/// // One byte changed (a framework re-serialised the JSON) and the signature no longer holds.
+/// assert!(verifier.verify(&headers[..], &body[1..], 1_700_000_010).is_err());
+/// // Ten minutes later the same request is stale (a replay).
+/// assert!(verifier.verify(&headers[..], body, 1_700_000_600).is_err());
+/// ```
 pub struct Signer {
     scheme: Scheme,
     secrets: Vec<Secret>,

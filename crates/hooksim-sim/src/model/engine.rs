@@ -19,6 +19,36 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// Runs `world` to its end and returns the trace; on an error, the trace up to it.
+///
+/// A scenario's world on the model engine, its expectations judged over the trace:
+///
+/// ```
+/// use hooksim_sim::{model, scenario};
+/// const TEXT: &str = r#"
+/// name = "lost-answer"
+/// description = "The first answer is lost after the shop acted; the retry is a duplicate."
+/// run_for = "1h"
+/// [webhooks.shop]
+/// url = "http://shop/webhook"
+/// [receivers.shop]
+/// kind = "dedup"
+/// behaviour = { replies = ["act then drop"], then = "200" }
+/// [[timeline]]
+/// at = "0s"
+/// add_client = { id = 1 }
+/// [[expect]]
+/// attempts = "shop"
+/// exactly = 2
+/// [[expect]]
+/// acted = "shop"
+/// exactly = 1
+/// "#;
+/// let scenario = scenario::load_str("lost-answer.toml", TEXT).unwrap();
+/// let out = model::run(&scenario.world).unwrap();
+/// assert!(scenario::evaluate(&scenario, &out.trace).is_empty());
+/// // Byte-identical on a second run: the same seed, the same trace.
+/// assert_eq!(model::run(&scenario.world).unwrap().trace.to_json_lines(), out.trace.to_json_lines());
+/// ```
 pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
     run_with(world, RunLimits::default())
 }

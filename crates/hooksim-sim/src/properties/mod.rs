@@ -27,6 +27,15 @@ pub use violation::{Breach, Property, Violation};
 use hooksim_core::trace::Trace;
 
 /// Every violation of every property, in trace order within each property.
+///
+/// ```
+/// use hooksim_sim::properties::{PropertyContext, check};
+/// use hooksim_sim::{model, world::sample};
+/// let world = sample::failing_world(2, 3);
+/// let out = model::run(&world).unwrap();
+/// let violations = check(&out.trace, &PropertyContext::new(world.policy.clone(), world.end()));
+/// assert!(violations.is_empty(), "{violations:?}");
+/// ```
 pub fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
     let mut out = Vec::new();
     out.extend(routing::check(trace, ctx));

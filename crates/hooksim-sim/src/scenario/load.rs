@@ -14,7 +14,16 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
     super::files::load_file_all(path).map_err(ScenarioErrors::into_first)
 }
 
-/// Loads a scenario from text; `name` is the file name errors are reported against.
+/// Loads a scenario from text; `name` is the file name errors are reported against. Every error
+/// of the text is reported at once, each at its `file:line:column`.
+///
+/// ```
+/// use hooksim_sim::scenario::load_str;
+/// let errors = load_str("typo.toml", "name = \"t\"\nrun_for = \"1 fortnight\"\nbogus = 1\n").unwrap_err();
+/// let text = errors.to_string();
+/// assert!(text.contains("typo.toml:2:"), "{text}");
+/// assert!(text.contains("typo.toml:3:"), "{text}");
+/// ```
 pub fn load_str(name: impl AsRef<Path>, text: &str) -> Result<Scenario, ScenarioErrors> {
     let file = name.as_ref();
     let locator = Locator::new(file, text);
