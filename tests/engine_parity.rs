@@ -102,7 +102,7 @@ fn normalise(trace: &Trace) -> Story {
             TraceEvent::EventRecorded { event, path, details, .. } => {
                 ("world".into(), format!("event {event} {path:?} {details}"))
             }
-            TraceEvent::WorldChanged { what } => ("world".into(), what.clone()),
+            TraceEvent::WorldChanged { change } => ("world".into(), change.to_string()),
             TraceEvent::DispatcherRestarted => ("world".into(), "dispatcher restarted".into()),
         };
         story.entry(subject).or_default().push(line);

@@ -175,9 +175,11 @@ impl Hasher {
                 self.u64(u64::from(webhook.0));
             }
             DispatcherRestarted => self.tag(14),
-            WorldChanged { what } => {
+            WorldChanged { change } => {
                 self.tag(15);
-                self.str(what);
+                // Its wording, which is one-to-one with the typed change and kept the
+                // fingerprints of earlier runs.
+                self.str(&change.to_string());
             }
             ReceiverActed { receiver, delivery, event, action } => {
                 self.tag(16);

@@ -4,7 +4,7 @@
 use super::TimelineOptions;
 use crate::domain::WebhookId;
 use crate::trace::DisableReason;
-use crate::trace::{Outcome, Trace, TraceEvent};
+use crate::trace::{Outcome, Trace, TraceEvent, WorldChange};
 use crate::world::{DISPATCHER_HOST, MAIL_HOST};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -179,7 +179,7 @@ impl Model {
                 let lane = self.lane(receiver);
                 self.mark(t, lane, "skipped", format!("rejected: {why}"));
             }
-            TraceEvent::WorldChanged { what } => self.world_changed(t, what),
+            TraceEvent::WorldChanged { change } => self.world_changed(t, change),
             TraceEvent::DeliveryQueued { .. } => {}
         }
     }
@@ -198,46 +198,50 @@ impl Model {
     }
 
     /// Faults with an end (crash/restart, partition/repair, hold/release) become bands over the
-    /// lanes of their hosts; other changes (latency, a receiver's behaviour) are marks.
-    fn world_changed(&mut self, t: u64, what: &str) {
-        let (verb, rest) = what.split_once(' ').unwrap_or((what, ""));
-        // `crash shop`, `partition dispatcher <-> shop`, `partition mail -> dispatcher`.
-        let hosts: Vec<String> =
-            rest.split(" <-> ").flat_map(|h| h.split(" -> ")).filter(|h| !h.is_empty()).map(str::to_string).collect();
-        let mut key_hosts = hosts.clone();
-        key_hosts.sort();
-        let key = |kind: &str| format!("{kind} {}", key_hosts.join(" "));
-        let ends = match verb {
-            "crash" | "partition" | "hold" => None,
-            "restart" => Some("crash"),
-            "repair" => Some("partition"),
-            "release" => Some("hold"),
+    /// lanes of their hosts; other changes (latency, a receiver's behaviour, held attempts) are
+    /// marks. A band's key is its kind and its hosts (sorted), so its end step finds it.
+    fn world_changed(&mut self, t: u64, change: &WorldChange) {
+        let what = change.to_string();
+        let (kind, ends, hosts): (&str, Option<&str>, Vec<&str>) = match change {
+            WorldChange::Crash { host } => ("crash", None, vec![host]),
+            WorldChange::Restart { host } => ("restart", Some("crash"), vec![host]),
+            WorldChange::Partition { from, to, .. } => ("partition", None, vec![from, to]),
+            WorldChange::Repair { a, b } => ("repair", Some("partition"), vec![a, b]),
+            WorldChange::Hold { a, b } => ("hold", None, vec![a, b]),
+            WorldChange::Release { a, b } => ("release", Some("hold"), vec![a, b]),
             // Held attempts have no end step to close a band: the step is a mark on the
             // receiver's lane, and each held attempt's request arrow is as long as it was held.
-            "delay" => {
-                let receiver = rest.split_once(" to ").and_then(|(_, r)| r.rsplit_once(" by ")).map(|(h, _)| h);
-                let lane = receiver.map_or(0, |h| self.lane(h));
-                self.mark(t, lane, "world", what.to_string());
+            WorldChange::DelayAttempts { receiver, .. } => {
+                let lane = self.lane(receiver);
+                self.mark(t, lane, "world", what);
                 return;
             }
-            _ => {
-                let lane = self.lanes.iter().position(|l| what.starts_with(l.as_str())).unwrap_or(0);
-                self.mark(t, lane, "world", what.to_string());
+            // On the receiver's lane if it has one yet, else the dispatcher's.
+            WorldChange::Behave { receiver, .. } => {
+                let lane = self.lanes.iter().position(|l| l == receiver).unwrap_or(0);
+                self.mark(t, lane, "world", what);
+                return;
+            }
+            WorldChange::Latency { .. } => {
+                self.mark(t, 0, "world", what);
                 return;
             }
         };
-        if let Some(kind) = ends {
-            if let Some(b) = self.open.remove(&key(kind)) {
+        let mut key_hosts: Vec<&str> = hosts.clone();
+        key_hosts.sort();
+        let key = |kind: &str| format!("{kind} {}", key_hosts.join(" "));
+        if let Some(opened) = ends {
+            if let Some(b) = self.open.remove(&key(opened)) {
                 self.bands[b]["t1"] = json!(t);
                 self.bands[b]["end"] = json!(what);
             } else {
-                self.mark(t, 0, "world", what.to_string());
+                self.mark(t, 0, "world", what);
             }
             return;
         }
         let lanes: Vec<usize> = hosts.iter().map(|h| self.lane(h)).collect();
-        self.open.insert(key(verb), self.bands.len());
-        self.bands.push(json!({"t0": t, "kind": verb, "text": what, "lanes": lanes}));
+        self.open.insert(key(kind), self.bands.len());
+        self.bands.push(json!({"t0": t, "kind": kind, "text": what, "lanes": lanes}));
     }
 }
 
@@ -279,8 +283,10 @@ mod tests {
     #[test]
     fn a_delay_step_is_marked_on_its_receivers_lane() {
         let mut trace = Trace::default();
-        let what = Action::DelayAttempts { receiver: "shop".into(), count: 2, by_ms: 120_000 }.to_string();
-        trace.push(SimTime::from_millis(5), TraceEvent::WorldChanged { what: what.clone() });
+        let change =
+            Action::DelayAttempts { receiver: "shop".into(), count: 2, by_ms: 120_000 }.world_change().unwrap();
+        let what = change.to_string();
+        trace.push(SimTime::from_millis(5), TraceEvent::WorldChanged { change });
         let model = build(&trace, &TimelineOptions::new("delay"));
         assert_eq!(model["lanes"], json!(["dispatcher", "shop", "mail"]));
         assert_eq!(model["marks"], json!([{"t": 5, "lane": 1, "kind": "world", "text": what}]));

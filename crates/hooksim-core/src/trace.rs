@@ -1,12 +1,13 @@
 //! The one observable trace: every decision, by the core and by the shells, as a value of a closed
 //! enum with its virtual time. The trace is the log, the snapshot, the input to expectations.
 //!
-//! ## The JSON-lines format, version 1
-//! The first line is a header, `{"format":"hooksim-trace","version":1}`; then one object per
+//! ## The JSON-lines format, version 2
+//! The first line is a header, `{"format":"hooksim-trace","version":2}`; then one object per
 //! entry, in order: `at` (virtual milliseconds), `type` (the entry's kind, snake case) and the
 //! kind's fields, each key once. [`Trace::from_json_lines`] reads it back, refusing another
 //! format or version, and entries that go back in time. The version changes whenever a key or
-//! kind changes meaning or goes away.
+//! kind changes meaning or goes away (version 2: `world_changed` carries a typed `change`, with
+//! its `kind` and fields, where version 1 had display text in `what`).
 
 use crate::domain::{EntityRef, EventPath, InvoiceState, WebhookId};
 use crate::time::SimTime;
@@ -15,6 +16,88 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// A scripted fault or behaviour change, as the trace records it: typed, so a reader (the
+/// timeline, the properties) matches on it and never parses words. Hosts by name (`dispatcher`,
+/// `mail`, or a receiver's). Its `Display` is the one wording people read (`crash shop`,
+/// `partition dispatcher <-> shop`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorldChange {
+    /// A receiver's scripted replies from now on; `behaviour` is for people (shown, never read).
+    Behave {
+        receiver: String,
+        behaviour: String,
+    },
+    /// Messages from `from` to `to` dropped; both ways unless `one_way`.
+    Partition {
+        from: String,
+        to: String,
+        one_way: bool,
+    },
+    /// Every partition between the two hosts undone.
+    Repair {
+        a: String,
+        b: String,
+    },
+    /// Messages between the two hosts held until released.
+    Hold {
+        a: String,
+        b: String,
+    },
+    Release {
+        a: String,
+        b: String,
+    },
+    /// One-way latency of every message from now on, uniform in `[min_ms, max_ms]`.
+    Latency {
+        min_ms: u64,
+        max_ms: u64,
+    },
+    /// The host's process died.
+    Crash {
+        host: String,
+    },
+    Restart {
+        host: String,
+    },
+    /// The next `count` attempts to `receiver` held `by_ms` at the sender.
+    DelayAttempts {
+        receiver: String,
+        count: u32,
+        by_ms: u64,
+    },
+}
+
+impl WorldChange {
+    /// The dispatcher's process died (`Crash`) or came back (`Restart`): `Some(true)` / `Some(false)`.
+    pub fn dispatcher_down(&self, dispatcher_host: &str) -> Option<bool> {
+        match self {
+            WorldChange::Crash { host } if host == dispatcher_host => Some(true),
+            WorldChange::Restart { host } if host == dispatcher_host => Some(false),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for WorldChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorldChange::Behave { receiver, behaviour } => write!(f, "{receiver} behaves: {behaviour}"),
+            WorldChange::Partition { from, to, one_way: false } => write!(f, "partition {from} <-> {to}"),
+            WorldChange::Partition { from, to, one_way: true } => write!(f, "partition {from} -> {to}"),
+            WorldChange::Repair { a, b } => write!(f, "repair {a} <-> {b}"),
+            WorldChange::Hold { a, b } => write!(f, "hold {a} <-> {b}"),
+            WorldChange::Release { a, b } => write!(f, "release {a} <-> {b}"),
+            WorldChange::Latency { min_ms, max_ms } => write!(f, "latency {min_ms}..={max_ms} ms"),
+            WorldChange::Crash { host } => write!(f, "crash {host}"),
+            WorldChange::Restart { host } => write!(f, "restart {host}"),
+            WorldChange::DelayAttempts { receiver, count, by_ms } => {
+                write!(f, "delay the next {count} attempt(s) to {receiver} by {}", crate::time::format_ms(*by_ms))
+            }
+        }
+    }
+}
 
 /// How one attempt ended, as the dispatcher saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -161,7 +244,7 @@ pub enum TraceEvent {
     // ---- shells: world, network, receivers, mail ----
     /// A scripted fault or behaviour change took effect.
     WorldChanged {
-        what: String,
+        change: WorldChange,
     },
     /// A receiver ran its side effect for a delivery.
     ReceiverActed {
@@ -226,7 +309,7 @@ impl std::io::Write for HashWriter {
 /// The `format` of the header line of a trace's JSON-lines form.
 pub const TRACE_FORMAT: &str = "hooksim-trace";
 /// The `version` of that header line: bumped whenever an entry's JSON form changes meaning.
-pub const TRACE_FORMAT_VERSION: u32 = 1;
+pub const TRACE_FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -437,10 +520,26 @@ mod tests {
         t.push(SimTime::from_millis(9), TraceEvent::WebhookEnabled { webhook: WebhookId(2) });
         assert_eq!(
             t.to_json_lines(),
-            "{\"format\":\"hooksim-trace\",\"version\":1}\n{\"at\":5,\"type\":\"dispatcher_restarted\"}\n{\"at\":9,\"type\":\"webhook_enabled\",\"webhook\":2}\n"
+            "{\"format\":\"hooksim-trace\",\"version\":2}\n{\"at\":5,\"type\":\"dispatcher_restarted\"}\n{\"at\":9,\"type\":\"webhook_enabled\",\"webhook\":2}\n"
         );
         assert_eq!(t.sha256(), t.clone().sha256());
         assert_eq!(t.sha256().len(), 64);
+    }
+
+    #[test]
+    fn a_world_change_is_typed_and_reads_back() {
+        let mut t = Trace::default();
+        let change = WorldChange::Partition { from: "dispatcher".into(), to: "shop".into(), one_way: true };
+        t.push(SimTime::from_millis(7), TraceEvent::WorldChanged { change: change.clone() });
+        let text = t.to_json_lines();
+        assert!(
+            text.contains(r#"{"at":7,"type":"world_changed","change":{"kind":"partition","from":"dispatcher","to":"shop","one_way":true}}"#),
+            "{text}"
+        );
+        assert_eq!(Trace::from_json_lines(&text).unwrap(), t);
+        assert_eq!(change.to_string(), "partition dispatcher -> shop");
+        assert_eq!(WorldChange::Crash { host: "dispatcher".into() }.dispatcher_down("dispatcher"), Some(true));
+        assert_eq!(WorldChange::Restart { host: "shop".into() }.dispatcher_down("dispatcher"), None);
     }
 
     fn retry() -> TraceEvent {
@@ -509,8 +608,10 @@ mod tests {
 
     #[test]
     fn another_format_or_version_or_time_going_back_is_refused() {
-        let v2 = "{\"format\":\"hooksim-trace\",\"version\":2}\n";
-        assert!(matches!(Trace::from_json_lines(v2), Err(TraceReadError::Version { version: 2, .. })));
+        let v1 = "{\"format\":\"hooksim-trace\",\"version\":1}\n";
+        assert!(matches!(Trace::from_json_lines(v1), Err(TraceReadError::Version { version: 1, .. })));
+        let v3 = "{\"format\":\"hooksim-trace\",\"version\":3}\n";
+        assert!(matches!(Trace::from_json_lines(v3), Err(TraceReadError::Version { version: 3, .. })));
         assert_eq!(Trace::from_json_lines("{\"at\":5}\n"), Err(TraceReadError::Header));
         let back = format!(
             "{}\n{{\"at\":5,\"type\":\"dispatcher_restarted\"}}\n{{\"at\":4,\"type\":\"dispatcher_restarted\"}}",

@@ -288,16 +288,16 @@ impl<'w> Driver<'w> {
             at: step.at,
             message: source.to_string(),
         };
+        if let Some(change) = step.action.world_change() {
+            self.trace.push(self.now, TraceEvent::WorldChanged { change });
+        }
+        // Every action by name: a new fault does not compile until this shell plays it.
         match &step.action {
             Action::Change(change) => return self.input(Input::Change(change.clone())).map_err(step_error),
             Action::EnableWebhook(w) => return self.input(Input::Enable(*w)).map_err(step_error),
-            _ => {}
-        }
-        self.trace.push(self.now, TraceEvent::WorldChanged { what: step.action.to_string() });
-        match &step.action {
             // Bound receivers cannot be scripted or crashed (refused before the run); an unbound
             // one gets no deliveries, so its behaviour does not matter.
-            Action::Behave { .. } | Action::Change(_) | Action::EnableWebhook(_) => {}
+            Action::Behave { .. } => {}
             action @ (Action::Partition { .. }
             | Action::Repair { .. }
             | Action::Hold { .. }

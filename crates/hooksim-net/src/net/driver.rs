@@ -216,12 +216,14 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             let index = self.next_step;
             self.next_step += 1;
             self.changed = true;
+            if let Some(change) = step.action.world_change() {
+                self.trace.push(at, TraceEvent::WorldChanged { change });
+            }
             let input = match &step.action {
                 Action::Change(change) => Some(Input::Change(change.clone())),
                 Action::EnableWebhook(webhook) => Some(Input::Enable(*webhook)),
-                other => {
-                    self.trace.push(at, TraceEvent::WorldChanged { what: other.to_string() });
-                    self.act(other, at)?;
+                fault => {
+                    self.act(fault, at)?;
                     None
                 }
             };
@@ -247,18 +249,23 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             Action::Crash(host) => return self.crash(host, at),
             Action::Restart(host) => return self.restart(host, at),
             Action::DelayAttempts { .. } => self.delays.record(action),
-            _ => {
+            Action::Partition { .. }
+            | Action::Release { .. }
+            | Action::Repair { .. }
+            | Action::Hold { .. }
+            | Action::Latency { .. } => {
                 self.links.record(action);
                 self.stage.apply(action, &self.links, &self.cast.names);
-                match action {
-                    Action::Partition { .. } => self.cut_held(),
-                    Action::Release { .. } => {
-                        let links = &self.links;
-                        self.held_connects.retain(|(_, host)| links.is_held(DISPATCHER_HOST, host));
-                    }
-                    _ => {}
+                if matches!(action, Action::Partition { .. }) {
+                    self.cut_held();
+                }
+                if matches!(action, Action::Release { .. }) {
+                    let links = &self.links;
+                    self.held_connects.retain(|(_, host)| links.is_held(DISPATCHER_HOST, host));
                 }
             }
+            // The dispatcher's own inputs (`apply_steps`), never acted here.
+            Action::Change(_) | Action::EnableWebhook(_) => {}
         }
         Ok(())
     }

@@ -165,7 +165,12 @@ impl Stage {
             | Action::Hold { a, b }
             | Action::Release { a, b } => (a, b),
             Action::Latency { .. } => return install_latency(links, &mut self.sim, names),
-            _ => return,
+            Action::Change(_)
+            | Action::EnableWebhook(_)
+            | Action::Behave { .. }
+            | Action::Crash(_)
+            | Action::Restart(_)
+            | Action::DelayAttempts { .. } => return,
         };
         if !known(a) || !known(b) || a == b {
             return;
@@ -175,7 +180,15 @@ impl Stage {
             Action::Partition { .. } => self.sim.partition(a.name(), b.name()),
             Action::Repair { .. } => self.sim.repair(a.name(), b.name()),
             Action::Hold { .. } => self.sim.hold(a.name(), b.name()),
-            _ => self.sim.release(a.name(), b.name()),
+            Action::Release { .. } => self.sim.release(a.name(), b.name()),
+            // Left above; a pair is only read for the actions on links.
+            Action::Latency { .. }
+            | Action::Change(_)
+            | Action::EnableWebhook(_)
+            | Action::Behave { .. }
+            | Action::Crash(_)
+            | Action::Restart(_)
+            | Action::DelayAttempts { .. } => return,
         }
         install_pair(links, &mut self.sim, a.name(), b.name());
     }

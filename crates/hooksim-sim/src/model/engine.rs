@@ -249,15 +249,15 @@ impl<'w, D: Dispatch> Engine<'w, D> {
 
     fn apply(&mut self, index: usize, step: &Step) -> Result<(), EngineError> {
         let step_error = |source: D::Error| EngineError::Step { index, at: step.at, message: source.to_string() };
+        if let Some(change) = step.action.world_change() {
+            self.trace.push(self.now, TraceEvent::WorldChanged { change });
+        }
+        // Every action by name: a new fault does not compile until this engine plays it.
         match &step.action {
             Action::Change(change) => {
                 return self.input(Input::Change(change.clone())).map_err(step_error);
             }
             Action::EnableWebhook(w) => return self.input(Input::Enable(*w)).map_err(step_error),
-            _ => {}
-        }
-        self.trace.push(self.now, TraceEvent::WorldChanged { what: step.action.to_string() });
-        match &step.action {
             Action::Behave { receiver, behaviour } => {
                 if let Some(rx) = self.receivers.iter_mut().find(|r| r.host.name() == receiver) {
                     rx.conduct.behave(behaviour);
@@ -274,7 +274,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             Action::Crash(host) => self.crash(host)?,
             Action::Restart(host) => self.restart(host)?,
             delay @ Action::DelayAttempts { .. } => self.delays.record(delay),
-            other => self.links.record(other),
+            links @ (Action::Repair { .. } | Action::Hold { .. } | Action::Latency { .. }) => self.links.record(links),
         }
         Ok(())
     }

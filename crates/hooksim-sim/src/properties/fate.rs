@@ -2,7 +2,7 @@
 //! unfinished one has a reason to be unfinished that lasts until the run's end.
 
 use super::{Breach, PropertyContext, Violation};
-use crate::world::{Action, Host};
+use crate::world::DISPATCHER_HOST;
 use hooksim_core::domain::WebhookId;
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{AbandonReason, Trace, TraceEvent};
@@ -157,14 +157,12 @@ fn fate_at_end(l: &Ledger, end: &EndState, ctx: &PropertyContext) -> Fate {
 
 /// Reads the trace once: every delivery's last stage, and the violations seen on the way.
 fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<(Uuid, Ledger)>, EndState) {
-    let crash = Action::Crash(Host::Dispatcher).to_string();
     let may_abandon = ctx.policy.attempts_max().is_some() || ctx.policy.retry_window_ms().is_some();
     let mut order: Vec<Uuid> = Vec::new();
     // Keyed by the uuid as one integer: compared in registers, where a uuid compares as bytes
     // (a call to memcmp per step of every lookup, on every entry of the trace).
     let mut book: BTreeMap<u128, Ledger> = BTreeMap::new();
     let mut retries = super::identity::Retries::default();
-    let restart = Action::Restart(Host::Dispatcher).to_string();
     let mut events: BTreeMap<u64, SimTime> = BTreeMap::new();
     let mut end = EndState {
         disabled: BTreeSet::new(),
@@ -255,10 +253,13 @@ fn read(trace: &Trace, ctx: &PropertyContext, out: &mut Vec<Violation>) -> (Vec<
                 end.disabled.remove(webhook);
                 *end.enables.entry(*webhook).or_default() += 1;
             }
-            TraceEvent::WorldChanged { what } if *what == crash => end.dispatcher_down = true,
+            // A restart is the world's too, for a dispatcher that does not report `dispatcher_restarted`.
+            TraceEvent::WorldChanged { change } => {
+                if let Some(down) = change.dispatcher_down(DISPATCHER_HOST) {
+                    end.dispatcher_down = down;
+                }
+            }
             TraceEvent::DispatcherRestarted => end.dispatcher_down = false,
-            // The restart itself, for a dispatcher that does not report `dispatcher_restarted`.
-            TraceEvent::WorldChanged { what } if *what == restart => end.dispatcher_down = false,
             _ => {}
         }
     }

@@ -3,7 +3,7 @@
 //! one.
 
 use super::{Breach, PropertyContext, Violation};
-use crate::world::{Action, Host};
+use crate::world::DISPATCHER_HOST;
 use hooksim_core::domain::{EventPath, WebhookId};
 use hooksim_core::trace::{RefusedReason, Trace, TraceEvent};
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +21,6 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
     // dispatcher was down then (for a dispatcher that reports no refusal, see `unreported`).
     let mut full_at: BTreeMap<u64, BTreeSet<WebhookId>> = BTreeMap::new();
     let mut down_at: BTreeMap<u64, usize> = BTreeMap::new();
-    let (crash, restart) = (Action::Crash(Host::Dispatcher).to_string(), Action::Restart(Host::Dispatcher).to_string());
     let mut down_since: Option<usize> = None;
     for (i, e) in trace.entries().iter().enumerate() {
         let at = e.at;
@@ -34,8 +33,11 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
                     down_at.insert(*event, since);
                 }
             }
-            TraceEvent::WorldChanged { what } if *what == crash => down_since = Some(i),
-            TraceEvent::WorldChanged { what } if *what == restart => down_since = None,
+            TraceEvent::WorldChanged { change } => match change.dispatcher_down(DISPATCHER_HOST) {
+                Some(true) => down_since = Some(i),
+                Some(false) => down_since = None,
+                None => {}
+            },
             // The same delivery under a new uuid routes nothing again: the identity property
             // reports it.
             TraceEvent::DeliveryQueued { webhook, event, delivery }

@@ -124,7 +124,7 @@ pub fn render_entry(entry: &TraceEntry, names: &Names<'_>) -> String {
             format!("warning email about {} not handed over ({}); retry at {retry_at}", w(webhook), outcome(o))
         }
         TraceEvent::DispatcherRestarted => "dispatcher restarted".to_string(),
-        TraceEvent::WorldChanged { what } => format!("world: {what}"),
+        TraceEvent::WorldChanged { change } => format!("world: {change}"),
         TraceEvent::ReceiverActed { receiver, delivery, event, action } => {
             format!("receiver {receiver} acted on {} (delivery {}): {action}", e(event), short(delivery))
         }

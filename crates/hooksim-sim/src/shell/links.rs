@@ -127,7 +127,13 @@ impl Links {
                 self.held.remove(&pair(a.name(), b.name()));
             }
             Action::Latency { min_ms, max_ms } => self.latency_ms = latency_bounds(*min_ms, *max_ms),
-            _ => {}
+            // Not about links; named, so that a new action is placed here or there by choice.
+            Action::Change(_)
+            | Action::EnableWebhook(_)
+            | Action::Behave { .. }
+            | Action::Crash(_)
+            | Action::Restart(_)
+            | Action::DelayAttempts { .. } => {}
         }
     }
 

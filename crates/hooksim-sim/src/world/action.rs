@@ -3,6 +3,7 @@
 use super::Behaviour;
 use hooksim_core::domain::{Change, WebhookId};
 use hooksim_core::time::SimTime;
+use hooksim_core::trace::WorldChange;
 use std::fmt;
 
 /// A host on the simulated network.
@@ -88,27 +89,40 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The fault or behaviour change as the trace records it; `None` for what the dispatcher
+    /// records itself (a change to an entity, a webhook enabled). Exhaustive: a new action
+    /// does not compile until it says how it is traced.
+    pub fn world_change(&self) -> Option<WorldChange> {
+        let name = |h: &Host| h.name().to_string();
+        Some(match self {
+            Action::Change(_) | Action::EnableWebhook(_) => return None,
+            Action::Behave { receiver, behaviour } => {
+                WorldChange::Behave { receiver: receiver.clone(), behaviour: behaviour.to_string() }
+            }
+            Action::Partition { from, to, one_way } => {
+                WorldChange::Partition { from: name(from), to: name(to), one_way: *one_way }
+            }
+            Action::Repair { a, b } => WorldChange::Repair { a: name(a), b: name(b) },
+            Action::Hold { a, b } => WorldChange::Hold { a: name(a), b: name(b) },
+            Action::Release { a, b } => WorldChange::Release { a: name(a), b: name(b) },
+            Action::Latency { min_ms, max_ms } => WorldChange::Latency { min_ms: *min_ms, max_ms: *max_ms },
+            Action::Crash(h) => WorldChange::Crash { host: name(h) },
+            Action::Restart(h) => WorldChange::Restart { host: name(h) },
+            Action::DelayAttempts { receiver, count, by_ms } => {
+                WorldChange::DelayAttempts { receiver: receiver.clone(), count: *count, by_ms: *by_ms }
+            }
+        })
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Action::Change(c) => write!(f, "change {c:?}"),
-            Action::EnableWebhook(w) => write!(f, "enable {w}"),
-            Action::Behave { receiver, behaviour } => write!(f, "{receiver} behaves: {behaviour}"),
-            Action::Partition { from, to, one_way: false } => write!(f, "partition {from} <-> {to}"),
-            Action::Partition { from, to, one_way: true } => write!(f, "partition {from} -> {to}"),
-            Action::Repair { a, b } => write!(f, "repair {a} <-> {b}"),
-            Action::Hold { a, b } => write!(f, "hold {a} <-> {b}"),
-            Action::Release { a, b } => write!(f, "release {a} <-> {b}"),
-            Action::Latency { min_ms, max_ms } => write!(f, "latency {min_ms}..={max_ms} ms"),
-            Action::Crash(h) => write!(f, "crash {h}"),
-            Action::Restart(h) => write!(f, "restart {h}"),
-            Action::DelayAttempts { receiver, count, by_ms } => {
-                write!(
-                    f,
-                    "delay the next {count} attempt(s) to {receiver} by {}",
-                    hooksim_core::time::format_ms(*by_ms)
-                )
-            }
+        match (self, self.world_change()) {
+            (Action::Change(c), _) => write!(f, "change {c:?}"),
+            (Action::EnableWebhook(w), _) => write!(f, "enable {w}"),
+            (_, Some(change)) => write!(f, "{change}"),
+            (_, None) => Ok(()),
         }
     }
 }
