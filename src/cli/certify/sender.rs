@@ -28,8 +28,8 @@ pub struct CertifySenderArgs {
     /// on its own.
     #[arg(long, value_name = "CMD")]
     trigger: Option<String>,
-    /// The policy the sender declares: snapbill, svix, stripe, shopify, hook0, standard-webhooks.
-    #[arg(long, default_value = "snapbill")]
+    /// The policy the sender declares (a profile name; `hooksim certify sender --help` lists them).
+    #[arg(long, default_value_t = Profile::Snapbill)]
     profile: Profile,
     /// Wall time the run may take (`90s`, `10m`, `1h`): the schedule is measured for the retries
     /// that fit, and what the budget did not cover is reported "not observed".

@@ -23,28 +23,38 @@ pub enum Profile {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown policy profile {0:?} (known: snapbill, svix, stripe, shopify, hook0, standard-webhooks)")]
+#[error("unknown policy profile {0:?} (known: {known})", known = Profile::names(Profile::ALL.iter().copied()))]
 pub struct UnknownProfile(pub String);
 
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Names come from the enum alone (`Profile::ALL` and its kebab-case names): a new profile is
+/// one variant, and every list of names, parser and error message follows.
 impl FromStr for Profile {
     type Err = UnknownProfile;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "snapbill" => Self::Snapbill,
-            "svix" => Self::Svix,
-            "stripe" => Self::Stripe,
-            "shopify" => Self::Shopify,
-            "hook0" => Self::Hook0,
-            "standard-webhooks" => Self::StandardWebhooks,
-            other => return Err(UnknownProfile(other.to_string())),
-        })
+        Profile::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| UnknownProfile(s.to_string()))
     }
 }
 
 impl Profile {
     pub const ALL: [Profile; 6] =
         [Self::Snapbill, Self::Svix, Self::Stripe, Self::Shopify, Self::Hook0, Self::StandardWebhooks];
+
+    /// Its name in files and flags (`standard-webhooks`).
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// Names joined for a message: `snapbill, svix, stripe`.
+    pub fn names(profiles: impl Iterator<Item = Profile>) -> String {
+        profiles.map(Profile::name).collect::<Vec<_>>().join(", ")
+    }
 
     /// The profile's policy as written, e.g. SnapBill's: a warning after a week failing.
     ///

@@ -95,10 +95,12 @@ impl Validator<'_> {
 }
 
 fn no_scheme(profile: Profile, what: &str) -> String {
-    let name: &'static str = profile.into();
+    let signing = Profile::names(Profile::ALL.into_iter().filter(|p| p.signing_scheme().is_some()));
+    let schemes = Scheme::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
     format!(
-        "the {what} needs a signature scheme and the {name} profile implies none (only svix, \
-         standard-webhooks and stripe do): add `scheme` to [signing] (standard-webhooks, stripe, github, shopify, slack)"
+        "the {what} needs a signature scheme and the {} profile implies none (only {signing} do): \
+         add `scheme` to [signing] ({schemes})",
+        profile.name()
     )
 }
 
