@@ -69,6 +69,9 @@
 //! engine that stops early (an error, a limit, its watchdog) still returns the trace up to there.
 //! See `ARCHITECTURE.md` for the invariants.
 
+// `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
+#![warn(unreachable_pub)]
+
 #[cfg(feature = "certify")]
 pub mod certify;
 pub mod explore;

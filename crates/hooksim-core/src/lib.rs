@@ -18,6 +18,9 @@
 //! - [`signing`]: webhook signatures (Standard Webhooks, Stripe, GitHub): sign and verify, pure,
 //!   with `now` as a parameter.
 
+// `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
+#![warn(unreachable_pub)]
+
 pub mod core;
 pub mod domain;
 pub mod policy;

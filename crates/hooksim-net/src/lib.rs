@@ -18,6 +18,9 @@
 //! - [`http`]: the real HTTP client (reqwest) and how a failed exchange reads.
 //! - [`effects`]: the effects contract: what a receiver under test says it acted on.
 
+// `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
+#![warn(unreachable_pub)]
+
 #[cfg(feature = "live")]
 pub mod effects;
 #[cfg(feature = "live")]

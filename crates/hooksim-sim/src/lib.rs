@@ -25,6 +25,9 @@
 //! - [`protocol`]: the dispatcher protocol's messages, limits and the ledger that derives and
 //!   checks a dispatcher's trace from what it said.
 
+// `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
+#![warn(unreachable_pub)]
+
 pub mod model;
 pub mod properties;
 pub mod protocol;

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 const EXIT_GRACE_MS: u64 = 1_000;
 const EXIT_POLL_MS: u64 = 20;
 
-pub struct Triggers {
+pub(super) struct Triggers {
     command: String,
     url: String,
     running: Vec<(u32, Child)>,
@@ -24,14 +24,14 @@ pub struct Triggers {
 
 /// How long the next trigger waits for the previous one's event to arrive (unless that trigger
 /// failed first): one slow to start delays the others this much at most.
-pub const ARRIVAL_WAIT_MS: u64 = 5_000;
+pub(super) const ARRIVAL_WAIT_MS: u64 = 5_000;
 
 /// The order events are asked for: 1 to 5 one after another, each once the one before arrived
 /// (so that events are numbered by `HOOKSIM_EVENT`, and play its failure), its trigger failed,
 /// or [`ARRIVAL_WAIT_MS`] passed; 6 (the 410) once the others are settled, since a profile that
 /// disables on it would stop them.
 #[derive(Default)]
-pub struct Sequence {
+pub(super) struct Sequence {
     fired: u32,
     fired_at_ms: u64,
 }
@@ -39,7 +39,7 @@ pub struct Sequence {
 impl Sequence {
     /// Fires what is due at `now_ms`; `arrived(n)` says whether event `n` arrived, `others_settled`
     /// whether events 1 to 5 are. Returns the event fired, if any: its event is awaited.
-    pub fn advance(
+    pub(super) fn advance(
         &mut self,
         triggers: &mut Triggers,
         now_ms: u64,
@@ -67,7 +67,7 @@ impl Sequence {
 }
 
 impl Triggers {
-    pub fn new(command: String, url: String) -> Triggers {
+    pub(super) fn new(command: String, url: String) -> Triggers {
         Triggers {
             command,
             url,
@@ -79,12 +79,12 @@ impl Triggers {
     }
 
     /// Whether event `event`'s trigger did not start or exited with a failure.
-    pub fn failed(&self, event: u32) -> bool {
+    pub(super) fn failed(&self, event: u32) -> bool {
         self.failed.contains(&event)
     }
 
     /// Starts the trigger for event `event` (1-based); does not wait for it.
-    pub fn fire(&mut self, event: u32) {
+    pub(super) fn fire(&mut self, event: u32) {
         let mut command = Command::new("sh");
         command
             .arg("-c")
@@ -109,7 +109,7 @@ impl Triggers {
     }
 
     /// Notes triggers that ended with a failure status.
-    pub fn poll(&mut self) {
+    pub(super) fn poll(&mut self) {
         let (notes, failed) = (&mut self.notes, &mut self.failed);
         self.running.retain_mut(|(event, child)| match child.try_wait() {
             Ok(None) => true,
@@ -130,7 +130,7 @@ impl Triggers {
 
     /// Kills the triggers still running after a short grace (a sender that just got its 2xx
     /// is still exiting), and reaps them.
-    pub fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         for _ in 0..EXIT_GRACE_MS / EXIT_POLL_MS {
             self.poll();
             if self.running.is_empty() {

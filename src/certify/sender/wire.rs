@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 
 /// A request as read.
 #[derive(Debug)]
-pub struct Request {
+pub(super) struct Request {
     pub path: String,
     /// Names in lower case.
     pub headers: Vec<(String, Vec<u8>)>,
@@ -18,7 +18,7 @@ pub struct Request {
 
 /// Why a request could not be read; the endpoint answers the status, if any, and closes.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Unread {
+pub(super) enum Unread {
     /// The peer closed or went quiet before a whole request: nothing to answer.
     Gone,
     Refused(u16),
@@ -26,7 +26,7 @@ pub enum Unread {
 
 /// Reads one request: the head within [`HEADER_READ_TIMEOUT_MS`] and [`HEADER_BYTES_MAX`], a
 /// body of `Content-Length` or chunked within [`BODY_READ_TIMEOUT_MS`] and [`BODY_BYTES_MAX`].
-pub async fn read_request(stream: &mut TcpStream) -> Result<Request, Unread> {
+pub(super) async fn read_request(stream: &mut TcpStream) -> Result<Request, Unread> {
     let mut buf = Vec::with_capacity(4096);
     let head = tokio::time::timeout(ms(HEADER_READ_TIMEOUT_MS), read_head(stream, &mut buf)).await;
     let (head_len, path, headers) = head.map_err(|_| Unread::Gone)??;
@@ -145,7 +145,7 @@ fn find_crlf(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Writes a bodiless answer and closes: one request per connection.
-pub async fn answer(stream: &mut TcpStream, status: u16, headers: &[(String, String)]) {
+pub(super) async fn answer(stream: &mut TcpStream, status: u16, headers: &[(String, String)]) {
     let reason = axum::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
     let mut text = format!("HTTP/1.1 {status} {reason}\r\ncontent-length: 0\r\nconnection: close\r\n");
     for (name, value) in headers {
@@ -161,7 +161,7 @@ pub async fn answer(stream: &mut TcpStream, status: u16, headers: &[(String, Str
 /// that read the answer closes in order (FIN); one that gave up first (its timeout) closes with
 /// the answer unread, and its kernel resets the connection. `false` only for a reset: a peer
 /// still quiet at the end of the watch is taken to have read it.
-pub async fn answer_read(stream: &mut TcpStream, watch_ms: u64) -> bool {
+pub(super) async fn answer_read(stream: &mut TcpStream, watch_ms: u64) -> bool {
     let closed = async {
         let mut sink = [0u8; 1024];
         loop {
@@ -176,7 +176,7 @@ pub async fn answer_read(stream: &mut TcpStream, watch_ms: u64) -> bool {
 }
 
 /// Says nothing until the peer closes its side (true: it gave up) or `cap_ms` passes (false).
-pub async fn hold(stream: &mut TcpStream, cap_ms: u64) -> bool {
+pub(super) async fn hold(stream: &mut TcpStream, cap_ms: u64) -> bool {
     let wait = async {
         let mut sink = [0u8; 1024];
         loop {
@@ -190,7 +190,7 @@ pub async fn hold(stream: &mut TcpStream, cap_ms: u64) -> bool {
 }
 
 /// Closes with a reset (RST), without answering.
-pub fn reset(stream: TcpStream) {
+pub(super) fn reset(stream: TcpStream) {
     // SO_LINGER 0 makes close send a reset. tokio deprecates set_linger because a *non-zero*
     // linger blocks the thread on drop; zero never does.
     #[allow(deprecated)]

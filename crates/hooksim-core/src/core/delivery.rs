@@ -32,7 +32,7 @@ pub(super) struct Delivery {
 }
 
 impl Delivery {
-    pub fn is_finished(&self) -> bool {
+    pub(super) fn is_finished(&self) -> bool {
         matches!(self.state, DeliveryState::Delivered | DeliveryState::Abandoned)
     }
 }

@@ -19,26 +19,26 @@ impl<V> Default for InFlightTable<V> {
 }
 
 impl<V> InFlightTable<V> {
-    pub fn insert(&mut self, attempt: AttemptId, value: V) {
+    pub(super) fn insert(&mut self, attempt: AttemptId, value: V) {
         debug_assert!(self.entries.last().is_none_or(|(last, _)| *last < attempt), "attempt ids only grow");
         self.entries.push((attempt, value));
     }
 
-    pub fn get(&self, attempt: AttemptId) -> Option<&V> {
+    pub(super) fn get(&self, attempt: AttemptId) -> Option<&V> {
         self.entries.binary_search_by_key(&attempt, |(a, _)| *a).ok().map(|i| &self.entries[i].1)
     }
 
-    pub fn remove(&mut self, attempt: AttemptId) -> Option<V> {
+    pub(super) fn remove(&mut self, attempt: AttemptId) -> Option<V> {
         let i = self.entries.binary_search_by_key(&attempt, |(a, _)| *a).ok()?;
         Some(self.entries.remove(i).1)
     }
 
     /// Empties the table, oldest attempt first.
-    pub fn take_all(&mut self) -> Vec<(AttemptId, V)> {
+    pub(super) fn take_all(&mut self) -> Vec<(AttemptId, V)> {
         std::mem::take(&mut self.entries)
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.entries.len()
     }
 }

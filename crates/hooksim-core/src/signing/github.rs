@@ -6,8 +6,8 @@ use super::secret::Algorithm;
 use super::verify::{Candidate, Encoding, Expected, Version, any_matches, header_text};
 use super::{Headers, Secret, VerifyError};
 
-pub const SIGNATURE: &str = "x-hub-signature-256";
-pub const DELIVERY: &str = "x-github-delivery";
+pub(super) const SIGNATURE: &str = "x-hub-signature-256";
+pub(super) const DELIVERY: &str = "x-github-delivery";
 
 pub(super) fn sign(secret: &Secret, id: &str, body: &[u8]) -> Vec<(&'static str, String)> {
     let tag = secret.sign(&[body]);

@@ -7,11 +7,11 @@ use base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT as BASE64;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 /// The Standard Webhooks secret prefix; the HMAC key is the base64 text after it.
-pub const WHSEC_PREFIX: &str = "whsec_";
+pub(super) const WHSEC_PREFIX: &str = "whsec_";
 /// Standard Webhooks' Ed25519 secret key (base64 of a 32-byte seed or a 64-byte key pair).
-pub const WHSK_PREFIX: &str = "whsk_";
+pub(super) const WHSK_PREFIX: &str = "whsk_";
 /// Standard Webhooks' Ed25519 public key (base64 of 32 bytes): verifies, cannot sign.
-pub const WHPK_PREFIX: &str = "whpk_";
+pub(super) const WHPK_PREFIX: &str = "whpk_";
 
 /// A secret's key, never empty. `Debug` does not print it.
 #[derive(Clone)]

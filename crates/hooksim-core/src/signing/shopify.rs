@@ -8,7 +8,7 @@ use super::{Headers, Secret, VerifyError};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-pub const SIGNATURE: &str = "x-shopify-hmac-sha256";
+pub(super) const SIGNATURE: &str = "x-shopify-hmac-sha256";
 
 /// The header carries the tag alone: no version label to read.
 const UNLABELLED: Version = Version { label: "", algorithm: Algorithm::HmacSha256, encoding: Encoding::Base64 };

@@ -7,8 +7,8 @@ use super::secret::Algorithm;
 use super::verify::{Candidate, Encoding, Expected, Version, Window, any_matches, header_text};
 use super::{Headers, Secret, VerifyError};
 
-pub const TIMESTAMP: &str = "x-slack-request-timestamp";
-pub const SIGNATURE: &str = "x-slack-signature";
+pub(super) const TIMESTAMP: &str = "x-slack-request-timestamp";
+pub(super) const SIGNATURE: &str = "x-slack-signature";
 
 const V0: Version = Version { label: "v0", algorithm: Algorithm::HmacSha256, encoding: Encoding::Hex };
 

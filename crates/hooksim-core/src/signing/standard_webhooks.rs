@@ -8,9 +8,9 @@ use super::{Headers, Secret, VerifyError};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-pub const ID: &str = "webhook-id";
-pub const TIMESTAMP: &str = "webhook-timestamp";
-pub const SIGNATURE: &str = "webhook-signature";
+pub(super) const ID: &str = "webhook-id";
+pub(super) const TIMESTAMP: &str = "webhook-timestamp";
+pub(super) const SIGNATURE: &str = "webhook-signature";
 
 pub(super) fn sign(secrets: &[Secret], id: &str, timestamp_s: i64, body: &[u8]) -> Vec<(&'static str, String)> {
     let timestamp = timestamp_s.to_string();

@@ -5,7 +5,7 @@ use super::secret::Algorithm;
 use super::verify::{Candidate, Encoding, Expected, Version, Window, any_matches, header_text};
 use super::{Headers, Secret, VerifyError};
 
-pub const SIGNATURE: &str = "stripe-signature";
+pub(super) const SIGNATURE: &str = "stripe-signature";
 
 pub(super) fn sign(secrets: &[Secret], timestamp_s: i64, body: &[u8]) -> Vec<(&'static str, String)> {
     let timestamp = timestamp_s.to_string();

@@ -169,7 +169,7 @@ pub(super) struct Window {
 
 impl Window {
     /// The timestamp in `text` (unix seconds), if it is one and within the window.
-    pub fn check(self, text: &str) -> Result<(), VerifyError> {
+    pub(super) fn check(self, text: &str) -> Result<(), VerifyError> {
         let timestamp_s: i64 = text.parse().map_err(|_| VerifyError::TimestampUnparsable(echo(text)))?;
         let (now_s, tolerance_s) = (self.now_s, self.tolerance_s);
         if now_s.saturating_sub(timestamp_s) > tolerance_s {

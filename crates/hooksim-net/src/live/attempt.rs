@@ -70,7 +70,7 @@ pub(super) struct Couriers {
 impl Couriers {
     /// `ca_cert_pem`: private certificate authorities to trust besides the built-in roots;
     /// `effects_timeout_ms`: the deadline of one read of an effects list.
-    pub fn new(ca_cert_pem: Option<&[u8]>, effects_timeout_ms: u64) -> Result<Couriers, reqwest::Error> {
+    pub(super) fn new(ca_cert_pem: Option<&[u8]>, effects_timeout_ms: u64) -> Result<Couriers, reqwest::Error> {
         // Each attempt's own timeout is set per request (`fly`).
         let deliveries = crate::http::builder(ca_cert_pem, "hooksim")?.build()?;
         let limits = crate::http::Limits {
@@ -82,7 +82,7 @@ impl Couriers {
     }
 
     /// POSTs the job's body to `url`, then reads `effects_url`.
-    pub async fn fly(&self, job: Job, url: Url, effects_url: Option<Url>) -> Exchange {
+    pub(super) async fn fly(&self, job: Job, url: Url, effects_url: Option<Url>) -> Exchange {
         let deadline = Duration::from_millis(job.timeout_ms);
         let head = std::sync::Mutex::new(None);
         let (reply, note) = match tokio::time::timeout(deadline, self.post(url, &job, deadline, &head)).await {
@@ -108,7 +108,7 @@ impl Couriers {
     }
 
     /// The effects list at `url`, or why it cannot be read.
-    pub async fn read_effects(&self, url: &Url) -> Result<Vec<EffectRecord>, String> {
+    pub(super) async fn read_effects(&self, url: &Url) -> Result<Vec<EffectRecord>, String> {
         match effects::fetch(&self.effects, Some(url.as_str()), EFFECTS_BYTES_MAX).await {
             Effects::Read(records) => Ok(records),
             Effects::Unavailable(why) => Err(why),

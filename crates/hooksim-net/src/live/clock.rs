@@ -32,7 +32,7 @@ pub(super) struct Clock {
 }
 
 impl Clock {
-    pub fn new(pace: Pace) -> Clock {
+    pub(super) fn new(pace: Pace) -> Clock {
         let running = match pace {
             Pace::Jumping => None,
             // From the first reading: virtual zero is now.
@@ -50,17 +50,17 @@ impl Clock {
     }
 
     /// Whether the loop may skip quiet time ([`Clock::jump`]); at real-time pace it must wait.
-    pub fn jumps(&self) -> bool {
+    pub(super) fn jumps(&self) -> bool {
         self.pace == Pace::Jumping
     }
 
     /// Virtual time now.
-    pub fn now(&self) -> SimTime {
+    pub(super) fn now(&self) -> SimTime {
         self.at(Instant::now())
     }
 
     /// The virtual time of a wall instant, while running (otherwise the frozen time).
-    pub fn at(&self, instant: Instant) -> SimTime {
+    pub(super) fn at(&self, instant: Instant) -> SimTime {
         match self.running {
             Some((at, wall)) => at.plus_ms(self.virtual_ms(instant.saturating_duration_since(wall))),
             None => self.frozen,
@@ -69,7 +69,7 @@ impl Clock {
 
     /// The wall instant at which the running clock reads `t` (now, if the clock is frozen).
     /// Rounded up, so that at that instant the clock reads at least `t`.
-    pub fn wall_at(&self, t: SimTime) -> Instant {
+    pub(super) fn wall_at(&self, t: SimTime) -> Instant {
         match self.running {
             Some((at, wall)) => {
                 let nanos = u128::from(t.ms_since(at)) * 1_000_000;
@@ -81,12 +81,12 @@ impl Clock {
     }
 
     /// A virtual duration as wall time: an attempt timeout of 30 s at scale 1000 waits 30 ms.
-    pub fn wall_ms(&self, virtual_ms: u64) -> u64 {
+    pub(super) fn wall_ms(&self, virtual_ms: u64) -> u64 {
         virtual_ms.div_ceil(self.scale())
     }
 
     /// A wall duration in virtual milliseconds (a receiver's `Retry-After` is real seconds).
-    pub fn virtual_ms_of_wall(&self, wall_ms: u64) -> u64 {
+    pub(super) fn virtual_ms_of_wall(&self, wall_ms: u64) -> u64 {
         wall_ms.saturating_mul(self.scale())
     }
 
@@ -96,13 +96,13 @@ impl Clock {
     }
 
     /// Skips quiet time: only while frozen, and never backwards.
-    pub fn jump(&mut self, t: SimTime) {
+    pub(super) fn jump(&mut self, t: SimTime) {
         debug_assert!(self.running.is_none(), "the clock jumps only while nothing is in flight");
         self.frozen = self.frozen.max(t);
     }
 
     /// A request goes on the real network: from now on the clock runs with the wall clock.
-    pub fn run(&mut self) {
+    pub(super) fn run(&mut self) {
         if self.running.is_none() {
             self.running = Some((self.frozen, Instant::now()));
         }
@@ -110,7 +110,7 @@ impl Clock {
 
     /// Nothing is in flight any more: a jumping clock stops where it is, and may jump again (a
     /// real-time clock keeps running).
-    pub fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         if self.jumps() {
             self.frozen = self.now();
             self.running = None;

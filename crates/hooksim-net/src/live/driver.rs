@@ -91,7 +91,7 @@ pub(super) struct Driver<'w> {
 }
 
 impl<'w> Driver<'w> {
-    pub fn new(
+    pub(super) fn new(
         world: &'w World,
         bindings: &Bindings,
         limits: RunLimits,
@@ -149,7 +149,7 @@ impl<'w> Driver<'w> {
         }
     }
 
-    pub async fn run(&mut self) -> Result<(), EngineError> {
+    pub(super) async fn run(&mut self) -> Result<(), EngineError> {
         self.read_baselines().await?;
         let end = self.world.end();
         loop {

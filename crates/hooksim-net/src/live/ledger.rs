@@ -16,7 +16,7 @@ pub(super) struct Ledger {
 
 impl Ledger {
     /// Everything in `records` counts as seen: the run starts after it.
-    pub fn after(records: &[EffectRecord]) -> Ledger {
+    pub(super) fn after(records: &[EffectRecord]) -> Ledger {
         let mut ledger = Ledger::default();
         for r in records {
             *ledger.seen.entry(r.uuid).or_default() += 1;
@@ -27,7 +27,7 @@ impl Ledger {
     /// The entries for `uuid` not seen before, in list order; they count as seen from now on.
     /// Entries for other uuids wait for their own delivery's answer (two concurrent attempts
     /// each get their own acts).
-    pub fn new_acts(&mut self, records: &[EffectRecord], uuid: Uuid) -> Vec<EffectRecord> {
+    pub(super) fn new_acts(&mut self, records: &[EffectRecord], uuid: Uuid) -> Vec<EffectRecord> {
         let mine: Vec<&EffectRecord> = records.iter().filter(|r| r.uuid == uuid).collect();
         let seen = self.seen.entry(uuid).or_default();
         let fresh = mine[(*seen).min(mine.len())..].iter().map(|r| (*r).clone()).collect();
@@ -37,7 +37,7 @@ impl Ledger {
 
     /// Every entry not seen before whose uuid `known` admits (a delivery of this run), in list
     /// order: what a receiver did after its answer (working from a queue), read at the end.
-    pub fn all_new(&mut self, records: &[EffectRecord], known: impl Fn(Uuid) -> bool) -> Vec<EffectRecord> {
+    pub(super) fn all_new(&mut self, records: &[EffectRecord], known: impl Fn(Uuid) -> bool) -> Vec<EffectRecord> {
         let mut counted: BTreeMap<Uuid, usize> = BTreeMap::new();
         let mut fresh = Vec::new();
         for r in records.iter().filter(|r| known(r.uuid)) {

@@ -26,12 +26,12 @@ pub(super) struct Links {
 }
 
 impl Links {
-    pub fn new(latency_ms: (u64, u64)) -> Self {
+    pub(super) fn new(latency_ms: (u64, u64)) -> Self {
         Links { shared: shell::Links::new(latency_ms) }
     }
 
     /// The shared verdict for `from → to`; an open link draws the message's latency.
-    pub fn path(&self, from: &Host, to: &Host, rng: &mut ChaCha8Rng) -> Path {
+    pub(super) fn path(&self, from: &Host, to: &Host, rng: &mut ChaCha8Rng) -> Path {
         match self.shared.path(from.name(), to.name()) {
             shell::Path::Open => {
                 let (min, max) = self.shared.latency_ms();
@@ -43,16 +43,16 @@ impl Links {
         }
     }
 
-    pub fn is_down(&self, host: &Host) -> bool {
+    pub(super) fn is_down(&self, host: &Host) -> bool {
         self.shared.is_down(host.name())
     }
 
     /// A partition, repair, hold, release or latency change of the timeline.
-    pub fn record(&mut self, action: &Action) {
+    pub(super) fn record(&mut self, action: &Action) {
         self.shared.record(action);
     }
 
-    pub fn set_down(&mut self, host: &Host, down: bool) {
+    pub(super) fn set_down(&mut self, host: &Host, down: bool) {
         self.shared.set_down(host, down);
     }
 }

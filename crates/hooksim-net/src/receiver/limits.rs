@@ -73,7 +73,7 @@ pub(super) enum BodyRefusal {
 }
 
 impl BodyBudget {
-    pub fn new(limits: &ServeLimits) -> Self {
+    pub(super) fn new(limits: &ServeLimits) -> Self {
         let total = limits.bodies_bytes_total_max.min(Semaphore::MAX_PERMITS);
         Self {
             bytes: Arc::new(Semaphore::new(total)),
@@ -83,7 +83,7 @@ impl BodyBudget {
     }
 
     /// Reads `body` (of which `declared` bytes were announced, if any) within the limits.
-    pub async fn read<B>(&self, declared: Option<u64>, body: B) -> Result<HeldBody, BodyRefusal>
+    pub(super) async fn read<B>(&self, declared: Option<u64>, body: B) -> Result<HeldBody, BodyRefusal>
     where
         B: hyper::body::Body<Data = Bytes> + Unpin,
     {
@@ -137,7 +137,7 @@ impl From<()> for BodyRefusal {
 }
 
 impl BodyRefusal {
-    pub fn response(&self) -> Response<Body> {
+    pub(super) fn response(&self) -> Response<Body> {
         let (status, text) = match self {
             Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
             Self::OverBudget => (StatusCode::SERVICE_UNAVAILABLE, "too many bodies at once, retry"),

@@ -153,12 +153,12 @@ struct Listing<'a> {
 }
 
 /// `GET /`: the page (the same for every kind; the kind comes with the data).
-pub async fn page() -> Html<String> {
+pub(super) async fn page() -> Html<String> {
     Html(PAGE_HTML.replace("/*PAGE_JS*/", PAGE_JS))
 }
 
 /// `GET /deliveries`: the kind, the count received, and the deliveries kept, newest first.
-pub async fn deliveries(State((kind, log)): State<(String, SharedLog)>) -> Json<serde_json::Value> {
+pub(super) async fn deliveries(State((kind, log)): State<(String, SharedLog)>) -> Json<serde_json::Value> {
     let log = log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let listing = Listing {
         kind: &kind,

@@ -71,7 +71,7 @@ pub(super) enum Peer {
 
 impl Message {
     /// An answer without `Retry-After`.
-    pub fn answer(attempt: AttemptId, outcome: Outcome) -> Message {
+    pub(crate) fn answer(attempt: AttemptId, outcome: Outcome) -> Message {
         Message::Answer { attempt, outcome, retry_after: None }
     }
 }
@@ -90,7 +90,7 @@ pub(super) struct Agenda {
 }
 
 impl Agenda {
-    pub fn push(&mut self, at: SimTime, message: Message) {
+    pub(crate) fn push(&mut self, at: SimTime, message: Message) {
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot] = Some(message);
@@ -106,12 +106,12 @@ impl Agenda {
         self.entries.push(at, slot);
     }
 
-    pub fn next_at(&self) -> Option<SimTime> {
+    pub(crate) fn next_at(&self) -> Option<SimTime> {
         self.entries.next_at()
     }
 
     /// The earliest message due at or before `now`.
-    pub fn pop_due(&mut self, now: SimTime) -> Option<Message> {
+    pub(crate) fn pop_due(&mut self, now: SimTime) -> Option<Message> {
         let (_, slot) = self.entries.pop_due(now)?;
         self.free.push(slot);
         self.slots[slot].take()

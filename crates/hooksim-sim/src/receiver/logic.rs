@@ -131,7 +131,7 @@ mod strict {
     use serde::Deserialize;
     use serde::de::IgnoredAny;
 
-    pub fn check(body: &[u8]) -> Result<(), serde_json::Error> {
+    pub(crate) fn check(body: &[u8]) -> Result<(), serde_json::Error> {
         serde_json::from_slice::<Envelope>(body).map(drop)
     }
 

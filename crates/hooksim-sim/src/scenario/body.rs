@@ -18,13 +18,13 @@ pub const KEY_BYTES_MAX: usize = 64;
 
 /// The fields an expectation's `body` names.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Body {
+pub(crate) struct Body {
     pub fields: Vec<BodyField>,
 }
 
 /// One named field: `invoice.state = "paid"`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BodyField {
+pub(crate) struct BodyField {
     pub path: Vec<String>,
     /// Where the key is written.
     pub span: Range<usize>,
@@ -33,7 +33,7 @@ pub struct BodyField {
 
 impl Body {
     /// The fields as one JSON object, to match a delivery's body against.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut root = Map::new();
         for f in &self.fields {
             let mut cur = &mut root;

@@ -18,7 +18,7 @@ use toml::Spanned;
 
 /// A whole scenario file.
 #[derive(Debug, Default)]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     /// Absent when the key is missing or its value unreadable (an error says which).
     pub name: Option<Spanned<String>>,
     pub description: Option<Spanned<String>>,
@@ -36,7 +36,7 @@ pub struct ScenarioFile {
 
 /// `[policy]`: a named profile, then any field overridden.
 #[derive(Debug, Default)]
-pub struct PolicyFile {
+pub(crate) struct PolicyFile {
     pub profile: Option<Spanned<String>>,
     /// Delays after the 1st, 2nd, ... failure; the last repeats.
     pub retries: Option<Spanned<Vec<Spanned<Duration>>>>,
@@ -55,7 +55,7 @@ pub struct PolicyFile {
 
 /// `backoff = { initial = "1m", multiplier = 2, max = "12h" }`: exponential backoff.
 #[derive(Debug)]
-pub struct BackoffFile {
+pub(crate) struct BackoffFile {
     pub initial: Spanned<Duration>,
     pub multiplier: Spanned<u32>,
     pub max: Spanned<Duration>,
@@ -63,13 +63,13 @@ pub struct BackoffFile {
 
 /// A value, or `"never"` for "no limit" (`warn_after = "never"`, `attempts_max = "never"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Never<T> {
+pub(crate) enum Never<T> {
     Never,
     Value(T),
 }
 
 impl<T> Never<T> {
-    pub fn into_option(self) -> Option<T> {
+    pub(crate) fn into_option(self) -> Option<T> {
         match self {
             Never::Never => None,
             Never::Value(v) => Some(v),
@@ -134,7 +134,7 @@ impl<'de> Deserialize<'de> for Never<u32> {
 
 /// `[webhooks.<name>]`.
 #[derive(Debug, Default)]
-pub struct WebhookFile {
+pub(crate) struct WebhookFile {
     /// Absent when missing or unreadable (reported).
     pub url: Option<Spanned<String>>,
     /// Empty or absent: every path.
@@ -145,7 +145,7 @@ pub struct WebhookFile {
 
 /// `[receivers.<host>]`.
 #[derive(Debug, Default)]
-pub struct ReceiverFile {
+pub(crate) struct ReceiverFile {
     pub kind: Option<Spanned<String>>,
     pub behaviour: Option<Spanned<BehaviourSpec>>,
     /// The receiver verifies signatures with this secret (or these, during its own rotation).
@@ -156,7 +156,7 @@ pub struct ReceiverFile {
 
 /// `[signing]`: how the sender signs every attempt.
 #[derive(Debug, Default)]
-pub struct SigningFile {
+pub(crate) struct SigningFile {
     /// Absent: the profile's scheme (`svix`, `standard-webhooks`, `stripe`).
     pub scheme: Option<Spanned<String>>,
     pub secret: Option<Spanned<String>>,
@@ -166,7 +166,7 @@ pub struct SigningFile {
 /// `rotate = { at = "2h", secret = "...", overlap = "1h" }`: from `at` the new secret signs; the
 /// old one signs alongside it until `at + overlap`.
 #[derive(Debug)]
-pub struct RotateFile {
+pub(crate) struct RotateFile {
     pub at: Spanned<Duration>,
     pub secret: Spanned<String>,
     pub overlap: Option<Spanned<Duration>>,
@@ -174,7 +174,7 @@ pub struct RotateFile {
 
 /// One secret, or a list of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Secrets(pub Vec<String>);
+pub(crate) struct Secrets(pub Vec<String>);
 
 impl<'de> Deserialize<'de> for Secrets {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -207,7 +207,7 @@ impl<'de> Deserialize<'de> for Secrets {
 
 /// One `[[timeline]]` entry: `at` plus exactly one action (checked in `validate`).
 #[derive(Debug, Default)]
-pub struct StepFile {
+pub(crate) struct StepFile {
     pub at: Option<Spanned<Duration>>,
     /// A name for the event a change records, for expectations to refer to.
     pub name: Option<Spanned<String>>,
@@ -234,14 +234,14 @@ pub struct StepFile {
 }
 
 #[derive(Debug)]
-pub struct ClientFile {
+pub(crate) struct ClientFile {
     pub id: Spanned<u64>,
     pub name: Option<String>,
     pub email: Option<String>,
 }
 
 #[derive(Debug)]
-pub struct InvoiceFile {
+pub(crate) struct InvoiceFile {
     pub id: Spanned<u64>,
     pub client: Spanned<u64>,
     pub number: Option<String>,
@@ -252,7 +252,7 @@ pub struct InvoiceFile {
 /// `delay_attempts = { receiver = "shop", count = 1, by = "2m" }`: the next `count` attempts to
 /// the receiver are held `by` at the sender.
 #[derive(Debug)]
-pub struct DelayAttemptsFile {
+pub(crate) struct DelayAttemptsFile {
     pub receiver: Spanned<String>,
     /// 1 when not given.
     pub count: Option<Spanned<u32>>,
@@ -260,7 +260,7 @@ pub struct DelayAttemptsFile {
 }
 
 #[derive(Debug)]
-pub struct InvoiceStateFile {
+pub(crate) struct InvoiceStateFile {
     pub id: Spanned<u64>,
     pub state: InvoiceState,
 }
@@ -268,7 +268,7 @@ pub struct InvoiceStateFile {
 /// One `[[expect]]` entry: exactly one subject key (`delivered`, `warned`, ...) and the
 /// qualifiers that apply to it (checked in `validate`).
 #[derive(Debug, Default)]
-pub struct ExpectFile {
+pub(crate) struct ExpectFile {
     /// The subject keys present, in file order, with the receiver or webhook they name.
     pub subjects: Vec<(Subject, Spanned<String>)>,
     /// `delivered_in_order`: its list of events.
@@ -292,7 +292,7 @@ pub struct ExpectFile {
 /// An event, named by its change step's `name` or by the 1-based index of the change among the
 /// timeline's changes (which is the event id the dispatcher gives it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EventRef {
+pub(crate) enum EventRef {
     Index(u64),
     Name(String),
 }
@@ -609,7 +609,7 @@ impl ExpectFile {
 
 impl ExpectFile {
     /// Where qualifier `q` is written, if it is.
-    pub fn span_of(&self, q: Qualifier) -> Option<Range<usize>> {
+    pub(crate) fn span_of(&self, q: Qualifier) -> Option<Range<usize>> {
         fn at<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }

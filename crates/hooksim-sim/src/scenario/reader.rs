@@ -24,16 +24,16 @@ pub(crate) struct Fields<'n, 'i> {
 }
 
 impl<'n, 'i> Fields<'n, 'i> {
-    pub fn get(&self, key: &str) -> Option<&'n Node<'i>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'n Node<'i>> {
         self.table.get(key)
     }
 
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.table.get(key).is_some()
     }
 
     /// Every entry, in the order of the file (a table comes back sorted by key).
-    pub fn entries(&self) -> Vec<(Spanned<String>, &'n Node<'i>)> {
+    pub(crate) fn entries(&self) -> Vec<(Spanned<String>, &'n Node<'i>)> {
         let mut v: Vec<_> =
             self.table.iter().map(|(k, v)| (Spanned::new(k.span(), k.get_ref().to_string()), v)).collect();
         v.sort_by_key(|(k, _)| k.span().start);
@@ -42,22 +42,22 @@ impl<'n, 'i> Fields<'n, 'i> {
 }
 
 impl<'c, 'a> Reader<'c, 'a> {
-    pub fn new(errors: &'c mut Collector<'a>) -> Self {
+    pub(crate) fn new(errors: &'c mut Collector<'a>) -> Self {
         Reader { errors }
     }
 
-    pub fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(crate) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.errors.push(span, message);
     }
 
     /// How many errors so far: a reader compares it before and after a table to know whether
     /// something inside went wrong (and then keeps quiet about what that error explains).
-    pub fn error_count(&self) -> usize {
+    pub(crate) fn error_count(&self) -> usize {
         self.errors.len()
     }
 
     /// One leaf, through its `Deserialize`; a bad one is reported where toml says it is.
-    pub fn value<T: DeserializeOwned>(&mut self, node: &Node<'_>) -> Option<Spanned<T>> {
+    pub(crate) fn value<T: DeserializeOwned>(&mut self, node: &Node<'_>) -> Option<Spanned<T>> {
         let span = node.span();
         match T::deserialize(ValueDeserializer::from(node.clone())) {
             Ok(v) => Some(Spanned::new(span, v)),
@@ -69,12 +69,12 @@ impl<'c, 'a> Reader<'c, 'a> {
     }
 
     /// `fields.get(key)` read as a `T`, when present.
-    pub fn opt<T: DeserializeOwned>(&mut self, fields: &Fields<'_, '_>, key: &str) -> Option<Spanned<T>> {
+    pub(crate) fn opt<T: DeserializeOwned>(&mut self, fields: &Fields<'_, '_>, key: &str) -> Option<Spanned<T>> {
         fields.get(key).and_then(|n| self.value(n))
     }
 
     /// Like [`Reader::opt`], and its absence is an error at the table.
-    pub fn req<T: DeserializeOwned>(&mut self, fields: &Fields<'_, '_>, key: &str) -> Option<Spanned<T>> {
+    pub(crate) fn req<T: DeserializeOwned>(&mut self, fields: &Fields<'_, '_>, key: &str) -> Option<Spanned<T>> {
         if !fields.has(key) {
             self.err(fields.span.clone(), format!("missing field `{key}`"));
             return None;
@@ -83,7 +83,7 @@ impl<'c, 'a> Reader<'c, 'a> {
     }
 
     /// A table that may hold only `keys`; each other key is an error at the key.
-    pub fn table<'n, 'i>(&mut self, node: &'n Node<'i>, what: &str, keys: &[&str]) -> Option<Fields<'n, 'i>> {
+    pub(crate) fn table<'n, 'i>(&mut self, node: &'n Node<'i>, what: &str, keys: &[&str]) -> Option<Fields<'n, 'i>> {
         let DeValue::Table(table) = node.get_ref() else {
             self.err(node.span(), format!("invalid type: {}, expected {what}", describe(node.get_ref())));
             return None;
@@ -98,7 +98,7 @@ impl<'c, 'a> Reader<'c, 'a> {
     }
 
     /// A table whose keys are names the file chooses (`[webhooks.<name>]`).
-    pub fn named<'n, 'i>(&mut self, node: &'n Node<'i>, what: &str) -> Option<Fields<'n, 'i>> {
+    pub(crate) fn named<'n, 'i>(&mut self, node: &'n Node<'i>, what: &str) -> Option<Fields<'n, 'i>> {
         let DeValue::Table(table) = node.get_ref() else {
             self.err(node.span(), format!("invalid type: {}, expected {what}", describe(node.get_ref())));
             return None;
@@ -106,7 +106,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         Some(Fields { table, span: node.span() })
     }
 
-    pub fn array<'n, 'i>(&mut self, node: &'n Node<'i>, what: &str) -> Option<&'n [Node<'i>]> {
+    pub(crate) fn array<'n, 'i>(&mut self, node: &'n Node<'i>, what: &str) -> Option<&'n [Node<'i>]> {
         match node.get_ref() {
             DeValue::Array(a) => Some(a),
             other => {

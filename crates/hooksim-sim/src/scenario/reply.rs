@@ -57,7 +57,7 @@ fn status(code: &str, text: &str) -> Result<u16, String> {
 
 /// A reply kept as written until the behaviour's default latency is known.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplyText(pub String);
+pub(crate) struct ReplyText(pub String);
 
 impl<'de> Deserialize<'de> for ReplyText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -87,7 +87,7 @@ impl<'de> Deserialize<'de> for ReplyText {
 /// A behaviour in a scenario: a single reply (`"500"`, every request gets it) or a table
 /// `{ replies = ["500", "act then drop"], then = "200", latency = "45s" }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BehaviourSpec(pub Behaviour);
+pub(crate) struct BehaviourSpec(pub Behaviour);
 
 const BEHAVIOUR_KEYS: &[&str] = &["replies", "then", "latency"];
 

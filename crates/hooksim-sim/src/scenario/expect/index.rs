@@ -27,7 +27,7 @@ pub(super) struct Index<'t> {
 }
 
 impl<'t> Index<'t> {
-    pub fn new(trace: &'t Trace, names: Names<'t>) -> Self {
+    pub(crate) fn new(trace: &'t Trace, names: Names<'t>) -> Self {
         let mut ix = Index {
             bodies: BTreeMap::new(),
             ends: BTreeMap::new(),
@@ -56,7 +56,7 @@ impl<'t> Index<'t> {
         ix
     }
 
-    pub fn body_matches(&self, attempt: Option<u64>, expected: &Option<Value>) -> bool {
+    pub(crate) fn body_matches(&self, attempt: Option<u64>, expected: &Option<Value>) -> bool {
         match expected {
             None => true,
             Some(exp) => {

@@ -13,7 +13,8 @@ mod tests;
 
 pub use count::{Count, Window};
 pub use outcome::OutcomeFilter;
-pub use subject::{Qualifier, Subject, Target};
+pub(crate) use subject::Target;
+pub use subject::{Qualifier, Subject};
 
 use super::Scenario;
 use super::excerpt::{excerpt, render_entry};

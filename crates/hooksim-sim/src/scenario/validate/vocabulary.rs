@@ -54,13 +54,18 @@ fn learn() -> Vocabulary {
 
 impl Vocabulary {
     /// `"fulfil invoice <id>", "cancel invoice <id>", ...`, for messages.
-    pub fn actions_text(&self) -> String {
+    pub(crate) fn actions_text(&self) -> String {
         self.actions.keys().map(|a| format!("\"{a} <id>\"")).collect::<Vec<_>>().join(", ")
     }
 
     /// Checks that `path` names a field of at least one of the bodies of `paths`, and that a
     /// value like `value` can be there. The message says which fields exist instead.
-    pub fn check_body_path(&self, paths: &BTreeSet<EventPath>, path: &[String], value: &Value) -> Result<(), String> {
+    pub(crate) fn check_body_path(
+        &self,
+        paths: &BTreeSet<EventPath>,
+        path: &[String],
+        value: &Value,
+    ) -> Result<(), String> {
         let mut level: Vec<&Value> = paths.iter().filter_map(|p| self.bodies.get(p)).collect();
         if level.is_empty() {
             return Ok(());
