@@ -87,6 +87,7 @@ pub use hooksim_sim::{model, properties, scenario, shell, world};
 
 // The facade: what most users need, at the root.
 pub use net::Apps;
+pub use protocol::{Speaks, Spoken};
 pub use runner::{Engine, ScenarioRun};
 pub use scenario::Scenario;
 pub use sim::{Sim, SimError};

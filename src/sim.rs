@@ -15,8 +15,12 @@
 //! receiver runs on the network engine.
 
 use crate::net::Apps;
+use crate::properties::PropertyContext;
+use crate::protocol::{Speaks, Spoken};
 use crate::runner::{Engine, ScenarioRun, run_on};
 use crate::scenario::{Scenario, ScenarioErrors, load_file_all, load_str};
+use crate::time::SimTime;
+use crate::world::EngineError;
 use crate::world::RunLimits;
 use axum::Router;
 use std::path::Path;
@@ -132,6 +136,51 @@ impl Sim {
         })
     }
 
+    /// Runs the scenario with `speaker`, a dispatcher written in Rust that speaks the protocol's
+    /// messages ([`Speaks`]), in place of the reference core. Its trace is derived and checked
+    /// by the protocol's ledger, and the properties of every world are judged over it
+    /// (`ScenarioRun::violations`) as for a dispatcher process; a run that broke one fails.
+    ///
+    /// ```
+    /// use hooksim::protocol::ReferenceSpeaker;
+    /// let run = hooksim::Sim::from_file("scenarios/lost-answers-dedup.toml")?.run_spoken(ReferenceSpeaker::default())?;
+    /// run.assert_passed();
+    /// # Ok::<(), hooksim::SimError>(())
+    /// ```
+    pub fn run_spoken<S: Speaks + Send>(self, speaker: S) -> Result<ScenarioRun, SimError> {
+        self.check()?;
+        let here = move || self.run_spoken_here(speaker);
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Ok(here());
+        }
+        std::thread::scope(|scope| scope.spawn(here).join()).map_err(panicked)
+    }
+
+    fn run_spoken_here<S: Speaks>(&self, speaker: S) -> ScenarioRun {
+        let (engine, limits) = (self.engine, self.limits);
+        let mut speaker = Some(speaker);
+        let mut context = None;
+        let mut run = run_on(&self.scenario, engine, self.seed, limits, |world| {
+            context = Some(PropertyContext::from_world(world));
+            let speaker = speaker.take().expect("one run, one speaker");
+            let spoken = Spoken::new(speaker, &world.policy, world.webhooks.clone(), world.seed).map_err(|e| {
+                EngineError::Dispatcher { at: SimTime::ZERO, during: "hello".into(), message: e.to_string() }
+            })?;
+            if self.apps.is_empty() {
+                engine.run_dispatched(world, limits, spoken)
+            } else {
+                crate::net::run_dispatched_with_apps(world, limits, spoken, &self.apps)
+            }
+        });
+        if let (None, Some(context)) = (&run.error, &context) {
+            run.violations = crate::properties::check(&run.trace, context);
+            for violation in &run.violations {
+                run.failures.push(violation_failure(&run.file, violation));
+            }
+        }
+        run
+    }
+
     fn check(&self) -> Result<(), SimError> {
         if !self.apps.is_empty() && self.engine != Engine::Net {
             return Err(SimError::EngineCannotHostRouters { engine: self.engine });
@@ -166,6 +215,18 @@ impl std::fmt::Debug for Sim {
             .field("seed", &self.seed)
             .field("routers", &self.apps.keys().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+/// A broken property as a failure of the run, at the top of the scenario file.
+fn violation_failure(file: &Path, violation: &crate::properties::Violation) -> crate::scenario::Failure {
+    crate::scenario::Failure {
+        file: file.to_path_buf(),
+        line: 1,
+        column: 1,
+        expected: "every property of every world kept".into(),
+        found: violation.to_string(),
+        excerpt: Vec::new(),
     }
 }
 

@@ -132,3 +132,29 @@ fn a_receiver_without_an_effects_list_stops_the_run_rather_than_passing() {
     let stop = run.error.as_ref().expect("the engine stopped");
     assert!(stop.message.contains("effects contract"), "{}", stop.message);
 }
+
+/// A dispatcher written in Rust: the reference core speaking the protocol in the process, and
+/// the same with a defect (it never says `done` after a change), which stops the run.
+#[test]
+fn a_rust_dispatcher_runs_through_the_ledger_and_a_defective_one_is_stopped() {
+    use hooksim::Speaks;
+    use hooksim::protocol::ReferenceSpeaker;
+    use hooksim::protocol::message::{FromDispatcher, ToDispatcher};
+
+    let sim = Sim::from_str("lost-answers.toml", LOST_ANSWERS).unwrap();
+    sim.clone().receiver("shop", shop(true)).run_spoken(ReferenceSpeaker::default()).unwrap().assert_passed();
+
+    struct NoDone(ReferenceSpeaker);
+    impl Speaks for NoDone {
+        fn answer(&mut self, message: &ToDispatcher) -> Vec<FromDispatcher> {
+            let mut said = self.0.answer(message);
+            if matches!(message, ToDispatcher::Change { .. }) {
+                said.retain(|s| !matches!(s, FromDispatcher::Done { .. }));
+            }
+            said
+        }
+    }
+    let run = sim.engine(Engine::Model).run_spoken(NoDone(ReferenceSpeaker::default())).unwrap();
+    run.assert_failed();
+    assert!(run.error.as_ref().unwrap().message.contains("without `done`"), "{:?}", run.error);
+}

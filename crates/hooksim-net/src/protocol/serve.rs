@@ -9,8 +9,8 @@
 
 use super::message::{FromDispatcher, ToDispatcher};
 use super::{LINE_BYTES_MAX, VERSION};
-use hooksim_core::core::{Dispatcher, Input, Output};
-use hooksim_core::trace::{Outcome, TraceEvent};
+use hooksim_core::core::Dispatcher;
+use hooksim_sim::protocol::reference::{apply, emit};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Read as _, Write};
 use std::path::Path;
@@ -51,7 +51,10 @@ pub fn serve(input: impl BufRead, mut output: impl Write) -> Result<(), ServeErr
         apply(&mut core, message).map_err(|e| lines.error(e))?;
         journal.flush()?;
         out.clear();
-        emit(&mut core, &mut out).map_err(|e| lines.error(e))?;
+        for said in emit(&mut core).map_err(|e| lines.error(e))? {
+            out.push_str(&said.to_line());
+            out.push('\n');
+        }
         output.write_all(out.as_bytes())?;
         output.flush()?;
     }
@@ -107,103 +110,4 @@ fn open_journal(dir: &Path, resumed: bool, core: &mut Dispatcher) -> Result<File
         }
     }
     Ok(OpenOptions::new().create(true).append(true).open(&path)?)
-}
-
-fn apply(core: &mut Dispatcher, message: ToDispatcher) -> Result<(), String> {
-    let result = match message {
-        ToDispatcher::Hello { .. } => return Err("`hello` comes once, first".into()),
-        ToDispatcher::Change { now, change, .. } => core.handle(now, Input::Change(change)),
-        ToDispatcher::Answer { now, attempt, outcome, retry_after_ms } => {
-            let input = match (Outcome::from(outcome), retry_after_ms) {
-                (Outcome::Status { code: status }, Some(retry_after_ms)) => {
-                    Input::AnswerRetryAfter { attempt, status, retry_after_ms }
-                }
-                (outcome, _) => Input::Answer { attempt, outcome },
-            };
-            core.handle(now, input)
-        }
-        ToDispatcher::Enable { now, webhook } => core.handle(now, Input::Enable(webhook)),
-        ToDispatcher::Crash { now } => core.handle(now, Input::Crash),
-        ToDispatcher::Restart { now } => core.handle(now, Input::Restart),
-        ToDispatcher::Wake { now } => {
-            core.handle_timeout(now);
-            Ok(())
-        }
-    };
-    result.map_err(|e| e.to_string())
-}
-
-/// Writes the core's outputs as protocol lines, in the order of its trace, then `done`.
-fn emit(core: &mut Dispatcher, out: &mut String) -> Result<(), String> {
-    let entries: Vec<_> = core.drain_trace().collect();
-    for entry in entries {
-        let line = match entry.event {
-            // The harness records the event itself: it made the change.
-            TraceEvent::EventRecorded { .. } => continue,
-            TraceEvent::AttemptStarted { attempt, event, .. } => match core.poll_output() {
-                Some(Output::Send(r)) if r.attempt == attempt => FromDispatcher::Send {
-                    attempt,
-                    delivery: r.delivery,
-                    webhook: r.webhook,
-                    event,
-                    url: r.url.to_string(),
-                    body: r.body.to_string(),
-                    timeout_ms: r.timeout_ms,
-                },
-                other => return Err(format!("attempt {attempt} started but the core's next output is {other:?}")),
-            },
-            TraceEvent::WarningSent { webhook, .. } => match core.poll_output() {
-                Some(Output::Email(e)) if e.webhook == webhook => {
-                    FromDispatcher::Email { to: e.to, webhook, url: e.url.to_string(), failing_since: e.failing_since }
-                }
-                other => return Err(format!("a warning about {webhook} but the core's next output is {other:?}")),
-            },
-            other => fact(other).ok_or("a shell's trace entry from the core")?,
-        };
-        out.push_str(&line.to_line());
-        out.push('\n');
-    }
-    if let Some(left) = core.poll_output() {
-        return Err(format!("an output with no trace entry: {left:?}"));
-    }
-    out.push_str(&FromDispatcher::Done { wake_at: core.poll_timeout() }.to_line());
-    out.push('\n');
-    Ok(())
-}
-
-/// The fact that carries a core trace entry (`None` for the shells' entries).
-fn fact(event: TraceEvent) -> Option<FromDispatcher> {
-    Some(match event {
-        TraceEvent::DeliveryQueued { delivery, webhook, event } => {
-            FromDispatcher::DeliveryQueued { delivery, webhook, event }
-        }
-        TraceEvent::DeliveryRefused { webhook, event, reason } => {
-            FromDispatcher::DeliveryRefused { webhook, event, reason: reason.into() }
-        }
-        TraceEvent::AttemptFinished { attempt, delivery, webhook, event, outcome } => {
-            FromDispatcher::AttemptFinished { attempt, delivery, webhook, event, outcome: outcome.into() }
-        }
-        TraceEvent::LateAnswerIgnored { attempt, outcome } => {
-            FromDispatcher::LateAnswerIgnored { attempt, outcome: outcome.into() }
-        }
-        TraceEvent::AttemptLost { attempt, delivery, webhook } => {
-            FromDispatcher::AttemptLost { attempt, delivery, webhook }
-        }
-        TraceEvent::RetryScheduled { delivery, webhook, at, failures } => {
-            FromDispatcher::RetryScheduled { delivery, webhook, at, failures }
-        }
-        TraceEvent::Delivered { delivery, webhook, event, attempts } => {
-            FromDispatcher::Delivered { delivery, webhook, event, attempts }
-        }
-        TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason } => {
-            FromDispatcher::DeliveryAbandoned { delivery, webhook, event, attempts, reason: reason.into() }
-        }
-        TraceEvent::WebhookDisabled { webhook, failing_since, reason } => {
-            FromDispatcher::WebhookDisabled { webhook, failing_since, reason }
-        }
-        TraceEvent::WebhookRecovered { webhook } => FromDispatcher::WebhookRecovered { webhook },
-        TraceEvent::WebhookEnabled { webhook } => FromDispatcher::WebhookEnabled { webhook },
-        TraceEvent::DispatcherRestarted => FromDispatcher::DispatcherRestarted,
-        _ => return None,
-    })
 }

@@ -11,8 +11,12 @@
 pub mod error;
 pub mod ledger;
 pub mod message;
+pub mod reference;
+pub mod spoken;
 
 pub use error::{Problem, ProtocolError};
+pub use reference::ReferenceSpeaker;
+pub use spoken::{Speaks, Spoken, SpokenError};
 
 /// The protocol version `hello` names. A process that answers another version is refused.
 pub const VERSION: u32 = 1;
