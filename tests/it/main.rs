@@ -4,6 +4,11 @@
 //! pool of test threads instead of running binary after binary. `tests/tidy.rs` stays a binary of
 //! its own: it reads the sources, needs nothing here, and `cargo test --test tidy` is the quick
 //! check the developers' guide names.
+//!
+//! The tests run on the harness's default threads (one per core). Most of their time is waiting
+//! (settle windows, attempt timeouts, senders' budgets), so more threads finish sooner, but the
+//! load then hides timing defects that the negative controls must catch: at `--test-threads=6`
+//! on two cores the racy receiver's 1 ms race passed `concurrent-redelivery-once`.
 
 mod support;
 
