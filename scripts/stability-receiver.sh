@@ -7,7 +7,7 @@
 #
 # Each run uses its own seed (its own uuids and ids), against one receiver process. The effects
 # quiet window is shortened to 300 ms: this receiver records before it answers, so the window
-# only costs time here (the queue receivers' windows are tested in tests/certify_receivers.rs).
+# only costs time here (the queue receivers' windows are tested in tests/it/certify_receivers.rs).
 # Prints the count and exits 1 when any run's verdict differs. CI runs it from .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

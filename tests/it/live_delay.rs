@@ -4,7 +4,7 @@
 //! state, but not the order of events, fulfils the cancelled invoice and fails the scenario; the
 //! same receiver judging by event order passes.
 
-mod support;
+use crate::support;
 
 use hooksim::live::Bindings;
 use hooksim::receiver::ReceiverKind;

@@ -21,7 +21,9 @@ pub fn chromium() -> Option<PathBuf> {
 pub fn chromium_or_skip(what: &str) -> Option<PathBuf> {
     let browser = chromium();
     if browser.is_none() {
-        println!("SKIPPED: chromium is not installed (apt-get install chromium); {what} is not checked in a browser");
+        crate::support::skip::skipped(&format!(
+            "chromium is not installed (apt-get install chromium); {what} is not checked in a browser"
+        ));
     }
     browser
 }

@@ -2,7 +2,7 @@
 //! defect of the kind certification once missed or once failed wrongly: every defect is caught,
 //! every false fail is gone.
 
-mod support;
+use crate::support;
 
 use hooksim::certify::{CertifyOptions, Group, Limits, Report, Verdict, certify};
 use std::collections::BTreeSet;
@@ -106,9 +106,13 @@ const STALE: [&str; 3] = ["paid-carrying-cancelled", "out-of-order", "paid-faili
 /// no fulfilment") is never read for its words: the stale-payload cases are not judged, and
 /// say so with the receiver's own text, every run alike.
 #[tokio::test]
-async fn other_work_under_a_stale_delivery_passes_when_its_kind_says_so_and_is_not_judged_without() {
+async fn other_work_under_a_stale_delivery_passes_when_its_kind_says_so() {
     let report = certify_python(Some("other-work"), |_| {}).await;
     assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
+}
+
+#[tokio::test]
+async fn other_work_under_a_stale_delivery_is_not_judged_without_its_kind() {
     let untyped = certify_python(Some("other-work-untyped"), |_| {}).await;
     let table = untyped.to_table();
     assert_eq!(names_with(&untyped, Verdict::Failed), BTreeSet::new(), "{table}");
@@ -138,29 +142,46 @@ async fn acting_twice_on_the_control_delivery_fails() {
 /// Issue 18 #1: a wire failure inside a case (an answer that is not HTTP, a reset, here on each
 /// duplicate delivery) fails every case with a duplicate, with the wire failure as its reason
 /// and its own advice: never "not verified", never dedup advice.
-#[tokio::test]
-async fn a_wire_failure_on_duplicates_fails_the_dedup_cases_with_its_own_reason_and_fix() {
-    for (defect, reason, advice) in [
-        ("not-http-on-duplicate", "the answer was not HTTP", "whole HTTP response"),
-        ("reset-on-duplicate", "the connection broke before a whole answer", "the connection broke"),
-    ] {
-        for effects in [true, false] {
-            let report = certify_python(Some(defect), |o| {
-                if !effects {
-                    o.effects_url = None;
-                }
-            })
-            .await;
-            let table = report.to_table();
-            for case in report.cases.iter().filter(|c| c.group == Group::Dedup) {
-                assert_eq!(case.verdict, Verdict::Failed, "{defect}, {}: {table}", case.name);
-                assert!(case.detail.contains(reason), "{defect}, {}: {table}", case.name);
-                assert!(case.fix.contains(advice), "{defect}, {}: {}", case.name, case.fix);
-                assert!(!case.fix.contains("uuid"), "no dedup advice for a wire failure: {}", case.fix);
-            }
-            assert_eq!(report.case("valid-delivery").unwrap().verdict, Verdict::Passed, "{table}");
+async fn a_wire_failure_on_duplicates_fails_the_dedup_cases(defect: &str, effects: bool) {
+    let (reason, advice) = match defect {
+        "not-http-on-duplicate" => ("the answer was not HTTP", "whole HTTP response"),
+        "reset-on-duplicate" => ("the connection broke before a whole answer", "the connection broke"),
+        other => panic!("no wire defect {other}"),
+    };
+    let report = certify_python(Some(defect), |o| {
+        if !effects {
+            o.effects_url = None;
         }
+    })
+    .await;
+    let table = report.to_table();
+    for case in report.cases.iter().filter(|c| c.group == Group::Dedup) {
+        assert_eq!(case.verdict, Verdict::Failed, "{defect}, {}: {table}", case.name);
+        assert!(case.detail.contains(reason), "{defect}, {}: {table}", case.name);
+        assert!(case.fix.contains(advice), "{defect}, {}: {}", case.name, case.fix);
+        assert!(!case.fix.contains("uuid"), "no dedup advice for a wire failure: {}", case.fix);
     }
+    assert_eq!(report.case("valid-delivery").unwrap().verdict, Verdict::Passed, "{table}");
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_http_on_duplicates_fails_the_dedup_cases_with_its_own_reason_and_fix() {
+    a_wire_failure_on_duplicates_fails_the_dedup_cases("not-http-on-duplicate", true).await;
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_http_on_duplicates_fails_the_dedup_cases_without_effects_too() {
+    a_wire_failure_on_duplicates_fails_the_dedup_cases("not-http-on-duplicate", false).await;
+}
+
+#[tokio::test]
+async fn a_reset_on_duplicates_fails_the_dedup_cases_with_its_own_reason_and_fix() {
+    a_wire_failure_on_duplicates_fails_the_dedup_cases("reset-on-duplicate", true).await;
+}
+
+#[tokio::test]
+async fn a_reset_on_duplicates_fails_the_dedup_cases_without_effects_too() {
+    a_wire_failure_on_duplicates_fails_the_dedup_cases("reset-on-duplicate", false).await;
 }
 
 /// Issue 18 #5: a 3xx to a body that cannot be read is retried by a sender, like a 5xx.
@@ -177,11 +198,14 @@ async fn a_redirect_answered_to_malformed_json_fails() {
 /// answers passes; one acting 3 s after fails, and the failure names the window and the flags
 /// (not dedup advice for acts that were only late).
 #[tokio::test]
-async fn a_queue_within_the_default_window_passes_and_a_later_one_is_told_about_the_window() {
-    let defaults = |o: &mut CertifyOptions| o.settle = Default::default();
-    let report = certify_python(Some("queue-1s"), defaults).await;
+async fn a_queue_within_the_default_settle_window_passes() {
+    let report = certify_python(Some("queue-1s"), |o| o.settle = Default::default()).await;
     assert_eq!(names_with(&report, Verdict::Passed).len(), report.cases.len(), "{}", report.to_table());
-    let late = certify_python(Some("queue-3s"), defaults).await;
+}
+
+#[tokio::test]
+async fn a_queue_past_the_default_settle_window_is_told_about_the_window() {
+    let late = certify_python(Some("queue-3s"), |o| o.settle = Default::default()).await;
     let table = late.to_table();
     let failed: Vec<_> = late.cases.iter().filter(|c| c.verdict == Verdict::Failed).collect();
     assert!(!failed.is_empty(), "{table}");
@@ -226,7 +250,7 @@ async fn a_racy_receiver_fails_the_concurrency_case_and_the_report_says_how_many
 #[tokio::test]
 async fn a_private_ca_is_a_tls_sentence_until_its_certificate_is_given() {
     if !private_ca::openssl_installed() {
-        println!("SKIPPED: `openssl` is not installed, so no private CA can be made for the TLS case");
+        crate::support::skip::skipped("`openssl` is not installed, so no private CA can be made for the TLS case");
         return;
     }
     let dir = std::env::temp_dir().join(format!("hooksim-certify-tls-{}", std::process::id()));

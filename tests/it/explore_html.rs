@@ -1,6 +1,6 @@
 //! `hooksim run --html DIR`: one self-contained timeline page per run, failed expectations marked.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use support::scratch::Scratch;

@@ -156,7 +156,7 @@ fn on_world(
 fn counterexample(test: &str, w: &World, why: &str) -> TestCaseError {
     let description = format!(
         "A counterexample of the property `{test}`, shrunk by proptest. Check it again: \
-         cargo test --test core_props {test}"
+         cargo test --test it core_props::{test}"
     );
     let mut named = w.clone();
     named.name = format!("{test} counterexample");
@@ -364,6 +364,6 @@ fn a_failing_property_prints_its_shrunk_counterexample_as_a_scenario_file() {
     // Shrunk: the three clients and the one op the generator always makes, no scripted replies.
     assert!(scenario.world.timeline.len() <= CLIENTS as usize + 1, "{file}");
     assert!(scenario.world.receivers[0].behaviour.replies.is_empty(), "{file}");
-    assert!(file.contains("cargo test --test core_props no_attempt_ever_fails"), "{file}");
+    assert!(file.contains("cargo test --test it core_props::no_attempt_ever_fails"), "{file}");
     assert!(failed(&model::run(&scenario.world).unwrap().trace), "the file fails the same way:\n{file}");
 }

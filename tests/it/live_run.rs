@@ -3,7 +3,7 @@
 //! from the effects contract (or reported not verified), and what a real endpoint cannot do is
 //! refused before anything runs.
 
-mod support;
+use crate::support;
 
 use hooksim::live::{BindError, Bindings};
 use hooksim::receiver::{ReceiverKind, ReceiverState, ServeOptions, app};

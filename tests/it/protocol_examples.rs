@@ -4,12 +4,10 @@
 //! disabled, parked deliveries resumed, a restart carried on from the state directory. Each test
 //! skips, saying so, where the language is not installed.
 
-mod protocol_support;
-
+use crate::support::protocol::*;
 use hooksim::core::Input;
 use hooksim::domain::InvoiceState;
 use hooksim::time::{DAY_MS, HOUR_MS, MINUTE_MS};
-use protocol_support::*;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -23,7 +21,9 @@ fn command(language: &str) -> Option<Vec<String>> {
     };
     let found = std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
-        println!("SKIPPED: `{program}` is not installed, so the {language} example dispatcher is not tested");
+        crate::support::skip::skipped(&format!(
+            "`{program}` is not installed, so the {language} example dispatcher is not tested"
+        ));
         return None;
     }
     Some(vec![program.into(), format!("{ROOT}/{file}")])
@@ -148,7 +148,13 @@ fn the_same_seed_gives_the_same_trace(command: &[String]) {
         replies: vec![vec![silent(), status(503), ok(2)], vec![ok(1)]],
         run_for_ms: 2 * HOUR_MS,
     };
-    let (Some(a), Some(b)) = (run_example(command, &script), run_example(command, &script)) else { return };
+    // The two runs at once, on two threads: each is its own process with its own state directory.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run_example(command, &script));
+        let b = run_example(command, &script);
+        (a.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), b)
+    });
+    let (Some(a), Some(b)) = (a, b) else { return };
     assert_eq!(a, b);
 }
 
@@ -233,32 +239,44 @@ fn caught(check: Check, command: &[String]) -> bool {
 }
 
 /// Negative controls: each defect fails the check meant for it (a new uuid per retry is caught
-/// even earlier, by the harness: its `delivered` counts attempts of a uuid that has fewer).
+/// even earlier, by the harness: its `delivered` counts attempts of a uuid that has fewer). One
+/// test per defect, so the four run at once.
+fn the_check_catches(name: &str, edits: &[Edit], check: Check) {
+    let Some(c) = broken_python(name, edits) else { return };
+    assert!(caught(check, &c), "the {name} defect is caught");
+    let _ = std::fs::remove_file(&c[1]);
+}
+
 #[test]
-fn the_checks_catch_broken_dispatchers() {
-    let new_uuid_per_retry =
+fn the_checks_catch_a_new_uuid_per_retry() {
+    let edits =
         [("        d[\"attempts\"] += 1\n", "        d[\"attempts\"] += 1\n        d[\"uuid\"] = str(uuid.uuid4())\n")];
-    let payload_at_event_time = [
+    the_check_catches("uuid", &edits, retries_until_2xx_with_one_uuid_and_the_payload_at_send_time);
+}
+
+#[test]
+fn the_checks_catch_the_payload_at_event_time() {
+    let edits = [
         ("dict(event, at=now)", "dict(event, at=now, entity=message[\"entity\"])"),
         (
             "event[\"kind\"]: self.entities.get((event[\"kind\"], event[\"entity_id\"]))",
             "event[\"kind\"]: event[\"entity\"]",
         ),
     ];
-    let no_warning = [("self.emit({\"type\": \"email\"", "(lambda m: None)({\"type\": \"email\"")];
-    let sends_while_disabled = [
+    the_check_catches("event-time", &edits, retries_until_2xx_with_one_uuid_and_the_payload_at_send_time);
+}
+
+#[test]
+fn the_checks_catch_no_warning() {
+    let edits = [("self.emit({\"type\": \"email\"", "(lambda m: None)({\"type\": \"email\"")];
+    the_check_catches("no-warning", &edits, warns_after_a_week_then_disables_then_resumes_parked_deliveries);
+}
+
+#[test]
+fn the_checks_catch_sends_while_disabled() {
+    let edits = [
         ("if hook[\"status\"] == \"disabled\":", "if False:"),
         ("hook[\"status\"] != \"disabled\" and hook[\"ready\"]", "hook[\"ready\"]"),
     ];
-    let cases: [(&str, &[Edit], Check); 4] = [
-        ("uuid", &new_uuid_per_retry, retries_until_2xx_with_one_uuid_and_the_payload_at_send_time),
-        ("event-time", &payload_at_event_time, retries_until_2xx_with_one_uuid_and_the_payload_at_send_time),
-        ("no-warning", &no_warning, warns_after_a_week_then_disables_then_resumes_parked_deliveries),
-        ("sends-disabled", &sends_while_disabled, warns_after_a_week_then_disables_then_resumes_parked_deliveries),
-    ];
-    for (name, edits, check) in cases {
-        let Some(c) = broken_python(name, edits) else { return };
-        assert!(caught(check, &c), "the {name} defect is caught");
-        let _ = std::fs::remove_file(&c[1]);
-    }
+    the_check_catches("sends-disabled", &edits, warns_after_a_week_then_disables_then_resumes_parked_deliveries);
 }

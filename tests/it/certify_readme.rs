@@ -51,9 +51,9 @@ fn serve(code: &str) -> (Flask, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_example_receiver_passes_every_case() {
     if !Command::new("python3").args(["-c", "import flask"]).output().is_ok_and(|o| o.status.success()) {
-        println!(
-            "SKIPPED: Flask is not installed for python3 (`apt-get install python3-flask` or `pip install flask`), \
-             so the README's example receiver is not run"
+        crate::support::skip::skipped(
+            "Flask is not installed for python3 (`apt-get install python3-flask` or `pip install flask`), \
+             so the README's example receiver is not run",
         );
         return;
     }

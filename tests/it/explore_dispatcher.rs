@@ -24,7 +24,7 @@ const SEEDS_TO_FIND: u64 = 4;
 fn dispatcher(broken: bool, name: &str) -> Option<String> {
     let found = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
-        println!("SKIPPED: python3 is not installed, so no dispatcher process is explored");
+        crate::support::skip::skipped("python3 is not installed, so no dispatcher process is explored");
         return None;
     }
     let example = format!("{ROOT}/examples/dispatchers/python/dispatcher.py");

@@ -5,7 +5,7 @@
 //! Corrupt shard files are refused naming `file:line`. Signing refuses header injection. Each
 //! command runs under a wall-clock bound that only guards against a hang.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::io::Write as _;

@@ -7,7 +7,7 @@
 //! wrong profile fails exactly the checks that profile decides. The broken senders that fail
 //! each check one by one are the Python sender's `--defect`s, in `tests/certify_sender.rs`.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader};
@@ -254,7 +254,9 @@ exactly = 1
 #[test]
 fn dispatch_trusts_a_private_ca_with_ca_cert() {
     if !private_ca::openssl_installed() {
-        println!("SKIPPED: `openssl` is not installed, so no private CA can be made for the https receiver");
+        crate::support::skip::skipped(
+            "`openssl` is not installed, so no private CA can be made for the https receiver",
+        );
         return;
     }
     let dir = temp("tls");

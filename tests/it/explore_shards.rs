@@ -1,7 +1,7 @@
 //! `hooksim explore` and `hooksim merge` through the binary: shards merge to the bytes of one
 //! run, bad coverage is bad input, and a broken world property is found.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -88,7 +88,9 @@ async fn control(correct: Process, reserialising: Process, scheme: Scheme, secre
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standardwebhooks_from_pypi_verifies_what_hooksim_signs() {
     if !python_has("standardwebhooks") {
-        println!("SKIPPED: the `standardwebhooks` Python package is not installed (pip install standardwebhooks)");
+        crate::support::skip::skipped(
+            "the `standardwebhooks` Python package is not installed (pip install standardwebhooks)",
+        );
         return;
     }
     let args = ["--library", "standardwebhooks", "--secret", WHSEC];
@@ -100,7 +102,7 @@ async fn standardwebhooks_from_pypi_verifies_what_hooksim_signs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stripe_from_pypi_verifies_what_hooksim_signs() {
     if !python_has("stripe") {
-        println!("SKIPPED: the `stripe` Python package is not installed (pip install stripe)");
+        crate::support::skip::skipped("the `stripe` Python package is not installed (pip install stripe)");
         return;
     }
     let args = ["--library", "stripe", "--secret", WHSEC];
@@ -112,7 +114,9 @@ async fn stripe_from_pypi_verifies_what_hooksim_signs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn octokit_webhooks_methods_from_npm_verifies_what_hooksim_signs() {
     if !octokit_installed() {
-        println!("SKIPPED: node or @octokit/webhooks-methods is missing (npm ci --prefix examples/receivers/octokit)");
+        crate::support::skip::skipped(
+            "node or @octokit/webhooks-methods is missing (npm ci --prefix examples/receivers/octokit)",
+        );
         return;
     }
     let script = format!("{OCTOKIT}/receiver.mjs");
@@ -127,7 +131,7 @@ const PROVIDERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_sdk_from_pypi_verifies_what_hooksim_signs() {
     if !python_has("slack_sdk") {
-        println!("SKIPPED: the `slack_sdk` Python package is not installed (pip install slack_sdk)");
+        crate::support::skip::skipped("the `slack_sdk` Python package is not installed (pip install slack_sdk)");
         return;
     }
     let script = format!("{PROVIDERS}/slack_receiver.py");
@@ -143,7 +147,7 @@ async fn slack_sdk_from_pypi_verifies_what_hooksim_signs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shopify_documented_check_verifies_what_hooksim_signs() {
     if !python_has("hmac") {
-        println!("SKIPPED: python3 is not installed");
+        crate::support::skip::skipped("python3 is not installed");
         return;
     }
     let script = format!("{PROVIDERS}/shopify_receiver.py");

@@ -5,7 +5,7 @@
 //! specification must change with it; an example that answers otherwise is wrong. An example whose
 //! language is not installed is skipped, saying so.
 
-mod support;
+use crate::support;
 
 use hooksim::core::{Dispatch, Dispatcher, Input, Output};
 use hooksim::policy::Profile;
@@ -42,7 +42,9 @@ fn dispatchers() -> Vec<Cmd> {
         if Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success()) {
             all.push(Cmd { name, argv: vec![program.into(), format!("{ROOT}/{file}")] });
         } else {
-            println!("SKIPPED: `{program}` is not installed, so the {name} example dispatcher is not checked");
+            crate::support::skip::skipped(&format!(
+                "`{program}` is not installed, so the {name} example dispatcher is not checked"
+            ));
         }
     }
     all

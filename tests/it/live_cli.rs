@@ -1,7 +1,7 @@
 //! `hooksim run FILE --receiver NAME=URL [--effects NAME=URL]` through the real binary, against
 //! `hooksim receiver` started by the test: exit 0, 1 and 2, reports and trace files.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -287,7 +287,9 @@ fn bad_settle_and_ca_flags_are_named() {
 #[test]
 fn a_private_ca_receiver_runs_with_ca_cert() {
     if !private_ca::openssl_installed() {
-        println!("SKIPPED: `openssl` is not installed, so no private CA can be made for the https receiver");
+        crate::support::skip::skipped(
+            "`openssl` is not installed, so no private CA can be made for the https receiver",
+        );
         return;
     }
     let dir = tmp("tls");

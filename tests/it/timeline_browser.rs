@@ -3,7 +3,7 @@
 //! Skips, saying so, where `chromium` is not installed. `TIMELINE_SCREENSHOT=path` also saves a
 //! 1400x900 screenshot of the page there (docs/timeline.png is made so).
 
-mod support;
+use crate::support;
 
 use hooksim::scenario::{evaluate, load_file};
 use hooksim::timeline::{TimelineOptions, render};

@@ -2,14 +2,12 @@
 //! (`hooksim dispatcher --stdio`, driven by `ProcessDispatcher`) give the same outputs and a
 //! byte-identical trace for the same inputs: the protocol carries everything the trace needs.
 
-mod protocol_support;
-
+use crate::support::protocol::*;
 use hooksim::core::{Dispatcher, Input};
 use hooksim::domain::InvoiceState;
 use hooksim::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 use hooksim::trace::Outcome;
 use proptest::prelude::*;
-use protocol_support::*;
 
 fn both(script: &Script) -> (Run, Run) {
     let mut core = Dispatcher::new(script.policy.clone(), script.webhooks.clone(), script.seed);

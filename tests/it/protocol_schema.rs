@@ -2,14 +2,12 @@
 //! every line the harness and `hooksim dispatcher --stdio` exchange in real runs validates
 //! against it, and reads back into the Rust message types. Broken messages do not validate.
 
-mod protocol_support;
-
+use crate::support::protocol::*;
 use hooksim::core::Input;
 use hooksim::domain::InvoiceState;
 use hooksim::protocol::message::{FromDispatcher, ToDispatcher};
 use hooksim::protocol::serve::JOURNAL_FILE;
 use hooksim::time::{DAY_MS, HOUR_MS, MINUTE_MS};
-use protocol_support::*;
 use serde_json::{Value, json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");

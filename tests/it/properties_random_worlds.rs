@@ -99,7 +99,7 @@ fn the_worlds_cover_the_faults_and_fates_the_properties_are_about() {
 }
 
 #[test]
-#[ignore = "a look at one seed: SEED=n cargo test --test properties_random_worlds -- --ignored --nocapture"]
+#[ignore = "a look at one seed: SEED=n cargo test --test it properties_random_worlds::show_one_seed -- --ignored --nocapture"]
 fn show_one_seed() {
     let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     let w = world(seed, None, &Rates::default());

@@ -4,7 +4,7 @@
 //! Chromium, which is skipped, saying so, where it is not installed. `RECEIVER_SCREENSHOT=path`
 //! also saves a screenshot (docs/receiver-page.png is made so).
 
-mod support;
+use crate::support;
 
 use hooksim::receiver::{DELIVERIES_SHOWN_MAX, ReceiverKind, ServeOptions, SignatureCheck};
 use hooksim::signing::{Scheme, Verifier};

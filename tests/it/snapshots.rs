@@ -14,11 +14,11 @@ const ENGINES: [Engine; 2] = [Engine::Net, Engine::Model];
 #[test]
 fn trace() {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
+    settings.set_snapshot_path("../../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| {
-        insta::glob!("../scenarios", "*.toml", |path| {
+        insta::glob!("../../scenarios", "*.toml", |path| {
             let scenario = load_file(path).unwrap_or_else(|e| panic!("{e}"));
             let mut text = String::new();
             for engine in ENGINES {

@@ -20,7 +20,9 @@ fn command(language: &str) -> Option<(String, String)> {
     };
     let found = std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
-        println!("SKIPPED: `{program}` is not installed, so the {language} example dispatcher is not run");
+        crate::support::skip::skipped(&format!(
+            "`{program}` is not installed, so the {language} example dispatcher is not run"
+        ));
         return None;
     }
     Some((program.to_string(), format!("{ROOT}/{file}")))

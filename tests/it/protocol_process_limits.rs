@@ -3,7 +3,7 @@
 //! a process's own children end with it. Negative controls in Python
 //! (`tests/fixtures/dispatchers/hostile.py`); each test skips, saying so, without python3.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;
@@ -19,7 +19,7 @@ const WALL_MAX: Duration = Duration::from_secs(600);
 fn hostile(habit: &str) -> Option<String> {
     let found = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
-        println!("SKIPPED: python3 is not installed, so no hostile dispatcher runs");
+        crate::support::skip::skipped("python3 is not installed, so no hostile dispatcher runs");
         return None;
     }
     Some(format!("python3 {ROOT}/tests/fixtures/dispatchers/hostile.py {habit}"))

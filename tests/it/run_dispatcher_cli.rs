@@ -114,7 +114,7 @@ fn junit_failures(junit: &str) -> Vec<String> {
 
 fn python_with(edits: &[(&str, &str)], name: &str) -> Option<String> {
     if !Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
-        println!("SKIPPED: `python3` is not installed, so the broken example dispatcher is not run");
+        crate::support::skip::skipped("`python3` is not installed, so the broken example dispatcher is not run");
         return None;
     }
     let mut source = std::fs::read_to_string("examples/dispatchers/python/dispatcher.py").unwrap();
