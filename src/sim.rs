@@ -11,17 +11,21 @@
 //! A receiver of the scenario can be the caller's own axum [`Router`]: it gets each delivery
 //! on the simulated network (with the world's faults and its scripted behaviour in front), and
 //! says what it acted on through the effects contract, `GET /effects` answering
-//! `{"effects": [{"uuid": "<delivery uuid>"}, ...]}` (see `docs/certify.md`). A run with such a
-//! receiver runs on the network engine.
+//! `{"effects": [{"uuid": "<delivery uuid>"}, ...]}` (see `docs/certify.md`). Both simulated
+//! engines run it: the network engine serves it over HTTP on the simulated network; the model
+//! engine calls it in its own thread (a router that awaits a socket or a timer there is stopped,
+//! and named: run it on the network engine).
 
+use crate::core::{Dispatch, Dispatcher};
 use crate::net::Apps;
+use crate::net::RouterApp;
 use crate::properties::PropertyContext;
 use crate::protocol::{Speaks, Spoken};
 use crate::runner::{Engine, ScenarioRun, run_on};
 use crate::scenario::{Scenario, ScenarioErrors, load_file_all, load_str};
 use crate::time::SimTime;
-use crate::world::EngineError;
 use crate::world::RunLimits;
+use crate::world::{EngineError, EngineFailure, RunOutput, World};
 use axum::Router;
 use std::path::Path;
 
@@ -46,8 +50,8 @@ pub enum SimError {
     /// A router was given for a host the scenario has no receiver for.
     #[error("no receiver {host:?} in scenario {scenario}: a router stands in for one of its receivers ({known})")]
     UnknownReceiver { host: String, scenario: String, known: String },
-    /// The chosen engine cannot run the caller's routers.
-    #[error("the {engine} engine runs the reference receivers only; a run with your own router runs on the net engine")]
+    /// The chosen engine cannot run the caller's routers (the live shell's receivers are real).
+    #[error("the {engine} engine's receivers are real endpoints; your router runs on the net or the model engine")]
     EngineCannotHostRouters { engine: Engine },
     /// The run's thread panicked (a panic in the caller's router).
     #[error("the run panicked: {0}")]
@@ -166,11 +170,7 @@ impl Sim {
             let spoken = Spoken::new(speaker, &world.policy, world.webhooks.clone(), world.seed).map_err(|e| {
                 EngineError::Dispatcher { at: SimTime::ZERO, during: "hello".into(), message: e.to_string() }
             })?;
-            if self.apps.is_empty() {
-                engine.run_dispatched(world, limits, spoken)
-            } else {
-                crate::net::run_dispatched_with_apps(world, limits, spoken, &self.apps)
-            }
+            self.run_world(world, spoken)
         });
         if let (None, Some(context)) = (&run.error, &context) {
             run.violations = crate::properties::check(&run.trace, context);
@@ -182,7 +182,7 @@ impl Sim {
     }
 
     fn check(&self) -> Result<(), SimError> {
-        if !self.apps.is_empty() && self.engine != Engine::Net {
+        if !self.apps.is_empty() && self.engine == Engine::Live {
             return Err(SimError::EngineCannotHostRouters { engine: self.engine });
         }
         for host in self.apps.keys() {
@@ -200,10 +200,26 @@ impl Sim {
 
     fn run_here(&self) -> ScenarioRun {
         let (engine, limits) = (self.engine, self.limits);
-        if self.apps.is_empty() {
-            return run_on(&self.scenario, engine, self.seed, limits, |world| engine.run_within(world, limits));
+        run_on(&self.scenario, engine, self.seed, limits, |world| {
+            let core = Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed);
+            self.run_world(world, core)
+        })
+    }
+
+    /// `world` on the chosen engine with `core`, the caller's routers in place.
+    fn run_world<D: Dispatch>(&self, world: &World, core: D) -> Result<RunOutput, EngineFailure> {
+        match self.engine {
+            _ if self.apps.is_empty() => self.engine.run_dispatched(world, self.limits, core),
+            Engine::Net => crate::net::run_dispatched_with_apps(world, self.limits, core, &self.apps),
+            Engine::Model => crate::model::run_dispatched_with_apps(world, self.limits, core, self.model_apps()),
+            // Refused by `check`.
+            Engine::Live => self.engine.run_dispatched(world, self.limits, core),
         }
-        run_on(&self.scenario, engine, self.seed, limits, |world| crate::net::run_with_apps(world, limits, &self.apps))
+    }
+
+    /// The routers as the model engine runs them: polled to their end in its thread.
+    fn model_apps(&self) -> crate::model::Apps<'static> {
+        self.apps.iter().map(|(host, router)| (host.clone(), Box::new(RouterApp(router.clone())) as _)).collect()
     }
 }
 

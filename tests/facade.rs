@@ -115,13 +115,35 @@ async fn inside_tokio_tests_run_async_and_run_both_work() {
 }
 
 #[test]
-fn a_router_for_an_unknown_host_or_on_the_model_engine_is_refused() {
+fn a_router_for_an_unknown_host_or_on_the_live_shell_is_refused() {
     let sim = Sim::from_str("lost-answers.toml", LOST_ANSWERS).unwrap();
     let unknown = sim.clone().receiver("warehouse", shop(true)).run().unwrap_err();
     assert!(matches!(unknown, SimError::UnknownReceiver { .. }), "{unknown}");
     assert!(unknown.to_string().contains("shop"), "names the receivers there are: {unknown}");
-    let model = sim.receiver("shop", shop(true)).engine(Engine::Model).run().unwrap_err();
-    assert!(matches!(model, SimError::EngineCannotHostRouters { .. }), "{model}");
+    let live = sim.receiver("shop", shop(true)).engine(Engine::Live).run().unwrap_err();
+    assert!(matches!(live, SimError::EngineCannotHostRouters { .. }), "{live}");
+}
+
+#[test]
+fn the_model_engine_runs_the_same_router_to_the_same_verdicts() {
+    let sim = Sim::from_str("lost-answers.toml", LOST_ANSWERS).unwrap().engine(Engine::Model);
+    let buggy = sim.clone().receiver("shop", shop(false)).run().unwrap();
+    buggy.assert_failed();
+    assert_eq!(acts(&buggy), 3);
+    let fixed = sim.clone().receiver("shop", shop(true)).run().unwrap();
+    fixed.assert_passed();
+    assert_eq!(acts(&fixed), 1);
+    // A router that waits on a timer cannot finish in the model engine's thread: stopped, named.
+    let sleepy = Router::new().route(
+        "/webhook",
+        post(|| async {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            StatusCode::OK
+        }),
+    );
+    let run = sim.receiver("shop", sleepy).run().unwrap();
+    run.assert_failed();
+    assert!(run.error.as_ref().unwrap().message.contains("net engine"), "{:?}", run.error);
 }
 
 #[test]

@@ -15,6 +15,7 @@ use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
 use hooksim_core::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEvent};
+use hooksim_sim::receiver::app::contract_broken;
 use hooksim_sim::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
 use hooksim_sim::shell::replies::answer_input;
 use hooksim_sim::shell::signing::SignedHeaders;
@@ -348,10 +349,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
                 }
                 Note::Event(event) => self.trace.push(at, event),
                 Note::ContractBroken { receiver, why } => {
-                    return Err(EngineError::Simulation(format!(
-                        "receiver {receiver} (the caller's router) broke the effects contract at {at}: {why}; \
-                         what it acted on cannot be seen, so nothing about it is judged"
-                    )));
+                    return Err(EngineError::Simulation(contract_broken(&receiver, at, &why)));
                 }
             }
         }

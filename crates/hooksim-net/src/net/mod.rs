@@ -15,7 +15,7 @@
 //! receiver's connects wait for its restart), which reply a receiver plays and what it means,
 //! warning emails and their retries, and which exchanges still linger are the shared shell's
 //! ([`hooksim_sim::shell`]), as in the model engine; the driver decides with it before anything reaches
-//! turmoil. `tests/engine_parity.rs` holds the two engines to one story.
+//! turmoil. `tests/it/engine_parity.rs` holds the two engines to one story.
 //!
 //! ## Time
 //! turmoil ticks a fixed 1 ms and cannot skip idle time. One simulation (`stage.rs`) hosts the
@@ -45,6 +45,7 @@ mod mail_host;
 mod receiver_host;
 mod stage;
 
+pub use acts::{ROUTER_POLLS_MAX, RouterApp};
 pub use driver::BUSY_TICKS_MAX;
 pub use hooksim_sim::shell::limits::IN_FLIGHT_MAX;
 pub use stage::{EPOCH_UNIX_SECS, UNFINISHED_CONNECTS_MAX};

@@ -15,6 +15,8 @@ pub(super) struct Wire {
     pub attempt: AttemptId,
     pub body: Arc<str>,
     pub headers: Option<SignedHeaders>,
+    /// The webhook URL it was sent to (a caller's own receiver is given its path).
+    pub url: Arc<str>,
 }
 
 /// One try to hand a warning email to the mail host.

@@ -3,7 +3,8 @@
 //! messages through time.
 
 use super::agenda::{Agenda, Letter, Message, Peer, Wire};
-use crate::receiver::{self, Book, ReceiverKind};
+use crate::receiver::app::contract_broken;
+use crate::receiver::{self, ActsBook, App, Book, ReceiverKind};
 use crate::shell::limits::{MAIL_TIMEOUT_MS, SERVER_TURN_MS};
 use crate::shell::mail::MailTry;
 use crate::shell::replies::answer_input;
@@ -63,8 +64,26 @@ pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFai
 /// spawned with the world's policy, webhooks and seed) in place of the reference core. Generic, so
 /// the in-process core pays nothing for the choice.
 pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) -> Result<RunOutput, EngineFailure> {
+    run_dispatched_with_apps(world, limits, core, Apps::new())
+}
+
+/// The caller's own receiver logic by host ([`App`]), in place of the reference kinds.
+pub type Apps<'a> = std::collections::BTreeMap<String, Box<dyn App + 'a>>;
+
+/// [`run_dispatched`] with some receivers played by the caller's own logic: each takes its
+/// deliveries at the instant the reference logic would, behind the same scripted behaviour,
+/// signature check and faults, and its acts are read through the effects contract.
+pub fn run_dispatched_with_apps<'a, D: Dispatch>(
+    world: &World,
+    limits: RunLimits,
+    core: D,
+    mut apps: Apps<'a>,
+) -> Result<RunOutput, EngineFailure> {
     world.check_runnable()?;
     let mut engine = Engine::new(world, limits, core);
+    for receiver in &mut engine.receivers {
+        receiver.app = apps.remove(receiver.host.name());
+    }
     match engine.run() {
         Ok(()) => Ok(RunOutput { trace: engine.trace, sim_elapsed_ms: world.run_for_ms }),
         Err(error) => {
@@ -87,8 +106,11 @@ fn dispatcher_error(at: SimTime, during: &str, error: impl std::error::Error) ->
     EngineError::Dispatcher { at, during: during.to_string(), message: error.to_string() }
 }
 
-struct ModelReceiver {
+struct ModelReceiver<'a> {
     host: Host,
+    /// The caller's own logic in place of `kind`'s, and what it has reported acting on.
+    app: Option<Box<dyn App + 'a>>,
+    acts: ActsBook,
     kind: ReceiverKind,
     /// Its signature check, when it verifies.
     gate: Option<Gate>,
@@ -104,7 +126,7 @@ enum Waiter {
     Letter(MailTry),
 }
 
-struct Engine<'w, D> {
+struct Engine<'w, 'a, D> {
     world: &'w World,
     core: D,
     now: SimTime,
@@ -113,7 +135,7 @@ struct Engine<'w, D> {
     /// Latency draws; seeded apart from the core's RNG so that latencies do not shift ids.
     rng: ChaCha8Rng,
     links: Links,
-    receivers: Vec<ModelReceiver>,
+    receivers: Vec<ModelReceiver<'a>>,
     /// For each webhook, the index of the receiver its URL names (`None`: no such host).
     webhook_receiver: Vec<Option<usize>>,
     agenda: Agenda,
@@ -130,13 +152,15 @@ struct Engine<'w, D> {
     next_step: usize,
 }
 
-impl<'w, D: Dispatch> Engine<'w, D> {
+impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
     fn new(world: &'w World, limits: RunLimits, core: D) -> Self {
         let receivers = world
             .receivers
             .iter()
             .map(|r| ModelReceiver {
                 host: Host::Receiver(r.host.clone()),
+                app: None,
+                acts: ActsBook::default(),
                 kind: r.kind,
                 gate: Gate::of(&world.signing, &r.host),
                 conduct: Conduct::new(r.behaviour.clone()),
@@ -399,7 +423,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         // Signed when the core sends it, over the bytes it carries: an attempt the sender then
         // holds (a delay) arrives with its older timestamp, as a paused worker's would.
         let headers = signing::sign(&self.world.signing, self.now, &request);
-        let wire = Wire { attempt: request.attempt, body: request.body, headers };
+        let wire = Wire { attempt: request.attempt, body: request.body, headers, url: request.url };
         if let Some((rx, wire)) = self.delays.send(self.receivers[rx].host.name(), self.now, (rx, wire)) {
             self.connect_to(rx, wire);
         }
@@ -431,7 +455,7 @@ impl<'w, D: Dispatch> Engine<'w, D> {
             }
             Message::Connect { rx, wire } => self.connect(rx, wire),
             Message::Request { rx, wire, life } => self.request_arrives(rx, wire, life),
-            Message::Handle { rx, wire, reply, life } => self.handle(rx, wire, reply, life),
+            Message::Handle { rx, wire, reply, life } => self.handle(rx, wire, reply, life)?,
             Message::Answer { attempt, outcome, retry_after } => {
                 if self.exchanges.close(attempt) {
                     self.input(answer_input(attempt, outcome, retry_after.as_deref(), self.now))
@@ -487,21 +511,22 @@ impl<'w, D: Dispatch> Engine<'w, D> {
 
     /// The receiver answers: maybe acts, then replies (or drops the connection). A receiver that
     /// crashed since it took the request does neither: the crash ended what it was doing.
-    fn handle(&mut self, rx: usize, wire: Wire, reply: Reply, life: u32) {
+    fn handle(&mut self, rx: usize, wire: Wire, reply: Reply, life: u32) -> Result<(), EngineError> {
         let receiver = &self.receivers[rx];
         if self.links.is_down(receiver.host.name()) || receiver.life != life {
-            return;
+            return Ok(());
         }
         let play = play(reply.answer);
         let outcome = match play.runs_logic.then(|| self.verify(rx, &wire)) {
             Some(Err(rejection)) => rejection.outcome(),
-            Some(Ok(())) => play.respond.outcome(Some(self.act(rx, &wire))),
+            Some(Ok(())) => play.respond.outcome(Some(self.act(rx, &wire)?)),
             None => play.respond.outcome(None),
         };
         // Written at the receiver's now, read back by the dispatcher at its own (as on the wire).
         let retry_after = play.respond.retry_after(self.now).map(String::into_boxed_str);
         let answer = Message::Answer { attempt: wire.attempt, outcome, retry_after };
         self.transmit(Peer::Receiver(rx), Peer::Dispatcher, answer);
+        Ok(())
     }
 
     /// A verifying receiver's check, before its logic sees the request; a rejection is traced.
@@ -517,14 +542,29 @@ impl<'w, D: Dispatch> Engine<'w, D> {
         checked
     }
 
-    /// Runs the reference logic; returns the status it answers.
-    fn act(&mut self, rx: usize, wire: &Wire) -> u16 {
+    /// Runs the receiver's logic (the reference kind's, or the caller's own); returns the status
+    /// it answers.
+    fn act(&mut self, rx: usize, wire: &Wire) -> Result<u16, EngineError> {
         let receiver = &mut self.receivers[rx];
+        if let Some(app) = receiver.app.as_mut() {
+            let host = receiver.host.name();
+            let broken = |why: String| EngineError::Simulation(contract_broken(host, self.now, &why));
+            receiver.acts.note_delivery(wire.body.as_bytes());
+            let headers: Vec<(&str, &str)> =
+                wire.headers.iter().flat_map(|h| h.iter()).map(|(n, v)| (*n, v.as_str())).collect();
+            let path = crate::world::parse_url(&wire.url).map_or_else(|| "/".to_string(), |u| u.path().to_string());
+            let status = app.deliver(&path, &headers, wire.body.as_bytes()).map_err(&broken)?;
+            let records = app.effects().map_err(&broken)?;
+            for event in receiver.acts.record(host, &records).map_err(&broken)? {
+                self.trace.push(self.now, event);
+            }
+            return Ok(status);
+        }
         let handled = receiver::handle(receiver.kind, &mut receiver.book, wire.body.as_bytes());
         if let Some(event) = receiver::trace_event(receiver.host.name(), &handled) {
             self.trace.push(self.now, event);
         }
-        handled.status()
+        Ok(handled.status())
     }
 
     /// Starts a try for every letter due, while the dispatcher runs.

@@ -9,6 +9,7 @@
 //! misbehave on purpose, `picky` (500 to paths it ignores) and `brittle` (500 to fields it does
 //! not know and to bodies it cannot read).
 
+pub mod app;
 mod book;
 pub mod effects;
 mod kind;
@@ -16,6 +17,7 @@ mod logic;
 mod reason;
 mod traced;
 
+pub use app::{ActsBook, App};
 pub use book::{Book, EFFECTS_MAX, Effect};
 pub use kind::ReceiverKind;
 pub use logic::{Decision, Handled, handle};
