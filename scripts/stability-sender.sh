@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Stability of `certify sender` verdicts under load: the README's sender recipe (the reference
-# Python sender at the README's scale, default tolerance) and `certify sender` against `hooksim
-# dispatch` (the README's dispatch recipe) must each pass RUNS runs out of RUNS while two busy
+# Stability of `certify sender` verdicts under load: the guide's sender recipe (the reference
+# Python sender at the guide's scale, default tolerance) and `certify sender` against `hooksim
+# dispatch` (the guide's dispatch recipe) must each pass RUNS runs out of RUNS while two busy
 # loops occupy both cores. Prints the counts; exits 1 when any run did not pass.
 #
 #   scripts/stability-sender.sh [RUNS] [HOOKSIM]     # defaults: 20, target/release/hooksim
@@ -26,13 +26,13 @@ for _ in 1 2; do
   busy+=("$!")
 done
 
-# The README's sender recipe (README.md, "Certifying a sender").
+# The sender recipe (docs/guide.md, "Certifying a sender").
 recipe() {
   timeout 120 "$bin" certify sender --listen 127.0.0.1:0 --time-scale 100 --budget 30s \
     --trigger 'exec python3 examples/senders/snapbill_sender.py --time-scale 100' >"$scratch/recipe.out" 2>/dev/null
 }
 
-# The README's dispatch recipe: certify sender first, then dispatch pointed at the URL it prints.
+# The guide's dispatch recipe: certify sender first, then dispatch pointed at the URL it prints.
 dispatched() {
   local out="$scratch/certify.out"
   : >"$out"
@@ -66,6 +66,6 @@ count() {
 }
 
 status=0
-count "the README's sender recipe (snapbill_sender.py, --time-scale 100)" recipe || status=1
+count "the guide's sender recipe (snapbill_sender.py, --time-scale 100)" recipe || status=1
 count "certify sender against hooksim dispatch (--time-scale 100)" dispatched || status=1
 exit "$status"

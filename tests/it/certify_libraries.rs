@@ -135,7 +135,7 @@ async fn slack_sdk_from_pypi_verifies_what_hooksim_signs() {
         return;
     }
     let script = format!("{PROVIDERS}/slack_receiver.py");
-    // Slack's documented example secret (policies.md).
+    // Slack's documented example secret (the published policies).
     let secret = "8f742231b10e8888abcd99yyyzzz85a5";
     // Valid, forgeries, stale and raw bytes: Slack sends one signature, so no rotation case.
     assert_eq!(CaseId::signed(Scheme::Slack).len(), 4);

@@ -1,4 +1,4 @@
-//! `hooksim sign` through the binary: the known answers of `shared/policies.md`, a curl line that
+//! `hooksim sign` through the binary: the known answers of the published policies (docs/providers.md gives their sources), a curl line that
 //! sends exactly the body, and exit 2 for bad secrets, schemes and bodies.
 
 use std::io::Write as _;
@@ -27,7 +27,7 @@ fn stdout(out: &Output) -> String {
 
 #[test]
 fn prints_the_known_answers_of_standard_webhooks_and_github() {
-    // policies.md, "Standard Webhooks signatures": the libraries' vector.
+    // the published policies, "Standard Webhooks signatures": the libraries' vector.
     let args = ["--scheme", "standard-webhooks", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
     let out = stdout(&sign(
         &[&args[..], &["--id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "--timestamp", "1614265330"]].concat(),
@@ -43,7 +43,7 @@ fn prints_the_known_answers_of_standard_webhooks_and_github() {
             "",
         ]
     );
-    // policies.md, "GitHub signatures".
+    // the published policies, "GitHub signatures".
     let out = stdout(&sign(
         &["--scheme", "github", "--secret", "It's a Secret to Everybody", "--id", "d1"],
         b"Hello, World!",
@@ -127,7 +127,7 @@ fn ids_urls_and_timestamps_that_would_forge_a_header_or_a_bad_signature_exit_2()
 
 #[test]
 fn prints_the_known_answers_of_slack_and_shopify() {
-    // policies.md, "Slack request signatures": Slack's documented example.
+    // the published policies, "Slack request signatures": Slack's documented example.
     let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
     let args = ["--scheme", "slack", "--secret", "8f742231b10e8888abcd99yyyzzz85a5", "--timestamp", "1531420618"];
     let out = stdout(&sign(&args, body.as_bytes()));

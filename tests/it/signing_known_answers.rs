@@ -1,12 +1,12 @@
 //! Known answers for the signature schemes. Every vector below is copied, as data, from
-//! `shared/policies.md` ("Standard Webhooks signatures", "GitHub signatures", "Slack request
+//! the published policies (docs/providers.md gives their sources) ("Standard Webhooks signatures", "GitHub signatures", "Slack request
 //! signatures"), which read them in the specification's, the providers' and the libraries' own
 //! documentation and tests; the Stripe vector is checked against an independent implementation
 //! (Python's `hmac`), and the Shopify one was computed the way Shopify's documentation verifies.
 
 use hooksim::signing::{Scheme, Secret, SecretError, Signer, Verifier, VerifyError};
 
-/// policies.md: the specification's example.
+/// the published policies: the specification's example.
 const SPEC: Vector = Vector {
     secret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
     id: "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
@@ -15,7 +15,7 @@ const SPEC: Vector = Vector {
     signature: "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=",
 };
 
-/// policies.md: the vector most Standard Webhooks libraries test (a space after the colon).
+/// the published policies: the vector most Standard Webhooks libraries test (a space after the colon).
 const LIBRARIES: Vector = Vector {
     secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
@@ -24,7 +24,7 @@ const LIBRARIES: Vector = Vector {
     signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
 };
 
-/// policies.md: signatures the libraries reject with the LIBRARIES secret, id and body.
+/// the published policies: signatures the libraries reject with the LIBRARIES secret, id and body.
 const FORGED: [&str; 5] = [
     "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
     "v1,dawfeoifkpqwoekfpqoekf",
@@ -33,7 +33,7 @@ const FORGED: [&str; 5] = [
     "v1,",
 ];
 
-/// policies.md: GitHub's documented example.
+/// the published policies: GitHub's documented example.
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 const GITHUB_BODY: &str = "Hello, World!";
 const GITHUB_SIGNATURE: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
@@ -210,7 +210,7 @@ fn a_rotation_signs_with_every_secret_and_either_secret_verifies() {
 }
 
 /// Slack's documented example (<https://api.slack.com/authentication/verifying-requests-from-slack>,
-/// via policies.md, "Slack request signatures"): a slash command's form body.
+/// via the published policies, "Slack request signatures"): a slash command's form body.
 const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const SLACK_TIMESTAMP_S: i64 = 1531420618;
 const SLACK_BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";

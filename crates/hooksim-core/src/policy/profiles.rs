@@ -1,5 +1,5 @@
 //! Named policies as data: hooksim's reading of SnapBill, and the published policies of other
-//! senders (figures from `shared/policies.md`; each profile names its source).
+//! senders (figures from the published policies (docs/providers.md gives their sources); each profile names its source).
 //!
 //! Where a sender's rule does not fit hooksim's model (warn and disable by failing *time*), the
 //! comment says how it was mapped.
@@ -80,7 +80,7 @@ impl Profile {
         self.spec().build().expect("every built-in profile is a valid policy")
     }
 
-    /// The signature scheme the sender uses, when it publishes one (`shared/policies.md`): Svix
+    /// The signature scheme the sender uses, when it publishes one (the published policies (docs/providers.md gives their sources)): Svix
     /// and the Standard Webhooks specification sign with Standard Webhooks, Stripe with
     /// `Stripe-Signature`. SnapBill's documentation describes no signature; Shopify and Hook0 are
     /// not modelled. A scenario's `[signing]` table gives the secret (and may name a scheme).
