@@ -12,6 +12,53 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use toml::Spanned;
 
+/// What one step's action is read against.
+struct Place<'s> {
+    step: &'s StepFile,
+    hosts: &'s BTreeSet<String>,
+    webhooks: &'s [String],
+}
+
+/// One kind of timeline action: its key in the file, where it is written (if it is), how it is
+/// read into an [`Action`], and how the "no action" error names it. The one table of steps: a
+/// new step is a row here (and its field on [`StepFile`]); every list of names and every check
+/// of "exactly one action" follows.
+struct StepKind {
+    name: &'static str,
+    hint: Option<&'static str>,
+    span: fn(&StepFile) -> Option<Range<usize>>,
+    read: for<'v, 'p> fn(&mut Validator<'v>, &Place<'p>, &mut Entities) -> Option<Action>,
+}
+
+macro_rules! read_with {
+    ($method:ident) => {
+        |v: &mut Validator<'_>, at: &Place<'_>, entities: &mut Entities| v.$method(at, entities)
+    };
+}
+
+macro_rules! span_of {
+    ($field:ident) => {
+        |s: &StepFile| s.$field.as_ref().map(|x| x.span())
+    };
+}
+
+const STEP_KINDS: [StepKind; 14] = [
+    StepKind { name: "add_client", hint: None, span: span_of!(add_client), read: read_with!(add_client) },
+    StepKind { name: "update_client", hint: None, span: span_of!(update_client), read: read_with!(update_client) },
+    StepKind { name: "add_invoice", hint: None, span: span_of!(add_invoice), read: read_with!(add_invoice) },
+    StepKind { name: "invoice_state", hint: None, span: span_of!(invoice_state), read: read_with!(invoice_state) },
+    StepKind { name: "enable", hint: None, span: span_of!(enable), read: read_with!(enable) },
+    StepKind { name: "behave", hint: Some("behave (with receiver)"), span: span_of!(behave), read: read_with!(behave) },
+    StepKind { name: "partition", hint: None, span: span_of!(partition), read: read_with!(partition) },
+    StepKind { name: "repair", hint: None, span: span_of!(repair), read: read_with!(repair) },
+    StepKind { name: "hold", hint: None, span: span_of!(hold), read: read_with!(hold) },
+    StepKind { name: "release", hint: None, span: span_of!(release), read: read_with!(release) },
+    StepKind { name: "latency", hint: None, span: span_of!(latency), read: read_with!(latency) },
+    StepKind { name: "crash", hint: None, span: span_of!(crash), read: read_with!(crash) },
+    StepKind { name: "restart", hint: None, span: span_of!(restart), read: read_with!(restart) },
+    StepKind { name: "delay_attempts", hint: None, span: span_of!(delay_attempts), read: read_with!(delay) },
+];
+
 impl Validator<'_> {
     pub(super) fn timeline(
         &mut self,
@@ -116,48 +163,28 @@ impl Validator<'_> {
         entities: &mut Entities,
     ) -> Option<Action> {
         let s = step.get_ref();
-        let present: Vec<(&str, Range<usize>)> = [
-            ("add_client", s.add_client.as_ref().map(|x| x.span())),
-            ("update_client", s.update_client.as_ref().map(|x| x.span())),
-            ("add_invoice", s.add_invoice.as_ref().map(|x| x.span())),
-            ("invoice_state", s.invoice_state.as_ref().map(|x| x.span())),
-            ("enable", s.enable.as_ref().map(|x| x.span())),
-            ("behave", s.behave.as_ref().map(|x| x.span())),
-            ("partition", s.partition.as_ref().map(|x| x.span())),
-            ("repair", s.repair.as_ref().map(|x| x.span())),
-            ("hold", s.hold.as_ref().map(|x| x.span())),
-            ("release", s.release.as_ref().map(|x| x.span())),
-            ("latency", s.latency.as_ref().map(|x| x.span())),
-            ("crash", s.crash.as_ref().map(|x| x.span())),
-            ("restart", s.restart.as_ref().map(|x| x.span())),
-            ("delay_attempts", s.delay_attempts.as_ref().map(|x| x.span())),
-        ]
-        .into_iter()
-        .filter_map(|(k, sp)| sp.map(|sp| (k, sp)))
-        .collect();
-        match present.as_slice() {
+        let present: Vec<(&StepKind, Range<usize>)> =
+            STEP_KINDS.iter().filter_map(|kind| (kind.span)(s).map(|span| (kind, span))).collect();
+        let kind = match present.as_slice() {
             // A value that could not be read has been reported where it is written.
             [] if s.broken => return None,
             [] => {
-                self.err(
-                    step.span(),
-                    format!(
-                        "timeline step {n} has no action; give one of add_client, update_client, add_invoice, invoice_state, enable, behave (with receiver), partition, repair, hold, release, latency, crash, restart, delay_attempts"
-                    ),
-                );
+                let names: Vec<&str> = STEP_KINDS.iter().map(|k| k.hint.unwrap_or(k.name)).collect();
+                self.err(step.span(), format!("timeline step {n} has no action; give one of {}", names.join(", ")));
                 return None;
             }
-            [_] => {}
-            [(first, _), (second, sp), ..] => {
+            [(kind, _)] => *kind,
+            [(first, _), (second, span), ..] => {
+                let (first, second) = (first.name, second.name);
                 self.err(
-                    sp.clone(),
+                    span.clone(),
                     format!(
                         "timeline step {n} has more than one action (`{first}` and `{second}`); give exactly one per step"
                     ),
                 );
                 return None;
             }
-        }
+        };
         if s.behave.is_none()
             && let Some(r) = &s.receiver
         {
@@ -168,121 +195,139 @@ impl Validator<'_> {
         {
             self.err(o.span(), "`one_way` goes with `partition`, which this step lacks");
         }
-        if let Some(c) = &s.add_client {
-            let c = c.get_ref();
-            let id = *c.id.get_ref();
-            if entities.clients.contains_key(&id) {
-                self.err(c.id.span(), format!("client {id} already exists"));
-                return None;
-            }
-            let client = Client {
-                id,
-                name: c.name.clone().unwrap_or_else(|| format!("Client {id}")),
-                email: c.email.clone().unwrap_or_else(|| format!("client{id}@example.com")),
-            };
-            entities.clients.insert(id, client.clone());
-            return Some(Action::Change(Change::AddClient(client)));
+        (kind.read)(self, &Place { step: s, hosts, webhooks }, entities)
+    }
+
+    fn add_client(&mut self, at: &Place<'_>, entities: &mut Entities) -> Option<Action> {
+        let c = at.step.add_client.as_ref()?.get_ref();
+        let id = *c.id.get_ref();
+        if entities.clients.contains_key(&id) {
+            self.err(c.id.span(), format!("client {id} already exists"));
+            return None;
         }
-        if let Some(c) = &s.update_client {
-            let c = c.get_ref();
-            let id = *c.id.get_ref();
-            let Some(old) = entities.clients.get_mut(&id) else {
-                self.err(
-                    c.id.span(),
-                    format!("no client {id} exists at this point of the timeline (add it first with add_client)"),
-                );
-                return None;
-            };
-            // Fields not given keep their value: an update changes what it names.
-            if let Some(name) = &c.name {
-                old.name = name.clone();
-            }
-            if let Some(email) = &c.email {
-                old.email = email.clone();
-            }
-            return Some(Action::Change(Change::UpdateClient(old.clone())));
+        let client = Client {
+            id,
+            name: c.name.clone().unwrap_or_else(|| format!("Client {id}")),
+            email: c.email.clone().unwrap_or_else(|| format!("client{id}@example.com")),
+        };
+        entities.clients.insert(id, client.clone());
+        Some(Action::Change(Change::AddClient(client)))
+    }
+
+    fn update_client(&mut self, at: &Place<'_>, entities: &mut Entities) -> Option<Action> {
+        let c = at.step.update_client.as_ref()?.get_ref();
+        let id = *c.id.get_ref();
+        let Some(old) = entities.clients.get_mut(&id) else {
+            self.err(
+                c.id.span(),
+                format!("no client {id} exists at this point of the timeline (add it first with add_client)"),
+            );
+            return None;
+        };
+        // Fields not given keep their value: an update changes what it names.
+        if let Some(name) = &c.name {
+            old.name = name.clone();
         }
-        if let Some(inv) = &s.add_invoice {
-            let inv = inv.get_ref();
-            let id = *inv.id.get_ref();
-            let client = *inv.client.get_ref();
-            if entities.invoices.contains(&id) {
-                self.err(inv.id.span(), format!("invoice {id} already exists"));
-                return None;
-            }
-            if !entities.clients.contains_key(&client) {
-                self.err(
-                    inv.client.span(),
-                    format!("no client {client} exists at this point of the timeline (add it first with add_client)"),
-                );
-                // Count the invoice as added anyway: later steps about it would only repeat this error.
-                entities.invoices.insert(id);
-                return None;
-            }
+        if let Some(email) = &c.email {
+            old.email = email.clone();
+        }
+        Some(Action::Change(Change::UpdateClient(old.clone())))
+    }
+
+    fn add_invoice(&mut self, at: &Place<'_>, entities: &mut Entities) -> Option<Action> {
+        let inv = at.step.add_invoice.as_ref()?.get_ref();
+        let id = *inv.id.get_ref();
+        let client = *inv.client.get_ref();
+        if entities.invoices.contains(&id) {
+            self.err(inv.id.span(), format!("invoice {id} already exists"));
+            return None;
+        }
+        if !entities.clients.contains_key(&client) {
+            self.err(
+                inv.client.span(),
+                format!("no client {client} exists at this point of the timeline (add it first with add_client)"),
+            );
+            // Count the invoice as added anyway: later steps about it would only repeat this error.
             entities.invoices.insert(id);
-            return Some(Action::Change(Change::AddInvoice(Invoice {
-                id,
-                number: inv.number.clone().unwrap_or_else(|| format!("INV-{id}")),
-                client_id: client,
-                total_cents: inv.total_cents.unwrap_or(10_000),
-                state: inv.state.unwrap_or(InvoiceState::Unpaid),
-            })));
+            return None;
         }
-        if let Some(st) = &s.invoice_state {
-            let st = st.get_ref();
-            let id = *st.id.get_ref();
-            if !entities.invoices.contains(&id) {
-                self.err(
-                    st.id.span(),
-                    format!("no invoice {id} exists at this point of the timeline (add it first with add_invoice)"),
-                );
-                return None;
-            }
-            return Some(Action::Change(Change::SetInvoiceState { id, state: st.state }));
+        entities.invoices.insert(id);
+        Some(Action::Change(Change::AddInvoice(Invoice {
+            id,
+            number: inv.number.clone().unwrap_or_else(|| format!("INV-{id}")),
+            client_id: client,
+            total_cents: inv.total_cents.unwrap_or(10_000),
+            state: inv.state.unwrap_or(InvoiceState::Unpaid),
+        })))
+    }
+
+    fn invoice_state(&mut self, at: &Place<'_>, entities: &mut Entities) -> Option<Action> {
+        let st = at.step.invoice_state.as_ref()?.get_ref();
+        let id = *st.id.get_ref();
+        if !entities.invoices.contains(&id) {
+            self.err(
+                st.id.span(),
+                format!("no invoice {id} exists at this point of the timeline (add it first with add_invoice)"),
+            );
+            return None;
         }
-        if let Some(w) = &s.enable {
-            let id = self.webhook(w, webhooks)?;
-            return Some(Action::EnableWebhook(id));
+        Some(Action::Change(Change::SetInvoiceState { id, state: st.state }))
+    }
+
+    fn enable(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        let id = self.webhook(at.step.enable.as_ref()?, at.webhooks)?;
+        Some(Action::EnableWebhook(id))
+    }
+
+    fn behave(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        let b = at.step.behave.as_ref()?;
+        let Some(r) = &at.step.receiver else {
+            self.err(b.span(), "`behave` needs `receiver = \"<host>\"` to say which receiver");
+            return None;
+        };
+        if !at.hosts.contains(r.get_ref()) {
+            self.err(r.span(), unknown_receiver(r.get_ref(), at.hosts));
+            return None;
         }
-        if let Some(b) = &s.behave {
-            let Some(r) = &s.receiver else {
-                self.err(b.span(), "`behave` needs `receiver = \"<host>\"` to say which receiver");
-                return None;
-            };
-            if !hosts.contains(r.get_ref()) {
-                self.err(r.span(), unknown_receiver(r.get_ref(), hosts));
-                return None;
-            }
-            return Some(Action::Behave { receiver: r.get_ref().clone(), behaviour: b.get_ref().0.clone() });
-        }
-        if let Some(p) = &s.partition {
-            let (from, to) = self.host_pair(p, hosts)?;
-            let one_way = s.one_way.as_ref().is_some_and(|o| *o.get_ref());
-            return Some(Action::Partition { from, to, one_way });
-        }
-        for (pair, make) in [
-            (&s.repair, (|a, b| Action::Repair { a, b }) as fn(Host, Host) -> Action),
-            (&s.hold, |a, b| Action::Hold { a, b }),
-            (&s.release, |a, b| Action::Release { a, b }),
-        ] {
-            if let Some(p) = pair {
-                let (a, b) = self.host_pair(p, hosts)?;
-                return Some(make(a, b));
-            }
-        }
-        if let Some(l) = &s.latency {
-            return Some(Action::Latency { min_ms: l.get_ref().min.ms(), max_ms: l.get_ref().max.ms() });
-        }
-        if let Some(h) = &s.crash {
-            return self.host(h, hosts).map(Action::Crash);
-        }
-        if let Some(h) = &s.restart {
-            return self.host(h, hosts).map(Action::Restart);
-        }
-        if let Some(d) = &s.delay_attempts {
-            return self.delay_attempts(d.get_ref(), hosts);
-        }
-        None
+        Some(Action::Behave { receiver: r.get_ref().clone(), behaviour: b.get_ref().0.clone() })
+    }
+
+    fn partition(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        let (from, to) = self.host_pair(at.step.partition.as_ref()?, at.hosts)?;
+        let one_way = at.step.one_way.as_ref().is_some_and(|o| *o.get_ref());
+        Some(Action::Partition { from, to, one_way })
+    }
+
+    fn repair(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        let (a, b) = self.host_pair(at.step.repair.as_ref()?, at.hosts)?;
+        Some(Action::Repair { a, b })
+    }
+
+    fn hold(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        let (a, b) = self.host_pair(at.step.hold.as_ref()?, at.hosts)?;
+        Some(Action::Hold { a, b })
+    }
+
+    fn release(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        let (a, b) = self.host_pair(at.step.release.as_ref()?, at.hosts)?;
+        Some(Action::Release { a, b })
+    }
+
+    fn latency(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        let l = at.step.latency.as_ref()?.get_ref();
+        Some(Action::Latency { min_ms: l.min.ms(), max_ms: l.max.ms() })
+    }
+
+    fn crash(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        self.host(at.step.crash.as_ref()?, at.hosts).map(Action::Crash)
+    }
+
+    fn restart(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        self.host(at.step.restart.as_ref()?, at.hosts).map(Action::Restart)
+    }
+
+    fn delay(&mut self, at: &Place<'_>, _: &mut Entities) -> Option<Action> {
+        self.delay_attempts(at.step.delay_attempts.as_ref()?.get_ref(), at.hosts)
     }
 
     /// `delay_attempts`: a receiver of the file, at least one attempt, a delay of at least 1 ms
