@@ -76,6 +76,8 @@
 pub mod certify;
 pub mod explore;
 pub mod runner;
+// The facade is documented item by item.
+#[warn(missing_docs)]
 mod sim;
 pub mod timeline;
 

@@ -49,10 +49,20 @@ pub enum SimError {
     Scenario(#[from] ScenarioErrors),
     /// A router was given for a host the scenario has no receiver for.
     #[error("no receiver {host:?} in scenario {scenario}: a router stands in for one of its receivers ({known})")]
-    UnknownReceiver { host: String, scenario: String, known: String },
+    UnknownReceiver {
+        /// The host the router was given for.
+        host: String,
+        /// The scenario's name.
+        scenario: String,
+        /// The receivers it has, for the message.
+        known: String,
+    },
     /// The chosen engine cannot run the caller's routers (the live shell's receivers are real).
     #[error("the {engine} engine's receivers are real endpoints; your router runs on the net or the model engine")]
-    EngineCannotHostRouters { engine: Engine },
+    EngineCannotHostRouters {
+        /// The engine chosen.
+        engine: Engine,
+    },
     /// The run's thread panicked (a panic in the caller's router).
     #[error("the run panicked: {0}")]
     Panicked(String),
