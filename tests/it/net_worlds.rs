@@ -354,7 +354,7 @@ fn a_cut_drops_what_is_in_flight_and_a_hold_keeps_it_for_the_release() {
         .map(|e| e.at.as_millis());
     assert_eq!(refused_at, Some(SECOND_MS + 1), "{:?}", outcomes(&net));
     for (engine, out) in [("net", net), ("model", model)] {
-        assert_eq!(delivered(&out), BTreeSet::from([1]), "a retry delivers it");
+        assert_eq!(delivered(&out), BTreeSet::from([1]), "{engine}: delivered");
     }
     // Held while on the wire: it arrives at the release, not at its due instant.
     let w = slow_world(
