@@ -9,6 +9,10 @@
 //! - `explore/seed_json_hash_before`: a seed as it was before its trace hash was
 //!   `explore::fingerprint` (the trace's JSON-lines SHA-256), for the before/after ratio.
 //!
+//! - `explore/jobs/*`: `JOBS_SEEDS` seeds as `hooksim explore --jobs N` runs them, on 1 thread and
+//!   on every core the process may use (issue 20: `--jobs 2` at least 1.8x `--jobs 1` on 2 cores;
+//!   the speed-up, measured in the same run, is printed).
+//!
 //! Both cycle through the same `SEEDS` seeds, so their means are over the same worlds.
 //! `cargo bench --features bench --bench explore -- --measurement-time 5` prints both; the ratio is
 //! `explore/seed / explore/model_run_baseline`.
@@ -77,5 +81,46 @@ fn seed_as_before(plan: &Plan, seed: u64) -> (String, usize) {
     (sha, violations)
 }
 
-criterion_group!(benches, explore_seed);
+/// Seeds per measured search in `explore/jobs`.
+const JOBS_SEEDS: u64 = 256;
+
+/// One search over `JOBS_SEEDS` seeds on `jobs` threads, as `hooksim explore` runs it; returns the
+/// failed seeds (none).
+fn search(plan: &Plan, jobs: usize) -> usize {
+    let mut failed = 0;
+    plan.run_seeds(
+        0..JOBS_SEEDS,
+        jobs,
+        |_| {},
+        |r| -> Result<(), std::io::Error> {
+            failed += usize::from(!r.passed());
+            Ok(())
+        },
+    )
+    .expect("the search runs");
+    failed
+}
+
+fn explore_jobs(c: &mut Criterion) {
+    let plan = plan();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut group = c.benchmark_group("explore/jobs");
+    group.sample_size(10);
+    let mut wall = Vec::new();
+    for jobs in [1, cores] {
+        let started = std::time::Instant::now();
+        for _ in 0..5 {
+            assert_eq!(search(&plan, jobs), 0, "every seed of the bench passes");
+        }
+        wall.push(started.elapsed().as_secs_f64());
+        group.bench_function(format!("{jobs}"), |b| b.iter(|| black_box(search(&plan, jobs))));
+    }
+    group.finish();
+    println!(
+        "explore/jobs: {cores} threads run {JOBS_SEEDS} seeds {:.2}x as fast as 1 (target at least 1.8x on 2 cores)",
+        wall[0] / wall[1]
+    );
+}
+
+criterion_group!(benches, explore_seed, explore_jobs);
 criterion_main!(benches);

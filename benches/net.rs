@@ -8,6 +8,9 @@
 //! - `net/idle_hosts/*`: the ten-day failing world with 10, 100 and 1,000 receivers nothing
 //!   addresses beside the shop (issue 20: the cost per attempt should not follow idle hosts; the
 //!   ratio to the 10-receiver world is the result).
+//! - `net/latency/*`: a receiver failing for two days (100 attempts) with a fixed latency of 1 ms
+//!   and of 2 s (issue 20: latency should cost no ticks; the ratio per attempt is the result,
+//!   target at most 1.2).
 //!
 //! Run on one core: `taskset -c 0 cargo bench --features bench --bench net`.
 
@@ -150,16 +153,68 @@ fn throughput(c: &mut Criterion) {
 fn idle_hosts(c: &mut Criterion) {
     let mut group = c.benchmark_group("net/idle_hosts");
     group.sample_size(20);
+    let mut per_attempt = Vec::new();
     for idle in [10, 100, 1_000] {
         let mut world = failing_world(10, 1);
         for i in 0..idle {
             let host = format!("idle-{i}");
             world.receivers.push(ReceiverSpec { host, kind: ReceiverKind::Dedup, behaviour: Behaviour::default() });
         }
+        per_attempt.push(per_attempt_s(&world, 10));
         group.bench_function(format!("{idle}"), |b| b.iter(|| black_box(hooksim::net::run(&world).unwrap())));
     }
     group.finish();
+    println!(
+        "net/idle_hosts: per attempt, 100 receivers {:.2}x and 1,000 receivers {:.2}x the 10-receiver world \
+         (target at most 1.5x)",
+        per_attempt[1] / per_attempt[0],
+        per_attempt[2] / per_attempt[0]
+    );
 }
 
-criterion_group!(benches, failing, idle_hosts, throughput);
+/// A receiver answering 500 for two days (a client added: 100 attempts) with a fixed one-way
+/// latency of `latency_ms`.
+fn failing_two_days(latency_ms: u64) -> World {
+    let mut world = failing_world(2, 0);
+    world.latency_ms = (latency_ms, latency_ms);
+    world
+}
+
+fn attempts(world: &World) -> usize {
+    let out = hooksim::net::run(world).expect("the world runs");
+    out.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::AttemptStarted { .. })).count()
+}
+
+/// Wall seconds per attempt of `world`, over `runs` runs (for the ratios printed beside the
+/// criterion groups: both sides measured in the same run of the bench).
+fn per_attempt_s(world: &World, runs: usize) -> f64 {
+    let n = attempts(world);
+    let started = std::time::Instant::now();
+    for _ in 0..runs {
+        black_box(hooksim::net::run(world).unwrap());
+    }
+    started.elapsed().as_secs_f64() / (runs * n) as f64
+}
+
+/// The same world with 1 ms and with 2 s of latency; prints the ratio per attempt.
+fn latency(c: &mut Criterion) {
+    let mut group = c.benchmark_group("net/latency");
+    group.sample_size(20);
+    let mut per_attempt = Vec::new();
+    for (name, latency_ms) in [("1ms", 1), ("2s", 2_000)] {
+        let world = failing_two_days(latency_ms);
+        println!("net/latency/{name}: {} attempts", attempts(&world));
+        per_attempt.push(per_attempt_s(&world, 50));
+        group.bench_function(name, |b| b.iter(|| black_box(hooksim::net::run(&world).unwrap())));
+    }
+    group.finish();
+    println!(
+        "net/latency: 2 s costs {:.2}x per attempt of 1 ms ({:.1} us against {:.1} us; target at most 1.2x)",
+        per_attempt[1] / per_attempt[0],
+        per_attempt[1] * 1e6,
+        per_attempt[0] * 1e6
+    );
+}
+
+criterion_group!(benches, failing, idle_hosts, latency, throughput);
 criterion_main!(benches);

@@ -183,9 +183,9 @@ fn quick_policy() -> Policy {
 /// (`hooksim::explore::shape`): two hours with the quick policy, steps on whole seconds, and
 /// fixed latencies, since the engines draw latency ranges from different generators. The
 /// latencies are chosen so that no exchange (three legs and a server turn, plus a reply's
-/// latency) ends at its timeout's millisecond, and small: the network engine steps every
-/// millisecond a message is on the wire (slow answers come from replies' latencies instead,
-/// which cost no ticks).
+/// latency) ends at its timeout's millisecond, and small, so that a cut seldom finds a connect on
+/// the wire, which the engines judge differently (ARCHITECTURE.md, "Where the engines still
+/// differ"); slow answers come from replies' latencies.
 fn world(seed: u64) -> World {
     let shape = Shape {
         run_for_ms: 2 * HOUR_MS,

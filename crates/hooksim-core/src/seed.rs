@@ -20,6 +20,8 @@ pub enum Stream {
     Turmoil = 2,
     /// Certification payloads sent to a real receiver.
     Certify = 3,
+    /// The network engine's latencies, drawn per segment on the world clock.
+    NetworkLatency = 4,
 }
 
 /// The generator of `stream` for `seed`.
@@ -51,7 +53,7 @@ mod tests {
 
     #[test]
     fn streams_and_seeds_are_independent() {
-        let all = [Stream::Core, Stream::ModelNetwork, Stream::Turmoil, Stream::Certify];
+        let all = [Stream::Core, Stream::ModelNetwork, Stream::Turmoil, Stream::Certify, Stream::NetworkLatency];
         let mut seen = std::collections::BTreeSet::new();
         for seed in [0, 1, u64::MAX] {
             for stream in all {

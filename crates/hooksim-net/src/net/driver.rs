@@ -11,7 +11,7 @@ use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox, Job};
 use super::journal::{Journal, Note, Work};
 use super::receiver_host::Receiver;
-use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX, turmoil_seed};
+use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX};
 use hooksim_core::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEvent};
@@ -103,8 +103,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             mail_record: Rc::new(RefCell::new(MailRecord::default())),
             tcp_capacity: TCP_CAPACITY,
         };
-        let stage = Stage::start(turmoil_seed(world.seed), &cast, &links)
-            .map_err(|e| EngineError::Simulation(e.to_string()))?;
+        let stage = Stage::start(world.seed, &cast, &links).map_err(EngineError::Simulation)?;
         Ok(Driver {
             world,
             core,
@@ -164,7 +163,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             }
             if let Some(next) = self.jump_target(now_ms) {
                 if self.cast.work.is_idle() {
-                    self.stage.rest_mail(&self.links);
+                    self.stage.rest_mail(&self.links).map_err(EngineError::Simulation)?;
                 }
                 *now = next.min(end);
                 self.stage.jump_to(*now);
@@ -186,7 +185,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         let fired = self.cast.alarms.fire_due(ends_at);
         self.cast.alarms.set_now(ends_at);
         let handed_out = !self.cast.inbox.is_empty();
-        self.stage.step().map_err(|e| EngineError::Simulation(e.to_string()))?;
+        self.stage.step(&self.links).map_err(EngineError::Simulation)?;
         // Nothing was woken from outside and nothing was reported: every task ran until it
         // blocked, on an alarm or on the network.
         self.settled = !fired && !handed_out && !self.changed && self.cast.journal.is_empty();
@@ -305,7 +304,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         if !self.links.set_down(host, true) {
             return Ok(());
         }
-        self.stage.crash(host.name(), &self.links, &self.cast.names);
+        self.stage.crash(host.name(), &self.links, &self.cast.names).map_err(EngineError::Simulation)?;
         if *host == Host::Dispatcher {
             // Jobs not yet taken and every open exchange die with the process; the core knows
             // its attempts are lost.
@@ -480,17 +479,19 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         dispatcher_host::queue(&self.cast.inbox, &self.cast.work, job);
     }
 
-    /// Where the clock may jump to, if it may: when nothing moves on the wire and every task
-    /// waits (on an alarm, on the network), nothing happens before the next alarm or deadline.
+    /// Where the clock may jump to, if it may: when every task waits (on an alarm, on the
+    /// network), nothing happens before the next alarm, deadline or segment due on the wire.
     fn jump_target(&self, now: u64) -> Option<u64> {
         let idle = self.cast.work.is_idle();
         let waiting = idle || (self.settled && !self.changed);
-        if !waiting || !self.cast.inbox.is_empty() || !self.stage.wire_is_quiet(&self.links, &self.cast.names, idle) {
+        if !waiting || !self.cast.inbox.is_empty() {
             return None;
         }
-        // An alarm fires before the tick that ends at its deadline, so stop one tick short.
+        // An alarm fires, and a segment is delivered, in the tick that ends at its instant, so
+        // stop one tick short.
         let alarm = self.cast.alarms.next_at().map(|at| at.saturating_sub(TICK_MS));
-        let next = self.next_deadline(now).min(alarm.unwrap_or(u64::MAX));
+        let due = self.stage.next_due_ms(idle).map(|at| at.saturating_sub(TICK_MS));
+        let next = self.next_deadline(now).min(alarm.unwrap_or(u64::MAX)).min(due.unwrap_or(u64::MAX));
         (next > now).then_some(next)
     }
 

@@ -13,11 +13,16 @@
 //! each); keeping one avoids that cost on every retry, which is most of a ten-day run. What must
 //! survive a crash still lives outside the hosts (the core, the outbox, the receivers' books):
 //! crashes are real turmoil crashes, and restarts start the software again from that state.
+//!
+//! Latency is not turmoil's either: every link is held in turmoil and [`Flight`] delivers each
+//! segment at its due instant on the world clock, so time in flight is skipped like any other
+//! wait. turmoil has no way to read a link's state back, so a crash, a repair and a release put
+//! the links back as the shared link state has them ([`Stage::install_pair`]).
 
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox};
+use super::flight::{Flight, pair};
 use super::journal::{Journal, Work};
-use super::links::{install_latency, install_pair};
 use super::mail_host;
 use super::receiver_host::Receiver;
 use hooksim_sim::shell::Links;
@@ -25,10 +30,9 @@ use hooksim_sim::shell::MailRecord;
 use hooksim_sim::shell::limits::{IN_FLIGHT_MAX, LINGERING_MAX};
 use hooksim_sim::world::{Action, DISPATCHER_HOST, Host, MAIL_HOST};
 use std::cell::RefCell;
-use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
-use turmoil::{Protocol, Segment, Sim};
+use turmoil::Sim;
 
 /// The virtual clock's origin: 2024-01-01T00:00:00Z, never the real time.
 pub const EPOCH_UNIX_SECS: u64 = 1_704_067_200;
@@ -66,6 +70,8 @@ pub(crate) struct Stage {
     sim: Sim<'static>,
     /// World ms minus turmoil's elapsed ms: the gaps skipped so far, less the warm-up tick.
     offset_ms: i64,
+    /// The segments on the wire and when each is due.
+    flight: Flight,
 }
 
 impl Stage {
@@ -75,17 +81,14 @@ impl Stage {
     /// It starts one tick early and runs that tick before returning: servers bind their listeners
     /// in their first tick, and a connection arriving before that would be refused. Nothing else
     /// happens in the warm-up tick.
-    pub(crate) fn start(seed: u64, cast: &Cast, links: &Links) -> turmoil::Result<Stage> {
+    pub(crate) fn start(world_seed: u64, cast: &Cast, links: &Links) -> Result<Stage, String> {
         let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(EPOCH_UNIX_SECS) - Duration::from_millis(TICK_MS);
-        let (min_ms, max_ms) = links.latency_ms();
         let mut sim = turmoil::Builder::new()
             .epoch(epoch)
-            .rng_seed(seed)
+            .rng_seed(turmoil_seed(world_seed))
             .tick_duration(Duration::from_millis(TICK_MS))
             // No client host ever finishes, so this bound is never checked; keep it out of the way.
             .simulation_duration(Duration::MAX / 4)
-            .min_message_latency(Duration::from_millis(min_ms))
-            .max_message_latency(Duration::from_millis(max_ms))
             .tcp_capacity(cast.tcp_capacity)
             .ephemeral_ports(EPHEMERAL_PORTS)
             .build();
@@ -101,8 +104,16 @@ impl Stage {
         sim.host(MAIL_HOST, move || mail_host::software(journal.clone(), record.clone()));
         let (inbox, journal, alarms) = (cast.inbox.clone(), cast.journal.clone(), cast.alarms.clone());
         sim.host(DISPATCHER_HOST, move || dispatcher_host::software(inbox.clone(), journal.clone(), alarms.clone()));
-        sim.step()?;
-        Ok(Stage { sim, offset_ms: -(TICK_MS as i64) })
+        let names = cast.names.iter().map(|name| (sim.lookup(name.as_str()), name.clone())).collect();
+        let mut stage = Stage { sim, offset_ms: -(TICK_MS as i64), flight: Flight::new(world_seed, names) };
+        for (i, a) in cast.names.iter().enumerate() {
+            for b in &cast.names[i + 1..] {
+                stage.install_pair(links, a, b);
+            }
+        }
+        stage.sim.step().map_err(|e| e.to_string())?;
+        stage.flight.sync(&stage.sim, stage.now_ms(), links)?;
+        Ok(stage)
     }
 
     fn elapsed_ms(&self) -> i64 {
@@ -120,39 +131,19 @@ impl Stage {
         self.offset_ms = at_ms.saturating_sub(self.elapsed_ms());
     }
 
-    pub(crate) fn step(&mut self) -> turmoil::Result {
-        self.sim.step().map(|_| ())
+    /// One tick: what is due by its end is delivered in it; what the hosts send in it is on
+    /// the wire from its end.
+    pub(crate) fn step(&mut self, links: &Links) -> Result<(), String> {
+        self.flight.deliver_due(&self.sim, self.now_ms() + TICK_MS);
+        self.sim.step().map_err(|e| e.to_string())?;
+        self.flight.sync(&self.sim, self.now_ms(), links)
     }
 
-    /// True when no segment that could still make something happen is moving on the wire.
-    /// Messages on held links do not count: only a scripted release moves them, and it is a
-    /// deadline the driver knows. With `exchanges_done` (no task is working), closing segments
-    /// (FIN, RST) do not count either: they close exchanges whose outcome is already reported.
-    /// Otherwise they do: a connection closed without an answer is an outcome (a reset).
-    pub(crate) fn wire_is_quiet(&self, links: &Links, names: &[String], exchanges_done: bool) -> bool {
-        let known = |h: &str| names.iter().any(|n| n == h);
-        // Only hosts on the stage: looking up any other name would give it an address.
-        let held: Vec<(IpAddr, IpAddr)> = links
-            .held()
-            .filter(|(a, b)| known(a) && known(b))
-            .map(|(a, b)| (self.sim.lookup(a), self.sim.lookup(b)))
-            .map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
-            .collect();
-        let mut quiet = true;
-        self.sim.links(|links| {
-            for link in links {
-                if held.contains(&link.pair()) {
-                    continue;
-                }
-                for sent in link {
-                    let closing = matches!(sent.protocol(), Protocol::Tcp(Segment::Fin(_) | Segment::Rst));
-                    if !(closing && exchanges_done) {
-                        quiet = false;
-                    }
-                }
-            }
-        });
-        quiet
+    /// When the next segment that could still make something happen is due (see
+    /// [`Flight::next_due_ms`]). Segments on held links are not due: only a scripted release
+    /// moves them, and it is a deadline the driver knows.
+    pub(crate) fn next_due_ms(&self, exchanges_done: bool) -> Option<u64> {
+        self.flight.next_due_ms(exchanges_done)
     }
 
     /// A scripted link action, on a running simulation. `links` already records it.
@@ -164,8 +155,9 @@ impl Stage {
             | Action::Repair { a, b }
             | Action::Hold { a, b }
             | Action::Release { a, b } => (a, b),
-            Action::Latency { .. } => return install_latency(links, &mut self.sim, names),
-            Action::Change(_)
+            // A latency is drawn for each segment as it goes on the wire.
+            Action::Latency { .. }
+            | Action::Change(_)
             | Action::EnableWebhook(_)
             | Action::Behave { .. }
             | Action::Crash(_)
@@ -175,12 +167,16 @@ impl Stage {
         if !known(a) || !known(b) || a == b {
             return;
         }
+        let link = pair(self.sim.lookup(a.name()), self.sim.lookup(b.name()));
         match action {
-            Action::Partition { one_way: true, .. } => self.sim.partition_oneway(a.name(), b.name()),
-            Action::Partition { .. } => self.sim.partition(a.name(), b.name()),
+            Action::Partition { one_way: true, .. } => self.cut_from(a.name(), b.name()),
+            Action::Partition { .. } => {
+                self.sim.partition(a.name(), b.name());
+                self.flight.cut(link);
+            }
             Action::Repair { .. } => self.sim.repair(a.name(), b.name()),
-            Action::Hold { .. } => self.sim.hold(a.name(), b.name()),
-            Action::Release { .. } => self.sim.release(a.name(), b.name()),
+            Action::Hold { .. } => self.flight.hold(link),
+            Action::Release { .. } => self.flight.release(link, self.now_ms() + TICK_MS),
             // Left above; a pair is only read for the actions on links.
             Action::Latency { .. }
             | Action::Change(_)
@@ -190,7 +186,30 @@ impl Stage {
             | Action::Restart(_)
             | Action::DelayAttempts { .. } => return,
         }
-        install_pair(links, &mut self.sim, a.name(), b.name());
+        self.install_pair(links, a.name(), b.name());
+    }
+
+    /// Holds the link between two hosts on the stage in turmoil (see [`Flight`]), then cuts the
+    /// directions the shared link state has cut, after a turmoil call that reset it (turmoil's
+    /// repair makes a link healthy both ways).
+    fn install_pair(&mut self, links: &Links, a: &str, b: &str) {
+        if a == b {
+            return;
+        }
+        self.sim.hold(a, b);
+        if links.is_cut(a, b) {
+            self.cut_from(a, b);
+        }
+        if links.is_cut(b, a) {
+            self.cut_from(b, a);
+        }
+    }
+
+    /// Cuts the direction from `from` to `to`: what `from` had on the link is dropped.
+    fn cut_from(&mut self, from: &str, to: &str) {
+        self.sim.partition_oneway(from, to);
+        let (from, to) = (self.sim.lookup(from), self.sim.lookup(to));
+        self.flight.cut_from(pair(from, to), from);
     }
 
     /// The host's process dies: its tasks and connections with it.
@@ -202,23 +221,29 @@ impl Stage {
     /// put back as scripted. The dispatcher's FINs go out: its receivers have already taken the
     /// requests that reached them and act on them anyway (handling is detached from the
     /// connection), and requests still on the wire arrive, as in the model engine.
-    pub(crate) fn crash(&mut self, host: &str, links: &Links, names: &[String]) {
+    pub(crate) fn crash(&mut self, host: &str, links: &Links, names: &[String]) -> Result<(), String> {
         if !names.iter().any(|n| n == host) || !self.sim.is_host_running(host) {
-            return;
+            return Ok(());
         }
         if host == DISPATCHER_HOST {
-            self.sim.crash(host);
-            return;
+            return self.crash_now(host, links);
         }
         let others: Vec<&String> = names.iter().filter(|n| n.as_str() != host).collect();
         for other in &others {
-            self.sim.partition_oneway(host, other.as_str());
+            self.cut_from(host, other.as_str());
         }
-        self.sim.crash(host);
+        self.crash_now(host, links)?;
         for other in &others {
             self.sim.repair_oneway(host, other.as_str());
-            install_pair(links, &mut self.sim, host, other);
+            self.install_pair(links, host, other);
         }
+        Ok(())
+    }
+
+    /// turmoil's crash, whose dropped sockets may put segments on the wire now.
+    fn crash_now(&mut self, host: &str, links: &Links) -> Result<(), String> {
+        self.sim.crash(host);
+        self.flight.sync(&self.sim, self.now_ms(), links)
     }
 
     pub(crate) fn restart(&mut self, host: &str, names: &[String]) {
@@ -231,10 +256,11 @@ impl Stage {
     /// host at every tick, and the mail host is idle but for a warning a week. Only the
     /// dispatcher ever connects to it, and only for an email, so [`Stage::wake_mail`] before each
     /// email hides the pause. A scripted crash of the mail host is left as scripted.
-    pub(crate) fn rest_mail(&mut self, links: &Links) {
+    pub(crate) fn rest_mail(&mut self, links: &Links) -> Result<(), String> {
         if !links.is_down(MAIL_HOST) && self.sim.is_host_running(MAIL_HOST) {
-            self.sim.crash(MAIL_HOST);
+            return self.crash_now(MAIL_HOST, links);
         }
+        Ok(())
     }
 
     /// Starts the mail host's software again (it binds before the dispatcher, which runs after

@@ -153,7 +153,7 @@ pub enum Stall {
     ClockStopped { steps: u64, at: SimTime },
     #[error(
         "the network engine stalled: {ticks} ticks ({}) to {at} with traffic on the wire and no event \
-         (STALL_STEPS_MAX; a latency that long cannot be ticked through)",
+         (STALL_STEPS_MAX)",
         SimTime::from_millis(*ticks)
     )]
     NoEvent { ticks: u64, at: SimTime },
