@@ -6,7 +6,7 @@
 //! - `model/ten_days_failing`: 10 simulated days of a receiver answering 500, through the model
 //!   engine (target: <= 200 us). Baseline: building the world alone.
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use hooksim::core::{Dispatcher, Input, Output, render};
 use hooksim::domain::{Change, Client, Event, EventPath, Invoice, InvoiceState};
 use hooksim::model;
@@ -93,4 +93,10 @@ fn ten_days_failing(c: &mut Criterion) {
 }
 
 criterion_group!(benches, core_steps, ten_days_failing);
-criterion_main!(benches);
+/// As the `hooksim` binary does first (`hooksim::allocator`): memory freed by one world is kept
+/// for the next instead of being unmapped and mapped again.
+fn main() {
+    hooksim::allocator::keep_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

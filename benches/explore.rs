@@ -17,7 +17,7 @@
 //! `cargo bench --features bench --bench explore -- --measurement-time 5` prints both; the ratio is
 //! `explore/seed / explore/model_run_baseline`.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use hooksim::explore::nemesis::Rates;
 use hooksim::explore::search::Plan;
 use hooksim::runner::Engine;
@@ -123,4 +123,10 @@ fn explore_jobs(c: &mut Criterion) {
 }
 
 criterion_group!(benches, explore_seed, explore_jobs);
-criterion_main!(benches);
+/// As the `hooksim` binary does first (`hooksim::allocator`): memory freed by one world is kept
+/// for the next instead of being unmapped and mapped again.
+fn main() {
+    hooksim::allocator::keep_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

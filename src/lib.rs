@@ -72,6 +72,7 @@
 // `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
 #![warn(unreachable_pub)]
 
+pub mod allocator;
 #[cfg(feature = "certify")]
 pub mod certify;
 pub mod explore;

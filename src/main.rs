@@ -30,6 +30,8 @@ enum Cli {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: worlds reuse their memory instead of mapping it anew each run.
+    hooksim::allocator::keep_memory();
     let code = match Cli::parse() {
         Cli::Run(args) => cli::run::run(args),
         Cli::Check(args) => cli::check::run(args),
