@@ -30,8 +30,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Instant;
 
+/// Which shell runs a world. Non-exhaustive: a user's `match` keeps a wildcard arm, so another
+/// engine is not a breaking change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Engine {
     /// Real HTTP over turmoil's simulated network.
     Net,
