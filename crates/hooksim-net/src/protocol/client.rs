@@ -6,14 +6,14 @@
 
 use super::error::{ProtocolError, quote};
 use super::ledger::{Asked, Ledger};
-use super::message::{EntityMsg, EventMsg, FromDispatcher, ToDispatcher};
+use super::message::{FromDispatcher, ToDispatcher};
 use super::pipe::{Pipe, Read};
 use super::{
     INPUTS_PER_RUN_MAX, LINE_BYTES_MAX, OUTPUTS_PER_INPUT_MAX, QUOTE_CHARS_MAX, REPLY_TIMEOUT_MS, STATE_DIR_ENV,
     STDERR_BYTES_MAX, VERSION,
 };
 use hooksim_core::core::{Dispatch, Input, InputError, Output};
-use hooksim_core::domain::{Entity, Store, WebhookConfig};
+use hooksim_core::domain::{Store, WebhookConfig};
 use hooksim_core::policy::Policy;
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEntry, TraceEvent};
@@ -307,7 +307,7 @@ impl ProcessDispatcher {
     }
 
     fn exchange_inner(&mut self, message: ToDispatcher, asked: Asked) -> Result<(), ProtocolError> {
-        let input = input_name(&message);
+        let input = message.name();
         if let Some(early) = self.pipe.as_ref().and_then(Pipe::unsolicited) {
             let line = self.lines_read + 1;
             let text = match early {
@@ -351,17 +351,9 @@ impl ProcessDispatcher {
     }
 
     fn change(&mut self, now: SimTime, change: hooksim_core::domain::Change) -> Result<(), ProcessError> {
-        let (path, details, entity) = change.apply(&mut self.store).map_err(InputError::from)?;
-        let id = self.ledger.record_event(path);
-        self.log(TraceEvent::EventRecorded { event: id, path, details, entity });
-        let entity_msg = match self.store.get(entity) {
-            Some(Entity::Client(c)) => EntityMsg::Client(c.clone()),
-            Some(Entity::Invoice(i)) => EntityMsg::Invoice(i.clone()),
-            None => unreachable!("a change that applied leaves its entity in the store"),
-        };
-        let event = EventMsg { id, path, details: details.to_string(), kind: entity.kind, entity_id: entity.id };
-        let message = ToDispatcher::Change { now, event, entity: entity_msg, change };
-        Ok(self.exchange(message, Asked::Change { event: id })?)
+        let (recorded, message, asked) = self.ledger.change(&mut self.store, now, change)?;
+        self.log(recorded);
+        Ok(self.exchange(message, asked)?)
     }
 }
 
@@ -465,18 +457,6 @@ fn message_type(message: &FromDispatcher) -> String {
     let line = message.to_line();
     let value: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
     value.get("type").and_then(|t| t.as_str()).unwrap_or("?").to_string()
-}
-
-fn input_name(message: &ToDispatcher) -> &'static str {
-    match message {
-        ToDispatcher::Hello { .. } => "hello",
-        ToDispatcher::Change { .. } => "change",
-        ToDispatcher::Answer { .. } => "answer",
-        ToDispatcher::Enable { .. } => "enable",
-        ToDispatcher::Crash { .. } => "crash",
-        ToDispatcher::Restart { .. } => "restart",
-        ToDispatcher::Wake { .. } => "wake",
-    }
 }
 
 /// The last few lines of stderr, for an error message (the whole tail stays available).

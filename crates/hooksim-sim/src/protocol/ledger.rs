@@ -10,9 +10,9 @@
 //! in flight. A dispatcher that reports these facts gets exactly the trace it reported.
 
 use super::error::Problem;
-use super::message::FromDispatcher;
-use hooksim_core::core::{AttemptRequest, Output, WarningEmail};
-use hooksim_core::domain::{EventPath, WebhookConfig, WebhookId};
+use super::message::{EntityMsg, EventMsg, FromDispatcher, ToDispatcher};
+use hooksim_core::core::{AttemptRequest, InputError, Output, WarningEmail};
+use hooksim_core::domain::{Change, Entity, EventPath, Store, WebhookConfig, WebhookId};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, TraceEvent};
 use std::collections::BTreeMap;
@@ -101,6 +101,26 @@ impl Ledger {
 
     pub fn webhook_count(&self) -> usize {
         self.webhooks.len()
+    }
+
+    /// A change, as every harness of the protocol sends it: applied to the harness's `store`,
+    /// its event numbered, and the trace entry, message and question that go with it.
+    pub fn change(
+        &mut self,
+        store: &mut Store,
+        now: SimTime,
+        change: Change,
+    ) -> Result<(TraceEvent, ToDispatcher, Asked), InputError> {
+        let (path, details, entity) = change.apply(store)?;
+        let id = self.record_event(path);
+        let recorded = TraceEvent::EventRecorded { event: id, path, details, entity };
+        let entity_msg = match store.get(entity) {
+            Some(Entity::Client(c)) => EntityMsg::Client(c.clone()),
+            Some(Entity::Invoice(i)) => EntityMsg::Invoice(i.clone()),
+            None => unreachable!("a change that applied leaves its entity in the store"),
+        };
+        let event = EventMsg { id, path, details: details.to_string(), kind: entity.kind, entity_id: entity.id };
+        Ok((recorded, ToDispatcher::Change { now, event, entity: entity_msg, change }, Asked::Change { event: id }))
     }
 
     pub fn record_event(&mut self, path: EventPath) -> u64 {

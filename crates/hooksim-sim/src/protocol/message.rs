@@ -277,6 +277,19 @@ fn required<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 }
 
 impl ToDispatcher {
+    /// The message's `type`, for errors (`change`, `wake`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ToDispatcher::Hello { .. } => "hello",
+            ToDispatcher::Change { .. } => "change",
+            ToDispatcher::Answer { .. } => "answer",
+            ToDispatcher::Enable { .. } => "enable",
+            ToDispatcher::Crash { .. } => "crash",
+            ToDispatcher::Restart { .. } => "restart",
+            ToDispatcher::Wake { .. } => "wake",
+        }
+    }
+
     /// The virtual time of an input (`None` for `hello`).
     pub fn now(&self) -> Option<SimTime> {
         match self {

@@ -12,13 +12,13 @@
 
 use super::error::{Problem, ProtocolError};
 use super::ledger::{Asked, Ledger};
-use super::message::{EntityMsg, EventMsg, FromDispatcher, ToDispatcher};
+use super::message::{FromDispatcher, ToDispatcher};
 use super::{OUTPUTS_PER_INPUT_MAX, QUOTE_CHARS_MAX, VERSION};
 use hooksim_core::core::{Dispatch, Input, InputError, Output};
-use hooksim_core::domain::{Entity, Store, WebhookConfig};
+use hooksim_core::domain::{Store, WebhookConfig};
 use hooksim_core::policy::Policy;
 use hooksim_core::time::SimTime;
-use hooksim_core::trace::{Outcome, Trace, TraceEntry, TraceEvent};
+use hooksim_core::trace::{Outcome, Trace, TraceEntry};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
@@ -164,7 +164,7 @@ impl<S: Speaks> Spoken<S> {
         }
         let gone = ProtocolError::Gone {
             how: "ended its answer without `done`".into(),
-            input: input_name(&message).into(),
+            input: message.name().into(),
             line: self.said,
             stderr: String::new(),
         };
@@ -173,17 +173,9 @@ impl<S: Speaks> Spoken<S> {
     }
 
     fn change(&mut self, now: SimTime, change: hooksim_core::domain::Change) -> Result<(), SpokenError> {
-        let (path, details, entity) = change.apply(&mut self.store).map_err(InputError::from)?;
-        let id = self.ledger.record_event(path);
-        self.trace
-            .push(TraceEntry { at: self.now, event: TraceEvent::EventRecorded { event: id, path, details, entity } });
-        let entity_msg = match self.store.get(entity) {
-            Some(Entity::Client(c)) => EntityMsg::Client(c.clone()),
-            Some(Entity::Invoice(i)) => EntityMsg::Invoice(i.clone()),
-            None => unreachable!("a change that applied leaves its entity in the store"),
-        };
-        let event = EventMsg { id, path, details: details.to_string(), kind: entity.kind, entity_id: entity.id };
-        self.exchange(ToDispatcher::Change { now, event, entity: entity_msg, change }, Asked::Change { event: id })
+        let (recorded, message, asked) = self.ledger.change(&mut self.store, now, change)?;
+        self.trace.push(TraceEntry { at: self.now, event: recorded });
+        self.exchange(message, asked)
     }
 
     fn answer(
@@ -251,18 +243,6 @@ impl<S: Speaks> Dispatch for Spoken<S> {
 
     fn drain_trace_into(&mut self, trace: &mut Trace) {
         trace.append(&mut self.trace);
-    }
-}
-
-fn input_name(message: &ToDispatcher) -> &'static str {
-    match message {
-        ToDispatcher::Hello { .. } => "hello",
-        ToDispatcher::Change { .. } => "change",
-        ToDispatcher::Answer { .. } => "answer",
-        ToDispatcher::Enable { .. } => "enable",
-        ToDispatcher::Crash { .. } => "crash",
-        ToDispatcher::Restart { .. } => "restart",
-        ToDispatcher::Wake { .. } => "wake",
     }
 }
 
