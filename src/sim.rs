@@ -136,10 +136,7 @@ impl Sim {
     /// [`Sim::run_async`] there.
     pub fn run(self) -> Result<ScenarioRun, SimError> {
         self.check()?;
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Ok(self.run_here());
-        }
-        std::thread::scope(|scope| scope.spawn(|| self.run_here()).join()).map_err(panicked)
+        off_runtime(|| self.run_here())
     }
 
     /// [`Sim::run`] for async code (`#[tokio::test]`): the run goes to tokio's blocking pool.
@@ -163,11 +160,7 @@ impl Sim {
     /// ```
     pub fn run_spoken<S: Speaks + Send>(self, speaker: S) -> Result<ScenarioRun, SimError> {
         self.check()?;
-        let here = move || self.run_spoken_here(speaker);
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Ok(here());
-        }
-        std::thread::scope(|scope| scope.spawn(here).join()).map_err(panicked)
+        off_runtime(move || self.run_spoken_here(speaker))
     }
 
     fn run_spoken_here<S: Speaks>(&self, speaker: S) -> ScenarioRun {
@@ -254,6 +247,15 @@ fn violation_failure(file: &Path, violation: &crate::properties::Violation) -> c
         found: violation.to_string(),
         excerpt: Vec::new(),
     }
+}
+
+/// Runs `run` here, or, inside a tokio runtime (where the simulated network cannot start), on a
+/// thread of its own.
+fn off_runtime<T: Send>(run: impl FnOnce() -> T + Send) -> Result<T, SimError> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Ok(run());
+    }
+    std::thread::scope(|scope| scope.spawn(run).join()).map_err(panicked)
 }
 
 fn panicked(payload: Box<dyn std::any::Any + Send>) -> SimError {
