@@ -16,7 +16,7 @@ what it cannot read. Each act is one entry of the effects list, with a machine-r
 Defects (each one is caught by a certification case, or, for the last three, must not be):
   body-hash        deduplicates on a hash of the body instead of the uuid
   per-connection   remembers uuids per connection (keep-alive), not per receiver
-  racy             checks the uuid, then records it a millisecond later (check-then-act race)
+  racy             checks the uuid, then records it --race-ms later (default 1 ms: check-then-act race)
   never-acts       answers 2xx and records nothing
   last-write-wins  acts on the state in the body, with no memory of newer events
   queue            correct, but answers at once and acts from a queue 200 ms later
@@ -56,6 +56,7 @@ WORK = queue.Queue()  # the `queue` defect's deferred work
 DEFECT = None
 SECRET = None         # Standard Webhooks HMAC key, when --secret is given
 TOLERANCE_S = 300
+RACE_S = 0.001        # the `racy` defect's window between check and act (--race-ms)
 
 
 def signature_ok(headers, raw):
@@ -110,7 +111,7 @@ def handle(envelope, raw, connection_seen):
     if DEFECT == "racy":
         if key in CLAIMED:
             return False
-        time.sleep(0.001)  # the window between the check and the act
+        time.sleep(RACE_S)  # the window between the check and the act
         CLAIMED.add(key)
         with LOCK:
             act = decide(envelope)
@@ -211,14 +212,16 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global DEFECT, SECRET
+    global DEFECT, SECRET, RACE_S
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--defect", default=None)
     parser.add_argument("--secret", default=None)
+    parser.add_argument("--race-ms", type=float, default=1.0, help="the racy defect's window, in ms")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https with this PEM pair")
     args = parser.parse_args()
     DEFECT = args.defect
+    RACE_S = args.race_ms / 1000
     if args.secret:
         SECRET = base64.b64decode(args.secret.removeprefix("whsec_"))
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
