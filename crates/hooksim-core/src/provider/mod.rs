@@ -127,6 +127,15 @@ impl Provider {
         Message { id, body, headers }
     }
 
+    /// The headers retry number `retry` (from 1) carries beyond the first attempt's: Slack's
+    /// `X-Slack-Retry-Num` and `X-Slack-Retry-Reason`; none for the others.
+    pub fn retry_headers(self, retry: u32) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Slack => slack::retry_headers(retry),
+            _ => Vec::new(),
+        }
+    }
+
     /// The provider's endpoint verification request, where it has one (Slack's
     /// `url_verification`), carrying `challenge`.
     pub fn handshake(self, challenge: &str) -> Option<String> {

@@ -77,6 +77,11 @@ pub(super) fn body(id: &str, o: &Occurrence<'_>) -> String {
     .to_string()
 }
 
+/// A retry's headers: its number, and why (hooksim's retries follow a timeout).
+pub(super) fn retry_headers(retry: u32) -> Vec<(&'static str, String)> {
+    vec![("x-slack-retry-num", retry.to_string()), ("x-slack-retry-reason", "http_timeout".to_string())]
+}
+
 /// `{token, challenge, type: "url_verification"}`: sent (signed) when the Request URL is set; the
 /// endpoint answers 200 with the challenge.
 pub(super) fn url_verification(challenge: &str) -> String {

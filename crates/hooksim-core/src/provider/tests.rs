@@ -95,6 +95,11 @@ fn slack_renders_an_event_callback_and_the_handshake() {
         )
     );
     assert_eq!(Provider::Stripe.handshake("x"), None);
+    assert_eq!(
+        Provider::Slack.retry_headers(2),
+        [("x-slack-retry-num", "2".to_string()), ("x-slack-retry-reason", "http_timeout".to_string())]
+    );
+    assert!(Provider::Stripe.retry_headers(1).is_empty());
 }
 
 #[test]
