@@ -252,4 +252,25 @@ mod tests {
         let event = again.set_state(invoice, InvoiceState::Paid);
         assert_eq!(again.deliver(&event).uuid, uuids[0], "the same seed sends the same uuids");
     }
+
+    #[test]
+    fn a_providers_deck_draws_as_snapbills_and_redelivers_its_snapshot() {
+        let mut snapbill = Deck::new(7);
+        let mut stripe = Deck::for_provider(7, Provider::Stripe);
+        let (a, b) = (snapbill.invoice(), stripe.invoice());
+        assert_eq!(a, b, "the same entities");
+        let (pa, pb) = (snapbill.set_state(a, InvoiceState::Paid), stripe.set_state(b, InvoiceState::Paid));
+        let (da, db) = (snapbill.deliver(&pa), stripe.deliver(&pb));
+        assert_eq!(da.uuid, db.uuid, "the same uuids");
+        assert_eq!(da.id, da.uuid.to_string());
+        assert_eq!(db.id, format!("evt_{}", db.uuid.simple()));
+        assert!(String::from_utf8_lossy(&db.body).contains(r#""type":"invoice.paid""#));
+        snapbill.correct_total(a);
+        stripe.correct_total(b);
+        assert_ne!(snapbill.redeliver(&da, &pa).body, da.body, "SnapBill renders at send time");
+        assert_eq!(stripe.redeliver(&db, &pb).body, db.body, "Stripe resends the event's snapshot");
+        let slack = Deck::for_provider(7, Provider::Slack);
+        let retry = slack.redeliver(&db, &pb);
+        assert!(retry.headers.iter().any(|(n, v)| n == "x-slack-retry-num" && v == "1"));
+    }
 }
