@@ -204,6 +204,7 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
         seed: opts.seed,
         limits: opts.limits,
         stopped,
+        provider: opts.provider,
         cases,
     })
 }

@@ -71,6 +71,8 @@ async fn controls(provider: Provider, secret: &str, program: &str, args: &[&str]
     let report = certify_as(provider, &correct.base, secret).await;
     let table = report.to_table();
     assert!(report.certified(), "{provider}: {table}");
+    assert!(table.lines().next().unwrap().ends_with(&format!("as {provider} delivers)")), "{table}");
+    assert!(report.to_json().contains(&format!("\"provider\": \"{provider}\"")), "{}", report.to_json());
     let passed = with(&report, Verdict::Passed);
     assert!(HAND_SENT.iter().all(|c| passed.contains(c)), "{provider}: {table}");
     assert!(passed.contains("signature-valid") && passed.contains("signature-raw-bytes"), "{table}");
