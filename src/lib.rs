@@ -82,7 +82,7 @@ pub mod runner;
 mod sim;
 pub mod timeline;
 
-pub use hooksim_core::{core, domain, policy, seed, signing, time, trace};
+pub use hooksim_core::{core, domain, policy, provider, seed, signing, time, trace};
 #[cfg(feature = "live")]
 pub use hooksim_net::{http, live};
 pub use hooksim_net::{net, protocol, receiver};

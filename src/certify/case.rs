@@ -31,6 +31,10 @@ pub enum CaseId {
     SignatureStale,
     SignatureRotation,
     SignatureRawBytes,
+    /// Only with `--provider`.
+    RedeliveryAcrossWindow,
+    /// Only with `--provider` whose provider verifies endpoints (Slack).
+    Handshake,
 }
 
 /// What a case is about; `naive` receivers fail exactly the `dedup` and `stale-payload` groups.
@@ -90,6 +94,16 @@ impl CaseId {
             .filter(|c| scheme.signs_timestamp() || *c != Self::SignatureStale)
             .filter(|c| scheme.signs_with_every_secret() || *c != Self::SignatureRotation)
             .collect()
+    }
+
+    /// The cases a provider's deliveries add (`--provider`, not SnapBill): a redelivery at the end
+    /// of its redelivery window, and its endpoint verification where it has one.
+    pub fn provided(provider: crate::provider::Provider) -> Vec<CaseId> {
+        if provider == crate::provider::Provider::Snapbill {
+            return Vec::new();
+        }
+        let handshake = provider.handshake("").map(|_| Self::Handshake);
+        std::iter::once(Self::RedeliveryAcrossWindow).chain(handshake).collect()
     }
 
     /// The certification scenario the case plays, or `None` for a case sent by hand.
@@ -235,6 +249,20 @@ impl CaseId {
                 "a delivery written unusually (indented, keys in another order, `/` escaped), signed over its exact bytes, gets a 2xx and is acted on once",
                 "the signature covers the bytes sent: a verifier that parses and re-serialises the body computes another signature",
                 "verify over the raw request body bytes, before any JSON parsing",
+            ),
+            Self::RedeliveryAcrossWindow => (
+                "redelivery-across-retry-window",
+                Group::Dedup,
+                "a delivery, a newer event at the end of the provider's redelivery window, then the first delivery again (same dedup id): acted on once",
+                "a provider retries (or redelivers) the same event until the end of its window (Slack 6 min, Shopify 4 h, Stripe and GitHub 3 days): a receiver that forgets ids sooner acts twice",
+                "keep processed dedup ids at least as long as the provider's redelivery window (a database table, not a short-lived cache)",
+            ),
+            Self::Handshake => (
+                "url-verification",
+                Group::Answer,
+                "the provider's endpoint verification (Slack's signed `url_verification` POST) is answered 2xx with its challenge",
+                "without the handshake the provider never sends an event to the URL",
+                "verify the request, then answer a `url_verification` body with its `challenge` before any event handling",
             ),
         };
         CaseInfo { id: self, name, group, checks, why, fix }

@@ -1,8 +1,10 @@
-//! SnapBill-shaped deliveries for certification, drawn from a seeded RNG so a run is reproducible:
-//! the same seed sends the same uuids, event ids and entities.
+//! Deliveries for certification, drawn from a seeded RNG so a run is reproducible: the same seed
+//! sends the same uuids, event ids and entities. SnapBill-shaped by default; in a provider's shape
+//! ([`crate::provider`]) with `--provider`.
 
 use crate::core::render;
 use crate::domain::{Change, Client, Event, Invoice, InvoiceState, Store};
+use crate::provider::{Occurrence, Provider, Rendered};
 use crate::time::SimTime;
 use bytes::Bytes;
 use rand::Rng;
@@ -10,32 +12,65 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// One delivery: the envelope's `uuid`, its `body.id`, and the bytes on the wire.
+/// One delivery: the envelope's `uuid`, its `body.id`, and the bytes on the wire; `id` is what
+/// the signature names and a receiver deduplicates on (the uuid for SnapBill, the provider's
+/// dedup id otherwise), `headers` the provider's own headers (none for SnapBill).
 #[derive(Clone, Debug)]
 pub struct Delivery {
     pub uuid: Uuid,
     pub event: u64,
     pub body: Bytes,
+    pub id: String,
+    pub headers: Vec<(String, String)>,
 }
 
-/// A miniature SnapBill account: entities change, events are recorded, and each delivery renders
-/// the entity as it is when it is sent (as SnapBill does).
+impl Delivery {
+    /// The same delivery carrying other bytes.
+    pub fn with_body(&self, body: Bytes) -> Delivery {
+        Delivery { body, ..self.clone() }
+    }
+}
+
+/// When the deck's events happen, in unix seconds, until a case moves its clock
+/// ([`Deck::advance_s`]): 2026-01-01T00:00:00Z. Fixed, so bodies that carry an event time are
+/// the same every run.
+pub const EVENT_EPOCH_S: i64 = 1_767_225_600;
+
+/// A miniature account at the provider: entities change, events are recorded, and each delivery
+/// renders the entity as it is when it is sent (SnapBill), or as it was when the event happened
+/// (the providers that send a snapshot).
 pub struct Deck {
     rng: ChaCha8Rng,
     store: Store,
     next_event: u64,
     next_entity: u64,
+    provider: Provider,
+    clock_s: i64,
 }
 
 impl Deck {
     pub fn new(seed: u64) -> Deck {
+        Deck::for_provider(seed, Provider::Snapbill)
+    }
+
+    /// A deck whose deliveries are in `provider`'s shape (the same draws as [`Deck::new`]).
+    pub fn for_provider(seed: u64, provider: Provider) -> Deck {
         // The world's seed discipline: certification draws from its own stream of the seed.
         let mut rng = crate::seed::rng(seed, crate::seed::Stream::Certify);
         // Ids start at a seeded offset: runs with different seeds do not collide in a receiver
         // that remembers event ids.
         let next_event = rng.random_range(1_000..1_000_000_000);
         let next_entity = rng.random_range(1_000..1_000_000_000);
-        Deck { rng, store: Store::default(), next_event, next_entity }
+        Deck { rng, store: Store::default(), next_event, next_entity, provider, clock_s: EVENT_EPOCH_S }
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// Moves the time the next events happen at (the events' own clock, carried in their bodies).
+    pub fn advance_s(&mut self, s: i64) {
+        self.clock_s = self.clock_s.saturating_add(s);
     }
 
     /// Adds a client and an unpaid invoice of theirs; returns the invoice id.
@@ -70,12 +105,36 @@ impl Deck {
     /// receivers that validate uuids expect.
     pub fn deliver(&mut self, event: &Event) -> Delivery {
         let uuid = uuid::Builder::from_random_bytes(self.rng.random()).into_uuid();
-        Delivery { uuid, event: event.id, body: render(uuid, event, &self.store).into() }
+        self.render(uuid, event)
     }
 
-    /// The same delivery (same uuid) rendered again now: what a redelivery is.
+    /// The same delivery (same uuid) sent again: rendered again now (SnapBill), or the same
+    /// snapshot (the others), carrying the provider's retry headers.
     pub fn redeliver(&self, d: &Delivery, event: &Event) -> Delivery {
-        Delivery { uuid: d.uuid, event: event.id, body: render(d.uuid, event, &self.store).into() }
+        let mut again = match self.provider.facts().rendered {
+            Rendered::AtSend => self.render(d.uuid, event),
+            Rendered::AtEvent => d.clone(),
+        };
+        let retry = self.provider.retry_headers(1).into_iter().map(|(n, v)| (n.to_string(), v));
+        again.headers.extend(retry);
+        again
+    }
+
+    fn render(&self, uuid: Uuid, event: &Event) -> Delivery {
+        if self.provider == Provider::Snapbill {
+            let id = uuid.to_string();
+            return Delivery {
+                uuid,
+                event: event.id,
+                body: render(uuid, event, &self.store).into(),
+                id,
+                headers: vec![],
+            };
+        }
+        let occurrence = Occurrence { uuid, event, store: &self.store, event_s: self.clock_s };
+        let m = self.provider.render(&occurrence);
+        let headers = m.headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+        Delivery { uuid, event: event.id, body: m.body.into(), id: m.id, headers }
     }
 
     /// Corrects the invoice's total in place (a billing edit that records no event of its own,
@@ -109,8 +168,12 @@ impl Deck {
     }
 }
 
-/// The delivery with fields SnapBill might add one day, at every level of the envelope.
-pub fn with_unknown_fields(d: &Delivery) -> Delivery {
+/// The delivery with fields SnapBill might add one day, at every level of the envelope; in a
+/// provider's shape, a new field in every object of the body.
+pub fn with_unknown_fields(d: &Delivery, provider: Provider) -> Delivery {
+    if provider != Provider::Snapbill {
+        return edit(d, add_everywhere);
+    }
     edit(d, |v| {
         v["api_version"] = json!("2031-01-01");
         v["body"]["account"] = json!({"id": 77, "name": "Acme"});
@@ -130,7 +193,19 @@ pub fn with_size(d: &Delivery, bytes_min: usize) -> Delivery {
     // Between the last two closing braces: inside the envelope, after `body`.
     let cut = body.len().saturating_sub(1);
     let padded = format!("{}{}{}", &body[..cut], " ".repeat(pad), &body[cut..]);
-    Delivery { uuid: d.uuid, event: d.event, body: padded.into() }
+    d.with_body(padded.into())
+}
+
+/// `"x_hooksim_future": {...}` in every object of `v`.
+fn add_everywhere(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.values_mut().for_each(add_everywhere);
+            map.insert("x_hooksim_future".into(), json!({"tags": ["new", {"nested": [1, 2.5, null, true]}]}));
+        }
+        Value::Array(items) => items.iter_mut().for_each(add_everywhere),
+        _ => {}
+    }
 }
 
 fn edit(d: &Delivery, change: impl FnOnce(&mut Value)) -> Delivery {
@@ -139,7 +214,7 @@ fn edit(d: &Delivery, change: impl FnOnce(&mut Value)) -> Delivery {
         Err(e) => unreachable!("a rendered envelope is JSON: {e}"),
     };
     change(&mut value);
-    Delivery { uuid: d.uuid, event: d.event, body: value.to_string().into() }
+    d.with_body(value.to_string().into())
 }
 
 /// Bodies no receiver can read as an envelope: what a proxy or a bug might put on the wire.
@@ -176,5 +251,26 @@ mod tests {
         let invoice = again.invoice();
         let event = again.set_state(invoice, InvoiceState::Paid);
         assert_eq!(again.deliver(&event).uuid, uuids[0], "the same seed sends the same uuids");
+    }
+
+    #[test]
+    fn a_providers_deck_draws_as_snapbills_and_redelivers_its_snapshot() {
+        let mut snapbill = Deck::new(7);
+        let mut stripe = Deck::for_provider(7, Provider::Stripe);
+        let (a, b) = (snapbill.invoice(), stripe.invoice());
+        assert_eq!(a, b, "the same entities");
+        let (pa, pb) = (snapbill.set_state(a, InvoiceState::Paid), stripe.set_state(b, InvoiceState::Paid));
+        let (da, db) = (snapbill.deliver(&pa), stripe.deliver(&pb));
+        assert_eq!(da.uuid, db.uuid, "the same uuids");
+        assert_eq!(da.id, da.uuid.to_string());
+        assert_eq!(db.id, format!("evt_{}", db.uuid.simple()));
+        assert!(String::from_utf8_lossy(&db.body).contains(r#""type":"invoice.paid""#));
+        snapbill.correct_total(a);
+        stripe.correct_total(b);
+        assert_ne!(snapbill.redeliver(&da, &pa).body, da.body, "SnapBill renders at send time");
+        assert_eq!(stripe.redeliver(&db, &pb).body, db.body, "Stripe resends the event's snapshot");
+        let slack = Deck::for_provider(7, Provider::Slack);
+        let retry = slack.redeliver(&db, &pb);
+        assert!(retry.headers.iter().any(|(n, v)| n == "x-slack-retry-num" && v == "1"));
     }
 }

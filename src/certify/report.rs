@@ -84,7 +84,19 @@ pub struct Report {
     pub limits: Limits,
     /// Why the run stopped before its last case (the receiver answered nothing), if it did.
     pub stopped: Option<String>,
+    /// Whose deliveries were sent (`--provider`); absent from the JSON for SnapBill's, the
+    /// default, so a SnapBill report reads as it always did.
+    #[serde(skip_serializing_if = "is_snapbill", serialize_with = "provider_name")]
+    pub provider: crate::provider::Provider,
     pub cases: Vec<CaseResult>,
+}
+
+fn is_snapbill(p: &crate::provider::Provider) -> bool {
+    *p == crate::provider::Provider::Snapbill
+}
+
+fn provider_name<S: serde::Serializer>(p: &crate::provider::Provider, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(p.name())
 }
 
 impl Report {
@@ -147,8 +159,12 @@ impl Report {
     /// The table people read: case, verdict, detail, how to fix; long cells wrap.
     pub fn to_table(&self) -> String {
         let effects = self.effects_url.as_deref().unwrap_or("none");
+        let provider = match self.provider {
+            crate::provider::Provider::Snapbill => String::new(),
+            p => format!("; as {p} delivers"),
+        };
         let mut out = format!(
-            "hooksim certify receiver {} (effects: {effects}; seed {}; timeout {} ms)\n\n",
+            "hooksim certify receiver {} (effects: {effects}; seed {}; timeout {} ms{provider})\n\n",
             self.url, self.seed, self.limits.timeout_ms
         );
         if let Some(why) = &self.stopped {

@@ -117,23 +117,27 @@ pub struct Target<'a> {
     pub large_body_bytes: usize,
     /// The receiver's signing secret and scheme (`--secret`), for the signature cases.
     pub signing: Option<&'a Signing>,
+    /// Whose deliveries these are (`--provider`): their shape, headers and dedup id.
+    pub provider: crate::provider::Provider,
 }
 
 impl Target<'_> {
     /// POSTs the delivery, signed when the receiver has a secret (as every delivery of its
     /// sender is).
     async fn post(&self, d: &Delivery) -> Answer {
-        self.post_bytes(d.uuid, d.body.clone()).await
+        self.post_bytes(&d.id, &d.headers, d.body.clone()).await
     }
 
-    async fn post_bytes(&self, uuid: uuid::Uuid, body: bytes::Bytes) -> Answer {
+    /// POSTs `body` as message `id` with the provider's `headers`, signed when there is a secret.
+    async fn post_bytes(&self, id: &str, headers: &[(String, String)], body: bytes::Bytes) -> Answer {
         match self.signing.map(Signing::signer) {
             Some(Ok(signer)) => {
-                let headers = signer.sign(&uuid.to_string(), now_s(), &body);
-                let headers: Vec<(String, String)> = headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+                let signature = signer.sign(id, now_s(), &body).into_iter().map(|(n, v)| (n.to_string(), v));
+                let headers: Vec<(String, String)> = headers.iter().cloned().chain(signature).collect();
                 self.client.post_with(self.url, body, &headers).await
             }
-            _ => self.client.post(self.url, body).await,
+            _ if headers.is_empty() => self.client.post(self.url, body).await,
+            _ => self.client.post_with(self.url, body, headers).await,
         }
     }
 
@@ -173,6 +177,8 @@ pub async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent {
         | CaseId::SignatureStale
         | CaseId::SignatureRotation
         | CaseId::SignatureRawBytes => signature_case(case, deck, t, &mut sent).await,
+        CaseId::RedeliveryAcrossWindow => redelivery_across_window(deck, t, &mut sent).await,
+        CaseId::Handshake => handshake(t, &mut sent).await,
     }
     sent
 }
@@ -206,8 +212,44 @@ async fn redelivery_re_rendered(deck: &mut Deck, t: &Target<'_>, sent: &mut Sent
     sent.expect(&first, Acts::Once, "the redelivered uuid", true);
 }
 
+/// A delivery, a newer event at the end of the provider's redelivery window (on the events' own
+/// clock, the one certification can move), then the first delivery again with its dedup id: a
+/// receiver that forgot the id by then acts twice.
+async fn redelivery_across_window(deck: &mut Deck, t: &Target<'_>, sent: &mut Sent) {
+    let window_s = i64::try_from(deck.provider().facts().redelivery_window_ms / 1_000).unwrap_or(i64::MAX);
+    let inv = deck.invoice();
+    let paid = deck.set_state(inv, InvoiceState::Paid);
+    let first = deck.deliver(&paid);
+    let a = t.post(&first).await;
+    sent.require_2xx("first delivery", &a, t.client);
+    deck.advance_s(window_s);
+    let newer = paid_delivery(deck);
+    let b = t.post(&newer).await;
+    sent.require_2xx(&format!("a newer event, {window_s} s later"), &b, t.client);
+    let again = deck.redeliver(&first, &paid);
+    let c = t.post(&again).await;
+    sent.require_2xx("the first delivery again, at the end of the redelivery window", &c, t.client);
+    sent.expect(&first, Acts::Once, "the delivery redelivered at the end of the window", true);
+    sent.expect(&newer, Acts::Once, "the newer event", false);
+}
+
+/// The provider's endpoint verification (Slack's `url_verification`), signed as the provider
+/// signs it: answered 2xx with the challenge in the body.
+async fn handshake(t: &Target<'_>, sent: &mut Sent) {
+    // Fixed: the challenge is not a secret, only an echo to check.
+    let challenge = "hooksim-challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmd";
+    let Some(body) = t.provider.handshake(challenge) else { return };
+    let a = t.post_bytes("", &[], body.into()).await;
+    sent.require_2xx("the url_verification handshake", &a, t.client);
+    if let Answer::Status { code: 200..=299, body, .. } = &a
+        && !String::from_utf8_lossy(body).contains(challenge)
+    {
+        sent.failures.push("the url_verification handshake: answered 2xx without the challenge".into());
+    }
+}
+
 async fn unknown_fields(deck: &mut Deck, t: &Target<'_>, sent: &mut Sent) {
-    let d = payload::with_unknown_fields(&paid_delivery(deck));
+    let d = payload::with_unknown_fields(&paid_delivery(deck), t.provider);
     let a = t.post(&d).await;
     sent.require_2xx("delivery with unknown fields", &a, t.client);
     sent.expect(&d, Acts::Once, "the delivery with unknown fields", false);
@@ -223,7 +265,7 @@ async fn large_body(deck: &mut Deck, t: &Target<'_>, sent: &mut Sent) {
 async fn malformed_json(t: &Target<'_>, sent: &mut Sent) {
     for (what, body) in payload::malformed() {
         // Signed too (when there is a secret): the body, not the signature, is at fault.
-        let a = t.post_bytes(uuid::Uuid::nil(), body).await;
+        let a = t.post_bytes(&t.provider.dedup_id(uuid::Uuid::nil()), &[], body).await;
         sent.require_2xx_or_4xx(what, &a, t.client);
     }
 }

@@ -41,7 +41,8 @@ pub const STALE_S: i64 = 60 * 60;
 
 /// Headers for `d`, signed by `signer` at `timestamp_s`.
 fn signed(signer: &Signer, d: &Delivery, timestamp_s: i64) -> Vec<(String, String)> {
-    signer.sign(&d.uuid.to_string(), timestamp_s, &d.body).into_iter().map(|(n, v)| (n.to_string(), v)).collect()
+    let signature = signer.sign(&d.id, timestamp_s, &d.body).into_iter().map(|(n, v)| (n.to_string(), v));
+    d.headers.iter().cloned().chain(signature).collect()
 }
 
 /// `webhook-signature`, `stripe-signature`, `x-hub-signature-256`, `x-slack-signature`, and
@@ -150,7 +151,7 @@ pub async fn raw_bytes(d: &Delivery, s: &Signing, now_s: i64, t: &Target<'_>, se
 pub fn unusual_bytes(d: &Delivery) -> Delivery {
     let value: serde_json::Value = serde_json::from_slice(&d.body).unwrap_or_default();
     let text = serde_json::to_string_pretty(&value).unwrap_or_default().replace('/', "\\/");
-    Delivery { uuid: d.uuid, event: d.event, body: Bytes::from(text) }
+    d.with_body(Bytes::from(text))
 }
 
 #[cfg(test)]
@@ -180,6 +181,8 @@ mod tests {
             uuid: uuid::Uuid::nil(),
             event: 1,
             body: Bytes::from_static(br#"{"uuid":"u","body":{"id":1,"path":"/invoice/update/state"}}"#),
+            id: uuid::Uuid::nil().to_string(),
+            headers: vec![],
         };
         let u = unusual_bytes(&d);
         assert_ne!(u.body, d.body);

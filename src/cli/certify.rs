@@ -9,6 +9,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
 use hooksim::policy::Profile;
+use hooksim::provider::Provider;
 use hooksim::signing::Scheme;
 use std::path::PathBuf;
 
@@ -16,7 +17,7 @@ mod sender;
 
 #[derive(Subcommand, Debug)]
 pub enum CertifyCommand {
-    /// Send SnapBill-shaped webhooks to a running receiver and grade it case by case.
+    /// Send SnapBill-shaped webhooks (or a provider's, --provider) to a running receiver and grade it case by case.
     Receiver(CertifyReceiverArgs),
     /// Serve an endpoint, play failures to the sender pointed at it, and grade what arrives.
     Sender(sender::CertifySenderArgs),
@@ -65,9 +66,15 @@ pub struct CertifyReceiverArgs {
     /// timestamp, key rotation, raw bytes).
     #[arg(long)]
     secret: Option<String>,
-    /// The signature scheme of --secret: standard-webhooks, stripe, github, shopify or slack.
-    #[arg(long, default_value = "standard-webhooks", requires = "secret")]
-    scheme: Scheme,
+    /// The signature scheme of --secret: standard-webhooks (the default), stripe, github, shopify
+    /// or slack. --provider implies its own; naming another is an error.
+    #[arg(long, requires = "secret")]
+    scheme: Option<Scheme>,
+    /// Whose deliveries to send: snapbill (the default: SnapBill's envelope), stripe, github,
+    /// shopify, slack or standard-webhooks (the provider's envelope, headers and dedup id, signed
+    /// with its scheme when --secret is given; see docs/providers.md).
+    #[arg(long, default_value_t = Provider::Snapbill)]
+    provider: Provider,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -91,6 +98,12 @@ pub fn run(cmd: CertifyCommand) -> u8 {
     }
 }
 
+/// `--scheme` as given, else the provider's, else Standard Webhooks. A `--scheme` other than the
+/// provider's is refused before the run ([`hooksim::certify::CertifyError::SchemeConflict`]).
+fn scheme(args: &CertifyReceiverArgs) -> Scheme {
+    args.scheme.or(args.provider.scheme()).unwrap_or(Scheme::StandardWebhooks)
+}
+
 fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
     let opts = CertifyOptions {
         url: args.url.clone(),
@@ -104,7 +117,8 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
         large_body_bytes: args.large_body_bytes,
         settle: args.settle.settle(),
         ca_cert_pem: args.ca_cert.read_pem()?,
-        signing: args.secret.clone().map(|secret| Signing { scheme: args.scheme, secret }),
+        signing: args.secret.clone().map(|secret| Signing { scheme: scheme(args), secret }),
+        provider: args.provider,
     };
     let report = super::runtime()?.block_on(certify(&opts))?;
     out!("{}", report.to_table());

@@ -18,6 +18,7 @@ mod certify;
 mod certify_defects;
 mod certify_libraries;
 mod certify_library;
+mod certify_providers;
 mod certify_readme;
 mod certify_receivers;
 mod certify_sender;

@@ -15,6 +15,7 @@
 //! - [`core`]: the sans-IO dispatcher. `handle(now, input)`, `poll_output()`, `poll_timeout()`.
 //! - [`trace`]: the closed enum of everything that happens, with virtual timestamps; a versioned
 //!   JSON-lines form that reads back, and a budget of entries.
+//! - [`provider`]: provider packs: each provider's envelope, headers, dedup id and delivery facts.
 //! - [`signing`]: webhook signatures (Standard Webhooks, Stripe, GitHub): sign and verify, pure,
 //!   with `now` as a parameter.
 
@@ -24,6 +25,7 @@
 pub mod core;
 pub mod domain;
 pub mod policy;
+pub mod provider;
 pub mod seed;
 pub mod signing;
 pub mod time;

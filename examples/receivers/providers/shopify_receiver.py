@@ -12,6 +12,14 @@ deduplication does (contract_receiver claims each delivery once).
 Everything else (dedup, stale payloads, the effects list) is contract_receiver.py's, unchanged: it
 plays SnapBill's envelope, signed as Shopify signs, not Shopify's own topics.
 
+With --provider it receives Shopify's own deliveries instead (an Order for `orders/paid`, the
+`X-Shopify-*` headers): it deduplicates on `X-Shopify-Event-Id`, as Shopify's documentation
+advises, and fulfils the order of an `orders/paid` topic (provider_receiver.py has the rest and the
+defects: reserialises, short-dedup-window):
+
+    python3 examples/receivers/providers/shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D]
+    hooksim certify receiver --provider shopify --url BASE/webhook --effects-url BASE/effects --secret CLIENT_SECRET
+
 --defect reserialises is the mistake Shopify's documentation warns about (verify the raw body): the
 body is parsed and written again (json.dumps(json.loads(body))) before the HMAC is computed, so it
 is computed over other bytes. Certification fails it on signature-raw-bytes and large-body.
@@ -23,9 +31,13 @@ import hmac
 import json
 import os
 import sys
+from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import contract_receiver as base  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import provider_receiver  # noqa: E402
 
 CLIENT_SECRET = None
 
@@ -51,8 +63,29 @@ def shopify_verify(headers, raw):
         return False
 
 
+class Shopify(provider_receiver.Provider):
+    """Shopify's own deliveries (--provider)."""
+
+    def __init__(self, secret):
+        global CLIENT_SECRET
+        CLIENT_SECRET = secret
+
+    def verify(self, headers, raw):
+        header = headers.get("X-Shopify-Hmac-Sha256")
+        return header is not None and verify_webhook(raw, header)
+
+    def read(self, headers, doc):
+        at = datetime.strptime(headers["X-Shopify-Triggered-At"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        paid = doc["id"] if headers["X-Shopify-Topic"] == "orders/paid" else None
+        return provider_receiver.Event(headers["X-Shopify-Event-Id"], int(at.timestamp()), paid)
+
+
 def main():
     global CLIENT_SECRET
+    if "--provider" in sys.argv:
+        sys.argv.remove("--provider")
+        usage = "usage: shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D] [--port 0]"
+        return provider_receiver.main_for(Shopify, usage)
     args = sys.argv[1:]
     if "--secret" not in args:
         sys.exit("usage: shopify_receiver.py --secret CLIENT_SECRET [--defect reserialises] [--port 0]")

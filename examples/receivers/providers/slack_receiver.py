@@ -11,6 +11,15 @@ checks `X-Slack-Signature: v0=<hex HMAC-SHA256 of v0:timestamp:body>` and refuse
 Everything else (dedup, stale payloads, the effects list) is contract_receiver.py's, unchanged: it
 plays SnapBill's envelope, signed as Slack signs, not Slack's own events.
 
+With --provider it receives Slack's own deliveries instead (Events API `event_callback` bodies,
+and the `url_verification` handshake, verified like any request and answered with its
+challenge): it deduplicates on `event_id`, which Slack's retries keep, and fulfils the invoice of
+an `invoice_paid` message (provider_receiver.py has the rest and the defects: reserialises,
+short-dedup-window, rejects-handshake):
+
+    python3 examples/receivers/providers/slack_receiver.py --provider --secret SIGNING_SECRET [--defect D]
+    hooksim certify receiver --provider slack --url BASE/webhook --effects-url BASE/effects --secret SIGNING_SECRET
+
 --defect reserialises is the mistake Slack's documentation warns about (verify the raw body): the
 body is parsed and written again (json.dumps(json.loads(body))) before it is handed to the
 verifier, so the signature is checked over other bytes. Certification fails it on
@@ -24,6 +33,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import contract_receiver as base  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import provider_receiver  # noqa: E402
 
 VERIFIER = None
 
@@ -39,8 +51,39 @@ def slack_verify(headers, raw):
         return False
 
 
+class Slack(provider_receiver.Provider):
+    """Slack's own deliveries (--provider)."""
+
+    def __init__(self, secret):
+        from slack_sdk.signature import SignatureVerifier  # fails at once (exit 1) when not installed
+
+        self.verifier = SignatureVerifier(signing_secret=secret)
+
+    def verify(self, headers, raw):
+        try:
+            return self.verifier.is_valid_request(raw, {k: v for k, v in headers.items()})
+        except Exception:  # the SDK raises on a timestamp that is not a number
+            return False
+
+    def challenge(self, doc):
+        if isinstance(doc, dict) and doc.get("type") == "url_verification":
+            return str(doc["challenge"])
+        return None
+
+    def read(self, headers, doc):
+        if doc["type"] != "event_callback":
+            raise ValueError("not an event_callback")
+        metadata = doc["event"].get("metadata") or {}
+        paid = metadata["event_payload"]["id"] if metadata.get("event_type") == "invoice_paid" else None
+        return provider_receiver.Event(doc["event_id"], int(doc["event_time"]), paid)
+
+
 def main():
     global VERIFIER
+    if "--provider" in sys.argv:
+        sys.argv.remove("--provider")
+        usage = "usage: slack_receiver.py --provider --secret SIGNING_SECRET [--defect D] [--port 0]"
+        return provider_receiver.main_for(Slack, usage)
     args = sys.argv[1:]
     if "--secret" not in args:
         sys.exit("usage: slack_receiver.py --secret SIGNING_SECRET [--defect reserialises] [--port 0]")

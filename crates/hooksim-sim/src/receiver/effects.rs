@@ -8,6 +8,11 @@
 //! optional; other fields are ignored. The list may hold entries from earlier runs:
 //! certification counts by uuid.
 //!
+//! With a provider's deliveries (`certify receiver --provider`), `uuid` may be the provider's
+//! dedup id as the delivery carried it (`evt_…`, `msg_…`, `Ev…`, a GUID): hooksim derives each
+//! from the delivery's uuid, ending in its hex digits, and reads it back
+//! ([`hooksim_core::provider::delivery_uuid`]).
+//!
 //! `kind` (optional, machine-readable) says what the act was: `fulfil`, `cancel`, `create` or
 //! `other`. It lets a receiver record other work under a delivery (marking an invoice cancelled
 //! under a stale `paid` delivery) without that entry reading as the work the delivery calls for.
@@ -20,6 +25,7 @@ use uuid::Uuid;
 
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct EffectRecord {
+    #[serde(deserialize_with = "delivery_uuid")]
     pub uuid: Uuid,
     /// The event id as the receiver stored it: a number, or a string (databases and PHP often
     /// give ids back as strings). Shown, never graded on.
@@ -29,6 +35,14 @@ pub struct EffectRecord {
     pub action: Option<String>,
     #[serde(default)]
     pub kind: Option<ActKind>,
+}
+
+/// A delivery uuid, or a provider's dedup id naming one.
+fn delivery_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
+    let text = String::deserialize(d)?;
+    hooksim_core::provider::delivery_uuid(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!("{text:?} is neither a delivery uuid nor a provider's dedup id"))
+    })
 }
 
 /// What an entry of the effects list did, in the contract's optional `kind` field.
@@ -139,6 +153,18 @@ mod tests {
         assert!(serde_json::from_str::<EffectsDoc>(r#"[]"#).is_err());
         let typo = r#"{"effects":[{"uuid":"00000000-0000-0000-0000-000000000007","kind":"fulfill"}]}"#;
         assert!(serde_json::from_str::<EffectsDoc>(typo).is_err(), "an unknown kind is an error, not a guess");
+    }
+
+    #[test]
+    fn a_providers_dedup_id_names_its_delivery() {
+        let doc: EffectsDoc = serde_json::from_str(
+            r#"{"effects":[{"uuid":"evt_6a0e1d8e000040008000000000001234"},{"uuid":"Ev6A0E1D8E000040008000000000001234"}]}"#,
+        )
+        .unwrap();
+        let uuid = Uuid::from_u128(0x6a0e1d8e_0000_4000_8000_000000001234);
+        assert!(doc.effects.iter().all(|e| e.uuid == uuid));
+        let bad = serde_json::from_str::<EffectsDoc>(r#"{"effects":[{"uuid":"evt_1"}]}"#).err().unwrap();
+        assert!(bad.to_string().contains("dedup id"), "{bad}");
     }
 
     fn record(action: Option<&str>, kind: Option<ActKind>) -> EffectRecord {

@@ -1,0 +1,182 @@
+//! `certify receiver --provider P`: receivers of each provider's own deliveries, built on its
+//! official verification library (examples/receivers/providers), pass; a copy of each that
+//! verifies a re-serialised body, one whose dedup window is shorter than the provider's
+//! redelivery window, and (Slack) one that refuses the `url_verification` handshake fail exactly
+//! the cases meant for them (negative controls).
+//!
+//! `.ci/run` installs the libraries (pip: `stripe`, `standardwebhooks`, `slack_sdk`; npm:
+//! `@octokit/webhooks-methods` in examples/receivers/providers); where one is missing its test
+//! says SKIPPED and passes. Shopify publishes no library: its receiver is the check its
+//! documentation shows, in Python's standard library.
+
+use hooksim::certify::signature::Signing;
+use hooksim::certify::{CertifyOptions, Limits, Report, Verdict, certify};
+use hooksim::provider::Provider;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const PROVIDERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/providers");
+const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// The cases every provider's run plays (the scenario cases are not run with --provider).
+const HAND_SENT: [&str; 5] =
+    ["redelivery-re-rendered", "unknown-fields", "large-body", "malformed-json", "redelivery-across-retry-window"];
+
+/// A receiver process, killed when the test ends; `base` is `http://127.0.0.1:PORT`.
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(program: &str, args: &[&str]) -> Process {
+    let mut child =
+        Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("it starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    Process { child, base: line.trim().to_string() }
+}
+
+fn python_has(module: &str) -> bool {
+    Command::new("python3").args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success())
+}
+
+async fn certify_as(provider: Provider, base: &str, secret: &str) -> Report {
+    let mut opts = CertifyOptions::new(format!("{base}/webhook"));
+    opts.effects_url = Some(format!("{base}/effects"));
+    opts.limits = Limits { timeout_ms: 5_000, ..Limits::default() };
+    opts.large_body_bytes = 256 * 1024;
+    opts.settle.quiet_ms = 150;
+    opts.provider = provider;
+    opts.signing = Some(Signing { scheme: provider.scheme().unwrap(), secret: secret.to_string() });
+    certify(&opts).await.unwrap()
+}
+
+fn with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
+    report.cases.iter().filter(|c| c.verdict == verdict).map(|c| c.name).collect()
+}
+
+/// The receiver started with `args` plus each defect: the correct one passes every case it is
+/// sent; each defective copy fails exactly the cases named beside its defect.
+async fn controls(provider: Provider, secret: &str, program: &str, args: &[&str], defects: &[(&str, &[&str])]) {
+    let correct = start(program, args);
+    let report = certify_as(provider, &correct.base, secret).await;
+    let table = report.to_table();
+    assert!(report.certified(), "{provider}: {table}");
+    assert!(table.lines().next().unwrap().ends_with(&format!("as {provider} delivers)")), "{table}");
+    assert!(report.to_json().contains(&format!("\"provider\": \"{provider}\"")), "{}", report.to_json());
+    let passed = with(&report, Verdict::Passed);
+    assert!(HAND_SENT.iter().all(|c| passed.contains(c)), "{provider}: {table}");
+    assert!(passed.contains("signature-valid") && passed.contains("signature-raw-bytes"), "{table}");
+    assert_eq!(with(&report, Verdict::NotRun).len(), 9, "the scenario cases: {table}");
+    for (defect, cases) in defects {
+        let defective = start(program, &[args, &["--defect", defect]].concat());
+        let report = certify_as(provider, &defective.base, secret).await;
+        let expected: BTreeSet<&str> = cases.iter().copied().collect();
+        assert_eq!(with(&report, Verdict::Failed), expected, "{provider} --defect {defect}: {}", report.to_table());
+    }
+}
+
+const RESERIALISES: (&str, &[&str]) = ("reserialises", &["large-body", "signature-raw-bytes"]);
+const SHORT_WINDOW: (&str, &[&str]) = ("short-dedup-window", &["redelivery-across-retry-window"]);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripe_receiver_on_the_stripe_library_is_certified_as_stripe_delivers() {
+    if !python_has("stripe") {
+        crate::support::skip::skipped("the `stripe` Python package is not installed (pip install stripe)");
+        return;
+    }
+    let script = format!("{PROVIDERS}/stripe_receiver.py");
+    controls(Provider::Stripe, WHSEC, "python3", &[&script, "--secret", WHSEC], &[RESERIALISES, SHORT_WINDOW]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standard_webhooks_receiver_on_its_library_is_certified_as_the_spec_delivers() {
+    if !python_has("standardwebhooks") {
+        crate::support::skip::skipped(
+            "the `standardwebhooks` Python package is not installed (pip install standardwebhooks)",
+        );
+        return;
+    }
+    let script = format!("{PROVIDERS}/standardwebhooks_receiver.py");
+    let args = [script.as_str(), "--secret", WHSEC];
+    controls(Provider::StandardWebhooks, WHSEC, "python3", &args, &[RESERIALISES, SHORT_WINDOW]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_receiver_on_slack_sdk_is_certified_as_slack_delivers() {
+    if !python_has("slack_sdk") {
+        crate::support::skip::skipped("the `slack_sdk` Python package is not installed (pip install slack_sdk)");
+        return;
+    }
+    let script = format!("{PROVIDERS}/slack_receiver.py");
+    // Slack's documented example secret.
+    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    let handshake: (&str, &[&str]) = ("rejects-handshake", &["url-verification"]);
+    let args = [script.as_str(), "--provider", "--secret", secret];
+    controls(Provider::Slack, secret, "python3", &args, &[RESERIALISES, SHORT_WINDOW, handshake]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopify_receiver_with_the_documented_check_is_certified_as_shopify_delivers() {
+    let script = format!("{PROVIDERS}/shopify_receiver.py");
+    let secret = "my_client_secret";
+    let args = [script.as_str(), "--provider", "--secret", secret];
+    controls(Provider::Shopify, secret, "python3", &args, &[RESERIALISES, SHORT_WINDOW]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_receiver_on_octokit_is_certified_as_github_delivers() {
+    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !node || !Path::new(PROVIDERS).join("node_modules/@octokit/webhooks-methods/package.json").is_file() {
+        crate::support::skip::skipped(
+            "node or @octokit/webhooks-methods is missing (npm ci --prefix examples/receivers/providers)",
+        );
+        return;
+    }
+    let script = format!("{PROVIDERS}/github_receiver.mjs");
+    let secret = "it's a secret";
+    controls(Provider::Github, secret, "node", &[&script, "--secret", secret], &[RESERIALISES, SHORT_WINDOW]).await;
+}
+
+#[test]
+fn a_scheme_other_than_the_providers_is_bad_input() {
+    let (code, _, stderr) = crate::support::process::output_bounded(
+        Command::new(env!("CARGO_BIN_EXE_hooksim")).args([
+            "certify",
+            "receiver",
+            "--url",
+            "http://127.0.0.1:9/webhook",
+            "--provider",
+            "stripe",
+            "--secret",
+            "whsec_x",
+            "--scheme",
+            "github",
+        ]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--scheme github conflicts with --provider stripe, which signs with stripe"), "{stderr}");
+    let (code, _, stderr) = crate::support::process::output_bounded(
+        Command::new(env!("CARGO_BIN_EXE_hooksim")).args([
+            "certify",
+            "receiver",
+            "--url",
+            "http://x/",
+            "--provider",
+            "paypal",
+        ]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("unknown provider \"paypal\""), "{stderr}");
+}
