@@ -382,8 +382,18 @@ url = "http://shop/webhook"
 owner = "ops@shop.example"
 
 [receivers.shop]
+
+[webhooks.shop2]
+url = "http://shop/webhook"
+owner = "ops@shop.example"
 "#;
-    let errors = hooksim::scenario::load_str("too-many.toml", text).expect_err("refused");
+    // Each webhook may have one attempt in flight per event it subscribes to: two webhooks and
+    // half the limit's events, plus one, are one attempt too many.
+    let events = hooksim::net::IN_FLIGHT_MAX / 2 + 1;
+    let steps: String =
+        (1..=events).map(|id| format!("\n[[timeline]]\nat = \"0s\"\nadd_client = {{ id = {id} }}\n")).collect();
+    let text = format!("{text}{steps}");
+    let errors = hooksim::scenario::load_str("too-many.toml", &text).expect_err("refused");
     let message = errors.to_string();
     assert!(message.starts_with("too-many.toml:6:1: `policy.in_flight_per_webhook_max`"), "{message}");
 }
@@ -425,4 +435,36 @@ fn idle_receivers_change_no_trace_and_a_named_one_still_takes_its_steps() {
     crowded.timeline.push(at_s(60, Action::Restart(idle)));
     crowded.timeline.sort_by_key(|s| s.at);
     assert_parity(&crowded).unwrap();
+}
+
+/// Receivers share turmoil hosts (256 to a pool, `net/hosting.rs`); one a step names by host has
+/// its own. Six hundred busy receivers (three pools), some failing first, one partitioned away and
+/// one crashed and restarted, tell the model engine's story, and a receiver's verdicts do not
+/// depend on which host carried it.
+#[test]
+fn receivers_sharing_hosts_tell_the_same_story_as_the_model() {
+    let failing = Behaviour { replies: vec![Reply::status(500)], ..Behaviour::default() };
+    let mut world = one_shop(Behaviour::default(), vec![]);
+    world.name = "crowd".into();
+    for i in 0..600 {
+        let host = format!("r{i}");
+        let behaviour = if i % 3 == 0 { failing.clone() } else { Behaviour::default() };
+        world.webhooks.push(WebhookConfig {
+            url: format!("http://{host}/webhook"),
+            paths: vec![],
+            owner_email: format!("ops@{host}.example"),
+        });
+        world.receivers.push(ReceiverSpec { host, kind: ReceiverKind::Dedup, behaviour });
+    }
+    let cut = Host::Receiver("r300".into());
+    let crashed = Host::Receiver("r7".into());
+    world.timeline.push(at_s(5, Action::Partition { from: Host::Dispatcher, to: cut.clone(), one_way: false }));
+    world.timeline.push(at_s(5, Action::Crash(crashed.clone())));
+    world.timeline.push(at_s(30, Action::Repair { a: Host::Dispatcher, b: cut }));
+    world.timeline.push(at_s(40, Action::Restart(crashed)));
+    world.timeline.sort_by_key(|s| s.at);
+    assert_parity(&world).unwrap();
+    let [_, net] = both(&world);
+    let delivered = net.entries().iter().filter(|e| matches!(e.event, TraceEvent::Delivered { .. })).count();
+    assert_eq!(delivered, 601, "every receiver got its delivery, the cut and the crashed ones late");
 }

@@ -246,8 +246,28 @@ fn a_world_with_a_bad_receiver_name_is_an_error_not_a_panic() {
 fn more_attempts_in_flight_than_the_network_takes_is_an_error_not_a_panic() {
     let mut spec = Profile::Snapbill.spec();
     spec.in_flight_per_webhook_max = hooksim::net::IN_FLIGHT_MAX as u32 + 1;
-    let w = world("wide", spec.build().unwrap(), Behaviour::default(), HOUR_MS);
+    let mut w = world("wide", spec.build().unwrap(), Behaviour::default(), HOUR_MS);
+    // One event too few and the world is bounded by its events, not by the wide limit.
+    w.timeline = (1..=hooksim::net::IN_FLIGHT_MAX as u64).map(|id| at(0, Action::Change(client(id)))).collect();
+    assert_eq!(w.in_flight_max(), hooksim::net::IN_FLIGHT_MAX);
+    assert!(w.validate().is_empty(), "{:?}", w.validate());
+    w.timeline.push(at(0, Action::Change(client(hooksim::net::IN_FLIGHT_MAX as u64 + 1))));
+    let refused = w.validate();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].field, "policy.in_flight_per_webhook_max");
     assert!(hooksim::net::run(&w).is_err());
+}
+
+/// A webhook that subscribes to some paths counts only their events.
+#[test]
+fn the_in_flight_bound_counts_the_events_each_webhook_subscribes_to() {
+    use hooksim::domain::PathFilter;
+    let mut w = world("narrow", Profile::Snapbill.policy(), Behaviour::default(), HOUR_MS);
+    w.webhooks[0].paths = vec![PathFilter("/invoice/*".into())];
+    w.timeline = (1..=20).map(|id| at(0, Action::Change(client(id)))).collect();
+    assert_eq!(w.in_flight_max(), 0, "no invoice event");
+    w.webhooks[0].paths = vec![];
+    assert_eq!(w.in_flight_max(), 8, "twenty events, at most the policy's 8 at once");
 }
 
 #[test]

@@ -64,6 +64,16 @@ pub enum ChangeError {
 }
 
 impl Change {
+    /// The path of the event this change records.
+    pub fn path(&self) -> EventPath {
+        match self {
+            Change::AddClient(_) => EventPath::ClientAdd,
+            Change::UpdateClient(_) => EventPath::ClientUpdate,
+            Change::AddInvoice(_) => EventPath::InvoiceAdd,
+            Change::SetInvoiceState { .. } => EventPath::InvoiceUpdateState,
+        }
+    }
+
     /// Applies the change to `store`. On error the store is unchanged.
     pub fn apply(&self, store: &mut Store) -> Result<(EventPath, &'static str, EntityRef), ChangeError> {
         match self {

@@ -3,6 +3,7 @@
 //! the process that does the I/O, and a crash kills only what it had in flight.
 
 use super::alarm::{Alarms, within};
+use super::hosting::Address;
 use super::http;
 use super::journal::{Busy, Journal, Note, Work};
 use super::mail_host::Letter;
@@ -26,6 +27,8 @@ pub(crate) enum Job {
     /// limit, [`hooksim_sim::shell::Lingering`]).
     Attempt {
         request: AttemptRequest,
+        /// Where its receiver listens ([`super::hosting`]).
+        to: Address,
         /// The headers that sign it, if the world signs.
         headers: Option<SignedHeaders>,
         give_up_ms: u64,
@@ -95,12 +98,12 @@ pub(crate) fn queue(inbox: &Inbox, work: &Work, job: Job) {
 
 async fn run(job: Job, alarms: &Alarms, unfinished: &Cell<u64>) -> Note {
     match job {
-        Job::Attempt { request, headers, give_up_ms, close } => {
+        Job::Attempt { request, to, headers, give_up_ms, close } => {
             let closed = async move {
                 let _ = close.await;
             };
             let headers = headers.as_deref().unwrap_or_default();
-            let sent = attempt(&request, headers, unfinished);
+            let sent = attempt(&request, &to, headers, unfinished);
             let posted = within(alarms.until(give_up_ms), within(closed, sent)).await.flatten();
             let (outcome, retry_after) = match posted {
                 Some(posted) => (posted.outcome, posted.retry_after),
@@ -117,13 +120,18 @@ async fn run(job: Job, alarms: &Alarms, unfinished: &Cell<u64>) -> Note {
 }
 
 /// One delivery attempt.
-async fn attempt(req: &AttemptRequest, headers: &[(&'static str, String)], unfinished: &Cell<u64>) -> http::Posted {
+async fn attempt(
+    req: &AttemptRequest,
+    to: &Address,
+    headers: &[(&'static str, String)],
+    unfinished: &Cell<u64>,
+) -> http::Posted {
     // The dispatcher and mail hosts serve no webhooks: nothing listens for one there.
     let Some(host) = url_host(&req.url).filter(|h| h != DISPATCHER_HOST && h != MAIL_HOST) else {
         return Outcome::Refused.into();
     };
     let body = Bytes::copy_from_slice(req.body.as_bytes());
-    http::post_counting(&host, &http::url_path(&req.url), headers, body, unfinished).await
+    http::post_counting(to, &host, &http::url_path(&req.url), headers, body, unfinished).await
 }
 
 async fn send_letter(key: MailKey, email: &WarningEmail, unfinished: &Cell<u64>) -> http::Posted {
@@ -133,5 +141,6 @@ async fn send_letter(key: MailKey, email: &WarningEmail, unfinished: &Cell<u64>)
         // A letter of strings and an integer always serializes; treat the impossible as a failure.
         Err(_) => return Outcome::Reset.into(),
     };
-    http::post_counting(MAIL_HOST, "/mail", &[], body, unfinished).await
+    let to = Address { host: MAIL_HOST.to_string(), port: http::PORT };
+    http::post_counting(&to, MAIL_HOST, "/mail", &[], body, unfinished).await
 }

@@ -9,6 +9,7 @@
 use super::Apps;
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox, Job};
+use super::hosting::Hosting;
 use super::journal::{Journal, Note, Work};
 use super::receiver_host::Receiver;
 use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX};
@@ -16,7 +17,7 @@ use hooksim_core::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEvent};
 use hooksim_sim::receiver::app::contract_broken;
-use hooksim_sim::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
+use hooksim_sim::shell::limits::{IN_FLIGHT_MAX, LINGER_MS, LINGERING_MAX, MAIL_TIMEOUT_MS};
 use hooksim_sim::shell::replies::answer_input;
 use hooksim_sim::shell::signing::SignedHeaders;
 use hooksim_sim::shell::{Delays, Lingering, Links, MailRecord, Outbox, Path};
@@ -85,13 +86,15 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         // order: what this engine needs is what `World::validate` (and `hooksim check`) checks.
         world.check_runnable()?;
         let journal = Journal::default();
-        let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
-        let mut receivers = Vec::new();
         let addressed = addressed_receivers(world);
-        for spec in world.receivers.iter().filter(|spec| addressed.contains(spec.host.as_str())) {
-            names.push(spec.host.clone());
-            receivers.push(Receiver::new(spec, &world.signing, &journal, apps.get(&spec.host).cloned()));
-        }
+        let specs: Vec<_> = world.receivers.iter().filter(|spec| addressed.contains(spec.host.as_str())).collect();
+        let receivers: Vec<Receiver> = specs
+            .iter()
+            .map(|spec| Receiver::new(spec, &world.signing, &journal, apps.get(&spec.host).cloned()))
+            .collect();
+        let hosting = Hosting::plan(world, &specs.iter().map(|spec| spec.host.as_str()).collect::<Vec<_>>());
+        let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
+        names.extend(hosting.lodgings().iter().map(|lodging| lodging.host.clone()));
         let links = Links::new(world.latency_ms);
         let cast = Cast {
             inbox: Rc::new(Inbox::default()),
@@ -99,6 +102,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             work: Work::default(),
             alarms: Alarms::default(),
             receivers,
+            hosting,
             names,
             mail_record: Rc::new(RefCell::new(MailRecord::default())),
             tcp_capacity: TCP_CAPACITY,
@@ -438,7 +442,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         for closed in self.exchanges.open(request.attempt, now_ms, lingers_from_ms) {
             self.forget(closed);
         }
-        let host = url_host(&request.url).filter(|h| self.cast.receivers.iter().any(|r| r.host == *h));
+        let host = url_host(&request.url).filter(|h| self.cast.hosting.address(h).is_some());
         let Some(host) = host else { return self.answer(at, request.attempt, Outcome::Refused) };
         // Signed when the core sends it, over the bytes it carries: an attempt the sender then
         // holds (a delay) arrives with its older timestamp, as a paused worker's would.
@@ -468,10 +472,24 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             Path::Held => self.held_connects.push((request.attempt, host.to_string())),
             Path::Open => {}
         }
+        if self.closers.len() >= IN_FLIGHT_MAX + LINGERING_MAX {
+            // Only a dispatcher that breaks its own in-flight limit gets here (`World::validate`
+            // bounds what the policy allows): each open exchange holds one of the host's ports.
+            return Err(EngineError::Simulation(format!(
+                "at {at}: {} exchanges of the dispatcher are open at once (in flight or lingering); the network \
+                 engine simulates at most {}",
+                self.closers.len(),
+                IN_FLIGHT_MAX + LINGERING_MAX
+            )));
+        }
+        let Some(to) = self.cast.hosting.address(host).cloned() else {
+            // `send` let through only the receivers on the stage.
+            return self.answer(at, request.attempt, Outcome::Refused);
+        };
         let (closer, close) = oneshot::channel();
         self.closers.insert(request.attempt, closer);
         let give_up_ms = lingers_from_ms.saturating_add(LINGER_MS);
-        self.queue(Job::Attempt { request, headers, give_up_ms, close });
+        self.queue(Job::Attempt { request, to, headers, give_up_ms, close });
         Ok(())
     }
 
@@ -518,7 +536,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
 /// reach it.
 fn addressed_receivers(world: &World) -> std::collections::BTreeSet<&str> {
     let mut hosts: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    let urls: Vec<String> = world.webhooks.iter().filter_map(|w| url_host(&w.url)).collect();
+    let urls: std::collections::BTreeSet<String> = world.webhooks.iter().filter_map(|w| url_host(&w.url)).collect();
     for spec in &world.receivers {
         if urls.contains(&spec.host) {
             hosts.insert(spec.host.as_str());

@@ -5,6 +5,7 @@
 //! branch order is random without `--cfg tokio_unstable`, and we need hyper's builder to turn off
 //! the `Date` header, which reads the real clock.
 
+use super::hosting::Address;
 use bytes::Bytes;
 use hooksim_core::trace::Outcome;
 use http_body_util::{BodyExt, Full, Limited};
@@ -17,7 +18,8 @@ use std::future::Future;
 use tokio::task::JoinHandle;
 use turmoil::net::{TcpListener, TcpStream};
 
-/// Every simulated server listens here; the port of a webhook URL is not simulated.
+/// A simulated server listens here unless it shares a host ([`super::hosting`]); the port of a
+/// webhook URL is not simulated.
 pub(crate) const PORT: u16 = 80;
 
 /// Aborts the task when dropped, so a connection task never outlives the request it serves.
@@ -32,7 +34,8 @@ impl<T> Drop for AbortOnDrop<T> {
 /// POSTs `body` to `http://host/path` on a new connection and reports how it ended. No timeout
 /// here: the caller bounds the whole exchange.
 pub async fn post(host: &str, path: &str, body: Bytes) -> Outcome {
-    post_counting(host, path, &[], body, &Cell::new(0)).await.outcome
+    let to = Address { host: host.to_string(), port: PORT };
+    post_counting(&to, host, path, &[], body, &Cell::new(0)).await.outcome
 }
 
 /// How a POST ended, and the `Retry-After` header of its answer (as text), if it had one. A
@@ -64,9 +67,11 @@ impl Drop for Unfinished<'_> {
     }
 }
 
-/// [`post`] with `headers` (a signature's), adding to `unfinished` each connect that never
-/// completes.
+/// [`post`] to the receiver `host` listening at `to`, with `headers` (a signature's), adding to
+/// `unfinished` each connect that never completes. The request names `host`, whichever host
+/// carries it.
 pub(crate) async fn post_counting(
+    to: &Address,
     host: &str,
     path: &str,
     headers: &[(&'static str, String)],
@@ -74,7 +79,7 @@ pub(crate) async fn post_counting(
     unfinished: &Cell<u64>,
 ) -> Posted {
     let mut connecting = Unfinished { count: unfinished, done: false };
-    let Ok(stream) = TcpStream::connect((host, PORT)).await else {
+    let Ok(stream) = TcpStream::connect((to.host.as_str(), to.port)).await else {
         return Outcome::Refused.into();
     };
     connecting.done = true;
@@ -113,16 +118,16 @@ pub(crate) async fn read_body(body: Incoming, body_bytes_max: usize) -> Option<B
 #[error("connection dropped on purpose")]
 pub(crate) struct Dropped;
 
-/// Accepts connections on [`PORT`] forever and serves each with `handle`. A handler that returns
+/// Accepts connections on `port` forever and serves each with `handle`. A handler that returns
 /// [`Dropped`] closes its connection without an answer.
-pub(crate) async fn serve<H, Fut, B>(handle: H) -> turmoil::Result
+pub(crate) async fn serve<H, Fut, B>(port: u16, handle: H) -> turmoil::Result
 where
     H: Fn(Request<Incoming>) -> Fut + Clone + 'static,
     Fut: Future<Output = Result<Response<B>, Dropped>> + 'static,
     B: hyper::body::Body<Data = Bytes> + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
+    let listener = TcpListener::bind(("0.0.0.0", port)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
         let handle = handle.clone();

@@ -32,7 +32,7 @@ pub(crate) fn software(
     journal: Journal,
     record: Rc<RefCell<MailRecord>>,
 ) -> impl Future<Output = turmoil::Result> + 'static {
-    http::serve(move |request| receive(request, journal.clone(), record.clone()))
+    http::serve(http::PORT, move |request| receive(request, journal.clone(), record.clone()))
 }
 
 async fn receive(

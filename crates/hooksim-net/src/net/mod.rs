@@ -8,7 +8,9 @@
 //!   keeps an exchange open a while longer so held requests and slow answers still land, late
 //!   (`LINGER_MS`, at most `LINGERING_MAX` at once).
 //! - `mail` (`mail_host.rs`): takes warning emails over HTTP.
-//! - one host per receiver, named by the host part of its webhook URLs (`receiver_host.rs`).
+//! - the receivers (`receiver_host.rs`), named by the host part of their webhook URLs: up to 256
+//!   share a pool host, each on its own port; one that a step names by host has its own
+//!   (`hosting.rs`: turmoil's cost grows with the cube of its hosts).
 //!
 //! ## One shell truth
 //! What happens to a message (a cut link refuses a connect at once, a hold keeps it, a crashed
@@ -39,6 +41,7 @@ mod alarm;
 mod dispatcher_host;
 mod driver;
 mod flight;
+mod hosting;
 mod http;
 mod journal;
 mod mail_host;
@@ -109,7 +112,7 @@ pub use http::post;
 /// Serves `router` on port 80 of the current turmoil host with the engine's server code (hyper,
 /// no `Date` header), without the engine's behaviour wrapper. Must run inside a turmoil host.
 pub async fn serve_router(router: axum::Router) -> turmoil::Result {
-    http::serve(move |request| {
+    http::serve(http::PORT, move |request| {
         let mut router = router.clone();
         async move {
             match tower_service::Service::call(&mut router, request).await {

@@ -76,12 +76,13 @@ impl Receiver {
     /// The host's software: started at each (re)start of the host.
     pub(crate) fn software(
         &self,
+        port: u16,
         work: Work,
         alarms: Alarms,
     ) -> impl Future<Output = turmoil::Result> + 'static + use<> {
         let (router, conduct, door, acts) =
             (self.router.clone(), self.conduct.clone(), self.door.clone(), self.acts.clone());
-        http::serve(move |request| {
+        http::serve(port, move |request| {
             let served = Served {
                 router: router.clone(),
                 conduct: conduct.clone(),

@@ -22,6 +22,7 @@
 use super::alarm::Alarms;
 use super::dispatcher_host::{self, Inbox};
 use super::flight::{Flight, pair};
+use super::hosting::Hosting;
 use super::journal::{Journal, Work};
 use super::mail_host;
 use super::receiver_host::Receiver;
@@ -58,7 +59,9 @@ pub(crate) struct Cast {
     pub(crate) work: Work,
     pub(crate) alarms: Alarms,
     pub(crate) receivers: Vec<Receiver>,
-    /// Every host's name: the dispatcher, the mail host, then the receivers in world order.
+    /// Which host and port each receiver listens on.
+    pub(crate) hosting: Hosting,
+    /// Every host's name: the dispatcher, the mail host, then the receivers' hosts in world order.
     pub(crate) names: Vec<String>,
     /// The mail host's record of the letters it took (durable: outlives its process).
     pub(crate) mail_record: Rc<RefCell<MailRecord>>,
@@ -95,9 +98,11 @@ impl Stage {
         // Servers first, the dispatcher last: turmoil runs hosts in registration order, so within
         // one tick a server that just (re)started binds before the dispatcher connects, and the
         // dispatcher reads what the servers sent in the same tick (an exchange costs a tick less).
-        for receiver in &cast.receivers {
-            let (receiver, work, alarms) = (receiver.clone(), cast.work.clone(), cast.alarms.clone());
-            sim.host(receiver.host.clone(), move || receiver.software(work.clone(), alarms.clone()));
+        for lodging in cast.hosting.lodgings() {
+            let tenants: Vec<(Receiver, u16)> =
+                lodging.tenants.iter().map(|&(index, port)| (cast.receivers[index].clone(), port)).collect();
+            let (work, alarms) = (cast.work.clone(), cast.alarms.clone());
+            sim.host(lodging.host.as_str(), move || lodge(tenants.clone(), work.clone(), alarms.clone()));
         }
         let journal = cast.journal.clone();
         let record = cast.mail_record.clone();
@@ -270,6 +275,19 @@ impl Stage {
             self.sim.bounce(MAIL_HOST);
         }
     }
+}
+
+/// A receivers' host's software: each receiver's server on its port, until one fails.
+async fn lodge(tenants: Vec<(Receiver, u16)>, work: Work, alarms: Alarms) -> turmoil::Result {
+    let mut servers = tokio::task::JoinSet::new();
+    for (receiver, port) in tenants {
+        servers.spawn_local(receiver.software(port, work.clone(), alarms.clone()));
+    }
+    while let Some(ended) = servers.join_next().await {
+        // A server only ends on an error (its listener failed); the host fails with it.
+        ended.map_err(|e| e.to_string())??;
+    }
+    Ok(())
 }
 
 /// Turmoil's seed: its own stream of the world's seed, so that network draws (latencies) never

@@ -40,10 +40,11 @@ pub const ATTEMPT_DELAY_MS_MAX: u64 = LINGER_MS;
 /// that keeps retrying into a held link for hours runs out of ports.
 pub const LINGERING_MAX: usize = 4_096;
 
-/// At most this many attempts in flight at once over all webhooks (the policy's per-webhook limit
-/// times the webhooks). A world that allows more is bad input (`World::validate`). Together with
-/// [`LINGERING_MAX`] this stays below the 16,384 ephemeral ports a simulated host has.
-pub const IN_FLIGHT_MAX: usize = 8_192;
+/// At most this many attempts in flight at once over all webhooks ([`crate::world::World::in_flight_max`]:
+/// for each webhook, the policy's per-webhook limit or the events it subscribes to, whichever is
+/// fewer). A world that allows more is bad input (`World::validate`). Each open exchange holds a
+/// port of the dispatcher host: with [`LINGERING_MAX`] this stays far below its 64,512 ports.
+pub const IN_FLIGHT_MAX: usize = 16_384;
 
 /// A receiver reads a request body of at most this many bytes; a longer one is answered 413
 /// ([`crate::shell::refuse_body`]), on both engines and by `hooksim receiver`.

@@ -4,6 +4,7 @@
 
 use super::{Action, DISPATCHER_HOST, MAIL_HOST, World};
 use crate::shell::limits::{ATTEMPT_DELAY_MS_MAX, IN_FLIGHT_MAX};
+use hooksim_core::domain::EventPath;
 use std::collections::BTreeSet;
 
 /// One reason a world cannot run, naming the field.
@@ -20,6 +21,27 @@ fn error(field: &'static str, message: String) -> WorldError {
 }
 
 impl World {
+    /// The most attempts that can be in flight at once: a webhook has at most one attempt of each
+    /// of its deliveries in flight, one delivery per event it subscribes to, and at most the
+    /// policy's `in_flight_per_webhook_max`. Counted per event path, so 10,000 webhooks cost
+    /// 10,000 small sums, not a walk of the timeline each.
+    pub fn in_flight_max(&self) -> usize {
+        let mut events_by_path: std::collections::BTreeMap<EventPath, usize> = std::collections::BTreeMap::new();
+        for step in &self.timeline {
+            if let Action::Change(change) = &step.action {
+                *events_by_path.entry(change.path()).or_default() += 1;
+            }
+        }
+        let per_webhook_max = self.policy.in_flight_per_webhook_max() as usize;
+        self.webhooks
+            .iter()
+            .map(|webhook| {
+                let events: usize = events_by_path.iter().filter(|(p, _)| webhook.wants(**p)).map(|(_, n)| n).sum();
+                events.min(per_webhook_max)
+            })
+            .fold(0usize, usize::saturating_add)
+    }
+
     /// Every reason this world cannot run, in field order; empty when it can.
     pub fn validate(&self) -> Vec<WorldError> {
         let mut errors = Vec::new();
@@ -33,15 +55,15 @@ impl World {
         if min_ms > max_ms {
             errors.push(error("latency", format!("the range {min_ms}..{max_ms} ms runs backwards")));
         }
-        let in_flight_max = (self.policy.in_flight_per_webhook_max() as usize).saturating_mul(self.webhooks.len());
+        let in_flight_max = self.in_flight_max();
         if in_flight_max > IN_FLIGHT_MAX {
             errors.push(error(
                 "policy.in_flight_per_webhook_max",
                 format!(
-                    "{in_flight_max} attempts may be in flight at once ({} per webhook times {} webhooks); \
-                     at most {IN_FLIGHT_MAX} are simulated",
+                    "{in_flight_max} attempts may be in flight at once (for each of the {} webhooks, {} or the \
+                     events it subscribes to, whichever is fewer); at most {IN_FLIGHT_MAX} are simulated",
+                    self.webhooks.len(),
                     self.policy.in_flight_per_webhook_max(),
-                    self.webhooks.len()
                 ),
             ));
         }
