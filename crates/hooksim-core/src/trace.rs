@@ -342,7 +342,7 @@ pub enum TraceEvent {
         delivery: Uuid,
         /// The event it carries.
         event: u64,
-        /// The side effect, e.g. `invoice_paid_email`.
+        /// The side effect, e.g. `fulfil invoice 4`.
         action: String,
     },
     /// A receiver saw a delivery and chose not to act (a duplicate, a stale payload, a path it ignores).
@@ -433,15 +433,15 @@ fn header_line() -> String {
 /// Why a JSON-lines trace could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TraceReadError {
+    /// The first line is not a `{"format":...,"version":...}` header.
     #[error(
         "line 1: not a hooksim trace (expected {{\"format\":\"{TRACE_FORMAT}\",\"version\":{TRACE_FORMAT_VERSION}}})"
     )]
-    /// The first line is not a `{"format":...,"version":...}` header.
     Header,
+    /// A header of another format or version than this hooksim reads.
     #[error(
         "line 1: trace format {format:?} version {version}; this hooksim reads {TRACE_FORMAT:?} version {TRACE_FORMAT_VERSION}"
     )]
-    /// A header of another format or version than this hooksim reads.
     Version {
         /// The `format` the header names.
         format: String,
