@@ -18,9 +18,9 @@ pub struct Client {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceState {
-    /// Being written; not sent to the client.
+    /// A draft, not yet issued.
     Draft,
-    /// Sent, waiting for payment.
+    /// Issued, waiting for payment.
     Unpaid,
     /// Paid.
     Paid,
@@ -54,7 +54,7 @@ impl fmt::Display for InvoiceState {
 pub struct Invoice {
     /// The invoice's id, unique among invoices.
     pub id: u64,
-    /// Its number as the client sees it, e.g. `INV-0001`.
+    /// Its number as the client sees it, e.g. `INV-4`.
     pub number: String,
     /// The client it bills.
     pub client_id: u64,

@@ -30,7 +30,7 @@ pub enum Mark {
     Acted,
     /// Skipped: a uuid it already acted on.
     DuplicateUuid,
-    /// Skipped: the body's entity is older than one it acted on.
+    /// Skipped: an older event about an invoice it already acted on in another state.
     StaleState,
     /// Skipped or refused: a path it does not handle.
     UnhandledPath,
