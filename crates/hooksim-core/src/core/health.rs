@@ -43,7 +43,7 @@ impl Default for Health {
 
 impl Health {
     /// Active, warned or disabled.
-    pub fn status(&self) -> WebhookStatus {
+    pub(crate) fn status(&self) -> WebhookStatus {
         self.status
     }
 

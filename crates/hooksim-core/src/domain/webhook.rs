@@ -22,7 +22,7 @@ pub struct PathFilter(pub String);
 
 impl PathFilter {
     /// Whether `path` matches: the same path, or a `*` suffix matching its prefix (`/invoice/*`).
-    pub fn matches(&self, path: EventPath) -> bool {
+    pub(crate) fn matches(&self, path: EventPath) -> bool {
         let path = path.as_str();
         match self.0.strip_suffix('*') {
             Some(prefix) => path.starts_with(prefix),
