@@ -97,7 +97,7 @@ pub type SharedLog = Arc<Mutex<DeliveryLog>>;
 
 impl DeliveryLog {
     /// A new, empty log to share between the router and the page.
-    pub fn shared() -> SharedLog {
+    pub(crate) fn shared() -> SharedLog {
         Arc::new(Mutex::new(DeliveryLog::default()))
     }
 
