@@ -56,7 +56,7 @@ impl Book {
 
     /// How many acts the book keeps at most; past it a delivery calling for a new act is answered
     /// 503 (`effects_full`).
-    pub fn effects_max(&self) -> usize {
+    pub(crate) fn effects_max(&self) -> usize {
         self.effects_max
     }
 
@@ -65,7 +65,7 @@ impl Book {
     }
 
     /// Records an act (the book must not be full: see [`Book::is_full`]).
-    pub fn record(&mut self, effect: Effect) {
+    pub(crate) fn record(&mut self, effect: Effect) {
         self.acted.insert(effect.uuid);
         self.effects.push(effect);
     }

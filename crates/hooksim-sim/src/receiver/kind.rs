@@ -28,7 +28,7 @@ pub enum ReceiverKind {
 
 impl ReceiverKind {
     /// Every kind.
-    pub const ALL: [ReceiverKind; 4] = [Self::Dedup, Self::Naive, Self::Picky, Self::Brittle];
+    pub(crate) const ALL: [ReceiverKind; 4] = [Self::Dedup, Self::Naive, Self::Picky, Self::Brittle];
 
     /// The name in files and flags, e.g. `dedup`.
     pub fn as_str(self) -> &'static str {

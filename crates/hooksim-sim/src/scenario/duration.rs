@@ -12,7 +12,7 @@ pub struct Duration(pub u64);
 
 impl Duration {
     /// The duration in milliseconds.
-    pub fn ms(self) -> u64 {
+    pub(crate) fn ms(self) -> u64 {
         self.0
     }
 }

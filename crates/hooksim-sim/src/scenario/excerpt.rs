@@ -16,17 +16,17 @@ pub struct Names<'a> {
 
 impl<'a> Names<'a> {
     /// Names for a scenario's webhooks and events, by id (as files write them).
-    pub fn new(webhooks: &'a [String], events: &'a [EventInfo]) -> Self {
+    pub(crate) fn new(webhooks: &'a [String], events: &'a [EventInfo]) -> Self {
         Names { webhooks, events }
     }
 
     /// The webhook's name in the file, or its id.
-    pub fn webhook(&self, id: WebhookId) -> String {
+    pub(crate) fn webhook(&self, id: WebhookId) -> String {
         self.webhooks.get(id.0 as usize).cloned().unwrap_or_else(|| id.to_string())
     }
 
     /// The event's step name in the file, or its number.
-    pub fn event(&self, id: u64) -> String {
+    pub(crate) fn event(&self, id: u64) -> String {
         let named = usize::try_from(id)
             .ok()
             .and_then(|i| i.checked_sub(1))

@@ -16,7 +16,7 @@ impl Count {
     pub(crate) const NONE: Count = Count { min: 0, max: Some(0) };
 
     /// Whether `n` facts meet the count.
-    pub fn admits(self, n: u64) -> bool {
+    pub(crate) fn admits(self, n: u64) -> bool {
         n >= self.min && self.max.is_none_or(|m| n <= m)
     }
 
@@ -57,7 +57,7 @@ pub struct Window {
 
 impl Window {
     /// Whether `at` is in the window.
-    pub fn contains(self, at: SimTime) -> bool {
+    pub(crate) fn contains(self, at: SimTime) -> bool {
         self.after.is_none_or(|a| at >= a) && self.before.is_none_or(|b| at <= b)
     }
 }

@@ -42,7 +42,7 @@ pub enum Subject {
 
 /// What the subject key's value names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Webhook,
     Receiver,
     /// A list of events (`delivered_in_order`), with the webhook in `webhook`.
@@ -98,7 +98,7 @@ impl Subject {
     }
 
     /// What the subject's value names: a webhook, a receiver, or a list of events.
-    pub fn target(self) -> Target {
+    pub(crate) fn target(self) -> Target {
         match self {
             Self::Delivered
             | Self::NeverDelivered
@@ -140,7 +140,7 @@ impl Subject {
     }
 
     /// Whether the subject accepts this qualifier.
-    pub fn takes(self, q: Qualifier) -> bool {
+    pub(crate) fn takes(self, q: Qualifier) -> bool {
         self.qualifiers().contains(&q)
     }
 
