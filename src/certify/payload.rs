@@ -72,7 +72,7 @@ impl Deck {
     }
 
     /// Whose deliveries it deals.
-    pub fn provider(&self) -> Provider {
+    pub(crate) fn provider(&self) -> Provider {
         self.provider
     }
 

@@ -47,7 +47,7 @@ pub struct CheckInfo {
 
 impl CheckId {
     /// Every check, in the order the report lists them.
-    pub const ALL: [CheckId; 12] = [
+    pub(crate) const ALL: [CheckId; 12] = [
         Self::Retried,
         Self::StoppedAfter2xx,
         Self::SameId,

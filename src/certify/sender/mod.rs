@@ -112,7 +112,7 @@ impl SenderOptions {
     }
 
     /// The profile's timing at this scale and tolerance.
-    pub fn timing(&self) -> Timing {
+    pub(crate) fn timing(&self) -> Timing {
         Timing {
             policy: self.profile.policy(),
             time_scale: self.time_scale,

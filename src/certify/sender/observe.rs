@@ -235,7 +235,7 @@ impl Ledger {
     }
 
     /// The requests of one event, in order.
-    pub fn attempts<'a>(&'a self, event: &'a EventRecord) -> impl Iterator<Item = &'a Arrival> + 'a {
+    pub(crate) fn attempts<'a>(&'a self, event: &'a EventRecord) -> impl Iterator<Item = &'a Arrival> + 'a {
         event.attempts.iter().map(|i| &self.arrivals[*i])
     }
 }

@@ -91,7 +91,7 @@ impl FromStr for Envelope {
 
 impl Envelope {
     /// Whether a body is JSON of this envelope; the reason when not.
-    pub fn check(self, json: Option<&Value>) -> Result<(), String> {
+    pub(crate) fn check(self, json: Option<&Value>) -> Result<(), String> {
         let value = json.ok_or("the body is not JSON")?;
         if self == Self::Json {
             return Ok(());

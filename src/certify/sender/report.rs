@@ -121,7 +121,7 @@ impl SenderReport {
     }
 
     /// How many checks have this verdict.
-    pub fn count(&self, verdict: Verdict) -> usize {
+    pub(crate) fn count(&self, verdict: Verdict) -> usize {
         self.checks.iter().filter(|c| c.verdict == verdict).count()
     }
 

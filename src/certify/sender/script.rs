@@ -31,7 +31,7 @@ impl Failure {
         [Self::ServerError, Self::Timeout, Self::Reset, Self::RateLimited, Self::Redirect, Self::Gone];
 
     /// The failure as the report names it, e.g. `500`, `307 redirect`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::ServerError => "500",
             Self::Timeout => "timeout",
