@@ -28,7 +28,7 @@ pub enum WorldChange {
     Behave {
         /// The receiver's name in the scenario.
         receiver: String,
-        /// The new replies in words, e.g. `fail 503 x3`.
+        /// The new replies in words, e.g. `503, 503, then 200`.
         behaviour: String,
     },
     /// Messages from `from` to `to` dropped; both ways unless `one_way`.
@@ -186,7 +186,7 @@ pub enum TraceEvent {
     EventRecorded {
         /// The event's id, counted from 1 in the order events are recorded.
         event: u64,
-        /// What changed, e.g. `invoice/paid`: webhooks subscribe to paths.
+        /// What changed, e.g. `/invoice/update/state`: webhooks subscribe to paths.
         path: EventPath,
         /// One of a closed set of words (the invoice state, or empty): read back as the same
         /// static string, so that recording an event allocates nothing.

@@ -85,7 +85,7 @@ pub struct AttemptRequest {
 /// A warning that a webhook has been failing since `failing_since` (`warning_sent`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarningEmail {
-    /// The address to mail (the webhook's `warn_email`).
+    /// The address to mail (the webhook's `owner_email`).
     pub to: String,
     /// The failing webhook.
     pub webhook: WebhookId,

@@ -63,7 +63,7 @@ pub struct Event {
     pub id: u64,
     /// What changed.
     pub path: EventPath,
-    /// The invoice's new state for `/invoice/update/state`, empty otherwise.
+    /// The invoice's state for an invoice event (e.g. `paid`), empty for a client event.
     pub details: &'static str,
     /// The client or invoice it is about.
     pub entity: EntityRef,

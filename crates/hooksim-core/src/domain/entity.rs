@@ -14,7 +14,7 @@ pub struct Client {
     pub email: String,
 }
 
-/// Where an invoice is in its life (`details` of an `/invoice/update/state` event).
+/// Where an invoice is in its life (`details` of an invoice event).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceState {
