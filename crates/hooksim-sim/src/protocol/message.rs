@@ -96,7 +96,7 @@ pub struct EventMsg {
     pub id: u64,
     /// The event's path, e.g. `/invoice/update/state`.
     pub path: EventPath,
-    /// The invoice's new state for `/invoice/update/state`, empty otherwise.
+    /// The invoice's state for an invoice event (e.g. `paid`), empty for a client event.
     pub details: String,
     /// Which kind of entity it is about: `client` or `invoice`.
     pub kind: EntityKind,

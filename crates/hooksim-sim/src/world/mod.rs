@@ -124,7 +124,7 @@ pub enum EngineError {
     Dispatcher {
         /// When it failed.
         at: SimTime,
-        /// What the engine was doing, e.g. `an answer`.
+        /// What the engine was doing, e.g. `timers`, `crash`.
         during: String,
         /// The dispatcher's error.
         message: String,

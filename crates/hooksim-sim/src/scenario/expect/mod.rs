@@ -157,7 +157,7 @@ pub struct Failure {
     pub file: PathBuf,
     /// Where the `[[expect]]` entry is.
     pub line: usize,
-    /// The column of the entry's subject key.
+    /// Its column.
     pub column: usize,
     /// What the entry asked for, in words.
     pub expected: String,
