@@ -69,7 +69,7 @@ pub enum CaseId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Group {
-    /// The receiver answers a valid delivery in time with a 2xx.
+    /// A 2xx, in time, for every well-formed delivery (handled paths or not).
     Answer,
     /// A redelivery of one `uuid` is acted on once (`naive` receivers fail these).
     Dedup,

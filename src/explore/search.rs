@@ -51,7 +51,7 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedResult {
-    /// The seed.
+    /// The seed its world was drawn from.
     pub seed: u64,
     /// `pass` or `fail`.
     pub verdict: String,
