@@ -71,14 +71,13 @@
 
 // `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
 #![warn(unreachable_pub)]
+#![warn(missing_docs)]
 
 pub mod allocator;
 #[cfg(feature = "certify")]
 pub mod certify;
 pub mod explore;
 pub mod runner;
-// The facade is documented item by item.
-#[warn(missing_docs)]
 mod sim;
 pub mod timeline;
 

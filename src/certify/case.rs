@@ -10,26 +10,54 @@
 
 use serde::Serialize;
 
+/// A certification case, by its name in reports (kebab case, e.g. `redelivery-once`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CaseId {
+    /// `valid-delivery`: a valid `paid` delivery gets a 2xx within the attempt timeout.
     ValidDelivery,
+    /// `unhandled-path`: a delivery for a path the receiver does not handle gets a 2xx.
     UnhandledPath,
+    /// `redelivery-once`: after an answer lost past the act, the redelivery of the same `uuid` is
+    /// not acted on again.
     Redelivery,
+    /// `redelivery-re-rendered`: a redelivery whose body was rendered again is not acted on again.
     RedeliveryReRendered,
+    /// `concurrent-redelivery-once`: concurrent copies of one `uuid` are acted on once.
     ConcurrentRedelivery,
+    /// `paid-carrying-cancelled`: a `paid` event whose invoice is now `cancelled` is not acted on
+    /// as paid.
     PaidCarryingCancelled,
+    /// `out-of-order`: a delayed `paid` attempt overtaken by the `cancelled` update is not
+    /// fulfilled.
     OutOfOrder,
+    /// `paid-failing-for-days`: a `paid` event arriving days late, its invoice cancelled meanwhile,
+    /// is not fulfilled.
     PaidFailingForDays,
+    /// `lost-answer-redelivered-hours-later`: a redelivery hours after a lost answer is not acted
+    /// on again.
     LostAnswerHoursLater,
+    /// `burst-while-retry-held`: held retries arriving with a burst of new events: each invoice
+    /// fulfilled once.
     BurstWhileRetryHeld,
+    /// `unknown-fields`: a delivery with extra fields at every level gets a 2xx.
     UnknownFields,
+    /// `large-body`: a large delivery gets a 2xx.
     LargeBody,
+    /// `malformed-json`: bodies that are not an envelope get a 4xx (or a 2xx), never a 5xx or a
+    /// 3xx.
     MalformedJson,
+    /// `signature-valid` (`--secret`): a correctly signed delivery gets a 2xx and is acted on once.
     SignatureValid,
+    /// `signature-forgeries` (`--secret`): unsigned, wrongly signed, unknown-version and truncated
+    /// signatures each get a 4xx.
     SignatureForgeries,
+    /// `signature-stale-timestamp` (`--secret`): a delivery signed an hour ago gets a 4xx.
     SignatureStale,
+    /// `signature-rotation` (`--secret`): several signatures, one of them valid, get a 2xx.
     SignatureRotation,
+    /// `signature-raw-bytes` (`--secret`): an unusually written body, signed over its exact bytes,
+    /// gets a 2xx.
     SignatureRawBytes,
     /// Only with `--provider`.
     RedeliveryAcrossWindow,
@@ -41,9 +69,13 @@ pub enum CaseId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Group {
+    /// A 2xx, in time, for every well-formed delivery (handled paths or not).
     Answer,
+    /// A redelivery of one `uuid` is acted on once (`naive` receivers fail these).
     Dedup,
+    /// The body's state at send time decides, not `details` (`naive` receivers fail these).
     StalePayload,
+    /// Unusual but valid bodies, and bodies that are not envelopes.
     Robustness,
     /// Only with `--secret`.
     Signature,
@@ -52,11 +84,17 @@ pub enum Group {
 /// The catalogue entry of one case.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct CaseInfo {
+    /// Which case.
     pub id: CaseId,
+    /// Its name in reports, e.g. `redelivery-once`.
     pub name: &'static str,
+    /// What it is about.
     pub group: Group,
+    /// What it checks, in a sentence.
     pub checks: &'static str,
+    /// Why it matters to a webhook receiver.
     pub why: &'static str,
+    /// How to fix a receiver that fails it.
     pub fix: &'static str,
 }
 
@@ -122,7 +160,7 @@ impl CaseId {
         }
     }
 
-    pub fn info(self) -> CaseInfo {
+    pub(crate) fn info(self) -> CaseInfo {
         let (name, group, checks, why, fix) = match self {
             Self::ValidDelivery => (
                 "valid-delivery",

@@ -45,21 +45,21 @@ impl Problem {
         !matches!(self, Problem::Redirect { .. } | Problem::Status { .. } | Problem::Acts)
     }
 
-    pub fn from_status(code: u16) -> Problem {
+    pub(crate) fn from_status(code: u16) -> Problem {
         if (300..400).contains(&code) { Problem::Redirect { code } } else { Problem::Status { code } }
     }
 }
 
 /// The advice for a signed delivery refused where a verifier over a re-serialised body refuses
 /// it (`signature-raw-bytes`, and `large-body` when usual deliveries are accepted).
-pub const RAW_BYTES: &str = "verify the raw bytes you received, not a re-serialised body: compute the signature over \
+pub(crate) const RAW_BYTES: &str = "verify the raw bytes you received, not a re-serialised body: compute the signature over \
      the request body exactly as it came off the wire (Flask `request.get_data()`, Express `express.raw()`, the \
      string the official libraries take), before any JSON parsing; parsing and writing the JSON again changes \
      whitespace, key order and escapes, and so the signature";
 
 /// The advice for `problem` in a case whose own advice (about acts) is `case_fix`; `malformed`:
 /// the case sends bodies that are not envelopes (a 4xx is right there, a 5xx is not).
-pub fn fix(problem: &Problem, case_fix: &str, malformed: bool) -> String {
+pub(crate) fn fix(problem: &Problem, case_fix: &str, malformed: bool) -> String {
     match problem {
         Problem::Redirect { code } if malformed => format!(
             "a {code} is a failed attempt to a sender, retried like a 5xx: an unreadable body would be sent again \

@@ -15,15 +15,15 @@
 //! This runs on the real network with wall-clock timeouts; only the payloads are deterministic.
 
 pub mod case;
-pub mod hint;
+pub(crate) mod hint;
 pub mod late;
 pub mod library;
 pub mod payload;
 pub mod report;
-pub mod script;
+pub(crate) mod script;
 pub mod sender;
 pub mod signature;
-pub mod trial;
+pub(crate) mod trial;
 pub mod verdict;
 
 pub use case::{CaseId, CaseInfo, Group};
@@ -35,18 +35,22 @@ pub use verdict::Verdict;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The seed deliveries are drawn from without `--seed`: a run is reproducible.
 pub const SEED_DEFAULT: u64 = 0x5EED_5B11;
 
 /// The `large-body` case builds its delivery in memory: above this, the run refuses to start.
 pub const LARGE_BODY_BYTES_MAX: usize = 64 * 1024 * 1024;
 
+/// What `hooksim certify receiver` runs with (its flags).
 #[derive(Clone, Debug)]
 pub struct CertifyOptions {
     /// Where deliveries are POSTed.
     pub url: String,
     /// The effects contract's URL; without it, cases about side effects are not verified.
     pub effects_url: Option<String>,
+    /// The seed deliveries are drawn from (`--seed`): the same seed sends the same uuids and ids.
     pub seed: u64,
+    /// Each request's deadline and response byte cap.
     pub limits: Limits,
     /// The size of the `large-body` case's delivery.
     pub large_body_bytes: usize,
@@ -64,6 +68,8 @@ pub struct CertifyOptions {
 }
 
 impl CertifyOptions {
+    /// Options for the receiver at `url`, with every default (no effects URL, no secret, SnapBill's
+    /// deliveries).
     pub fn new(url: impl Into<String>) -> CertifyOptions {
         CertifyOptions {
             url: url.into(),
@@ -79,21 +85,48 @@ impl CertifyOptions {
     }
 }
 
+/// Why `hooksim certify receiver` could not run (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum CertifyError {
+    /// The URL cannot be used.
     #[error("bad URL {url:?}: {why}")]
-    BadUrl { url: String, why: String },
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A limit is out of range, in words.
     #[error("bad limit: {0}")]
     Limit(String),
+    /// Nothing answers at the URL (checked before any case).
     #[error("cannot reach {url}: {why}")]
-    Unreachable { url: String, why: String },
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// What the connection did.
+        why: String,
+    },
     /// An effects URL was given and cannot be read: the cases about side effects would be
     /// "not verified", and a receiver with no dedup at all would not fail.
     #[error("the effects list at {url} cannot be read: {why}")]
-    EffectsUnreadable { url: String, why: String },
+    EffectsUnreadable {
+        /// The effects URL.
+        url: String,
+        /// What went wrong.
+        why: String,
+    },
     /// `--scheme` names another scheme than the provider's (`--provider` implies the scheme).
     #[error("--scheme {scheme} conflicts with --provider {provider}, which signs with {expected}")]
-    SchemeConflict { scheme: String, provider: String, expected: String },
+    SchemeConflict {
+        /// The `--scheme` given.
+        scheme: String,
+        /// The `--provider` given.
+        provider: String,
+        /// The scheme that provider signs with.
+        expected: String,
+    },
+    /// The HTTP client could not be built (e.g. TLS setup).
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
 }

@@ -17,10 +17,16 @@ use uuid::Uuid;
 /// dedup id otherwise), `headers` the provider's own headers (none for SnapBill).
 #[derive(Clone, Debug)]
 pub struct Delivery {
+    /// hooksim's handle on the delivery: the SnapBill `uuid`, or what the provider's dedup id
+    /// derives from.
     pub uuid: Uuid,
+    /// The event's id.
     pub event: u64,
+    /// The exact bytes to POST.
     pub body: Bytes,
+    /// The id a signature names and a receiver deduplicates on.
     pub id: String,
+    /// The provider's headers (none for SnapBill).
     pub headers: Vec<(String, String)>,
 }
 
@@ -49,6 +55,7 @@ pub struct Deck {
 }
 
 impl Deck {
+    /// A SnapBill deck drawn from `seed`.
     pub fn new(seed: u64) -> Deck {
         Deck::for_provider(seed, Provider::Snapbill)
     }
@@ -64,7 +71,8 @@ impl Deck {
         Deck { rng, store: Store::default(), next_event, next_entity, provider, clock_s: EVENT_EPOCH_S }
     }
 
-    pub fn provider(&self) -> Provider {
+    /// Whose deliveries it deals.
+    pub(crate) fn provider(&self) -> Provider {
         self.provider
     }
 

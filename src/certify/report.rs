@@ -6,13 +6,20 @@ use super::verdict::Verdict;
 use serde::Serialize;
 use std::fmt::Write as _;
 
+/// One case's line in the report.
 #[derive(Clone, Debug, Serialize)]
 pub struct CaseResult {
+    /// The case's name, e.g. `redelivery-once`.
     pub name: &'static str,
+    /// What it is about.
     pub group: Group,
+    /// What it checks, in a sentence.
     pub checks: &'static str,
+    /// Why it matters.
     pub why: &'static str,
+    /// Its verdict.
     pub verdict: Verdict,
+    /// What was seen, in words.
     pub detail: String,
     /// How to fix a failure, derived from it; also shown for a case not verified.
     pub fix: String,
@@ -58,7 +65,7 @@ impl CaseResult {
         CaseResult::with_fix(info, verdict, detail, fix.to_string())
     }
 
-    pub fn with_fix(info: CaseInfo, verdict: Verdict, detail: String, fix: String) -> CaseResult {
+    pub(crate) fn with_fix(info: CaseInfo, verdict: Verdict, detail: String, fix: String) -> CaseResult {
         let observed = Observed::default();
         CaseResult {
             name: info.name,
@@ -76,11 +83,16 @@ impl CaseResult {
 pub(crate) const NOT_VERIFIED_FIX: &str =
     "serve the effects contract (docs/certify.md) and pass its URL with --effects-url";
 
+/// A receiver's certificate: every case's verdict with its detail and how to fix it (`--json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The URL deliveries were POSTed to.
     pub url: String,
+    /// The effects contract's URL, if given.
     pub effects_url: Option<String>,
+    /// The seed the deliveries were drawn from.
     pub seed: u64,
+    /// The per-request limits in force.
     pub limits: Limits,
     /// Why the run stopped before its last case (the receiver answered nothing), if it did.
     pub stopped: Option<String>,
@@ -88,6 +100,7 @@ pub struct Report {
     /// default, so a SnapBill report reads as it always did.
     #[serde(skip_serializing_if = "is_snapbill", serialize_with = "provider_name")]
     pub provider: crate::provider::Provider,
+    /// One result per case, in the order they ran.
     pub cases: Vec<CaseResult>,
 }
 
@@ -100,6 +113,7 @@ fn provider_name<S: serde::Serializer>(p: &crate::provider::Provider, s: S) -> R
 }
 
 impl Report {
+    /// How many cases have this verdict.
     pub fn count(&self, verdict: Verdict) -> usize {
         self.cases.iter().filter(|c| c.verdict == verdict).count()
     }
@@ -116,15 +130,19 @@ impl Report {
         !self.has_failures() && self.count(Verdict::Passed) > 0
     }
 
+    /// The result of the case with this name, e.g. `redelivery-once`.
     pub fn case(&self, name: &str) -> Option<&CaseResult> {
         self.cases.iter().find(|c| c.name == name)
     }
 
+    /// The report as pretty JSON (`--json`).
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serializing cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The report as JUnit XML (`--junit`): a failed case is a `<failure>`, one not verified or not
+    /// run `<skipped>`.
     pub fn to_junit(&self) -> Result<String, quick_junit::SerializeError> {
         use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
         let mut suite = TestSuite::new("hooksim certify receiver");

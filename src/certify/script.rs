@@ -154,7 +154,7 @@ fn now_s() -> i64 {
 }
 
 /// Sends the case's deliveries and records how they were answered.
-pub async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent {
+pub(crate) async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent {
     let mut sent = Sent::default();
     match case {
         CaseId::RedeliveryReRendered => redelivery_re_rendered(deck, t, &mut sent).await,

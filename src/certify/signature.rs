@@ -13,7 +13,9 @@ use bytes::Bytes;
 /// A signing setup: the receiver's secret and scheme.
 #[derive(Clone, Debug)]
 pub struct Signing {
+    /// The scheme the receiver verifies (`--scheme`).
     pub scheme: Scheme,
+    /// Its secret (`--secret`), as the scheme writes it.
     pub secret: String,
 }
 

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 /// A graded scenario case.
 #[derive(Clone, Debug)]
-pub struct Trial {
+pub(crate) struct Trial {
     pub verdict: Verdict,
     pub detail: String,
     pub fix: String,
@@ -42,7 +42,12 @@ pub struct Trial {
 }
 
 /// Plays `info`'s scenario (the case at `index` in the run) against `opts.url`.
-pub async fn play(info: &CaseInfo, file: &str, index: u64, opts: &CertifyOptions) -> Result<Trial, CertifyError> {
+pub(crate) async fn play(
+    info: &CaseInfo,
+    file: &str,
+    index: u64,
+    opts: &CertifyOptions,
+) -> Result<Trial, CertifyError> {
     let internal = |why: String| CertifyError::Limit(format!("case {}: {why}", info.name));
     let seed = opts.seed.wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let offset = id_offset(opts.seed, index);
@@ -203,7 +208,7 @@ fn grade(
 }
 
 /// The reason a run stops at a receiver that answers nothing, first in its detail.
-pub fn silence(timeout_ms: u64) -> String {
+pub(crate) fn silence(timeout_ms: u64) -> String {
     format!("the receiver answered nothing in {}", duration_words(timeout_ms))
 }
 

@@ -10,9 +10,13 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// What the case checks was seen, and held.
     Passed,
+    /// It was seen, and broken.
     Failed,
+    /// It could not be seen (no effects list, or nothing observed): never a pass.
     NotVerified,
+    /// The run stopped before it (the receiver answered nothing).
     NotRun,
 }
 

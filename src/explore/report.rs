@@ -24,7 +24,9 @@ pub const ERRORS_PER_FILE_MAX: usize = 20;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioHash {
+    /// The file as given on the command line.
     pub file: String,
+    /// The SHA-256 of its content, hex.
     pub sha256: String,
 }
 
@@ -32,12 +34,17 @@ pub struct ScenarioHash {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// The hooksim version that ran.
     pub hooksim: String,
     /// sha256 of the binary that ran (shards built differently do not merge).
     pub binary_sha256: String,
+    /// The template scenarios and their hashes; empty for the built-in world.
     pub scenarios: Vec<ScenarioHash>,
+    /// The engine: `model` or `net`.
     pub engine: String,
+    /// The fault rates of the generated worlds.
     pub rates: Rates,
+    /// `--claim-dedup`: every receiver held to acting once per uuid.
     pub claim_dedup: bool,
     /// The dispatcher command (`--dispatcher`), as given; absent: the reference core.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,10 +55,13 @@ pub struct Manifest {
     /// `--inputs-per-run-max`, when not the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs_per_run_max: Option<u64>,
+    /// Every n-th seed ran twice to check determinism; 0: never.
     pub rerun_every: u64,
     /// The whole run's seeds, and this shard's part of them.
     pub seeds: SeedRange,
+    /// This file's shard, `K/N`.
     pub shard: Shard,
+    /// The seeds of this shard.
     pub shard_seeds: SeedRange,
 }
 
@@ -68,10 +78,12 @@ struct ManifestLine {
     manifest: Manifest,
 }
 
+/// The manifest's JSON line (`{"manifest": {...}}`).
 pub fn manifest_line(m: &Manifest) -> String {
     serde_json::to_string(&ManifestLine { manifest: m.clone() }).expect("a manifest serialises")
 }
 
+/// A seed result's JSON line.
 pub fn seed_line(r: &SeedResult) -> String {
     serde_json::to_string(r).expect("a result serialises")
 }
@@ -79,8 +91,11 @@ pub fn seed_line(r: &SeedResult) -> String {
 /// One out file, read back.
 #[derive(Clone, Debug)]
 pub struct OutFile {
+    /// The file's name.
     pub name: String,
+    /// Its first line.
     pub manifest: Manifest,
+    /// One result per seed, in seed order.
     pub results: Vec<SeedResult>,
 }
 
@@ -216,17 +231,25 @@ fn is_signature(text: &str) -> bool {
 /// The merged report of one run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Merged {
+    /// The shards' common manifest, flattened, as one whole shard (`0/1`) covering every seed.
     #[serde(flatten)]
     pub run: Manifest,
+    /// Seeds run across every shard.
     pub seeds_run: u64,
+    /// Seeds that kept every property.
     pub passed: u64,
+    /// Seeds that broke one.
     pub failed: u64,
+    /// The failures, one group per signature.
     pub failures: Vec<SignatureGroup>,
 }
 
+/// The seeds that failed with one signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SignatureGroup {
+    /// The breach's signature, e.g. `delivery-lost`.
     pub signature: String,
+    /// How many seeds failed with it.
     pub seeds_failed: u64,
     /// The first [`SEEDS_LISTED_MAX`] seeds, ascending.
     pub seeds: Vec<u64>,
@@ -338,6 +361,7 @@ fn differing(a: &Manifest, b: &Manifest) -> String {
 }
 
 impl Merged {
+    /// The merged report as pretty JSON, with a final newline.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report serialises") + "\n"
     }

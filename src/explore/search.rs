@@ -30,7 +30,9 @@ pub struct Plan {
     /// Scenario worlds used as templates, seed `s` taking `templates[s % len]`; empty: the
     /// built-in random world.
     pub templates: Vec<World>,
+    /// How often the nemesis draws each fault.
     pub rates: Rates,
+    /// The engine every seed runs on.
     pub engine: Engine,
     /// Every `rerun_every`-th seed runs twice and the trace hashes are compared; 0: never.
     pub rerun_every: u64,
@@ -49,6 +51,7 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedResult {
+    /// The seed its world was drawn from.
     pub seed: u64,
     /// `pass` or `fail`.
     pub verdict: String,
@@ -65,6 +68,7 @@ pub struct SeedResult {
 /// One world run and judged (see [`Plan::judge`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Judged {
+    /// The trace's fingerprint (XXH3-128, hex).
     pub trace_hash: String,
     /// The signatures of what failed, as found (not yet sorted).
     pub signatures: Vec<String>,
@@ -75,6 +79,7 @@ pub struct Judged {
 }
 
 impl SeedResult {
+    /// Whether it kept every property.
     pub fn passed(&self) -> bool {
         self.signatures.is_empty()
     }

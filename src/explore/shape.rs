@@ -10,6 +10,7 @@ use crate::policy::Policy;
 use crate::time::SimTime;
 use crate::world::{Action, Behaviour, Reply, World};
 
+/// How to reshape a nemesis world: the run's length, the latency, the policy.
 #[derive(Clone, Debug)]
 pub struct Shape {
     /// The timeline is compressed (or stretched) into this many milliseconds; the run ends here.

@@ -13,20 +13,39 @@ pub const SHARDS_MAX: u64 = 10_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedRange {
+    /// The first seed.
     pub start: u64,
+    /// One past the last seed.
     pub end: u64,
 }
 
+/// A seed range or shard that cannot be read (exit 2, nothing runs).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ShardError {
+    /// `--seeds` is not `A..B` with `A < B`.
     #[error("--seeds: expected A..B with A < B (A included, B not), got {0:?}")]
     BadRange(String),
+    /// `--shard` is not `K/N` with `K < N <= SHARDS_MAX`.
     #[error("--shard: expected K/N with 0 <= K < N <= {SHARDS_MAX} (K counts from 0; SHARDS_MAX), got {0:?}")]
     BadShard(String),
+    /// A CI variable has a value that is not a number of the range it needs.
     #[error("{var}: expected {expected}, got {value:?}")]
-    BadEnv { var: String, value: String, expected: String },
+    BadEnv {
+        /// The variable's name.
+        var: String,
+        /// Its value.
+        value: String,
+        /// What it should be, in words.
+        expected: String,
+    },
+    /// The CI's shard index is set without its shard count.
     #[error("{index} is set but {total} is not: the shard count is needed too")]
-    NoTotal { index: String, total: String },
+    NoTotal {
+        /// The index variable's name.
+        index: String,
+        /// The count variable's name.
+        total: String,
+    },
 }
 
 impl FromStr for SeedRange {
@@ -47,10 +66,12 @@ impl fmt::Display for SeedRange {
 }
 
 impl SeedRange {
+    /// How many seeds.
     pub fn len(&self) -> u64 {
         self.end - self.start
     }
 
+    /// Whether it holds no seed.
     pub fn is_empty(&self) -> bool {
         self.start >= self.end
     }
@@ -60,11 +81,14 @@ impl SeedRange {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Shard {
+    /// Which part, from 0.
     pub index: u64,
+    /// How many parts.
     pub total: u64,
 }
 
 impl Shard {
+    /// The whole range: part 0 of 1.
     pub const WHOLE: Shard = Shard { index: 0, total: 1 };
 
     /// Whether `index < total <= SHARDS_MAX` (a shard file may say anything).

@@ -8,7 +8,9 @@ use crate::world::{Behaviour, World};
 /// Runs one shrink may spend. At the limit the smallest failing world found so far is kept.
 pub const RUNS_MAX: usize = 2_000;
 
+/// The smallest failing world found, and what finding it cost.
 pub struct Shrunk {
+    /// The shrunk world: it fails with the same signature.
     pub world: World,
     /// Runs spent.
     pub runs: usize,

@@ -37,13 +37,17 @@ pub enum PromiseVerdict {
 /// One promise over all judged runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PromiseRow {
+    /// The promise in words, e.g. `payload at send time`.
     pub promise: &'static str,
+    /// Kept, broken, or not judged.
     pub verdict: PromiseVerdict,
     /// `verdict == Kept`: false when broken, and false when not judged.
     pub kept: bool,
     /// Runs judged (the runs that finished), and of those, the runs that kept and broke it.
     pub runs_judged: usize,
+    /// Runs that kept it.
     pub runs_kept: usize,
+    /// Runs that broke it.
     pub runs_broken: usize,
     /// The first run that broke it: `<scenario> on <engine>: <signature>`.
     pub first_breach: Option<String>,

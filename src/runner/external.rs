@@ -15,12 +15,14 @@ use serde::Serialize;
 pub struct ExternalDispatcher {
     /// Program and arguments split on whitespace (no shell, no quoting).
     pub command: String,
+    /// How long to wait for each reply line, wall milliseconds (`--reply-timeout-ms`).
     pub reply_timeout_ms: u64,
     /// Inputs one run may send the process ([`INPUTS_PER_RUN_MAX`] by default).
     pub inputs_max: u64,
 }
 
 impl ExternalDispatcher {
+    /// A dispatcher process running `command`, with the protocol's default limits.
     pub fn new(command: impl Into<String>) -> Self {
         ExternalDispatcher {
             command: command.into(),

@@ -50,6 +50,7 @@ pub fn reproduce_command(run: &ScenarioRun) -> String {
     command
 }
 
+/// A failed run in words: each unmet expectation with its trace excerpt, or the engine's stop.
 pub fn render_failures(run: &ScenarioRun) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "--- {} on {} (seed {})", run.name, run.engine, run.seed);

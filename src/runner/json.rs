@@ -3,6 +3,8 @@
 use super::ScenarioRun;
 use serde_json::{Value, json};
 
+/// The runs as one JSON report (`--json`): `passed`, `failed`, and each scenario run with its
+/// failures.
 pub fn to_json(runs: &[ScenarioRun]) -> Value {
     let passed = runs.iter().filter(|r| r.passed()).count();
     let scenarios: Vec<Value> = runs.iter().map(run_json).collect();

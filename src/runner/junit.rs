@@ -5,6 +5,8 @@ use super::{PromiseVerdict, ScenarioRun, conformance, render_failures};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
+/// The runs as JUnit XML (`--junit`): one test case per scenario and engine, a failure per unmet
+/// expectation.
 pub fn to_junit(runs: &[ScenarioRun]) -> Result<String, quick_junit::SerializeError> {
     let mut report = Report::new("hooksim");
     let mut suite = TestSuite::new("scenarios");

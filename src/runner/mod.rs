@@ -46,6 +46,7 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The name in flags and reports: `net`, `model` or `live`.
     pub fn as_str(self) -> &'static str {
         match self {
             Engine::Net => "net",
@@ -103,12 +104,16 @@ impl fmt::Display for Engine {
 /// `--engine`: one engine, or both (each scenario runs on each, and both must pass).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineChoice {
+    /// The network engine.
     Net,
+    /// The model engine.
     Model,
+    /// Each engine in turn; both must pass.
     Both,
 }
 
 impl EngineChoice {
+    /// The engines it stands for.
     pub fn engines(self) -> &'static [Engine] {
         match self {
             EngineChoice::Net => &[Engine::Net],
@@ -118,6 +123,7 @@ impl EngineChoice {
     }
 }
 
+/// An `--engine` value that is not `net`, `model` or `both`.
 #[derive(Debug, thiserror::Error)]
 #[error("--engine: expected net, model or both, got {0:?}")]
 pub struct BadEngine(String);
@@ -138,15 +144,23 @@ impl FromStr for EngineChoice {
 /// One scenario on one engine.
 #[derive(Clone, Debug)]
 pub struct ScenarioRun {
+    /// The scenario's name.
     pub name: String,
+    /// The scenario file.
     pub file: PathBuf,
+    /// The engine it ran on.
     pub engine: Engine,
+    /// The world's seed.
     pub seed: u64,
     /// The limits it ran within.
     pub limits: RunLimits,
+    /// The virtual time covered, in milliseconds.
     pub sim_elapsed_ms: u64,
+    /// How long the run took on the wall clock, in microseconds.
     pub wall_us: u64,
+    /// Everything that happened (up to the stop, if the engine stopped).
     pub trace: Trace,
+    /// The expectations the trace did not meet.
     pub failures: Vec<Failure>,
     /// The engine stopped before the world's end (the scenario fails). `trace` then holds what
     /// was recorded until it stopped, and `sim_elapsed_ms` the virtual time reached.
@@ -171,9 +185,13 @@ pub struct ScenarioRun {
 /// An expectation that was not checked, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotVerified {
+    /// The scenario file.
     pub file: PathBuf,
+    /// The `[[expect]]` entry's line.
     pub line: usize,
+    /// Its column.
     pub column: usize,
+    /// Why it could not be checked, in words.
     pub why: String,
 }
 
@@ -186,6 +204,7 @@ impl fmt::Display for NotVerified {
 /// Why an engine stopped early, and the last entries it recorded, readable (the evidence).
 #[derive(Clone, Debug)]
 pub struct EngineStop {
+    /// The engine's error, in words.
     pub message: String,
     /// The last (at most [`STOP_EXCERPT_ENTRIES`]) entries of the partial trace, as
     /// `render_entry` writes them.
@@ -196,6 +215,7 @@ pub struct EngineStop {
 pub const STOP_EXCERPT_ENTRIES: usize = 8;
 
 impl ScenarioRun {
+    /// Whether the engine ran to the world's end and every expectation held.
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.failures.is_empty()
     }
@@ -219,6 +239,7 @@ impl ScenarioRun {
         );
     }
 
+    /// How many attempts were started.
     pub fn attempts(&self) -> usize {
         self.trace.entries().iter().filter(|e| matches!(e.event, TraceEvent::AttemptStarted { .. })).count()
     }

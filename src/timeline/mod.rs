@@ -18,20 +18,26 @@ use crate::time::SimTime;
 use crate::trace::Trace;
 use crate::world::{World, url_host};
 
+/// How a timeline page is drawn: its title, lanes, marks and limits.
 #[derive(Clone, Debug)]
 pub struct TimelineOptions {
+    /// The page's title.
     pub title: String,
     /// The lane of webhook `n` is `webhook_lanes[n]` (the receiver's host, so that webhook and
     /// receiver share a lane); missing names read `webhook#n`.
     pub webhook_lanes: Vec<String>,
     /// Failed expectations, marked on the axis at their time.
     pub failures: Vec<(SimTime, String)>,
+    /// Attempts drawn at most; the page says where it was cut.
     pub attempts_max: usize,
+    /// Trace entries read at most; the page says where it was cut.
     pub entries_max: usize,
+    /// Bytes of each body shown at most.
     pub body_bytes_max: usize,
 }
 
 impl TimelineOptions {
+    /// Default limits (2,000 attempts, 20,000 entries, 8 KiB of each body), titled `title`.
     pub fn new(title: impl Into<String>) -> Self {
         TimelineOptions {
             title: title.into(),

@@ -21,6 +21,7 @@
 
 // `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
 #![warn(unreachable_pub)]
+#![warn(missing_docs)]
 
 pub mod core;
 pub mod domain;

@@ -20,18 +20,25 @@ pub use queue::TimeQueue;
 #[serde(transparent)]
 pub struct SimTime(u64);
 
+/// One second, in milliseconds.
 pub const SECOND_MS: u64 = 1_000;
+/// One minute, in milliseconds.
 pub const MINUTE_MS: u64 = 60 * SECOND_MS;
+/// One hour, in milliseconds.
 pub const HOUR_MS: u64 = 60 * MINUTE_MS;
+/// One day, in milliseconds.
 pub const DAY_MS: u64 = 24 * HOUR_MS;
 
 impl SimTime {
+    /// The instant the world begins.
     pub const ZERO: SimTime = SimTime(0);
 
+    /// The instant `ms` milliseconds after the world began.
     pub const fn from_millis(ms: u64) -> Self {
         SimTime(ms)
     }
 
+    /// Milliseconds since the world began.
     pub const fn as_millis(self) -> u64 {
         self.0
     }

@@ -26,45 +26,65 @@ use uuid::Uuid;
 pub enum WorldChange {
     /// A receiver's scripted replies from now on; `behaviour` is for people (shown, never read).
     Behave {
+        /// The receiver's name in the scenario.
         receiver: String,
+        /// The new replies in words, e.g. `503, 503, then 200`.
         behaviour: String,
     },
     /// Messages from `from` to `to` dropped; both ways unless `one_way`.
     Partition {
+        /// The host whose messages are dropped.
         from: String,
+        /// The host they were going to.
         to: String,
+        /// Only `from` -> `to` is cut; the answers back still pass.
         one_way: bool,
     },
     /// Every partition between the two hosts undone.
     Repair {
+        /// One host of the pair.
         a: String,
+        /// The other host.
         b: String,
     },
     /// Messages between the two hosts held until released.
     Hold {
+        /// One host of the pair.
         a: String,
+        /// The other host.
         b: String,
     },
+    /// Messages between the two hosts flow again, the held ones first.
     Release {
+        /// One host of the pair.
         a: String,
+        /// The other host.
         b: String,
     },
     /// One-way latency of every message from now on, uniform in `[min_ms, max_ms]`.
     Latency {
+        /// Shortest one-way latency, in milliseconds.
         min_ms: u64,
+        /// Longest one-way latency, in milliseconds.
         max_ms: u64,
     },
     /// The host's process died.
     Crash {
+        /// `dispatcher`, `mail` or a receiver's name.
         host: String,
     },
+    /// The host's process came back (a dispatcher restarts from its durable state).
     Restart {
+        /// `dispatcher`, `mail` or a receiver's name.
         host: String,
     },
     /// The next `count` attempts to `receiver` held `by_ms` at the sender.
     DelayAttempts {
+        /// The receiver whose attempts are held.
         receiver: String,
+        /// How many of its next attempts are held.
         count: u32,
+        /// How long each is held, in milliseconds.
         by_ms: u64,
     },
 }
@@ -104,7 +124,10 @@ impl std::fmt::Display for WorldChange {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Outcome {
     /// The receiver answered with this HTTP status.
-    Status { code: u16 },
+    Status {
+        /// The status code, e.g. `503`.
+        code: u16,
+    },
     /// No answer within the attempt timeout.
     Timeout,
     /// The connection could not be made.
@@ -114,6 +137,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A 2xx answer: the delivery is done.
     pub fn is_success(self) -> bool {
         matches!(self, Outcome::Status { code } if (200..300).contains(&code))
     }
@@ -124,6 +148,7 @@ impl Outcome {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum RefusedReason {
+    /// The webhook is disabled: events are not queued for it until it is enabled.
     WebhookDisabled,
     /// `pending_per_webhook_max` reached.
     QueueFull,
@@ -145,89 +170,147 @@ pub enum DisableReason {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum AbandonReason {
+    /// The policy's `attempts_max` attempts all failed.
     AttemptsExhausted,
+    /// The policy's `retry_window_ms` passed since the first attempt.
     RetryWindowExpired,
 }
 
+/// Everything any engine records, one variant per entry `type` of the JSON-lines form (the
+/// variant's name in snake case); its fields are the entry's keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TraceEvent {
     // ---- dispatcher core ----
+    /// A change to the store recorded an event (`event_recorded`).
     EventRecorded {
+        /// The event's id, counted from 1 in the order events are recorded.
         event: u64,
+        /// What changed, e.g. `/invoice/update/state`: webhooks subscribe to paths.
         path: EventPath,
         /// One of a closed set of words (the invoice state, or empty): read back as the same
         /// static string, so that recording an event allocates nothing.
         #[serde(deserialize_with = "known_details")]
         details: Details,
+        /// The client or invoice the event is about.
         entity: EntityRef,
     },
+    /// The event matched a webhook's filter and became a delivery (`delivery_queued`).
     DeliveryQueued {
+        /// The delivery's uuid, the same on every attempt (receivers deduplicate on it).
         delivery: Uuid,
+        /// The webhook it is for.
         webhook: WebhookId,
+        /// The event delivered.
         event: u64,
     },
+    /// An event matched a webhook but no delivery was queued (`delivery_refused`).
     DeliveryRefused {
+        /// The webhook that subscribes to it.
         webhook: WebhookId,
+        /// The event refused.
         event: u64,
+        /// Why: the webhook is disabled or its queue is full.
         reason: RefusedReason,
     },
+    /// An attempt left the dispatcher with this body (`attempt_started`).
     AttemptStarted {
+        /// The attempt's id, unique in the run, counted from 1.
         attempt: u64,
+        /// The delivery attempted.
         delivery: Uuid,
+        /// The webhook posted to.
         webhook: WebhookId,
+        /// The event delivered.
         event: u64,
+        /// Which attempt of the delivery this is, from 1.
         number: u32,
+        /// The exact bytes posted, rendered from the store at this instant.
         body: Arc<str>,
     },
+    /// An attempt ended, with an answer or without (`attempt_finished`).
     AttemptFinished {
+        /// The attempt's id, as in its `attempt_started`.
         attempt: u64,
+        /// The delivery attempted.
         delivery: Uuid,
+        /// The webhook posted to.
         webhook: WebhookId,
+        /// The event delivered.
         event: u64,
+        /// How it ended: a status, a timeout, a refused connection or a reset.
         outcome: Outcome,
     },
     /// An answer for an attempt that had already timed out, or was lost in a restart.
     LateAnswerIgnored {
+        /// The attempt's id, as in its `attempt_started`.
         attempt: u64,
+        /// What came back too late.
         outcome: Outcome,
     },
     /// The dispatcher restarted while this attempt was in flight: its fate is unknown, so the
     /// delivery is attempted again (a real duplicate, with the same uuid).
     AttemptLost {
+        /// The attempt's id, as in its `attempt_started`.
         attempt: u64,
+        /// The delivery, attempted again.
         delivery: Uuid,
+        /// The webhook posted to.
         webhook: WebhookId,
     },
+    /// A delivery failed and will be attempted again at `due` (`retry_scheduled`).
     RetryScheduled {
+        /// The delivery to retry.
         delivery: Uuid,
+        /// The webhook it is for.
         webhook: WebhookId,
         /// When the next attempt is due (`due` in JSON: the entry's own `at` is when it was
         /// scheduled).
         #[serde(rename = "due")]
         at: SimTime,
+        /// Failed attempts of this delivery so far.
         failures: u32,
     },
+    /// A 2xx ended the delivery (`delivered`).
     Delivered {
+        /// The delivery done.
         delivery: Uuid,
+        /// The webhook it was for.
         webhook: WebhookId,
+        /// The event delivered.
         event: u64,
+        /// Attempts it took, the successful one included.
         attempts: u32,
     },
+    /// The delivery stopped without a 2xx at a policy limit (`delivery_abandoned`).
     DeliveryAbandoned {
+        /// The delivery given up.
         delivery: Uuid,
+        /// The webhook it was for.
         webhook: WebhookId,
+        /// The event not delivered.
         event: u64,
+        /// Attempts made.
         attempts: u32,
+        /// Which limit: `attempts_exhausted` or `retry_window_expired`.
         reason: AbandonReason,
     },
+    /// The webhook's failing streak reached `warn_after`: a warning email went out
+    /// (`warning_sent`).
     WarningSent {
+        /// The failing webhook.
         webhook: WebhookId,
+        /// The address the warning was sent to.
         to: String,
+        /// When the failing streak began.
         failing_since: SimTime,
     },
+    /// The webhook was disabled (`webhook_disabled`): its deliveries are parked until it is
+    /// enabled.
     WebhookDisabled {
+        /// The disabled webhook.
         webhook: WebhookId,
+        /// When the failing streak began.
         failing_since: SimTime,
         /// Absent in traces written before it was recorded: those disables were all the streak's.
         #[serde(default)]
@@ -235,29 +318,42 @@ pub enum TraceEvent {
     },
     /// A success ended a failing streak that had been warned about.
     WebhookRecovered {
+        /// The webhook that recovered.
         webhook: WebhookId,
     },
+    /// The timeline enabled the webhook again (`webhook_enabled`): its parked deliveries resume.
     WebhookEnabled {
+        /// The webhook enabled.
         webhook: WebhookId,
     },
+    /// The dispatcher came back from a crash with its durable state (`dispatcher_restarted`).
     DispatcherRestarted,
     // ---- shells: world, network, receivers, mail ----
     /// A scripted fault or behaviour change took effect.
     WorldChanged {
+        /// What changed.
         change: WorldChange,
     },
     /// A receiver ran its side effect for a delivery.
     ReceiverActed {
+        /// The receiver's name.
         receiver: String,
+        /// The delivery acted on.
         delivery: Uuid,
+        /// The event it carries.
         event: u64,
+        /// The side effect, e.g. `fulfil invoice 4`.
         action: String,
     },
     /// A receiver saw a delivery and chose not to act (a duplicate, a stale payload, a path it ignores).
     ReceiverSkipped {
+        /// The receiver's name.
         receiver: String,
+        /// The delivery skipped.
         delivery: Uuid,
+        /// The event it carries.
         event: u64,
+        /// Why it was skipped, in words (for people; a skip's kind is the receiver's `SkipReason`).
         why: String,
     },
     /// A verifying receiver refused a request whose signature it could not accept (missing,
@@ -266,28 +362,40 @@ pub enum TraceEvent {
     /// recorded for the reader (the receiver does not trust an unverified body); `null` when the
     /// body names none.
     ReceiverRejected {
+        /// The receiver's name.
         receiver: String,
+        /// The delivery the body names, or `null`.
         delivery: Option<Uuid>,
+        /// The event the body names, or `null`.
         event: Option<u64>,
+        /// What was wrong with the signature, in words.
         why: String,
     },
     /// The mail host received a warning email.
     EmailReceived {
+        /// The address the warning was sent to.
         to: String,
+        /// The webhook warned about.
         webhook: WebhookId,
     },
     /// The network engine could not hand a warning email to the mail host (partition, crash):
     /// it tries again at `retry_at`.
     EmailDeferred {
+        /// The webhook warned about.
         webhook: WebhookId,
+        /// What the mail host's connection did instead of accepting.
         outcome: Outcome,
+        /// When the email is tried again.
         retry_at: SimTime,
     },
 }
 
+/// One line of the trace: an event and the virtual instant it happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceEntry {
+    /// When, in virtual milliseconds since the world began (`at`).
     pub at: SimTime,
+    /// What happened; flattened, so `type` and the event's keys sit beside `at`.
     #[serde(flatten)]
     pub event: TraceEvent,
 }
@@ -325,18 +433,35 @@ fn header_line() -> String {
 /// Why a JSON-lines trace could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TraceReadError {
+    /// The first line is not a `{"format":...,"version":...}` header.
     #[error(
         "line 1: not a hooksim trace (expected {{\"format\":\"{TRACE_FORMAT}\",\"version\":{TRACE_FORMAT_VERSION}}})"
     )]
     Header,
+    /// A header of another format or version than this hooksim reads.
     #[error(
         "line 1: trace format {format:?} version {version}; this hooksim reads {TRACE_FORMAT:?} version {TRACE_FORMAT_VERSION}"
     )]
-    Version { format: String, version: u32 },
+    Version {
+        /// The `format` the header names.
+        format: String,
+        /// The `version` the header names.
+        version: u32,
+    },
+    /// An entry that is not a valid trace entry of this version.
     #[error("line {line}: {message}")]
-    Entry { line: usize, message: String },
+    Entry {
+        /// The line's number, from 1.
+        line: usize,
+        /// What the JSON reader found wrong.
+        message: String,
+    },
+    /// An entry earlier than the one before it (1-based `line`).
     #[error("line {line}: the entry is earlier than the one before it")]
-    BackInTime { line: usize },
+    BackInTime {
+        /// The line's number, from 1.
+        line: usize,
+    },
 }
 
 /// An event's `details` word. An alias, so that serde's derive does not take the `'static` for a
@@ -387,10 +512,12 @@ impl PartialEq for Trace {
 impl Eq for Trace {}
 
 impl Trace {
+    /// An empty trace that keeps at most `entries_max` entries; past it [`Trace::is_full`].
     pub fn with_entries_max(entries_max: usize) -> Trace {
         Trace { entries: Vec::new(), entries_max, full: false }
     }
 
+    /// How many entries the trace keeps at most.
     pub fn entries_max(&self) -> usize {
         self.entries_max
     }
@@ -400,6 +527,8 @@ impl Trace {
         self.full
     }
 
+    /// Appends one entry at `at` (never earlier than the last); past the budget it is dropped and
+    /// the trace is full.
     pub fn push(&mut self, at: SimTime, event: TraceEvent) {
         debug_assert!(self.entries.last().is_none_or(|e| e.at <= at), "the trace never goes back in time");
         if self.entries.len() >= self.entries_max {
@@ -409,6 +538,7 @@ impl Trace {
         self.entries.push(TraceEntry { at, event });
     }
 
+    /// Appends entries in order, as [`Trace::push`] does each.
     pub fn extend(&mut self, entries: impl IntoIterator<Item = TraceEntry>) {
         for e in entries {
             self.push(e.at, e.event);
@@ -429,18 +559,22 @@ impl Trace {
         self.entries.append(entries);
     }
 
+    /// The entries, in the order they happened.
     pub fn entries(&self) -> &[TraceEntry] {
         &self.entries
     }
 
+    /// How many entries the trace holds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the trace holds no entry.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// When the last entry happened ([`SimTime::ZERO`] for an empty trace).
     pub fn last_at(&self) -> SimTime {
         self.entries.last().map_or(SimTime::ZERO, |e| e.at)
     }

@@ -20,6 +20,7 @@
 
 // `pub` only where a user of the crate can reach it: anything else is `pub(crate)`.
 #![warn(unreachable_pub)]
+#![warn(missing_docs)]
 
 #[cfg(feature = "live")]
 pub mod effects;

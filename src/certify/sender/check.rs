@@ -3,34 +3,51 @@
 
 use serde::Serialize;
 
+/// A check of a sender, by its name in reports (kebab case).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckId {
+    /// `retried`: each failure is followed by another attempt of the same event.
     Retried,
+    /// `stopped-after-2xx`: no attempt of an event after the sender read its 2xx.
     #[serde(rename = "stopped-after-2xx")]
     StoppedAfter2xx,
+    /// `same-id`: every attempt of an event carries one delivery id.
     SameId,
+    /// `distinct-ids`: no delivery id is shared by two events.
     DistinctIds,
+    /// `redirect-not-followed`: the 307's target saw nothing.
     RedirectNotFollowed,
+    /// `retry-after`: the next attempt honours `Retry-After` as the profile says.
     RetryAfter,
+    /// `gone`: after a 410, the profile's rule (stop, or retry).
     Gone,
+    /// `timeout`: the sender hung up on a held request within the profile's attempt timeout.
     Timeout,
+    /// `schedule`: each delay matches the profile's backoff within the tolerance.
     Schedule,
+    /// `envelope`: every body is JSON of `--envelope`.
     Envelope,
+    /// `signature`: every attempt verifies, with a fresh timestamp.
     Signature,
+    /// `concurrency`: never more requests in flight than `in_flight_per_webhook_max`.
     Concurrency,
 }
 
 /// The catalogue entry of one check.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct CheckInfo {
+    /// Its name in reports, e.g. `same-id`.
     pub name: &'static str,
+    /// What passes, in a sentence.
     pub checks: &'static str,
+    /// How to fix a sender that fails it.
     pub fix: &'static str,
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 12] = [
+    /// Every check, in the order the report lists them.
+    pub(crate) const ALL: [CheckId; 12] = [
         Self::Retried,
         Self::StoppedAfter2xx,
         Self::SameId,
@@ -45,7 +62,7 @@ impl CheckId {
         Self::Concurrency,
     ];
 
-    pub fn info(self) -> CheckInfo {
+    pub(crate) fn info(self) -> CheckInfo {
         let (name, checks, fix) = match self {
             Self::Retried => (
                 "retried",

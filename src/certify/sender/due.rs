@@ -15,11 +15,11 @@ use super::observe::{Arrival, EventRecord, Ledger, Outcome};
 use super::script::{Failure, Plan, Timing};
 
 /// A retry missing on time is waited for until this many times its expected delay.
-pub const LATE_WAIT_FACTOR: u64 = 10;
+pub(crate) const LATE_WAIT_FACTOR: u64 = 10;
 
 /// The delay the profile gives before the attempt after `failed` (the `failed.attempt`-th
 /// failure of an event playing `failure`).
-pub fn next_delay_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> u64 {
+pub(crate) fn next_delay_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> u64 {
     match failure {
         Some(Failure::RateLimited) if failed.attempt == 1 => {
             timing.after_retry_after_ms(1, plan.retry_after_s.saturating_mul(1000))
@@ -29,25 +29,25 @@ pub fn next_delay_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, fai
 }
 
 /// How long the endpoint waits for the attempt after `failed` before it calls it missing.
-pub fn wait_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> u64 {
+pub(crate) fn wait_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> u64 {
     let expected = next_delay_ms(timing, plan, failure, failed);
     expected.saturating_mul(LATE_WAIT_FACTOR).saturating_add(timing.tolerance_ms(expected))
 }
 
 /// The moment the endpoint stops waiting for the attempt after `failed`.
-pub fn wait_end_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> Option<u64> {
+pub(crate) fn wait_end_ms(timing: &Timing, plan: &Plan, failure: Option<Failure>, failed: &Arrival) -> Option<u64> {
     Some(failed.failed_at_ms()?.saturating_add(wait_ms(timing, plan, failure, failed)))
 }
 
 /// How long an event is watched after its 2xx: a sender that did not take the 2xx as the end
 /// resends at once or at its first backoff.
-pub fn after_success_watch_ms(timing: &Timing) -> u64 {
+pub(crate) fn after_success_watch_ms(timing: &Timing) -> u64 {
     let first = timing.backoff_ms(1);
     first.saturating_add(timing.tolerance_ms(first))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventState {
+pub(crate) enum EventState {
     /// A request is open, the next attempt is still awaited, or the 2xx is being watched.
     Waiting,
     /// Its last attempt got a 2xx, and nothing came in the watch after it.
@@ -59,12 +59,12 @@ pub enum EventState {
 }
 
 impl EventState {
-    pub fn settled(self) -> bool {
+    pub(crate) fn settled(self) -> bool {
         self != EventState::Waiting
     }
 }
 
-pub fn state(ledger: &Ledger, event: &EventRecord, timing: &Timing, plan: &Plan, now_ms: u64) -> EventState {
+pub(crate) fn state(ledger: &Ledger, event: &EventRecord, timing: &Timing, plan: &Plan, now_ms: u64) -> EventState {
     let Some(last) = event.attempts.last().map(|i| &ledger.arrivals[*i]) else { return EventState::Waiting };
     if last.outcome == Outcome::Open {
         return EventState::Waiting;

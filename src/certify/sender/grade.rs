@@ -10,20 +10,28 @@ use super::script::{Failure, Plan, Timing};
 use crate::signing::TOLERANCE_S_DEFAULT;
 use serde::Serialize;
 
+/// A check's verdict; nothing passes without being observed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// It was observed, and held.
     Passed,
+    /// It was observed, and broken.
     Failed,
+    /// The run did not let it be seen (the budget, the sender, a saturated listener): never a pass.
     NotObserved,
 }
 
 /// One check's outcome.
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckResult {
+    /// The check's name, e.g. `same-id`.
     pub name: &'static str,
+    /// What passes, in a sentence.
     pub checks: &'static str,
+    /// Its verdict.
     pub verdict: Verdict,
+    /// What was seen, in words.
     pub detail: String,
     /// How to fix a failure; for a check not observed, how to observe it.
     pub fix: &'static str,
@@ -37,7 +45,9 @@ const NOT_OBSERVED_FIX: &str =
 
 /// What the grades need besides the ledger.
 pub struct Context<'a> {
+    /// The profile's timing at the run's scale.
     pub timing: &'a Timing,
+    /// What the run played.
     pub plan: &'a Plan,
     /// Whether `--secret` was given.
     pub signing: bool,
@@ -78,6 +88,7 @@ impl Findings {
     }
 }
 
+/// Grades every check of the catalogue over what arrived.
 pub fn grade(ledger: &Ledger, ctx: &Context) -> Vec<CheckResult> {
     CheckId::ALL
         .into_iter()

@@ -15,7 +15,9 @@ pub const SATURATED_SPANS_MAX: usize = 1_000;
 /// A span of the run (ms since it started), both ends included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Span {
+    /// Its start, ms since the run started.
     pub from_ms: u64,
+    /// Its end, ms since the run started.
     pub to_ms: u64,
 }
 
@@ -43,6 +45,7 @@ impl ListenerLoad {
         }
     }
 
+    /// A slot came free at `to_ms`: the open saturation span, if any, ends there.
     pub fn saturation_ended(&mut self, to_ms: u64) {
         if let Some(last) = self.saturated.last_mut().filter(|s| s.to_ms == u64::MAX) {
             last.to_ms = to_ms;
@@ -59,10 +62,11 @@ impl ListenerLoad {
         self.saturated.iter().any(|s| from_ms <= s.to_ms.saturating_add(margin_ms) && s.from_ms <= to_ms)
     }
 
-    pub fn saturated_ms(&self) -> u64 {
+    pub(crate) fn saturated_ms(&self) -> u64 {
         self.saturated.iter().map(|s| s.to_ms.saturating_sub(s.from_ms)).sum()
     }
 
+    /// Requests refused unread (413, 431, 400, 408), all reasons together.
     pub fn refused_total(&self) -> u64 {
         self.refused.values().sum()
     }

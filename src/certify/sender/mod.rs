@@ -14,7 +14,7 @@
 //! Everything but `serve` is pure: the clock is read there, and passed in as milliseconds.
 
 pub mod check;
-pub mod due;
+pub(crate) mod due;
 pub mod grade;
 pub mod limits;
 pub mod load;
@@ -46,22 +46,28 @@ pub const TOLERANCE_FLOOR_MS_DEFAULT: u64 = 1_000;
 /// busy, past the 50 ms this once was (`scripts/stability-sender.sh`).
 pub const TOLERANCE_FLOOR_MIN_MS: u64 = 200;
 
+/// What `hooksim certify sender` runs with (its flags).
 #[derive(Clone, Debug)]
 pub struct SenderOptions {
+    /// The address to listen on (`--listen`).
     pub listen: SocketAddr,
     /// A shell command run once per event (`HOOKSIM_EVENT`=1..6); `None`: the sender sends on its own.
     pub trigger: Option<String>,
+    /// The profile to judge against (`--profile`).
     pub profile: Profile,
     /// Wall milliseconds the run may take.
     pub budget_ms: u64,
+    /// Where the delivery id is read (`--id`).
     pub id: IdSource,
     /// A JSON pointer to the event's id; `None`: events are told apart by body.
     pub event_id: Option<String>,
+    /// The body format expected (`--envelope`).
     pub envelope: Envelope,
     /// Checks every attempt's signature when given (`--secret`, `--scheme`).
     pub verifier: Option<Verifier>,
     /// The profile's delays and timeout are divided by this.
     pub time_scale: u32,
+    /// The least timing tolerance, in wall milliseconds (`--tolerance-ms`).
     pub tolerance_floor_ms: u64,
 }
 
@@ -105,7 +111,8 @@ impl SenderOptions {
         Ok(())
     }
 
-    pub fn timing(&self) -> Timing {
+    /// The profile's timing at this scale and tolerance.
+    pub(crate) fn timing(&self) -> Timing {
         Timing {
             policy: self.profile.policy(),
             time_scale: self.time_scale,
@@ -123,10 +130,18 @@ impl SenderOptions {
     }
 }
 
+/// Why `hooksim certify sender` could not run (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum SenderError {
+    /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {why}")]
-    Listen { addr: String, why: String },
+    Listen {
+        /// The address.
+        addr: String,
+        /// What the OS said.
+        why: String,
+    },
+    /// A flag's value is out of range, in words.
     #[error("{0}")]
     Option(String),
 }

@@ -16,13 +16,16 @@ use serde_json::Value;
 pub enum Outcome {
     /// Still being answered (a held request when the run ended).
     Open,
+    /// Answered with a status.
     Answered {
+        /// The status sent.
         status: u16,
     },
     /// Held; the sender closed the connection first (its timeout).
     SenderGaveUp,
     /// Held until the cap; the sender was still waiting.
     HoldCapReached,
+    /// The sender reset the connection before an answer.
     Reset,
 }
 
@@ -33,6 +36,7 @@ pub struct Arrival {
     pub at_ms: u64,
     /// When it was answered, reset, or given up on.
     pub ended_ms: Option<u64>,
+    /// The request's path, e.g. `/webhook`.
     pub path: String,
     /// A request to the redirect's target (followed the redirect).
     pub redirect_target: bool,
@@ -40,9 +44,13 @@ pub struct Arrival {
     pub event: Option<usize>,
     /// 1-based, within the event.
     pub attempt: u32,
+    /// The delivery id read from it, or why none could be.
     pub id: Result<String, String>,
+    /// What the endpoint answered, by plan.
     pub answer: Answer,
+    /// How the exchange ended.
     pub outcome: Outcome,
+    /// Whether the body is an envelope of `--envelope`, or why not.
     pub envelope: Result<(), String>,
     /// `None` without `--secret`.
     pub signature: Option<Result<(), String>>,
@@ -85,11 +93,13 @@ impl Arrival {
 /// One event: its key, its number, the failure it plays, the arrivals that are its attempts.
 #[derive(Clone, Debug, Serialize)]
 pub struct EventRecord {
+    /// What tells the event apart (its id, or its body).
     #[serde(skip)]
     pub key: String,
     /// The `HOOKSIM_EVENT` of the trigger that sent it; `None` without `--trigger` (events are
     /// then numbered in the order they first arrive).
     pub trigger: Option<u32>,
+    /// The failure the plan plays on it (by its number); `None` past the planned ones.
     pub failure: Option<Failure>,
     /// Indices into [`Ledger::arrivals`], in order.
     pub attempts: Vec<usize>,
@@ -97,19 +107,26 @@ pub struct EventRecord {
 
 /// A request as the endpoint read it.
 pub struct Incoming<'a> {
+    /// The request's path.
     pub path: &'a str,
+    /// Its headers, names and raw values.
     pub headers: &'a [(String, Vec<u8>)],
+    /// Its body.
     pub body: &'a [u8],
 }
 
 /// Everything that arrived, in order.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Ledger {
+    /// Every request, in order of arrival.
     pub arrivals: Vec<Arrival>,
+    /// Every event, in order of first arrival.
     pub events: Vec<EventRecord>,
     #[serde(skip)]
     open: u32,
+    /// The most requests open at once.
     pub in_flight_peak: u32,
+    /// How loaded the listener was.
     pub listener: ListenerLoad,
     /// With `--trigger`: the triggers fired whose event has not arrived yet, oldest first. A new
     /// event is the oldest one's, and plays the failure of its number.
@@ -217,7 +234,8 @@ impl Ledger {
         self.events.iter().find(|e| e.failure == Some(failure))
     }
 
-    pub fn attempts<'a>(&'a self, event: &'a EventRecord) -> impl Iterator<Item = &'a Arrival> + 'a {
+    /// The requests of one event, in order.
+    pub(crate) fn attempts<'a>(&'a self, event: &'a EventRecord) -> impl Iterator<Item = &'a Arrival> + 'a {
         event.attempts.iter().map(|i| &self.arrivals[*i])
     }
 }

@@ -12,10 +12,13 @@ use std::str::FromStr;
 /// Where a request's delivery id is: a JSON pointer into the body, or a header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum IdSource {
+    /// A JSON pointer into the body (`--id /uuid`).
     Pointer(String),
+    /// A header, by name (`--id header:webhook-id`).
     Header(String),
 }
 
+/// An `--id` that is neither a JSON pointer nor `header:NAME`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("bad --id {0:?}: give a JSON pointer (`/uuid`) or `header:NAME` (`header:webhook-id`)")]
 pub struct BadIdSource(String);
@@ -87,7 +90,8 @@ impl FromStr for Envelope {
 }
 
 impl Envelope {
-    pub fn check(self, json: Option<&Value>) -> Result<(), String> {
+    /// Whether a body is JSON of this envelope; the reason when not.
+    pub(crate) fn check(self, json: Option<&Value>) -> Result<(), String> {
         let value = json.ok_or("the body is not JSON")?;
         if self == Self::Json {
             return Ok(());
@@ -118,10 +122,13 @@ impl Envelope {
 /// How requests are identified and checked.
 #[derive(Clone, Debug)]
 pub struct Reading {
+    /// Where the delivery id is.
     pub id: IdSource,
     /// A JSON pointer to the event's own id; `None`: the body without the delivery id.
     pub event_id: Option<String>,
+    /// The body format expected.
     pub envelope: Envelope,
+    /// Checks every attempt's signature (`--secret`), when given.
     pub verifier: Option<Verifier>,
 }
 

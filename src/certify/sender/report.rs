@@ -31,25 +31,43 @@ pub enum EndReason {
 /// The limits in force, as the report states them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Limits {
+    /// The largest body read, in bytes.
     pub body_bytes_max: usize,
+    /// The largest request head read, in bytes.
     pub header_bytes_max: usize,
+    /// Connections served at once.
     pub connections_max: usize,
+    /// Requests the run takes at most.
     pub requests_max: usize,
+    /// The run's wall-clock budget (`--budget`), in milliseconds.
     pub budget_ms: u64,
 }
 
+/// The sender's certificate: every check's verdict, the plan played, and every request as evidence
+/// (`--json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct SenderReport {
+    /// The URL the sender was given.
     pub url: String,
+    /// The profile it was judged against.
     pub profile: Profile,
+    /// The time scale (`--time-scale`): the profile's delays divided by it.
     pub time_scale: u32,
+    /// The least timing tolerance, in wall milliseconds (`--tolerance-ms`).
     pub tolerance_floor_ms: u64,
+    /// Where the delivery id was read (`--id`).
     pub id: String,
+    /// What the run played.
     pub plan: Plan,
+    /// Why the run stopped.
     pub ended: EndReason,
+    /// How long the run took, wall milliseconds.
     pub elapsed_ms: u64,
+    /// The limits in force.
     pub limits: Limits,
+    /// What the reader should know besides the checks.
     pub notes: Vec<String>,
+    /// One result per check, in the catalogue's order.
     pub checks: Vec<CheckResult>,
     /// Every request, in order: what arrived, when, and how it was answered.
     pub evidence: Ledger,
@@ -102,7 +120,8 @@ impl SenderReport {
         }
     }
 
-    pub fn count(&self, verdict: Verdict) -> usize {
+    /// How many checks have this verdict.
+    pub(crate) fn count(&self, verdict: Verdict) -> usize {
         self.checks.iter().filter(|c| c.verdict == verdict).count()
     }
 
@@ -121,15 +140,19 @@ impl SenderReport {
         !self.has_failures() && !self.nothing_observed()
     }
 
+    /// The result of the check with this name, e.g. `same-id`.
     pub fn check(&self, name: &str) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.name == name)
     }
 
+    /// The report as pretty JSON (`--json`).
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serializing cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The report as JUnit XML (`--junit`): a failed check is a `<failure>`, one not observed
+    /// `<skipped>`.
     pub fn to_junit(&self) -> Result<String, quick_junit::SerializeError> {
         use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
         let mut suite = TestSuite::new("hooksim certify sender");
@@ -156,6 +179,7 @@ impl SenderReport {
         report.to_string()
     }
 
+    /// The table people read.
     pub fn to_table(&self) -> String {
         let mut out = format!(
             "hooksim certify sender {} (profile {}; time scale {}; tolerance max({} ms, 10%) + jitter; {} requests in {} ms)\n",

@@ -30,7 +30,8 @@ impl Failure {
     pub const ALL: [Failure; 6] =
         [Self::ServerError, Self::Timeout, Self::Reset, Self::RateLimited, Self::Redirect, Self::Gone];
 
-    pub fn name(self) -> &'static str {
+    /// The failure as the report names it, e.g. `500`, `307 redirect`.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::ServerError => "500",
             Self::Timeout => "timeout",
@@ -54,12 +55,16 @@ pub const REDIRECT_TARGET_PATH: &str = "/moved";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Answer {
+    /// Answer with a status.
     Status {
+        /// The status, e.g. `500`.
         status: u16,
+        /// Headers to send with it, e.g. `Retry-After`.
         headers: Vec<(String, String)>,
     },
     /// Say nothing until the sender closes the connection, or `cap_ms` passes.
     Hold {
+        /// The longest hold, wall milliseconds.
         cap_ms: u64,
     },
     /// Close the connection with a reset, without answering.
@@ -81,6 +86,7 @@ impl Answer {
 /// scale, with the tolerance a real clock needs.
 #[derive(Clone, Debug)]
 pub struct Timing {
+    /// The profile's policy, unscaled.
     pub policy: Policy,
     /// The profile's delays and timeout are divided by this (1: real time).
     pub time_scale: u32,
@@ -113,6 +119,7 @@ impl Timing {
         self.scaled(self.policy.attempt_timeout_ms())
     }
 
+    /// Whether the profile honours `Retry-After` (`svix`, `standard-webhooks`).
     pub fn honours_retry_after(&self) -> bool {
         self.policy.spec().retry_after_past_backoff_max_ms.is_some()
     }
@@ -167,13 +174,16 @@ pub struct Plan {
     /// How many 500s the server-error event gets: the profile's first delays whose sum (and
     /// tolerance) fits in half the budget (at least 1).
     pub schedule_failures: u32,
+    /// The `Retry-After` the 429 sends, whole seconds.
     pub retry_after_s: u64,
     /// `/moved` on the endpoint's host: where the redirect points.
     pub redirect_location: String,
+    /// How long a held request is kept at most, wall milliseconds.
     pub hold_cap_ms: u64,
 }
 
 impl Plan {
+    /// The plan for a run of `budget_ms` against `timing`, the redirect pointing at `base_url`.
     pub fn new(timing: &Timing, budget_ms: u64, base_url: &str) -> Plan {
         // A profile that gives up after N attempts must still reach the 2xx.
         let attempts_left = timing.policy.attempts_max().map_or(u32::MAX, |n| n.saturating_sub(1)).max(1);

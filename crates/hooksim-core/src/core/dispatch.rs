@@ -9,6 +9,8 @@ use super::{Dispatcher, Input, InputError, Output};
 use crate::time::SimTime;
 use crate::trace::Trace;
 
+/// What an engine needs of a dispatcher: the core's `handle`/`poll_output`/`poll_timeout` shape,
+/// implemented by [`Dispatcher`] and by a dispatcher process. Its trace is what the engines record.
 pub trait Dispatch {
     /// Why a step failed: [`InputError`] for the core (an impossible input, a world bug); for a
     /// process also a protocol violation.

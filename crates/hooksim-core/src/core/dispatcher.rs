@@ -18,13 +18,16 @@ use uuid::Uuid;
 /// Attempt ids are sequential from 1; an answer names the attempt it answers.
 pub type AttemptId = u64;
 
+/// What the shell tells the core, with the instant it happened ([`Dispatcher::handle`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
     /// A user changed an entity: records one event and queues its deliveries.
     Change(Change),
     /// The shell's report of how an attempt ended.
     Answer {
+        /// The attempt answered (from [`AttemptRequest::attempt`]).
         attempt: AttemptId,
+        /// How it ended.
         outcome: Outcome,
     },
     /// An answer that asked the sender to wait: `status` (a `429` or `503`) with a
@@ -33,8 +36,11 @@ pub enum Input {
     /// decides how much of the wait to honour ([`Policy::retry_delay_ms`]). With any other
     /// status the wait is ignored.
     AnswerRetryAfter {
+        /// The attempt answered (from [`AttemptRequest::attempt`]).
         attempt: AttemptId,
+        /// The HTTP status, e.g. `429`.
         status: u16,
+        /// The wait the answer asked for, in milliseconds.
         retry_after_ms: u64,
     },
     /// Re-enable a disabled webhook; its parked deliveries resume at once.
@@ -42,6 +48,8 @@ pub enum Input {
     /// The dispatcher process died. Its state survives (as a database would); attempts in flight
     /// are lost, and no attempt starts until [`Input::Restart`]. Changes are still recorded.
     Crash,
+    /// The dispatcher process came back: attempts resume from its durable state
+    /// (`dispatcher_restarted`).
     Restart,
 }
 
@@ -52,33 +60,51 @@ pub enum Output {
     /// POST `body` to `url`; report the outcome with [`Input::Answer`]. The core times the attempt
     /// out by itself after `timeout_ms`; a later answer is ignored.
     Send(AttemptRequest),
+    /// Send a warning email about a failing webhook; the shell's mail host receives it.
     Email(WarningEmail),
 }
 
+/// One attempt to POST: what the shell sends, and the id its answer must name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttemptRequest {
+    /// The id to name in [`Input::Answer`].
     pub attempt: AttemptId,
+    /// The delivery's uuid, the same on every attempt (the `uuid` in the body).
     pub delivery: Uuid,
+    /// The webhook posted to.
     pub webhook: WebhookId,
+    /// The webhook's URL.
     pub url: Arc<str>,
+    /// The exact bytes to POST, rendered from the store now.
     pub body: Arc<str>,
+    /// How long the core waits for the answer, in milliseconds, before it times the attempt out
+    /// itself.
     pub timeout_ms: u64,
 }
 
+/// A warning that a webhook has been failing since `failing_since` (`warning_sent`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarningEmail {
+    /// The address to mail (the webhook's `owner_email`).
     pub to: String,
+    /// The failing webhook.
     pub webhook: WebhookId,
+    /// Its URL, for the reader of the email.
     pub url: Arc<str>,
+    /// When the failing streak began.
     pub failing_since: SimTime,
 }
 
+/// An input the core cannot take: nothing changes and nothing is traced.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
+    /// The change does not apply to the store (an id that exists already, or does not exist).
     #[error(transparent)]
     Change(#[from] ChangeError),
+    /// No webhook has this id.
     #[error("no {0}")]
     UnknownWebhook(WebhookId),
+    /// An answer for an attempt id the core never started.
     #[error("no attempt {0} was ever started")]
     UnknownAttempt(AttemptId),
 }
@@ -147,6 +173,8 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// A dispatcher for these webhooks (ids are their positions) under `policy`, drawing delivery
+    /// uuids and jitter from `seed`.
     pub fn new(policy: Policy, webhooks: Vec<WebhookConfig>, seed: u64) -> Self {
         let endpoints = webhooks
             .into_iter()
@@ -178,18 +206,22 @@ impl Dispatcher {
         }
     }
 
+    /// The policy it follows.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// The entity store, as the last change left it.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// A webhook's status (active, warned, disabled), or `None` for an unknown id.
     pub fn webhook_status(&self, webhook: WebhookId) -> Option<WebhookStatus> {
         self.endpoints.get(webhook.0 as usize).map(|e| e.health.status())
     }
 
+    /// How many webhooks it delivers to.
     pub fn webhook_count(&self) -> usize {
         self.endpoints.len()
     }
@@ -199,6 +231,7 @@ impl Dispatcher {
         self.endpoints.iter().map(|e| e.pending as usize).sum()
     }
 
+    /// Attempts started and not yet answered or timed out, across all webhooks.
     pub fn attempts_in_flight(&self) -> usize {
         self.in_flight.len()
     }
@@ -279,6 +312,8 @@ impl Dispatcher {
         }
     }
 
+    /// The next thing the shell must do, in order; `None` when there is nothing left until the next
+    /// input or timeout.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }

@@ -8,15 +8,19 @@ use crate::trace::DisableReason;
 /// What a failed attempt did to its webhook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// A failure that changes nothing beyond the streak.
     Nothing,
     /// The streak crossed `warn_after`: send the (one) warning email for this streak.
     Warn {
+        /// When the streak began.
         failing_since: SimTime,
     },
     /// The streak crossed `disable_after`, and the warning went out in this streak at least the
     /// grace (`disable_after - warn_after`) ago.
     Disable {
+        /// When the streak began.
         failing_since: SimTime,
+        /// The streak's disable, or a `410 Gone`.
         reason: DisableReason,
     },
 }
@@ -38,10 +42,12 @@ impl Default for Health {
 }
 
 impl Health {
-    pub fn status(&self) -> WebhookStatus {
+    /// Active, warned or disabled.
+    pub(crate) fn status(&self) -> WebhookStatus {
         self.status
     }
 
+    /// When the current failing streak began (its first failed attempt), if failing.
     pub fn failing_since(&self) -> Option<SimTime> {
         self.failing_since
     }

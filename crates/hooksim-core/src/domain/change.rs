@@ -8,28 +8,43 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
+    /// Adds a client (`/client/add`).
     AddClient(Client),
+    /// Replaces a client's fields (`/client/update`).
     UpdateClient(Client),
+    /// Adds an invoice (`/invoice/add`).
     AddInvoice(Invoice),
-    SetInvoiceState { id: u64, state: InvoiceState },
+    /// Moves an invoice to another state (`/invoice/update/state`, the state in `details`).
+    SetInvoiceState {
+        /// The invoice's id.
+        id: u64,
+        /// Its new state.
+        state: InvoiceState,
+    },
 }
 
 /// The event paths hooksim knows; webhooks subscribe to them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EventPath {
+    /// `/client/add`.
     #[serde(rename = "/client/add")]
     ClientAdd,
+    /// `/client/update`.
     #[serde(rename = "/client/update")]
     ClientUpdate,
+    /// `/invoice/add`.
     #[serde(rename = "/invoice/add")]
     InvoiceAdd,
+    /// `/invoice/update/state`.
     #[serde(rename = "/invoice/update/state")]
     InvoiceUpdateState,
 }
 
 impl EventPath {
+    /// Every path, in the order above.
     pub const ALL: [EventPath; 4] = [Self::ClientAdd, Self::ClientUpdate, Self::InvoiceAdd, Self::InvoiceUpdateState];
 
+    /// The path as SnapBill writes it, e.g. `/invoice/update/state`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ClientAdd => "/client/add",
@@ -44,21 +59,31 @@ impl EventPath {
 /// it is rendered from the store when each attempt is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
+    /// The event's id, counted from 1 in the order events are recorded.
     pub id: u64,
+    /// What changed.
     pub path: EventPath,
+    /// The invoice's state for an invoice event (e.g. `paid`), empty for a client event.
     pub details: &'static str,
+    /// The client or invoice it is about.
     pub entity: EntityRef,
+    /// When it was recorded.
     pub at: SimTime,
 }
 
+/// A change that does not fit the store: nothing is recorded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChangeError {
+    /// A client with this id exists already.
     #[error("client {0} already exists")]
     ClientExists(u64),
+    /// No client has this id.
     #[error("no client {0}")]
     NoClient(u64),
+    /// An invoice with this id exists already.
     #[error("invoice {0} already exists")]
     InvoiceExists(u64),
+    /// No invoice has this id.
     #[error("no invoice {0}")]
     NoInvoice(u64),
 }

@@ -14,14 +14,17 @@ pub struct Store {
 }
 
 impl Store {
+    /// The client with this id, if any.
     pub fn client(&self, id: u64) -> Option<&Client> {
         self.clients.get(&id)
     }
 
+    /// The invoice with this id, if any.
     pub fn invoice(&self, id: u64) -> Option<&Invoice> {
         self.invoices.get(&id)
     }
 
+    /// The client or invoice an event names, if it exists.
     pub fn get(&self, entity: EntityRef) -> Option<Entity<'_>> {
         match entity.kind {
             EntityKind::Client => self.client(entity.id).map(Entity::Client),
@@ -29,7 +32,7 @@ impl Store {
         }
     }
 
-    pub fn revision(&self) -> u64 {
+    pub(crate) fn revision(&self) -> u64 {
         self.revision
     }
 
@@ -38,6 +41,8 @@ impl Store {
         &mut self.clients
     }
 
+    /// Invoices to change in place; counts as a change (the revision moves on), so bodies
+    /// re-render.
     pub fn invoices_mut(&mut self) -> &mut BTreeMap<u64, Invoice> {
         self.revision += 1;
         &mut self.invoices

@@ -21,7 +21,8 @@ impl fmt::Display for WebhookId {
 pub struct PathFilter(pub String);
 
 impl PathFilter {
-    pub fn matches(&self, path: EventPath) -> bool {
+    /// Whether `path` matches: the same path, or a `*` suffix matching its prefix (`/invoice/*`).
+    pub(crate) fn matches(&self, path: EventPath) -> bool {
         let path = path.as_str();
         match self.0.strip_suffix('*') {
             Some(prefix) => path.starts_with(prefix),
@@ -35,8 +36,10 @@ impl PathFilter {
     }
 }
 
+/// A webhook as its owner configured it: where to POST, which paths, who is warned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookConfig {
+    /// The URL each delivery is POSTed to.
     pub url: String,
     /// Empty means every path.
     #[serde(default)]
@@ -46,14 +49,17 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
+    /// Whether an event on `path` is delivered to this webhook (no filters: every path).
     pub fn wants(&self, path: EventPath) -> bool {
         self.paths.is_empty() || self.paths.iter().any(|f| f.matches(path))
     }
 }
 
+/// Where a webhook is in its health: active, warned, or disabled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookStatus {
+    /// Delivering normally (not failing, or failing short of `warn_after`).
     Active,
     /// Failing past `warn_after`; the warning email went out. Still attempted.
     Warned,

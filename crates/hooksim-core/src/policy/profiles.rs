@@ -10,18 +10,29 @@ use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+/// A published retry policy, by name (`policy.profile` in a scenario file; sources in `docs/`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum Profile {
+    /// `snapbill`: retried until a 2xx, with no attempt limit; warned after a week failing,
+    /// disabled a day later.
     Snapbill,
+    /// `svix`: 8 attempts from 5 s to 10 h apart, disabled after 5 days failing or at once on
+    /// `410 Gone`.
     Svix,
+    /// `stripe`: exponential backoff within a 3-day retry window; warned at 2 days, disabled at 3.
     Stripe,
+    /// `shopify`: 9 attempts 1 min doubling (about 4 h); warned at 1 h, disabled at 4 h of failure.
     Shopify,
+    /// `hook0`: 3 s to 10 h apart, 25 attempts within 8 days; never disabled.
     Hook0,
+    /// `standard-webhooks`: the specification's 10 attempts over about 3 days; disabled at 5 days
+    /// or on `410 Gone`.
     StandardWebhooks,
 }
 
+/// A profile name that is not one of [`Profile::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown policy profile {0:?} (known: {known})", known = Profile::names(Profile::ALL.iter().copied()))]
 pub struct UnknownProfile(pub String);
@@ -43,6 +54,7 @@ impl FromStr for Profile {
 }
 
 impl Profile {
+    /// Every profile, in the order of the table in `docs/`.
     pub const ALL: [Profile; 6] =
         [Self::Snapbill, Self::Svix, Self::Stripe, Self::Shopify, Self::Hook0, Self::StandardWebhooks];
 
@@ -76,6 +88,7 @@ impl Profile {
         }
     }
 
+    /// The profile's policy, built (every built-in profile is valid).
     pub fn policy(self) -> Policy {
         self.spec().build().expect("every built-in profile is a valid policy")
     }

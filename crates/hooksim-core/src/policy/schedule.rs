@@ -8,13 +8,27 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Backoff {
     /// `delays_ms[n-1]`; the last delay repeats for every later failure.
-    List { delays_ms: Vec<u64> },
+    /// The delays in milliseconds, at least one.
+    List {
+        /// The delays in milliseconds; the last repeats.
+        delays_ms: Vec<u64>,
+    },
     /// `initial_ms * multiplier^(n-1)`, never more than `max_ms`.
-    Exponential { initial_ms: u64, multiplier: u32, max_ms: u64 },
+    /// First delay in milliseconds, its growth factor per failure, and the cap in milliseconds.
+    Exponential {
+        /// The first delay, in milliseconds.
+        initial_ms: u64,
+        /// Each delay is the one before times this (at least 1).
+        multiplier: u32,
+        /// No delay is longer, in milliseconds.
+        max_ms: u64,
+    },
 }
 
+/// When a failed delivery is attempted again: a backoff and its jitter (`schedule` in a policy).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
+    /// The delays before jitter.
     pub backoff: Backoff,
     /// Each delay is drawn uniformly from `base ± floor(base × jitter_percent / 100)` (both ends
     /// included, never below 1 ms), from the core's RNG.

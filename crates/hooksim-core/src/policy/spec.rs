@@ -15,6 +15,8 @@ pub struct Policy {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
+    /// When a failed delivery is attempted again (`schedule`: a list of delays or an exponential
+    /// backoff).
     pub schedule: Schedule,
     /// Failing this long (first failed attempt to a failed attempt) sends one warning email.
     /// `None`: never warn.
@@ -51,27 +53,48 @@ pub const SLOW_DOWN_STATUSES: [u16; 2] = [429, 503];
 /// `410 Gone`: the receiver says the endpoint is gone for good.
 pub const GONE_STATUS: u16 = 410;
 
+/// A policy that cannot be built; each names the field as written in a scenario's `[policy]`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
+    /// The field must be greater than zero.
     #[error("{field}: must be greater than zero")]
-    Zero { field: &'static str },
+    Zero {
+        /// The field, e.g. `attempt_timeout_ms`.
+        field: &'static str,
+    },
+    /// `schedule.backoff.delays_ms` is empty.
     #[error("schedule.backoff.delays_ms: must list at least one delay")]
     EmptySchedule,
+    /// A delay of `schedule.backoff.delays_ms` is zero.
     #[error("schedule.backoff.delays_ms[{index}]: must be greater than zero")]
-    ZeroDelay { index: usize },
+    ZeroDelay {
+        /// Its position in the list, from 0.
+        index: usize,
+    },
+    /// `schedule.backoff.multiplier` is below 1.
     #[error("schedule.backoff.multiplier: must be at least 1")]
     Multiplier,
+    /// `schedule.backoff.max_ms` is below `initial_ms`.
     #[error("schedule.backoff.max_ms: must not be less than initial_ms")]
     CapBelowInitial,
+    /// `schedule.jitter_percent` is above 100.
     #[error("schedule.jitter_percent: must be at most 100, got {0}")]
     Jitter(u8),
+    /// `disable_after_ms` is not later than `warn_after_ms`.
     #[error("disable_after_ms: must be later than warn_after_ms ({disable_ms} <= {warn_ms})")]
-    DisableNotAfterWarn { warn_ms: u64, disable_ms: u64 },
+    DisableNotAfterWarn {
+        /// `warn_after_ms` as given.
+        warn_ms: u64,
+        /// `disable_after_ms` as given.
+        disable_ms: u64,
+    },
+    /// `disable_after_ms` is set without `warn_after_ms`: a webhook is never disabled unwarned.
     #[error("disable_after_ms: a webhook must be warned before it is disabled; set warn_after_ms")]
     DisableWithoutWarn,
 }
 
 impl PolicySpec {
+    /// Checks every field and returns the policy, or the first field that is wrong.
     pub fn build(self) -> Result<Policy, PolicyError> {
         self.check_schedule()?;
         positive("attempt_timeout_ms", self.attempt_timeout_ms)?;
@@ -132,18 +155,22 @@ fn positive(field: &'static str, value: u64) -> Result<(), PolicyError> {
 }
 
 impl Policy {
+    /// The spec it was built from.
     pub fn spec(&self) -> &PolicySpec {
         &self.spec
     }
 
+    /// When failed deliveries are retried.
     pub fn schedule(&self) -> &Schedule {
         &self.spec.schedule
     }
 
+    /// Failing this long (ms) sends one warning email; `None`: never warn.
     pub fn warn_after_ms(&self) -> Option<u64> {
         self.spec.warn_after_ms
     }
 
+    /// Failing this long (ms) disables the webhook; `None`: never disable.
     pub fn disable_after_ms(&self) -> Option<u64> {
         self.spec.disable_after_ms
     }
@@ -154,22 +181,28 @@ impl Policy {
         Some(self.spec.disable_after_ms?.saturating_sub(self.spec.warn_after_ms?))
     }
 
+    /// How long an attempt may wait for its answer, in milliseconds; then it is a timeout.
     pub fn attempt_timeout_ms(&self) -> u64 {
         self.spec.attempt_timeout_ms
     }
 
+    /// A delivery is abandoned after this many attempts; `None`: no limit.
     pub fn attempts_max(&self) -> Option<u32> {
         self.spec.attempts_max
     }
 
+    /// A delivery is abandoned when this long (ms) has passed since its first attempt; `None`: no
+    /// limit.
     pub fn retry_window_ms(&self) -> Option<u64> {
         self.spec.retry_window_ms
     }
 
+    /// Attempts in flight per webhook at most; due attempts wait their turn.
     pub fn in_flight_per_webhook_max(&self) -> u32 {
         self.spec.in_flight_per_webhook_max
     }
 
+    /// Deliveries waiting per webhook at most; a new event past it is refused (`queue_full`).
     pub fn pending_per_webhook_max(&self) -> u32 {
         self.spec.pending_per_webhook_max
     }

@@ -29,6 +29,7 @@ pub struct Facts {
     pub redelivery_window_ms: u64,
     /// The largest body the provider sends, when published.
     pub body_bytes_max: Option<u64>,
+    /// When the body is rendered: at each attempt, or once when the event happens.
     pub rendered: Rendered,
     /// Where the id to deduplicate on is (the header or body field).
     pub dedup_on: &'static str,

@@ -32,10 +32,15 @@ use uuid::Uuid;
 pub enum Provider {
     /// SnapBill's envelope `{"uuid", "body": {...}}`: the reference behaviour.
     Snapbill,
+    /// Stripe's `event` object, `Stripe-Signature` (`docs/providers.md`).
     Stripe,
+    /// GitHub's payload with `X-GitHub-Delivery` and `X-Hub-Signature-256`.
     Github,
+    /// Shopify's payload with `X-Shopify-Webhook-Id` and `X-Shopify-Hmac-Sha256`.
     Shopify,
+    /// Slack's Events API envelope with `X-Slack-Signature` and its retry headers.
     Slack,
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
     StandardWebhooks,
 }
 
@@ -54,9 +59,13 @@ const TABLE: [(Provider, &str); 6] = [
 /// happened (unix seconds; the bodies that carry an event time carry this one).
 #[derive(Clone, Copy, Debug)]
 pub struct Occurrence<'a> {
+    /// The delivery's uuid, from which the provider's dedup id is derived.
     pub uuid: Uuid,
+    /// The event delivered.
     pub event: &'a Event,
+    /// The store to render the entity from, as it is at send time.
     pub store: &'a Store,
+    /// When the event happened, in unix seconds.
     pub event_s: i64,
 }
 
@@ -66,11 +75,14 @@ pub struct Occurrence<'a> {
 pub struct Message {
     /// The id a receiver deduplicates on ([`Facts::dedup_on`]), kept by every retry.
     pub id: String,
+    /// The exact bytes to send (JSON).
     pub body: String,
+    /// The provider's headers, lower-case names, without the signature.
     pub headers: Vec<(&'static str, String)>,
 }
 
 impl Provider {
+    /// The name used in files and flags, e.g. `standard-webhooks`.
     pub fn name(self) -> &'static str {
         TABLE.iter().find(|(p, _)| *p == self).map_or("snapbill", |(_, n)| n)
     }
@@ -85,6 +97,8 @@ impl Provider {
         TABLE.iter().map(|(p, _)| *p)
     }
 
+    /// What this provider promises: timeout, retries, redelivery window, size cap, dedup id,
+    /// scheme.
     pub fn facts(self) -> &'static Facts {
         match self {
             Self::Snapbill => &snapbill::FACTS,
@@ -162,6 +176,7 @@ impl fmt::Display for Provider {
     }
 }
 
+/// A provider name that is not one hooksim knows.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown provider {0:?} (known: snapbill, stripe, github, shopify, slack, standard-webhooks)")]
 pub struct UnknownProvider(String);

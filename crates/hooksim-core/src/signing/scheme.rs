@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A webhook signature scheme: which headers carry what, over which bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scheme {
     /// `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>` (also Svix's).
@@ -18,8 +19,10 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// Every scheme, in the order of `docs/`.
     pub const ALL: [Scheme; 5] = [Self::StandardWebhooks, Self::Stripe, Self::Github, Self::Shopify, Self::Slack];
 
+    /// The name used in files and flags, e.g. `standard-webhooks`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::StandardWebhooks => "standard-webhooks",
@@ -49,6 +52,7 @@ impl fmt::Display for Scheme {
     }
 }
 
+/// A scheme name that is not one hooksim knows.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown signature scheme {0:?} (known: standard-webhooks, stripe, github, shopify, slack)")]
 pub struct UnknownScheme(String);

@@ -33,16 +33,22 @@ pub(super) enum Algorithm {
     Ed25519,
 }
 
+/// A secret that cannot be read as its scheme writes it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
+    /// The secret is empty.
     #[error("the secret is empty")]
     Empty,
+    /// Only a prefix such as `whsec_`, with no key after it.
     #[error("the secret is a bare `{0}` prefix with no key after it")]
     BarePrefix(&'static str),
+    /// The key after the prefix is not base64 (the decoder's words after it).
     #[error("the secret after `{0}` is not base64: {1}")]
     BadBase64(&'static str, String),
+    /// The key does not decode to an Ed25519 key.
     #[error("the `{0}` key is not an Ed25519 key: {1}")]
     BadKey(&'static str, String),
+    /// A `whpk_` public key given where a signer needs the secret key.
     #[error("a `whpk_` public key verifies but cannot sign: give the `whsk_` secret key")]
     PublicKeyCannotSign,
 }

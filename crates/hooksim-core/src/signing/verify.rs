@@ -13,28 +13,81 @@ const ECHO_CHARS_MAX: usize = 40;
 /// Why a request's signature was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
+    /// The scheme's signature header (named) is absent.
     #[error("missing header `{0}`")]
     MissingHeader(&'static str),
+    /// The header's value is not visible ASCII.
     #[error("header `{0}` is not text")]
     HeaderNotText(&'static str),
+    /// The signature header has no `t=` part (Stripe).
     #[error("header `{0}` carries no timestamp (`t=`)")]
     MissingTimestamp(&'static str),
+    /// The timestamp is not a whole number of unix seconds.
     #[error("timestamp {0:?} is not unix seconds")]
     TimestampUnparsable(String),
+    /// The timestamp is more than the tolerance before `now`: a replay, or a sender's clock far
+    /// behind.
     #[error("timestamp {timestamp_s} is {} s older than now ({now_s}), past the {tolerance_s} s tolerated", now_s.saturating_sub(*timestamp_s))]
-    TimestampTooOld { timestamp_s: i64, now_s: i64, tolerance_s: i64 },
+    TimestampTooOld {
+        /// The signed timestamp, unix seconds.
+        timestamp_s: i64,
+        /// The verifier's now, unix seconds.
+        now_s: i64,
+        /// How far either way is accepted, in seconds.
+        tolerance_s: i64,
+    },
+    /// The timestamp is more than the tolerance after `now`.
     #[error("timestamp {timestamp_s} is {} s ahead of now ({now_s}), past the {tolerance_s} s tolerated", timestamp_s.saturating_sub(*now_s))]
-    TimestampInFuture { timestamp_s: i64, now_s: i64, tolerance_s: i64 },
+    TimestampInFuture {
+        /// The signed timestamp, unix seconds.
+        timestamp_s: i64,
+        /// The verifier's now, unix seconds.
+        now_s: i64,
+        /// How far either way is accepted, in seconds.
+        tolerance_s: i64,
+    },
+    /// No signature of the scheme's version (e.g. `v1`) in the header.
     #[error("no `{expected}` signature in `{header}` (versions found: {found:?})")]
-    BadVersion { header: &'static str, expected: String, found: Vec<String> },
+    BadVersion {
+        /// The header read.
+        header: &'static str,
+        /// The version labels the scheme signs with, e.g. `v1`.
+        expected: String,
+        /// The labels that were there instead.
+        found: Vec<String>,
+    },
+    /// The signature is not valid base64 or hex, as the scheme requires.
     #[error("signature {signature:?} in `{header}` is not {encoding}")]
-    BadEncoding { header: &'static str, encoding: &'static str, signature: String },
+    BadEncoding {
+        /// The header read.
+        header: &'static str,
+        /// `base64` or `hex`.
+        encoding: &'static str,
+        /// The start of the signature as it came (cut short).
+        signature: String,
+    },
+    /// The signature decodes to the wrong number of bytes.
     #[error("signature in `{header}` is {bytes} bytes long, not {expected_bytes} (truncated?)")]
-    BadLength { header: &'static str, bytes: usize, expected_bytes: usize },
+    BadLength {
+        /// The header read.
+        header: &'static str,
+        /// How many bytes it decodes to.
+        bytes: usize,
+        /// How many the scheme's signature has.
+        expected_bytes: usize,
+    },
     #[error(
         "none of the {signatures} signature(s) in `{header}` matches the body under any of the {secrets} secret(s)"
     )]
-    NoMatch { header: &'static str, signatures: usize, secrets: usize },
+    /// Well-formed signatures, none of which matches the body under any secret.
+    NoMatch {
+        /// The header read.
+        header: &'static str,
+        /// Well-formed signatures tried.
+        signatures: usize,
+        /// Secrets tried against each.
+        secrets: usize,
+    },
 }
 
 impl VerifyError {
@@ -82,6 +135,7 @@ impl Signer {
         Ok(Self { scheme, secrets })
     }
 
+    /// The scheme it signs for.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }
@@ -121,6 +175,7 @@ impl Verifier {
         self
     }
 
+    /// The scheme it verifies.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }

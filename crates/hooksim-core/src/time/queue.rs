@@ -107,10 +107,12 @@ impl<T> TimeQueue<T> {
         self.pop()
     }
 
+    /// How many items are queued.
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
+    /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

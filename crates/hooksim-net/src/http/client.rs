@@ -11,6 +11,7 @@ pub enum Answer {
     /// A status line arrived and the whole body was read within the deadline (kept up to the
     /// cap).
     Status {
+        /// The HTTP status.
         code: u16,
         /// The start of the body, at most [`Limits::response_bytes_max`] bytes.
         body: Bytes,
@@ -21,17 +22,22 @@ pub enum Answer {
     Timeout,
     /// A status line came, and the body did not end within the deadline: no whole answer
     /// either, but the receiver is answering.
-    Unfinished { code: u16 },
+    Unfinished {
+        /// The HTTP status that came before the body stalled.
+        code: u16,
+    },
     /// The connection could not be made, or broke before a whole answer came back, or what came
     /// back was not HTTP: how, and in words.
     Broken(super::wire::WireFailure, String),
 }
 
 impl Answer {
+    /// A whole answer with a 2xx status.
     pub fn is_2xx(&self) -> bool {
         matches!(self, Answer::Status { code, .. } if (200..300).contains(code))
     }
 
+    /// A whole answer with a 5xx status.
     pub fn is_5xx(&self) -> bool {
         matches!(self, Answer::Status { code, .. } if *code >= 500)
     }
@@ -63,6 +69,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client bounded by `limits`, trusting the built-in certificate roots.
     pub fn new(limits: Limits) -> Result<Client, reqwest::Error> {
         Client::trusting(limits, None)
     }
@@ -78,6 +85,7 @@ impl Client {
         Ok(Client { http, limits })
     }
 
+    /// The deadline and byte cap every request runs under.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

@@ -7,9 +7,13 @@ use std::error::Error as _;
 /// sentence (never read back from it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WireFailure {
+    /// No whole answer within the deadline.
     Timeout,
+    /// The TLS handshake failed (an untrusted certificate, a wrong name, no TLS on the port).
     Tls,
+    /// Nothing accepted the connection (nothing listens, or a firewall refused it).
     Refused,
+    /// The connection broke before a whole answer came back.
     Reset,
     /// Bytes came back that are not an HTTP answer (no status line a sender can read).
     NotHttp,
@@ -18,6 +22,7 @@ pub enum WireFailure {
     /// A status line came, and the body did not end by the deadline: a timeout, but the
     /// receiver is answering.
     Unfinished,
+    /// Anything else the HTTP client reported.
     Other,
 }
 

@@ -27,42 +27,111 @@ pub struct Bindings {
 /// A binding that cannot be made: bad input (`hooksim run` exits 2 and runs nothing).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BindError {
+    /// A flag's value cannot be read.
     #[error("{flag} {value:?}: {why}")]
-    BadFlag { flag: &'static str, value: String, why: String },
+    BadFlag {
+        /// The flag, e.g. `--receiver`.
+        flag: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A flag names the same receiver twice.
     #[error("{flag} {name}: given twice")]
-    Twice { flag: &'static str, name: String },
+    Twice {
+        /// The flag, e.g. `--receiver`.
+        flag: &'static str,
+        /// The receiver named twice.
+        name: String,
+    },
+    /// `--effects NAME=URL` for a receiver with no `--receiver NAME=URL`.
     #[error("--effects {name}: there is no --receiver {name}=URL to read the effects of")]
-    EffectsWithoutReceiver { name: String },
+    EffectsWithoutReceiver {
+        /// The receiver named.
+        name: String,
+    },
+    /// `--receiver` names a receiver the scenario does not have.
     #[error("--receiver {name}: the scenario has no receiver {name:?} (it has: {known})")]
-    Unknown { name: String, known: String },
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The scenario's receivers, comma-separated.
+        known: String,
+    },
+    /// A receiver that gets deliveries has no `--receiver`: a live run has no simulated receivers.
     #[error(
         "receiver {name:?} gets deliveries but is not bound: add --receiver {name}=URL (a real-network \
          run has no simulated receivers)"
     )]
-    Unbound { name: String },
+    Unbound {
+        /// The receiver's name.
+        name: String,
+    },
+    /// A bound receiver has scripted replies (`behaviour`), which a real endpoint cannot follow.
     #[error(
         "receiver {name:?} scripts its replies (`behaviour = \"{behaviour}\"`), which a real endpoint \
          cannot follow: it answers for itself. Remove the behaviour, or run the file on a simulated engine"
     )]
-    Scripted { name: String, behaviour: String },
+    Scripted {
+        /// The receiver's name.
+        name: String,
+        /// Its `behaviour` as written.
+        behaviour: String,
+    },
+    /// A bound receiver has the file's `secret`/`tolerance`: a real endpoint verifies with its own.
     #[error(
         "receiver {name:?} verifies signatures with the file's {fields} ([receivers.{name}]), but it is \
          bound to a real endpoint, which verifies with its own key and clock and cannot be given the \
          file's. Remove {fields} from [receivers.{name}] and give the endpoint the sender's key (the \
          [signing] table signs every attempt with it), or run the file on a simulated engine"
     )]
-    Verifies { name: String, fields: String },
+    Verifies {
+        /// The receiver's name.
+        name: String,
+        /// The fields to remove, e.g. `secret`.
+        fields: String,
+    },
+    /// A timeline step crashes, restarts or rescripts a bound receiver, which hooksim cannot do to
+    /// a real process.
     #[error(
         "the timeline at {at} {what} receiver {name:?}, which is bound to a real endpoint: hooksim \
          cannot {verb} a real process. Remove that step, or run the file on a simulated engine"
     )]
-    Fault { name: String, at: String, what: &'static str, verb: &'static str },
+    Fault {
+        /// The receiver's name.
+        name: String,
+        /// When the step is, as written.
+        at: String,
+        /// What the step does, e.g. `crashes`.
+        what: &'static str,
+        /// The same as a verb, e.g. `crash`.
+        verb: &'static str,
+    },
+    /// Nothing answers at the bound URL (checked before the run).
     #[error("receiver {name:?}: nothing answers at {url}: {why}")]
-    Unreachable { name: String, url: String, why: String },
+    Unreachable {
+        /// The receiver's name.
+        name: String,
+        /// Its URL.
+        url: String,
+        /// What the connection did.
+        why: String,
+    },
+    /// The receiver's effects list cannot be read: not there, not JSON, or too slow.
     #[error("the effects of receiver {name:?} cannot be read: {why}")]
-    EffectsUnreadable { name: String, why: String },
+    EffectsUnreadable {
+        /// The receiver's name.
+        name: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// `--ca-cert` is not a PEM certificate.
     #[error("--ca-cert: not a PEM certificate the HTTP client can trust: {why}")]
-    CaCert { why: String },
+    CaCert {
+        /// What the TLS library said.
+        why: String,
+    },
 }
 
 impl Bindings {
@@ -94,10 +163,12 @@ impl Bindings {
         if errors.is_empty() { Ok(Bindings { by_name }) } else { Err(errors) }
     }
 
+    /// Whether no receiver is bound.
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
 
+    /// The binding of a receiver, by the scenario's name for it.
     pub fn get(&self, receiver: &str) -> Option<&Binding> {
         self.by_name.get(receiver)
     }

@@ -19,7 +19,10 @@ pub enum Pace {
     /// Quiet time is skipped; wall speed while a request is in flight.
     Jumping,
     /// Always running, `scale` times faster than the wall clock (1: real time).
-    RealTime { scale: u32 },
+    RealTime {
+        /// Virtual milliseconds per wall millisecond (`--time-scale`), at least 1.
+        scale: u32,
+    },
 }
 
 #[derive(Debug)]

@@ -16,14 +16,18 @@ pub enum EarlierEffects {
 
 use super::{Pace, Settle};
 
+/// How a live run behaves besides its bindings; [`LiveOptions::default`] is `hooksim run
+/// --receiver`'s.
 #[derive(Clone, Debug)]
 pub struct LiveOptions {
     /// How virtual time relates to the wall clock (`hooksim dispatch` plays in real time).
     pub pace: Pace,
+    /// How the effects lists are read after answers and at the end (quiet window, bounds).
     pub settle: Settle,
     /// PEM certificates of private certificate authorities to trust (`--ca-cert`), besides the
     /// built-in roots.
     pub ca_cert_pem: Option<Vec<u8>>,
+    /// Whether entries already on an effects list when the run starts count as this run's acts.
     pub earlier_effects: EarlierEffects,
     /// Added to every event id (`body.id`) on the wire, not in the trace: the worlds number
     /// their events from 1, and a receiver that remembers event ids must not meet the same id
@@ -61,8 +65,11 @@ pub const WIRE_NOTES_MAX: usize = 1_000;
 /// `reset`, a status) cannot say: a TLS error, a redirect's target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WireNote {
+    /// The attempt's id, as in its `attempt_started` entry.
     pub attempt: u64,
+    /// The delivery's uuid.
     pub delivery: uuid::Uuid,
+    /// What happened, in words (e.g. the TLS error, a redirect's `Location`).
     pub what: String,
     /// What kind of failure `what` tells (the advice follows it).
     pub failure: crate::http::wire::WireFailure,
@@ -74,9 +81,13 @@ pub struct WireNote {
 /// tell a fulfilment from other work.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActNote {
+    /// The delivery the entry names (by its uuid).
     pub delivery: uuid::Uuid,
+    /// The event that delivery carries.
     pub event: u64,
+    /// The entry's `kind` (the effects contract), when it gave one.
     pub kind: Option<crate::effects::ActKind>,
+    /// The entry's own words (`action`), when it gave any.
     pub said: Option<String>,
 }
 
@@ -84,6 +95,8 @@ pub struct ActNote {
 /// not kept).
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
+    /// Wire notes, in the order the attempts ended.
     pub notes: Vec<WireNote>,
+    /// Effects entries, in the order they were read.
     pub acts: Vec<ActNote>,
 }

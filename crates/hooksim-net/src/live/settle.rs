@@ -17,9 +17,14 @@ use std::time::{Duration, Instant};
 /// pass; an act later than that is told apart by [`Settle::until_changed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settle {
+    /// Pause between reads at the end, in milliseconds.
     pub interval_ms: u64,
+    /// How long a list must stay unchanged to count as settled, in milliseconds.
     pub quiet_ms: u64,
+    /// The longest wait at the end, in milliseconds; then the last read counts.
     pub max_ms: u64,
+    /// The deadline of each read, in milliseconds; past it the list is unreadable and the run stops
+    /// (exit 2).
     pub read_timeout_ms: u64,
 }
 

@@ -30,8 +30,12 @@ pub struct ProcessConfig {
     /// The directory the process may keep across restarts. `None`: a fresh one under the system's
     /// temporary directory, removed when the dispatcher is dropped.
     pub state_dir: Option<PathBuf>,
+    /// How long the harness waits for each reply line, in wall milliseconds; past it the process is
+    /// given up on.
     pub reply_timeout_ms: u64,
+    /// The longest line the process may write, in bytes; a longer one is a protocol error.
     pub line_bytes_max: usize,
+    /// Outputs the process may answer one input with; more is a protocol error.
     pub outputs_per_input_max: usize,
     /// Inputs one run may send (see [`INPUTS_PER_RUN_MAX`]), all incarnations together.
     pub inputs_max: u64,
@@ -40,6 +44,8 @@ pub struct ProcessConfig {
 }
 
 impl ProcessConfig {
+    /// A dispatcher process running `command`, in a fresh state directory, with the protocol's
+    /// default limits.
     pub fn new(command: Vec<String>) -> Self {
         ProcessConfig {
             command,
@@ -76,7 +82,9 @@ pub enum ProcessError {
 /// Which way a transcript line went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
+    /// A line the harness wrote to the process.
     ToDispatcher,
+    /// A line the process wrote to the harness.
     FromDispatcher,
 }
 
@@ -181,6 +189,7 @@ impl ProcessDispatcher {
         self.failed.as_ref()
     }
 
+    /// The directory the process keeps its state in across restarts.
     pub fn state_dir(&self) -> &std::path::Path {
         &self.state_dir
     }

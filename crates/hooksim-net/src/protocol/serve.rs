@@ -18,10 +18,18 @@ use std::path::Path;
 /// The journal's file name inside the state directory.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 
+/// Why `hooksim dispatcher --stdio` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// An input line that is not a valid protocol message.
     #[error("input line {line}: {message}")]
-    Input { line: u64, message: String },
+    Input {
+        /// Its number, from 1.
+        line: u64,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// Reading stdin, writing stdout, or the journal in the state directory failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

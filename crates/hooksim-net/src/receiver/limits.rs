@@ -25,13 +25,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// What `hooksim receiver` spends at most; see the module for what happens at each limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServeLimits {
+    /// Connections served at once; more wait in the kernel's accept queue.
     pub connections_max: usize,
+    /// Time to send a whole request head, in milliseconds; then the connection is closed.
     pub header_read_timeout_ms: u64,
+    /// The longest request head, in bytes; a longer one is answered 431.
     pub header_bytes_max: usize,
+    /// Time to send a whole body, in milliseconds; then 408.
     pub body_read_timeout_ms: u64,
+    /// The longest body, in bytes; a longer one is answered 413.
     pub body_bytes_max: usize,
+    /// Bytes of bodies held at once across connections; past it 503 with `Retry-After: 1`.
     pub bodies_bytes_total_max: usize,
 }
 

@@ -26,12 +26,19 @@ const PAGE_JS: &str = include_str!("page.js");
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::EnumIter)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mark {
+    /// Acted on (`receiver_acted`).
     Acted,
+    /// Skipped: a uuid it already acted on.
     DuplicateUuid,
+    /// Skipped: an older event about an invoice it already acted on in another state.
     StaleState,
+    /// Skipped or refused: a path it does not handle.
     UnhandledPath,
+    /// Refused: a signature it could not accept (400/401).
     RejectedSignature,
+    /// Refused: a body it could not read as an envelope.
     UnreadableBody,
+    /// Refused: its effects list is full.
     EffectsFull,
 }
 
@@ -63,10 +70,15 @@ pub struct Received {
     pub number: u64,
     /// `acted`, `skipped` or `refused`.
     pub verdict: &'static str,
+    /// How the page groups it (its reason's kind, never its words).
     pub mark: Mark,
+    /// Why it was skipped or refused, in words; empty when acted on.
     pub why: String,
+    /// The HTTP status it answered.
     pub status: u16,
+    /// The delivery's uuid, when the body named one.
     pub uuid: Option<String>,
+    /// The event id, when the body named one.
     pub event: Option<u64>,
     /// The envelope pretty-printed when it is JSON, else the bytes as text; empty when the body
     /// was never read (a rejected signature).
@@ -84,7 +96,8 @@ pub struct DeliveryLog {
 pub type SharedLog = Arc<Mutex<DeliveryLog>>;
 
 impl DeliveryLog {
-    pub fn shared() -> SharedLog {
+    /// A new, empty log to share between the router and the page.
+    pub(crate) fn shared() -> SharedLog {
         Arc::new(Mutex::new(DeliveryLog::default()))
     }
 

@@ -14,14 +14,20 @@ use std::sync::{Arc, Mutex};
 /// Told of every handled delivery; the simulation stamps it with virtual time into the trace.
 pub type OnHandled = Arc<dyn Fn(&Handled) + Send + Sync>;
 
+/// What a served reference receiver holds: who it is, its durable book, and who is told of each
+/// delivery.
 pub struct ReceiverState {
+    /// The receiver's name (the scenario's, or `--name`).
     pub name: String,
+    /// Which reference logic it runs.
     pub kind: ReceiverKind,
     /// Durable: shared with whoever owns the receiver's records (it outlives a crashed host).
     pub book: Arc<Mutex<Book>>,
+    /// Told of every handled delivery, if set (the simulated engines trace it).
     pub on_handled: Option<OnHandled>,
 }
 
+/// The receiver's axum router: `POST /webhook` takes deliveries, `GET /effects` lists its acts.
 pub fn router(state: Arc<ReceiverState>) -> Router {
     Router::new()
         .route("/webhook", post(webhook))

@@ -7,6 +7,8 @@ use hooksim_core::policy::Policy;
 use hooksim_core::time::SimTime;
 use std::collections::BTreeSet;
 
+/// What the properties need to know that a trace does not say: the policy, the run's end, routing,
+/// which receivers deduplicate, the changes, the timeline's enables.
 #[derive(Clone, Debug)]
 pub struct PropertyContext {
     /// Thresholds (warn, disable), limits (pending, in flight, attempt timeout, give-up rules).

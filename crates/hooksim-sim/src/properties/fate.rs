@@ -12,7 +12,9 @@ use uuid::Uuid;
 /// How a delivery stands at the end of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fate {
+    /// A 2xx ended it.
     Delivered,
+    /// A policy limit ended it (`delivery_abandoned`, with its reason).
     Abandoned(AbandonReason),
     /// Its webhook is disabled: it waits for a re-enable.
     Parked,
@@ -25,6 +27,7 @@ pub enum Fate {
     Replaced,
 }
 
+/// Why a delivery may still be unfinished at the end without being lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pending {
     /// An attempt is in flight and its timeout falls after the end.

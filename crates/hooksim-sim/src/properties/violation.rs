@@ -16,6 +16,7 @@ pub enum Property {
     /// A delivery that ended (delivered, or abandoned by the policy) is never attempted again,
     /// nor counted delivered twice: at most once after success.
     NoAttemptAfterEnd,
+    /// No attempt starts while its webhook is disabled.
     NoAttemptWhileDisabled,
     /// A disable needs a warning in the same streak, at least `disable_after - warn_after` before.
     WarnBeforeDisable,
@@ -34,49 +35,81 @@ pub enum Property {
 /// kind of failure, never a uuid or a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Breach {
+    /// An event a webhook subscribes to was neither queued nor refused for it.
     EventNotRouted,
+    /// An event was queued (or refused) twice for one webhook.
     EventRoutedTwice,
+    /// An event was queued for a webhook whose paths do not take it.
     RoutedAgainstFilter,
+    /// An event was queued for a disabled webhook.
     QueuedWhileDisabled,
+    /// More deliveries waiting for one webhook than `pending_per_webhook_max`.
     QueuedPastLimit,
     /// More attempts of one webhook in flight than `in_flight_per_webhook_max`.
     InFlightPastLimit,
+    /// An event was refused as `webhook_disabled` while the webhook was enabled.
     RefusedWhileEnabled,
+    /// An event was refused as `queue_full` below `pending_per_webhook_max`.
     RefusedBelowLimit,
+    /// A delivery unfinished at the end with nothing to move it (no retry due, nothing in flight,
+    /// the webhook enabled, a free slot, the dispatcher up).
     DeliveryLost,
     /// Parked by a disable, its webhook enabled again, and never moved after: lost to the enable.
     ParkedNeverResumed,
+    /// An attempt that never finished, though its timeout fell before the end.
     AttemptNeverFinished,
     /// A delivery's retry went out under a new uuid: the uuid it replaced, and the new one.
     UuidChanged,
+    /// An attempt of a delivery that had already been abandoned.
     AttemptAfterEnd,
+    /// A delivery attempted or counted delivered again after it was delivered.
     DeliveredTwice,
+    /// A delivery counted delivered without a 2xx answer.
     DeliveredWithout2xx,
+    /// A delivery abandoned under a policy that has no such limit.
     AbandonedWithoutLimit,
+    /// A delivery abandoned before its policy's limit (`attempts_max`, `retry_window_ms`).
     AbandonedEarly,
+    /// A deduplicating receiver acted twice on one delivery uuid.
     DedupActedTwice,
+    /// One uuid queued for two deliveries.
     UuidReused,
+    /// An attempt of a uuid no `delivery_queued` named.
     AttemptOfUnknownDelivery,
+    /// An attempt whose event or webhook differs from its delivery's.
     AttemptIdentityMismatch,
+    /// A body whose `uuid` is not its delivery's.
     BodyUuidMismatch,
+    /// An attempt started while its webhook was disabled.
     AttemptWhileDisabled,
+    /// A disable with no warning in the same failing streak.
     DisableWithoutWarning,
+    /// A disable sooner than the grace (`disable_after - warn_after`) after its warning.
     DisableBeforeGrace,
+    /// A disable before the streak had failed `disable_after` long.
     DisableBeforeThreshold,
+    /// A warning before the streak had failed `warn_after` long.
     WarnBeforeThreshold,
+    /// Two warnings in one failing streak.
     WarnedTwiceInStreak,
     /// An attempt after a failure `warn_after` into the streak, with no warning sent.
     NotWarnedPastThreshold,
     /// An attempt after a failure that met the disable rule (or a `410` under a profile that
     /// disables on it), with the webhook not disabled.
     NotDisabledPastThreshold,
+    /// A body that is not the envelope (not JSON, or missing its fields).
     BodyUnreadable,
+    /// A body about another event than its attempt's.
     BodyWrongEvent,
+    /// A body that is not the store as it was when the attempt started (an older render).
     BodyStale,
+    /// The trace's events contradict the scenario's changes (the body check then works from the
+    /// trace alone).
     TraceDisagreesWithHistory,
 }
 
 impl Breach {
+    /// The promise this breach breaks.
     pub fn property(self) -> Property {
         use Breach::*;
         match self {
@@ -109,6 +142,8 @@ impl Breach {
         }
     }
 
+    /// The stable name of this kind of breach, e.g. `delivery-lost` (explore groups failures by
+    /// it).
     pub fn signature(self) -> &'static str {
         use Breach::*;
         match self {
@@ -150,8 +185,10 @@ impl Breach {
     }
 }
 
+/// One breach of a property: what, when, which trace entries show it, in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
+    /// Which kind of breach.
     pub breach: Breach,
     /// When it became visible (the time of the last entry that shows it, or the run's end).
     pub at: SimTime,
@@ -166,10 +203,12 @@ impl Violation {
         Violation { breach, at, entries, detail: detail.into() }
     }
 
+    /// The promise it breaks.
     pub fn property(&self) -> Property {
         self.breach.property()
     }
 
+    /// The stable name of its kind, e.g. `delivery-lost`.
     pub fn signature(&self) -> &'static str {
         self.breach.signature()
     }

@@ -4,14 +4,41 @@
 
 use hooksim_core::time::SimTime;
 
+/// Why a dispatcher process was given up on: the run stops with the trace so far.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
+    /// The command could not be started.
     #[error("could not start the dispatcher `{command}`: {reason}")]
-    Spawn { command: String, reason: String },
+    Spawn {
+        /// The command line.
+        command: String,
+        /// What the OS said.
+        reason: String,
+    },
+    /// A line the process wrote was wrong.
     #[error("dispatcher line {line}: {problem}\n    {text}")]
-    Line { line: u64, text: String, problem: Problem },
+    Line {
+        /// Its number among the process's lines, from 1.
+        line: u64,
+        /// The line (cut short if long).
+        text: String,
+        /// What was wrong with it.
+        problem: Problem,
+    },
+    /// The process exited, closed its stdout or said nothing for the reply timeout while it owed a
+    /// line.
     #[error("the dispatcher {how} while it owed an answer to `{input}` (after its line {line}){}", stderr_note(.stderr))]
-    Gone { how: String, input: String, line: u64, stderr: String },
+    Gone {
+        /// What happened, in words (`said nothing`, `exited`).
+        how: String,
+        /// The input it owed an answer to.
+        input: String,
+        /// Its last line's number.
+        line: u64,
+        /// The end of its stderr.
+        stderr: String,
+    },
+    /// The process failed before; this is that failure again.
     #[error("the dispatcher failed earlier and is not used again: {0}")]
     Broken(String),
     /// The run sent the process as many inputs as it may ([`super::INPUTS_PER_RUN_MAX`]): a
@@ -20,36 +47,80 @@ pub enum ProtocolError {
         "the run sent the dispatcher process its budget of {max} inputs (INPUTS_PER_RUN_MAX, or \
          --inputs-per-run-max) and stops before `{input}`"
     )]
-    InputsSpent { max: u64, input: String },
+    InputsSpent {
+        /// The budget of inputs.
+        max: u64,
+        /// The input not sent.
+        input: String,
+    },
 }
 
 /// What was wrong with one line the process wrote.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
+    /// Not a JSON object of the protocol (the parser's words).
     #[error("not a protocol message: {0}")]
     Malformed(String),
+    /// A `type` the protocol does not have.
     #[error("unknown message type {0:?}")]
     UnknownType(String),
+    /// A line longer than the line limit.
     #[error("longer than the {limit}-byte line limit")]
-    TooLong { limit: usize },
+    TooLong {
+        /// `LINE_BYTES_MAX`, in bytes.
+        limit: usize,
+    },
+    /// Bytes that are not UTF-8.
     #[error("not UTF-8")]
     NotUtf8,
+    /// A line when no input was waiting for an answer.
     #[error("written when no input was waiting for an answer")]
     Unsolicited,
+    /// A line of another `type` than the one owed.
     #[error("a `{got}` line where {expected} was expected")]
-    Unexpected { got: String, expected: &'static str },
+    Unexpected {
+        /// The `type` written.
+        got: String,
+        /// What the harness was waiting for, in words.
+        expected: &'static str,
+    },
+    /// A `hello` of another protocol version.
     #[error("speaks protocol version {got}; the harness speaks {want}")]
-    Version { got: u32, want: u32 },
+    Version {
+        /// The version the process speaks.
+        got: u32,
+        /// The harness's.
+        want: u32,
+    },
+    /// An attempt id the process had used before.
     #[error("attempt id {0} was used before")]
     AttemptReused(u64),
+    /// A `send` whose `body` is not JSON (the parser's words).
     #[error("the body is not JSON: {0}")]
     BodyNotJson(String),
+    /// A `wake_at` before the input's `now`.
     #[error("wake_at {wake_at} is in the past (now is {now})")]
-    WakeInPast { wake_at: SimTime, now: SimTime },
+    WakeInPast {
+        /// The time asked for, virtual milliseconds.
+        wake_at: SimTime,
+        /// The input's `now`.
+        now: SimTime,
+    },
+    /// A `wake_at` not later than the `wake` it answers: the run would never end.
     #[error("wake_at {wake_at} is not later than the wake-up it answers ({now}): it would never end")]
-    WakeNotLater { wake_at: SimTime, now: SimTime },
+    WakeNotLater {
+        /// The time asked for, virtual milliseconds.
+        wake_at: SimTime,
+        /// The `wake` it answers.
+        now: SimTime,
+    },
+    /// More outputs for one input than the limit.
     #[error("more than {limit} outputs for one input")]
-    TooManyOutputs { limit: usize },
+    TooManyOutputs {
+        /// `OUTPUTS_PER_INPUT_MAX`.
+        limit: usize,
+    },
+    /// A fact or send that contradicts what the harness knows (the ledger's words).
     #[error("{0}")]
     Inconsistent(String),
 }

@@ -22,11 +22,28 @@ use uuid::Uuid;
 /// The input a line answers, as far as the checks need it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Asked {
-    Change { event: u64 },
-    Answer { attempt: u64, outcome: Outcome },
-    Enable { webhook: WebhookId },
+    /// An event's `change`.
+    Change {
+        /// The event recorded.
+        event: u64,
+    },
+    /// An `answer`.
+    Answer {
+        /// The attempt answered.
+        attempt: u64,
+        /// How it ended.
+        outcome: Outcome,
+    },
+    /// An `enable`.
+    Enable {
+        /// The webhook enabled.
+        webhook: WebhookId,
+    },
+    /// A `crash`.
     Crash,
+    /// A `restart`.
     Restart,
+    /// A `wake`.
     Wake,
 }
 
@@ -61,6 +78,7 @@ struct DeliveryRecord {
 /// What one line turned into.
 #[derive(Default)]
 pub struct Taken {
+    /// The send or email the line asks for, if it is one.
     pub output: Option<Output>,
     /// Trace entries, in order (a first send of an unannounced delivery gives two).
     pub trace: Vec<TraceEvent>,
@@ -68,6 +86,8 @@ pub struct Taken {
     pub done: Option<Option<SimTime>>,
 }
 
+/// The harness's account of a dispatcher's run: every line it says is checked against it before it
+/// becomes an output or a trace entry.
 pub struct Ledger {
     webhooks: Vec<WebhookConfig>,
     urls: Vec<Arc<str>>,
@@ -86,6 +106,7 @@ fn bad(text: String) -> Problem {
 }
 
 impl Ledger {
+    /// A ledger for these webhooks, with nothing sent yet.
     pub fn new(webhooks: Vec<WebhookConfig>) -> Self {
         let urls = webhooks.iter().map(|w| Arc::from(w.url.as_str())).collect();
         Ledger {
@@ -99,6 +120,7 @@ impl Ledger {
         }
     }
 
+    /// How many webhooks the dispatcher delivers to.
     pub fn webhook_count(&self) -> usize {
         self.webhooks.len()
     }
@@ -123,11 +145,12 @@ impl Ledger {
         Ok((recorded, ToDispatcher::Change { now, event, entity: entity_msg, change }, Asked::Change { event: id }))
     }
 
-    pub fn record_event(&mut self, path: EventPath) -> u64 {
+    pub(crate) fn record_event(&mut self, path: EventPath) -> u64 {
         self.events.push(path);
         self.events.len() as u64
     }
 
+    /// Whether an attempt with this id was ever sent.
     pub fn knows_attempt(&self, attempt: u64) -> bool {
         self.attempts.contains_key(&attempt)
     }

@@ -24,9 +24,11 @@ pub enum ToDispatcher {
     /// First line of every process: the version, the configuration, where to keep state.
     /// Answered by [`FromDispatcher::Hello`] (no `done`).
     Hello {
+        /// The protocol version the harness speaks ([`super::VERSION`]).
         version: u32,
         /// Seed for any randomness (delivery uuids, jitter): same seed, same run.
         seed: u64,
+        /// The retry policy to follow, field by field (`docs/protocol.md`'s table).
         policy: PolicySpec,
         /// Webhook `i` of every other message is `webhooks[i]`.
         webhooks: Vec<WebhookConfig>,
@@ -37,7 +39,9 @@ pub enum ToDispatcher {
     },
     /// A user changed an entity: one event, and the entity as it is now.
     Change {
+        /// The virtual now, milliseconds since the world began.
         now: SimTime,
+        /// The event the change records.
         event: EventMsg,
         /// The entity the event is about, as it is after the change. Every change of an entity
         /// comes with one, so a process that keeps the latest copy renders payloads at send time.
@@ -49,31 +53,54 @@ pub enum ToDispatcher {
     /// 503) asked the sender to wait this long (`Retry-After`); the profile decides how much of it
     /// to honour. Absent when the answer asked nothing.
     Answer {
+        /// The virtual now, milliseconds since the world began.
         now: SimTime,
+        /// The attempt answered, as in its `send`.
         attempt: u64,
+        /// How it ended: a status, `timeout`, `refused` or `reset`.
         outcome: OutcomeMsg,
+        /// The wait the answer asked for, in milliseconds, if it asked one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
     /// Re-enable a disabled webhook: its parked deliveries resume.
-    Enable { now: SimTime, webhook: WebhookId },
+    Enable {
+        /// The virtual now, milliseconds since the world began.
+        now: SimTime,
+        /// The webhook to enable (its index in `webhooks`).
+        webhook: WebhookId,
+    },
     /// The dispatcher host died: attempts in flight are lost, nothing is sent until `restart`.
     /// Changes still arrive (the database takes them).
-    Crash { now: SimTime },
+    Crash {
+        /// The virtual now, milliseconds since the world began.
+        now: SimTime,
+    },
     /// The host is back: the harness has started a new process on the same `state_dir`.
-    Restart { now: SimTime },
+    Restart {
+        /// The virtual now, milliseconds since the world began.
+        now: SimTime,
+    },
     /// The `wake_at` the process asked for has come.
-    Wake { now: SimTime },
+    Wake {
+        /// The virtual now, milliseconds since the world began.
+        now: SimTime,
+    },
 }
 
 /// The event a change records: ids count from 1 in the order of changes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventMsg {
+    /// The event's id, from 1.
     pub id: u64,
+    /// The event's path, e.g. `/invoice/update/state`.
     pub path: EventPath,
+    /// The invoice's state for an invoice event (e.g. `paid`), empty for a client event.
     pub details: String,
+    /// Which kind of entity it is about: `client` or `invoice`.
     pub kind: EntityKind,
+    /// That entity's id.
     pub entity_id: u64,
 }
 
@@ -81,7 +108,9 @@ pub struct EventMsg {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum EntityMsg {
+    /// An invoice (`kind` `invoice`).
     Invoice(Invoice),
+    /// A client (`kind` `client`).
     Client(Client),
 }
 
@@ -97,6 +126,7 @@ pub enum EntityMsg {
 pub enum FromDispatcher {
     /// The answer to `hello`: the version the process speaks.
     Hello {
+        /// The protocol version the process speaks: must be the harness's.
         version: u32,
         /// Free text for reports (`my-dispatcher 1.2`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,87 +134,144 @@ pub enum FromDispatcher {
     },
     /// POST `body` to `url` (webhook `webhook`'s URL); the harness answers with `answer`.
     Send {
+        /// A new attempt id, unique in the run; `answer` names it.
         attempt: u64,
+        /// The delivery's uuid, the same on every attempt of it.
         delivery: Uuid,
+        /// The webhook posted to (its index in `webhooks`).
         webhook: WebhookId,
+        /// The event delivered.
         event: u64,
+        /// The webhook's URL.
         url: String,
         /// The exact bytes to POST: a JSON text (the SnapBill envelope), as a string.
         body: String,
+        /// How long the dispatcher waits for the answer, in milliseconds (the policy's
+        /// `attempt_timeout_ms`).
         timeout_ms: u64,
     },
     /// Send the warning email about `webhook` to its owner.
     Email {
+        /// The owner's address (the webhook's `owner_email`).
         to: String,
+        /// The failing webhook.
         webhook: WebhookId,
+        /// Its URL.
         url: String,
+        /// When the failing streak began, virtual milliseconds.
         failing_since: SimTime,
     },
     /// The end of the outputs of one input; `wake_at`: when to be woken next (`null`: never).
     Done {
+        /// When to be sent `wake`, virtual milliseconds; must be written, `null` for never.
         #[serde(deserialize_with = "required")]
         wake_at: Option<SimTime>,
     },
     // ---- facts ----
+    /// Fact: a `change` made a delivery for a subscribed webhook (`delivery_queued`).
     DeliveryQueued {
+        /// The new delivery's uuid.
         delivery: Uuid,
+        /// The webhook it is for.
         webhook: WebhookId,
+        /// The event it delivers.
         event: u64,
     },
+    /// Fact: a subscribed webhook took no delivery (`delivery_refused`).
     DeliveryRefused {
+        /// The webhook that subscribes.
         webhook: WebhookId,
+        /// The event refused.
         event: u64,
+        /// `webhook_disabled` or `queue_full`.
         reason: RefusedMsg,
     },
+    /// Fact: an attempt ended, with its answer or its timeout (`attempt_finished`).
     AttemptFinished {
+        /// The attempt, as in its `send`.
         attempt: u64,
+        /// Its delivery.
         delivery: Uuid,
+        /// Its webhook.
         webhook: WebhookId,
+        /// Its event.
         event: u64,
+        /// The answer's outcome, or `timeout` at or after its deadline.
         outcome: OutcomeMsg,
     },
+    /// Fact: an answer came for an attempt already finished (`late_answer_ignored`).
     LateAnswerIgnored {
+        /// The attempt, as in its `send`.
         attempt: u64,
+        /// The late answer's outcome.
         outcome: OutcomeMsg,
     },
+    /// Fact: a `crash` lost this attempt in flight (`attempt_lost`).
     AttemptLost {
+        /// The attempt, as in its `send`.
         attempt: u64,
+        /// Its delivery, to be attempted again.
         delivery: Uuid,
+        /// Its webhook.
         webhook: WebhookId,
     },
+    /// Fact: a failed delivery will be tried again at `at` (`retry_scheduled`).
     RetryScheduled {
+        /// The delivery to retry.
         delivery: Uuid,
+        /// Its webhook.
         webhook: WebhookId,
+        /// When, virtual milliseconds; not in the past.
         at: SimTime,
+        /// Its failed attempts so far, this one included (lost ones are not failures).
         failures: u32,
     },
+    /// Fact: a 2xx ended a delivery (`delivered`).
     Delivered {
+        /// The delivery done.
         delivery: Uuid,
+        /// Its webhook.
         webhook: WebhookId,
+        /// Its event.
         event: u64,
+        /// The number of sends it took.
         attempts: u32,
     },
+    /// Fact: a policy limit ended a delivery without a 2xx (`delivery_abandoned`).
     DeliveryAbandoned {
+        /// The delivery given up.
         delivery: Uuid,
+        /// Its webhook.
         webhook: WebhookId,
+        /// Its event.
         event: u64,
+        /// The number of sends made.
         attempts: u32,
+        /// `attempts_exhausted` or `retry_window_expired`.
         reason: AbandonMsg,
     },
+    /// Fact: the webhook is disabled (`webhook_disabled`).
     WebhookDisabled {
+        /// The webhook disabled.
         webhook: WebhookId,
+        /// When its failing streak began; not in the future.
         failing_since: SimTime,
         /// `failing_streak` (the default when absent) or `gone` (a 410 under a profile that
         /// unsubscribes on it).
         #[serde(default)]
         reason: DisableReason,
     },
+    /// Fact: a 2xx ended a streak that had been warned about (`webhook_recovered`).
     WebhookRecovered {
+        /// The webhook that recovered.
         webhook: WebhookId,
     },
+    /// Fact: an `enable` re-enabled a disabled webhook (`webhook_enabled`).
     WebhookEnabled {
+        /// The webhook enabled.
         webhook: WebhookId,
     },
+    /// Fact: the process came back after a `restart` (`dispatcher_restarted`).
     DispatcherRestarted,
 }
 
@@ -192,23 +279,36 @@ pub enum FromDispatcher {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OutcomeMsg {
-    Status { code: u16 },
+    /// The receiver answered: `{"kind": "status", "code": 503}`.
+    Status {
+        /// The HTTP status.
+        code: u16,
+    },
+    /// No answer by the attempt's deadline.
     Timeout,
+    /// The connection could not be made.
     Refused,
+    /// The connection broke before a whole answer.
     Reset,
 }
 
+/// [`RefusedReason`] on the wire: `"webhook_disabled"` or `"queue_full"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusedMsg {
+    /// The webhook is disabled.
     WebhookDisabled,
+    /// `pending_per_webhook_max` deliveries are waiting already.
     QueueFull,
 }
 
+/// [`AbandonReason`] on the wire: `"attempts_exhausted"` or `"retry_window_expired"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AbandonMsg {
+    /// The policy's `attempts_max` sends all failed.
     AttemptsExhausted,
+    /// The policy's `retry_window_ms` passed.
     RetryWindowExpired,
 }
 
@@ -310,6 +410,7 @@ impl ToDispatcher {
 }
 
 impl FromDispatcher {
+    /// One line of JSON, without the newline.
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("protocol messages always serialize")
     }

@@ -8,8 +8,6 @@
 //! says what each message means; [`super::reference::ReferenceSpeaker`] is the reference core
 //! speaking it.
 
-#![warn(missing_docs)]
-
 use super::error::{Problem, ProtocolError};
 use super::ledger::{Asked, Ledger};
 use super::message::{FromDispatcher, ToDispatcher};

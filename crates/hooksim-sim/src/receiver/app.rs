@@ -8,8 +8,6 @@
 //! filed under a delivery is named for what that delivery calls for. An effects list that cannot
 //! be read, or that shrinks, breaks the contract: the engine stops (nothing unseen passes).
 
-#![warn(missing_docs)]
-
 use super::effects::{ActContext, EffectRecord, act_name};
 use hooksim_core::trace::TraceEvent;
 use std::collections::BTreeMap;

@@ -8,8 +8,11 @@ use uuid::Uuid;
 /// One side effect: "acted on event `event` for delivery `uuid`".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Effect {
+    /// The delivery acted on.
     pub uuid: Uuid,
+    /// The event it carried.
     pub event: u64,
+    /// The act in words, e.g. `fulfil invoice 4`.
     pub action: String,
     /// The effects contract's machine-readable kind: `fulfil`, `cancel`, `create`.
     pub kind: &'static str,
@@ -51,15 +54,18 @@ impl Book {
         self.effects.len() >= self.effects_max
     }
 
-    pub fn effects_max(&self) -> usize {
+    /// How many acts the book keeps at most; past it a delivery calling for a new act is answered
+    /// 503 (`effects_full`).
+    pub(crate) fn effects_max(&self) -> usize {
         self.effects_max
     }
 
-    pub fn has_acted_on(&self, uuid: Uuid) -> bool {
+    pub(crate) fn has_acted_on(&self, uuid: Uuid) -> bool {
         self.acted.contains(&uuid)
     }
 
-    pub fn record(&mut self, effect: Effect) {
+    /// Records an act (the book must not be full: see [`Book::is_full`]).
+    pub(crate) fn record(&mut self, effect: Effect) {
         self.acted.insert(effect.uuid);
         self.effects.push(effect);
     }
@@ -77,6 +83,7 @@ impl Book {
         self.invoice_events.get(&invoice).map(|(event, state)| (*event, state.as_str()))
     }
 
+    /// The acts, oldest first (the receiver's `GET /effects`).
     pub fn effects(&self) -> &[Effect] {
         &self.effects
     }

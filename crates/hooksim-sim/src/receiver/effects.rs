@@ -23,16 +23,22 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
+/// One entry of a receiver's effects list (`GET /effects`): `{"uuid", "event", "action", "kind"}`.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct EffectRecord {
+    /// The delivery it acted on (`uuid`; a provider's dedup id is read back as its delivery's
+    /// uuid).
     #[serde(deserialize_with = "delivery_uuid")]
     pub uuid: Uuid,
     /// The event id as the receiver stored it: a number, or a string (databases and PHP often
     /// give ids back as strings). Shown, never graded on.
     #[serde(default)]
     pub event: Option<serde_json::Value>,
+    /// The receiver's own words (`action`), shown, never graded on.
     #[serde(default)]
     pub action: Option<String>,
+    /// What it did (`kind`: `fulfil`, `cancel`, `create`, `other`); absent, it counts as an act on
+    /// its delivery.
     #[serde(default)]
     pub kind: Option<ActKind>,
 }
@@ -49,9 +55,13 @@ fn delivery_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Uuid, D::Erro
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ActKind {
+    /// `fulfil`: fulfilled the invoice (what a `paid` event calls for).
     Fulfil,
+    /// `cancel`: undid or cancelled (what a `cancelled` event calls for).
     Cancel,
+    /// `create`: created something (what `/client/add` calls for).
     Create,
+    /// `other`: any other work, e.g. recording a stale `paid` delivery without fulfilling.
     Other,
 }
 
@@ -70,9 +80,13 @@ impl ActKind {
 /// and the entity it is about (`invoice`, 4).
 #[derive(Clone, Copy, Debug)]
 pub struct ActContext<'a> {
+    /// The event's path, e.g. `/invoice/update/state`.
     pub path: &'a str,
+    /// The event's `details`, e.g. `paid`.
     pub details: &'a str,
+    /// `invoice` or `client`.
     pub entity_kind: &'a str,
+    /// The entity's id.
     pub entity_id: u64,
 }
 
@@ -112,15 +126,19 @@ pub fn is_fulfilment(record: &EffectRecord) -> bool {
     matches!(record.kind, None | Some(ActKind::Fulfil))
 }
 
+/// The effects list as a receiver serves it: `{"effects": [...]}`.
 #[derive(Deserialize)]
 pub struct EffectsDoc {
+    /// The entries, oldest first.
     pub effects: Vec<EffectRecord>,
 }
 
 /// What the receiver reported, or why it could not be read (then effect cases are not verified).
 #[derive(Clone, Debug)]
 pub enum Effects {
+    /// The list, as read.
     Read(Vec<EffectRecord>),
+    /// Why it could not be read, in words.
     Unavailable(String),
 }
 

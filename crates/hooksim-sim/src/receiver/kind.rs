@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Which reference logic a receiver runs (`kind` of a scenario's receiver; `hooksim receiver
+/// --kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiverKind {
@@ -25,8 +27,10 @@ pub enum ReceiverKind {
 }
 
 impl ReceiverKind {
-    pub const ALL: [ReceiverKind; 4] = [Self::Dedup, Self::Naive, Self::Picky, Self::Brittle];
+    /// Every kind.
+    pub(crate) const ALL: [ReceiverKind; 4] = [Self::Dedup, Self::Naive, Self::Picky, Self::Brittle];
 
+    /// The name in files and flags, e.g. `dedup`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Dedup => "dedup",

@@ -4,20 +4,28 @@ use super::{Book, Effect, ReceiverKind, RefuseReason, SkipReason};
 use serde::Deserialize;
 use uuid::Uuid;
 
+/// What a reference receiver does with one delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
+    /// Answer 2xx and act.
     Act {
+        /// The side effect, e.g. `fulfil invoice 4` (traced as `receiver_acted`).
         action: String,
     },
     /// Answer 2xx without acting; `why` in words (traced as is), `reason` as a kind.
     Skip {
+        /// Why, as a kind (the page marks by it).
         reason: SkipReason,
+        /// Why, in words (traced as `receiver_skipped`).
         why: String,
     },
     /// Answer this (non-2xx) status.
     Refuse {
+        /// The status to answer, e.g. `500`.
         status: u16,
+        /// Why, as a kind.
         reason: RefuseReason,
+        /// Why, in words.
         why: String,
     },
 }
@@ -25,12 +33,16 @@ pub enum Decision {
 /// The decision, with the ids it concerns when the body was readable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handled {
+    /// The delivery's uuid, when the body named one.
     pub uuid: Option<Uuid>,
+    /// The event id (`body.id`), when the body named one.
     pub event: Option<u64>,
+    /// What the receiver did.
     pub decision: Decision,
 }
 
 impl Handled {
+    /// The HTTP status to answer: the refusal's, or 200.
     pub fn status(&self) -> u16 {
         match self.decision {
             Decision::Refuse { status, .. } => status,

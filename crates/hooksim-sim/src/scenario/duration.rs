@@ -11,7 +11,8 @@ const HINT: &str = r#"write durations like "90s", "5m", "7d 12h" or "250ms""#;
 pub struct Duration(pub u64);
 
 impl Duration {
-    pub fn ms(self) -> u64 {
+    /// The duration in milliseconds.
+    pub(crate) fn ms(self) -> u64 {
         self.0
     }
 }
@@ -91,7 +92,9 @@ impl<'de> Deserialize<'de> for Duration {
 /// A one-way network latency: every message takes between `min` and `max` (both included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LatencyRange {
+    /// The shortest latency.
     pub min: Duration,
+    /// The longest (at least `min`).
     pub max: Duration,
 }
 

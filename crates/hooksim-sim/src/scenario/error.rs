@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{line}:{column}: {message}", file.display())]
 pub struct ScenarioError {
+    /// The file the error is in.
     pub file: PathBuf,
     /// 1-based.
     pub line: usize,
     /// 1-based, counted in characters (not bytes) so that it matches what an editor shows.
     pub column: usize,
+    /// What is wrong, and what would be right.
     pub message: String,
 }
 
@@ -39,7 +41,7 @@ impl ScenarioErrors {
         self.0.first()
     }
 
-    pub fn into_first(self) -> ScenarioError {
+    pub(crate) fn into_first(self) -> ScenarioError {
         // Built only from non-empty lists (see `Collector::finish`); the fallback is a
         // belt-and-braces answer rather than a panic.
         self.0.into_iter().next().unwrap_or_else(|| ScenarioError {

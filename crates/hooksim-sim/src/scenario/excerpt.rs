@@ -15,15 +15,18 @@ pub struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
-    pub fn new(webhooks: &'a [String], events: &'a [EventInfo]) -> Self {
+    /// Names for a scenario's webhooks and events, by id (as files write them).
+    pub(crate) fn new(webhooks: &'a [String], events: &'a [EventInfo]) -> Self {
         Names { webhooks, events }
     }
 
-    pub fn webhook(&self, id: WebhookId) -> String {
+    /// The webhook's name in the file, or its id.
+    pub(crate) fn webhook(&self, id: WebhookId) -> String {
         self.webhooks.get(id.0 as usize).cloned().unwrap_or_else(|| id.to_string())
     }
 
-    pub fn event(&self, id: u64) -> String {
+    /// The event's step name in the file, or its number.
+    pub(crate) fn event(&self, id: u64) -> String {
         let named = usize::try_from(id)
             .ok()
             .and_then(|i| i.checked_sub(1))

@@ -123,12 +123,16 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ScenarioError>) {
 /// What `hooksim check` reports: the files looked at and every error in them.
 #[derive(Debug, Default)]
 pub struct CheckReport {
+    /// Every scenario file found.
     pub files: Vec<PathBuf>,
+    /// Those that loaded.
     pub loaded: Vec<Scenario>,
+    /// Every error of every file.
     pub errors: Vec<ScenarioError>,
 }
 
 impl CheckReport {
+    /// Whether files were found and none had an error.
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty() && !self.files.is_empty()
     }

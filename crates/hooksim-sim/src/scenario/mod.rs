@@ -43,10 +43,15 @@ use std::path::PathBuf;
 /// A loaded, valid scenario: what to run and what to expect.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// The file's `name`.
     pub name: String,
+    /// The file's `description`.
     pub description: String,
+    /// The file it was loaded from.
     pub file: PathBuf,
+    /// The world to run.
     pub world: World,
+    /// The `[[expect]]` entries, each with its position.
     pub expectations: Vec<Located<Expectation>>,
     /// Webhook names, indexed by [`WebhookId`] (the order the file declares them in).
     pub webhook_names: Vec<String>,
@@ -55,6 +60,7 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The id of the webhook the file names so, if any.
     pub fn webhook_id(&self, name: &str) -> Option<WebhookId> {
         self.webhook_names.iter().position(|n| n == name).and_then(|i| u32::try_from(i).ok()).map(WebhookId)
     }
@@ -74,8 +80,11 @@ impl Scenario {
 /// A value with the position in the file it was written at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Located<T> {
+    /// The line, from 1.
     pub line: usize,
+    /// The column, from 1.
     pub column: usize,
+    /// The value.
     pub value: T,
 }
 
@@ -86,10 +95,12 @@ pub struct EventInfo {
     pub id: u64,
     /// The change step's `name`, if it has one.
     pub name: Option<String>,
+    /// When the change step happens.
     pub at: SimTime,
     /// The line of the change step.
     pub line: usize,
     /// The event's path and entity; `None` when its change step is in error.
     pub path: Option<EventPath>,
+    /// The entity it is about; `None` when its change step is in error.
     pub entity: Option<EntityRef>,
 }

@@ -104,10 +104,12 @@ impl Lingering {
         self.by_attempt.clear();
     }
 
+    /// How many exchanges are open.
     pub fn len(&self) -> usize {
         self.by_attempt.len()
     }
 
+    /// Whether no exchange is open.
     pub fn is_empty(&self) -> bool {
         self.by_attempt.is_empty()
     }

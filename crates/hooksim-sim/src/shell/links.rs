@@ -21,6 +21,8 @@ pub enum Path {
     Down,
 }
 
+/// The state of the simulated network's links: partitions, holds, crashed hosts and latency, as the
+/// timeline set them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Links {
     /// Directed `(from, to)`: messages from `from` to `to` are dropped.
@@ -49,10 +51,12 @@ fn pair(a: &str, b: &str) -> (String, String) {
 }
 
 impl Links {
+    /// Links with nothing cut, held or down, and this one-way latency range (ms).
     pub fn new(latency_ms: (u64, u64)) -> Links {
         Links { latency_ms: latency_bounds(latency_ms.0, latency_ms.1), ..Links::default() }
     }
 
+    /// The one-way latency range, in milliseconds.
     pub fn latency_ms(&self) -> (u64, u64) {
         self.latency_ms
     }
@@ -73,18 +77,21 @@ impl Links {
         }
     }
 
+    /// Whether messages from `from` to `to` are dropped.
     pub fn is_cut(&self, from: &str, to: &str) -> bool {
         // A scan rather than `contains`: a world cuts a handful of links at most, and a lookup
         // key would cost two string allocations on every message sent while any link is cut.
         self.cut.iter().any(|(f, t)| f == from && t == to)
     }
 
+    /// Whether messages between `a` and `b` are held.
     pub fn is_held(&self, a: &str, b: &str) -> bool {
         // Pairs are stored smaller name first; scanned for the same reason as `is_cut`.
         let (a, b) = if a <= b { (a, b) } else { (b, a) };
         self.held.iter().any(|(x, y)| x == a && y == b)
     }
 
+    /// Whether the host is crashed.
     pub fn is_down(&self, host: &str) -> bool {
         self.down.iter().any(|h| h == host)
     }

@@ -19,7 +19,9 @@ pub type MailKey = u64;
 /// earlier try is ignored).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MailTry {
+    /// The letter's idempotency key.
     pub key: MailKey,
+    /// Which try of that letter, from 1.
     pub number: u32,
 }
 

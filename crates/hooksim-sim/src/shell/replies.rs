@@ -21,6 +21,7 @@ pub struct Conduct {
 }
 
 impl Conduct {
+    /// A receiver's conduct starting with `behaviour`, at its first reply.
     pub fn new(behaviour: Behaviour) -> Conduct {
         Conduct { behaviour, seen: 0 }
     }
@@ -49,6 +50,7 @@ pub fn refuse_body(body_bytes: usize) -> Option<Outcome> {
 pub struct Play {
     /// Run the receiver's logic (its side effect, if it decides to act).
     pub runs_logic: bool,
+    /// What to answer.
     pub respond: Respond,
 }
 
@@ -57,6 +59,7 @@ pub struct Play {
 pub enum Respond {
     /// The status the receiver's logic answered (it may refuse).
     LogicStatus,
+    /// This status, whatever the logic decided.
     Status(u16),
     /// This status with a `Retry-After` header.
     SlowDown(u16, RetryAfter),

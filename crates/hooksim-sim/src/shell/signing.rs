@@ -61,7 +61,9 @@ pub struct Gate {
 /// A request refused by a verifying receiver: what it answers (a 4xx) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
+    /// The status answered (400 or 401).
     pub status: u16,
+    /// What was wrong with the signature, in words (`receiver_rejected`).
     pub why: String,
 }
 

@@ -24,7 +24,9 @@ pub enum Answer {
 /// seconds or as an HTTP date (the receiver's now plus the wait, on the simulated calendar).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryAfter {
+    /// The wait asked for, in whole seconds.
     pub wait_s: u64,
+    /// Written as an HTTP date (now plus the wait) rather than seconds.
     pub as_date: bool,
 }
 
@@ -32,13 +34,17 @@ pub struct RetryAfter {
 /// gives up, though the receiver may still act).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reply {
+    /// What comes back.
     pub answer: Answer,
+    /// Handling time before the answer, in milliseconds.
     pub latency_ms: u64,
 }
 
 impl Reply {
+    /// `200` at once.
     pub const OK: Reply = Reply { answer: Answer::Status(200), latency_ms: 0 };
 
+    /// This status at once.
     pub const fn status(code: u16) -> Reply {
         Reply { answer: Answer::Status(code), latency_ms: 0 }
     }
@@ -48,11 +54,14 @@ impl Reply {
 /// next, ...; then `then` for every later request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Behaviour {
+    /// The replies in order, one per request.
     pub replies: Vec<Reply>,
+    /// The reply to every request after those.
     pub then: Reply,
 }
 
 impl Behaviour {
+    /// The same reply to every request.
     pub fn always(reply: Reply) -> Behaviour {
         Behaviour { replies: Vec::new(), then: reply }
     }

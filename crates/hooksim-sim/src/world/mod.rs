@@ -31,20 +31,30 @@ pub const DISPATCHER_HOST: &str = "dispatcher";
 /// The host that receives warning emails.
 pub const MAIL_HOST: &str = "mail";
 
+/// A receiver of the world: its host, its logic, and its scripted replies.
 #[derive(Clone, Debug)]
 pub struct ReceiverSpec {
     /// The host name; webhook URLs reach this receiver through it (`http://<host>/webhook`).
     pub host: String,
+    /// Which reference logic it runs (`dedup`, `naive`, `picky`, `brittle`).
     pub kind: ReceiverKind,
+    /// Its scripted replies (default: answer as its logic does).
     pub behaviour: Behaviour,
 }
 
+/// A simulated world, independent of the engine that runs it: the dispatcher's policy and webhooks,
+/// the receivers, and a timeline of changes and faults.
 #[derive(Clone, Debug)]
 pub struct World {
+    /// The scenario's name, for reports.
     pub name: String,
+    /// The one seed every random draw comes from: same seed, same trace.
     pub seed: u64,
+    /// The dispatcher's retry policy.
     pub policy: Policy,
+    /// The webhooks, by position (`WebhookId` is the index).
     pub webhooks: Vec<WebhookConfig>,
+    /// The receivers, each on its own host.
     pub receivers: Vec<ReceiverSpec>,
     /// Sorted by time; steps at the same time run in the order given.
     pub timeline: Vec<Step>,
@@ -57,10 +67,12 @@ pub struct World {
 }
 
 impl World {
+    /// The instant the run ends (`run_for_ms`).
     pub fn end(&self) -> SimTime {
         SimTime::from_millis(self.run_for_ms)
     }
 
+    /// The receiver on this host, if any.
     pub fn receiver(&self, host: &str) -> Option<&ReceiverSpec> {
         self.receivers.iter().find(|r| r.host == host)
     }
@@ -85,20 +97,39 @@ pub fn parse_url(url: &str) -> Option<url::Url> {
 /// What an engine returns: the trace, and how much virtual time it covered.
 #[derive(Clone, Debug)]
 pub struct RunOutput {
+    /// Everything that happened, in order.
     pub trace: Trace,
+    /// The virtual time the run covered, in milliseconds.
     pub sim_elapsed_ms: u64,
 }
 
+/// Why an engine stopped before the world's end (it then returns an [`EngineFailure`] with the
+/// trace so far).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The dispatcher refused a timeline step's input (for the core, an impossible input; for a
     /// dispatcher process, also a protocol violation). The message is the dispatcher's error.
     #[error("step {index} at {at}: {message}")]
-    Step { index: usize, at: SimTime, message: String },
+    Step {
+        /// The step's position in the timeline, from 0.
+        index: usize,
+        /// Its instant.
+        at: SimTime,
+        /// The dispatcher's error.
+        message: String,
+    },
     /// The dispatcher failed on an input other than a timeline step (an answer, a timer, a crash
     /// or restart): a dispatcher process that broke the protocol, went quiet or went away.
     #[error("the dispatcher failed at {at} ({during}): {message}")]
-    Dispatcher { at: SimTime, during: String, message: String },
+    Dispatcher {
+        /// When it failed.
+        at: SimTime,
+        /// What the engine was doing, e.g. `timers`, `crash`.
+        during: String,
+        /// The dispatcher's error.
+        message: String,
+    },
+    /// The simulated network itself failed (turmoil): a bug of the engine, not of the world.
     #[error("the simulation failed: {0}")]
     Simulation(String),
     /// The run recorded as many trace entries as [`RunLimits::trace_entries_max`] allows.
@@ -106,20 +137,35 @@ pub enum EngineError {
         "the trace reached its budget of {entries_max} entries at {at} (TRACE_ENTRIES_MAX, or \
          hooksim run --trace-entries-max): the run stops there"
     )]
-    TraceFull { entries_max: usize, at: SimTime },
+    TraceFull {
+        /// The budget, in entries.
+        entries_max: usize,
+        /// When the trace filled.
+        at: SimTime,
+    },
     /// A dispatcher process was sent as many inputs as its budget allows
     /// (`crate::protocol::INPUTS_PER_RUN_MAX`, or `--inputs-per-run-max`).
     #[error(
         "the run sent the dispatcher process its budget of {inputs_max} inputs at {at} (INPUTS_PER_RUN_MAX, or \
          --inputs-per-run-max): the run stops there"
     )]
-    InputsSpent { inputs_max: u64, at: SimTime },
+    InputsSpent {
+        /// The budget, in inputs.
+        inputs_max: u64,
+        /// When it ran out.
+        at: SimTime,
+    },
     /// The network engine ticked through more busy time than [`RunLimits::busy_ticks_max`].
     #[error(
         "the network was busy for {ticks_max} ticks of 1 ms ({}) in all, BUSY_TICKS_MAX: the run stops at {at}",
         SimTime::from_millis(*ticks_max)
     )]
-    BusyTicks { ticks_max: u64, at: SimTime },
+    BusyTicks {
+        /// The budget, in 1 ms ticks.
+        ticks_max: u64,
+        /// When it ran out.
+        at: SimTime,
+    },
     /// The watchdog: an engine went [`RunLimits::stall_steps_max`] steps without progress.
     #[error("{0}")]
     Stalled(Stall),
@@ -149,14 +195,26 @@ impl EngineError {
 /// How an engine made no progress (see [`RunLimits::stall_steps_max`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Stall {
+    /// The model engine took too many steps at one instant.
     #[error("the model engine stalled: {steps} steps at {at} without the world clock moving (STALL_STEPS_MAX)")]
-    ClockStopped { steps: u64, at: SimTime },
+    ClockStopped {
+        /// Steps taken at that instant.
+        steps: u64,
+        /// The instant.
+        at: SimTime,
+    },
+    /// The network engine ticked with traffic on the wire and no event.
     #[error(
         "the network engine stalled: {ticks} ticks ({}) to {at} with traffic on the wire and no event \
          (STALL_STEPS_MAX)",
         SimTime::from_millis(*ticks)
     )]
-    NoEvent { ticks: u64, at: SimTime },
+    NoEvent {
+        /// Ticks without an event (1 ms each).
+        ticks: u64,
+        /// When it gave up.
+        at: SimTime,
+    },
 }
 
 /// Steps an engine may take without progress before its watchdog stops the run: the model engine
@@ -193,7 +251,9 @@ impl Default for RunLimits {
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
 pub struct EngineFailure {
+    /// Why it stopped.
     pub error: EngineError,
+    /// The trace and virtual time up to the stop.
     pub partial: RunOutput,
 }
 

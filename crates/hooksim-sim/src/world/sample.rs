@@ -6,8 +6,10 @@ use hooksim_core::domain::{Change, Client, Invoice, InvoiceState, WebhookConfig}
 use hooksim_core::policy::Profile;
 use hooksim_core::time::{DAY_MS, HOUR_MS, SimTime};
 
+/// The sample receiver's host.
 pub const SHOP_HOST: &str = "shop";
 
+/// A webhook to `http://shop/webhook` for every path.
 pub fn shop_webhook() -> WebhookConfig {
     WebhookConfig { url: format!("http://{SHOP_HOST}/webhook"), paths: vec![], owner_email: "ops@shop.example".into() }
 }

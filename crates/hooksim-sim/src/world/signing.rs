@@ -21,6 +21,7 @@ pub struct Signing {
 /// and Stripe send one signature per key, and a receiver accepts the request if one matches).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SenderKeys {
+    /// The scheme every attempt is signed with.
     pub scheme: Scheme,
     /// In the order given; the first has no start.
     pub keys: Vec<KeySpan>,
@@ -30,8 +31,11 @@ pub struct SenderKeys {
 /// (exclusive; `None`: to the end).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeySpan {
+    /// The secret, as the scheme writes it (e.g. `whsec_...`).
     pub secret: String,
+    /// When the sender starts signing with it.
     pub from: SimTime,
+    /// When it stops (exclusive); `None`: to the end.
     pub until: Option<SimTime>,
 }
 
@@ -52,8 +56,11 @@ impl SenderKeys {
 /// how far a signed timestamp may be from its (virtual) clock.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiverKeys {
+    /// The scheme it verifies.
     pub scheme: Scheme,
+    /// The secrets it accepts (several during its rotation).
     pub secrets: Vec<String>,
+    /// How far a signed timestamp may be from its virtual now, in seconds.
     pub tolerance_s: i64,
 }
 

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 pub struct WorldError {
     /// The field as a scenario file names it (`receivers`, `latency`, `policy.in_flight_per_webhook_max`, ...).
     pub field: &'static str,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -6,14 +6,17 @@ use std::fmt;
 /// How many matching facts are expected: `min..=max` (`max` `None`: no upper bound).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Count {
+    /// At least this many.
     pub min: u64,
+    /// At most this many; `None`: no upper bound.
     pub max: Option<u64>,
 }
 
 impl Count {
-    pub const NONE: Count = Count { min: 0, max: Some(0) };
+    pub(crate) const NONE: Count = Count { min: 0, max: Some(0) };
 
-    pub fn admits(self, n: u64) -> bool {
+    /// Whether `n` facts meet the count.
+    pub(crate) fn admits(self, n: u64) -> bool {
         n >= self.min && self.max.is_none_or(|m| n <= m)
     }
 
@@ -46,12 +49,15 @@ impl fmt::Display for Count {
 /// Virtual times the fact must fall in, both ends included.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Window {
+    /// Not before this instant (`after`).
     pub after: Option<SimTime>,
+    /// Not after this instant (`before`).
     pub before: Option<SimTime>,
 }
 
 impl Window {
-    pub fn contains(self, at: SimTime) -> bool {
+    /// Whether `at` is in the window.
+    pub(crate) fn contains(self, at: SimTime) -> bool {
         self.after.is_none_or(|a| at >= a) && self.before.is_none_or(|b| at <= b)
     }
 }

@@ -31,78 +31,121 @@ pub enum Expectation {
     /// Successful deliveries (a 2xx ended them) to `webhook`; with `body`, counted only when the
     /// body of the successful attempt contains those fields.
     Delivered {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
+        /// Only this event (`event = "paid"`, a step name, or its number).
         event: Option<u64>,
+        /// Only attempts whose body contains these fields (a partial match).
         body: Option<Value>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// Attempts started to `webhook`, optionally only those whose body contains `body`, or that
     /// ended with `outcome`.
     Attempts {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
+        /// Only this event (`event = "paid"`, a step name, or its number).
         event: Option<u64>,
+        /// Only attempts whose body contains these fields (a partial match).
         body: Option<Value>,
+        /// Only attempts that ended so (`success`, `timeout`, ...).
         outcome: Option<OutcomeFilter>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// Warning emails sent about `webhook` (to `to`, when given).
     Warned {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
+        /// Only warnings to this address.
         to: Option<String>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// Warning emails about `webhook` that reached the mail host (to `to`, when given).
     Emailed {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
+        /// Only emails to this address.
         to: Option<String>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
+    /// Disables of `webhook` (`webhook_disabled`).
     Disabled {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// From a disable until the next enable, no attempt to `webhook` starts.
     NoAttemptAfterDisable {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
     },
     /// Deliveries given up (attempts exhausted, retry window expired).
     Abandoned {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
+        /// Only this event (`event = "paid"`, a step name, or its number).
         event: Option<u64>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// The receiver's side effects (`ReceiverActed`), optionally only `action`.
     Acted {
+        /// The receiver named (the subject's value).
         receiver: String,
+        /// Only this event (`event = "paid"`, a step name, or its number).
         event: Option<u64>,
+        /// Only this side effect, e.g. `fulfil invoice 4`.
         action: Option<String>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// Deliveries the receiver saw and chose not to act on (`ReceiverSkipped`).
     Skipped {
+        /// The receiver named (the subject's value).
         receiver: String,
+        /// Only this event (`event = "paid"`, a step name, or its number).
         event: Option<u64>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// Requests the receiver refused for their signature (`ReceiverRejected`): answered 4xx,
     /// never acted on.
     Rejected {
+        /// The receiver named (the subject's value).
         receiver: String,
+        /// Only this event (`event = "paid"`, a step name, or its number).
         event: Option<u64>,
+        /// How many (`exactly`, `at_least`, `at_most`; default at least one).
         count: Count,
+        /// Only entries in this window (`after`, `before`; virtual time, both ends included).
         window: Window,
     },
     /// The first successful delivery of each event to `webhook` came in this order.
     DeliveredInOrder {
+        /// The webhook named (the subject's value).
         webhook: WebhookId,
+        /// The events, in the order their first successful deliveries must come.
         events: Vec<u64>,
     },
 }
@@ -110,11 +153,15 @@ pub enum Expectation {
 /// One expectation the trace did not meet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// The scenario file.
     pub file: PathBuf,
     /// Where the `[[expect]]` entry is.
     pub line: usize,
+    /// Its column.
     pub column: usize,
+    /// What the entry asked for, in words.
     pub expected: String,
+    /// What the trace shows instead, in words.
     pub found: String,
     /// The relevant trace lines, rendered (possibly shortened, with a marker).
     pub excerpt: Vec<String>,

@@ -11,9 +11,13 @@ pub enum OutcomeFilter {
     Success,
     /// Anything but a 2xx, including a loss in a dispatcher crash.
     Failure,
+    /// This HTTP status, e.g. `503`.
     Status(u16),
+    /// No answer by the attempt's timeout.
     Timeout,
+    /// The connection could not be made.
     Refused,
+    /// The connection broke before a whole answer.
     Reset,
     /// In flight when the dispatcher crashed.
     Lost,

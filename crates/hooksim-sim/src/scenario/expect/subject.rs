@@ -9,25 +9,40 @@ use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, EnumString, IntoStaticStr, EnumIter)]
 #[strum(serialize_all = "snake_case")]
 pub enum Subject {
+    /// `delivered = "<webhook>"`: successful deliveries (ended by a 2xx).
     Delivered,
+    /// `never_delivered = "<webhook>"`: no successful delivery.
     NeverDelivered,
+    /// `attempts = "<webhook>"`: attempts started.
     Attempts,
+    /// `warned = "<webhook>"`: warning emails sent about the webhook.
     Warned,
+    /// `not_warned = "<webhook>"`: no warning.
     NotWarned,
+    /// `emailed = "<webhook>"`: warning emails that reached the `mail` host.
     Emailed,
+    /// `disabled = "<webhook>"`: the webhook was disabled.
     Disabled,
+    /// `not_disabled = "<webhook>"`: it was not.
     NotDisabled,
+    /// `no_attempt_after_disable = "<webhook>"`: no attempt between a disable and the next enable.
     NoAttemptAfterDisable,
+    /// `abandoned = "<webhook>"`: deliveries given up at a policy limit.
     Abandoned,
+    /// `acted = "<receiver>"`: the receiver's side effects.
     Acted,
+    /// `skipped = "<receiver>"`: deliveries the receiver saw and chose not to act on.
     Skipped,
+    /// `rejected = "<receiver>"`: requests a verifying receiver refused for their signature.
     Rejected,
+    /// `delivered_in_order = [...]`: the first successful deliveries of these events came in this
+    /// order.
     DeliveredInOrder,
 }
 
 /// What the subject key's value names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Webhook,
     Receiver,
     /// A list of events (`delivered_in_order`), with the webhook in `webhook`.
@@ -38,16 +53,27 @@ pub enum Target {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, EnumString, IntoStaticStr, EnumIter)]
 #[strum(serialize_all = "snake_case")]
 pub enum Qualifier {
+    /// `webhook`: the webhook, for `delivered_in_order`.
     Webhook,
+    /// `event`: only this event (a step name or the change's number).
     Event,
+    /// `body`: only attempts whose body contains these fields.
     Body,
+    /// `outcome`: only attempts that ended so (`success`, `failure`, `timeout`, ...).
     Outcome,
+    /// `to`: only warnings to this address.
     To,
+    /// `action`: only this side effect.
     Action,
+    /// `exactly = N`.
     Exactly,
+    /// `at_least = N`.
     AtLeast,
+    /// `at_most = N`.
     AtMost,
+    /// `after`: only entries at or after this virtual time.
     After,
+    /// `before`: only entries at or before this virtual time.
     Before,
 }
 
@@ -59,17 +85,20 @@ const COUNT: [Qualifier; 3] = [Q::Exactly, Q::AtLeast, Q::AtMost];
 const WINDOW: [Qualifier; 2] = [Q::After, Q::Before];
 
 impl Qualifier {
+    /// The key as written in a file, e.g. `at_least`.
     pub fn key(self) -> &'static str {
         self.into()
     }
 }
 
 impl Subject {
+    /// The key as written in a file, e.g. `never_delivered`.
     pub fn key(self) -> &'static str {
         self.into()
     }
 
-    pub fn target(self) -> Target {
+    /// What the subject's value names: a webhook, a receiver, or a list of events.
+    pub(crate) fn target(self) -> Target {
         match self {
             Self::Delivered
             | Self::NeverDelivered
@@ -110,7 +139,8 @@ impl Subject {
         }
     }
 
-    pub fn takes(self, q: Qualifier) -> bool {
+    /// Whether the subject accepts this qualifier.
+    pub(crate) fn takes(self, q: Qualifier) -> bool {
         self.qualifiers().contains(&q)
     }
 
