@@ -74,6 +74,16 @@ pub fn run_world_dispatched(
     limits: RunLimits,
     dispatcher: &ExternalDispatcher,
 ) -> (Result<RunOutput, EngineFailure>, String) {
+    if world.provider != crate::provider::Provider::Snapbill {
+        let message = format!(
+            "provider = {:?}: a dispatcher process renders SnapBill's envelope; a provider's shape is \
+             rendered by the reference core only (run without --dispatcher)",
+            world.provider.name()
+        );
+        let error = EngineError::Dispatcher { at: SimTime::ZERO, during: "start".to_string(), message };
+        let trace = crate::trace::Trace::with_entries_max(limits.trace_entries_max);
+        return (Err(EngineFailure { error, partial: RunOutput { trace, sim_elapsed_ms: 0 } }), String::new());
+    }
     match ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed) {
         Ok(mut process) => {
             let result = engine.run_dispatched(world, limits, &mut process).map_err(|failure| {

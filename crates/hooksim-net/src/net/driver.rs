@@ -15,6 +15,7 @@ use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX};
 use hooksim_core::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEvent};
+use hooksim_sim::receiver::DeliveryEvents;
 use hooksim_sim::receiver::app::contract_broken;
 use hooksim_sim::shell::limits::{LINGER_MS, MAIL_TIMEOUT_MS};
 use hooksim_sim::shell::replies::answer_input;
@@ -26,6 +27,7 @@ use hooksim_sim::world::{
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 pub use hooksim_sim::world::BUSY_TICKS_MAX;
@@ -77,6 +79,9 @@ pub(crate) struct Driver<'w, D> {
     settled: bool,
     /// Something changed since the last tick (a timeline step), which hosts have not seen yet.
     changed: bool,
+    /// The event of each delivery, learnt from the trace, for receivers that read a provider's
+    /// shape (shared with their routers).
+    events: Arc<Mutex<DeliveryEvents>>,
 }
 
 impl<'w, D: Dispatch> Driver<'w, D> {
@@ -85,12 +90,13 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         // order: what this engine needs is what `World::validate` (and `hooksim check`) checks.
         world.check_runnable()?;
         let journal = Journal::default();
+        let events = Arc::default();
         let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
         let mut receivers = Vec::new();
         let addressed = addressed_receivers(world);
         for spec in world.receivers.iter().filter(|spec| addressed.contains(spec.host.as_str())) {
             names.push(spec.host.clone());
-            receivers.push(Receiver::new(spec, &world.signing, &journal, apps.get(&spec.host).cloned()));
+            receivers.push(Receiver::new(spec, world, &events, &journal, apps.get(&spec.host).cloned()));
         }
         let links = Links::new(world.latency_ms);
         let cast = Cast {
@@ -124,6 +130,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             quiet_ticks: 0,
             settled: false,
             changed: false,
+            events,
         })
     }
 
@@ -205,7 +212,12 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     }
 
     fn drain_core(&mut self) {
+        let before = self.trace.len();
         self.core.drain_trace_into(&mut self.trace);
+        if self.world.provider != hooksim_core::provider::Provider::Snapbill {
+            let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            events.learn(&self.trace.entries()[before..]);
+        }
     }
 
     fn apply_steps(&mut self, at: SimTime) -> Result<(), EngineError> {

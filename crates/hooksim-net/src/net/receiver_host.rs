@@ -10,13 +10,13 @@ use super::alarm::Alarms;
 use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
 use crate::receiver::trace_event;
-use crate::receiver::{BODY_BYTES_MAX, Book, Handled, ReceiverState, router};
+use crate::receiver::{BODY_BYTES_MAX, Book, DeliveryEvents, Handled, ReceiverState, router};
 use axum::Router;
 use axum::body::Body;
 use hooksim_core::time::SimTime;
 use hooksim_sim::shell::signing::Gate;
 use hooksim_sim::shell::{Conduct, Respond, play};
-use hooksim_sim::world::{Behaviour, ReceiverSpec, Reply, Signing};
+use hooksim_sim::world::{Behaviour, ReceiverSpec, Reply, World};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::cell::RefCell;
@@ -46,13 +46,23 @@ struct Door {
 
 impl Receiver {
     /// `app`: the caller's own router in place of the reference logic of `spec.kind`.
-    pub(crate) fn new(spec: &ReceiverSpec, signing: &Signing, journal: &Journal, app: Option<Router>) -> Receiver {
+    /// `events`: the event of each delivery sent, which the driver learns from the trace.
+    pub(crate) fn new(
+        spec: &ReceiverSpec,
+        world: &World,
+        events: &Arc<Mutex<DeliveryEvents>>,
+        journal: &Journal,
+        app: Option<Router>,
+    ) -> Receiver {
+        let signing = &world.signing;
         // The book is the receiver's database: the router's state, which outlives the host.
         let state = Arc::new(ReceiverState {
             name: spec.host.clone(),
             kind: spec.kind,
             book: Arc::new(Mutex::new(Book::default())),
             on_handled: Some(on_handled(spec.host.clone(), journal.clone())),
+            provider: world.provider,
+            events: Arc::clone(events),
         });
         let acts = app.as_ref().map(|_| Rc::new(Acts::new(&spec.host, journal)));
         Receiver {

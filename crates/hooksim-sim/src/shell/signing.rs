@@ -8,7 +8,7 @@
 //! protocol and every dispatcher stay as they are. Pure: time comes in as a [`SimTime`].
 
 use crate::world::{ReceiverKeys, SenderKeys, Signing};
-use hooksim_core::core::AttemptRequest;
+use hooksim_core::core::{AttemptRequest, Shape};
 use hooksim_core::signing::{Headers, Signer, Verifier};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, TraceEvent};
@@ -31,18 +31,51 @@ pub fn unix_s(at: SimTime) -> i64 {
 }
 
 /// The headers that sign `request`, started at `at`, with the keys in use then (both of a
-/// rotation's overlap, newest first); `None` when the world signs nothing. The message id is the
-/// delivery's uuid, the same on every retry (Standard Webhooks' `webhook-id`, GitHub's delivery).
+/// rotation's overlap, newest first), after the provider's own headers when the world renders a
+/// provider's shape; `None` when there are none (SnapBill's envelope, unsigned). The message id
+/// is [`message_id`], the same on every retry (Standard Webhooks' `webhook-id`, GitHub's delivery).
 pub fn sign(signing: &Signing, at: SimTime, request: &AttemptRequest) -> Option<SignedHeaders> {
-    sign_with(signing.sender.as_ref()?, at, unix_s(at), request)
+    let signer = signing.sender.as_ref().and_then(|keys| signer_at(keys, at));
+    attempt_headers(request, signer.as_ref(), unix_s(at))
 }
 
-/// [`sign`] with the timestamp given apart from the instant that picks the keys (the live shell
-/// takes [`signer_at`] and stamps real requests with the wall clock, which a real receiver
-/// checks them against).
-pub fn sign_with(keys: &SenderKeys, at: SimTime, timestamp_s: i64, request: &AttemptRequest) -> Option<SignedHeaders> {
-    let headers = signer_at(keys, at)?.sign(&request.delivery.to_string(), timestamp_s, request.body.as_bytes());
+/// Every header an attempt carries beyond the content type: the provider's own (its shape's),
+/// then the signature `signer` makes at `timestamp_s` over the exact body. The one place both
+/// the simulated engines (virtual time) and the live shell (the wall clock, which a real
+/// receiver checks it against) build them; `None` when there are none.
+pub fn attempt_headers(request: &AttemptRequest, signer: Option<&Signer>, timestamp_s: i64) -> Option<SignedHeaders> {
+    shaped_headers(request.shape.as_deref(), request.delivery, request.body.as_bytes(), signer, timestamp_s)
+}
+
+/// [`attempt_headers`] of an attempt of delivery `delivery` in `shape` (`None`: SnapBill's
+/// envelope), carrying `body`: for a shell that changes SnapBill's bytes before they leave (the
+/// live shell's event id offset).
+pub fn shaped_headers(
+    shape: Option<&Shape>,
+    delivery: Uuid,
+    body: &[u8],
+    signer: Option<&Signer>,
+    timestamp_s: i64,
+) -> Option<SignedHeaders> {
+    let own = shape.map(|s| s.headers.as_slice()).unwrap_or_default();
+    if own.is_empty() && signer.is_none() {
+        return None;
+    }
+    let id = shape.map_or_else(|| delivery.to_string(), |s| s.id.clone());
+    let signature = signer.map(|s| s.sign(&id, timestamp_s, body)).unwrap_or_default();
+    // A header the signature writes (the id it names) is the signature's, once.
+    let mut headers: Vec<_> = own.iter().filter(|(n, _)| signature.iter().all(|(s, _)| s != n)).cloned().collect();
+    headers.extend(signature);
     Some(headers.into())
+}
+
+/// The id an attempt's signature names: its provider's dedup id (`evt_…`, `msg_…`), or the
+/// delivery's uuid (SnapBill's envelope).
+pub fn message_id(request: &AttemptRequest) -> String {
+    match &request.shape {
+        Some(shape) => shape.id.clone(),
+        None => request.delivery.to_string(),
+    }
 }
 
 /// The signer of an attempt started at `at`: every key in use then, newest first. `None` when
@@ -138,6 +171,7 @@ mod tests {
             url: "http://shop/webhook".into(),
             body: body.into(),
             timeout_ms: 1_000,
+            shape: None,
         }
     }
 

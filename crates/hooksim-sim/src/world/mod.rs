@@ -16,6 +16,7 @@ pub use validate::WorldError;
 use crate::receiver::ReceiverKind;
 use hooksim_core::domain::WebhookConfig;
 use hooksim_core::policy::Policy;
+use hooksim_core::provider::Provider;
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::Trace;
 
@@ -54,6 +55,8 @@ pub struct World {
     pub latency_ms: (u64, u64),
     /// How attempts are signed and which receivers verify (default: neither).
     pub signing: Signing,
+    /// Whose shape every attempt is rendered in (`provider = "stripe"`): SnapBill's by default.
+    pub provider: Provider,
 }
 
 impl World {
