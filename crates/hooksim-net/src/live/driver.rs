@@ -119,7 +119,7 @@ impl<'w> Driver<'w> {
         Driver {
             world,
             core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed)
-                .with_provider(world.provider, signing::EPOCH_S),
+                .with_provider(world.provider, options.epoch_s),
             now: SimTime::ZERO,
             trace: Trace::with_entries_max(limits.trace_entries_max),
             limits,
