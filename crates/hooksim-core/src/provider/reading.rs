@@ -120,7 +120,10 @@ fn stripe(doc: &Value) -> Result<Read, String> {
 }
 
 fn github(doc: &Value, event: &str) -> Result<(i64, String, About), String> {
-    let action = text(doc, &["action"])?;
+    // Events such as `push` carry no `action`: read, about nothing hooksim's pack sends.
+    let Some(action) = doc.get("action").and_then(Value::as_str) else {
+        return Ok((0, event.to_string(), About::Other));
+    };
     let name = format!("{event}.{action}");
     match (event, action) {
         ("marketplace_purchase", "purchased" | "cancelled") => {
@@ -158,7 +161,11 @@ fn shopify(doc: &Value, topic: &str) -> Result<About, String> {
 fn slack(doc: &Value) -> Result<Read, String> {
     let id = text(doc, &["event_id"])?.to_string();
     let event_s = field(doc, &["event_time"])?.as_i64().ok_or("`event_time` is not a number")?;
-    let kind = text(doc, &["event", "metadata", "event_type"])?.to_string();
+    // Message metadata is hooksim's pack's; any other event is read by its `event.type`.
+    let Ok(kind) = text(doc, &["event", "metadata", "event_type"]) else {
+        return Ok((id, event_s, text(doc, &["event", "type"])?.to_string(), About::Other));
+    };
+    let kind = kind.to_string();
     let payload = field(doc, &["event", "metadata", "event_payload"])?;
     let about = match kind.as_str() {
         "invoice_paid" | "invoice_cancelled" => About::InvoiceState {
