@@ -74,13 +74,7 @@ pub fn run_world_dispatched(
     limits: RunLimits,
     dispatcher: &ExternalDispatcher,
 ) -> (Result<RunOutput, EngineFailure>, String) {
-    if world.provider != crate::provider::Provider::Snapbill {
-        let message = format!(
-            "provider = {:?}: a dispatcher process renders SnapBill's envelope; a provider's shape is \
-             rendered by the reference core only (run without --dispatcher)",
-            world.provider.name()
-        );
-        let error = EngineError::Dispatcher { at: SimTime::ZERO, during: "start".to_string(), message };
+    if let Some(error) = crate::protocol::refuses(world) {
         let trace = crate::trace::Trace::with_entries_max(limits.trace_entries_max);
         return (Err(EngineFailure { error, partial: RunOutput { trace, sim_elapsed_ms: 0 } }), String::new());
     }

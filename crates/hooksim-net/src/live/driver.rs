@@ -118,8 +118,7 @@ impl<'w> Driver<'w> {
         let (landed_tx, landed) = mpsc::unbounded_channel();
         Driver {
             world,
-            core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed)
-                .with_provider(world.provider, options.epoch_s),
+            core: world.reference_core(options.epoch_s),
             now: SimTime::ZERO,
             trace: Trace::with_entries_max(limits.trace_entries_max),
             limits,

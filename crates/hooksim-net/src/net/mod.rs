@@ -93,8 +93,7 @@ pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) ->
 }
 
 fn reference_core(world: &World) -> Dispatcher {
-    Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed)
-        .with_provider(world.provider, hooksim_sim::shell::signing::EPOCH_S)
+    world.reference_core(hooksim_sim::shell::signing::EPOCH_S)
 }
 
 /// [`run`], and how many 1 ms ticks turmoil simulated (quiet time skipped costs none): the

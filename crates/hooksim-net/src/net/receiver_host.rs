@@ -64,7 +64,7 @@ impl Receiver {
             provider: world.provider,
             events: Arc::clone(events),
         });
-        let acts = app.as_ref().map(|_| Rc::new(Acts::new(&spec.host, journal)));
+        let acts = app.as_ref().map(|_| Rc::new(Acts::new(&spec.host, journal, world.provider, events)));
         Receiver {
             host: spec.host.clone(),
             conduct: Rc::new(RefCell::new(Conduct::new(spec.behaviour.clone()))),
@@ -140,7 +140,7 @@ async fn take(request: Request<Incoming>, served: Served, work: Work) -> Result<
         return Ok(http::status(413));
     };
     if let Some(acts) = &acts {
-        acts.note_delivery(&bytes);
+        acts.note_delivery(&parts.headers, &bytes);
     }
     let reply = conduct.borrow_mut().next_reply();
     let request = Request::from_parts(parts, Body::from(bytes));

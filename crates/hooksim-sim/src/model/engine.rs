@@ -13,7 +13,7 @@ use crate::shell::{Conduct, Delays, Lingering, Links, MailRecord, Outbox, Path, 
 use crate::world::{
     Action, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Stall, Step, World, url_host,
 };
-use hooksim_core::core::{AttemptRequest, Dispatch, Dispatcher, Input, Output};
+use hooksim_core::core::{AttemptRequest, Dispatch, Input, Output};
 use hooksim_core::provider::Provider;
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEvent};
@@ -57,8 +57,7 @@ pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
 
 /// [`run`] within `limits`.
 pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
-    let core = Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed)
-        .with_provider(world.provider, crate::shell::signing::EPOCH_S);
+    let core = world.reference_core(crate::shell::signing::EPOCH_S);
     run_dispatched(world, limits, core)
 }
 
@@ -558,7 +557,9 @@ impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
         if let Some(app) = receiver.app.as_mut() {
             let host = receiver.host.name();
             let broken = |why: String| EngineError::Simulation(contract_broken(host, self.now, &why));
-            receiver.acts.note_delivery(wire.body.as_bytes());
+            let events = &self.events;
+            let signed = wire.headers.as_deref().unwrap_or(UNSIGNED);
+            receiver.acts.note_shaped(self.world.provider, signed, wire.body.as_bytes(), |u| events.event_of(u));
             let headers: Vec<(&str, &str)> =
                 wire.headers.iter().flat_map(|h| h.iter()).map(|(n, v)| (*n, v.as_str())).collect();
             let path = crate::world::parse_url(&wire.url).map_or_else(|| "/".to_string(), |u| u.path().to_string());

@@ -67,6 +67,14 @@ impl World {
     pub fn receiver(&self, host: &str) -> Option<&ReceiverSpec> {
         self.receivers.iter().find(|r| r.host == host)
     }
+
+    /// The reference dispatcher of this world, for every engine and shell: its policy, webhooks
+    /// and seed, rendering attempts in its provider's shape with virtual zero at `epoch_s` (unix
+    /// seconds; [`crate::shell::signing::EPOCH_S`] on the simulated calendar).
+    pub fn reference_core(&self, epoch_s: i64) -> hooksim_core::core::Dispatcher {
+        hooksim_core::core::Dispatcher::new(self.policy.clone(), self.webhooks.clone(), self.seed)
+            .with_provider(self.provider, epoch_s)
+    }
 }
 
 /// The host part of a webhook URL: `http://shop.example:8080/hook` gives `shop.example`.
