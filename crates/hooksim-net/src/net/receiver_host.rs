@@ -13,6 +13,7 @@ use crate::receiver::trace_event;
 use crate::receiver::{BODY_BYTES_MAX, Book, DeliveryEvents, Handled, ReceiverState, router};
 use axum::Router;
 use axum::body::Body;
+use hooksim_core::provider::Provider;
 use hooksim_core::time::SimTime;
 use hooksim_sim::shell::signing::Gate;
 use hooksim_sim::shell::{Conduct, Respond, play};
@@ -42,6 +43,9 @@ struct Door {
     host: String,
     gate: Option<Gate>,
     journal: Journal,
+    /// Whose shape requests are in, and the event of each delivery: what a rejection names.
+    provider: Provider,
+    events: Arc<Mutex<DeliveryEvents>>,
 }
 
 impl Receiver {
@@ -74,6 +78,8 @@ impl Receiver {
                 host: spec.host.clone(),
                 gate: Gate::of(signing, &spec.host),
                 journal: journal.clone(),
+                provider: world.provider,
+                events: Arc::clone(events),
             }),
         }
     }
@@ -219,7 +225,10 @@ async fn verify(request: Request<Body>, door: &Door, alarms: &Alarms) -> (Reques
     let bytes = axum::body::to_bytes(body, BODY_BYTES_MAX).await.unwrap_or_default();
     let at = SimTime::from_millis(alarms.now_ms());
     let rejected = gate.check(&parts.headers, &bytes, at).err().map(|rejection| {
-        door.journal.push(Note::Event(rejection.trace_event(&door.host, &bytes)));
+        let events = door.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let event_of = |u| events.event_of(u);
+        let traced = rejection.trace_event(&door.host, door.provider, &parts.headers, &bytes, event_of);
+        door.journal.push(Note::Event(traced));
         rejection.status
     });
     (Request::from_parts(parts, Body::from(bytes)), rejected)

@@ -544,7 +544,9 @@ impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
         let headers = wire.headers.as_deref().unwrap_or(UNSIGNED);
         let checked = gate.check(headers, wire.body.as_bytes(), self.now);
         if let Err(rejection) = &checked {
-            let event = rejection.trace_event(receiver.host.name(), wire.body.as_bytes());
+            let events = &self.events;
+            let (provider, body) = (self.world.provider, wire.body.as_bytes());
+            let event = rejection.trace_event(receiver.host.name(), provider, headers, body, |u| events.event_of(u));
             self.trace.push(self.now, event);
         }
         checked

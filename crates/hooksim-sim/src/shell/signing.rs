@@ -9,6 +9,7 @@
 
 use crate::world::{ReceiverKeys, SenderKeys, Signing};
 use hooksim_core::core::{AttemptRequest, Shape};
+use hooksim_core::provider::Provider;
 use hooksim_core::signing::{Headers, Signer, Verifier};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, TraceEvent};
@@ -126,10 +127,24 @@ impl Rejection {
         Outcome::Status { code: self.status }
     }
 
-    /// The trace entry: the receiver, the ids the body names (read for the record only, never
-    /// trusted nor acted on), and why.
-    pub fn trace_event(&self, receiver: &str, body: &[u8]) -> TraceEvent {
-        let (delivery, event) = peek_ids(body);
+    /// The trace entry: the receiver, the ids the request names (read for the record only, never
+    /// trusted nor acted on: SnapBill's envelope's, or a provider's dedup id as its delivery's
+    /// uuid, with the event `event_of` names for it), and why.
+    pub fn trace_event<H: Headers + ?Sized>(
+        &self,
+        receiver: &str,
+        provider: Provider,
+        headers: &H,
+        body: &[u8],
+        event_of: impl Fn(Uuid) -> Option<u64>,
+    ) -> TraceEvent {
+        let (delivery, event) = match provider {
+            Provider::Snapbill => peek_ids(body),
+            p => {
+                let uuid = p.read(headers, body).ok().and_then(|r| r.uuid);
+                (uuid, uuid.and_then(&event_of))
+            }
+        };
         TraceEvent::ReceiverRejected { receiver: receiver.to_string(), delivery, event, why: self.why.clone() }
     }
 }
@@ -206,9 +221,8 @@ mod tests {
         let wrong = Gate::of(&world(&[OLD], &[NEW]), "shop").unwrap();
         let rejected = wrong.check(&*headers, body.as_bytes(), at).unwrap_err();
         assert!(rejected.why.starts_with("signature rejected: none of the 1 signature(s)"), "{}", rejected.why);
-        let TraceEvent::ReceiverRejected { delivery, event, .. } = rejected.trace_event("shop", body.as_bytes()) else {
-            panic!("not a rejection")
-        };
+        let traced = rejected.trace_event("shop", Provider::Snapbill, UNSIGNED, body.as_bytes(), |_| None);
+        let TraceEvent::ReceiverRejected { delivery, event, .. } = traced else { panic!("not a rejection") };
         assert_eq!((delivery, event), (Some(Uuid::from_u128(7)), Some(3)));
     }
 
