@@ -226,6 +226,22 @@ mod tests {
         assert_eq!((delivery, event), (Some(Uuid::from_u128(7)), Some(3)));
     }
 
+    /// A provider's attempt carries its own headers and its id header signed or not, once; the
+    /// signature names the pack's id (Standard Webhooks' `webhook-id: msg_…`).
+    #[test]
+    fn a_providers_headers_are_sent_once_and_signed_under_its_id() {
+        let shape = Shape { id: "msg_7".into(), headers: vec![("webhook-id", "msg_7".into()), ("x-own", "1".into())] };
+        let shaped = AttemptRequest { shape: Some(std::sync::Arc::new(shape)), ..request("{}") };
+        let unsigned = attempt_headers(&shaped, None, 0).unwrap();
+        assert_eq!(&*unsigned, &[("webhook-id", "msg_7".to_string()), ("x-own", "1".to_string())]);
+        let signer = Signer::new(Scheme::StandardWebhooks, &[OLD]).unwrap();
+        let signed = attempt_headers(&shaped, Some(&signer), 0).unwrap();
+        assert_eq!(signed.iter().filter(|(n, _)| *n == "webhook-id").count(), 1, "{signed:?}");
+        assert!(signed.contains(&("webhook-id", "msg_7".to_string())) && signed.iter().any(|(n, _)| *n == "x-own"));
+        assert_eq!(message_id(&shaped), "msg_7");
+        assert!(attempt_headers(&request("{}"), None, 0).is_none(), "SnapBill's, unsigned: no headers");
+    }
+
     #[test]
     fn both_keys_of_an_overlap_sign_and_either_receiver_accepts() {
         let at = SimTime::ZERO;
