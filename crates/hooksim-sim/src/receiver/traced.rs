@@ -22,7 +22,9 @@ pub fn trace_event(receiver: &str, handled: &Handled) -> Option<TraceEvent> {
 
 /// The event of each delivery a run has queued, by delivery uuid, learnt from the trace's
 /// `delivery_queued` entries: what a trace entry names when a receiver reads a provider's shape,
-/// whose body does not carry hooksim's event id ([`super::handle_shaped`]).
+/// whose body does not carry hooksim's event id ([`super::handle_shaped`]). One entry per
+/// `delivery_queued` entry: bounded by the trace's own limit (`RunLimits::trace_entries_max`).
+/// The engines learn only in a provider's world; SnapBill's envelope names its event.
 #[derive(Clone, Debug, Default)]
 pub struct DeliveryEvents(std::collections::BTreeMap<uuid::Uuid, u64>);
 
