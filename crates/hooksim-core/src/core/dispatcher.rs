@@ -74,7 +74,9 @@ pub struct AttemptRequest {
 /// case, without the signature; a retry's headers included). The shell signs and sends them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
+    /// The provider's dedup id (`evt_…`, `msg_…`, `Ev…`, a GUID), kept by every retry.
     pub id: String,
+    /// The provider's own headers, lower case; a retry's included.
     pub headers: Vec<(&'static str, String)>,
 }
 

@@ -18,6 +18,7 @@ pub struct Reading {
     pub event_s: i64,
     /// The provider's name for the event (`invoice.paid`, `orders/paid`, ...), for messages.
     pub name: String,
+    /// What the event says.
     pub about: About,
 }
 
