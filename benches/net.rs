@@ -80,6 +80,7 @@ fn busy_world() -> World {
         run_for_ms: HOUR_MS,
         latency_ms: (1, 1),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }
 
@@ -100,6 +101,8 @@ fn bare_loop() -> u64 {
             kind: ReceiverKind::Dedup,
             book: Arc::new(Mutex::new(Book::default())),
             on_handled: None,
+            provider: Default::default(),
+            events: Arc::default(),
         });
         hooksim::net::serve_router(router(state))
     });

@@ -93,6 +93,7 @@ fn busy_world(in_flight: u32, seed: u64) -> World {
         run_for_ms: HOUR_MS,
         latency_ms: (0, 0),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }
 

@@ -16,7 +16,7 @@
 //! engine calls it in its own thread (a router that awaits a socket or a timer there is stopped,
 //! and named: run it on the network engine).
 
-use crate::core::{Dispatch, Dispatcher};
+use crate::core::Dispatch;
 use crate::net::Apps;
 use crate::net::RouterApp;
 use crate::properties::PropertyContext;
@@ -169,6 +169,9 @@ impl Sim {
         let mut context = None;
         let mut run = run_on(&self.scenario, engine, self.seed, limits, |world| {
             context = Some(PropertyContext::from_world(world));
+            if let Some(error) = crate::protocol::refuses(world) {
+                return Err(EngineFailure::from(error));
+            }
             let speaker = speaker.take().expect("one run, one speaker");
             let spoken = Spoken::new(speaker, &world.policy, world.webhooks.clone(), world.seed).map_err(|e| {
                 EngineError::Dispatcher { at: SimTime::ZERO, during: "hello".into(), message: e.to_string() }
@@ -204,7 +207,7 @@ impl Sim {
     fn run_here(&self) -> ScenarioRun {
         let (engine, limits) = (self.engine, self.limits);
         run_on(&self.scenario, engine, self.seed, limits, |world| {
-            let core = Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed);
+            let core = world.reference_core(crate::shell::signing::EPOCH_S);
             self.run_world(world, core)
         })
     }

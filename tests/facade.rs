@@ -180,3 +180,32 @@ fn a_rust_dispatcher_runs_through_the_ledger_and_a_defective_one_is_stopped() {
     run.assert_failed();
     assert!(run.error.as_ref().unwrap().message.contains("without `done`"), "{:?}", run.error);
 }
+
+/// The same world as Stripe delivers it: each attempt is a Stripe Event, deduplicated on its `id`.
+fn as_stripe() -> String {
+    format!("provider = \"stripe\"\n{LOST_ANSWERS}")
+}
+
+/// A receiver of Stripe's events: fulfils once per event `id`, filing the act under that id (the
+/// effects contract reads it back as the delivery's uuid).
+fn stripe_shop() -> Router {
+    async fn delivery(State(shop): State<Arc<Shop>>, Json(event): Json<Value>) -> StatusCode {
+        let id = event["id"].as_str().unwrap_or_default().to_string();
+        if shop.seen.lock().unwrap().insert(id.clone()) && event["type"] == "invoice.paid" {
+            shop.effects.lock().unwrap().push(json!({"uuid": id, "kind": "fulfil"}));
+        }
+        StatusCode::OK
+    }
+    let state = Arc::new(Shop::default());
+    Router::new().route("/webhook", post(delivery)).route("/effects", get(effects)).with_state(state)
+}
+
+#[test]
+fn a_receiver_of_stripes_shape_has_its_acts_named_for_their_events_on_both_engines() {
+    let sim = Sim::from_str("lost-answers-stripe.toml", &as_stripe()).unwrap();
+    for engine in [Engine::Net, Engine::Model] {
+        let run = sim.clone().receiver("shop", stripe_shop()).engine(engine).run().unwrap();
+        run.assert_passed();
+        assert_eq!(acts(&run), 1, "{engine:?}");
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A Standard Webhooks sender built on the official `standardwebhooks` library (PyPI) and `httpx`,
-for `hooksim certify sender --profile standard-webhooks --secret whsec_... --id header:webhook-id`.
+for `hooksim certify sender --provider standard-webhooks --secret whsec_...` (the specification's
+`{type, timestamp, data}`, the id in `webhook-id`, its schedule).
 
 It delivers one event (`--event N`, or HOOKSIM_EVENT from `--trigger`) to `--url`: one message id
 per event, signed by `standardwebhooks.Webhook.sign` over the exact bytes sent with a fresh
@@ -11,8 +12,8 @@ backoff). `--time-scale N` divides the delays and the 15 s timeout by N. `--defe
 frozen-timestamp` signs every retry with the first attempt's timestamp.
 
   pip install standardwebhooks httpx
-  hooksim certify sender --listen 127.0.0.1:0 --profile standard-webhooks --secret whsec_... \\
-    --id header:webhook-id --time-scale 100 \\
+  hooksim certify sender --listen 127.0.0.1:0 --provider standard-webhooks --secret whsec_... \\
+    --time-scale 100 \\
     --trigger 'exec python3 examples/senders/standardwebhooks_sender.py --secret whsec_... --time-scale 100'
 """
 
@@ -34,8 +35,11 @@ def retry_after_s(response):
 
 def deliver(url, event, webhook, scale, defect, deadline):
     msg_id = "msg_" + uuid.uuid4().hex
-    body = json.dumps({"type": "invoice.created", "data": {"id": 1000 + event, "number": "INV-%d" % event}}).encode()
     first = datetime.datetime.now(tz=datetime.timezone.utc)
+    # The specification's envelope: `timestamp` is when the event happened, kept by every retry.
+    occurred = first.strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = {"id": 1000 + event, "number": "INV-%d" % event}
+    body = json.dumps({"type": "invoice.created", "timestamp": occurred, "data": data}).encode()
     with httpx.Client(follow_redirects=False, timeout=TIMEOUT_S / scale, trust_env=False) as client:
         for failures in range(ATTEMPTS_MAX):
             if time.monotonic() >= deadline:

@@ -160,6 +160,24 @@ impl CaseId {
         }
     }
 
+    /// Why the scenario case cannot be judged on `provider`'s deliveries, if it cannot.
+    /// `paid-carrying-cancelled` and `paid-failing-for-days` judge a receiver by the invoice the
+    /// late `paid` delivery carries, rendered at send time; a provider that sends a snapshot
+    /// taken when the event happened still says `paid` there, and the `paid` delivery arrives
+    /// before the cancellation's: only the provider's API (the invoice as it is now, which
+    /// hooksim does not simulate yet) would tell the receiver.
+    pub fn unjudged_as(self, provider: crate::provider::Provider) -> Option<String> {
+        let snapshot = provider.facts().rendered == crate::provider::Rendered::AtEvent;
+        match self {
+            Self::PaidCarryingCancelled | Self::PaidFailingForDays if snapshot => Some(format!(
+                "not run with --provider {provider}: its `paid` delivery is a snapshot still saying `paid`, and \
+                 arrives before the cancellation; only the invoice as it is now (the provider's API, not \
+                 simulated yet) could tell a receiver not to fulfil it"
+            )),
+            _ => None,
+        }
+    }
+
     pub(crate) fn info(self) -> CaseInfo {
         let (name, group, checks, why, fix) = match self {
             Self::ValidDelivery => (
@@ -209,7 +227,7 @@ impl CaseId {
                 Group::StalePayload,
                 "a `paid` attempt rendered while the invoice was paid, delayed past the `cancelled` update, is not fulfilled",
                 "retries reorder events: a stale `paid` must not fulfil an invoice already cancelled",
-                "keep the newest event id applied per invoice and skip older events: a delayed attempt's body can still say `paid`",
+                "keep the newest event applied per invoice (its id; a provider's snapshot: its own time, `created`, `event_time`) and skip older events: a delayed attempt's body can still say `paid`",
             ),
             Self::PaidFailingForDays => (
                 "paid-failing-for-days",

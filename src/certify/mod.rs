@@ -173,17 +173,14 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
             continue;
         }
         match id.scenario_file() {
-            // The scenario engine renders SnapBill's envelope only: a case it plays would not
-            // be the provider's delivery.
-            Some(_) if opts.provider != crate::provider::Provider::Snapbill => {
-                let why = format!(
-                    "not run with --provider {}: scenario cases play SnapBill's envelope (provider shapes in scenarios are not implemented yet)",
-                    opts.provider
-                );
+            Some(_) if let Some(why) = id.unjudged_as(opts.provider) => {
                 played.push(Some(CaseResult::with_fix(info, Verdict::NotRun, why, String::new())));
             }
             Some(file) => {
-                let t = trial::play(&info, file, index as u64, opts).await?;
+                // The case's events happen after every earlier case's (a provider's bodies date
+                // them): a receiver sees event times grow across the run, as in production.
+                let t = trial::play(&info, file, index as u64, deck.clock_s(), opts).await?;
+                deck.advance_s(t.span_s.saturating_add(1));
                 if t.silent {
                     stopped = Some(format!("{} (case {})", trial::silence(opts.limits.timeout_ms), info.name));
                 }

@@ -76,6 +76,11 @@ impl Deck {
         self.provider
     }
 
+    /// When the next events happen, in unix seconds (the events' own clock).
+    pub fn clock_s(&self) -> i64 {
+        self.clock_s
+    }
+
     /// Moves the time the next events happen at (the events' own clock, carried in their bodies).
     pub fn advance_s(&mut self, s: i64) {
         self.clock_s = self.clock_s.saturating_add(s);

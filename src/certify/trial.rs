@@ -39,13 +39,17 @@ pub(crate) struct Trial {
     /// The case failed for acts it did not see: per delivery of the case, the acts traced (a
     /// later look at the effects list tells an act that came after the settle window).
     pub short_of_acts: Option<BTreeMap<Uuid, usize>>,
+    /// The virtual time the case covers, in seconds: how far the run's event clock moves.
+    pub span_s: i64,
 }
 
-/// Plays `info`'s scenario (the case at `index` in the run) against `opts.url`.
+/// Plays `info`'s scenario (the case at `index` in the run) against `opts.url`, its virtual time
+/// zero at unix second `epoch_s` (when the events a provider's body dates happened).
 pub(crate) async fn play(
     info: &CaseInfo,
     file: &str,
     index: u64,
+    epoch_s: i64,
     opts: &CertifyOptions,
 ) -> Result<Trial, CertifyError> {
     let internal = |why: String| CertifyError::Limit(format!("case {}: {why}", info.name));
@@ -54,6 +58,7 @@ pub(crate) async fn play(
     let scenario = library::load(file).map_err(internal)?;
     let scenario = library::prepare(scenario, seed, opts.limits.timeout_ms, offset)
         .map_err(|e| CertifyError::Limit(format!("timeout_ms: {e}")))?;
+    let scenario = library::in_shape(scenario, opts.provider);
     let effects: Vec<String> = opts.effects_url.iter().map(|u| format!("{}={u}", library::RECEIVER)).collect();
     let bindings = Bindings::parse(&[format!("{}={}", library::RECEIVER, opts.url)], &effects)
         .map_err(|e| CertifyError::BadUrl { url: opts.url.clone(), why: format!("{e:?}") })?;
@@ -64,6 +69,7 @@ pub(crate) async fn play(
         event_id_offset: offset,
         stop_at_first_failure: true,
         signer: opts.signing.as_ref().and_then(|s| s.signer().ok()),
+        epoch_s,
         ..LiveOptions::default()
     };
     let world = scenario.world.clone();
@@ -76,7 +82,8 @@ pub(crate) async fn play(
         Ok(output) => (output.trace, None),
         Err(failure) => (failure.partial.trace, Some(failure.error.to_string())),
     };
-    Ok(grade(info, &scenario, &trace, &observed, stopped, opts))
+    let span_s = i64::try_from(scenario.world.run_for_ms / 1_000).unwrap_or(i64::MAX);
+    Ok(Trial { span_s, ..grade(info, &scenario, &trace, &observed, stopped, opts) })
 }
 
 /// Entity ids per run and case: apart by a thousand per case, and by seed.
@@ -114,6 +121,7 @@ fn grade(
         answered,
         silent,
         short_of_acts: None,
+        span_s: 0,
     };
     let problem = first_problem(trace, notes, opts.limits.timeout_ms);
     let answer_fix = |p: &Option<Problem>| fix(p.as_ref().unwrap_or(&Problem::Acts), info.fix, false);

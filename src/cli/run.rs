@@ -186,6 +186,15 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, live: Option<&(Bindings, Live
         inputs_max: args.inputs_per_run_max,
     });
     for scenario in scenarios {
+        if external.is_some() && scenario.world.provider != hooksim::provider::Provider::Snapbill {
+            // Not the process's failure: it was never asked (see `run_world_dispatched`).
+            outln!(
+                "SKIP  {}: provider = {:?} is rendered by the reference core only, not by a dispatcher process",
+                scenario.name,
+                scenario.world.provider.name()
+            );
+            continue;
+        }
         if let Some((bindings, options)) = live {
             let mut run = run_scenario_live_with(scenario, bindings, args.seed, limits, options);
             run.live_flags = [args.settle.given(), args.ca_cert.given()].concat();

@@ -158,6 +158,7 @@ fn builtin(rng: &mut ChaCha8Rng) -> World {
         run_for_ms: rng.random_range(HOUR_MS..12 * DAY_MS),
         latency_ms: (1, 20),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }
 

@@ -64,6 +64,9 @@ pub fn render(world: &World, description: &str, expect: Option<&Expectation>) ->
     let _ = writeln!(f, "name = {}\ndescription = {}\nseed = {}", q(&world.name), q(description), world.seed);
     let _ = writeln!(f, "run_for = {}", ms(world.run_for_ms));
     let _ = writeln!(f, "latency = {}", q(&format!("{}ms..{}ms", world.latency_ms.0, world.latency_ms.1)));
+    if world.provider != hooksim_core::provider::Provider::Snapbill {
+        let _ = writeln!(f, "provider = {}", q(world.provider.name()));
+    }
     policy(&mut f, world);
     signing(&mut f, world);
     let names = webhook_names(world);

@@ -76,6 +76,10 @@ pub fn run_world_dispatched(
     limits: RunLimits,
     dispatcher: &ExternalDispatcher,
 ) -> (Result<RunOutput, EngineFailure>, String) {
+    if let Some(error) = crate::protocol::refuses(world) {
+        let trace = crate::trace::Trace::with_entries_max(limits.trace_entries_max);
+        return (Err(EngineFailure { error, partial: RunOutput { trace, sim_elapsed_ms: 0 } }), String::new());
+    }
     match ProcessDispatcher::spawn(dispatcher.config(), &world.policy, world.webhooks.clone(), world.seed) {
         Ok(mut process) => {
             let result = engine.run_dispatched(world, limits, &mut process).map_err(|failure| {

@@ -279,6 +279,21 @@ fn bad_flags_and_an_address_that_cannot_listen_exit_2() {
         &["certify", "sender", "--listen", "127.0.0.1:0", "--profile", "nope"],
         &["certify", "sender", "--listen", "127.0.0.1:0", "--budget", "0s"],
         &["certify", "sender", "--listen", "127.0.0.1:0", "--secret", "whsec_", "--scheme", "standard-webhooks"],
+        // GitHub's schedule is not a profile: name one; Stripe signs with Stripe's scheme only.
+        &["certify", "sender", "--listen", "127.0.0.1:0", "--provider", "github"],
+        &[
+            "certify",
+            "sender",
+            "--listen",
+            "127.0.0.1:0",
+            "--provider",
+            "stripe",
+            "--secret",
+            "k",
+            "--scheme",
+            "github",
+        ],
+        &["certify", "sender", "--listen", "127.0.0.1:0", "--provider", "stripe", "--id", "/id"],
         // TEST-NET-1: not an address of this machine, so it cannot be bound (nothing is sent).
         &["certify", "sender", "--listen", "192.0.2.1:8090"],
     ] {
@@ -401,8 +416,9 @@ fn library_sender() -> Option<String> {
 /// Time scale 300 with a 16 s budget: standard-webhooks' 5 s, 5 min, 30 min become 17 ms, 1 s,
 /// 6 s; event 1's fourth attempt, 7 s (35 virtual minutes) after its first, shows a frozen
 /// timestamp; the 15 s timeout stays 50 ms.
-const LIBRARY_HARNESS: [&str; 8] =
-    ["--profile", "standard-webhooks", "--secret", SECRET, "--id", "header:webhook-id", "--envelope", "json"];
+/// `--provider standard-webhooks`: its profile, its id (`webhook-id`), its scheme and its shape
+/// (`{type, timestamp, data}` with the signature's headers) are all implied.
+const LIBRARY_HARNESS: [&str; 4] = ["--provider", "standard-webhooks", "--secret", SECRET];
 
 #[test]
 fn a_sender_on_the_standardwebhooks_library_passes() {
@@ -411,6 +427,21 @@ fn a_sender_on_the_standardwebhooks_library_passes() {
     assert_eq!(ok.failed(), Vec::<&str>::new());
     assert_eq!(ok.verdicts["signature"], "passed");
     assert_eq!(ok.exit, 0);
+}
+
+/// The negative control of `--provider`: the reference sender sends SnapBill's envelope while it
+/// is certified as Stripe: no attempt is Stripe's delivery (`envelope` fails, naming what is
+/// missing), and its SnapBill schedule is not Stripe's.
+#[test]
+fn a_sender_claiming_stripe_that_sends_snapbills_shape_fails_envelope() {
+    if !python() {
+        return;
+    }
+    let out = certify("claims-stripe", &["--provider", "stripe"], "");
+    assert_eq!(out.verdicts["envelope"], "failed", "{}", out.table);
+    assert!(out.detail("envelope").contains("not stripe's delivery"), "{}", out.detail("envelope"));
+    assert_eq!(out.verdicts["schedule"], "failed", "{}", out.table);
+    assert_eq!(out.exit, 1);
 }
 
 #[test]

@@ -115,6 +115,7 @@ fn world(
         run_for_ms,
         latency_ms: (1, 20),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }
 

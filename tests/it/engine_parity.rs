@@ -150,13 +150,11 @@ fn assert_parity(world: &World) -> Result<(), String> {
 #[test]
 fn every_library_scenario_tells_the_same_story_on_both_engines() {
     let mut failures = Vec::new();
-    for entry in std::fs::read_dir("scenarios").expect("the library") {
-        let path = entry.expect("a file").path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let scenario = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
-            if let Err(e) = assert_parity(&scenario.world) {
-                failures.push(format!("{}: {e}", path.display()));
-            }
+    // Every depth: `scenarios/providers/` too.
+    for path in hooksim::scenario::discover(&["scenarios"]) {
+        let scenario = load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        if let Err(e) = assert_parity(&scenario.world) {
+            failures.push(format!("{}: {e}", path.display()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -252,6 +250,7 @@ fn one_shop(behaviour: Behaviour, mut faults: Vec<Step>) -> World {
         run_for_ms: 3_600_000,
         latency_ms: (1, 1),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }
 

@@ -498,7 +498,14 @@ fn a_dispatcher_crash_in_flight_loses_the_answer_and_the_restart_resends() {
     let (router, book) = app(ReceiverKind::Dedup, ServeOptions { answer_delay_ms: 2_000, ..ServeOptions::default() });
     let slow = serve_router(router);
     // Its effects list, from the same records, served without the delay on a port of its own.
-    let state = ReceiverState { name: "shop".into(), kind: ReceiverKind::Dedup, book, on_handled: None };
+    let state = ReceiverState {
+        name: "shop".into(),
+        kind: ReceiverKind::Dedup,
+        book,
+        on_handled: None,
+        provider: Default::default(),
+        events: Default::default(),
+    };
     let effects = serve_router(hooksim::receiver::router(Arc::new(state)));
     let bindings =
         Bindings::parse(&[format!("shop={}/webhook", slow.base)], &[format!("shop={}/effects", effects.base)]).unwrap();

@@ -90,6 +90,7 @@ fn world(kind: ReceiverKind, behaviour: Behaviour, timeline: Vec<Step>, run_for_
         run_for_ms,
         latency_ms: (1, 3),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }
 

@@ -30,6 +30,7 @@ fn world(name: &str, policy: Policy, behaviour: Behaviour, run_for_ms: u64) -> W
         run_for_ms,
         latency_ms: (0, 0),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }
 

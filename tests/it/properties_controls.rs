@@ -467,6 +467,18 @@ fn a_stale_body_is_caught_with_and_without_the_store_history() {
     caught(&e, &implied, "body-stale");
 }
 
+/// A provider that sends a snapshot: the paid event's last attempt re-rendered at send time (the
+/// invoice voided since, as SnapBill would send it) is not Stripe's snapshot of the event.
+#[test]
+fn a_providers_attempt_rendered_at_send_time_is_caught() {
+    let (mut e, ctx) = run("providers/stripe-paid-snapshot-after-cancel");
+    let last = rfind(&e, |ev| matches!(ev, TraceEvent::AttemptStarted { event: 3, .. }));
+    let TraceEvent::AttemptStarted { body, .. } = &mut e[last].event else { unreachable!() };
+    assert!(body.contains(r#""status":"paid""#), "{body}");
+    *body = body.replace(r#""status":"paid""#, r#""status":"void""#).into();
+    caught(&e, &ctx, "body-stale");
+}
+
 /// Without the history, a client rendered two ways between two changes is caught too.
 #[test]
 fn two_bodies_disagreeing_between_changes_are_caught_from_the_trace_alone() {

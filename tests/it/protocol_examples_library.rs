@@ -28,8 +28,18 @@ fn command(language: &str) -> Option<(String, String)> {
     Some((program.to_string(), format!("{ROOT}/{file}")))
 }
 
+/// A dispatcher process renders SnapBill's envelope: the provider scenarios (`provider = ...`,
+/// rendered by the reference core only) are not for it (`hooksim run --dispatcher` skips them).
+fn snapbill_shaped(s: &Scenario) -> bool {
+    s.world.provider == hooksim::provider::Provider::Snapbill
+}
+
 fn library() -> Vec<Scenario> {
-    discover(&["scenarios"]).iter().map(|f| load_file(f).unwrap_or_else(|e| panic!("{e}"))).collect()
+    discover(&["scenarios"])
+        .iter()
+        .map(|f| load_file(f).unwrap_or_else(|e| panic!("{e}")))
+        .filter(snapbill_shaped)
+        .collect()
 }
 
 /// Every (scenario, expectation) that failed, or (scenario, "engine error: ...") for a run that

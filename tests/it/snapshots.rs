@@ -18,7 +18,8 @@ fn trace() {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| {
-        insta::glob!("../../scenarios", "*.toml", |path| {
+        // Every depth: `scenarios/providers/` too (named `providers__<file>`).
+        insta::glob!("../../scenarios", "**/*.toml", |path| {
             let scenario = load_file(path).unwrap_or_else(|e| panic!("{e}"));
             let mut text = String::new();
             for engine in ENGINES {

@@ -9,10 +9,12 @@
 // It prints its base URL on the first line of stdout. Correct: it verifies the raw body before
 // parsing (401 otherwise), reads the event (400 when it cannot), claims the `X-GitHub-Delivery`
 // GUID before acting (GitHub's documented dedup id, kept by a redelivery), and fulfils the plan
-// (hooksim's invoice) of a `marketplace_purchase` `purchased` event. Ids are kept for the
+// (hooksim's invoice) of a `marketplace_purchase` `purchased` event, unless a `cancelled` event of
+// the same plan with a later `effective_date` was seen (a late delivery is the event as it was
+// then: its time tells it is older than the cancellation). Ids are kept for the
 // process's life. Defects, as provider_receiver.py's:
 //   reserialises        hands the library JSON.stringify(JSON.parse(body)), not the bytes received
-//   short-dedup-window  forgets an id once it has seen an event 60 s newer (on the events' own
+//   short-dedup-window  forgets an id once it has seen an event 3 min newer (on the events' own
 //                       clock, `effective_date`): shorter than GitHub's 3-day redelivery window
 import { createServer } from "node:http";
 import { verify } from "@octokit/webhooks-methods";
@@ -23,9 +25,10 @@ const arg = (name) => {
 };
 const SECRET = arg("--secret");
 const DEFECT = arg("--defect");
-const SHORT_WINDOW_S = 60;
+const SHORT_WINDOW_S = 180;
 const effects = []; // one entry per act
 const claimed = new Map(); // delivery GUID -> the event's time (unix seconds)
+const cancelled = new Map(); // plan id -> the time of the newest cancellation seen
 let newest = null; // the newest event time seen (the short window's clock)
 
 if (!SECRET) {
@@ -44,13 +47,20 @@ async function signatureOk(headers, raw) {
   }
 }
 
-// The delivery's GUID, its time, and the plan it says was purchased (null: nothing to fulfil).
+// The delivery's GUID, its time, the plan it says was purchased (null: nothing to fulfil), and the
+// plan it says was cancelled (null: none).
 function read(headers, body) {
   const id = headers["x-github-delivery"];
   if (typeof id !== "string" || !body || typeof body !== "object" || Array.isArray(body)) throw new Error("not an event");
   const at = typeof body.effective_date === "string" ? Date.parse(body.effective_date) / 1000 : null;
-  const purchased = headers["x-github-event"] === "marketplace_purchase" && body.action === "purchased";
-  return { id, at, paid: purchased ? body.marketplace_purchase.plan.id : null };
+  const purchase = headers["x-github-event"] === "marketplace_purchase";
+  const plan = purchase ? body.marketplace_purchase.plan.id : null;
+  return {
+    id,
+    at,
+    paid: purchase && body.action === "purchased" ? plan : null,
+    cancelled: purchase && body.action === "cancelled" ? plan : null,
+  };
 }
 
 function claim(event) {
@@ -61,6 +71,9 @@ function claim(event) {
   // Node runs one handler at a time: check-and-claim has no await between them.
   if (claimed.has(event.id)) return;
   claimed.set(event.id, event.at);
+  if (event.cancelled !== null) cancelled.set(event.cancelled, Math.max(cancelled.get(event.cancelled) ?? event.at, event.at));
+  // Paid before a cancellation already seen: stale.
+  if (event.paid !== null && cancelled.has(event.paid) && event.at !== null && event.at < cancelled.get(event.paid)) return;
   if (event.paid !== null) effects.push({ uuid: event.id, action: `fulfil invoice ${event.paid}`, kind: "fulfil" });
 }
 

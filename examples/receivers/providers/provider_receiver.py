@@ -9,16 +9,20 @@ It prints its base URL on the first line of stdout, then serves `POST /webhook` 
 endpoint verification (Slack's `url_verification`) with its challenge, reads the event (400 when
 it cannot), claims the provider's dedup id (Stripe's event `id`, Slack's `event_id`,
 `webhook-id`, `X-GitHub-Delivery`, `X-Shopify-Event-Id`) under one lock before acting, and fulfils
-an invoice whose event says it was paid. Each act is one entry of the effects list, filed under
+an invoice whose event says it was paid, unless it has seen a newer event cancelling that invoice
+(by the events' own times: a provider sends a snapshot taken when the event happened, so a late
+`paid` still says `paid`; its time is what tells it is older than the cancellation). Each act is one entry of the effects list, filed under
 the dedup id (the contract reads it back as the delivery's uuid). Ids are kept for the process's
 life: longer than any provider's redelivery window.
 
 Defects:
   reserialises        verifies the signature over the body parsed and written again, not the
                       bytes received (fails signature-raw-bytes and large-body)
-  short-dedup-window  forgets an id once it has seen an event 60 s newer than the id's, on the
+  short-dedup-window  forgets an id once it has seen an event 3 min newer than the id's, on the
                       events' own clock, as a stream processor's event-time window does: shorter
-                      than every provider's redelivery window (fails redelivery-across-retry-window)
+                      than every provider's redelivery window (Slack's is 6 min), longer than the
+                      events of any one certification scenario are apart (fails
+                      redelivery-across-retry-window)
   rejects-handshake   (Slack) answers the url_verification request 401, as a middleware that
                       only lets `event_callback` bodies through does (fails url-verification)
 """
@@ -28,15 +32,17 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SHORT_WINDOW_S = 60
+SHORT_WINDOW_S = 180
 
 
 class Event:
     """What a receiver needs of one delivery: its dedup id, when it happened (unix seconds, the
-    provider's own field), and the invoice it says was paid (None: nothing to fulfil)."""
+    provider's own field), the invoice it says was paid (None: nothing to fulfil), and the invoice
+    it says was cancelled (None: none)."""
 
-    def __init__(self, dedup_id, at_s, paid_invoice):
+    def __init__(self, dedup_id, at_s, paid_invoice, cancelled_invoice=None):
         self.dedup_id, self.at_s, self.paid_invoice = dedup_id, at_s, paid_invoice
+        self.cancelled_invoice = cancelled_invoice
 
 
 class Provider:
@@ -64,6 +70,7 @@ def serve(provider, defect, port=0):
     effects = []
     claimed = {}  # dedup id -> the event's time
     newest = [None]  # the newest event time seen (the short window's clock)
+    cancelled = {}  # invoice -> the time of the newest event cancelling it
 
     def claim(event):
         with lock:
@@ -75,7 +82,13 @@ def serve(provider, defect, port=0):
             if event.dedup_id in claimed:
                 return
             claimed[event.dedup_id] = event.at_s
+            if event.cancelled_invoice is not None:
+                key = str(event.cancelled_invoice)
+                cancelled[key] = max(cancelled.get(key, event.at_s or 0), event.at_s or 0)
             if event.paid_invoice is not None:
+                since = cancelled.get(str(event.paid_invoice))
+                if since is not None and event.at_s is not None and event.at_s < since:
+                    return  # paid before a cancellation already seen: stale
                 action = "fulfil invoice %s" % event.paid_invoice
                 effects.append({"uuid": event.dedup_id, "action": action, "kind": "fulfil"})
 

@@ -77,7 +77,8 @@ class Shopify(provider_receiver.Provider):
     def read(self, headers, doc):
         at = datetime.strptime(headers["X-Shopify-Triggered-At"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         paid = doc["id"] if headers["X-Shopify-Topic"] == "orders/paid" else None
-        return provider_receiver.Event(headers["X-Shopify-Event-Id"], int(at.timestamp()), paid)
+        cancelled = doc["id"] if headers["X-Shopify-Topic"] == "orders/cancelled" else None
+        return provider_receiver.Event(headers["X-Shopify-Event-Id"], int(at.timestamp()), paid, cancelled)
 
 
 def main():

@@ -74,8 +74,10 @@ class Slack(provider_receiver.Provider):
         if doc["type"] != "event_callback":
             raise ValueError("not an event_callback")
         metadata = doc["event"].get("metadata") or {}
-        paid = metadata["event_payload"]["id"] if metadata.get("event_type") == "invoice_paid" else None
-        return provider_receiver.Event(doc["event_id"], int(doc["event_time"]), paid)
+        kind = metadata.get("event_type")
+        paid = metadata["event_payload"]["id"] if kind == "invoice_paid" else None
+        cancelled = metadata["event_payload"]["id"] if kind == "invoice_cancelled" else None
+        return provider_receiver.Event(doc["event_id"], int(doc["event_time"]), paid, cancelled)
 
 
 def main():

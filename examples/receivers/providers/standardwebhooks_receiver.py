@@ -36,7 +36,8 @@ class StandardWebhooks(Provider):
     def read(self, headers, doc):
         at = datetime.strptime(doc["timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         paid = doc["data"]["id"] if doc["type"] == "invoice.paid" else None
-        return Event(headers["webhook-id"], int(at.timestamp()), paid)
+        cancelled = doc["data"]["id"] if doc["type"] == "invoice.cancelled" else None
+        return Event(headers["webhook-id"], int(at.timestamp()), paid, cancelled)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,10 @@ class Stripe(Provider):
         if doc["object"] != "event":
             raise ValueError("not a Stripe event")
         obj = doc["data"]["object"]
-        paid = str(obj["id"]).removeprefix("in_") if doc["type"] == "invoice.paid" else None
-        return Event(str(doc["id"]), int(doc["created"]), paid)
+        invoice = str(obj["id"]).removeprefix("in_")
+        paid = invoice if doc["type"] == "invoice.paid" else None
+        voided = invoice if doc["type"] == "invoice.voided" else None
+        return Event(str(doc["id"]), int(doc["created"]), paid, voided)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ impl CheckId {
             ),
             Self::Envelope => (
                 "envelope",
-                "every attempt's body is JSON of the declared envelope",
+                "every attempt's body is JSON of the declared envelope (a provider's: its body and headers, as its receivers read them)",
                 "send the documented envelope on every attempt",
             ),
             Self::Signature => (

@@ -176,7 +176,7 @@ impl Ledger {
             id,
             answer: answer.clone(),
             outcome: Outcome::Open,
-            envelope: reading.envelope.check(json.as_ref()),
+            envelope: reading.envelope.check(req.headers, req.body, json.as_ref()),
             signature,
             signed_at_s,
             at_unix_ms: now_unix_ms,

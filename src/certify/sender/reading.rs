@@ -3,6 +3,7 @@
 //! wrongly carries a new id is still seen as a retry), the envelope its body must be, and the
 //! signature it must carry.
 
+use crate::provider::Provider;
 use crate::signing::{Headers as _, Verifier};
 use serde::Serialize;
 use serde_json::Value;
@@ -48,6 +49,22 @@ impl std::fmt::Display for IdSource {
 pub const SNAPBILL_ID_POINTER: &str = "/uuid";
 
 impl IdSource {
+    /// Where `provider` puts the id a receiver deduplicates on (docs/providers.md): Stripe's
+    /// event `id`, Slack's `event_id`, GitHub's `X-GitHub-Delivery`, Shopify's
+    /// `X-Shopify-Event-Id`, Standard Webhooks' `webhook-id`, SnapBill's `uuid`.
+    pub fn of_provider(provider: Provider) -> IdSource {
+        match provider {
+            Provider::Stripe => Self::Pointer("/id".into()),
+            Provider::Slack => Self::Pointer("/event_id".into()),
+            Provider::Github => Self::Header("x-github-delivery".into()),
+            Provider::Shopify => Self::Header("x-shopify-event-id".into()),
+            Provider::StandardWebhooks => Self::Header("webhook-id".into()),
+            _ => Self::Pointer(SNAPBILL_ID_POINTER.into()),
+        }
+    }
+}
+
+impl IdSource {
     /// The id as text (a JSON string as is, a number or other value as JSON), or why there is none.
     pub fn read(&self, headers: &[(String, Vec<u8>)], json: Option<&Value>) -> Result<String, String> {
         match self {
@@ -68,13 +85,15 @@ impl IdSource {
 }
 
 /// The body every attempt must carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Envelope {
     /// `{"uuid": <text>, "body": {"id", "path": <text>, "details", "<entity kind>": <object>}}`.
     Snapbill,
     /// Any JSON value.
     Json,
+    /// A provider's shape, headers included, read as its receivers read it ([`Provider::read`]):
+    /// a Stripe Event, a GitHub event with `X-GitHub-Event` and `X-GitHub-Delivery`, ...
+    Provider(Provider),
 }
 
 impl FromStr for Envelope {
@@ -84,17 +103,43 @@ impl FromStr for Envelope {
         match s {
             "snapbill" => Ok(Self::Snapbill),
             "json" => Ok(Self::Json),
-            other => Err(format!("unknown envelope {other:?} (known: snapbill, json)")),
+            other => match other.parse::<Provider>() {
+                Ok(p) => Ok(Self::Provider(p)),
+                Err(_) => Err(format!(
+                    "unknown envelope {other:?} (known: snapbill, json, or a provider's: {})",
+                    Provider::names().filter(|n| *n != "snapbill").collect::<Vec<_>>().join(", ")
+                )),
+            },
         }
     }
 }
 
+impl Serialize for Envelope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl Envelope {
-    /// Whether a body is JSON of this envelope; the reason when not.
-    pub(crate) fn check(self, json: Option<&Value>) -> Result<(), String> {
+    /// The name `--envelope` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Snapbill => "snapbill",
+            Self::Json => "json",
+            Self::Provider(p) => p.name(),
+        }
+    }
+
+    /// Whether the request, its `headers` and its `raw` body (`json` when it parsed), is of this
+    /// envelope; `Err` says how it is not.
+    pub(crate) fn check(self, headers: &[(String, Vec<u8>)], raw: &[u8], json: Option<&Value>) -> Result<(), String> {
         let value = json.ok_or("the body is not JSON")?;
-        if self == Self::Json {
-            return Ok(());
+        match self {
+            Self::Json => return Ok(()),
+            Self::Provider(p) if p != Provider::Snapbill => {
+                return p.read(headers, raw).map(drop).map_err(|why| format!("not {p}'s delivery: {why}"));
+            }
+            _ => {}
         }
         let text = |v: Option<&Value>, name: &str| match v {
             Some(Value::String(s)) if !s.is_empty() => Ok(()),
@@ -159,6 +204,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_providers_envelope_is_its_body_and_headers() {
+        assert_eq!("stripe".parse(), Ok(Envelope::Provider(Provider::Stripe)));
+        assert!("paypal".parse::<Envelope>().unwrap_err().contains("standard-webhooks"));
+        assert_eq!(IdSource::of_provider(Provider::Github), IdSource::Header("x-github-delivery".into()));
+        let body = br#"{"type":"invoice.paid","timestamp":"2026-01-01T00:00:00Z","data":{"id":4,"state":"paid"}}"#;
+        let json: Value = serde_json::from_slice(body).unwrap();
+        let sw = Envelope::Provider(Provider::StandardWebhooks);
+        let headers = vec![("webhook-id".to_string(), b"msg_1".to_vec())];
+        assert_eq!(sw.check(&headers, body, Some(&json)), Ok(()));
+        assert!(sw.check(&[], body, Some(&json)).unwrap_err().contains("no webhook-id header"));
+        let stripe = Envelope::Provider(Provider::Stripe).check(&headers, body, Some(&json));
+        assert!(stripe.unwrap_err().starts_with("not stripe's delivery"));
+    }
+
+    #[test]
     fn ids_come_from_a_pointer_or_a_header() {
         assert_eq!("header:Webhook-Id".parse(), Ok(IdSource::Header("webhook-id".into())));
         assert!("uuid".parse::<IdSource>().is_err());
@@ -174,16 +234,16 @@ mod tests {
     #[test]
     fn the_snapbill_envelope_is_checked_field_by_field() {
         let ok = serde_json::json!({"uuid": "u", "body": {"id": 1, "path": "/invoice/create", "details": null, "invoice": {"id": 1}}});
-        assert_eq!(Envelope::Snapbill.check(Some(&ok)), Ok(()));
+        assert_eq!(Envelope::Snapbill.check(&[], b"", Some(&ok)), Ok(()));
         for bad in [
             serde_json::json!({"body": {}}),
             serde_json::json!({"uuid": "u", "body": {"id": 1, "path": "/p", "details": null}}),
             serde_json::json!({"uuid": "u", "body": {"path": "/p", "details": null, "invoice": {}}}),
             serde_json::json!({"uuid": "u", "body": {"id": 1, "path": "/p", "details": null, "invoice": {}, "client": {}}}),
         ] {
-            assert!(Envelope::Snapbill.check(Some(&bad)).is_err(), "{bad}");
+            assert!(Envelope::Snapbill.check(&[], b"", Some(&bad)).is_err(), "{bad}");
         }
-        assert!(Envelope::Snapbill.check(None).is_err());
-        assert_eq!(Envelope::Json.check(Some(&serde_json::json!([1]))), Ok(()));
+        assert!(Envelope::Snapbill.check(&[], b"", None).is_err());
+        assert_eq!(Envelope::Json.check(&[], b"", Some(&serde_json::json!([1]))), Ok(()));
     }
 }

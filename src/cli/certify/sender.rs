@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use clap::Args;
 use hooksim::certify::sender::{Envelope, IdSource, SenderOptions, SenderReport, bind};
 use hooksim::policy::Profile;
+use hooksim::provider::Provider;
 use hooksim::signing::{Scheme, Verifier};
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -29,8 +30,15 @@ pub struct CertifySenderArgs {
     #[arg(long, value_name = "CMD")]
     trigger: Option<String>,
     /// The policy the sender declares (a profile name; `hooksim certify sender --help` lists them).
-    #[arg(long, default_value_t = Profile::Snapbill)]
-    profile: Profile,
+    /// Default: snapbill, or --provider's (stripe, shopify, standard-webhooks).
+    #[arg(long)]
+    profile: Option<Profile>,
+    /// The provider the sender claims to deliver as: stripe, github, shopify, slack or
+    /// standard-webhooks. Its shape is checked (`envelope`: the body and headers, as its receivers
+    /// read them), the id is read where it puts its dedup id, and it implies its signature scheme
+    /// and, where hooksim has one, its retry profile (GitHub's and Slack's: give --profile).
+    #[arg(long, conflicts_with_all = ["id", "envelope"])]
+    provider: Option<Provider>,
     /// Wall time the run may take (`90s`, `10m`, `1h`): the schedule is measured for the retries
     /// that fit, and what the budget did not cover is reported "not observed".
     #[arg(long, default_value = "10m", value_parser = parse_budget)]
@@ -43,7 +51,8 @@ pub struct CertifySenderArgs {
     /// body; by default attempts are grouped by body, the delivery id left out.
     #[arg(long, value_name = "POINTER")]
     event_id: Option<String>,
-    /// The body every attempt must carry: snapbill or json (any JSON).
+    /// The body every attempt must carry: snapbill, json (any JSON), or a provider's shape (stripe,
+    /// github, shopify, slack, standard-webhooks).
     #[arg(long, default_value = "snapbill")]
     envelope: Envelope,
     /// Verify every attempt's signature with this secret (repeat for a rotation).
@@ -85,14 +94,35 @@ pub fn run(args: CertifySenderArgs) -> u8 {
     }
 }
 
+/// The profile graded: `--profile`, else the provider's, else snapbill.
+fn profile(args: &CertifySenderArgs) -> anyhow::Result<Profile> {
+    match (args.profile, args.provider) {
+        (Some(p), _) => Ok(p),
+        (None, Some(provider)) => provider.facts().profile.ok_or_else(|| {
+            anyhow::anyhow!(
+                "--provider {provider}: hooksim has no retry profile of {provider}'s (docs/providers.md); \
+                 name the schedule to grade with --profile"
+            )
+        }),
+        (None, None) => Ok(Profile::Snapbill),
+    }
+}
+
 fn options(args: &CertifySenderArgs) -> anyhow::Result<SenderOptions> {
+    let profile = profile(args)?;
+    let implied = args.provider.and_then(Provider::scheme);
+    if let (Some(scheme), Some(expected), Some(provider)) = (args.scheme, implied, args.provider)
+        && scheme != expected
+    {
+        anyhow::bail!("--scheme {scheme} conflicts with --provider {provider}, which signs with {expected}");
+    }
     let verifier = if args.secret.is_empty() {
         None
     } else {
-        let Some(scheme) = args.scheme.or(args.profile.signing_scheme()) else {
+        let Some(scheme) = args.scheme.or(implied).or(profile.signing_scheme()) else {
             anyhow::bail!(
                 "--secret: the {} profile implies no signature scheme; name one with --scheme",
-                <&'static str>::from(args.profile)
+                <&'static str>::from(profile)
             );
         };
         let secrets: Vec<&str> = args.secret.iter().map(String::as_str).collect();
@@ -100,11 +130,11 @@ fn options(args: &CertifySenderArgs) -> anyhow::Result<SenderOptions> {
     };
     Ok(SenderOptions {
         trigger: args.trigger.clone(),
-        profile: args.profile,
+        profile,
         budget_ms: args.budget,
-        id: args.id.clone(),
+        id: args.provider.map_or_else(|| args.id.clone(), IdSource::of_provider),
         event_id: args.event_id.clone(),
-        envelope: args.envelope,
+        envelope: args.provider.map_or(args.envelope, Envelope::Provider),
         verifier,
         time_scale: args.time_scale,
         tolerance_floor_ms: args.tolerance_ms.unwrap_or(SenderOptions::default_tolerance_floor_ms(args.time_scale)),

@@ -1,5 +1,6 @@
 //! One delivery: one event for one webhook, attempted until a 2xx (or it is given up).
 
+use super::dispatcher::Shape;
 use crate::domain::WebhookId;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -29,6 +30,9 @@ pub(super) struct Delivery {
     pub state: DeliveryState,
     /// The last body sent and the store revision it was rendered at.
     pub rendered: Option<(u64, Arc<str>)>,
+    /// A provider that sends a snapshot: the body and shape rendered when the event happened,
+    /// sent by every attempt.
+    pub snapshot: Option<(Arc<str>, Arc<Shape>)>,
 }
 
 impl Delivery {

@@ -6,6 +6,7 @@ use super::health::{Health, Verdict};
 use super::queues::InFlightTable;
 use crate::domain::{Change, ChangeError, Event, Store, WebhookConfig, WebhookId, WebhookStatus};
 use crate::policy::Policy;
+use crate::provider::{Occurrence, Provider, Rendered};
 use crate::time::{SimTime, TimeQueue};
 use crate::trace::DisableReason;
 use crate::trace::{AbandonReason, Outcome, RefusedReason, TraceEntry, TraceEvent};
@@ -80,6 +81,20 @@ pub struct AttemptRequest {
     /// How long the core waits for the answer, in milliseconds, before it times the attempt out
     /// itself.
     pub timeout_ms: u64,
+    /// The attempt in a provider's shape: the id it names and the provider's own headers.
+    /// `None`: SnapBill's envelope (the id is the delivery's uuid, no headers of its own).
+    pub shape: Option<Arc<Shape>>,
+}
+
+/// What a provider's delivery carries besides its body ([`crate::provider::Message`]): the id
+/// its signature names and a receiver deduplicates on, and the provider's own headers (lower
+/// case, without the signature; a retry's headers included). The shell signs and sends them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// The provider's dedup id (`evt_…`, `msg_…`, `Ev…`, a GUID), kept by every retry.
+    pub id: String,
+    /// The provider's own headers, lower case; a retry's included.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// A warning that a webhook has been failing since `failing_since` (`warning_sent`).
@@ -170,6 +185,10 @@ pub struct Dispatcher {
     now: SimTime,
     outputs: VecDeque<Output>,
     trace: Vec<TraceEntry>,
+    /// Whose shape attempts are rendered in ([`Dispatcher::with_provider`]).
+    provider: Provider,
+    /// Virtual time zero as unix seconds: the event time a provider's body carries.
+    epoch_s: i64,
 }
 
 impl Dispatcher {
@@ -203,7 +222,24 @@ impl Dispatcher {
             now: SimTime::ZERO,
             outputs: VecDeque::new(),
             trace: Vec::new(),
+            provider: Provider::Snapbill,
+            epoch_s: 0,
         }
+    }
+
+    /// Renders every attempt in `provider`'s shape ([`crate::provider`]): its body, dedup id and
+    /// headers, at send time (SnapBill, the default) or once when the event happens (the
+    /// providers that send a snapshot). `epoch_s` is virtual time zero as unix seconds, for the
+    /// event times the bodies carry.
+    pub fn with_provider(mut self, provider: Provider, epoch_s: i64) -> Self {
+        self.provider = provider;
+        self.epoch_s = epoch_s;
+        self
+    }
+
+    /// The provider whose shape its attempts take.
+    pub fn provider(&self) -> Provider {
+        self.provider
     }
 
     /// The policy it follows.
@@ -374,7 +410,12 @@ impl Dispatcher {
             failures: 0,
             state: DeliveryState::Waiting,
             rendered: None,
+            snapshot: None,
         });
+        if self.provider.facts().rendered == Rendered::AtEvent {
+            let shaped = self.render_shaped(uuid, event);
+            self.deliveries[idx as usize].snapshot = Some(shaped);
+        }
         self.log(now, TraceEvent::DeliveryQueued { delivery: uuid, webhook, event });
         let ep = &mut self.endpoints[webhook.0 as usize];
         ep.pending += 1;
@@ -407,16 +448,16 @@ impl Dispatcher {
         d.attempts += 1;
         d.state = DeliveryState::InFlight;
         let (uuid, webhook, event_id, number) = (d.uuid, d.webhook, d.event, d.attempts);
-        let revision = self.store.revision();
-        let body = match &d.rendered {
-            Some((at_revision, body)) if *at_revision == revision => body.clone(),
-            _ => {
-                let event = &self.events[event_id as usize - 1];
-                let body: Arc<str> = Arc::from(render(uuid, event, &self.store));
-                d.rendered = Some((revision, body.clone()));
-                body
+        let snapshot = d.snapshot.clone();
+        let (body, shape) = match snapshot {
+            Some((body, shape)) => (body, Some(shape)),
+            None if self.provider != Provider::Snapbill => {
+                let (body, shape) = self.render_shaped(uuid, event_id);
+                (body, Some(shape))
             }
+            None => (self.render_at_send(idx), None),
         };
+        let shape = shape.map(|s| self.with_retry_headers(s, number));
         let ep = &mut self.endpoints[webhook.0 as usize];
         ep.in_flight += 1;
         let timeout_ms = self.policy.attempt_timeout_ms();
@@ -442,7 +483,47 @@ impl Dispatcher {
             url,
             body,
             timeout_ms,
+            shape,
         }));
+    }
+
+    /// SnapBill's envelope of delivery `idx` from the store as it is now, reused while the store's
+    /// revision is unchanged (it would render the same bytes).
+    fn render_at_send(&mut self, idx: DeliveryIdx) -> Arc<str> {
+        let revision = self.store.revision();
+        let d = &mut self.deliveries[idx as usize];
+        match &d.rendered {
+            Some((at_revision, body)) if *at_revision == revision => body.clone(),
+            _ => {
+                let event = &self.events[d.event as usize - 1];
+                let body: Arc<str> = Arc::from(render(d.uuid, event, &self.store));
+                d.rendered = Some((revision, body.clone()));
+                body
+            }
+        }
+    }
+
+    /// Delivery `uuid` of event `event` in the provider's shape, from the store as it is now.
+    fn render_shaped(&self, uuid: Uuid, event: u64) -> (Arc<str>, Arc<Shape>) {
+        let event = &self.events[event as usize - 1];
+        let event_s = self.epoch_s.saturating_add(i64::try_from(event.at.as_millis() / 1_000).unwrap_or(i64::MAX));
+        let mut m = self.provider.render(&Occurrence { uuid, event, store: &self.store, event_s });
+        // The signature's headers carry the id too; the shell keeps theirs when it signs.
+        if let Some(name) = self.provider.id_header() {
+            m.headers.push((name, m.id.clone()));
+        }
+        (Arc::from(m.body), Arc::new(Shape { id: m.id, headers: m.headers }))
+    }
+
+    /// The shape of attempt `number`: a retry adds the provider's retry headers (Slack's).
+    fn with_retry_headers(&self, shape: Arc<Shape>, number: u32) -> Arc<Shape> {
+        let retry = if number > 1 { self.provider.retry_headers(number - 1) } else { Vec::new() };
+        if retry.is_empty() {
+            return shape;
+        }
+        let mut headers = shape.headers.clone();
+        headers.extend(retry);
+        Arc::new(Shape { id: shape.id.clone(), headers })
     }
 
     /// Drops deadlines of attempts that already finished from the head of the queue, so that
@@ -502,6 +583,7 @@ impl Dispatcher {
         let d = &mut self.deliveries[idx as usize];
         d.state = DeliveryState::Delivered;
         d.rendered = None;
+        d.snapshot = None;
         let (delivery, webhook, event, attempts) = (d.uuid, d.webhook, d.event, d.attempts);
         self.log(now, TraceEvent::Delivered { delivery, webhook, event, attempts });
         let ep = &mut self.endpoints[webhook.0 as usize];
@@ -581,6 +663,7 @@ impl Dispatcher {
             Some(reason) => {
                 d.state = DeliveryState::Abandoned;
                 d.rendered = None;
+                d.snapshot = None;
                 self.endpoints[webhook.0 as usize].pending -= 1;
                 self.log(now, TraceEvent::DeliveryAbandoned { delivery, webhook, event, attempts, reason });
             }
@@ -726,6 +809,7 @@ mod invariant_tests {
             failures: 0,
             state: DeliveryState::Delivered,
             rendered: None,
+            snapshot: None,
         });
         core.handle_timeout(SimTime::ZERO);
     }

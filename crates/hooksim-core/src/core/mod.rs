@@ -17,6 +17,6 @@ mod queues;
 mod tests;
 
 pub use dispatch::Dispatch;
-pub use dispatcher::{AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, WarningEmail};
+pub use dispatcher::{AttemptId, AttemptRequest, Dispatcher, Input, InputError, Output, Shape, WarningEmail};
 pub use envelope::render;
 pub use health::{Health, Verdict};

@@ -239,3 +239,31 @@ fn retry_after_is_honoured_as_a_minimum_capped_per_profile() {
     assert!(other <= 6 * SECOND_MS, "only 429 and 503 ask to wait: {other}");
     assert_eq!(retry_after(Profile::Snapbill, 429, HOUR_MS), 10 * SECOND_MS, "snapbill ignores Retry-After");
 }
+
+/// A provider that sends a snapshot: the body is rendered when the event is recorded and resent
+/// by the retry though the entity changed since (SnapBill's would be rendered again); the
+/// attempt's shape names the pack's dedup id, and Slack's retry carries its retry number.
+#[test]
+fn a_providers_attempts_resend_the_events_snapshot_with_the_packs_id_and_retry_headers() {
+    use crate::provider::Provider;
+    let mut core =
+        Dispatcher::new(Profile::Snapbill.policy(), vec![hook("a")], 3).with_provider(Provider::Slack, 1_000);
+    core.handle(at(2_000), add_client(1)).unwrap();
+    let first = sends(&mut core).remove(0);
+    let shape = first.shape.clone().expect("a provider's attempt has a shape");
+    assert_eq!(shape.id, Provider::Slack.dedup_id(first.delivery));
+    assert!(first.body.contains(r#""event_time":1002"#), "{}", first.body);
+    assert!(shape.headers.iter().all(|(n, _)| *n != "x-slack-retry-num"));
+    let renamed = Client { id: 1, name: "renamed".into(), email: "c@example.com".into() };
+    core.handle(at(3_000), Input::Change(Change::UpdateClient(renamed))).unwrap();
+    let _ = sends(&mut core);
+    core.handle(at(4_000), Input::Answer { attempt: first.attempt, outcome: Outcome::Status { code: 500 } }).unwrap();
+    core.handle_timeout(at(60_000));
+    let retry = sends(&mut core).into_iter().find(|r| r.delivery == first.delivery).expect("the retry");
+    assert_eq!(retry.body, first.body, "the snapshot, not the renamed client");
+    let headers = &retry.shape.as_ref().unwrap().headers;
+    assert!(headers.contains(&("x-slack-retry-num", "1".to_string())), "{headers:?}");
+    let mut snapbill = Dispatcher::new(Profile::Snapbill.policy(), vec![hook("a")], 3);
+    snapbill.handle(at(0), add_client(1)).unwrap();
+    assert!(sends(&mut snapbill)[0].shape.is_none(), "SnapBill's envelope has no shape");
+}

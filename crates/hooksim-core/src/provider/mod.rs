@@ -12,6 +12,7 @@
 
 mod facts;
 mod github;
+mod reading;
 mod shopify;
 mod slack;
 mod snapbill;
@@ -19,6 +20,7 @@ mod standard_webhooks;
 mod stripe;
 
 pub use facts::{Facts, Rendered};
+pub use reading::{About, Reading};
 
 use crate::domain::{Entity, Event, Store};
 use crate::signing::Scheme;
@@ -27,10 +29,11 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 /// A webhook provider whose deliveries hooksim can play.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Provider {
     /// SnapBill's envelope `{"uuid", "body": {...}}`: the reference behaviour.
+    #[default]
     Snapbill,
     /// Stripe's `event` object, `Stripe-Signature` (`docs/providers.md`).
     Stripe,
@@ -139,6 +142,16 @@ impl Provider {
             Self::StandardWebhooks => (standard_webhooks::body(o), Vec::new()),
         };
         Message { id, body, headers }
+    }
+
+    /// The header that carries the dedup id when the signature's headers carry it (GitHub's
+    /// `X-GitHub-Delivery`, Standard Webhooks' `webhook-id`): an unsigned delivery still sends it.
+    pub fn id_header(self) -> Option<&'static str> {
+        match self {
+            Self::Github => Some("x-github-delivery"),
+            Self::StandardWebhooks => Some("webhook-id"),
+            _ => None,
+        }
     }
 
     /// The headers retry number `retry` (from 1) carries beyond the first attempt's: Slack's

@@ -158,3 +158,27 @@ const STANDARD_WEBHOOKS: &str = r#"{"data":{"client_id":1,"id":4,"number":"INV-4
 const GITHUB: &str = r#"{"action":"purchased","effective_date":"2023-11-14T22:13:20Z","marketplace_purchase":{"account":{"id":1,"login":"client-1","type":"Organization"},"billing_cycle":"monthly","free_trial_ends_on":null,"next_billing_date":null,"on_free_trial":false,"plan":{"bullets":[],"id":4,"monthly_price_in_cents":1250,"name":"INV-4","price_model":"FLAT_RATE","unit_name":null},"unit_count":1},"sender":{"id":1,"login":"client-1","type":"Organization"}}"#;
 const SHOPIFY: &str = r##"{"cancelled_at":null,"currency":"USD","customer":{"id":1},"financial_status":"paid","id":4,"name":"#INV-4","total_price":"12.50","updated_at":"2023-11-14T22:13:20Z"}"##;
 const SLACK: &str = r#"{"api_app_id":"A0HOOKSIM","event":{"channel":"C0BILLING","event_ts":"1700000000.000100","metadata":{"event_payload":{"client_id":1,"id":4,"number":"INV-4","state":"paid","total_cents":1250},"event_type":"invoice_paid"},"text":"Invoice INV-4 paid","ts":"1700000000.000100","type":"message","user":"U0SNAPBILL"},"event_id":"Ev6A0E1D8E000040008000000000001234","event_time":1700000000,"team_id":"T0HOOKSIM","token":"hooksim-verification-token","type":"event_callback"}"#;
+
+/// Every pack's delivery reads back as its provider's receiver reads it: the dedup id (and the
+/// uuid it ends in), the event's time, and what the event says; SnapBill's is not a provider's.
+#[test]
+fn every_providers_delivery_reads_back() {
+    for p in Provider::all().filter(|p| *p != Provider::Snapbill) {
+        let mut m = message(p);
+        if let Some(name) = p.id_header() {
+            m.headers.push((name, m.id.clone()));
+        }
+        let r = p.read(&m.headers[..], m.body.as_bytes()).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert_eq!((r.id.as_str(), r.uuid), (m.id.as_str(), Some(UUID)), "{p}");
+        assert_eq!(r.event_s, EVENT_S, "{p}");
+        let paid = About::InvoiceState { invoice: 4, to: "paid".into(), state: "paid".into() };
+        assert_eq!(r.about, paid, "{p}");
+        assert!(p.read(&m.headers[..], b"not json").is_err(), "{p}");
+        assert!(
+            p.read(&[("x", "y")][..], m.body.as_bytes()).is_err() || p == Provider::Stripe || p == Provider::Slack,
+            "{p}"
+        );
+    }
+    let none: &[(&str, String)] = &[];
+    assert!(Provider::Snapbill.read(none, b"{}").is_err());
+}

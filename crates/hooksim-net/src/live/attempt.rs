@@ -9,6 +9,7 @@
 use crate::effects::{self, EffectRecord, Effects};
 use crate::http::wire::WireFailure;
 use hooksim_core::trace::Outcome;
+use hooksim_sim::shell::signing::shaped_headers;
 use reqwest::Url;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +35,8 @@ pub(super) struct Job {
     pub event_id_offset: u64,
     /// Signs the request when the world signs (the keys in use at the attempt's virtual time).
     pub signer: Option<hooksim_core::signing::Signer>,
+    /// The attempt in a provider's shape (its id and headers); `None`: SnapBill's envelope.
+    pub shape: Option<Arc<hooksim_core::core::Shape>>,
 }
 
 /// How the POST ended, as a sender sees it.
@@ -124,13 +127,14 @@ impl Couriers {
         deadline: Duration,
         head: &std::sync::Mutex<Option<u16>>,
     ) -> (Reply, Option<(WireFailure, String)>) {
-        let body = with_event_id_offset(&job.body, job.event_id_offset);
+        // The offset moves SnapBill's event ids; a provider's body names none.
+        let body = match job.shape {
+            None => with_event_id_offset(&job.body, job.event_id_offset),
+            Some(_) => job.body.to_string(),
+        };
         let request =
             self.deliveries.post(url).timeout(deadline).header(reqwest::header::CONTENT_TYPE, "application/json");
-        let request = match &job.signer {
-            Some(signer) => signed(request, signer, job, body.as_bytes()),
-            None => request,
-        };
+        let request = with_headers(request, job, body.as_bytes());
         let request = request.body(body);
         let mut response = match request.send().await {
             Ok(r) => r,
@@ -160,20 +164,14 @@ impl Couriers {
     }
 }
 
-/// The request with the headers that sign `body` (the bytes sent), stamped with the wall clock: a real
-/// receiver judges the timestamp by its own clock, not by the run's virtual one.
-fn signed(
-    request: reqwest::RequestBuilder,
-    signer: &hooksim_core::signing::Signer,
-    job: &Job,
-    body: &[u8],
-) -> reqwest::RequestBuilder {
+/// The request with the provider's headers and those that sign `body` (the bytes sent), stamped
+/// with the wall clock: a real receiver judges the timestamp by its own clock, not by the run's
+/// virtual one.
+fn with_headers(request: reqwest::RequestBuilder, job: &Job, body: &[u8]) -> reqwest::RequestBuilder {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let now_s = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
-    signer
-        .sign(&job.delivery.to_string(), now_s, body)
-        .into_iter()
-        .fold(request, |request, (name, value)| request.header(name, value))
+    let headers = shaped_headers(job.shape.as_deref(), job.delivery, body, job.signer.as_ref(), now_s);
+    headers.iter().flat_map(|h| h.iter()).fold(request, |request, (name, value)| request.header(*name, value))
 }
 
 fn failed(e: &reqwest::Error, timeout_ms: u64) -> (Reply, Option<(WireFailure, String)>) {

@@ -118,7 +118,7 @@ impl<'w> Driver<'w> {
         let (landed_tx, landed) = mpsc::unbounded_channel();
         Driver {
             world,
-            core: Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed),
+            core: world.reference_core(options.epoch_s),
             now: SimTime::ZERO,
             trace: Trace::with_entries_max(limits.trace_entries_max),
             limits,
@@ -271,6 +271,7 @@ impl<'w> Driver<'w> {
                             .as_ref()
                             .and_then(|k| signing::signer_at(k, self.now))
                             .or_else(|| self.options.signer.clone()),
+                        shape: request.shape,
                     };
                     let receiver = self.target(rx).host.name().to_string();
                     if let Some(job) = self.delays.send(&receiver, self.now, job) {

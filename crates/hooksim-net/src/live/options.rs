@@ -41,6 +41,10 @@ pub struct LiveOptions {
     /// Signs every attempt (over the bytes sent, the delivery uuid as message id, the wall
     /// clock's time: a real receiver judges the timestamp against its own clock).
     pub signer: Option<hooksim_core::signing::Signer>,
+    /// Virtual time zero as unix seconds: when the events a provider's body dates happened
+    /// (`hooksim_sim::shell::signing::EPOCH_S` by default). Certification moves it forward case
+    /// by case, so a receiver sees event times grow across a run as they do in production.
+    pub epoch_s: i64,
 }
 
 impl Default for LiveOptions {
@@ -53,6 +57,7 @@ impl Default for LiveOptions {
             event_id_offset: 0,
             stop_at_first_failure: false,
             signer: None,
+            epoch_s: hooksim_sim::shell::signing::EPOCH_S,
         }
     }
 }

@@ -6,10 +6,12 @@
 use super::journal::{Journal, Note};
 use axum::Router;
 use axum::body::Body;
+use hooksim_core::provider::Provider;
 use hooksim_sim::receiver::effects::{EffectRecord, EffectsDoc};
-use hooksim_sim::receiver::{ActsBook, App};
+use hooksim_sim::receiver::{ActsBook, App, DeliveryEvents};
 use std::cell::RefCell;
 use std::pin::pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use tower_service::Service;
 
@@ -24,16 +26,31 @@ pub(crate) struct Acts {
     receiver: String,
     journal: Journal,
     book: RefCell<ActsBook>,
+    /// Whose shape deliveries are in, and the event of each (a provider's body names none).
+    provider: Provider,
+    events: Arc<Mutex<DeliveryEvents>>,
 }
 
 impl Acts {
-    pub(crate) fn new(receiver: &str, journal: &Journal) -> Acts {
-        Acts { receiver: receiver.to_string(), journal: journal.clone(), book: RefCell::new(ActsBook::default()) }
+    pub(crate) fn new(
+        receiver: &str,
+        journal: &Journal,
+        provider: Provider,
+        events: &Arc<Mutex<DeliveryEvents>>,
+    ) -> Acts {
+        Acts {
+            receiver: receiver.to_string(),
+            journal: journal.clone(),
+            book: RefCell::new(ActsBook::default()),
+            provider,
+            events: Arc::clone(events),
+        }
     }
 
-    /// Remembers a delivery's ids from its body, to name the acts filed under it.
-    pub(crate) fn note_delivery(&self, body: &[u8]) {
-        self.book.borrow_mut().note_delivery(body);
+    /// Remembers a delivery's ids from its headers and body, to name the acts filed under it.
+    pub(crate) fn note_delivery(&self, headers: &hyper::HeaderMap, body: &[u8]) {
+        let events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.book.borrow_mut().note_shaped(self.provider, headers, body, |u| events.event_of(u));
     }
 
     /// Reads the router's effects list and records each entry not seen before.

@@ -16,6 +16,7 @@ use super::stage::{Cast, Stage, TICK_MS, UNFINISHED_CONNECTS_MAX};
 use hooksim_core::core::{AttemptId, AttemptRequest, Dispatch, Input, Output};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEvent};
+use hooksim_sim::receiver::DeliveryEvents;
 use hooksim_sim::receiver::app::contract_broken;
 use hooksim_sim::shell::limits::{IN_FLIGHT_MAX, LINGER_MS, LINGERING_MAX, MAIL_TIMEOUT_MS};
 use hooksim_sim::shell::replies::answer_input;
@@ -27,6 +28,7 @@ use hooksim_sim::world::{
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 pub use hooksim_sim::world::BUSY_TICKS_MAX;
@@ -78,6 +80,9 @@ pub(crate) struct Driver<'w, D> {
     settled: bool,
     /// Something changed since the last tick (a timeline step), which hosts have not seen yet.
     changed: bool,
+    /// The event of each delivery, learnt from the trace, for receivers that read a provider's
+    /// shape (shared with their routers).
+    events: Arc<Mutex<DeliveryEvents>>,
 }
 
 impl<'w, D: Dispatch> Driver<'w, D> {
@@ -86,11 +91,12 @@ impl<'w, D: Dispatch> Driver<'w, D> {
         // order: what this engine needs is what `World::validate` (and `hooksim check`) checks.
         world.check_runnable()?;
         let journal = Journal::default();
+        let events = Arc::default();
         let addressed = addressed_receivers(world);
         let specs: Vec<_> = world.receivers.iter().filter(|spec| addressed.contains(spec.host.as_str())).collect();
         let receivers: Vec<Receiver> = specs
             .iter()
-            .map(|spec| Receiver::new(spec, &world.signing, &journal, apps.get(&spec.host).cloned()))
+            .map(|spec| Receiver::new(spec, world, &events, &journal, apps.get(&spec.host).cloned()))
             .collect();
         let hosting = Hosting::plan(world, &specs.iter().map(|spec| spec.host.as_str()).collect::<Vec<_>>());
         let mut names = vec![DISPATCHER_HOST.to_string(), MAIL_HOST.to_string()];
@@ -128,6 +134,7 @@ impl<'w, D: Dispatch> Driver<'w, D> {
             quiet_ticks: 0,
             settled: false,
             changed: false,
+            events,
         })
     }
 
@@ -209,7 +216,12 @@ impl<'w, D: Dispatch> Driver<'w, D> {
     }
 
     fn drain_core(&mut self) {
+        let before = self.trace.len();
         self.core.drain_trace_into(&mut self.trace);
+        if self.world.provider != hooksim_core::provider::Provider::Snapbill {
+            let mut events = self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            events.learn(&self.trace.entries()[before..]);
+        }
     }
 
     fn apply_steps(&mut self, at: SimTime) -> Result<(), EngineError> {

@@ -96,7 +96,7 @@ pub fn run_dispatched<D: Dispatch>(world: &World, limits: RunLimits, core: D) ->
 }
 
 fn reference_core(world: &World) -> Dispatcher {
-    Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed)
+    world.reference_core(hooksim_sim::shell::signing::EPOCH_S)
 }
 
 /// [`run`], and how many 1 ms ticks turmoil simulated (quiet time skipped costs none): the

@@ -10,13 +10,14 @@ use super::alarm::Alarms;
 use super::http::{self, Dropped};
 use super::journal::{Journal, Note, Work};
 use crate::receiver::trace_event;
-use crate::receiver::{BODY_BYTES_MAX, Book, Handled, ReceiverState, router};
+use crate::receiver::{BODY_BYTES_MAX, Book, DeliveryEvents, Handled, ReceiverState, router};
 use axum::Router;
 use axum::body::Body;
+use hooksim_core::provider::Provider;
 use hooksim_core::time::SimTime;
 use hooksim_sim::shell::signing::Gate;
 use hooksim_sim::shell::{Conduct, Respond, play};
-use hooksim_sim::world::{Behaviour, ReceiverSpec, Reply, Signing};
+use hooksim_sim::world::{Behaviour, ReceiverSpec, Reply, World};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::cell::RefCell;
@@ -42,19 +43,32 @@ struct Door {
     host: String,
     gate: Option<Gate>,
     journal: Journal,
+    /// Whose shape requests are in, and the event of each delivery: what a rejection names.
+    provider: Provider,
+    events: Arc<Mutex<DeliveryEvents>>,
 }
 
 impl Receiver {
     /// `app`: the caller's own router in place of the reference logic of `spec.kind`.
-    pub(crate) fn new(spec: &ReceiverSpec, signing: &Signing, journal: &Journal, app: Option<Router>) -> Receiver {
+    /// `events`: the event of each delivery sent, which the driver learns from the trace.
+    pub(crate) fn new(
+        spec: &ReceiverSpec,
+        world: &World,
+        events: &Arc<Mutex<DeliveryEvents>>,
+        journal: &Journal,
+        app: Option<Router>,
+    ) -> Receiver {
+        let signing = &world.signing;
         // The book is the receiver's database: the router's state, which outlives the host.
         let state = Arc::new(ReceiverState {
             name: spec.host.clone(),
             kind: spec.kind,
             book: Arc::new(Mutex::new(Book::default())),
             on_handled: Some(on_handled(spec.host.clone(), journal.clone())),
+            provider: world.provider,
+            events: Arc::clone(events),
         });
-        let acts = app.as_ref().map(|_| Rc::new(Acts::new(&spec.host, journal)));
+        let acts = app.as_ref().map(|_| Rc::new(Acts::new(&spec.host, journal, world.provider, events)));
         Receiver {
             host: spec.host.clone(),
             conduct: Rc::new(RefCell::new(Conduct::new(spec.behaviour.clone()))),
@@ -64,6 +78,8 @@ impl Receiver {
                 host: spec.host.clone(),
                 gate: Gate::of(signing, &spec.host),
                 journal: journal.clone(),
+                provider: world.provider,
+                events: Arc::clone(events),
             }),
         }
     }
@@ -131,7 +147,7 @@ async fn take(request: Request<Incoming>, served: Served, work: Work) -> Result<
         return Ok(http::status(413));
     };
     if let Some(acts) = &acts {
-        acts.note_delivery(&bytes);
+        acts.note_delivery(&parts.headers, &bytes);
     }
     let reply = conduct.borrow_mut().next_reply();
     let request = Request::from_parts(parts, Body::from(bytes));
@@ -210,7 +226,10 @@ async fn verify(request: Request<Body>, door: &Door, alarms: &Alarms) -> (Reques
     let bytes = axum::body::to_bytes(body, BODY_BYTES_MAX).await.unwrap_or_default();
     let at = SimTime::from_millis(alarms.now_ms());
     let rejected = gate.check(&parts.headers, &bytes, at).err().map(|rejection| {
-        door.journal.push(Note::Event(rejection.trace_event(&door.host, &bytes)));
+        let events = door.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let event_of = |u| events.event_of(u);
+        let traced = rejection.trace_event(&door.host, door.provider, &parts.headers, &bytes, event_of);
+        door.journal.push(Note::Event(traced));
         rejection.status
     });
     (Request::from_parts(parts, Body::from(bytes)), rejected)

@@ -3,12 +3,14 @@
 //! receiver adds its page ([`with_page`]): `GET /` and `GET /deliveries`.
 
 use super::page::{self, SharedLog};
-use super::{BODY_BYTES_MAX, Book, Handled, ReceiverKind, handle};
+use super::{BODY_BYTES_MAX, Book, DeliveryEvents, Handled, ReceiverKind, handle_shaped};
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
+use hooksim_core::provider::Provider;
 use std::sync::{Arc, Mutex};
 
 /// Told of every handled delivery; the simulation stamps it with virtual time into the trace.
@@ -25,6 +27,11 @@ pub struct ReceiverState {
     pub book: Arc<Mutex<Book>>,
     /// Told of every handled delivery, if set (the simulated engines trace it).
     pub on_handled: Option<OnHandled>,
+    /// Whose deliveries it reads: SnapBill's envelope, or a provider's shape.
+    pub provider: Provider,
+    /// The event of each delivery sent, which a provider's body does not name (the simulation
+    /// fills it; see [`handle_shaped`]).
+    pub events: Arc<Mutex<DeliveryEvents>>,
 }
 
 /// The receiver's axum router: `POST /webhook` takes deliveries, `GET /effects` lists its acts.
@@ -41,8 +48,8 @@ pub fn with_page(state: Arc<ReceiverState>, log: SharedLog) -> Router {
     let kind = state.kind.as_str().to_string();
     let logged = {
         let log = Arc::clone(&log);
-        move |State(state): State<Arc<ReceiverState>>, body: Bytes| async move {
-            let handled = receive(&state, &body);
+        move |State(state): State<Arc<ReceiverState>>, headers: HeaderMap, body: Bytes| async move {
+            let handled = receive(&state, &headers, &body);
             log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).record(Some(&body), &handled);
             status(&handled)
         }
@@ -57,16 +64,17 @@ pub fn with_page(state: Arc<ReceiverState>, log: SharedLog) -> Router {
         .merge(pages)
 }
 
-async fn webhook(State(state): State<Arc<ReceiverState>>, body: Bytes) -> StatusCode {
-    status(&receive(&state, &body))
+async fn webhook(State(state): State<Arc<ReceiverState>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    status(&receive(&state, &headers, &body))
 }
 
 /// The receiver's logic on one delivery, its owner told.
-fn receive(state: &ReceiverState, body: &[u8]) -> Handled {
+fn receive(state: &ReceiverState, headers: &HeaderMap, body: &[u8]) -> Handled {
     // One lock around decide-and-record: two concurrent deliveries of one uuid act once.
     let handled = {
         let mut book = state.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        handle(state.kind, &mut book, body)
+        let event_of = |u| state.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).event_of(u);
+        handle_shaped(state.kind, &mut book, state.provider, headers, body, event_of)
     };
     if let Some(on_handled) = &state.on_handled {
         on_handled(&handled);

@@ -48,6 +48,8 @@ pub fn app(kind: ReceiverKind, options: ServeOptions) -> (Router, Arc<Mutex<Book
         kind,
         book: Arc::clone(&book),
         on_handled: options.on_handled.clone(),
+        provider: hooksim_core::provider::Provider::Snapbill,
+        events: Arc::default(),
     };
     let log = DeliveryLog::shared();
     let mut app = with_page(Arc::new(state), Arc::clone(&log));

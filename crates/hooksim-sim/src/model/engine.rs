@@ -13,7 +13,8 @@ use crate::shell::{Conduct, Delays, Lingering, Links, MailRecord, Outbox, Path, 
 use crate::world::{
     Action, EngineError, EngineFailure, Host, Reply, RunLimits, RunOutput, Stall, Step, World, url_host,
 };
-use hooksim_core::core::{AttemptRequest, Dispatch, Dispatcher, Input, Output};
+use hooksim_core::core::{AttemptRequest, Dispatch, Input, Output};
+use hooksim_core::provider::Provider;
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, Trace, TraceEvent};
 use rand::Rng;
@@ -56,7 +57,7 @@ pub fn run(world: &World) -> Result<RunOutput, EngineFailure> {
 
 /// [`run`] within `limits`.
 pub fn run_with(world: &World, limits: RunLimits) -> Result<RunOutput, EngineFailure> {
-    let core = Dispatcher::new(world.policy.clone(), world.webhooks.clone(), world.seed);
+    let core = world.reference_core(crate::shell::signing::EPOCH_S);
     run_dispatched(world, limits, core)
 }
 
@@ -150,6 +151,8 @@ struct Engine<'w, 'a, D> {
     outbox: Outbox,
     mail: MailRecord,
     next_step: usize,
+    /// The event of each delivery, for receivers that read a provider's shape.
+    events: crate::receiver::DeliveryEvents,
 }
 
 impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
@@ -191,6 +194,7 @@ impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
             outbox: Outbox::default(),
             mail: MailRecord::default(),
             next_step: 0,
+            events: Default::default(),
         }
     }
 
@@ -260,7 +264,11 @@ impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
 
     /// Moves the core's trace into the world's and acts on its outputs.
     fn drain_core(&mut self) {
+        let before = self.trace.len();
         self.core.drain_trace_into(&mut self.trace);
+        if self.world.provider != Provider::Snapbill {
+            self.events.learn(&self.trace.entries()[before..]);
+        }
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Send(request) => self.send_request(request),
@@ -536,7 +544,9 @@ impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
         let headers = wire.headers.as_deref().unwrap_or(UNSIGNED);
         let checked = gate.check(headers, wire.body.as_bytes(), self.now);
         if let Err(rejection) = &checked {
-            let event = rejection.trace_event(receiver.host.name(), wire.body.as_bytes());
+            let events = &self.events;
+            let (provider, body) = (self.world.provider, wire.body.as_bytes());
+            let event = rejection.trace_event(receiver.host.name(), provider, headers, body, |u| events.event_of(u));
             self.trace.push(self.now, event);
         }
         checked
@@ -549,7 +559,9 @@ impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
         if let Some(app) = receiver.app.as_mut() {
             let host = receiver.host.name();
             let broken = |why: String| EngineError::Simulation(contract_broken(host, self.now, &why));
-            receiver.acts.note_delivery(wire.body.as_bytes());
+            let events = &self.events;
+            let signed = wire.headers.as_deref().unwrap_or(UNSIGNED);
+            receiver.acts.note_shaped(self.world.provider, signed, wire.body.as_bytes(), |u| events.event_of(u));
             let headers: Vec<(&str, &str)> =
                 wire.headers.iter().flat_map(|h| h.iter()).map(|(n, v)| (*n, v.as_str())).collect();
             let path = crate::world::parse_url(&wire.url).map_or_else(|| "/".to_string(), |u| u.path().to_string());
@@ -560,7 +572,16 @@ impl<'w, 'a, D: Dispatch> Engine<'w, 'a, D> {
             }
             return Ok(status);
         }
-        let handled = receiver::handle(receiver.kind, &mut receiver.book, wire.body.as_bytes());
+        let headers = wire.headers.as_deref().unwrap_or(UNSIGNED);
+        let events = &self.events;
+        let handled = receiver::handle_shaped(
+            receiver.kind,
+            &mut receiver.book,
+            self.world.provider,
+            headers,
+            wire.body.as_bytes(),
+            |u| events.event_of(u),
+        );
         if let Some(event) = receiver::trace_event(receiver.host.name(), &handled) {
             self.trace.push(self.now, event);
         }

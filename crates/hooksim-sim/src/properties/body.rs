@@ -9,7 +9,8 @@
 //! client goes unseen there when only one attempt renders it between two changes.
 
 use super::{Breach, PropertyContext, Violation};
-use hooksim_core::domain::{Change, EntityRef, EventPath, Store};
+use hooksim_core::domain::{Change, EntityRef, Event, EventPath, Store};
+use hooksim_core::provider::{Occurrence, Provider, Rendered};
 use hooksim_core::trace::{Trace, TraceEvent};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -37,6 +38,13 @@ enum Truth<'a> {
 }
 
 pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
+    if ctx.provider != Provider::Snapbill {
+        return match (&ctx.changes, ctx.provider.facts().rendered) {
+            (Some(changes), Rendered::AtEvent) => check_snapshots(trace, ctx.provider, changes),
+            // Without the history the snapshot cannot be rendered again: not judged.
+            _ => Vec::new(),
+        };
+    }
     let mut out = Vec::new();
     let mut events: BTreeMap<u64, (Recorded, usize)> = BTreeMap::new();
     // Per delivery, the last body found right and how many events had been recorded then: the
@@ -89,6 +97,49 @@ pub(super) fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
                 let entries = also.into_iter().chain(entries).collect::<std::collections::BTreeSet<_>>();
                 let detail = format!("{what} (event {event}): {detail}");
                 out.push(Violation::new(Breach::BodyStale, e.at, entries.into_iter().collect(), detail));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A provider that sends a snapshot: every attempt of a delivery carries exactly the provider's
+/// rendering of its event from the store as it was when the event was recorded (replayed from
+/// the history), under the delivery's id, with the event's time; never the store at send time.
+fn check_snapshots(trace: &Trace, provider: Provider, changes: &[Change]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut store = Store::default();
+    let mut events: BTreeMap<u64, (Event, usize)> = BTreeMap::new();
+    let mut expected: BTreeMap<uuid::Uuid, (String, usize)> = BTreeMap::new();
+    for (i, e) in trace.entries().iter().enumerate() {
+        match &e.event {
+            TraceEvent::EventRecorded { event, path, details, entity } => {
+                let applied = changes.get(*event as usize - 1).map(|c| c.apply(&mut store));
+                if !matches!(applied, Some(Ok(r)) if r == (*path, *details, *entity)) {
+                    let detail = format!("event {event} is not the history's change {event} ({applied:?})");
+                    out.push(Violation::new(Breach::TraceDisagreesWithHistory, e.at, vec![i], detail));
+                    return out;
+                }
+                let recorded = Event { id: *event, path: *path, details, entity: *entity, at: e.at };
+                events.insert(*event, (recorded, i));
+            }
+            // Queued as the event is recorded: the store is the event's.
+            TraceEvent::DeliveryQueued { delivery, event, .. } => {
+                let Some((recorded, _)) = events.get(event) else { continue };
+                let event_s = crate::shell::signing::unix_s(recorded.at);
+                let m = provider.render(&Occurrence { uuid: *delivery, event: recorded, store: &store, event_s });
+                expected.insert(*delivery, (m.body, i));
+            }
+            TraceEvent::AttemptStarted { delivery, event, body, number, .. } => {
+                let Some((snapshot, queued)) = expected.get(delivery) else { continue };
+                if snapshot.as_str() != &**body {
+                    let detail = format!(
+                        "attempt {number} of delivery {delivery} (event {event}) is not {provider}'s snapshot of the \
+                         event: {body} instead of {snapshot}"
+                    );
+                    out.push(Violation::new(Breach::BodyStale, e.at, vec![*queued, i], detail));
+                }
             }
             _ => {}
         }

@@ -4,6 +4,7 @@ use crate::receiver::ReceiverKind;
 use crate::world::{Action, World};
 use hooksim_core::domain::{Change, WebhookConfig, WebhookId};
 use hooksim_core::policy::Policy;
+use hooksim_core::provider::Provider;
 use hooksim_core::time::SimTime;
 use std::collections::BTreeSet;
 
@@ -27,6 +28,9 @@ pub struct PropertyContext {
     /// When each webhook was enabled again by the timeline (the trace holds `webhook_enabled`
     /// only when the dispatcher reports it). Empty: none, or not known.
     pub enables: Vec<(SimTime, WebhookId)>,
+    /// Whose shape the bodies are in: SnapBill's envelope (rendered at send time), or a
+    /// provider's snapshot of the event (`body.rs`).
+    pub provider: Provider,
 }
 
 impl PropertyContext {
@@ -40,6 +44,7 @@ impl PropertyContext {
             dedup_receivers: BTreeSet::new(),
             changes: None,
             enables: Vec::new(),
+            provider: Provider::Snapbill,
         }
     }
 
@@ -71,6 +76,7 @@ impl PropertyContext {
             dedup_receivers,
             changes: Some(changes),
             enables,
+            provider: world.provider,
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn check(trace: &Trace, ctx: &PropertyContext) -> Vec<Violation> {
     out.extend(routing::check(trace, ctx));
     out.extend(fate::check(trace, ctx));
     out.extend(dedup::check(trace, ctx));
-    out.extend(identity::check(trace));
+    out.extend(identity::check(trace, ctx));
     out.extend(health::check_disabled(trace));
     out.extend(health::check_warnings(trace, ctx));
     out.extend(health::check_thresholds(trace, ctx));

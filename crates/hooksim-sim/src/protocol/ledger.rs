@@ -219,6 +219,8 @@ impl Ledger {
                     url,
                     body: body.clone(),
                     timeout_ms,
+                    // A dispatcher process renders SnapBill's envelope.
+                    shape: None,
                 }));
                 TraceEvent::AttemptStarted { attempt, delivery, webhook, event, number, body }
             }

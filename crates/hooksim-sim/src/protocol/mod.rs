@@ -46,3 +46,19 @@ pub const QUOTE_CHARS_MAX: usize = 200;
 
 /// The environment variable naming the process's state directory (also in `hello`).
 pub const STATE_DIR_ENV: &str = "HOOKSIM_STATE_DIR";
+
+/// Why `world` cannot be run with a dispatcher speaking the protocol, if it cannot: the protocol
+/// carries SnapBill's envelope, which a dispatcher renders itself, so a world in a provider's
+/// shape (`provider = "stripe"`) runs on the reference core only. The error stops the run at its
+/// start, as a dispatcher that cannot start does.
+pub fn refuses(world: &crate::world::World) -> Option<crate::world::EngineError> {
+    (world.provider != hooksim_core::provider::Provider::Snapbill).then(|| crate::world::EngineError::Dispatcher {
+        at: hooksim_core::time::SimTime::ZERO,
+        during: "start".to_string(),
+        message: format!(
+            "provider = {:?}: a dispatcher speaking the protocol renders SnapBill's envelope; a provider's \
+             shape is rendered by the reference core only (run without a dispatcher)",
+            world.provider.name()
+        ),
+    })
+}

@@ -9,6 +9,8 @@
 //! be read, or that shrinks, breaks the contract: the engine stops (nothing unseen passes).
 
 use super::effects::{ActContext, EffectRecord, act_name};
+use hooksim_core::provider::{About, Provider};
+use hooksim_core::signing::Headers;
 use hooksim_core::trace::TraceEvent;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -52,6 +54,33 @@ impl ActsBook {
         if let Some((uuid, delivery)) = read_envelope(body) {
             self.deliveries.insert(uuid, delivery);
         }
+    }
+
+    /// [`ActsBook::note_delivery`] for a delivery in `provider`'s shape (SnapBill's: the same),
+    /// read as its receivers read it; a provider's body does not name hooksim's event, so
+    /// `event_of` does (see [`super::handle_shaped`]).
+    pub fn note_shaped<H: Headers + ?Sized>(
+        &mut self,
+        provider: Provider,
+        headers: &H,
+        body: &[u8],
+        event_of: impl Fn(Uuid) -> Option<u64>,
+    ) {
+        if provider == Provider::Snapbill {
+            return self.note_delivery(body);
+        }
+        if self.deliveries.len() >= DELIVERIES_NOTED_MAX {
+            return;
+        }
+        let Ok(reading) = provider.read(headers, body) else { return };
+        let Some((uuid, event)) = reading.uuid.and_then(|u| Some((u, event_of(u)?))) else { return };
+        let (path, details, entity_kind, entity_id) = match reading.about {
+            About::InvoiceState { invoice, to, .. } => ("/invoice/update/state".to_string(), to, "invoice", invoice),
+            About::ClientAdded { client } => ("/client/add".to_string(), String::new(), "client", client),
+            About::Other => (reading.name, String::new(), "", 0),
+        };
+        let entity_kind = entity_kind.to_string();
+        self.deliveries.insert(uuid, Delivery { event, path, details, entity_kind, entity_id });
     }
 
     /// The trace entries for the entries of `records` not seen before, or how the list broke the

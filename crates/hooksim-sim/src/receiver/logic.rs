@@ -1,6 +1,9 @@
 //! What a receiver decides for one delivery. Pure: the body in, a decision and a book entry out.
 
 use super::{Book, Effect, ReceiverKind, RefuseReason, SkipReason};
+use hooksim_core::domain::EventPath;
+use hooksim_core::provider::{About, Provider, Reading};
+use hooksim_core::signing::Headers;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -59,6 +62,8 @@ struct Envelope {
 
 #[derive(Deserialize)]
 struct Body {
+    /// SnapBill's event id; in a provider's shape, when the event happened (unix seconds): what
+    /// tells an older event from a newer one.
     id: u64,
     path: String,
     #[serde(default)]
@@ -85,7 +90,73 @@ pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
         Ok(env) => env,
         Err(decision) => return Handled { uuid: None, event: None, decision },
     };
-    let decision = match decide(kind, book, &env) {
+    let event = env.body.id;
+    handle_envelope(kind, book, &env, event, Order::EventId)
+}
+
+/// [`handle`] for a delivery in `provider`'s shape (SnapBill's: [`handle`]), read as that
+/// provider's receiver reads it ([`Provider::read`]): deduplicated on the provider's dedup id
+/// (as the delivery uuid it ends in), an older event told by the provider's event time. A
+/// provider's body does not carry hooksim's event id: `event_of` names it for the record (the
+/// trace), never for a decision. The `brittle` kind's strict schema is SnapBill's; here it
+/// answers 500 to a body it cannot read, and otherwise acts as `dedup`.
+pub fn handle_shaped<H: Headers + ?Sized>(
+    kind: ReceiverKind,
+    book: &mut Book,
+    provider: Provider,
+    headers: &H,
+    body: &[u8],
+    event_of: impl Fn(Uuid) -> Option<u64>,
+) -> Handled {
+    if provider == Provider::Snapbill {
+        return handle(kind, book, body);
+    }
+    let unreadable = |why: String| {
+        let status = if kind == ReceiverKind::Brittle { 500 } else { 400 };
+        let decision = Decision::Refuse { status, reason: RefuseReason::Unreadable, why };
+        Handled { uuid: None, event: None, decision }
+    };
+    let reading = match provider.read(headers, body) {
+        Ok(r) => r,
+        Err(why) => return unreadable(format!("unreadable {provider} delivery: {why}")),
+    };
+    let Some(uuid) = reading.uuid else {
+        return unreadable(format!("{provider} dedup id {:?} names no delivery", reading.id));
+    };
+    let Some(event) = event_of(uuid) else {
+        return unreadable(format!("{provider} delivery {} of no event sent", reading.id));
+    };
+    handle_envelope(kind, book, &envelope_of(&reading, uuid), event, Order::EventTime)
+}
+
+/// What orders two events of one invoice: SnapBill's event ids, or a provider's event times.
+#[derive(Clone, Copy)]
+enum Order {
+    EventId,
+    EventTime,
+}
+
+/// A provider's reading in the envelope's terms, its event time as the body's `id`.
+fn envelope_of(r: &Reading, uuid: Uuid) -> Envelope {
+    let id = u64::try_from(r.event_s).unwrap_or(0);
+    let (path, details, invoice, client) = match &r.about {
+        About::InvoiceState { invoice, to, state } => (
+            EventPath::InvoiceUpdateState.as_str(),
+            to.clone(),
+            Some(InvoiceView { id: *invoice, state: state.clone() }),
+            None,
+        ),
+        About::ClientAdded { client } => {
+            (EventPath::ClientAdd.as_str(), String::new(), None, Some(ClientView { id: *client }))
+        }
+        About::Other => (r.name.as_str(), String::new(), None, None),
+    };
+    Envelope { uuid, body: Body { id, path: path.to_string(), details, invoice, client } }
+}
+
+/// The decision on a readable delivery of event `event` (traced); an act is recorded in `book`.
+fn handle_envelope(kind: ReceiverKind, book: &mut Book, env: &Envelope, event: u64, order: Order) -> Handled {
+    let decision = match decide(kind, book, env, order) {
         Decision::Act { .. } if book.is_full() => Decision::Refuse {
             status: 503,
             reason: RefuseReason::EffectsFull,
@@ -98,12 +169,12 @@ pub fn handle(kind: ReceiverKind, book: &mut Book, body: &[u8]) -> Handled {
     };
     if let Decision::Act { action } = &decision {
         let kind = act_kind(&env.body.path, &env.body.details);
-        book.record(Effect { uuid: env.uuid, event: env.body.id, action: action.clone(), kind });
+        book.record(Effect { uuid: env.uuid, event, action: action.clone(), kind });
         if let Some(inv) = &env.body.invoice {
             book.record_invoice_event(inv.id, env.body.id, &inv.state);
         }
     }
-    Handled { uuid: Some(env.uuid), event: Some(env.body.id), decision }
+    Handled { uuid: Some(env.uuid), event: Some(event), decision }
 }
 
 /// The effects contract's `kind` of the act a delivery of `path` and `details` calls for (the
@@ -183,7 +254,7 @@ mod strict {
     }
 }
 
-fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
+fn decide(kind: ReceiverKind, book: &Book, env: &Envelope, order: Order) -> Decision {
     let careful = kind != ReceiverKind::Naive;
     if careful && book.has_acted_on(env.uuid) {
         return Decision::Skip {
@@ -212,13 +283,17 @@ fn decide(kind: ReceiverKind, book: &Book, env: &Envelope) -> Decision {
             // of the order in which two deliveries of one state arrive together.
             let newer = book.newest_invoice_event(inv.id).filter(|(e, state)| *e > body.id && *state != inv.state);
             if let Some((newer, state)) = newer.filter(|_| careful) {
-                return Decision::Skip {
-                    reason: SkipReason::StaleState,
-                    why: format!(
+                let why = match order {
+                    Order::EventId => format!(
                         "stale {} event {}: event {newer} about invoice {} ({state}) was acted on already",
                         body.details, body.id, inv.id
                     ),
+                    Order::EventTime => format!(
+                        "stale {} event of unix second {}: an event of unix second {newer} about invoice {} ({state}) was acted on already",
+                        body.details, body.id, inv.id
+                    ),
                 };
+                return Decision::Skip { reason: SkipReason::StaleState, why };
             }
             Decision::Act { action: format!("{verb} invoice {}", inv.id) }
         }

@@ -20,9 +20,9 @@ mod traced;
 pub use app::{ActsBook, App};
 pub use book::{Book, EFFECTS_MAX, Effect};
 pub use kind::ReceiverKind;
-pub use logic::{Decision, Handled, handle};
+pub use logic::{Decision, Handled, handle, handle_shaped};
 pub use reason::{RefuseReason, SkipReason};
-pub use traced::trace_event;
+pub use traced::{DeliveryEvents, trace_event};
 
 /// Larger request bodies are refused with 413 before a receiver's handler runs (every engine).
 pub const BODY_BYTES_MAX: usize = 4 * 1024 * 1024;

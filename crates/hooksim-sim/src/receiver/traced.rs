@@ -19,3 +19,27 @@ pub fn trace_event(receiver: &str, handled: &Handled) -> Option<TraceEvent> {
         }
     }
 }
+
+/// The event of each delivery a run has queued, by delivery uuid, learnt from the trace's
+/// `delivery_queued` entries: what a trace entry names when a receiver reads a provider's shape,
+/// whose body does not carry hooksim's event id ([`super::handle_shaped`]). One entry per
+/// `delivery_queued` entry: bounded by the trace's own limit (`RunLimits::trace_entries_max`).
+/// The engines learn only in a provider's world; SnapBill's envelope names its event.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryEvents(std::collections::BTreeMap<uuid::Uuid, u64>);
+
+impl DeliveryEvents {
+    /// Learns the deliveries `entries` queue.
+    pub fn learn(&mut self, entries: &[hooksim_core::trace::TraceEntry]) {
+        for e in entries {
+            if let TraceEvent::DeliveryQueued { delivery, event, .. } = &e.event {
+                self.0.insert(*delivery, *event);
+            }
+        }
+    }
+
+    /// The event of the delivery `delivery`, once a `delivery_queued` entry named it.
+    pub fn event_of(&self, delivery: uuid::Uuid) -> Option<u64> {
+        self.0.get(&delivery).copied()
+    }
+}

@@ -25,6 +25,8 @@ pub(crate) struct ScenarioFile {
     pub seed: Option<Spanned<u64>>,
     pub run_for: Option<Spanned<Duration>>,
     pub latency: Option<Spanned<LatencyRange>>,
+    /// `provider = "stripe"`: whose shape every attempt is rendered in.
+    pub provider: Option<Spanned<String>>,
     pub policy: Option<Spanned<PolicyFile>>,
     pub signing: Option<Spanned<SigningFile>>,
     /// In file order (webhook ids follow it).
@@ -339,6 +341,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "seed",
     "run_for",
     "latency",
+    "provider",
     "policy",
     "signing",
     "webhooks",
@@ -402,6 +405,7 @@ impl ScenarioFile {
             seed: r.opt(&f, "seed"),
             run_for: r.req(&f, "run_for"),
             latency: r.opt(&f, "latency"),
+            provider: r.opt(&f, "provider"),
             policy: f.get("policy").and_then(|p| PolicyFile::read(r, p)),
             signing: f.get("signing").and_then(|p| SigningFile::read(r, p)),
             ..ScenarioFile::default()

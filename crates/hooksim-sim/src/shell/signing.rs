@@ -8,7 +8,8 @@
 //! protocol and every dispatcher stay as they are. Pure: time comes in as a [`SimTime`].
 
 use crate::world::{ReceiverKeys, SenderKeys, Signing};
-use hooksim_core::core::AttemptRequest;
+use hooksim_core::core::{AttemptRequest, Shape};
+use hooksim_core::provider::Provider;
 use hooksim_core::signing::{Headers, Signer, Verifier};
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::{Outcome, TraceEvent};
@@ -31,18 +32,51 @@ pub fn unix_s(at: SimTime) -> i64 {
 }
 
 /// The headers that sign `request`, started at `at`, with the keys in use then (both of a
-/// rotation's overlap, newest first); `None` when the world signs nothing. The message id is the
-/// delivery's uuid, the same on every retry (Standard Webhooks' `webhook-id`, GitHub's delivery).
+/// rotation's overlap, newest first), after the provider's own headers when the world renders a
+/// provider's shape; `None` when there are none (SnapBill's envelope, unsigned). The message id
+/// is [`message_id`], the same on every retry (Standard Webhooks' `webhook-id`, GitHub's delivery).
 pub fn sign(signing: &Signing, at: SimTime, request: &AttemptRequest) -> Option<SignedHeaders> {
-    sign_with(signing.sender.as_ref()?, at, unix_s(at), request)
+    let signer = signing.sender.as_ref().and_then(|keys| signer_at(keys, at));
+    attempt_headers(request, signer.as_ref(), unix_s(at))
 }
 
-/// [`sign`] with the timestamp given apart from the instant that picks the keys (the live shell
-/// takes [`signer_at`] and stamps real requests with the wall clock, which a real receiver
-/// checks them against).
-pub fn sign_with(keys: &SenderKeys, at: SimTime, timestamp_s: i64, request: &AttemptRequest) -> Option<SignedHeaders> {
-    let headers = signer_at(keys, at)?.sign(&request.delivery.to_string(), timestamp_s, request.body.as_bytes());
+/// Every header an attempt carries beyond the content type: the provider's own (its shape's),
+/// then the signature `signer` makes at `timestamp_s` over the exact body. The one place both
+/// the simulated engines (virtual time) and the live shell (the wall clock, which a real
+/// receiver checks it against) build them; `None` when there are none.
+pub fn attempt_headers(request: &AttemptRequest, signer: Option<&Signer>, timestamp_s: i64) -> Option<SignedHeaders> {
+    shaped_headers(request.shape.as_deref(), request.delivery, request.body.as_bytes(), signer, timestamp_s)
+}
+
+/// [`attempt_headers`] of an attempt of delivery `delivery` in `shape` (`None`: SnapBill's
+/// envelope), carrying `body`: for a shell that changes SnapBill's bytes before they leave (the
+/// live shell's event id offset).
+pub fn shaped_headers(
+    shape: Option<&Shape>,
+    delivery: Uuid,
+    body: &[u8],
+    signer: Option<&Signer>,
+    timestamp_s: i64,
+) -> Option<SignedHeaders> {
+    let own = shape.map(|s| s.headers.as_slice()).unwrap_or_default();
+    if own.is_empty() && signer.is_none() {
+        return None;
+    }
+    let id = shape.map_or_else(|| delivery.to_string(), |s| s.id.clone());
+    let signature = signer.map(|s| s.sign(&id, timestamp_s, body)).unwrap_or_default();
+    // A header the signature writes (the id it names) is the signature's, once.
+    let mut headers: Vec<_> = own.iter().filter(|(n, _)| signature.iter().all(|(s, _)| s != n)).cloned().collect();
+    headers.extend(signature);
     Some(headers.into())
+}
+
+/// The id an attempt's signature names: its provider's dedup id (`evt_…`, `msg_…`), or the
+/// delivery's uuid (SnapBill's envelope).
+pub fn message_id(request: &AttemptRequest) -> String {
+    match &request.shape {
+        Some(shape) => shape.id.clone(),
+        None => request.delivery.to_string(),
+    }
 }
 
 /// The signer of an attempt started at `at`: every key in use then, newest first. `None` when
@@ -95,10 +129,24 @@ impl Rejection {
         Outcome::Status { code: self.status }
     }
 
-    /// The trace entry: the receiver, the ids the body names (read for the record only, never
-    /// trusted nor acted on), and why.
-    pub fn trace_event(&self, receiver: &str, body: &[u8]) -> TraceEvent {
-        let (delivery, event) = peek_ids(body);
+    /// The trace entry: the receiver, the ids the request names (read for the record only, never
+    /// trusted nor acted on: SnapBill's envelope's, or a provider's dedup id as its delivery's
+    /// uuid, with the event `event_of` names for it), and why.
+    pub fn trace_event<H: Headers + ?Sized>(
+        &self,
+        receiver: &str,
+        provider: Provider,
+        headers: &H,
+        body: &[u8],
+        event_of: impl Fn(Uuid) -> Option<u64>,
+    ) -> TraceEvent {
+        let (delivery, event) = match provider {
+            Provider::Snapbill => peek_ids(body),
+            p => {
+                let uuid = p.read(headers, body).ok().and_then(|r| r.uuid);
+                (uuid, uuid.and_then(&event_of))
+            }
+        };
         TraceEvent::ReceiverRejected { receiver: receiver.to_string(), delivery, event, why: self.why.clone() }
     }
 }
@@ -140,6 +188,7 @@ mod tests {
             url: "http://shop/webhook".into(),
             body: body.into(),
             timeout_ms: 1_000,
+            shape: None,
         }
     }
 
@@ -174,10 +223,25 @@ mod tests {
         let wrong = Gate::of(&world(&[OLD], &[NEW]), "shop").unwrap();
         let rejected = wrong.check(&*headers, body.as_bytes(), at).unwrap_err();
         assert!(rejected.why.starts_with("signature rejected: none of the 1 signature(s)"), "{}", rejected.why);
-        let TraceEvent::ReceiverRejected { delivery, event, .. } = rejected.trace_event("shop", body.as_bytes()) else {
-            panic!("not a rejection")
-        };
+        let traced = rejected.trace_event("shop", Provider::Snapbill, UNSIGNED, body.as_bytes(), |_| None);
+        let TraceEvent::ReceiverRejected { delivery, event, .. } = traced else { panic!("not a rejection") };
         assert_eq!((delivery, event), (Some(Uuid::from_u128(7)), Some(3)));
+    }
+
+    /// A provider's attempt carries its own headers and its id header signed or not, once; the
+    /// signature names the pack's id (Standard Webhooks' `webhook-id: msg_…`).
+    #[test]
+    fn a_providers_headers_are_sent_once_and_signed_under_its_id() {
+        let shape = Shape { id: "msg_7".into(), headers: vec![("webhook-id", "msg_7".into()), ("x-own", "1".into())] };
+        let shaped = AttemptRequest { shape: Some(std::sync::Arc::new(shape)), ..request("{}") };
+        let unsigned = attempt_headers(&shaped, None, 0).unwrap();
+        assert_eq!(&*unsigned, &[("webhook-id", "msg_7".to_string()), ("x-own", "1".to_string())]);
+        let signer = Signer::new(Scheme::StandardWebhooks, &[OLD]).unwrap();
+        let signed = attempt_headers(&shaped, Some(&signer), 0).unwrap();
+        assert_eq!(signed.iter().filter(|(n, _)| *n == "webhook-id").count(), 1, "{signed:?}");
+        assert!(signed.contains(&("webhook-id", "msg_7".to_string())) && signed.iter().any(|(n, _)| *n == "x-own"));
+        assert_eq!(message_id(&shaped), "msg_7");
+        assert!(attempt_headers(&request("{}"), None, 0).is_none(), "SnapBill's, unsigned: no headers");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub use validate::WorldError;
 use crate::receiver::ReceiverKind;
 use hooksim_core::domain::WebhookConfig;
 use hooksim_core::policy::Policy;
+use hooksim_core::provider::Provider;
 use hooksim_core::time::SimTime;
 use hooksim_core::trace::Trace;
 
@@ -64,6 +65,8 @@ pub struct World {
     pub latency_ms: (u64, u64),
     /// How attempts are signed and which receivers verify (default: neither).
     pub signing: Signing,
+    /// Whose shape every attempt is rendered in (`provider = "stripe"`): SnapBill's by default.
+    pub provider: Provider,
 }
 
 impl World {
@@ -75,6 +78,14 @@ impl World {
     /// The receiver on this host, if any.
     pub fn receiver(&self, host: &str) -> Option<&ReceiverSpec> {
         self.receivers.iter().find(|r| r.host == host)
+    }
+
+    /// The reference dispatcher of this world, for every engine and shell: its policy, webhooks
+    /// and seed, rendering attempts in its provider's shape with virtual zero at `epoch_s` (unix
+    /// seconds; [`crate::shell::signing::EPOCH_S`] on the simulated calendar).
+    pub fn reference_core(&self, epoch_s: i64) -> hooksim_core::core::Dispatcher {
+        hooksim_core::core::Dispatcher::new(self.policy.clone(), self.webhooks.clone(), self.seed)
+            .with_provider(self.provider, epoch_s)
     }
 }
 

@@ -51,5 +51,6 @@ pub fn failing_world(days: u64, invoices: u64) -> World {
         run_for_ms: days * DAY_MS,
         latency_ms: (1, 1),
         signing: Default::default(),
+        provider: Default::default(),
     }
 }

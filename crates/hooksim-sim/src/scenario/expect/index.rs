@@ -6,6 +6,7 @@ use super::outcome::AttemptEnd;
 use crate::scenario::excerpt::Names;
 use crate::scenario::matching::{contains, describe};
 use hooksim_core::domain::WebhookId;
+use hooksim_core::provider::Provider;
 use hooksim_core::trace::{Trace, TraceEntry, TraceEvent};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -16,7 +17,8 @@ pub(super) type Verdict = Option<(String, String, Vec<usize>)>;
 
 /// What evaluation needs to look up, gathered in one pass over the trace.
 pub(super) struct Index<'t> {
-    /// Attempt id -> the body of its `AttemptStarted` (the envelope's `body`, parsed).
+    /// Attempt id -> the body of its `AttemptStarted` (the envelope's `body`, parsed; a
+    /// provider's whole body).
     pub bodies: BTreeMap<u64, Option<Value>>,
     pub ends: BTreeMap<u64, AttemptEnd>,
     /// Delivery -> its last successful attempt (whose body the receiver accepted).
@@ -27,7 +29,8 @@ pub(super) struct Index<'t> {
 }
 
 impl<'t> Index<'t> {
-    pub(crate) fn new(trace: &'t Trace, names: Names<'t>) -> Self {
+    pub(crate) fn new(trace: &'t Trace, names: Names<'t>, provider: Provider) -> Self {
+        let envelope = provider == Provider::Snapbill;
         let mut ix = Index {
             bodies: BTreeMap::new(),
             ends: BTreeMap::new(),
@@ -38,7 +41,8 @@ impl<'t> Index<'t> {
         for e in trace.entries() {
             match &e.event {
                 TraceEvent::AttemptStarted { attempt, body, .. } => {
-                    let parsed = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("body").cloned());
+                    let parsed = serde_json::from_str::<Value>(body).ok();
+                    let parsed = if envelope { parsed.and_then(|v| v.get("body").cloned()) } else { parsed };
                     ix.bodies.insert(*attempt, parsed);
                 }
                 TraceEvent::AttemptFinished { attempt, delivery, outcome, .. } => {

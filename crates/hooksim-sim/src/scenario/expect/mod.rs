@@ -192,7 +192,7 @@ impl std::error::Error for Failure {}
 
 /// Checks every expectation of `scenario` against `trace`; an empty list means all held.
 pub fn evaluate(scenario: &Scenario, trace: &Trace) -> Vec<Failure> {
-    let ix = Index::new(trace, scenario.names());
+    let ix = Index::new(trace, scenario.names(), scenario.world.provider);
     scenario
         .expectations
         .iter()

@@ -153,7 +153,7 @@ impl Validator<'_> {
             }
         };
         for f in &body.get_ref().fields {
-            if let Err(why) = vocabulary().check_body_path(&paths, &f.path, &f.value) {
+            if let Err(why) = vocabulary().check_body_path(self.provider, &paths, &f.path, &f.value) {
                 self.err(f.span.clone(), why);
             }
         }

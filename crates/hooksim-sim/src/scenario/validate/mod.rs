@@ -21,6 +21,7 @@ use crate::receiver::ReceiverKind;
 use crate::world::{Behaviour, DISPATCHER_HOST, MAIL_HOST, ReceiverSpec, World};
 use hooksim_core::domain::{Client, EventPath, PathFilter, Store, WebhookConfig, WebhookId};
 use hooksim_core::policy::Policy;
+use hooksim_core::provider::Provider;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
@@ -38,7 +39,12 @@ pub(crate) fn validate(
     parsed: ScenarioFile,
     errors: Collector<'_>,
 ) -> Result<Scenario, ScenarioErrors> {
-    let mut v = Validator { errors, locator: Locator::new(file, text), webhook_ids: BTreeMap::new() };
+    let mut v = Validator {
+        errors,
+        locator: Locator::new(file, text),
+        webhook_ids: BTreeMap::new(),
+        provider: Provider::Snapbill,
+    };
     let scenario = v.scenario(file, parsed);
     v.errors.finish(scenario)
 }
@@ -48,6 +54,9 @@ struct Validator<'a> {
     locator: Locator<'a>,
     /// Webhook ids by name: a reference is a lookup, not a scan of every webhook.
     webhook_ids: BTreeMap<String, WebhookId>,
+    /// The file's `provider` (SnapBill when absent or unknown): its bodies are what `body`
+    /// expectations name.
+    provider: Provider,
 }
 
 /// What the timeline has made exist so far, to check that later steps refer to real things.
@@ -73,6 +82,18 @@ struct Known<'a> {
 impl Validator<'_> {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.errors.push(span, message);
+    }
+
+    /// `provider = "..."`: a pack's name; another name is an error listing the known ones.
+    fn provider(&mut self, f: &ScenarioFile) -> Provider {
+        let Some(name) = &f.provider else { return Provider::Snapbill };
+        match name.get_ref().parse::<Provider>() {
+            Ok(p) => p,
+            Err(e) => {
+                self.err(name.span(), e.to_string());
+                Provider::Snapbill
+            }
+        }
     }
 
     fn line(&self, span: &Range<usize>) -> (usize, usize) {
@@ -102,6 +123,7 @@ impl Validator<'_> {
             None => Policy::default(),
         };
 
+        self.provider = self.provider(&f);
         let signing = self.signing(&f);
         let receivers = self.receivers(&f.receivers);
         let hosts: BTreeSet<String> = receivers.iter().map(|r| r.host.clone()).collect();
@@ -141,6 +163,7 @@ impl Validator<'_> {
                 run_for_ms: run_for,
                 latency_ms,
                 signing,
+                provider: self.provider,
             },
             expectations,
             webhook_names,

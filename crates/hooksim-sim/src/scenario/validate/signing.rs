@@ -18,7 +18,8 @@ impl Validator<'_> {
             .and_then(|name| name.get_ref().parse::<Profile>().ok())
             .unwrap_or(Profile::Snapbill);
         let mut signing = Signing::default();
-        let mut scheme = profile.signing_scheme();
+        // A provider signs with its own scheme, whatever the policy's profile implies.
+        let mut scheme = self.provider.scheme().or(profile.signing_scheme());
         if let Some(table) = &f.signing {
             let (sender, named) = self.sender(table, profile);
             signing.sender = sender;
@@ -36,15 +37,25 @@ impl Validator<'_> {
     /// of the table is bad).
     fn sender(&mut self, table: &Spanned<SigningFile>, profile: Profile) -> (Option<SenderKeys>, Option<Scheme>) {
         let t = table.get_ref();
+        let implied = self.provider.scheme();
         let scheme = match &t.scheme {
             Some(name) => match name.get_ref().parse::<Scheme>() {
+                Ok(scheme) if implied.is_some_and(|p| p != scheme) => {
+                    let (provider, signs) = (self.provider.name(), implied.map_or("", |p| p.as_str()));
+                    let message = format!(
+                        "provider {provider:?} signs with {signs:?}, not {:?}: leave `scheme` out",
+                        scheme.as_str()
+                    );
+                    self.err(name.span(), message);
+                    return (None, None);
+                }
                 Ok(scheme) => scheme,
                 Err(e) => {
                     self.err(name.span(), e.to_string());
                     return (None, None);
                 }
             },
-            None => match profile.signing_scheme() {
+            None => match implied.or(profile.signing_scheme()) {
                 Some(scheme) => scheme,
                 None => {
                     self.err(table.span(), no_scheme(profile, "[signing]"));
@@ -142,6 +153,33 @@ tolerance = "1m"
         assert_eq!(sender.secrets_at(at(3_600_000)).len(), 2);
         assert_eq!(sender.secrets_at(at(4_200_000)).len(), 1);
         assert_eq!(s.world.signing.receivers["shop"].tolerance_s, 60);
+    }
+
+    #[test]
+    fn a_provider_implies_its_scheme_and_an_unknown_one_is_named_at_its_place() {
+        let s = load_str(
+            "t.toml",
+            &format!("provider = \"github\"\n{HEAD}[signing]\nsecret = \"k\"\n[receivers.shop]\nsecret = \"k\"\n"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.world.provider, hooksim_core::provider::Provider::Github);
+        assert_eq!(s.world.signing.sender.unwrap().scheme, hooksim_core::signing::Scheme::Github);
+        let e = match load_str("t.toml", &format!("provider = \"paypal\"\n{HEAD}[receivers.shop]\n")) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            e.contains("t.toml:1:12") && e.contains("unknown provider \"paypal\"") && e.contains("standard-webhooks"),
+            "{e}"
+        );
+        let e = match load_str(
+            "t.toml",
+            &format!("provider = \"slack\"\n{HEAD}[signing]\nscheme = \"stripe\"\nsecret = \"k\"\n[receivers.shop]\n"),
+        ) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains("provider \"slack\" signs with \"slack\", not \"stripe\""), "{e}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use crate::receiver::{Book, Decision, ReceiverKind, handle};
 use hooksim_core::domain::{Change, Client, EntityKind, Event, EventPath, Invoice, InvoiceState, Store};
+use hooksim_core::provider::{Occurrence, Provider};
 use hooksim_core::time::SimTime;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,8 +14,8 @@ use std::sync::OnceLock;
 use uuid::Uuid;
 
 pub(super) struct Vocabulary {
-    /// The `body` of an envelope, per event path.
-    pub bodies: BTreeMap<EventPath, Value>,
+    /// The `body` of an envelope (a provider's whole body), per provider and event path.
+    pub bodies: BTreeMap<(Provider, EventPath), Value>,
     /// What receivers do, without the id: `fulfil invoice` (for `fulfil invoice 4`).
     pub actions: BTreeMap<String, EntityKind>,
 }
@@ -37,9 +38,16 @@ fn learn() -> Vocabulary {
     for (n, change) in changes.iter().enumerate() {
         let Ok((path, details, entity)) = change.apply(&mut store) else { continue };
         let event = Event { id: n as u64 + 1, path, details, entity, at: SimTime::ZERO };
-        let envelope = hooksim_core::core::render(Uuid::from_u128(n as u128 + 1), &event, &store);
+        let uuid = Uuid::from_u128(n as u128 + 1);
+        let envelope = hooksim_core::core::render(uuid, &event, &store);
         if let Some(body) = serde_json::from_str::<Value>(&envelope).ok().and_then(|e| e.get("body").cloned()) {
-            v.bodies.insert(path, body);
+            v.bodies.insert((Provider::Snapbill, path), body);
+        }
+        for p in Provider::all().filter(|p| *p != Provider::Snapbill) {
+            let m = p.render(&Occurrence { uuid, event: &event, store: &store, event_s: 0 });
+            if let Ok(body) = serde_json::from_str::<Value>(&m.body) {
+                v.bodies.insert((p, path), body);
+            }
         }
         for kind in ReceiverKind::ALL {
             if let Decision::Act { action } = handle(kind, &mut Book::default(), envelope.as_bytes()).decision
@@ -62,11 +70,12 @@ impl Vocabulary {
     /// value like `value` can be there. The message says which fields exist instead.
     pub(crate) fn check_body_path(
         &self,
+        provider: Provider,
         paths: &BTreeSet<EventPath>,
         path: &[String],
         value: &Value,
     ) -> Result<(), String> {
-        let mut level: Vec<&Value> = paths.iter().filter_map(|p| self.bodies.get(p)).collect();
+        let mut level: Vec<&Value> = paths.iter().filter_map(|p| self.bodies.get(&(provider, *p))).collect();
         if level.is_empty() {
             return Ok(());
         }
@@ -116,14 +125,18 @@ mod tests {
     #[test]
     fn learnt_from_the_dispatcher_and_the_receivers() {
         let v = vocabulary();
-        assert_eq!(v.bodies.len(), EventPath::ALL.len());
+        assert_eq!(v.bodies.len(), EventPath::ALL.len() * Provider::all().count());
         let verbs: Vec<&str> = v.actions.keys().map(String::as_str).collect();
         assert_eq!(verbs, ["cancel invoice", "create client", "fulfil invoice"]);
         let state = [EventPath::InvoiceUpdateState].into();
         let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
-        assert!(v.check_body_path(&state, &path("invoice.state"), &Value::from("paid")).is_ok());
-        let e = v.check_body_path(&state, &path("invoice.sate"), &Value::from("paid")).unwrap_err();
+        assert!(v.check_body_path(Provider::Snapbill, &state, &path("invoice.state"), &Value::from("paid")).is_ok());
+        let e = v.check_body_path(Provider::Snapbill, &state, &path("invoice.sate"), &Value::from("paid")).unwrap_err();
         assert!(e.contains("client_id, id, number, state, total_cents"), "{e}");
-        assert!(v.check_body_path(&state, &path("invoice.id"), &Value::from("4")).unwrap_err().contains("a number"));
+        assert!(
+            v.check_body_path(Provider::Snapbill, &state, &path("invoice.id"), &Value::from("4"))
+                .unwrap_err()
+                .contains("a number")
+        );
     }
 }
