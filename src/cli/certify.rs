@@ -42,7 +42,7 @@ pub struct CertifyReceiverArgs {
     #[arg(long, default_value_t = SEED_DEFAULT)]
     seed: u64,
     /// The sender whose deadline the receiver is graded against: its attempt timeout is the
-    /// request timeout (snapbill: 30 s; svix, stripe, shopify, hook0, standard-webhooks).
+    /// request timeout (snapbill: 30 s; svix, stripe, shopify, hook0, standard-webhooks, github, slack).
     #[arg(long, default_value_t = Profile::Snapbill)]
     profile: Profile,
     /// Per request, connect to last byte; a slower answer is a timeout. Default: the profile's

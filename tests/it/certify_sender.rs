@@ -279,8 +279,8 @@ fn bad_flags_and_an_address_that_cannot_listen_exit_2() {
         &["certify", "sender", "--listen", "127.0.0.1:0", "--profile", "nope"],
         &["certify", "sender", "--listen", "127.0.0.1:0", "--budget", "0s"],
         &["certify", "sender", "--listen", "127.0.0.1:0", "--secret", "whsec_", "--scheme", "standard-webhooks"],
-        // GitHub's schedule is not a profile: name one; Stripe signs with Stripe's scheme only.
-        &["certify", "sender", "--listen", "127.0.0.1:0", "--provider", "github"],
+        // No such provider; Stripe signs with Stripe's scheme only.
+        &["certify", "sender", "--listen", "127.0.0.1:0", "--provider", "nope"],
         &[
             "certify",
             "sender",

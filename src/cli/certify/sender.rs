@@ -95,21 +95,16 @@ pub fn run(args: CertifySenderArgs) -> u8 {
 }
 
 /// The profile graded: `--profile`, else the provider's, else snapbill.
-fn profile(args: &CertifySenderArgs) -> anyhow::Result<Profile> {
+fn profile(args: &CertifySenderArgs) -> Profile {
     match (args.profile, args.provider) {
-        (Some(p), _) => Ok(p),
-        (None, Some(provider)) => provider.facts().profile.ok_or_else(|| {
-            anyhow::anyhow!(
-                "--provider {provider}: hooksim has no retry profile of {provider}'s (docs/providers.md); \
-                 name the schedule to grade with --profile"
-            )
-        }),
-        (None, None) => Ok(Profile::Snapbill),
+        (Some(p), _) => p,
+        (None, Some(provider)) => provider.facts().profile,
+        (None, None) => Profile::Snapbill,
     }
 }
 
 fn options(args: &CertifySenderArgs) -> anyhow::Result<SenderOptions> {
-    let profile = profile(args)?;
+    let profile = profile(args);
     let implied = args.provider.and_then(Provider::scheme);
     if let (Some(scheme), Some(expected), Some(provider)) = (args.scheme, implied, args.provider)
         && scheme != expected

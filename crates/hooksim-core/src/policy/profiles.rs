@@ -30,6 +30,10 @@ pub enum Profile {
     /// `standard-webhooks`: the specification's 10 attempts over about 3 days; disabled at 5 days
     /// or on `410 Gone`.
     StandardWebhooks,
+    /// `github`: one attempt per delivery, 10 s to answer; never retried, never disabled.
+    Github,
+    /// `slack`: the Events API's 3 retries (at once, after 1 min, after 5 min), 3 s to answer.
+    Slack,
 }
 
 /// A profile name that is not one of [`Profile::ALL`].
@@ -55,8 +59,16 @@ impl FromStr for Profile {
 
 impl Profile {
     /// Every profile, in the order of the table in `docs/`.
-    pub const ALL: [Profile; 6] =
-        [Self::Snapbill, Self::Svix, Self::Stripe, Self::Shopify, Self::Hook0, Self::StandardWebhooks];
+    pub const ALL: [Profile; 8] = [
+        Self::Snapbill,
+        Self::Svix,
+        Self::Stripe,
+        Self::Shopify,
+        Self::Hook0,
+        Self::StandardWebhooks,
+        Self::Github,
+        Self::Slack,
+    ];
 
     /// Its name in files and flags (`standard-webhooks`).
     pub fn name(self) -> &'static str {
@@ -85,6 +97,8 @@ impl Profile {
             Self::Shopify => shopify(),
             Self::Hook0 => hook0(),
             Self::StandardWebhooks => standard_webhooks(),
+            Self::Github => github(),
+            Self::Slack => slack(),
         }
     }
 
@@ -93,16 +107,20 @@ impl Profile {
         self.spec().build().expect("every built-in profile is a valid policy")
     }
 
-    /// The signature scheme the sender uses, when it publishes one (the published policies (docs/providers.md gives their sources)): Svix
-    /// and the Standard Webhooks specification sign with Standard Webhooks, Stripe with
-    /// `Stripe-Signature`. SnapBill's documentation describes no signature; Shopify and Hook0 are
-    /// not modelled. A scenario's `[signing]` table gives the secret (and may name a scheme).
+    /// The signature scheme the sender uses, when it publishes one (docs/providers.md gives the
+    /// sources): Svix and the Standard Webhooks specification sign with Standard Webhooks, Stripe
+    /// with `Stripe-Signature`, Shopify, GitHub and Slack with their own. SnapBill's documentation
+    /// describes no signature; Hook0's is not modelled. A scenario's `[signing]` table gives the
+    /// secret (and may name a scheme).
     pub fn signing_scheme(self) -> Option<crate::signing::Scheme> {
         use crate::signing::Scheme;
         match self {
             Self::Svix | Self::StandardWebhooks => Some(Scheme::StandardWebhooks),
             Self::Stripe => Some(Scheme::Stripe),
-            Self::Snapbill | Self::Shopify | Self::Hook0 => None,
+            Self::Shopify => Some(Scheme::Shopify),
+            Self::Github => Some(Scheme::Github),
+            Self::Slack => Some(Scheme::Slack),
+            Self::Snapbill | Self::Hook0 => None,
         }
     }
 }
@@ -255,6 +273,28 @@ fn standard_webhooks() -> PolicySpec {
             ],
             0,
         ))
+    }
+}
+
+/// Source: GitHub docs ("Handling failed webhook deliveries"): "GitHub does not automatically
+/// redeliver failed deliveries"; a delivery must be answered within 10 s. Redelivery is manual
+/// (of the past 3 days), which a world scripts as it would any other step. No automatic disable
+/// is documented, so none, and no warning. The schedule is never used (one attempt).
+/// No published status-code rule: any non-2xx is a failed delivery; a 3xx is never followed.
+fn github() -> PolicySpec {
+    PolicySpec { attempt_timeout_ms: 10 * SECOND_MS, attempts_max: Some(1), ..base(list(&[MINUTE_MS], 0)) }
+}
+
+/// Source: Slack's Events API docs as summarised in docs/providers.md ([S]): 3 s to answer, then
+/// 3 retries "nearly immediately", after 1 minute and after 5 minutes (4 attempts). Mapping:
+/// "nearly immediately" is 1 s. Slack's own disabling of an app's event subscriptions (a failure
+/// rate over an hour) is not modelled: no warning, no disable. `X-Slack-No-Retry: 1` on an answer
+/// is not modelled either: any non-2xx is retried.
+fn slack() -> PolicySpec {
+    PolicySpec {
+        attempt_timeout_ms: 3 * SECOND_MS,
+        attempts_max: Some(4),
+        ..base(list(&[SECOND_MS, MINUTE_MS, 5 * MINUTE_MS], 0))
     }
 }
 

@@ -37,8 +37,8 @@ pub struct Facts {
     pub retry_keeps_id: bool,
     /// The signature scheme; `None`: SnapBill publishes none (a scheme can still be chosen).
     pub scheme: Option<Scheme>,
-    /// The retry policy hooksim models for this provider in worlds, where it has one.
-    pub profile: Option<Profile>,
+    /// The retry policy hooksim models for this provider (`policy.profile`, `--profile`).
+    pub profile: Profile,
 }
 
 pub(super) const SECOND_MS: u64 = 1_000;

@@ -9,6 +9,7 @@
 use super::facts::{DAY_MS, Facts, Rendered, SECOND_MS};
 use super::{Occurrence, entity, rfc3339};
 use crate::domain::{Entity, EventPath};
+use crate::policy::Profile;
 use crate::signing::Scheme;
 use serde_json::{Value, json};
 
@@ -24,7 +25,7 @@ pub(super) const FACTS: Facts = Facts {
     dedup_on: "the `X-GitHub-Delivery` header (a GUID)",
     retry_keeps_id: true,
     scheme: Some(Scheme::Github),
-    profile: None,
+    profile: Profile::Github,
 };
 
 /// The webhook's id in `X-GitHub-Hook-ID`: one webhook, a fixed id.

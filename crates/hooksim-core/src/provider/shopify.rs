@@ -24,7 +24,7 @@ pub(super) const FACTS: Facts = Facts {
     dedup_on: "the `X-Shopify-Event-Id` header",
     retry_keeps_id: true,
     scheme: Some(Scheme::Shopify),
-    profile: Some(Profile::Shopify),
+    profile: Profile::Shopify,
 };
 
 /// The shop and API version every delivery names: hooksim's choice.

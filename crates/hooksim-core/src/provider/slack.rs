@@ -10,6 +10,7 @@
 use super::facts::{Facts, MINUTE_MS, Rendered, SECOND_MS};
 use super::{Occurrence, entity};
 use crate::domain::{Entity, EventPath};
+use crate::policy::Profile;
 use crate::signing::Scheme;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -29,7 +30,7 @@ pub(super) const FACTS: Facts = Facts {
     dedup_on: "`event_id` of the body (`Ev…`)",
     retry_keeps_id: true,
     scheme: Some(Scheme::Slack),
-    profile: None,
+    profile: Profile::Slack,
 };
 
 /// The workspace, app and verification token every delivery names: hooksim's.

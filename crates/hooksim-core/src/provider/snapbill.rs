@@ -15,5 +15,5 @@ pub(super) const FACTS: Facts = Facts {
     dedup_on: "`uuid` of the envelope",
     retry_keeps_id: true,
     scheme: None,
-    profile: Some(Profile::Snapbill),
+    profile: Profile::Snapbill,
 };

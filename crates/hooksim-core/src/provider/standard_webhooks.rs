@@ -45,7 +45,7 @@ pub(super) const FACTS: Facts = Facts {
     dedup_on: "the `webhook-id` header (`msg_…`)",
     retry_keeps_id: true,
     scheme: Some(Scheme::StandardWebhooks),
-    profile: Some(Profile::StandardWebhooks),
+    profile: Profile::StandardWebhooks,
 };
 
 pub(super) fn message_id(uuid: Uuid) -> String {

@@ -20,7 +20,7 @@ pub(super) const FACTS: Facts = Facts {
     dedup_on: "`id` of the event (`evt_…`)",
     retry_keeps_id: true,
     scheme: Some(Scheme::Stripe),
-    profile: Some(Profile::Stripe),
+    profile: Profile::Stripe,
 };
 
 /// The API version the events are rendered with: one fixed version, hooksim's choice (a real
