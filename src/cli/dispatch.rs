@@ -55,7 +55,7 @@ pub struct DispatchArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=TIME_SCALE_MAX as i64))]
     time_scale: u32,
     /// Use this policy profile instead of the file's: snapbill, svix, stripe, shopify, hook0,
-    /// standard-webhooks.
+    /// standard-webhooks, github, slack.
     #[arg(long)]
     profile: Option<Profile>,
     /// Run with this seed instead of the file's (delivery ids, jitter).
