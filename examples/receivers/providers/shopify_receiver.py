@@ -80,12 +80,19 @@ class Shopify(provider_receiver.Provider):
         cancelled = doc["id"] if headers["X-Shopify-Topic"] == "orders/cancelled" else None
         return provider_receiver.Event(headers["X-Shopify-Event-Id"], int(at.timestamp()), paid, cancelled)
 
+    def invoice_path(self, invoice):
+        return "/admin/api/2025-07/orders/%s.json" % invoice  # the REST Admin API's order
+
+    def paid_now(self, doc):
+        order = doc["order"]
+        return order["financial_status"] == "paid" and order["cancelled_at"] is None
+
 
 def main():
     global CLIENT_SECRET
     if "--provider" in sys.argv:
         sys.argv.remove("--provider")
-        usage = "usage: shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D] [--port 0]"
+        usage = "usage: shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D] [--port 0] [--api-url URL]"
         return provider_receiver.main_for(Shopify, usage)
     args = sys.argv[1:]
     if "--secret" not in args:

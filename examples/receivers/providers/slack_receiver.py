@@ -79,12 +79,18 @@ class Slack(provider_receiver.Provider):
         cancelled = metadata["event_payload"]["id"] if kind == "invoice_cancelled" else None
         return provider_receiver.Event(doc["event_id"], int(doc["event_time"]), paid, cancelled)
 
+    def invoice_path(self, invoice):
+        return "/api/billing.invoices.info?invoice=%s" % invoice  # hooksim's billing app's method
+
+    def paid_now(self, doc):
+        return doc.get("ok") is True and doc["invoice"]["state"] == "paid"
+
 
 def main():
     global VERIFIER
     if "--provider" in sys.argv:
         sys.argv.remove("--provider")
-        usage = "usage: slack_receiver.py --provider --secret SIGNING_SECRET [--defect D] [--port 0]"
+        usage = "usage: slack_receiver.py --provider --secret SIGNING_SECRET [--defect D] [--port 0] [--api-url URL]"
         return provider_receiver.main_for(Slack, usage)
     args = sys.argv[1:]
     if "--secret" not in args:
