@@ -108,3 +108,46 @@ async fn answer(shared: Arc<Shared>, request: Request<Body>) -> Response<Body> {
     response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Change, Client, Invoice, InvoiceState, Store};
+
+    fn store(state: InvoiceState) -> Store {
+        let mut store = Store::default();
+        let client = Client { id: 1, name: "Ada".into(), email: "ada@example.com".into() };
+        Change::AddClient(client).apply(&mut store).unwrap();
+        let inv = Invoice { id: 7, number: "INV-7".into(), client_id: 1, total_cents: 990, state };
+        Change::AddInvoice(inv).apply(&mut store).unwrap();
+        store
+    }
+
+    /// The listener answers from the store last published, 404 for an unknown id, and 429 past
+    /// the case's budget until the next case.
+    #[tokio::test]
+    async fn the_listener_serves_the_store_last_published_within_the_cases_budget() {
+        assert!(ProviderApi::start(Provider::StandardWebhooks, 0).await.is_none(), "no API to serve");
+        let api = ProviderApi::start(Provider::Stripe, 0).await.unwrap().unwrap();
+        let client = hooksim_net::http::builder(None, "hooksim-test").unwrap().build().unwrap();
+        let get = |path: &str| client.get(format!("{}{path}", api.base_url)).send();
+        api.view.publish(1_767_225_600, &store(InvoiceState::Paid));
+        let paid: serde_json::Value = get("/v1/invoices/in_7").await.unwrap().json().await.unwrap();
+        assert_eq!(paid["status"], "paid");
+        api.view.publish(1_767_225_660, &store(InvoiceState::Cancelled));
+        let now: serde_json::Value = get("/v1/invoices/in_7").await.unwrap().json().await.unwrap();
+        assert_eq!(now["status"], "void", "the invoice as it is now");
+        assert_eq!(get("/v1/invoices/in_8").await.unwrap().status(), 404);
+        for _ in api.requests()..API_REQUESTS_PER_CASE_MAX {
+            get("/v1/invoices/in_7").await.unwrap();
+        }
+        assert_eq!(get("/v1/invoices/in_7").await.unwrap().status(), 429);
+        api.next_case();
+        assert_eq!(get("/v1/invoices/in_7").await.unwrap().status(), 200);
+        let port: u16 = api.base_url.rsplit(':').next().unwrap().parse().unwrap();
+        assert!(ProviderApi::start(Provider::Stripe, port).await.unwrap().is_err(), "the port is taken");
+        api.stop().await;
+        let again = ProviderApi::start(Provider::Stripe, port).await.unwrap();
+        assert!(again.is_ok(), "stopped, the port is free at once");
+    }
+}

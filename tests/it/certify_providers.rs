@@ -220,4 +220,19 @@ fn a_scheme_other_than_the_providers_is_bad_input() {
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("unknown provider \"paypal\""), "{stderr}");
+    let (code, _, stderr) = crate::support::process::output_bounded(
+        Command::new(env!("CARGO_BIN_EXE_hooksim")).args([
+            "certify",
+            "receiver",
+            "--url",
+            "http://127.0.0.1:9/webhook",
+            "--provider",
+            "standard-webhooks",
+            "--api-port",
+            "45678",
+        ]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--api-port: hooksim simulates no API of standard-webhooks"), "{stderr}");
 }
