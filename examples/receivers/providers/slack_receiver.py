@@ -15,10 +15,13 @@ With --provider it receives Slack's own deliveries instead (Events API `event_ca
 and the `url_verification` handshake, verified like any request and answered with its
 challenge): it deduplicates on `event_id`, which Slack's retries keep, and fulfils the invoice of
 an `invoice_paid` message (provider_receiver.py has the rest and the defects: reserialises,
-short-dedup-window, rejects-handshake):
+short-dedup-window, rejects-handshake, trusts-snapshot):
 
-    python3 examples/receivers/providers/slack_receiver.py --provider --secret SIGNING_SECRET [--defect D]
+    python3 examples/receivers/providers/slack_receiver.py --provider --secret SIGNING_SECRET [--defect D] [--api-url URL]
     hooksim certify receiver --provider slack --url BASE/webhook --effects-url BASE/effects --secret SIGNING_SECRET
+
+With --api-url http://127.0.0.1:N (and `certify receiver --api-port N`, the simulated API) it
+reads the invoice as it is now before fulfilling a `paid` snapshot (billing.invoices.info).
 
 --defect reserialises is the mistake Slack's documentation warns about (verify the raw body): the
 body is parsed and written again (json.dumps(json.loads(body))) before it is handed to the
