@@ -179,6 +179,22 @@ impl CaseId {
         }
     }
 
+    /// The case's own advice as `provider` delivers, where it differs from SnapBill's: a
+    /// provider's snapshot is history, and its API tells the invoice as it is now.
+    pub fn fix_as(self, provider: crate::provider::Provider) -> Option<String> {
+        let zero = provider.invoice_path(0)?;
+        let at = zero.rfind('0')?;
+        let path = format!("{}{{id}}{}", &zero[..at], &zero[at + 1..]);
+        match self {
+            Self::PaidCarryingCancelled | Self::PaidFailingForDays => Some(format!(
+                "before acting on a `paid` snapshot, read the invoice as it is now from {provider}'s API (`GET {}`) \
+                 and fulfil it only if it is paid now: the event's object is the invoice when the event happened",
+                path
+            )),
+            _ => None,
+        }
+    }
+
     pub(crate) fn info(self) -> CaseInfo {
         let (name, group, checks, why, fix) = match self {
             Self::ValidDelivery => (
@@ -323,5 +339,21 @@ impl CaseId {
             ),
         };
         CaseInfo { id: self, name, group, checks, why, fix }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CaseId;
+    use crate::provider::Provider;
+
+    #[test]
+    fn the_stale_payload_advice_names_the_providers_api_where_it_has_one() {
+        let fix = CaseId::PaidCarryingCancelled.fix_as(Provider::Shopify).unwrap();
+        assert!(fix.contains("`GET /admin/api/2025-07/orders/{id}.json`"), "{fix}");
+        assert!(CaseId::PaidFailingForDays.fix_as(Provider::Stripe).unwrap().contains("/v1/invoices/in_{id}"));
+        assert_eq!(CaseId::PaidCarryingCancelled.fix_as(Provider::StandardWebhooks), None);
+        assert_eq!(CaseId::PaidCarryingCancelled.fix_as(Provider::Snapbill), None);
+        assert_eq!(CaseId::OutOfOrder.fix_as(Provider::Stripe), None);
     }
 }

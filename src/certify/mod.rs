@@ -214,7 +214,12 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
                     short.push((index, counts));
                 }
                 let observed = Observed { answers: t.answered, requests: t.requests };
-                played.push(Some(CaseResult::with_fix(info, t.verdict, t.detail, t.fix).observing(observed)));
+                // The case's own advice, as the provider delivers (a failure on the wire keeps its own).
+                let fix = match id.fix_as(opts.provider) {
+                    Some(fix) if t.fix == info.fix => fix,
+                    _ => t.fix,
+                };
+                played.push(Some(CaseResult::with_fix(info, t.verdict, t.detail, fix).observing(observed)));
             }
             None => {
                 let s = script::send(id, &mut deck, &target).await;

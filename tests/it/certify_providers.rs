@@ -123,6 +123,10 @@ async fn controls(provider: Provider, secret: &str, program: &str, args: &[&str]
         let report = certify_as(provider, &defective.base, secret, port).await;
         let expected: BTreeSet<&str> = cases.iter().copied().collect();
         assert_eq!(with(&report, Verdict::Failed), expected, "{provider} --defect {defect}: {}", report.to_table());
+        if defect == "trusts-snapshot" {
+            let fix = &report.case("paid-carrying-cancelled").unwrap().fix;
+            assert!(fix.contains(&format!("from {provider}'s API")), "{fix}");
+        }
     }
 }
 
