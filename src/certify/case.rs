@@ -161,18 +161,35 @@ impl CaseId {
     }
 
     /// Why the scenario case cannot be judged on `provider`'s deliveries, if it cannot.
-    /// `paid-carrying-cancelled` and `paid-failing-for-days` judge a receiver by the invoice the
-    /// late `paid` delivery carries, rendered at send time; a provider that sends a snapshot
-    /// taken when the event happened still says `paid` there, and the `paid` delivery arrives
-    /// before the cancellation's: only the provider's API (the invoice as it is now, which
-    /// hooksim does not simulate yet) would tell the receiver.
+    /// `paid-carrying-cancelled` and `paid-failing-for-days` judge a receiver by whether it acts
+    /// on a late `paid` delivery whose invoice is cancelled by then. A provider that sends a
+    /// snapshot taken when the event happened still says `paid` there: only the invoice as it is
+    /// now tells, which the simulated provider API serves ([`super::api`]). A provider that
+    /// sends a snapshot and has no API hooksim simulates (Standard Webhooks: the specification
+    /// defines none) leaves them not run.
     pub fn unjudged_as(self, provider: crate::provider::Provider) -> Option<String> {
         let snapshot = provider.facts().rendered == crate::provider::Rendered::AtEvent;
         match self {
-            Self::PaidCarryingCancelled | Self::PaidFailingForDays if snapshot => Some(format!(
-                "not run with --provider {provider}: its `paid` delivery is a snapshot still saying `paid`, and \
-                 arrives before the cancellation; only the invoice as it is now (the provider's API, not \
-                 simulated yet) could tell a receiver not to fulfil it"
+            Self::PaidCarryingCancelled | Self::PaidFailingForDays if snapshot && !provider.has_api() => Some(format!(
+                "not run with --provider {provider}: its `paid` delivery is a snapshot still saying `paid`, and only \
+                 the invoice as it is now could tell a receiver not to fulfil it; {provider} defines no API to \
+                 read it from, so hooksim simulates none"
+            )),
+            _ => None,
+        }
+    }
+
+    /// The case's own advice as `provider` delivers, where it differs from SnapBill's: a
+    /// provider's snapshot is history, and its API tells the invoice as it is now.
+    pub fn fix_as(self, provider: crate::provider::Provider) -> Option<String> {
+        let zero = provider.invoice_path(0)?;
+        let at = zero.rfind('0')?;
+        let path = format!("{}{{id}}{}", &zero[..at], &zero[at + 1..]);
+        match self {
+            Self::PaidCarryingCancelled | Self::PaidFailingForDays => Some(format!(
+                "before acting on a `paid` snapshot, read the invoice as it is now from {provider}'s API (`GET {}`) \
+                 and fulfil it only if it is paid now: the event's object is the invoice when the event happened",
+                path
             )),
             _ => None,
         }
@@ -322,5 +339,21 @@ impl CaseId {
             ),
         };
         CaseInfo { id: self, name, group, checks, why, fix }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CaseId;
+    use crate::provider::Provider;
+
+    #[test]
+    fn the_stale_payload_advice_names_the_providers_api_where_it_has_one() {
+        let fix = CaseId::PaidCarryingCancelled.fix_as(Provider::Shopify).unwrap();
+        assert!(fix.contains("`GET /admin/api/2025-07/orders/{id}.json`"), "{fix}");
+        assert!(CaseId::PaidFailingForDays.fix_as(Provider::Stripe).unwrap().contains("/v1/invoices/in_{id}"));
+        assert_eq!(CaseId::PaidCarryingCancelled.fix_as(Provider::StandardWebhooks), None);
+        assert_eq!(CaseId::PaidCarryingCancelled.fix_as(Provider::Snapbill), None);
+        assert_eq!(CaseId::OutOfOrder.fix_as(Provider::Stripe), None);
     }
 }

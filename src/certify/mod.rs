@@ -11,9 +11,11 @@
 //! - [`effects`]: the effects contract, how cases about side effects see them.
 //! - [`payload`]: SnapBill-shaped deliveries from a seeded RNG.
 //! - [`report`]: table, JSON and JUnit output.
+//! - [`api`]: the simulated provider API (`--provider P`): the invoice as it is now.
 //!
 //! This runs on the real network with wall-clock timeouts; only the payloads are deterministic.
 
+pub mod api;
 pub mod case;
 pub(crate) mod hint;
 pub mod late;
@@ -65,6 +67,9 @@ pub struct CertifyOptions {
     /// Whose deliveries are sent (`--provider`): SnapBill's envelope by default; another
     /// provider's shape, headers, dedup id and signature scheme otherwise.
     pub provider: crate::provider::Provider,
+    /// The loopback port of the simulated provider API (`--api-port`; 0: any free port, named
+    /// in the report). Served only for a provider hooksim simulates an API of.
+    pub api_port: u16,
 }
 
 impl CertifyOptions {
@@ -81,6 +86,7 @@ impl CertifyOptions {
             ca_cert_pem: None,
             signing: None,
             provider: crate::provider::Provider::Snapbill,
+            api_port: 0,
         }
     }
 }
@@ -126,6 +132,14 @@ pub enum CertifyError {
         /// The scheme that provider signs with.
         expected: String,
     },
+    /// The simulated provider API cannot listen (`--api-port` taken).
+    #[error("the provider API cannot listen on 127.0.0.1:{port}: {why}")]
+    ApiListen {
+        /// The port asked for.
+        port: u16,
+        /// What the OS said.
+        why: String,
+    },
     /// The HTTP client could not be built (e.g. TLS setup).
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
@@ -161,13 +175,25 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     };
     let signed = opts.signing.as_ref().map(|s| CaseId::signed(s.scheme)).unwrap_or_default();
     let provided = CaseId::provided(opts.provider);
+    let api = match api::ProviderApi::start(opts.provider, opts.api_port).await {
+        Some(Ok(api)) => Some(api),
+        Some(Err(e)) => return Err(CertifyError::ApiListen { port: opts.api_port, why: e.to_string() }),
+        None => None,
+    };
+    let view = api.as_ref().map(|a| a.view.clone());
     let mut deck = payload::Deck::for_provider(opts.seed, opts.provider);
+    if let Some(view) = &view {
+        deck = deck.publishing_to(view.clone());
+    }
     let mut played: Vec<Option<CaseResult>> = Vec::new();
     let mut sent = Vec::new();
     let mut short: Vec<(usize, BTreeMap<uuid::Uuid, usize>)> = Vec::new();
     let mut stopped: Option<String> = None;
     for (index, id) in CaseId::ALL.into_iter().chain(signed).chain(provided).enumerate() {
         let info = id.info();
+        if let Some(api) = &api {
+            api.next_case();
+        }
         if let Some(why) = &stopped {
             played.push(Some(CaseResult::not_run(info, why)));
             continue;
@@ -179,7 +205,7 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
             Some(file) => {
                 // The case's events happen after every earlier case's (a provider's bodies date
                 // them): a receiver sees event times grow across the run, as in production.
-                let t = trial::play(&info, file, index as u64, deck.clock_s(), opts).await?;
+                let t = trial::play(&info, file, index as u64, deck.clock_s(), view.clone(), opts).await?;
                 deck.advance_s(t.span_s.saturating_add(1));
                 if t.silent {
                     stopped = Some(format!("{} (case {})", trial::silence(opts.limits.timeout_ms), info.name));
@@ -188,7 +214,12 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
                     short.push((index, counts));
                 }
                 let observed = Observed { answers: t.answered, requests: t.requests };
-                played.push(Some(CaseResult::with_fix(info, t.verdict, t.detail, t.fix).observing(observed)));
+                // The case's own advice, as the provider delivers (a failure on the wire keeps its own).
+                let fix = match id.fix_as(opts.provider) {
+                    Some(fix) if t.fix == info.fix => fix,
+                    _ => t.fix,
+                };
+                played.push(Some(CaseResult::with_fix(info, t.verdict, t.detail, fix).observing(observed)));
             }
             None => {
                 let s = script::send(id, &mut deck, &target).await;
@@ -228,6 +259,10 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
         late::mark(&mut played, &short, &later, opts.settle);
     }
     let cases = played.into_iter().flatten().collect();
+    let api_url = api.as_ref().map(|a| a.base_url.clone());
+    if let Some(api) = api {
+        api.stop().await;
+    }
     Ok(Report {
         url: opts.url.clone(),
         effects_url: opts.effects_url.clone(),
@@ -235,6 +270,7 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
         limits: opts.limits,
         stopped,
         provider: opts.provider,
+        api_url,
         cases,
     })
 }
@@ -277,6 +313,10 @@ fn check_options(opts: &CertifyOptions) -> Result<(), CertifyError> {
                 expected: expected.to_string(),
             });
         }
+    }
+    if opts.api_port != 0 && !opts.provider.has_api() {
+        let why = format!("--api-port: hooksim simulates no API of {} (docs/providers.md)", opts.provider);
+        return Err(CertifyError::Limit(why));
     }
     if opts.large_body_bytes > LARGE_BODY_BYTES_MAX {
         let why = format!("large_body_bytes {} is above {LARGE_BODY_BYTES_MAX}", opts.large_body_bytes);

@@ -52,6 +52,8 @@ pub struct Deck {
     next_entity: u64,
     provider: Provider,
     clock_s: i64,
+    /// Where each change is published for the simulated provider API, when one is served.
+    view: Option<crate::live::StoreView>,
 }
 
 impl Deck {
@@ -68,7 +70,14 @@ impl Deck {
         // that remembers event ids.
         let next_event = rng.random_range(1_000..1_000_000_000);
         let next_entity = rng.random_range(1_000..1_000_000_000);
-        Deck { rng, store: Store::default(), next_event, next_entity, provider, clock_s: EVENT_EPOCH_S }
+        Deck { rng, store: Store::default(), next_event, next_entity, provider, clock_s: EVENT_EPOCH_S, view: None }
+    }
+
+    /// The deck that publishes its store after every change to `view` (what the simulated
+    /// provider API reads during the hand-sent cases).
+    pub fn publishing_to(mut self, view: crate::live::StoreView) -> Deck {
+        self.view = Some(view);
+        self
     }
 
     /// Whose deliveries it deals.
@@ -176,6 +185,9 @@ impl Deck {
             // Ids are fresh and references made just before: a refusal is a bug in this file.
             Err(e) => unreachable!("certification deck made a bad change: {e}"),
         };
+        if let Some(view) = &self.view {
+            view.publish(self.clock_s, &self.store);
+        }
         self.next_event += 1;
         Event { id: self.next_event, path, details, entity, at: SimTime::ZERO }
     }

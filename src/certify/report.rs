@@ -100,6 +100,10 @@ pub struct Report {
     /// default, so a SnapBill report reads as it always did.
     #[serde(skip_serializing_if = "is_snapbill", serialize_with = "provider_name")]
     pub provider: crate::provider::Provider,
+    /// The simulated provider API's base URL (`--provider P` with an API), where the receiver
+    /// reads an invoice as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
     /// One result per case, in the order they ran.
     pub cases: Vec<CaseResult>,
 }
@@ -181,8 +185,9 @@ impl Report {
             crate::provider::Provider::Snapbill => String::new(),
             p => format!("; as {p} delivers"),
         };
+        let api = self.api_url.as_ref().map(|u| format!("; provider API: {u}")).unwrap_or_default();
         let mut out = format!(
-            "hooksim certify receiver {} (effects: {effects}; seed {}; timeout {} ms{provider})\n\n",
+            "hooksim certify receiver {} (effects: {effects}; seed {}; timeout {} ms{provider}{api})\n\n",
             self.url, self.seed, self.limits.timeout_ms
         );
         if let Some(why) = &self.stopped {

@@ -44,12 +44,14 @@ pub(crate) struct Trial {
 }
 
 /// Plays `info`'s scenario (the case at `index` in the run) against `opts.url`, its virtual time
-/// zero at unix second `epoch_s` (when the events a provider's body dates happened).
+/// zero at unix second `epoch_s` (when the events a provider's body dates happened); its store
+/// published to `store_view` after every change (the simulated provider API reads it).
 pub(crate) async fn play(
     info: &CaseInfo,
     file: &str,
     index: u64,
     epoch_s: i64,
+    store_view: Option<crate::live::StoreView>,
     opts: &CertifyOptions,
 ) -> Result<Trial, CertifyError> {
     let internal = |why: String| CertifyError::Limit(format!("case {}: {why}", info.name));
@@ -70,6 +72,7 @@ pub(crate) async fn play(
         stop_at_first_failure: true,
         signer: opts.signing.as_ref().and_then(|s| s.signer().ok()),
         epoch_s,
+        store_view,
         ..LiveOptions::default()
     };
     let world = scenario.world.clone();

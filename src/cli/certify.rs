@@ -75,6 +75,12 @@ pub struct CertifyReceiverArgs {
     /// with its scheme when --secret is given; see docs/providers.md).
     #[arg(long, default_value_t = Provider::Snapbill)]
     provider: Provider,
+    /// The loopback port of the simulated provider API (--provider stripe, github, shopify or
+    /// slack): the invoice as it is now, in the case's virtual time. Start your receiver
+    /// pointed at http://127.0.0.1:PORT. 0 (the default) picks a free port, named in the
+    /// report's first line.
+    #[arg(long, default_value_t = 0, value_name = "PORT")]
+    api_port: u16,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -119,6 +125,7 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
         ca_cert_pem: args.ca_cert.read_pem()?,
         signing: args.secret.clone().map(|secret| Signing { scheme: scheme(args), secret }),
         provider: args.provider,
+        api_port: args.api_port,
     };
     let report = super::runtime()?.block_on(certify(&opts))?;
     out!("{}", report.to_table());

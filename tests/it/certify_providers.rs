@@ -2,7 +2,11 @@
 //! official verification library (examples/receivers/providers), pass; a copy of each that
 //! verifies a re-serialised body, one whose dedup window is shorter than the provider's
 //! redelivery window, and (Slack) one that refuses the `url_verification` handshake fail exactly
-//! the cases meant for them (negative controls).
+//! the cases meant for them (negative controls). Where hooksim simulates the provider's API
+//! (Stripe, GitHub, Shopify, Slack), the correct receiver reads the invoice as it is now from it
+//! before fulfilling a `paid` snapshot and passes `paid-carrying-cancelled` and
+//! `paid-failing-for-days`; a copy that trusts the snapshot (`trusts-snapshot`) fails exactly
+//! `paid-carrying-cancelled`. Standard Webhooks defines no API: those two are not run there.
 //!
 //! `.ci/run` installs the libraries (pip: `stripe`, `standardwebhooks`, `slack_sdk`; npm:
 //! `@octokit/webhooks-methods` in examples/receivers/providers); where one is missing its test
@@ -36,9 +40,9 @@ const PLAYED: [&str; 12] = [
     "burst-while-retry-held",
 ];
 
-/// The scenario cases a provider that sends a snapshot cannot be judged on (they need the
-/// invoice as it is now, from the provider's API, which hooksim does not simulate).
-const NOT_RUN: [&str; 2] = ["paid-carrying-cancelled", "paid-failing-for-days"];
+/// The scenario cases judged on the invoice as it is now: played where hooksim simulates the
+/// provider's API, not run where the provider has none (Standard Webhooks).
+const NOW: [&str; 2] = ["paid-carrying-cancelled", "paid-failing-for-days"];
 
 /// A receiver process, killed when the test ends; `base` is `http://127.0.0.1:PORT`.
 struct Process {
@@ -65,8 +69,15 @@ fn python_has(module: &str) -> bool {
     Command::new("python3").args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success())
 }
 
-async fn certify_as(provider: Provider, base: &str, secret: &str) -> Report {
+/// A loopback port free a moment ago, for the simulated API: the receiver is started pointed at
+/// it before the run listens there.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn certify_as(provider: Provider, base: &str, secret: &str, api_port: u16) -> Report {
     let mut opts = CertifyOptions::new(format!("{base}/webhook"));
+    opts.api_port = api_port;
     opts.effects_url = Some(format!("{base}/effects"));
     opts.limits = Limits { timeout_ms: 5_000, ..Limits::default() };
     opts.large_body_bytes = 256 * 1024;
@@ -82,22 +93,40 @@ fn with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
 
 /// The receiver started with `args` plus each defect: the correct one passes every case it is
 /// sent; each defective copy fails exactly the cases named beside its defect.
+/// Where the provider has an API, every receiver is started with `--api-url` and the run serves
+/// the API there.
 async fn controls(provider: Provider, secret: &str, program: &str, args: &[&str], defects: &[(&str, &[&str])]) {
+    let port = if provider.has_api() { free_port() } else { 0 };
+    let api_url = format!("http://127.0.0.1:{port}");
+    let api_args: &[&str] = if port == 0 { &[] } else { &["--api-url", &api_url] };
+    let args = &[args, api_args].concat();
     let correct = start(program, args);
-    let report = certify_as(provider, &correct.base, secret).await;
+    let report = certify_as(provider, &correct.base, secret, port).await;
     let table = report.to_table();
     assert!(report.certified(), "{provider}: {table}");
-    assert!(table.lines().next().unwrap().ends_with(&format!("as {provider} delivers)")), "{table}");
+    assert!(table.lines().next().unwrap().contains(&format!("; as {provider} delivers")), "{table}");
     assert!(report.to_json().contains(&format!("\"provider\": \"{provider}\"")), "{}", report.to_json());
     let passed = with(&report, Verdict::Passed);
     assert!(PLAYED.iter().all(|c| passed.contains(c)), "{provider}: {table}");
     assert!(passed.contains("signature-valid") && passed.contains("signature-raw-bytes"), "{table}");
-    assert_eq!(with(&report, Verdict::NotRun), NOT_RUN.into_iter().collect(), "{table}");
-    for (defect, cases) in defects {
-        let defective = start(program, &[args, &["--defect", defect]].concat());
-        let report = certify_as(provider, &defective.base, secret).await;
+    if provider.has_api() {
+        assert!(table.lines().next().unwrap().contains(&format!("provider API: {api_url}")), "{table}");
+        assert!(NOW.iter().all(|c| passed.contains(c)), "{provider}: {table}");
+        assert!(with(&report, Verdict::NotRun).is_empty(), "{table}");
+    } else {
+        assert_eq!(with(&report, Verdict::NotRun), NOW.into_iter().collect(), "{table}");
+    }
+    let trusts: (&str, &[&str]) = ("trusts-snapshot", &["paid-carrying-cancelled"]);
+    let api_defects = provider.has_api().then_some(trusts);
+    for (defect, cases) in defects.iter().copied().chain(api_defects) {
+        let defective = start(program, &[args, &["--defect", defect][..]].concat());
+        let report = certify_as(provider, &defective.base, secret, port).await;
         let expected: BTreeSet<&str> = cases.iter().copied().collect();
         assert_eq!(with(&report, Verdict::Failed), expected, "{provider} --defect {defect}: {}", report.to_table());
+        if defect == "trusts-snapshot" {
+            let fix = &report.case("paid-carrying-cancelled").unwrap().fix;
+            assert!(fix.contains(&format!("from {provider}'s API")), "{fix}");
+        }
     }
 }
 
@@ -195,4 +224,19 @@ fn a_scheme_other_than_the_providers_is_bad_input() {
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("unknown provider \"paypal\""), "{stderr}");
+    let (code, _, stderr) = crate::support::process::output_bounded(
+        Command::new(env!("CARGO_BIN_EXE_hooksim")).args([
+            "certify",
+            "receiver",
+            "--url",
+            "http://127.0.0.1:9/webhook",
+            "--provider",
+            "standard-webhooks",
+            "--api-port",
+            "45678",
+        ]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--api-port: hooksim simulates no API of standard-webhooks"), "{stderr}");
 }

@@ -11,11 +11,17 @@
 // GUID before acting (GitHub's documented dedup id, kept by a redelivery), and fulfils the plan
 // (hooksim's invoice) of a `marketplace_purchase` `purchased` event, unless a `cancelled` event of
 // the same plan with a later `effective_date` was seen (a late delivery is the event as it was
-// then: its time tells it is older than the cancellation). Ids are kept for the
-// process's life. Defects, as provider_receiver.py's:
+// then: its time tells it is older than the cancellation). With --api-url URL (the REST API;
+// `hooksim certify receiver --provider github --api-port N` serves a simulated one at
+// http://127.0.0.1:N) it follows GitHub's advice before fulfilling: it lists the accounts on the
+// plan now (`GET /marketplace_listing/plans/{id}/accounts`) and fulfils only a plan still held
+// (a failed fetch is answered 503, unclaimed). Ids are kept for the process's life. Defects, as
+// provider_receiver.py's:
 //   reserialises        hands the library JSON.stringify(JSON.parse(body)), not the bytes received
 //   short-dedup-window  forgets an id once it has seen an event 3 min newer (on the events' own
 //                       clock, `effective_date`): shorter than GitHub's 3-day redelivery window
+//   trusts-snapshot     fulfils the `purchased` snapshot without asking the API (fails
+//                       paid-carrying-cancelled)
 import { createServer } from "node:http";
 import { verify } from "@octokit/webhooks-methods";
 
@@ -25,6 +31,8 @@ const arg = (name) => {
 };
 const SECRET = arg("--secret");
 const DEFECT = arg("--defect");
+const API_URL = arg("--api-url")?.replace(/\/$/, "");
+const API_TIMEOUT_MS = 5000;
 const SHORT_WINDOW_S = 180;
 const effects = []; // one entry per act
 const claimed = new Map(); // delivery GUID -> the event's time (unix seconds)
@@ -32,7 +40,7 @@ const cancelled = new Map(); // plan id -> the time of the newest cancellation s
 let newest = null; // the newest event time seen (the short window's clock)
 
 if (!SECRET) {
-  console.error("usage: github_receiver.mjs --secret S [--defect reserialises|short-dedup-window]");
+  console.error("usage: github_receiver.mjs --secret S [--defect reserialises|short-dedup-window|trusts-snapshot] [--api-url URL]");
   process.exit(2);
 }
 
@@ -63,7 +71,19 @@ function read(headers, body) {
   };
 }
 
-function claim(event) {
+// Whether the plan is held now: the accounts on it, from the API (a 404: no such plan). Throws
+// when the API cannot be read.
+async function heldNow(plan) {
+  const res = await fetch(`${API_URL}/marketplace_listing/plans/${plan}/accounts`, {
+    signal: AbortSignal.timeout(API_TIMEOUT_MS),
+  });
+  if (res.status === 404) return false;
+  if (!res.ok) throw new Error(`the API answered ${res.status}`);
+  const accounts = await res.json();
+  return Array.isArray(accounts) && accounts.length > 0;
+}
+
+async function claim(event) {
   if (DEFECT === "short-dedup-window" && event.at !== null) {
     newest = newest === null ? event.at : Math.max(newest, event.at);
     for (const [id, at] of claimed) if (at !== null && newest - at > SHORT_WINDOW_S) claimed.delete(id);
@@ -74,7 +94,19 @@ function claim(event) {
   if (event.cancelled !== null) cancelled.set(event.cancelled, Math.max(cancelled.get(event.cancelled) ?? event.at, event.at));
   // Paid before a cancellation already seen: stale.
   if (event.paid !== null && cancelled.has(event.paid) && event.at !== null && event.at < cancelled.get(event.paid)) return;
-  if (event.paid !== null) effects.push({ uuid: event.id, action: `fulfil invoice ${event.paid}`, kind: "fulfil" });
+  if (event.paid === null) return;
+  if (API_URL && DEFECT !== "trusts-snapshot") {
+    // The id is claimed before the await: a concurrent copy of this delivery skips it.
+    let held;
+    try {
+      held = await heldNow(event.paid);
+    } catch (e) {
+      claimed.delete(event.id); // unclaimed: GitHub's redelivery decides
+      throw e;
+    }
+    if (!held) return; // the snapshot says purchased; the plan, now, is not held
+  }
+  effects.push({ uuid: event.id, action: `fulfil invoice ${event.paid}`, kind: "fulfil" });
 }
 
 function answer(res, code, body = "") {
@@ -96,7 +128,11 @@ const server = createServer((req, res) => {
     } catch {
       return answer(res, 400);
     }
-    claim(event);
+    try {
+      await claim(event);
+    } catch {
+      return answer(res, 503);
+    }
     answer(res, 200);
   });
 });

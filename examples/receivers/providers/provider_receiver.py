@@ -11,7 +11,11 @@ it cannot), claims the provider's dedup id (Stripe's event `id`, Slack's `event_
 `webhook-id`, `X-GitHub-Delivery`, `X-Shopify-Event-Id`) under one lock before acting, and fulfils
 an invoice whose event says it was paid, unless it has seen a newer event cancelling that invoice
 (by the events' own times: a provider sends a snapshot taken when the event happened, so a late
-`paid` still says `paid`; its time is what tells it is older than the cancellation). Each act is one entry of the effects list, filed under
+`paid` still says `paid`; its time is what tells it is older than the cancellation). With
+`--api-url URL` (the provider's API; `hooksim certify receiver --provider P --api-port N` serves a
+simulated one at http://127.0.0.1:N) it follows the providers' advice before acting on a `paid`
+event: it GETs the invoice as it is now and fulfils it only when it is paid now (a failed fetch
+is answered 503, unclaimed, so the provider retries). Each act is one entry of the effects list, filed under
 the dedup id (the contract reads it back as the delivery's uuid). Ids are kept for the process's
 life: longer than any provider's redelivery window.
 
@@ -25,11 +29,16 @@ Defects:
                       redelivery-across-retry-window)
   rejects-handshake   (Slack) answers the url_verification request 401, as a middleware that
                       only lets `event_callback` bodies through does (fails url-verification)
+  trusts-snapshot     acts on the `paid` snapshot without asking the API for the invoice as it is
+                      now (fails paid-carrying-cancelled: the late `paid` arrives before the
+                      cancellation's event, which is all the event-time check can see)
 """
 
 import json
 import sys
 import threading
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SHORT_WINDOW_S = 180
@@ -59,13 +68,36 @@ class Provider:
     def challenge(self, doc):
         return None
 
+    def invoice_path(self, invoice):
+        """The API path reading `invoice` as it is now; None: the provider has no API."""
+        return None
+
+    def paid_now(self, doc):
+        """Whether the API's answer `doc` says the invoice is paid now."""
+        raise NotImplementedError
+
+
+API_TIMEOUT_S = 5
+
+
+def fetch(api_url, path):
+    """The API's JSON answer for `path`, or None for a 404 (no such invoice); raises OSError
+    (a URLError, a timeout) when the API cannot be read."""
+    try:
+        with urllib.request.urlopen(api_url + path, timeout=API_TIMEOUT_S) as answer:
+            return json.loads(answer.read(1 << 20))
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise OSError("the API answered %d" % e.code) from e
+
 
 def reserialised(raw):
     """The body as a framework's JSON encoder writes it back: compact, keys in their order."""
     return json.dumps(json.loads(raw), separators=(",", ":")).encode()
 
 
-def serve(provider, defect, port=0):
+def serve(provider, defect, port=0, api_url=None):
     lock = threading.Lock()
     effects = []
     claimed = {}  # dedup id -> the event's time
@@ -89,6 +121,15 @@ def serve(provider, defect, port=0):
                 since = cancelled.get(str(event.paid_invoice))
                 if since is not None and event.at_s is not None and event.at_s < since:
                     return  # paid before a cancellation already seen: stale
+                path = provider.invoice_path(event.paid_invoice)
+                if api_url and path and defect != "trusts-snapshot":
+                    try:
+                        now = fetch(api_url, path)
+                    except (OSError, ValueError):
+                        del claimed[event.dedup_id]  # unclaimed: the provider's retry decides
+                        raise
+                    if now is None or not provider.paid_now(now):
+                        return  # the snapshot says paid; the invoice, now, is not
                 action = "fulfil invoice %s" % event.paid_invoice
                 effects.append({"uuid": event.dedup_id, "action": action, "kind": "fulfil"})
 
@@ -129,7 +170,10 @@ def serve(provider, defect, port=0):
                 event = provider.read(self.headers, doc)
             except (ValueError, KeyError, TypeError, AttributeError):
                 return self.answer(400)
-            claim(event)
+            try:
+                claim(event)
+            except (OSError, ValueError):
+                return self.answer(503)
             self.answer(200)
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -144,9 +188,11 @@ def flag(args, name, default=None):
 
 
 def main_for(provider_of_secret, usage):
-    """Parses `--secret S [--defect D] [--port N]` and serves `provider_of_secret(S)`."""
+    """Parses `--secret S [--defect D] [--port N] [--api-url URL]` and serves
+    `provider_of_secret(S)`."""
     args = sys.argv[1:]
     secret = flag(args, "--secret")
     if secret is None:
         sys.exit(usage)
-    serve(provider_of_secret(secret), flag(args, "--defect"), int(flag(args, "--port", "0")))
+    port, api_url = int(flag(args, "--port", "0")), flag(args, "--api-url")
+    serve(provider_of_secret(secret), flag(args, "--defect"), port, api_url and api_url.rstrip("/"))

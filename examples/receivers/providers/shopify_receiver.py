@@ -15,10 +15,13 @@ plays SnapBill's envelope, signed as Shopify signs, not Shopify's own topics.
 With --provider it receives Shopify's own deliveries instead (an Order for `orders/paid`, the
 `X-Shopify-*` headers): it deduplicates on `X-Shopify-Event-Id`, as Shopify's documentation
 advises, and fulfils the order of an `orders/paid` topic (provider_receiver.py has the rest and the
-defects: reserialises, short-dedup-window):
+defects: reserialises, short-dedup-window, trusts-snapshot):
 
-    python3 examples/receivers/providers/shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D]
+    python3 examples/receivers/providers/shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D] [--api-url URL]
     hooksim certify receiver --provider shopify --url BASE/webhook --effects-url BASE/effects --secret CLIENT_SECRET
+
+With --api-url http://127.0.0.1:N (and `certify receiver --api-port N`, the simulated API) it
+reads the invoice as it is now before fulfilling a `paid` snapshot (the order).
 
 --defect reserialises is the mistake Shopify's documentation warns about (verify the raw body): the
 body is parsed and written again (json.dumps(json.loads(body))) before the HMAC is computed, so it
@@ -80,12 +83,19 @@ class Shopify(provider_receiver.Provider):
         cancelled = doc["id"] if headers["X-Shopify-Topic"] == "orders/cancelled" else None
         return provider_receiver.Event(headers["X-Shopify-Event-Id"], int(at.timestamp()), paid, cancelled)
 
+    def invoice_path(self, invoice):
+        return "/admin/api/2025-07/orders/%s.json" % invoice  # the REST Admin API's order
+
+    def paid_now(self, doc):
+        order = doc["order"]
+        return order["financial_status"] == "paid" and order["cancelled_at"] is None
+
 
 def main():
     global CLIENT_SECRET
     if "--provider" in sys.argv:
         sys.argv.remove("--provider")
-        usage = "usage: shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D] [--port 0]"
+        usage = "usage: shopify_receiver.py --provider --secret CLIENT_SECRET [--defect D] [--port 0] [--api-url URL]"
         return provider_receiver.main_for(Shopify, usage)
     args = sys.argv[1:]
     if "--secret" not in args:

@@ -15,10 +15,13 @@ With --provider it receives Slack's own deliveries instead (Events API `event_ca
 and the `url_verification` handshake, verified like any request and answered with its
 challenge): it deduplicates on `event_id`, which Slack's retries keep, and fulfils the invoice of
 an `invoice_paid` message (provider_receiver.py has the rest and the defects: reserialises,
-short-dedup-window, rejects-handshake):
+short-dedup-window, rejects-handshake, trusts-snapshot):
 
-    python3 examples/receivers/providers/slack_receiver.py --provider --secret SIGNING_SECRET [--defect D]
+    python3 examples/receivers/providers/slack_receiver.py --provider --secret SIGNING_SECRET [--defect D] [--api-url URL]
     hooksim certify receiver --provider slack --url BASE/webhook --effects-url BASE/effects --secret SIGNING_SECRET
+
+With --api-url http://127.0.0.1:N (and `certify receiver --api-port N`, the simulated API) it
+reads the invoice as it is now before fulfilling a `paid` snapshot (billing.invoices.info).
 
 --defect reserialises is the mistake Slack's documentation warns about (verify the raw body): the
 body is parsed and written again (json.dumps(json.loads(body))) before it is handed to the
@@ -79,12 +82,18 @@ class Slack(provider_receiver.Provider):
         cancelled = metadata["event_payload"]["id"] if kind == "invoice_cancelled" else None
         return provider_receiver.Event(doc["event_id"], int(doc["event_time"]), paid, cancelled)
 
+    def invoice_path(self, invoice):
+        return "/api/billing.invoices.info?invoice=%s" % invoice  # hooksim's billing app's method
+
+    def paid_now(self, doc):
+        return doc.get("ok") is True and doc["invoice"]["state"] == "paid"
+
 
 def main():
     global VERIFIER
     if "--provider" in sys.argv:
         sys.argv.remove("--provider")
-        usage = "usage: slack_receiver.py --provider --secret SIGNING_SECRET [--defect D] [--port 0]"
+        usage = "usage: slack_receiver.py --provider --secret SIGNING_SECRET [--defect D] [--port 0] [--api-url URL]"
         return provider_receiver.main_for(Slack, usage)
     args = sys.argv[1:]
     if "--secret" not in args:

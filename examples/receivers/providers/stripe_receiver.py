@@ -8,7 +8,10 @@ invoice of an `invoice.paid` event (provider_receiver.py has the rest and the de
     python3 examples/receivers/providers/stripe_receiver.py --secret whsec_... [--defect D]
     hooksim certify receiver --provider stripe --url BASE/webhook --effects-url BASE/effects --secret whsec_...
 
---defect reserialises | short-dedup-window (provider_receiver.py says what each does).
+With --api-url http://127.0.0.1:N (and `certify receiver --api-port N`) it retrieves the invoice
+(`GET /v1/invoices/in_...`) before fulfilling a `paid` snapshot, as Stripe advises.
+
+--defect reserialises | short-dedup-window | trusts-snapshot (provider_receiver.py says what each does).
 """
 
 import os
@@ -45,6 +48,12 @@ class Stripe(Provider):
         voided = invoice if doc["type"] == "invoice.voided" else None
         return Event(str(doc["id"]), int(doc["created"]), paid, voided)
 
+    def invoice_path(self, invoice):
+        return "/v1/invoices/in_%s" % invoice  # Retrieve an invoice
+
+    def paid_now(self, doc):
+        return doc["status"] == "paid"
+
 
 if __name__ == "__main__":
-    sys.exit(main_for(Stripe, "usage: stripe_receiver.py --secret whsec_... [--defect D] [--port 0]"))
+    sys.exit(main_for(Stripe, "usage: stripe_receiver.py --secret whsec_... [--defect D] [--port 0] [--api-url URL]"))

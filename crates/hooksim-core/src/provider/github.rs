@@ -8,7 +8,7 @@
 
 use super::facts::{DAY_MS, Facts, Rendered, SECOND_MS};
 use super::{Occurrence, entity, rfc3339};
-use crate::domain::{Entity, EventPath};
+use crate::domain::{Entity, EventPath, Invoice};
 use crate::policy::Profile;
 use crate::signing::Scheme;
 use serde_json::{Value, json};
@@ -43,22 +43,7 @@ pub(super) fn render(o: &Occurrence<'_>) -> (String, Vec<(&'static str, String)>
             let body = json!({
                 "action": action,
                 "effective_date": rfc3339(o.event_s),
-                "marketplace_purchase": {
-                    "account": account,
-                    "billing_cycle": "monthly",
-                    "unit_count": 1,
-                    "on_free_trial": false,
-                    "free_trial_ends_on": null,
-                    "next_billing_date": null,
-                    "plan": {
-                        "id": inv.id,
-                        "name": inv.number,
-                        "monthly_price_in_cents": inv.total_cents,
-                        "price_model": "FLAT_RATE",
-                        "unit_name": null,
-                        "bullets": [],
-                    },
-                },
+                "marketplace_purchase": purchase(inv),
                 "sender": account,
             });
             ("marketplace_purchase", body)
@@ -76,4 +61,39 @@ pub(super) fn render(o: &Occurrence<'_>) -> (String, Vec<(&'static str, String)>
 
 fn account(client: u64) -> Value {
     json!({"id": client, "login": format!("client-{client}"), "type": "Organization"})
+}
+
+/// The invoice as a Marketplace purchase of a plan (the event's `marketplace_purchase`, and an
+/// account's in the REST API's "list accounts for a plan").
+pub(super) fn purchase(inv: &Invoice) -> Value {
+    json!({
+        "account": account(inv.client_id),
+        "billing_cycle": "monthly",
+        "unit_count": 1,
+        "on_free_trial": false,
+        "free_trial_ends_on": null,
+        "next_billing_date": null,
+        "plan": {
+            "id": inv.id,
+            "name": inv.number,
+            "monthly_price_in_cents": inv.total_cents,
+            "price_model": "FLAT_RATE",
+            "unit_name": null,
+            "bullets": [],
+        },
+    })
+}
+
+/// An account on a plan, as "list accounts for a plan" writes it: the account with its purchase.
+pub(super) fn account_on_plan(inv: &Invoice) -> Value {
+    let mut purchase = purchase(inv);
+    if let Some(p) = purchase.as_object_mut() {
+        p.remove("account");
+    }
+    let mut out = account(inv.client_id);
+    if let Some(o) = out.as_object_mut() {
+        o.insert("marketplace_purchase".into(), purchase);
+        o.insert("marketplace_pending_change".into(), Value::Null);
+    }
+    out
 }

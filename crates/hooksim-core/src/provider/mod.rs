@@ -10,6 +10,7 @@
 //! `snapbill` is today's behaviour and the default: SnapBill's envelope
 //! ([`crate::core::render`]), unsigned unless a scheme is chosen, rendered at send time.
 
+mod api;
 mod facts;
 mod github;
 mod reading;
@@ -19,6 +20,7 @@ mod snapbill;
 mod standard_webhooks;
 mod stripe;
 
+pub use api::{API_TARGET_BYTES_MAX, ApiAnswer};
 pub use facts::{Facts, Rendered};
 pub use reading::{About, Reading};
 

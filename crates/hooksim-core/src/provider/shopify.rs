@@ -7,7 +7,7 @@
 
 use super::facts::{Facts, HOUR_MS, Rendered, SECOND_MS};
 use super::{Occurrence, entity, rfc3339};
-use crate::domain::{Entity, EventPath, InvoiceState};
+use crate::domain::{Entity, EventPath, Invoice, InvoiceState};
 use crate::policy::Profile;
 use crate::signing::Scheme;
 use serde_json::{Value, json};
@@ -41,23 +41,7 @@ pub(super) fn render(o: &Occurrence<'_>) -> (String, Vec<(&'static str, String)>
                 (_, "cancelled") => "orders/cancelled",
                 _ => "orders/updated",
             };
-            let financial_status = match inv.state {
-                InvoiceState::Paid => "paid",
-                InvoiceState::Cancelled => "voided",
-                InvoiceState::Draft | InvoiceState::Unpaid => "pending",
-            };
-            let cancelled_at = if inv.state == InvoiceState::Cancelled { json!(at) } else { Value::Null };
-            let body = json!({
-                "id": inv.id,
-                "name": format!("#{}", inv.number),
-                "financial_status": financial_status,
-                "cancelled_at": cancelled_at,
-                "currency": "USD",
-                "total_price": format!("{}.{:02}", inv.total_cents / 100, inv.total_cents % 100),
-                "customer": {"id": inv.client_id},
-                "updated_at": at,
-            });
-            (topic, body)
+            (topic, order(inv, &at))
         }
         Some(Entity::Client(c)) => {
             let topic = if o.event.path == EventPath::ClientAdd { "customers/create" } else { "customers/update" };
@@ -75,4 +59,25 @@ pub(super) fn render(o: &Occurrence<'_>) -> (String, Vec<(&'static str, String)>
         ("x-shopify-triggered-at", at),
     ];
     (body.to_string(), headers)
+}
+
+/// The invoice as a Shopify Order (the `orders/*` topics' body, and the REST Admin API's
+/// `order`), `at` its `updated_at` (and `cancelled_at` when voided).
+pub(super) fn order(inv: &Invoice, at: &str) -> Value {
+    let financial_status = match inv.state {
+        InvoiceState::Paid => "paid",
+        InvoiceState::Cancelled => "voided",
+        InvoiceState::Draft | InvoiceState::Unpaid => "pending",
+    };
+    let cancelled_at = if inv.state == InvoiceState::Cancelled { json!(at) } else { Value::Null };
+    json!({
+        "id": inv.id,
+        "name": format!("#{}", inv.number),
+        "financial_status": financial_status,
+        "cancelled_at": cancelled_at,
+        "currency": "USD",
+        "total_price": format!("{}.{:02}", inv.total_cents / 100, inv.total_cents % 100),
+        "customer": {"id": inv.client_id},
+        "updated_at": at,
+    })
 }

@@ -3,7 +3,7 @@
 
 use super::facts::{DAY_MS, Facts, Rendered, SECOND_MS};
 use super::{Occurrence, entity};
-use crate::domain::{Entity, EventPath, InvoiceState};
+use crate::domain::{Entity, EventPath, Invoice, InvoiceState};
 use crate::policy::Profile;
 use crate::signing::Scheme;
 use serde_json::{Value, json};
@@ -34,21 +34,7 @@ pub(super) fn event_id(uuid: Uuid) -> String {
 pub(super) fn body(id: &str, o: &Occurrence<'_>) -> String {
     let (kind, object) = match entity(o) {
         Some(Entity::Invoice(inv)) => {
-            let status = match inv.state {
-                InvoiceState::Draft => "draft",
-                InvoiceState::Unpaid => "open",
-                InvoiceState::Paid => "paid",
-                InvoiceState::Cancelled => "void",
-            };
-            let object = json!({
-                "id": format!("in_{}", inv.id),
-                "object": "invoice",
-                "number": inv.number,
-                "customer": format!("cus_{}", inv.client_id),
-                "currency": "usd",
-                "total": inv.total_cents,
-                "status": status,
-            });
+            let object = invoice_object(inv);
             (invoice_type(o), object)
         }
         Some(Entity::Client(c)) => {
@@ -81,4 +67,24 @@ fn invoice_type(o: &Occurrence<'_>) -> &'static str {
         (_, "unpaid") => "invoice.finalized",
         _ => "invoice.updated",
     }
+}
+
+/// The invoice as Stripe's API writes it (`data.object` of an `invoice.*` event, and
+/// `GET /v1/invoices/{id}`): `status` is `draft`, `open`, `paid` or `void`.
+pub(super) fn invoice_object(inv: &Invoice) -> Value {
+    let status = match inv.state {
+        InvoiceState::Draft => "draft",
+        InvoiceState::Unpaid => "open",
+        InvoiceState::Paid => "paid",
+        InvoiceState::Cancelled => "void",
+    };
+    json!({
+        "id": format!("in_{}", inv.id),
+        "object": "invoice",
+        "number": inv.number,
+        "customer": format!("cus_{}", inv.client_id),
+        "currency": "usd",
+        "total": inv.total_cents,
+        "status": status,
+    })
 }

@@ -182,3 +182,38 @@ fn every_providers_delivery_reads_back() {
     let none: &[(&str, String)] = &[];
     assert!(Provider::Snapbill.read(none, b"{}").is_err());
 }
+
+/// The API reads the invoice as the store has it now, in each provider's own object, and
+/// answers 404 for an unknown id or path, 405 for another method.
+#[test]
+fn the_api_serves_the_invoice_as_it_is_now_in_the_providers_shape() {
+    let (mut store, _) = paid();
+    let state = |p: Provider, store: &Store| {
+        let answer = p.api_get("GET", &p.invoice_path(4).unwrap(), store, EVENT_S);
+        assert_eq!(answer.status, 200, "{p}: {}", answer.body);
+        let v: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+        match p {
+            Provider::Stripe => v["status"].as_str().unwrap().to_string(),
+            Provider::Github => v.as_array().unwrap().len().to_string(),
+            Provider::Shopify => v["order"]["financial_status"].as_str().unwrap().to_string(),
+            _ => v["invoice"]["state"].as_str().unwrap().to_string(),
+        }
+    };
+    let with_api: Vec<Provider> = Provider::all().filter(|p| p.has_api()).collect();
+    assert_eq!(with_api, [Provider::Stripe, Provider::Github, Provider::Shopify, Provider::Slack]);
+    let paid_now: Vec<String> = with_api.iter().map(|p| state(*p, &store)).collect();
+    assert_eq!(paid_now, ["paid", "1", "paid", "paid"]);
+    Change::SetInvoiceState { id: 4, state: InvoiceState::Cancelled }.apply(&mut store).unwrap();
+    let cancelled_now: Vec<String> = with_api.iter().map(|p| state(*p, &store)).collect();
+    assert_eq!(cancelled_now, ["void", "0", "voided", "cancelled"]);
+    for p in with_api {
+        let unknown = p.invoice_path(5).unwrap();
+        assert_eq!(p.api_get("GET", &unknown, &store, EVENT_S).status, 404, "{p}");
+        assert_eq!(p.api_get("GET", "/v1/nothing", &store, EVENT_S).status, 404, "{p}");
+        assert_eq!(p.api_get("POST", &p.invoice_path(4).unwrap(), &store, EVENT_S).status, 405, "{p}");
+        let long = format!("{}{}", p.invoice_path(4).unwrap(), "9".repeat(API_TARGET_BYTES_MAX));
+        assert_eq!(p.api_get("GET", &long, &store, EVENT_S).status, 414, "{p}");
+    }
+    assert_eq!(Provider::Stripe.api_get("GET", "/v1/invoices/in_+4", &store, EVENT_S).status, 404);
+    assert_eq!(Provider::StandardWebhooks.api_get("GET", "/invoices/4", &store, EVENT_S).status, 404);
+}

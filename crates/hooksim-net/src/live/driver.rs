@@ -294,7 +294,14 @@ impl<'w> Driver<'w> {
         }
         // Every action by name: a new fault does not compile until this shell plays it.
         match &step.action {
-            Action::Change(change) => return self.input(Input::Change(change.clone())).map_err(step_error),
+            Action::Change(change) => {
+                let result = self.input(Input::Change(change.clone())).map_err(step_error);
+                if let Some(view) = &self.options.store_view {
+                    let at_s = i64::try_from(self.now.as_millis() / 1_000).unwrap_or(i64::MAX);
+                    view.publish(self.options.epoch_s.saturating_add(at_s), self.core.store());
+                }
+                return result;
+            }
             Action::EnableWebhook(w) => return self.input(Input::Enable(*w)).map_err(step_error),
             // Bound receivers cannot be scripted or crashed (refused before the run); an unbound
             // one gets no deliveries, so its behaviour does not matter.

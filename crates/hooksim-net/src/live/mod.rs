@@ -33,7 +33,7 @@ mod settle;
 pub use attempt::{ANSWER_BYTES_MAX, EFFECTS_BYTES_MAX};
 pub use binding::{BindError, Binding, Bindings};
 pub use clock::Pace;
-pub use options::{ActNote, EarlierEffects, LiveOptions, Observed, WIRE_NOTES_MAX, WireNote};
+pub use options::{ActNote, EarlierEffects, LiveOptions, Observed, StoreView, WIRE_NOTES_MAX, WireNote};
 pub use settle::{EFFECTS_QUIET_MS, EFFECTS_TIMEOUT_MS, Settle};
 
 use hooksim_sim::world::{EngineError, EngineFailure, RunLimits, RunOutput, World};

@@ -45,6 +45,29 @@ pub struct LiveOptions {
     /// (`hooksim_sim::shell::signing::EPOCH_S` by default). Certification moves it forward case
     /// by case, so a receiver sees event times grow across a run as they do in production.
     pub epoch_s: i64,
+    /// Where the run publishes its store after every change of the timeline, with the change's
+    /// virtual instant in unix seconds (from `epoch_s`): what a simulated provider API reads as the world "now" (`hooksim
+    /// certify receiver --provider P`).
+    pub store_view: Option<StoreView>,
+}
+
+/// The store of a live run as it is now, shared with a reader on another thread (the simulated
+/// provider API): replaced whole at each change, so a reader never sees half a change.
+#[derive(Clone, Debug, Default)]
+pub struct StoreView(std::sync::Arc<std::sync::Mutex<(i64, hooksim_core::domain::Store)>>);
+
+impl StoreView {
+    /// Publishes `store` as it is at unix second `at_s` (a virtual instant).
+    pub fn publish(&self, at_s: i64, store: &hooksim_core::domain::Store) {
+        // A poisoned lock only means a reader panicked: the data is still whole.
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = (at_s, store.clone());
+    }
+
+    /// The store last published and the unix second of its last change.
+    pub fn read(&self) -> (i64, hooksim_core::domain::Store) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
 }
 
 impl Default for LiveOptions {
@@ -58,6 +81,7 @@ impl Default for LiveOptions {
             stop_at_first_failure: false,
             signer: None,
             epoch_s: hooksim_sim::shell::signing::EPOCH_S,
+            store_view: None,
         }
     }
 }
