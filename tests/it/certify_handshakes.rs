@@ -115,3 +115,34 @@ async fn a_handshake_without_its_token_is_bad_input() {
     let unknown = "twilio".parse::<Handshake>().unwrap_err().to_string();
     assert!(unknown.contains("known: meta, zoom, cloudevents"), "{unknown}");
 }
+
+/// `certify sender --provider slack`: a sender that verifies the Request URL (`url_verification`,
+/// signed, answered with its challenge) before its first event passes `url-verification-first`;
+/// one that sends the event first fails it. The run is short (its budget): only that check is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_claiming_slack_verifies_the_url_before_its_first_delivery() {
+    use hooksim::certify::sender::{Envelope, IdSource, SenderOptions, Verdict as Graded, bind};
+    use hooksim::provider::Provider;
+    use hooksim::signing::{Scheme, Verifier};
+    const SENDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/senders/slack_handshake_sender.py");
+    const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+    for (defect, expected) in [(None, Graded::Passed), (Some("skips-handshake"), Graded::Failed)] {
+        let mut opts = SenderOptions::new("127.0.0.1:0".parse().unwrap());
+        opts.budget_ms = 2_000;
+        opts.envelope = Envelope::Provider(Provider::Slack);
+        opts.id = IdSource::of_provider(Provider::Slack);
+        opts.verifier = Some(Verifier::new(Scheme::Slack, &[SECRET]).unwrap());
+        let bound = bind(opts).await.unwrap();
+        let mut args = vec![SENDER.to_string(), bound.url().to_string(), SECRET.to_string()];
+        args.extend(defect.map(|d| ["--defect".to_string(), d.to_string()]).into_iter().flatten());
+        let Ok(mut sender) = Command::new("python3").args(&args).stdout(Stdio::null()).spawn() else {
+            crate::support::skip::skipped("python3 is not installed");
+            return;
+        };
+        let report = bound.run().await;
+        let _ = sender.kill();
+        let _ = sender.wait();
+        let check = report.checks.iter().find(|c| c.name == "url-verification-first").expect("added for Slack");
+        assert_eq!(check.verdict, expected, "--defect {defect:?}: {}", check.detail);
+    }
+}
