@@ -63,6 +63,16 @@ pub enum CaseId {
     RedeliveryAcrossWindow,
     /// Only with `--provider` whose provider verifies endpoints (Slack).
     Handshake,
+    /// `handshake-meta` (`--handshake meta`): Meta's `hub.challenge` GET is echoed, only with the
+    /// right verify token.
+    HandshakeMeta,
+    /// `handshake-zoom` (`--handshake zoom`): Zoom's `endpoint.url_validation` is answered with
+    /// the hex HMAC-SHA256 of its `plainToken`.
+    HandshakeZoom,
+    /// `handshake-cloudevents` (`--handshake cloudevents`): the CloudEvents webhook OPTIONS is
+    /// answered with `WebHook-Allowed-Origin`.
+    #[serde(rename = "handshake-cloudevents")]
+    HandshakeCloudEvents,
 }
 
 /// What a case is about; `naive` receivers fail exactly the `dedup` and `stale-payload` groups.
@@ -142,6 +152,11 @@ impl CaseId {
         }
         let handshake = provider.handshake("").map(|_| Self::Handshake);
         std::iter::once(Self::RedeliveryAcrossWindow).chain(handshake).collect()
+    }
+
+    /// Whether the case is an endpoint verification (a handshake), not a delivery.
+    pub fn verifies_endpoint(self) -> bool {
+        matches!(self, Self::Handshake | Self::HandshakeMeta | Self::HandshakeZoom | Self::HandshakeCloudEvents)
     }
 
     /// The certification scenario the case plays, or `None` for a case sent by hand.
@@ -336,6 +351,27 @@ impl CaseId {
                 "the provider's endpoint verification (Slack's signed `url_verification` POST) is answered 2xx with its challenge",
                 "without the handshake the provider never sends an event to the URL",
                 "verify the request, then answer a `url_verification` body with its `challenge` before any event handling",
+            ),
+            Self::HandshakeMeta => (
+                "handshake-meta",
+                Group::Answer,
+                "Meta's verification GET (`hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`) is answered 2xx with the challenge as the body, and one with a wrong verify token is not",
+                "Meta sends no event to a callback URL that fails verification; one that echoes any challenge can be subscribed by anyone",
+                "route GET to the verification before any signature middleware (it is unsigned): compare `hub.verify_token` with yours, then answer 200 with `hub.challenge` as the body, else 403",
+            ),
+            Self::HandshakeZoom => (
+                "handshake-zoom",
+                Group::Answer,
+                "Zoom's `endpoint.url_validation` POST is answered 2xx with JSON `{plainToken, encryptedToken}`, `encryptedToken` the hex HMAC-SHA256 of `plainToken` under the secret token",
+                "Zoom sends no event to an endpoint that fails validation, and re-validates it every 72 hours",
+                "answer an `endpoint.url_validation` event with `{\"plainToken\": p, \"encryptedToken\": hex(HMAC-SHA256(secret token, p))}` (hex, not base64), before any event handling",
+            ),
+            Self::HandshakeCloudEvents => (
+                "handshake-cloudevents",
+                Group::Answer,
+                "the CloudEvents webhook OPTIONS (`WebHook-Request-Origin`) is answered 2xx with `WebHook-Allowed-Origin` (the origin or `*`), and `WebHook-Allowed-Rate` if any is `*` or a positive integer",
+                "the consent is the header, not the status: a sender following the CloudEvents webhook spec delivers nothing without it",
+                "answer OPTIONS (before any signature middleware) with `WebHook-Allowed-Origin: <the WebHook-Request-Origin>` and `WebHook-Allowed-Rate`",
             ),
         };
         CaseInfo { id: self, name, group, checks, why, fix }

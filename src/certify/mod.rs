@@ -12,11 +12,13 @@
 //! - [`payload`]: SnapBill-shaped deliveries from a seeded RNG.
 //! - [`report`]: table, JSON and JUnit output.
 //! - [`api`]: the simulated provider API (`--provider P`): the invoice as it is now.
+//! - [`handshake`]: the endpoint verifications of senders without a pack (`--handshake`).
 //!
 //! This runs on the real network with wall-clock timeouts; only the payloads are deterministic.
 
 pub mod api;
 pub mod case;
+pub mod handshake;
 pub(crate) mod hint;
 pub mod late;
 pub mod library;
@@ -70,6 +72,13 @@ pub struct CertifyOptions {
     /// The loopback port of the simulated provider API (`--api-port`; 0: any free port, named
     /// in the report). Served only for a provider hooksim simulates an API of.
     pub api_port: u16,
+    /// Endpoint verifications of other senders to check (`--handshake`), one case each.
+    pub handshakes: Vec<handshake::Handshake>,
+    /// Meta's verify token and Zoom's secret token (`--handshake-secret`).
+    pub handshake_secret: Option<String>,
+    /// Run the `--handshake` cases only (`--handshakes-only`): an endpoint of a sender with no
+    /// pack does not take SnapBill's deliveries.
+    pub handshakes_only: bool,
 }
 
 impl CertifyOptions {
@@ -87,6 +96,9 @@ impl CertifyOptions {
             signing: None,
             provider: crate::provider::Provider::Snapbill,
             api_port: 0,
+            handshakes: Vec::new(),
+            handshake_secret: None,
+            handshakes_only: false,
         }
     }
 }
@@ -172,10 +184,23 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
         large_body_bytes: opts.large_body_bytes,
         signing: opts.signing.as_ref(),
         provider: opts.provider,
+        handshake_secret: opts.handshake_secret.as_deref(),
     };
-    let signed = opts.signing.as_ref().map(|s| CaseId::signed(s.scheme)).unwrap_or_default();
-    let provided = CaseId::provided(opts.provider);
-    let api = match api::ProviderApi::start(opts.provider, opts.api_port).await {
+    let mut signed = opts.signing.as_ref().map(|s| CaseId::signed(s.scheme)).unwrap_or_default();
+    let mut provided = CaseId::provided(opts.provider);
+    let mut library = CaseId::ALL.to_vec();
+    if opts.handshakes_only {
+        (library, signed, provided) = (Vec::new(), Vec::new(), Vec::new());
+    }
+    let mut handshakes: Vec<CaseId> = Vec::new();
+    for case in opts.handshakes.iter().map(|h| h.case()) {
+        if !handshakes.contains(&case) {
+            handshakes.push(case);
+        }
+    }
+    // No delivery of the provider's is sent with `--handshakes-only`: no API to read back.
+    let started = if opts.handshakes_only { None } else { api::ProviderApi::start(opts.provider, opts.api_port).await };
+    let api = match started {
         Some(Ok(api)) => Some(api),
         Some(Err(e)) => return Err(CertifyError::ApiListen { port: opts.api_port, why: e.to_string() }),
         None => None,
@@ -189,7 +214,7 @@ pub async fn certify(opts: &CertifyOptions) -> Result<Report, CertifyError> {
     let mut sent = Vec::new();
     let mut short: Vec<(usize, BTreeMap<uuid::Uuid, usize>)> = Vec::new();
     let mut stopped: Option<String> = None;
-    for (index, id) in CaseId::ALL.into_iter().chain(signed).chain(provided).enumerate() {
+    for (index, id) in library.into_iter().chain(signed).chain(provided).chain(handshakes).enumerate() {
         let info = id.info();
         if let Some(api) = &api {
             api.next_case();
@@ -288,6 +313,11 @@ fn hand_sent_fix(id: CaseId, verdict: Verdict, s: &script::Sent, all: &[(usize, 
             format!("{} (this delivery is padded with JSON whitespace: a re-serialised body loses it)", hint::RAW_BYTES)
         }
         (Verdict::Passed, _) => String::new(),
+        // A refused verification is not a failed delivery: the sender retries nothing, it
+        // never subscribes.
+        (Verdict::Failed, Some(hint::Problem::Status { code })) if id.verifies_endpoint() => {
+            format!("a {code} refuses the verification: {}", info.fix)
+        }
         (Verdict::Failed, Some(p)) => hint::fix(p, info.fix, id == CaseId::MalformedJson),
         (Verdict::Failed, None) => info.fix.to_string(),
         (Verdict::NotVerified | Verdict::NotRun, _) => report::NOT_VERIFIED_FIX.to_string(),
@@ -313,6 +343,16 @@ fn check_options(opts: &CertifyOptions) -> Result<(), CertifyError> {
                 expected: expected.to_string(),
             });
         }
+    }
+    if let Some(h) = opts.handshakes.iter().find(|h| h.needs_secret())
+        && opts.handshake_secret.as_deref().is_none_or(str::is_empty)
+    {
+        return Err(CertifyError::Limit(format!(
+            "--handshake {h} needs --handshake-secret (its verify or secret token)"
+        )));
+    }
+    if opts.handshakes_only && opts.handshakes.is_empty() {
+        return Err(CertifyError::Limit("--handshakes-only needs at least one --handshake".into()));
     }
     if opts.api_port != 0 && !opts.provider.has_api() {
         let why = format!("--api-port: hooksim simulates no API of {} (docs/providers.md)", opts.provider);

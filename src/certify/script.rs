@@ -58,7 +58,8 @@ impl Sent {
         self.answered == 0 && self.broken == 0 && self.timed_out > 0
     }
 
-    fn hear(&mut self, answer: &Answer) {
+    /// Counts an answer whose judging is the caller's.
+    pub(super) fn heard(&mut self, answer: &Answer) {
         match answer {
             Answer::Status { .. } | Answer::Unfinished { .. } => self.answered += 1,
             Answer::Timeout => self.timed_out += 1,
@@ -67,7 +68,7 @@ impl Sent {
     }
 
     pub(super) fn require_2xx(&mut self, what: &str, answer: &Answer, client: &Client) {
-        self.hear(answer);
+        self.heard(answer);
         let line = format!("{what}: {}", answer.describe(client.limits()));
         if answer.is_2xx() { self.notes.push(line) } else { self.fail(line, answer, client) }
     }
@@ -90,7 +91,7 @@ impl Sent {
 
     /// A 4xx or a 2xx; a 3xx (retried by a sender, like a 5xx), a 5xx or no answer at all fails.
     fn require_2xx_or_4xx(&mut self, what: &str, answer: &Answer, client: &Client) {
-        self.hear(answer);
+        self.heard(answer);
         let line = format!("{what}: {}", answer.describe(client.limits()));
         let taken =
             matches!(answer, Answer::Status { code, .. } if (200..300).contains(code) || (400..500).contains(code));
@@ -99,7 +100,7 @@ impl Sent {
 
     /// A 4xx: a refusal that is not a retry request (a 5xx) nor an acceptance (a 2xx).
     pub(super) fn require_4xx(&mut self, what: &str, answer: &Answer, client: &Client) {
-        self.hear(answer);
+        self.heard(answer);
         let line = format!("{what}: {}", answer.describe(client.limits()));
         let refused = matches!(answer, Answer::Status { code, .. } if (400..500).contains(code));
         if refused { self.notes.push(line) } else { self.fail(line, answer, client) }
@@ -119,6 +120,8 @@ pub struct Target<'a> {
     pub signing: Option<&'a Signing>,
     /// Whose deliveries these are (`--provider`): their shape, headers and dedup id.
     pub provider: crate::provider::Provider,
+    /// The verify token or secret token of `--handshake meta|zoom` (`--handshake-secret`).
+    pub handshake_secret: Option<&'a str>,
 }
 
 impl Target<'_> {
@@ -148,7 +151,7 @@ impl Target<'_> {
 
 /// Unix seconds now, on the wall clock: a real receiver judges signature timestamps against its
 /// own clock.
-fn now_s() -> i64 {
+pub(super) fn now_s() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
 }
@@ -179,6 +182,11 @@ pub(crate) async fn send(case: CaseId, deck: &mut Deck, t: &Target<'_>) -> Sent 
         | CaseId::SignatureRawBytes => signature_case(case, deck, t, &mut sent).await,
         CaseId::RedeliveryAcrossWindow => redelivery_across_window(deck, t, &mut sent).await,
         CaseId::Handshake => handshake(t, &mut sent).await,
+        CaseId::HandshakeMeta => super::handshake::send(super::handshake::Handshake::Meta, t, &mut sent).await,
+        CaseId::HandshakeZoom => super::handshake::send(super::handshake::Handshake::Zoom, t, &mut sent).await,
+        CaseId::HandshakeCloudEvents => {
+            super::handshake::send(super::handshake::Handshake::CloudEvents, t, &mut sent).await
+        }
     }
     sent
 }

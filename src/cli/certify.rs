@@ -6,6 +6,7 @@ use super::live_flags::{CaCertArgs, SettleArgs};
 use super::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, Subcommand};
+use hooksim::certify::handshake::Handshake;
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Limits, Report, SEED_DEFAULT, certify};
 use hooksim::policy::Profile;
@@ -81,6 +82,18 @@ pub struct CertifyReceiverArgs {
     /// report's first line.
     #[arg(long, default_value_t = 0, value_name = "PORT")]
     api_port: u16,
+    /// Also check another sender's endpoint verification, one case each (repeatable): meta
+    /// (the hub.challenge GET), zoom (endpoint.url_validation) or cloudevents (the webhook
+    /// OPTIONS). Independent of --provider.
+    #[arg(long, value_name = "SENDER")]
+    handshake: Vec<Handshake>,
+    /// The receiver's Meta verify token or Zoom secret token, for --handshake meta and zoom.
+    #[arg(long, value_name = "TOKEN")]
+    handshake_secret: Option<String>,
+    /// Run the --handshake cases only (an endpoint of a sender other than SnapBill or the
+    /// --provider ones does not take their deliveries).
+    #[arg(long, requires = "handshake")]
+    handshakes_only: bool,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -126,6 +139,9 @@ fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
         signing: args.secret.clone().map(|secret| Signing { scheme: scheme(args), secret }),
         provider: args.provider,
         api_port: args.api_port,
+        handshakes: args.handshake.clone(),
+        handshake_secret: args.handshake_secret.clone(),
+        handshakes_only: args.handshakes_only,
     };
     let report = super::runtime()?.block_on(certify(&opts))?;
     out!("{}", report.to_table());

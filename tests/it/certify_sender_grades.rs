@@ -184,7 +184,7 @@ impl Sim {
                 a.outcome = Outcome::Open;
             }
         }
-        let ctx = Context { timing: &self.timing, plan: &self.plan, signing: false, end_ms };
+        let ctx = Context { timing: &self.timing, plan: &self.plan, signing: false, end_ms, handshake: false };
         grade(&ledger, &ctx)
     }
 }
@@ -236,7 +236,7 @@ fn each_defect_fails_its_own_check_and_no_other() {
 #[test]
 fn what_the_run_did_not_reach_is_not_observed_never_passed() {
     let sim = Sim::new(Profile::Snapbill, Knobs::default());
-    let ctx = Context { timing: &sim.timing, plan: &sim.plan, signing: true, end_ms: 10 };
+    let ctx = Context { timing: &sim.timing, plan: &sim.plan, signing: true, end_ms: 10, handshake: false };
     for c in grade(&sim.ledger, &ctx) {
         assert_eq!(c.verdict, Verdict::NotObserved, "{} with nothing arrived", c.name);
     }
@@ -244,7 +244,7 @@ fn what_the_run_did_not_reach_is_not_observed_never_passed() {
     let mut sim = Sim::new(Profile::Snapbill, Knobs::default());
     let body = sim.body("u", 1);
     sim.request("/webhook", &body, 0);
-    let ctx = Context { timing: &sim.timing, plan: &sim.plan, signing: false, end_ms: 20 };
+    let ctx = Context { timing: &sim.timing, plan: &sim.plan, signing: false, end_ms: 20, handshake: false };
     let results = grade(&sim.ledger, &ctx);
     let retried = results.iter().find(|c| c.name == "retried").unwrap();
     assert_eq!(retried.verdict, Verdict::NotObserved, "{}", retried.detail);

@@ -16,6 +16,7 @@ mod support;
 
 mod certify;
 mod certify_defects;
+mod certify_handshakes;
 mod certify_libraries;
 mod certify_library;
 mod certify_providers;

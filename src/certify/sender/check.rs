@@ -32,6 +32,9 @@ pub enum CheckId {
     Signature,
     /// `concurrency`: never more requests in flight than `in_flight_per_webhook_max`.
     Concurrency,
+    /// `url-verification-first` (a sender claiming to be Slack): a `url_verification` comes
+    /// before the first delivery.
+    UrlVerificationFirst,
 }
 
 /// The catalogue entry of one check.
@@ -118,6 +121,11 @@ impl CheckId {
                 "signature",
                 "with --secret, every attempt (retries included) verifies over its raw body bytes",
                 "sign every attempt over the exact bytes sent, with a fresh timestamp, after the body is rendered",
+            ),
+            Self::UrlVerificationFirst => (
+                "url-verification-first",
+                "(as Slack) a `url_verification` POST (`{type, token, challenge}`, signed with --secret) comes before the first delivery; hooksim answers it with the challenge",
+                "verify a Request URL before sending it events: POST `{\"type\": \"url_verification\", \"token\", \"challenge\"}`, signed like an event, and send events only once it is answered 200 with the challenge",
             ),
             Self::Concurrency => (
                 "concurrency",

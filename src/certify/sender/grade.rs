@@ -53,6 +53,9 @@ pub struct Context<'a> {
     pub signing: bool,
     /// How long the run lasted (ms since it started).
     pub end_ms: u64,
+    /// Whether the sender verifies the endpoint before its first delivery (it claims to be
+    /// Slack): adds `url-verification-first`.
+    pub handshake: bool,
 }
 
 /// What one check saw: parts that passed, failed, or were not seen, and remarks that are none
@@ -90,8 +93,10 @@ impl Findings {
 
 /// Grades every check of the catalogue over what arrived.
 pub fn grade(ledger: &Ledger, ctx: &Context) -> Vec<CheckResult> {
+    let handshake = ctx.handshake.then_some(CheckId::UrlVerificationFirst);
     CheckId::ALL
         .into_iter()
+        .chain(handshake)
         .map(|id| {
             let findings = match id {
                 CheckId::Retried => retried(ledger, ctx),
@@ -106,6 +111,7 @@ pub fn grade(ledger: &Ledger, ctx: &Context) -> Vec<CheckResult> {
                 CheckId::Envelope => envelope(ledger),
                 CheckId::Signature => signature(ledger, ctx),
                 CheckId::Concurrency => concurrency(ledger, ctx),
+                CheckId::UrlVerificationFirst => url_verification_first(ledger),
             };
             let (verdict, detail, observed) = findings.verdict();
             let info = id.info();
@@ -482,6 +488,32 @@ fn envelope(ledger: &Ledger) -> Findings {
         f.bad.push(format!("{} of {total} bodies: {first}", bad.len()));
     } else if total > 0 {
         f.ok.push(format!("{total} bodies"));
+    }
+    f
+}
+
+/// Slack verifies a Request URL (`url_verification`, answered with its challenge) before it sends
+/// events there: the first delivery comes after a verification, which verifies with `--secret`.
+fn url_verification_first(ledger: &Ledger) -> Findings {
+    let mut f = Findings::default();
+    let first_delivery = ledger.endpoint().map(|a| a.at_ms).min();
+    let first_handshake = ledger.handshakes.first();
+    match (first_handshake, first_delivery) {
+        (None, None) => f.unseen.push("neither a url_verification nor a delivery arrived".into()),
+        (None, Some(d)) => f.bad.push(format!("the first delivery came at {d} ms with no url_verification before it")),
+        (Some(h), Some(d)) if h.at_ms > d => {
+            f.bad.push(format!("the first delivery came at {d} ms, before the first url_verification ({} ms)", h.at_ms))
+        }
+        (Some(h), None) => f.unseen.push(format!("a url_verification at {} ms, and no delivery after it", h.at_ms)),
+        (Some(h), Some(d)) => {
+            f.ok.push(format!(
+                "url_verification at {} ms (answered with its challenge), the first delivery at {d} ms",
+                h.at_ms
+            ));
+        }
+    }
+    if let Some(Some(Err(why))) = first_handshake.map(|h| &h.signature) {
+        f.bad.push(format!("the url_verification does not verify: {why}"));
     }
     f
 }

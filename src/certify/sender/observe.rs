@@ -135,6 +135,28 @@ pub struct Ledger {
     /// Whether events come from triggers (numbered by `HOOKSIM_EVENT`), not on their own.
     #[serde(skip)]
     pub triggered: bool,
+    /// The endpoint verifications that arrived (Slack's `url_verification`, with `--provider
+    /// slack`): answered with their challenge, never counted as an event's attempt.
+    pub handshakes: Vec<Handshake>,
+}
+
+/// One endpoint verification request.
+#[derive(Clone, Debug, Serialize)]
+pub struct Handshake {
+    /// When it was whole (ms since the run started).
+    pub at_ms: u64,
+    /// `None` without `--secret`; else whether it verified.
+    pub signature: Option<Result<(), String>>,
+}
+
+/// The challenge of Slack's `url_verification` body (`{"type": "url_verification", "challenge"}`),
+/// if `body` is one.
+pub fn url_verification_challenge(body: &[u8]) -> Option<String> {
+    let json: Value = serde_json::from_slice(body).ok()?;
+    if json.get("type")?.as_str()? != "url_verification" {
+        return None;
+    }
+    Some(json.get("challenge")?.as_str()?.to_string())
 }
 
 impl Ledger {

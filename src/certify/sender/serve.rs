@@ -49,6 +49,9 @@ struct Shared {
     success_hold_ms: u64,
     /// How long, after a 2xx, the endpoint watches how the sender closes (`Timing::close_watch_ms`).
     close_watch_ms: u64,
+    /// The sender claims to deliver as Slack, which verifies an endpoint (`url_verification`)
+    /// before sending it events.
+    handshake: bool,
 }
 
 impl Shared {
@@ -84,6 +87,7 @@ impl Bound {
             plan,
             success_hold_ms: timing.success_hold_ms(),
             close_watch_ms: timing.close_watch_ms(),
+            handshake: opts.envelope == super::Envelope::Provider(crate::provider::Provider::Slack),
         });
         let acceptor = tokio::spawn(accept(listener, Arc::clone(&shared)));
         let mut triggers = opts.trigger.clone().map(|cmd| Triggers::new(cmd, url.clone()));
@@ -105,7 +109,13 @@ impl Bound {
         }
         let mut ledger = shared.ledger().clone();
         ledger.listener.close(end_ms);
-        let ctx = Context { timing: &timing, plan: &shared.plan, signing: opts.verifier.is_some(), end_ms };
+        let ctx = Context {
+            timing: &timing,
+            plan: &shared.plan,
+            signing: opts.verifier.is_some(),
+            end_ms,
+            handshake: shared.handshake,
+        };
         let checks = grade(&ledger, &ctx);
         SenderReport::new(&opts, url, shared.plan.clone(), ended, end_ms, notes, checks, ledger)
     }
@@ -194,6 +204,19 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
     };
     // A real sender signs with the real time: its timestamp is judged against the machine's clock.
     let now_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    if shared.handshake
+        && let Some(challenge) = super::observe::url_verification_challenge(&request.body)
+    {
+        let now_s = now_unix_ms.div_euclid(1000);
+        let signature = shared
+            .reading
+            .verifier
+            .as_ref()
+            .map(|v| v.verify(&request.headers, &request.body, now_s).map_err(|e| e.to_string()));
+        let at_ms = shared.now_ms();
+        shared.ledger().handshakes.push(super::observe::Handshake { at_ms, signature });
+        return wire::answer_with_body(&mut stream, 200, &[], &challenge).await;
+    }
     let incoming = Incoming { path: &request.path, headers: &request.headers, body: &request.body };
     let (index, answer) = shared.ledger().admit(&incoming, &shared.reading, &shared.plan, shared.now_ms(), now_unix_ms);
     let outcome = match answer {

@@ -146,12 +146,22 @@ fn find_crlf(bytes: &[u8]) -> Option<usize> {
 
 /// Writes a bodiless answer and closes: one request per connection.
 pub(super) async fn answer(stream: &mut TcpStream, status: u16, headers: &[(String, String)]) {
+    answer_with_body(stream, status, headers, "").await;
+}
+
+/// An answer carrying `body` as plain text (a handshake's challenge).
+pub(super) async fn answer_with_body(stream: &mut TcpStream, status: u16, headers: &[(String, String)], body: &str) {
     let reason = axum::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-    let mut text = format!("HTTP/1.1 {status} {reason}\r\ncontent-length: 0\r\nconnection: close\r\n");
+    let length = body.len();
+    let mut text = format!("HTTP/1.1 {status} {reason}\r\ncontent-length: {length}\r\nconnection: close\r\n");
+    if length > 0 {
+        text.push_str("content-type: text/plain\r\n");
+    }
     for (name, value) in headers {
         text.push_str(&format!("{name}: {value}\r\n"));
     }
     text.push_str("\r\n");
+    text.push_str(body);
     // A sender that hung up meanwhile is its own business.
     let _ = stream.write_all(text.as_bytes()).await;
     let _ = stream.shutdown().await;

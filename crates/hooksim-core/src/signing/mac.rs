@@ -24,3 +24,13 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
     }
     mac
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hmac_sha256_gives_rfc_4231s_known_answer() {
+        // RFC 4231, test case 2.
+        let tag = super::super::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(hex::encode(tag), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+}

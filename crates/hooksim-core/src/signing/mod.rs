@@ -11,6 +11,12 @@
 mod github;
 mod headers;
 mod mac;
+
+/// HMAC-SHA256 of `message` under `key` (Zoom's endpoint validation answers it, hex-encoded,
+/// over its `plainToken`).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    mac::sign(key, &[message])
+}
 mod scheme;
 mod secret;
 mod shopify;

@@ -110,13 +110,46 @@ impl Client {
         self.exchange(self.http.get(url), bytes_max, Past::Stop).await
     }
 
+    /// Sends a request of any `method` (a provider's endpoint verification: a GET, an OPTIONS)
+    /// with `headers` and, when given, a JSON `body`; the answer's headers come back beside it
+    /// (empty when no status line arrived).
+    pub async fn exchange_with(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<Bytes>,
+    ) -> (Answer, reqwest::header::HeaderMap) {
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        }
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let head = std::sync::Mutex::new(None);
+        let answer = self.exchange_keeping(request, self.limits.response_bytes_max, Past::ReadToEnd, &head).await;
+        let headers = head.into_inner().unwrap_or_else(|p| p.into_inner()).map(|(_, h)| h).unwrap_or_default();
+        (answer, headers)
+    }
+
     async fn exchange(&self, request: reqwest::RequestBuilder, bytes_max: usize, past: Past) -> Answer {
+        self.exchange_keeping(request, bytes_max, past, &std::sync::Mutex::new(None)).await
+    }
+
+    /// `head` keeps the status line and headers once they arrive.
+    async fn exchange_keeping(
+        &self,
+        request: reqwest::RequestBuilder,
+        bytes_max: usize,
+        past: Past,
+        head: &std::sync::Mutex<Option<(u16, reqwest::header::HeaderMap)>>,
+    ) -> Answer {
         let deadline = Duration::from_millis(self.limits.timeout_ms);
         // reqwest's timeout covers the body too; this outer one also bounds our own reading loop.
-        let head = std::sync::Mutex::new(None);
-        match tokio::time::timeout(deadline, send_and_read(request, bytes_max, past, &head)).await {
-            Ok(Answer::Timeout) | Err(_) => match *head.lock().unwrap_or_else(|p| p.into_inner()) {
-                Some(code) => Answer::Unfinished { code },
+        match tokio::time::timeout(deadline, send_and_read(request, bytes_max, past, head)).await {
+            Ok(Answer::Timeout) | Err(_) => match &*head.lock().unwrap_or_else(|p| p.into_inner()) {
+                Some((code, _)) => Answer::Unfinished { code: *code },
                 None => Answer::Timeout,
             },
             Ok(answer) => answer,
@@ -133,19 +166,19 @@ enum Past {
     Stop,
 }
 
-/// `head` is told the status code as soon as it arrives.
+/// `head` is told the status code and headers as soon as they arrive.
 async fn send_and_read(
     request: reqwest::RequestBuilder,
     bytes_max: usize,
     past: Past,
-    head: &std::sync::Mutex<Option<u16>>,
+    head: &std::sync::Mutex<Option<(u16, reqwest::header::HeaderMap)>>,
 ) -> Answer {
     let mut response = match request.send().await {
         Ok(r) => r,
         Err(e) => return from_error(&e),
     };
     let code = response.status().as_u16();
-    *head.lock().unwrap_or_else(|p| p.into_inner()) = Some(code);
+    *head.lock().unwrap_or_else(|p| p.into_inner()) = Some((code, response.headers().clone()));
     let mut body = Vec::new();
     let mut truncated = false;
     // The answer counts only when it ends within the deadline, as a sender sees it: past the
