@@ -45,6 +45,18 @@ pub const SEED_DEFAULT: u64 = 0x5EED_5B11;
 /// The `large-body` case builds its delivery in memory: above this, the run refuses to start.
 pub const LARGE_BODY_BYTES_MAX: usize = 64 * 1024 * 1024;
 
+/// The `large-body` case's size when the sender publishes no size cap: above common framework
+/// defaults (100 kB), below what any webhook sender is known to send.
+pub const LARGE_BODY_BYTES_DEFAULT: usize = 1024 * 1024;
+
+/// The `large-body` case's size for `provider`'s deliveries: the largest body it publishes that it
+/// sends (GitHub's 25 MB, Standard Webhooks' recommended 20 kB), else
+/// [`LARGE_BODY_BYTES_DEFAULT`]. A receiver must take what its provider may send, no more.
+pub fn large_body_bytes(provider: crate::provider::Provider) -> usize {
+    let cap = provider.facts().body_bytes_max.and_then(|b| usize::try_from(b).ok());
+    cap.map_or(LARGE_BODY_BYTES_DEFAULT, |b| b.min(LARGE_BODY_BYTES_MAX))
+}
+
 /// What `hooksim certify receiver` runs with (its flags).
 #[derive(Clone, Debug)]
 pub struct CertifyOptions {
@@ -90,7 +102,7 @@ impl CertifyOptions {
             effects_url: None,
             seed: SEED_DEFAULT,
             limits: Limits::default(),
-            large_body_bytes: 1024 * 1024,
+            large_body_bytes: LARGE_BODY_BYTES_DEFAULT,
             settle: crate::live::Settle::default(),
             ca_cert_pem: None,
             signing: None,

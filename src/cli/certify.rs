@@ -43,9 +43,10 @@ pub struct CertifyReceiverArgs {
     #[arg(long, default_value_t = SEED_DEFAULT)]
     seed: u64,
     /// The sender whose deadline the receiver is graded against: its attempt timeout is the
-    /// request timeout (snapbill: 30 s; svix, stripe, shopify, hook0, standard-webhooks, github, slack).
-    #[arg(long, default_value_t = Profile::Snapbill)]
-    profile: Profile,
+    /// request timeout (snapbill: 30 s; svix, stripe, shopify, hook0, standard-webhooks, github,
+    /// slack). Default: the `--provider`'s profile (Slack's 3 s, GitHub's 10 s, ...), else snapbill.
+    #[arg(long)]
+    profile: Option<Profile>,
     /// Per request, connect to last byte; a slower answer is a timeout. Default: the profile's
     /// attempt timeout.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -56,9 +57,10 @@ pub struct CertifyReceiverArgs {
     /// Bytes of the effects list read; a longer list leaves effects unverified.
     #[arg(long, default_value_t = Limits::default().effects_bytes_max)]
     effects_bytes_max: usize,
-    /// Size of the large-body case's delivery.
-    #[arg(long, default_value_t = 1024 * 1024)]
-    large_body_bytes: usize,
+    /// Size of the large-body case's delivery. Default: the `--provider`'s published size cap,
+    /// the largest body it sends (GitHub 25 MB, Standard Webhooks 20 kB), else 1 MiB.
+    #[arg(long)]
+    large_body_bytes: Option<usize>,
     #[command(flatten)]
     settle: SettleArgs,
     #[command(flatten)]
@@ -123,17 +125,22 @@ fn scheme(args: &CertifyReceiverArgs) -> Scheme {
     args.scheme.or(args.provider.scheme()).unwrap_or(Scheme::StandardWebhooks)
 }
 
+/// The sender graded against: `--profile`, else the provider's (SnapBill's by default).
+fn profile(args: &CertifyReceiverArgs) -> Profile {
+    args.profile.unwrap_or(args.provider.facts().profile)
+}
+
 fn certify_receiver(args: &CertifyReceiverArgs) -> anyhow::Result<Report> {
     let opts = CertifyOptions {
         url: args.url.clone(),
         effects_url: args.effects_url.clone(),
         seed: args.seed,
         limits: Limits {
-            timeout_ms: args.timeout_ms.unwrap_or(Limits::for_profile(args.profile).timeout_ms),
+            timeout_ms: args.timeout_ms.unwrap_or(Limits::for_profile(profile(args)).timeout_ms),
             response_bytes_max: args.response_bytes_max,
             effects_bytes_max: args.effects_bytes_max,
         },
-        large_body_bytes: args.large_body_bytes,
+        large_body_bytes: args.large_body_bytes.unwrap_or_else(|| hooksim::certify::large_body_bytes(args.provider)),
         settle: args.settle.settle(),
         ca_cert_pem: args.ca_cert.read_pem()?,
         signing: args.secret.clone().map(|secret| Signing { scheme: scheme(args), secret }),

@@ -240,3 +240,13 @@ fn a_scheme_other_than_the_providers_is_bad_input() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--api-port: hooksim simulates no API of standard-webhooks"), "{stderr}");
 }
+
+/// The `large-body` case sends what the provider may send: its published size cap, else 1 MiB.
+#[test]
+fn the_large_body_is_the_providers_size_cap_where_it_publishes_one() {
+    use hooksim::certify::{LARGE_BODY_BYTES_DEFAULT, large_body_bytes};
+    assert_eq!(large_body_bytes(Provider::Github), 25 * 1024 * 1024);
+    assert_eq!(large_body_bytes(Provider::StandardWebhooks), 20 * 1024);
+    assert_eq!(large_body_bytes(Provider::Stripe), LARGE_BODY_BYTES_DEFAULT);
+    assert_eq!(large_body_bytes(Provider::Snapbill), LARGE_BODY_BYTES_DEFAULT);
+}
