@@ -5,9 +5,9 @@
 //! its own: it reads the sources, needs nothing here, and `cargo test --test tidy` is the quick
 //! check the developers' guide names.
 //!
-//! The tests run on eight threads (`.cargo/config.toml` sets `RUST_TEST_THREADS`; a value in the
+//! The tests run on twelve threads (`.cargo/config.toml` sets `RUST_TEST_THREADS`; a value in the
 //! environment wins). Most of their time is waiting (settle windows, attempt timeouts, senders'
-//! budgets), so eight threads on two cores finish in about a third of the time. The load must not
+//! budgets), so twelve threads on two cores finish in about a third of the time. The load must not
 //! hide a defect a negative control is there to catch: under it a 1 ms check-then-act race can
 //! pass `concurrent-redelivery-once`, so that control races for 10 ms (the 1 ms claim is measured
 //! on a quiet machine, in docs/certify.md).
