@@ -153,6 +153,27 @@ fn the_facts_hold_together() {
     }
 }
 
+/// A pack's published delivery facts and the retry profile it implies say the same thing, where
+/// the provider publishes it exactly: the same timeout, attempts, and delays (a published "at
+/// once" is the profile's 1 s, `policy::profiles::slack`). The two are written apart (a fact with
+/// its source, a policy hooksim runs); this keeps them one truth.
+#[test]
+fn each_packs_profile_follows_its_published_facts() {
+    use crate::policy::Backoff;
+    for p in Provider::all() {
+        let (f, spec) = (p.facts(), p.facts().profile.spec());
+        assert_eq!(f.timeout_ms, spec.attempt_timeout_ms, "{p}: timeout");
+        if let Some(retries) = f.retries_max {
+            assert_eq!(spec.attempts_max, Some(retries + 1), "{p}: attempts");
+        }
+        if let Some(delays) = f.retry_delays_ms.filter(|d| !d.is_empty()) {
+            let Backoff::List { delays_ms } = &spec.schedule.backoff else { panic!("{p}: a list of delays") };
+            let published: Vec<u64> = delays.iter().map(|&d| d.max(1_000)).collect();
+            assert_eq!(&published, delays_ms, "{p}: delays");
+        }
+    }
+}
+
 const STRIPE: &str = r#"{"api_version":"2024-06-20","created":1700000000,"data":{"object":{"currency":"usd","customer":"cus_1","id":"in_4","number":"INV-4","object":"invoice","status":"paid","total":1250}},"id":"evt_6a0e1d8e000040008000000000001234","livemode":false,"object":"event","pending_webhooks":1,"request":{"id":null,"idempotency_key":null},"type":"invoice.paid"}"#;
 const STANDARD_WEBHOOKS: &str = r#"{"data":{"client_id":1,"id":4,"number":"INV-4","state":"paid","total_cents":1250},"timestamp":"2023-11-14T22:13:20Z","type":"invoice.paid"}"#;
 const GITHUB: &str = r#"{"action":"purchased","effective_date":"2023-11-14T22:13:20Z","marketplace_purchase":{"account":{"id":1,"login":"client-1","type":"Organization"},"billing_cycle":"monthly","free_trial_ends_on":null,"next_billing_date":null,"on_free_trial":false,"plan":{"bullets":[],"id":4,"monthly_price_in_cents":1250,"name":"INV-4","price_model":"FLAT_RATE","unit_name":null},"unit_count":1},"sender":{"id":1,"login":"client-1","type":"Organization"}}"#;
