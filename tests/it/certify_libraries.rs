@@ -10,43 +10,18 @@
 //! `.ci/run` installs the libraries (pip; `npm ci` in examples/receivers/octokit); where one is
 //! missing its test says SKIPPED and passes.
 
+use crate::support::process::{Process, python_has, start};
 use hooksim::certify::case::CaseId;
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Group, Limits, Report, Verdict, certify};
 use hooksim::signing::Scheme;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 const PYTHON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/library_receiver.py");
 const OCTOKIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/octokit");
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// A receiver process, killed when the test ends; `base` is `http://127.0.0.1:PORT`.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(program: &str, args: &[&str]) -> Process {
-    let mut child =
-        Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("it starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    Process { child, base: line.trim().to_string() }
-}
-
-fn python_has(module: &str) -> bool {
-    Command::new("python3").args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success())
-}
 
 fn octokit_installed() -> bool {
     let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());

@@ -13,13 +13,13 @@
 //! says SKIPPED and passes. Shopify publishes no library: its receiver is the check its
 //! documentation shows, in Python's standard library.
 
+use crate::support::process::{python_has, start};
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Limits, Report, Verdict, certify};
 use hooksim::provider::Provider;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 const PROVIDERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/providers");
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -43,31 +43,6 @@ const PLAYED: [&str; 12] = [
 /// The scenario cases judged on the invoice as it is now: played where hooksim simulates the
 /// provider's API, not run where the provider has none (Standard Webhooks).
 const NOW: [&str; 2] = ["paid-carrying-cancelled", "paid-failing-for-days"];
-
-/// A receiver process, killed when the test ends; `base` is `http://127.0.0.1:PORT`.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(program: &str, args: &[&str]) -> Process {
-    let mut child =
-        Command::new(program).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("it starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    Process { child, base: line.trim().to_string() }
-}
-
-fn python_has(module: &str) -> bool {
-    Command::new("python3").args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success())
-}
 
 /// A loopback port free a moment ago, for the simulated API: the receiver is started pointed at
 /// it before the run listens there.

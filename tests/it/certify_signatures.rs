@@ -2,45 +2,15 @@
 //! passes every signature case, one that does not verify fails the forgeries, and one that
 //! verifies a re-serialised body fails the raw-bytes case.
 
+use crate::support::process::{Process, start};
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Group, Limits, Report, Verdict, certify};
 use hooksim::signing::Scheme;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
 const HOOKSIM: &str = env!("CARGO_BIN_EXE_hooksim");
 const PYTHON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/contract_receiver.py");
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// A receiver process, killed when the test ends; `base` is `http://127.0.0.1:PORT`.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `program args`, whose first line of stdout names its URL (`hooksim receiver` prints a
-/// certify command line; the Python receiver its base URL).
-fn start(program: &str, args: &[&str]) -> Process {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the receiver starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http")).unwrap_or_default();
-    let base = url.trim_end_matches("/webhook").to_string();
-    Process { child, base }
-}
 
 fn hooksim_receiver(secret: Option<(&str, Scheme)>) -> Process {
     let mut args = vec!["receiver", "--listen", "127.0.0.1:0", "--kind", "dedup"];

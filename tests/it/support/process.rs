@@ -62,3 +62,40 @@ pub fn gone_within(pid: &str, wall_max: Duration) -> bool {
     }
     true
 }
+
+/// A program under test that serves on loopback, killed when the test ends; `base` is
+/// `http://127.0.0.1:PORT`.
+pub struct Process {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `program args`, whose first line of stdout names its URL (a Python or Node receiver its
+/// base URL; `hooksim receiver` a certify command line with its `/webhook` URL).
+pub fn start(program: &str, args: &[&str]) -> Process {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the receiver starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http")).unwrap_or_default();
+    let base = url.trim_end_matches("/webhook").to_string();
+    Process { child, base }
+}
+
+/// Whether `python3` can import `module` (a test built on it skips, saying so, when it cannot).
+pub fn python_has(module: &str) -> bool {
+    Command::new("python3").args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success())
+}
