@@ -5,7 +5,8 @@
 //! module names only the modules its layer may; the sans-IO layers name no async runtime or
 //! network crate; no hash-ordered collection anywhere in the source; the wall clock and the OS's entropy only in the files that
 //! ARCHITECTURE.md allows, read from ARCHITECTURE.md itself so the list and the check cannot drift;
-//! the binary prints through `outln!`, which survives a closed pipe.
+//! the binary prints through `outln!`, which survives a closed pipe; Cargo.lock keeps the cold
+//! build's choices (ring, an ASCII-only idna, one syn).
 //!
 //! The scan is textual, over code lines (comment lines are skipped so that a doc may name what
 //! it avoids). Each rule has a negative control: a planted violation it reports.
@@ -280,4 +281,92 @@ fn the_allowed_list_is_read_from_its_markers() {
     assert_eq!(wall_clock_allowed(doc).unwrap(), ["src/a.rs", "src/b/c.rs"]);
     assert!(wall_clock_allowed("no list").is_err());
     assert!(wall_clock_allowed("<!-- tidy: wall-clock allowed -->\n  - src/a.rs\n<!-- /tidy -->").is_err());
+}
+
+// The cold build's choices (issue: a cold build in minutes) live in Cargo.lock, where a
+// `cargo update` can quietly undo them; these tests say so, and what to run.
+
+/// What to run after a `cargo update`, to return to one syn: the last releases built on syn 2.
+const SYN2_HOLDS: &str = "cargo update -p serde --precise 1.0.228 && cargo update -p clap --precise 4.6.3 && \
+cargo update -p tokio-macros --precise 2.7.1 && cargo update -p thiserror@2 --precise 2.0.18 && \
+cargo update -p ref-cast --precise 1.0.25";
+
+/// Every `(name, version)` package in a `Cargo.lock`.
+fn locked_packages(lock: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(value) = line.strip_prefix("name = ") {
+            name = Some(value.trim_matches('"').to_string());
+        } else if let (Some(value), Some(n)) = (line.strip_prefix("version = "), name.take()) {
+            found.push((n, value.trim_matches('"').to_string()));
+        }
+    }
+    found
+}
+
+/// What is wrong with the locked packages: aws-lc's C build, or an idna_adapter other than the
+/// ASCII-only 1.0.0 (later releases compile the ICU stack).
+fn lock_violations(packages: &[(String, String)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, version) in packages {
+        if name.starts_with("aws-lc") {
+            found.push(format!("Cargo.lock: `{name}` {version}: reqwest and rustls use ring (Cargo.toml)"));
+        }
+        if name == "idna_adapter" && version != "1.0.0" {
+            found.push(format!(
+                "Cargo.lock: idna_adapter {version}: run `cargo update -p idna_adapter --precise 1.0.0` (ASCII only)"
+            ));
+        }
+    }
+    found
+}
+
+/// The versions of `krate` in `cargo tree --prefix none` output, each once.
+fn versions_in_tree(tree: &str, krate: &str) -> std::collections::BTreeSet<String> {
+    let prefix = format!("{krate} v");
+    tree.lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_lockfile_keeps_the_cold_build_choices() {
+    let lock = std::fs::read_to_string(crate_root().join("Cargo.lock")).unwrap();
+    let packages = locked_packages(&lock);
+    assert!(packages.iter().any(|(name, _)| name == "serde"), "Cargo.lock: no package read");
+    let found = lock_violations(&packages);
+    assert!(found.is_empty(), "\n{}", found.join("\n"));
+}
+
+/// One syn is compiled for this machine (Cargo.lock may list another that only wasm targets
+/// reach). Asks cargo itself, offline: the lock's graph without a target filter is not the
+/// build's.
+#[test]
+fn the_build_compiles_one_syn() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = std::process::Command::new(cargo)
+        .current_dir(crate_root())
+        .args(["tree", "--locked", "--offline", "--workspace", "--all-features"])
+        .args(["-e", "normal,build,dev", "--prefix", "none", "--format", "{p}"])
+        .output()
+        .expect("cargo tree runs");
+    let tree = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "cargo tree failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let syns = versions_in_tree(&tree, "syn");
+    assert_eq!(syns.len(), 1, "syn versions compiled: {syns:?}; after a `cargo update`, run:\n{SYN2_HOLDS}");
+}
+
+#[test]
+fn a_second_syn_or_a_c_crypto_build_is_reported() {
+    let tree = "hooksim v0.1.0 (/x)\nsyn v2.0.119\nsyn v3.0.10 (*)\nsyn v2.0.119 (*)\nsynstructure v0.13.1\n";
+    assert_eq!(versions_in_tree(tree, "syn").len(), 2);
+    assert_eq!(versions_in_tree("syn v2.0.119\nsynstructure v0.13.1\n", "syn").len(), 1);
+    let lock = "[[package]]\nname = \"aws-lc-sys\"\nversion = \"0.30.0\"\n\n[[package]]\nname = \"idna_adapter\"\nversion = \"1.2.1\"\n";
+    let found = lock_violations(&locked_packages(lock));
+    assert_eq!(found.len(), 2, "{found:?}");
+    let held = "[[package]]\nname = \"idna_adapter\"\nversion = \"1.0.0\"\n";
+    assert!(lock_violations(&locked_packages(held)).is_empty());
 }
