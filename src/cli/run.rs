@@ -101,14 +101,19 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(live) => live,
         Err(code) => return code,
     };
-    let runs = run_all(&report.loaded, &args, live.as_ref());
+    let (runs, skipped) = run_all(&report.loaded, &args, live.as_ref());
     for run in runs.iter().filter(|r| !r.passed()) {
         outln!();
         out!("{}", render_failures(run));
     }
     let passed = runs.iter().filter(|r| r.passed()).count();
     outln!();
-    outln!("{} passed, {} failed", passed, runs.len() - passed);
+    if skipped == 0 {
+        outln!("{} passed, {} failed", passed, runs.len() - passed);
+    } else {
+        // A skipped file was never judged: counted apart, and never a pass (see the exit below).
+        outln!("{} passed, {} failed, {skipped} skipped (SKIP lines above)", passed, runs.len() - passed);
+    }
     let not_verified: usize = runs.iter().map(|r| r.not_verified.len()).sum();
     if not_verified > 0 {
         outln!(
@@ -177,8 +182,14 @@ fn refuse(errors: &[BindError], file: Option<&Path>) -> u8 {
     EXIT_BAD_INPUT
 }
 
-fn run_all(scenarios: &[Scenario], args: &RunArgs, live: Option<&(Bindings, LiveOptions)>) -> Vec<ScenarioRun> {
+/// Every scenario's runs, and how many scenario files were skipped (never run, never judged).
+fn run_all(
+    scenarios: &[Scenario],
+    args: &RunArgs,
+    live: Option<&(Bindings, LiveOptions)>,
+) -> (Vec<ScenarioRun>, usize) {
     let mut runs = Vec::new();
+    let mut skipped = 0;
     let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
     let external = args.dispatcher.as_ref().map(|command| ExternalDispatcher {
         command: command.clone(),
@@ -193,6 +204,7 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, live: Option<&(Bindings, Live
                 scenario.name,
                 scenario.world.provider.name()
             );
+            skipped += 1;
             continue;
         }
         if let Some((bindings, options)) = live {
@@ -211,7 +223,7 @@ fn run_all(scenarios: &[Scenario], args: &RunArgs, live: Option<&(Bindings, Live
             runs.push(run);
         }
     }
-    runs
+    (runs, skipped)
 }
 
 fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {

@@ -333,3 +333,22 @@ fn a_dispatcher_without_facts_is_judged_by_what_it_sends() {
     assert_eq!(junit_failures(&junit), [promise], "{junit}");
     assert!(stdout.contains("delivery-lost"), "{stdout}");
 }
+
+#[test]
+fn a_provider_file_is_skipped_for_a_process_and_counted_apart_never_as_a_pass() {
+    let provider_file = "scenarios/providers/stripe-paid-snapshot-after-cancel.toml";
+    let out = Command::new(BIN).args(["run", provider_file, "--dispatcher", &served()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("SKIP  stripe-paid-snapshot-after-cancel: provider = \"stripe\""), "{stdout}");
+    assert!(stdout.contains("0 passed, 0 failed, 1 skipped (SKIP lines above)"), "{stdout}");
+    // Nothing was judged: not a success.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+
+    let mixed = Command::new(BIN)
+        .args(["run", provider_file, "scenarios/retry-through-5xx.toml", "--dispatcher", &served()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&mixed.stdout);
+    assert!(stdout.contains("1 passed, 0 failed, 1 skipped"), "{stdout}");
+    assert_eq!(mixed.status.code(), Some(0), "{stdout}");
+}
