@@ -11,8 +11,9 @@ use anyhow::Context;
 use clap::{ArgGroup, Args};
 use hooksim::live::{BindError, Bindings, LiveOptions};
 use hooksim::runner::{
-    EngineChoice, ExternalDispatcher, ScenarioRun, conformance_kept, render_conformance, render_failures, render_line,
-    run_scenario_dispatched, run_scenario_live_with, run_scenario_within, to_json, to_junit, trace_file_names,
+    EngineChoice, ExternalDispatcher, ScenarioRun, SkippedScenario, conformance_kept, render_conformance,
+    render_failures, render_line, run_scenario_dispatched, run_scenario_live_with, run_scenario_within, to_json,
+    to_junit, trace_file_names,
 };
 use hooksim::scenario::{Scenario, check_paths};
 use hooksim::trace::TRACE_ENTRIES_MAX;
@@ -108,11 +109,11 @@ pub fn run(args: RunArgs) -> u8 {
     }
     let passed = runs.iter().filter(|r| r.passed()).count();
     outln!();
-    if skipped == 0 {
+    if skipped.is_empty() {
         outln!("{} passed, {} failed", passed, runs.len() - passed);
     } else {
         // A skipped file was never judged: counted apart, and never a pass (see the exit below).
-        outln!("{} passed, {} failed, {skipped} skipped (SKIP lines above)", passed, runs.len() - passed);
+        outln!("{} passed, {} failed, {} skipped (SKIP lines above)", passed, runs.len() - passed, skipped.len());
     }
     let not_verified: usize = runs.iter().map(|r| r.not_verified.len()).sum();
     if not_verified > 0 {
@@ -125,7 +126,7 @@ pub fn run(args: RunArgs) -> u8 {
         outln!();
         out!("{}", render_conformance(&runs));
     }
-    if let Err(e) = write_reports(&runs, &args).and_then(|()| write_pages(&report.loaded, &runs, &args)) {
+    if let Err(e) = write_reports(&runs, &skipped, &args).and_then(|()| write_pages(&report.loaded, &runs, &args)) {
         // The scenarios ran (exit 2 would say nothing did); a report that could not be written
         // fails the run.
         eprintln!("error: {e:#}");
@@ -182,14 +183,14 @@ fn refuse(errors: &[BindError], file: Option<&Path>) -> u8 {
     EXIT_BAD_INPUT
 }
 
-/// Every scenario's runs, and how many scenario files were skipped (never run, never judged).
+/// Every scenario's runs, and the scenario files skipped (never run, never judged).
 fn run_all(
     scenarios: &[Scenario],
     args: &RunArgs,
     live: Option<&(Bindings, LiveOptions)>,
-) -> (Vec<ScenarioRun>, usize) {
+) -> (Vec<ScenarioRun>, Vec<SkippedScenario>) {
     let mut runs = Vec::new();
-    let mut skipped = 0;
+    let mut skipped = Vec::new();
     let limits = RunLimits { trace_entries_max: args.trace_entries_max, ..RunLimits::default() };
     let external = args.dispatcher.as_ref().map(|command| ExternalDispatcher {
         command: command.clone(),
@@ -199,12 +200,12 @@ fn run_all(
     for scenario in scenarios {
         if external.is_some() && scenario.world.provider != hooksim::provider::Provider::Snapbill {
             // Not the process's failure: it was never asked (see `run_world_dispatched`).
-            outln!(
-                "SKIP  {}: provider = {:?} is rendered by the reference core only, not by a dispatcher process",
-                scenario.name,
+            let reason = format!(
+                "provider = {:?} is rendered by the reference core only, not by a dispatcher process",
                 scenario.world.provider.name()
             );
-            skipped += 1;
+            outln!("SKIP  {}: {reason}", scenario.name);
+            skipped.push(SkippedScenario { name: scenario.name.clone(), file: scenario.file.clone(), reason });
             continue;
         }
         if let Some((bindings, options)) = live {
@@ -226,13 +227,13 @@ fn run_all(
     (runs, skipped)
 }
 
-fn write_reports(runs: &[ScenarioRun], args: &RunArgs) -> anyhow::Result<()> {
+fn write_reports(runs: &[ScenarioRun], skipped: &[SkippedScenario], args: &RunArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&to_json(runs))? + "\n";
+        let text = serde_json::to_string_pretty(&to_json(runs, skipped))? + "\n";
         write_file(path, text.as_bytes()).context("--json")?;
     }
     if let Some(path) = &args.junit {
-        let xml = to_junit(runs).context("--junit: rendering the report")?;
+        let xml = to_junit(runs, skipped).context("--junit: rendering the report")?;
         write_file(path, xml.as_bytes()).context("--junit")?;
     }
     if let Some(dir) = &args.trace {

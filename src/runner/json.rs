@@ -1,14 +1,19 @@
 //! `--json FILE`: the machine-readable report.
 
-use super::ScenarioRun;
+use super::{ScenarioRun, SkippedScenario};
 use serde_json::{Value, json};
 
-/// The runs as one JSON report (`--json`): `passed`, `failed`, and each scenario run with its
-/// failures.
-pub fn to_json(runs: &[ScenarioRun]) -> Value {
+/// The runs as one JSON report (`--json`): `passed`, `failed`, each scenario run with its
+/// failures, and the files `skipped` (each with its `reason`; neither passed nor failed).
+pub fn to_json(runs: &[ScenarioRun], skipped: &[SkippedScenario]) -> Value {
     let passed = runs.iter().filter(|r| r.passed()).count();
     let scenarios: Vec<Value> = runs.iter().map(run_json).collect();
-    let mut report = json!({ "passed": passed, "failed": runs.len() - passed, "scenarios": scenarios });
+    let skipped: Vec<Value> = skipped
+        .iter()
+        .map(|s| json!({ "name": s.name, "file": s.file.display().to_string(), "reason": s.reason }))
+        .collect();
+    let mut report =
+        json!({ "passed": passed, "failed": runs.len() - passed, "scenarios": scenarios, "skipped": skipped });
     if runs.iter().any(|r| r.dispatcher.is_some()) {
         report["conformance"] = json!(super::conformance(runs));
     }

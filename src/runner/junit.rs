@@ -1,13 +1,13 @@
 //! `--junit FILE`: JUnit XML, one test case per scenario and engine, for CI systems; with a
 //! dispatcher process, a second suite `conformance` with one test case per promise.
 
-use super::{PromiseVerdict, ScenarioRun, conformance, render_failures};
+use super::{PromiseVerdict, ScenarioRun, SkippedScenario, conformance, render_failures};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
 
 /// The runs as JUnit XML (`--junit`): one test case per scenario and engine, a failure per unmet
-/// expectation.
-pub fn to_junit(runs: &[ScenarioRun]) -> Result<String, quick_junit::SerializeError> {
+/// expectation, and a skipped case per file not run (its reason the message).
+pub fn to_junit(runs: &[ScenarioRun], skipped: &[SkippedScenario]) -> Result<String, quick_junit::SerializeError> {
     let mut report = Report::new("hooksim");
     let mut suite = TestSuite::new("scenarios");
     for run in runs {
@@ -30,6 +30,13 @@ pub fn to_junit(runs: &[ScenarioRun]) -> Result<String, quick_junit::SerializeEr
             let lines: Vec<String> = run.not_verified.iter().map(ToString::to_string).collect();
             case.set_system_out(lines.join("\n"));
         }
+        suite.add_test_case(case);
+    }
+    for skip in skipped {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(skip.reason.clone());
+        let mut case = TestCase::new(skip.name.clone(), status);
+        case.set_classname(skip.file.display().to_string());
         suite.add_test_case(case);
     }
     report.add_test_suite(suite);

@@ -11,6 +11,7 @@ mod json;
 mod junit;
 #[cfg(feature = "live")]
 mod live;
+mod skipped;
 
 pub use conformance::{PromiseRow, PromiseVerdict, conformance, conformance_kept, render_conformance};
 pub use external::{ExternalDispatcher, run_scenario_dispatched, run_world_dispatched};
@@ -19,6 +20,7 @@ pub use json::to_json;
 pub use junit::to_junit;
 #[cfg(feature = "live")]
 pub use live::{run_scenario_live, run_scenario_live_with};
+pub use skipped::SkippedScenario;
 
 use crate::core::Dispatch;
 use crate::scenario::{Failure, Scenario, evaluate, render_entry};

@@ -43,13 +43,13 @@ fn reports_show_the_partial_trace_of_a_stopped_run() {
     let human = render_failures(&run);
     assert!(human.contains("the engine stopped at 1d 00:00:00.000: step"), "{human}");
     assert!(human.contains(&format!("the trace so far: {} entries, ending with", run.trace.len())), "{human}");
-    let json = to_json(std::slice::from_ref(&run));
+    let json = to_json(std::slice::from_ref(&run), &[]);
     let stop = &json["scenarios"][0]["failures"][0];
     assert_eq!(stop["trace_entries"].as_u64(), Some(run.trace.len() as u64), "{json}");
     assert_eq!(stop["at_ms"].as_u64(), Some(24 * HOUR_MS), "{json}");
     assert!(!stop["excerpt"].as_array().unwrap().is_empty(), "{json}");
     assert_eq!(json["scenarios"][0]["attempts"].as_u64(), Some(run.attempts() as u64));
-    let xml = to_junit(std::slice::from_ref(&run)).unwrap();
+    let xml = to_junit(std::slice::from_ref(&run), &[]).unwrap();
     assert!(xml.contains("the engine stopped"), "{xml}");
 }
 

@@ -344,11 +344,24 @@ fn a_provider_file_is_skipped_for_a_process_and_counted_apart_never_as_a_pass() 
     // Nothing was judged: not a success.
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 
+    let dir = temp("skipped");
+    let (json, junit) = (dir.join("report.json"), dir.join("report.xml"));
     let mixed = Command::new(BIN)
-        .args(["run", provider_file, "scenarios/retry-through-5xx.toml", "--dispatcher", &served()])
+        .args(["run", provider_file, "scenarios/retry-through-5xx.toml", "--dispatcher", &served(), "--json"])
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&mixed.stdout);
     assert!(stdout.contains("1 passed, 0 failed, 1 skipped"), "{stdout}");
     assert_eq!(mixed.status.code(), Some(0), "{stdout}");
+    // The reports list it too, so a CI system shows what was not run.
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(1), Some(0)), "{report}");
+    assert_eq!(report["skipped"][0]["name"], "stripe-paid-snapshot-after-cancel", "{report}");
+    assert_eq!(report["skipped"][0]["file"], provider_file, "{report}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testcase name=\"stripe-paid-snapshot-after-cancel\""), "{xml}");
+    assert!(xml.contains("<skipped message=\"provider = &quot;stripe&quot; is rendered"), "{xml}");
 }
