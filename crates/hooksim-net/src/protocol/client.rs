@@ -453,7 +453,7 @@ impl Drop for ProcessDispatcher {
 
 /// One line parsed, or what is wrong with it: an unknown `type` is told apart from a bad field.
 fn parse(text: &str) -> Result<FromDispatcher, super::Problem> {
-    serde_json::from_str(text).map_err(|e| {
+    super::line::from_line(text).map_err(|e| {
         let value: Option<serde_json::Value> = serde_json::from_str(text).ok();
         match value.as_ref().and_then(|v| v.get("type")).and_then(|t| t.as_str()) {
             Some(kind) if e.to_string().starts_with("unknown variant") => super::Problem::UnknownType(kind.to_string()),
@@ -473,4 +473,16 @@ fn tail_lines(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().collect();
     let start = lines.len().saturating_sub(10);
     lines[start..].iter().map(|l| format!("    {}", quote(l, QUOTE_CHARS_MAX))).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_type_is_told_apart_from_a_bad_field_even_with_whole_doubles() {
+        assert!(matches!(parse(r#"{"type":"exploded","n":1.0}"#), Err(super::super::Problem::UnknownType(_))));
+        assert!(matches!(parse(r#"{"type":"done","wake_at":1.5}"#), Err(super::super::Problem::Malformed(_))));
+        assert!(parse(r#"{"type":"done","wake_at":1.0}"#).is_ok());
+    }
 }

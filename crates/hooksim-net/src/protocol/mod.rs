@@ -4,6 +4,7 @@
 //! reference core over the protocol (`hooksim dispatcher --stdio`).
 
 mod client;
+mod line;
 mod pipe;
 pub mod serve;
 

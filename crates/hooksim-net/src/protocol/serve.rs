@@ -91,7 +91,7 @@ impl<R: BufRead> Lines<R> {
     }
 
     fn parse(&self, text: &str) -> Result<ToDispatcher, ServeError> {
-        serde_json::from_str(text).map_err(|e| self.error(e.to_string()))
+        super::line::from_line(text).map_err(|e| self.error(e.to_string()))
     }
 
     fn error(&self, message: String) -> ServeError {
