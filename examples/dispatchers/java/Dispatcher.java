@@ -119,11 +119,11 @@ public class Dispatcher {
                         b.get("multiplier").getAsLong(), b.get("max_ms").getAsLong());
                 default -> throw new IllegalArgumentException("unknown backoff " + b.get("kind"));
             };
-            Boolean gone = optional(p, "disable_on_gone") == null ? null : p.get("disable_on_gone").getAsBoolean();
+            JsonElement gone = optional(p, "disable_on_gone");
             return new Policy(backoff, optLong(p, "warn_after_ms"), optLong(p, "disable_after_ms"),
                     p.get("attempt_timeout_ms").getAsLong(), optLong(p, "attempts_max"),
                     optLong(p, "retry_window_ms"), p.get("in_flight_per_webhook_max").getAsLong(),
-                    p.get("pending_per_webhook_max").getAsLong(), Boolean.TRUE.equals(gone),
+                    p.get("pending_per_webhook_max").getAsLong(), gone != null && gone.getAsBoolean(),
                     optLong(p, "retry_after_past_backoff_max_ms"));
         }
     }
@@ -210,8 +210,8 @@ public class Dispatcher {
         long now = message.has("now") ? message.get("now").getAsLong() : 0;
         switch (kind) {
             case "change" -> change(now, message);
-            case "answer" -> answer(now, message.get("attempt").getAsLong(), message.getAsJsonObject("outcome"),
-                    optLong(message, "retry_after_ms"));
+            case "answer" -> answer(now, message.get("attempt").getAsLong(),
+                    message.getAsJsonObject("outcome"), optLong(message, "retry_after_ms"));
             case "enable" -> enable(now, message.get("webhook").getAsInt());
             case "crash" -> crash();
             case "restart" -> restart(now);
@@ -226,7 +226,8 @@ public class Dispatcher {
         String kind = e.get("kind").getAsString();
         String key = kind + "\u0000" + e.get("entity_id");
         entities.put(key, message.get("entity"));
-        Event event = new Event(e.get("id").getAsLong(), e.get("path").getAsString(), e.get("details"), kind, key, now);
+        Event event =
+                new Event(e.get("id").getAsLong(), e.get("path").getAsString(), e.get("details"), kind, key, now);
         events.put(event.id(), event);
         for (int w = 0; w < webhooks.size(); w++) {
             Hook hook = webhooks.get(w);
@@ -383,7 +384,8 @@ public class Dispatcher {
         hook.inFlight++;
         long timeoutMs = policy.attemptTimeoutMs();
         inFlight.put(attempt, new InFlight(index, now + timeoutMs));
-        emit(fact("send", "attempt", attempt, "delivery", d.uuid, "webhook", d.webhook, "event", d.event, "url", hook.url, "body", render(d), "timeout_ms", timeoutMs));
+        emit(fact("send", "attempt", attempt, "delivery", d.uuid, "webhook", d.webhook, "event", d.event,
+                "url", hook.url, "body", render(d), "timeout_ms", timeoutMs));
     }
 
     /** The SnapBill envelope, with the entity as it is now (payload at send time). */
@@ -404,13 +406,15 @@ public class Dispatcher {
         Delivery d = deliveries.get(index);
         int w = d.webhook;
         Hook hook = webhooks.get(w);
-        emit(fact("attempt_finished", "attempt", attempt, "delivery", d.uuid, "webhook", w, "event", d.event, "outcome", outcome));
+        emit(fact("attempt_finished", "attempt", attempt, "delivery", d.uuid, "webhook", w, "event", d.event,
+                "outcome", outcome));
         hook.inFlight--;
         boolean isStatus = kindOf(outcome).equals("status");
         long code = isStatus ? outcome.get("code").getAsLong() : 0;
         if (isStatus && code >= 200 && code < 300) {
             hook.pending--;
-            emit(fact("delivered", "delivery", d.uuid, "webhook", w, "event", d.event, "attempts", d.attempts));
+            emit(fact("delivered", "delivery", d.uuid, "webhook", w, "event", d.event,
+                    "attempts", d.attempts));
             boolean wasWarned = hook.status == Status.WARNED;
             hook.failingSince = null;
             if (hook.status != Status.DISABLED) {
@@ -468,11 +472,12 @@ public class Dispatcher {
         } else if (hook.status == Status.ACTIVE && warnMs != null && failingMs >= warnMs) {
             hook.status = Status.WARNED;
             hook.warnedAt = now;
-            emit(fact("email", "to", hook.ownerEmail, "webhook", w, "url", hook.url, "failing_since", hook.failingSince));
+            emit(fact("email", "to", hook.ownerEmail, "webhook", w, "url", hook.url,
+                    "failing_since", hook.failingSince));
         }
     }
 
-    /** Disables webhook `w` and parks what waited for a slot; `reason` null is the default (a failing streak). */
+    /** Disables webhook `w`, parking what waited for a slot; a null `reason` is a failing streak. */
     void disable(int w, String reason) {
         Hook hook = webhooks.get(w);
         hook.status = Status.DISABLED;
@@ -498,11 +503,13 @@ public class Dispatcher {
         }
         if (reason != null) {
             webhooks.get(d.webhook).pending--;
-            emit(fact("delivery_abandoned", "delivery", d.uuid, "webhook", d.webhook, "event", d.event, "attempts", d.attempts, "reason", reason));
+            emit(fact("delivery_abandoned", "delivery", d.uuid, "webhook", d.webhook, "event", d.event,
+                    "attempts", d.attempts, "reason", reason));
             return;
         }
         timers.add(new Timer(at, ++sequence, index));
-        emit(fact("retry_scheduled", "delivery", d.uuid, "webhook", d.webhook, "at", at, "failures", d.failures));
+        emit(fact("retry_scheduled", "delivery", d.uuid, "webhook", d.webhook, "at", at,
+                "failures", d.failures));
     }
 
     /**
@@ -584,41 +591,54 @@ public class Dispatcher {
                 new OutputStreamWriter(new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8));
         String first = in.readLine();
         JsonObject hello = first == null ? null : JsonParser.parseString(first).getAsJsonObject();
-        if (hello == null || !"hello".equals(hello.get("type").getAsString())) {
+        if (hello == null || optional(hello, "type") == null || !hello.get("type").getAsString().equals("hello")) {
             System.err.println("the first line must be hello");
             System.exit(1);
         }
         Dispatcher dispatcher = new Dispatcher(hello, !List.of(args).contains("--no-facts"));
-        JsonElement dir = optional(hello, "state_dir");
-        String stateDir = dir != null ? dir.getAsString()
-                : System.getenv("HOOKSIM_STATE_DIR") != null ? System.getenv("HOOKSIM_STATE_DIR") : ".";
-        Path stateDirPath = Path.of(stateDir);
-        Files.createDirectories(stateDirPath);
-        Path path = stateDirPath.resolve("journal.jsonl");
+        Path journalPath = stateDir(hello).resolve("journal.jsonl");
         JsonElement resumedField = optional(hello, "resumed");
         boolean resumed = resumedField != null && resumedField.getAsBoolean();
-        if (resumed && Files.exists(path)) {
-            for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
-                dispatcher.handle(JsonParser.parseString(line).getAsJsonObject());
-                dispatcher.out.clear();
-            }
+        if (resumed && Files.exists(journalPath)) {
+            dispatcher.replay(journalPath);
         }
-        try (Writer journal = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE, resumed ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-            JsonObject reply = fact("hello", "version", VERSION, "name", "java example");
-            stdout.write(GSON.toJson(reply) + "\n");
-            stdout.flush();
+        // A new run empties the journal; a resumed one appends to what it replayed.
+        StandardOpenOption mode = resumed ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING;
+        try (Writer journal = Files.newBufferedWriter(journalPath, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode)) {
+            write(stdout, List.of(fact("hello", "version", VERSION, "name", "java example")));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 journal.write(line + "\n");
-                journal.flush();
+                journal.flush(); // out of the process before acting: a kill after this loses nothing
                 dispatcher.handle(JsonParser.parseString(line).getAsJsonObject());
-                for (JsonObject message : dispatcher.out) {
-                    stdout.write(GSON.toJson(message));
-                    stdout.write('\n');
-                }
-                stdout.flush();
+                write(stdout, dispatcher.out);
                 dispatcher.out.clear();
             }
         }
+    }
+
+    /** hello's state directory (or HOOKSIM_STATE_DIR, or here), made if missing. */
+    static Path stateDir(JsonObject hello) throws IOException {
+        JsonElement named = optional(hello, "state_dir");
+        String env = System.getenv("HOOKSIM_STATE_DIR");
+        Path dir = Path.of(named != null ? named.getAsString() : env != null ? env : ".");
+        return Files.createDirectories(dir);
+    }
+
+    /** Takes every input of an earlier process again, its outputs dropped: the same state. */
+    void replay(Path journal) throws IOException {
+        for (String line : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+            handle(JsonParser.parseString(line).getAsJsonObject());
+            out.clear();
+        }
+    }
+
+    /** One line per message, then a flush: the harness reads up to `done` before it writes again. */
+    static void write(Writer stdout, List<JsonObject> messages) throws IOException {
+        for (JsonObject message : messages) {
+            stdout.write(GSON.toJson(message));
+            stdout.write('\n');
+        }
+        stdout.flush();
     }
 }
