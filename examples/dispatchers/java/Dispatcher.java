@@ -81,7 +81,7 @@ public class Dispatcher {
         }
     }
 
-    /** min(initial × multiplier^(n-1), max), saturating instead of overflowing. */
+    /** min(initial * multiplier^(n-1), max), saturating instead of overflowing. */
     record Exponential(long initialMs, long multiplier, long maxMs) implements Backoff {
         public long delayMs(long failures) {
             if (multiplier == 0) {
