@@ -1,8 +1,8 @@
-//! The example dispatchers (`examples/dispatchers/`, Python and Node) run under the harness
+//! The example dispatchers (`examples/dispatchers/`, Python, Node and Java) run under the harness
 //! through `ProcessDispatcher` and keep SnapBill's key promises: retries until a 2xx with one
 //! uuid, payloads at send time, a uuid per webhook, a warning then a disable, nothing sent while
 //! disabled, parked deliveries resumed, a restart carried on from the state directory. Each test
-//! skips, saying so, where the language is not installed.
+//! skips, saying so, where the language (or, for Java, the Gson jar) is not installed.
 
 use crate::support::protocol::*;
 use hooksim::core::Input;
@@ -12,11 +12,15 @@ use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// Where Debian's `libgoogle-gson-java` puts Gson, the Java example's one library.
+const GSON_JAR: &str = "/usr/share/java/gson.jar";
+
 /// The command for `language`, or `None` (with a printed note) where it is not installed.
 fn command(language: &str) -> Option<Vec<String>> {
     let (program, file) = match language {
         "python" => ("python3", "examples/dispatchers/python/dispatcher.py"),
         "node" => ("node", "examples/dispatchers/node/dispatcher.js"),
+        "java" => ("java", "examples/dispatchers/java/Dispatcher.java"),
         other => panic!("no example in {other}"),
     };
     let found = std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
@@ -25,6 +29,16 @@ fn command(language: &str) -> Option<Vec<String>> {
             "`{program}` is not installed, so the {language} example dispatcher is not tested"
         ));
         return None;
+    }
+    if language == "java" {
+        if !std::path::Path::new(GSON_JAR).is_file() {
+            crate::support::skip::skipped(&format!(
+                "{GSON_JAR} is missing (apt-get install libgoogle-gson-java), so the java example dispatcher is not tested"
+            ));
+            return None;
+        }
+        // The JDK's single-file source launcher: no build step.
+        return Some(vec![program.into(), "-cp".into(), GSON_JAR.into(), format!("{ROOT}/{file}")]);
     }
     Some(vec![program.into(), format!("{ROOT}/{file}")])
 }
@@ -210,6 +224,34 @@ fn node_restart_carries_on_from_the_state_directory() {
 #[test]
 fn node_same_seed_same_trace() {
     if let Some(c) = command("node") {
+        the_same_seed_gives_the_same_trace(&c);
+    }
+}
+
+#[test]
+fn java_retries_until_2xx_with_one_uuid_and_the_payload_at_send_time() {
+    if let Some(c) = command("java") {
+        retries_until_2xx_with_one_uuid_and_the_payload_at_send_time(&c);
+    }
+}
+
+#[test]
+fn java_warns_after_a_week_then_disables_then_resumes_parked_deliveries() {
+    if let Some(c) = command("java") {
+        warns_after_a_week_then_disables_then_resumes_parked_deliveries(&c);
+    }
+}
+
+#[test]
+fn java_restart_carries_on_from_the_state_directory() {
+    if let Some(c) = command("java") {
+        a_restart_carries_on_from_the_state_directory(&c);
+    }
+}
+
+#[test]
+fn java_same_seed_same_trace() {
+    if let Some(c) = command("java") {
         the_same_seed_gives_the_same_trace(&c);
     }
 }
