@@ -33,6 +33,12 @@
 //                     IllegalStateException, which escapes the handler, and the JDK's server then
 //                     closes the connection without any answer (not a 500): fails malformed-json,
 //                     with the broken connection as its reason (a sender retries that forever)
+//   chunked-unclosed  answers a readable delivery with sendResponseHeaders(200, 0) and never closes
+//                     the exchange: 0 is the JDK's "chunked, length unknown", not "no body", so
+//                     the answer never ends: every case but malformed-json fails, "no whole answer
+//                     within N ms (a 200 whose body did not end)"
+// and one that must pass (a false fail would be hooksim's bug):
+//   chunked-empty     the same 200 with the exchange closed at once: an empty chunked body
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

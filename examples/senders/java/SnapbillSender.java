@@ -15,6 +15,22 @@
 //   hooksim certify sender --listen 127.0.0.1:0 --time-scale 100 --budget 30s \
 //     --trigger 'exec java -cp /usr/share/java/gson.jar examples/senders/java/SnapbillSender.java --time-scale 100'
 //
+// --serve runs it as a product runs: one long-lived process, one HttpClient for every delivery.
+// It prints its base URL on the first line of stdout and starts a delivery for each
+// `POST /events` with `{"event": N, "url": "..."}` (answered 202), so the trigger is a curl to
+// its API, as docs/certify.md suggests for a real product:
+//
+//   java -cp /usr/share/java/gson.jar examples/senders/java/SnapbillSender.java --serve --time-scale 100
+//   hooksim certify sender --listen 127.0.0.1:0 --time-scale 100 --budget 30s --trigger \
+//     'curl -sf -d "{\"event\": $HOOKSIM_EVENT, \"url\": \"$HOOKSIM_URL\"}" http://127.0.0.1:PORT/events'
+//
+// A process per event starts a cold JVM each time: its first request spends class loading and
+// the client's start-up inside HttpRequest's timeout, which runs from send(), before the
+// connection is opened. At time scale 100 (a 300 ms timeout) that was seen to leave the
+// certifying endpoint 9 ms ("gave up after 9 ms") with many JVMs starting at once. A served
+// sender warms its client on its own endpoint before it prints its URL, as a product that has
+// been running is warm.
+//
 // --defect D makes it wrong in one way a Java sender is, and the check that catches each
 // (tests/it/certify_java.rs holds every line below):
 //   no-retry            gives up after the first failed attempt: fails retried (and gone under
@@ -28,7 +44,12 @@
 //                       429: fails retry-after
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,6 +62,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -58,8 +81,9 @@ public class SnapbillSender {
     static final List<String> DEFECTS =
             List.of("no-retry", "new-id-per-retry", "follows-redirects", "no-timeout", "ignores-retry-after");
     static final Gson GSON = new Gson();
+    /** Requests --serve sends to itself before it takes events (see warmUp). */
+    static final int WARM_UP_REQUESTS = 5;
 
-    final String url;
     final Profile profile;
     final double scale;
     final byte[] secret; // Standard Webhooks key, or null
@@ -67,8 +91,7 @@ public class SnapbillSender {
     final HttpClient client;
     final Random random = new Random();
 
-    SnapbillSender(String url, Profile profile, double scale, byte[] secret, String defect) {
-        this.url = url;
+    SnapbillSender(Profile profile, double scale, byte[] secret, String defect) {
         this.profile = profile;
         this.scale = scale;
         this.secret = secret;
@@ -98,7 +121,7 @@ public class SnapbillSender {
         return GSON.toJson(envelope).getBytes(StandardCharsets.UTF_8);
     }
 
-    HttpRequest request(String delivery, byte[] body) throws Exception {
+    HttpRequest request(String url, String delivery, byte[] body) throws Exception {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
@@ -123,8 +146,8 @@ public class SnapbillSender {
                 .filter(v -> v.matches("[0-9]{1,9}")).map(Long::parseLong);
     }
 
-    /** Delivers `event` until a 2xx, a stop the profile calls for, or `deadlineNanos`. */
-    int deliver(int event, long deadlineNanos) throws Exception {
+    /** Delivers `event` to `url` until a 2xx, a stop the profile calls for, or `deadlineNanos`. */
+    int deliver(String url, int event, long deadlineNanos) throws Exception {
         String delivery = UUID.randomUUID().toString();
         int failures = 0;
         while (System.nanoTime() < deadlineNanos) {
@@ -135,7 +158,7 @@ public class SnapbillSender {
             Integer status = null;
             Optional<Long> retryAfter = Optional.empty();
             try {
-                HttpResponse<Void> response = client.send(request(delivery, body), HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> response = client.send(request(url, delivery, body), HttpResponse.BodyHandlers.discarding());
                 status = response.statusCode();
                 retryAfter = retryAfterS(response);
             } catch (IOException noAnswer) { // a timeout, a reset, a refused connection
@@ -173,7 +196,13 @@ public class SnapbillSender {
         byte[] secret = null;
         String defect = null;
         double giveUpAfterS = 120;
+        boolean serve = false;
+        int port = 0;
         for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--serve")) {
+                serve = true;
+                continue;
+            }
             String value = i + 1 < args.length ? args[i + 1] : null;
             if (value == null) {
                 usage("a value is missing after " + args[i]);
@@ -188,23 +217,78 @@ public class SnapbillSender {
                     break;
                 case "--defect": defect = value; break;
                 case "--give-up-after": giveUpAfterS = Double.parseDouble(value); break;
+                case "--port": port = Integer.parseInt(value); break;
                 default: usage("unknown argument " + args[i]);
             }
             i++;
         }
-        if (url == null) {
+        if (url == null && !serve) {
             usage("--url (or HOOKSIM_URL) is required");
         }
         if (!PROFILES.containsKey(profile) || (defect != null && !DEFECTS.contains(defect)) || !(scale > 0)) {
             usage("unknown --profile or --defect, or a --time-scale that is not positive");
         }
-        SnapbillSender sender = new SnapbillSender(url, PROFILES.get(profile), scale, secret, defect);
+        SnapbillSender sender = new SnapbillSender(PROFILES.get(profile), scale, secret, defect);
+        if (serve) {
+            sender.serve(port, giveUpAfterS);
+            return;
+        }
         long deadline = System.nanoTime() + Math.round(giveUpAfterS * 1e9);
-        System.exit(sender.deliver(event, deadline));
+        System.exit(sender.deliver(url, event, deadline));
+    }
+
+    /** --serve: a delivery for each `POST /events` `{"event": N, "url": "..."}`, until killed. */
+    void serve(int port, double giveUpAfterS) throws IOException {
+        ExecutorService deliveries = Executors.newCachedThreadPool();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+        server.createContext("/events", ex -> {
+            // Not try-with-resources: it would close the exchange before the catch could answer.
+            try {
+                JsonObject asked = JsonParser.parseString(new String(ex.getRequestBody().readNBytes(64 * 1024),
+                        StandardCharsets.UTF_8)).getAsJsonObject();
+                String url = asked.get("url").getAsString();
+                int event = asked.get("event").getAsInt();
+                long deadline = System.nanoTime() + Math.round(giveUpAfterS * 1e9);
+                deliveries.submit(() -> deliver(url, event, deadline));
+                ex.sendResponseHeaders(202, -1);
+            } catch (RuntimeException unreadable) { // not the JSON above: a 400, never a dropped connection
+                ex.sendResponseHeaders(400, -1);
+            } finally {
+                ex.close();
+            }
+        });
+        server.createContext("/warm-up", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        server.start();
+        String base = "http://127.0.0.1:" + server.getAddress().getPort();
+        warmUp(base + "/warm-up");
+        System.out.println(base);
+        System.out.flush();
+    }
+
+    /**
+     * A few deliveries to its own endpoint before the first event, as a product that has been
+     * running is warm: a cold JVM's first request loads the client's classes inside the request
+     * timeout (300 ms at time scale 100), and with many JVMs starting at once on two cores it
+     * timed out before its bytes were written: an attempt the endpoint never saw as one.
+     */
+    void warmUp(String url) {
+        for (int i = 0; i < WARM_UP_REQUESTS; i++) {
+            try {
+                HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(envelope(UUID.randomUUID().toString(), 0))).build();
+                client.send(request, HttpResponse.BodyHandlers.discarding());
+            } catch (IOException | InterruptedException e) {
+                System.err.println("SnapbillSender: warm-up request failed: " + e);
+            }
+        }
     }
 
     static void usage(String why) {
-        System.err.println("SnapbillSender: " + why + "\nusage: SnapbillSender [--url URL] [--event N] "
+        System.err.println("SnapbillSender: " + why + "\nusage: SnapbillSender [--url URL] [--event N] [--serve [--port N]] "
                 + "[--profile snapbill|standard-webhooks|svix] [--time-scale N] [--secret whsec_...] "
                 + "[--defect " + String.join("|", DEFECTS) + "] [--give-up-after S]");
         System.exit(2);
