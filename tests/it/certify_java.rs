@@ -5,12 +5,13 @@
 //! a bug Java users write, fails exactly the cases named beside it (negative controls).
 //!
 //! Both are compiled once per test run (`javac`, about two seconds) and run from their classes:
-//! the source launcher the docs show compiles again in every JVM, and a dozen of those at once on
-//! two cores left a served sender's events arriving 5 s after their triggers. The sender is
-//! served (`--serve`: one JVM for the run, as a product runs) and each event is asked of it by a
-//! curl to its API: a JVM per event spends its cold start inside its first request's timeout
-//! (HttpClient's runs from `send()`), which at time scale 100 left the endpoint as little as 9 ms
-//! of a 300 ms timeout with many JVMs starting at once (the example's header says more).
+//! the source launcher the docs show compiles again in every JVM, a second or more of CPU each,
+//! and this module starts sixteen JVMs at once on two cores. The sender is served (`--serve`: one
+//! JVM for the run, as a product runs, its client warmed on its own endpoint first) and each event
+//! is asked of it by a curl to its API. A cold JVM's first request spends class loading inside
+//! HttpClient's request timeout, which runs from `send()`: at time scale 100 (300 ms) such
+//! requests hung up 9 ms after they reached the endpoint, or before their bytes were written at
+//! all (an attempt the endpoint cannot see, which shifted every measured delay by one).
 //! Skipped, saying so, where `java` and `javac` (JDK 17 or later), Debian's Gson
 //! (`/usr/share/java/gson.jar`, `apt-get install libgoogle-gson-java`, which `.ci/run` installs)
 //! or curl is missing.

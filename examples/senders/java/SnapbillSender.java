@@ -27,7 +27,8 @@
 // A process per event starts a cold JVM each time: its first request spends class loading and
 // the client's start-up inside HttpRequest's timeout, which runs from send(), before the
 // connection is opened. At time scale 100 (a 300 ms timeout) that was seen to leave the
-// certifying endpoint 9 ms ("gave up after 9 ms") with many JVMs starting at once. A served
+// certifying endpoint 9 ms ("gave up after 9 ms") with many JVMs starting at once, or to time out
+// before the request was written (an attempt the endpoint cannot see). A served
 // sender warms its client on its own endpoint before it prints its URL, as a product that has
 // been running is warm.
 //
