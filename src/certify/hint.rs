@@ -54,8 +54,8 @@ impl Problem {
 /// it (`signature-raw-bytes`, and `large-body` when usual deliveries are accepted).
 pub(crate) const RAW_BYTES: &str = "verify the raw bytes you received, not a re-serialised body: compute the signature over \
      the request body exactly as it came off the wire (Flask `request.get_data()`, Express `express.raw()`, the \
-     string the official libraries take), before any JSON parsing; parsing and writing the JSON again changes \
-     whitespace, key order and escapes, and so the signature";
+     JDK's `exchange.getRequestBody().readAllBytes()`, the string the official libraries take), before any JSON \
+     parsing; parsing and writing the JSON again changes whitespace, key order and escapes, and so the signature";
 
 /// The advice for `problem` in a case whose own advice (about acts) is `case_fix`; `malformed`:
 /// the case sends bodies that are not envelopes (a 4xx is right there, a 5xx is not).

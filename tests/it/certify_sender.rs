@@ -31,24 +31,24 @@ fn python() -> bool {
     found
 }
 
-struct Outcome {
-    exit: i32,
-    verdicts: BTreeMap<String, String>,
-    report: Value,
-    table: String,
+pub(crate) struct Outcome {
+    pub(crate) exit: i32,
+    pub(crate) verdicts: BTreeMap<String, String>,
+    pub(crate) report: Value,
+    pub(crate) table: String,
 }
 
 impl Outcome {
-    fn detail(&self, check: &str) -> &str {
+    pub(crate) fn detail(&self, check: &str) -> &str {
         let checks = self.report["checks"].as_array().unwrap();
         checks.iter().find(|c| c["name"] == check).and_then(|c| c["detail"].as_str()).unwrap_or("")
     }
 
-    fn failed(&self) -> Vec<&str> {
+    pub(crate) fn failed(&self) -> Vec<&str> {
         self.verdicts.iter().filter(|(_, v)| *v == "failed").map(|(k, _)| k.as_str()).collect()
     }
 
-    fn not_observed(&self) -> Vec<&str> {
+    pub(crate) fn not_observed(&self) -> Vec<&str> {
         self.verdicts.iter().filter(|(_, v)| *v == "not_observed").map(|(k, _)| k.as_str()).collect()
     }
 }
@@ -69,11 +69,20 @@ fn certify_with(name: &str, (scale, budget): (&str, &str), harness_args: &[&str]
     certify_trigger(name, (scale, budget), harness_args, &trigger)
 }
 
-/// Runs the binary at `scale` for `budget` with `--trigger trigger`.
-fn certify_trigger(name: &str, (scale, budget): (&str, &str), harness_args: &[&str], trigger: &str) -> Outcome {
+/// Runs the binary at `scale` for `budget` with `--trigger trigger`, with [`TOLERANCE_MS`] unless
+/// `harness_args` give their own (the Java senders' tests use it too, `certify_java.rs`).
+pub(crate) fn certify_trigger(
+    name: &str,
+    (scale, budget): (&str, &str),
+    harness_args: &[&str],
+    trigger: &str,
+) -> Outcome {
     let json = temp(name);
     let mut args = vec!["certify", "sender", "--listen", "127.0.0.1:0", "--time-scale", scale, "--budget", budget];
-    args.extend(["--tolerance-ms", TOLERANCE_MS, "--trigger", trigger, "--json", json.to_str().unwrap()]);
+    if !harness_args.contains(&"--tolerance-ms") {
+        args.extend(["--tolerance-ms", TOLERANCE_MS]);
+    }
+    args.extend(["--trigger", trigger, "--json", json.to_str().unwrap()]);
     args.extend(harness_args);
     let output = run_bounded(&args);
     let text = std::fs::read_to_string(&json)

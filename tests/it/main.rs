@@ -17,6 +17,7 @@ mod support;
 mod certify;
 mod certify_defects;
 mod certify_handshakes;
+mod certify_java;
 mod certify_libraries;
 mod certify_library;
 mod certify_providers;
