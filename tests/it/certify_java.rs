@@ -4,7 +4,7 @@
 //! correct one passes every case it is sent (every check it can be seen to pass); each `--defect`,
 //! a bug Java users write, fails exactly the cases named beside it (negative controls).
 //!
-//! Both are compiled once per test run (`javac`, about two seconds) and run from their classes:
+//! Both are compiled once per test run (`support::java`, with the dispatcher) and run from their classes:
 //! the source launcher the docs show compiles again in every JVM, a second or more of CPU each,
 //! and this module starts sixteen JVMs at once on two cores. The sender is served (`--serve`: one
 //! JVM for the run, as a product runs, its client warmed on its own endpoint first) and each event
@@ -17,55 +17,25 @@
 //! or curl is missing.
 
 use crate::certify_sender::{Outcome, certify_trigger};
-use crate::support::process::{Process, output_bounded, start};
+use crate::support::process::{Process, start};
 use hooksim::certify::signature::Signing;
 use hooksim::certify::{CertifyOptions, Limits, Report, Verdict, certify};
 use hooksim::signing::Scheme;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
-use std::time::Duration;
 
-const GSON: &str = "/usr/share/java/gson.jar";
-const RECEIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/receivers/java/SnapbillReceiver.java");
-const SENDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/senders/java/SnapbillSender.java");
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Whether the JDK and Gson are here; says SKIPPED (and why) when not.
 fn java() -> bool {
-    let runs = |tool: &str| Command::new(tool).arg("-version").output().is_ok_and(|o| o.status.success());
-    if !runs("java") || !runs("javac") {
-        crate::support::skip::skipped(
-            "a JDK (java and javac, 17 or later) is not installed: the programs under test are Java",
-        );
-        return false;
-    }
-    if !Path::new(GSON).is_file() {
-        crate::support::skip::skipped(&format!("Gson is not at {GSON} (apt-get install libgoogle-gson-java)"));
-        return false;
-    }
-    true
-}
-
-/// The class path of both programs, compiled once for the whole test run.
-fn class_path() -> &'static str {
-    static CLASS_PATH: OnceLock<String> = OnceLock::new();
-    CLASS_PATH.get_or_init(|| {
-        let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("java-classes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut javac = Command::new("javac");
-        javac.arg("-d").arg(&dir).args(["-cp", GSON, RECEIVER, SENDER]);
-        let (code, _, stderr) = output_bounded(&mut javac, Duration::from_secs(300));
-        assert_eq!(code, 0, "javac: {stderr}");
-        format!("{GSON}:{}", dir.display())
-    })
+    crate::support::java::available("the Java receiver and sender")
 }
 
 /// `class` with `args`, until the test ends; its first line of stdout is its base URL. C1 alone
 /// and one GC thread: short runs, a dozen JVMs on two cores.
 fn run_java(class: &str, args: &[&str]) -> Process {
-    let mut all = vec!["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", class_path(), class];
+    let command = crate::support::java::command(class);
+    let mut all: Vec<&str> = command[1..].iter().map(String::as_str).collect();
     all.extend(args);
     start("java", &all)
 }

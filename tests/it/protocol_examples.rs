@@ -12,15 +12,16 @@ use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// Where Debian's `libgoogle-gson-java` puts Gson, the Java example's one library.
-const GSON_JAR: &str = "/usr/share/java/gson.jar";
-
 /// The command for `language`, or `None` (with a printed note) where it is not installed.
 fn command(language: &str) -> Option<Vec<String>> {
+    if language == "java" {
+        // Compiled once (support::java): the source launcher would compile in every process.
+        return crate::support::java::available("the java example dispatcher")
+            .then(|| crate::support::java::command("Dispatcher"));
+    }
     let (program, file) = match language {
         "python" => ("python3", "examples/dispatchers/python/dispatcher.py"),
         "node" => ("node", "examples/dispatchers/node/dispatcher.js"),
-        "java" => ("java", "examples/dispatchers/java/Dispatcher.java"),
         other => panic!("no example in {other}"),
     };
     let found = std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
@@ -29,16 +30,6 @@ fn command(language: &str) -> Option<Vec<String>> {
             "`{program}` is not installed, so the {language} example dispatcher is not tested"
         ));
         return None;
-    }
-    if language == "java" {
-        if !std::path::Path::new(GSON_JAR).is_file() {
-            crate::support::skip::skipped(&format!(
-                "{GSON_JAR} is missing (apt-get install libgoogle-gson-java), so the java example dispatcher is not tested"
-            ));
-            return None;
-        }
-        // The JDK's single-file source launcher: no build step.
-        return Some(vec![program.into(), "-cp".into(), GSON_JAR.into(), format!("{ROOT}/{file}")]);
     }
     Some(vec![program.into(), format!("{ROOT}/{file}")])
 }

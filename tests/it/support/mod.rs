@@ -1,5 +1,5 @@
 //! Helpers shared by the test modules: headless Chromium (`browser.rs`), receivers served on
-//! loopback (`loopback.rs`), a trace's decisions with timing taken out (`decisions.rs`), a private
+//! loopback (`loopback.rs`), a trace's decisions with timing taken out (`decisions.rs`), the Java examples compiled once (`java.rs`), a private
 //! certificate authority for https receivers (`private_ca.rs`), a child process waited for with a
 //! wall-clock bound (`process.rs`), a scratch folder per test (`scratch.rs`), a small world to
 //! drive any dispatcher through (`protocol.rs`), and a skipped test said out loud (`skip.rs`).
@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod decisions;
+pub mod java;
 pub mod loopback;
 pub mod private_ca;
 pub mod process;
