@@ -298,3 +298,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_late_schedule_names_the_connections_that_closed_before_a_whole_request() {
+    let schedule = |unread: u64| {
+        let mut sim = Sim::new(Profile::Snapbill, Knobs { speed: 3.0, ..Knobs::default() });
+        sim.ledger.listener.unread_connections = unread;
+        let results = sim.run_until(|end| end + 60_000);
+        results.into_iter().find(|c| c.name == "schedule").unwrap()
+    };
+    // An attempt that hung up before its request was whole is invisible to the endpoint: the
+    // failure says so, since it may be why a delay looks late.
+    let with = schedule(2);
+    assert_eq!(with.verdict, Verdict::Failed, "{}", with.detail);
+    assert!(with.detail.contains("2 connection(s) closed before a whole request arrived"), "{}", with.detail);
+    let without = schedule(0);
+    assert_eq!(without.verdict, Verdict::Failed, "{}", without.detail);
+    assert!(!without.detail.contains("closed before a whole request"), "{}", without.detail);
+}

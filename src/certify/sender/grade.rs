@@ -464,6 +464,15 @@ fn schedule(ledger: &Ledger, ctx: &Context) -> Findings {
             Next::Unseen(why) => f.unseen.push(format!("delay {n} ({why})")),
         }
     }
+    let unread = ledger.listener.unread_connections;
+    if !f.bad.is_empty() && unread > 0 {
+        // An attempt that hung up before its request was whole (a client timeout that counts from
+        // before the connection opened, say) is invisible here: the delay after it is measured
+        // from the attempt before, and looks one step late.
+        f.notes.push(format!(
+            "{unread} connection(s) closed before a whole request arrived; if one was an attempt, the delays are measured from the attempt before it"
+        ));
+    }
     let next = ctx.timing.backoff_ms(ctx.plan.schedule_failures + 1);
     f.notes.push(format!(
         "beyond the budget, not covered: delay {} ({next} ms) and later",
