@@ -1,4 +1,4 @@
-//! The example dispatchers (`examples/dispatchers/`, Python and Node) through the whole scenario
+//! The example dispatchers (`examples/dispatchers/`, Python, Node, Java) through the whole scenario
 //! library with `--dispatcher`: they meet every expectation. Broken copies of the Python example,
 //! one defect each, fail exactly the expectations meant to catch that defect and no other (the
 //! library's negative controls for a dispatcher). Each test skips, saying so, where the language
@@ -13,6 +13,12 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The command for `language`, or `None` (with a printed note) where it is not installed.
 fn command(language: &str) -> Option<(String, String)> {
+    if language == "java" {
+        // Compiled once (support::java): its class path holds no space, so one string splits right.
+        let argv = crate::support::java::available("the java example dispatcher")
+            .then(|| crate::support::java::command("Dispatcher"))?;
+        return Some((argv[0].clone(), argv[1..].join(" ")));
+    }
     let (program, file) = match language {
         "python" => ("python3", "examples/dispatchers/python/dispatcher.py"),
         "node" => ("node", "examples/dispatchers/node/dispatcher.js"),
@@ -88,6 +94,11 @@ fn passes(language: &str, engine: Engine) {
 #[test]
 fn the_python_example_passes_the_library_on_the_model_engine() {
     passes("python", Engine::Model);
+}
+
+#[test]
+fn the_java_example_passes_the_library_on_the_model_engine() {
+    passes("java", Engine::Model);
 }
 
 #[test]

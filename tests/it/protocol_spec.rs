@@ -1,5 +1,5 @@
 //! The answers `docs/protocol.md` gives to the questions a newcomer asks (*Timing and edge
-//! cases*), pinned against the reference dispatcher and both example dispatchers: each test types
+//! cases*), pinned against the reference dispatcher and the example dispatchers (Python, Node, Java): each test types
 //! protocol lines at `hooksim dispatcher --stdio` (and at `examples/dispatchers/`), as a newcomer
 //! would, and reads what it answers. If the reference changes one of these answers, the
 //! specification must change with it; an example that answers otherwise is wrong. An example whose
@@ -46,6 +46,9 @@ fn dispatchers() -> Vec<Cmd> {
                 "`{program}` is not installed, so the {name} example dispatcher is not checked"
             ));
         }
+    }
+    if crate::support::java::available("the java example dispatcher's protocol") {
+        all.push(Cmd { name: "java", argv: crate::support::java::command("Dispatcher") });
     }
     all
 }
