@@ -1,9 +1,9 @@
 //! The answers `docs/protocol.md` gives to the questions a newcomer asks (*Timing and edge
-//! cases*), pinned against the reference dispatcher and the example dispatchers (Python, Node, Java): each test types
-//! protocol lines at `hooksim dispatcher --stdio` (and at `examples/dispatchers/`), as a newcomer
-//! would, and reads what it answers. If the reference changes one of these answers, the
-//! specification must change with it; an example that answers otherwise is wrong. An example whose
-//! language is not installed is skipped, saying so.
+//! cases*), pinned against the reference dispatcher and the example dispatchers (Python, Node,
+//! Java): each test types protocol lines at `hooksim dispatcher --stdio` (and at
+//! `examples/dispatchers/`), as a newcomer would, and reads what it answers. If the reference
+//! changes one of these answers, the specification must change with it; an example that answers
+//! otherwise is wrong. An example whose language is not installed is skipped, saying so.
 
 use crate::support;
 
