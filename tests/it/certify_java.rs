@@ -16,10 +16,11 @@
 //! (`/usr/share/java/gson.jar`, `apt-get install libgoogle-gson-java`, which `.ci/run` installs)
 //! or curl is missing.
 
+use crate::certify_receivers::{names_with, options};
 use crate::certify_sender::{Outcome, certify_trigger};
 use crate::support::process::{Process, start};
 use hooksim::certify::signature::Signing;
-use hooksim::certify::{CertifyOptions, Limits, Report, Verdict, certify};
+use hooksim::certify::{CertifyOptions, Report, Verdict, certify};
 use hooksim::signing::Scheme;
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -47,20 +48,6 @@ fn receiver(args: &[&str]) -> Process {
     run_java("SnapbillReceiver", &all)
 }
 
-fn options(base: &str) -> CertifyOptions {
-    let mut opts = CertifyOptions::new(format!("{base}/webhook"));
-    opts.effects_url = Some(format!("{base}/effects"));
-    opts.limits = Limits { timeout_ms: 5_000, ..Limits::default() };
-    opts.large_body_bytes = 256 * 1024;
-    // The receiver records each act before it answers: the window only costs time here.
-    opts.settle.quiet_ms = 150;
-    opts
-}
-
-fn with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
-    report.cases.iter().filter(|c| c.verdict == verdict).map(|c| c.name).collect()
-}
-
 /// The receiver started with `args`, certified (with `--secret` when `signed`); a case passed
 /// only on answers it observed.
 async fn certify_receiver(args: &[&str], signed: bool, tune: impl FnOnce(&mut CertifyOptions)) -> Report {
@@ -80,7 +67,7 @@ async fn certify_receiver(args: &[&str], signed: bool, tune: impl FnOnce(&mut Ce
 /// Every case passed: none failed, none left not verified.
 fn passes_every_case(report: &Report) {
     let table = report.to_table();
-    assert_eq!(with(report, Verdict::Passed).len(), report.cases.len(), "{table}");
+    assert_eq!(names_with(report, Verdict::Passed).len(), report.cases.len(), "{table}");
     assert!(!table.contains("NOT VERIFIED"), "{table}");
 }
 
@@ -117,8 +104,8 @@ async fn receiver_defect(defect: &str, signed: bool, expected: &[&str]) -> Repor
     let args = if signed { vec!["--defect", defect, "--secret", WHSEC] } else { vec!["--defect", defect] };
     let report = certify_receiver(&args, signed, |_| {}).await;
     let table = report.to_table();
-    assert_eq!(with(&report, Verdict::Failed), expected.iter().copied().collect(), "{defect}: {table}");
-    assert!(with(&report, Verdict::NotVerified).is_empty(), "{defect}: {table}");
+    assert_eq!(names_with(&report, Verdict::Failed), expected.iter().copied().collect(), "{defect}: {table}");
+    assert!(names_with(&report, Verdict::NotVerified).is_empty(), "{defect}: {table}");
     report
 }
 
@@ -194,7 +181,7 @@ async fn a_chunked_answer_never_closed_fails_as_a_body_that_did_not_end() {
     }
     let report = certify_receiver(&["--defect", "chunked-unclosed"], false, |o| o.limits.timeout_ms = 1_000).await;
     let table = report.to_table();
-    assert_eq!(with(&report, Verdict::Passed), BTreeSet::from(["malformed-json"]), "{table}");
+    assert_eq!(names_with(&report, Verdict::Passed), BTreeSet::from(["malformed-json"]), "{table}");
     let valid = report.case("valid-delivery").unwrap();
     assert!(valid.detail.contains("(a 200 whose body did not end)"), "{table}");
     assert!(valid.fix.contains("a body that never ends is no answer either"), "{}", valid.fix);

@@ -42,7 +42,9 @@ fn python_with(defect: Option<&str>, args: &[&str]) -> Python {
     Python { child, base: line.trim().to_string() }
 }
 
-fn options(base: &str) -> CertifyOptions {
+/// Options for a receiver at `base` that acts before it answers: short timeouts and window, a
+/// 256 KiB large body (the Java receivers' tests use them too).
+pub(crate) fn options(base: &str) -> CertifyOptions {
     let mut opts = CertifyOptions::new(format!("{base}/webhook"));
     opts.effects_url = Some(format!("{base}/effects"));
     opts.limits = Limits { timeout_ms: 5_000, ..Limits::default() };
@@ -51,7 +53,8 @@ fn options(base: &str) -> CertifyOptions {
     opts
 }
 
-fn names_with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
+/// The names of the cases of `report` with `verdict`.
+pub(crate) fn names_with(report: &Report, verdict: Verdict) -> BTreeSet<&'static str> {
     report.cases.iter().filter(|c| c.verdict == verdict).map(|c| c.name).collect()
 }
 
