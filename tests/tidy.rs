@@ -6,7 +6,7 @@
 //! network crate; no hash-ordered collection anywhere in the source; the wall clock and the OS's entropy only in the files that
 //! ARCHITECTURE.md allows, read from ARCHITECTURE.md itself so the list and the check cannot drift;
 //! the binary prints through `outln!`, which survives a closed pipe; Cargo.lock keeps the cold
-//! build's choices (ring, an ASCII-only idna, one syn).
+//! build's choices (ring, an ASCII-only idna, one syn); the package holds what a user needs.
 //!
 //! The scan is textual, over code lines (comment lines are skipped so that a doc may name what
 //! it avoids). Each rule has a negative control: a planted violation it reports.
@@ -369,4 +369,52 @@ fn a_second_syn_or_a_c_crypto_build_is_reported() {
     assert_eq!(found.len(), 2, "{found:?}");
     let held = "[[package]]\nname = \"idna_adapter\"\nversion = \"1.0.0\"\n";
     assert!(lock_violations(&locked_packages(held)).is_empty());
+}
+
+/// The files `cargo package` would ship, with what is wrong with the list: a test snapshot, a
+/// build output, an npm install, or more than `bytes_max` in all.
+fn package_violations(listed: &[(String, u64)], bytes_max: u64) -> Vec<String> {
+    let mut found: Vec<String> = listed
+        .iter()
+        .filter(|(path, _)| path.contains("node_modules/") || path.starts_with("tests/") || path.starts_with("target/"))
+        .map(|(path, _)| format!("the package holds `{path}` (Cargo.toml's `include`)"))
+        .collect();
+    let total: u64 = listed.iter().map(|(_, bytes)| bytes).sum();
+    if total > bytes_max {
+        found.push(format!("the package holds {total} bytes, over {bytes_max}"));
+    }
+    found
+}
+
+/// What a user gets is what they need: the code, the libraries, examples and docs, about 1.6 MB
+/// before compression; never the tests' snapshots or what npm installed beside an example.
+#[test]
+fn the_crate_holds_what_a_user_needs() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = std::process::Command::new(cargo)
+        .current_dir(crate_root())
+        .args(["package", "--list", "--locked", "--offline", "--allow-dirty", "-p", "hooksim"])
+        .output()
+        .expect("cargo package runs");
+    assert!(output.status.success(), "cargo package --list:\n{}", String::from_utf8_lossy(&output.stderr));
+    let listed: Vec<(String, u64)> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|path| (path.to_string(), std::fs::metadata(crate_root().join(path)).map_or(0, |m| m.len())))
+        .collect();
+    assert!(listed.iter().any(|(path, _)| path == "src/lib.rs"), "{listed:?}");
+    let found = package_violations(&listed, 2_500_000);
+    assert!(found.is_empty(), "\n{}", found.join("\n"));
+}
+
+#[test]
+fn a_snapshot_an_npm_install_or_an_oversized_package_is_reported() {
+    let listed = |paths: &[(&str, u64)]| paths.iter().map(|(p, b)| (p.to_string(), *b)).collect::<Vec<_>>();
+    let bad = listed(&[
+        ("src/lib.rs", 10),
+        ("tests/it/snapshots/a.snap", 10),
+        ("examples/receivers/octokit/node_modules/x/index.js", 10),
+    ]);
+    assert_eq!(package_violations(&bad, 1_000).len(), 2);
+    assert_eq!(package_violations(&listed(&[("src/lib.rs", 2_000)]), 1_000).len(), 1);
+    assert!(package_violations(&listed(&[("src/lib.rs", 10)]), 1_000).is_empty());
 }
