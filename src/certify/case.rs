@@ -322,7 +322,7 @@ impl CaseId {
                 Group::Signature,
                 "a delivery correctly signed an hour ago gets a 4xx and is not acted on",
                 "a captured delivery replayed later is validly signed: only the signed timestamp tells it apart",
-                "refuse a signature whose timestamp is outside a tolerance (5 minutes is usual)",
+                "check the signed timestamp before doing anything, and refuse it (4xx) outside a tolerance (5 minutes is usual): a 4xx answered after acting still acted",
             ),
             Self::SignatureRotation => (
                 "signature-rotation",

@@ -331,8 +331,11 @@ fn outcome_word(o: Outcome) -> String {
 fn summary(trace: &Trace, notes: &[WireNote]) -> String {
     let all = attempts(trace);
     let mut counts: Vec<(String, usize)> = Vec::new();
-    for (_, _, o) in &all {
-        let w = outcome_word(*o);
+    for (attempt, _, o) in &all {
+        // A failure on the wire with no note is the case's own network (a held answer, a receiver
+        // the case took down), not the receiver: say so, or a passing case reads as a slow one.
+        let staged = !matches!(o, Outcome::Status { .. }) && !notes.iter().any(|n| n.attempt == *attempt);
+        let w = if staged { format!("{} (the case's network)", outcome_word(*o)) } else { outcome_word(*o) };
         match counts.iter_mut().find(|(x, _)| *x == w) {
             Some((_, n)) => *n += 1,
             None => counts.push((w, 1)),
@@ -366,6 +369,9 @@ fn first_problem(trace: &Trace, notes: &[WireNote], timeout_ms: u64) -> Option<P
     traced.or_else(|| notes.iter().find_map(from_note))
 }
 
+/// The receiver's own words quoted in a case's detail; more are counted, not quoted.
+const QUOTED_ENTRIES_MAX: usize = 3;
+
 /// `; acted: fulfil invoice 1000401 ×1 ("shipped it")` (what the receiver was seen to do, and
 /// its own words), or nothing.
 fn acted_summary(trace: &Trace, notes: &[ActNote]) -> String {
@@ -381,7 +387,10 @@ fn acted_summary(trace: &Trace, notes: &[ActNote]) -> String {
     let parts: Vec<String> = acts.iter().map(|(a, n)| format!("{a} ×{n}")).collect();
     let mut words: Vec<&str> = notes.iter().filter_map(|n| n.said.as_deref()).collect();
     words.dedup();
-    let quoted: Vec<String> = words.iter().take(3).map(|w| format!("{w:?}")).collect();
+    let mut quoted: Vec<String> = words.iter().take(QUOTED_ENTRIES_MAX).map(|w| format!("{w:?}")).collect();
+    if words.len() > QUOTED_ENTRIES_MAX {
+        quoted.push(format!("and {} more", words.len() - QUOTED_ENTRIES_MAX));
+    }
     let said = if quoted.is_empty() { String::new() } else { format!(" (its entries: {})", quoted.join(", ")) };
     format!("; acted: {}{said}", parts.join(", "))
 }

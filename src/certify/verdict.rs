@@ -53,7 +53,13 @@ pub fn grade(sent: &Sent, effects: &Effects) -> (Verdict, String) {
         }
     }
     if !wrong.is_empty() {
-        return (Verdict::Failed, wrong.join("; "));
+        // The answers too: a refusal (401) after the act was done is still an act, and the reader
+        // must see both to know which to fix.
+        let mut detail = wrong.join("; ");
+        if !sent.notes.is_empty() {
+            detail.push_str(&format!("; answered: {}", sent.notes.join("; ")));
+        }
+        return (Verdict::Failed, detail);
     }
     if let (true, Effects::Unavailable(why)) = (unseen, effects) {
         return (Verdict::NotVerified, format!("answers were 2xx, but effects are unknown: {why}"));
@@ -117,10 +123,21 @@ mod tests {
         assert_eq!(grade(&sent(Acts::Once, true), &read(&[1, 2])).0, Verdict::Passed);
         let (verdict, detail) = grade(&sent(Acts::Once, true), &read(&[1, 1, 2]));
         assert_eq!(verdict, Verdict::Failed);
-        assert!(detail.contains("acted on 2 time(s), expected once (fulfil, fulfil)"), "{detail}");
+        assert!(detail.contains("acted on 2 time(s), expected once (fulfil, fulfil); answered: 200"), "{detail}");
         assert_eq!(grade(&sent(Acts::Never, true), &read(&[2])).0, Verdict::Passed);
         assert_eq!(grade(&sent(Acts::Never, true), &read(&[1])).0, Verdict::Failed);
         assert_eq!(grade(&sent(Acts::Once, true), &read(&[])).0, Verdict::Failed);
+    }
+
+    #[test]
+    fn an_act_refused_afterwards_fails_and_shows_the_refusal() {
+        // Acted, then answered 401 (verified after acting): the act counts, and the detail shows
+        // the 401 so the reader fixes the order, not the check.
+        let mut s = sent(Acts::Never, true);
+        s.notes = vec!["delivery signed an hour ago: 401".into()];
+        let (verdict, detail) = grade(&s, &read(&[1]));
+        assert_eq!(verdict, Verdict::Failed);
+        assert!(detail.ends_with("expected never (fulfil); answered: delivery signed an hour ago: 401"), "{detail}");
     }
 
     #[test]
