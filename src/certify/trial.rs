@@ -16,7 +16,7 @@ use super::hint::{Problem, fix};
 use super::verdict::Verdict;
 use super::wire::WireFailure;
 use super::{CertifyError, CertifyOptions, library};
-use crate::live::{ActNote, Bindings, EarlierEffects, LiveOptions, Observed, WireNote};
+use crate::live::{ActNote, Bindings, EarlierEffects, LiveOptions, Observed, WIRE_NOTES_MAX, WireNote};
 use crate::scenario::{Expectation, Failure, Scenario, evaluate};
 use crate::trace::{Outcome, Trace, TraceEvent};
 use crate::world::RunLimits;
@@ -334,7 +334,10 @@ fn summary(trace: &Trace, notes: &[WireNote]) -> String {
     for (attempt, _, o) in &all {
         // A failure on the wire with no note is the case's own network (a held answer, a receiver
         // the case took down), not the receiver: say so, or a passing case reads as a slow one.
-        let staged = !matches!(o, Outcome::Status { .. }) && !notes.iter().any(|n| n.attempt == *attempt);
+        // Once the notes are full a missing note proves nothing, and nothing is marked.
+        let staged = notes.len() < WIRE_NOTES_MAX
+            && !matches!(o, Outcome::Status { .. })
+            && !notes.iter().any(|n| n.attempt == *attempt);
         let w = if staged { format!("{} (the case's network)", outcome_word(*o)) } else { outcome_word(*o) };
         match counts.iter_mut().find(|(x, _)| *x == w) {
             Some((_, n)) => *n += 1,

@@ -165,6 +165,11 @@ async fn a_wire_failure_on_duplicates_fails_the_dedup_cases(defect: &str, effect
         assert!(!case.fix.contains("uuid"), "no dedup advice for a wire failure: {}", case.fix);
     }
     assert_eq!(report.case("valid-delivery").unwrap().verdict, Verdict::Passed, "{table}");
+    if defect == "reset-on-duplicate" {
+        // The case's own lost answer is marked as the case's; the receiver's reset is not.
+        let detail = &report.case("redelivery-once").unwrap().detail;
+        assert!(detail.contains("1 × reset (the case's network), 1 × reset"), "{detail}");
+    }
 }
 
 #[tokio::test]
